@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+// redloop-server: parses flags and runs the server (the syscall loop by
+// default, or the libuv twin, or one of the notes' lesson stages).
+
+import { parseArgs } from 'node:util';
+import { writeSync } from 'node:fs';
+import { DEFAULT_SETTINGS, type ServerSettings } from '../servers/state.js';
+import { createSyscallServer } from '../servers/syscall_server.js';
+
+const HELP = `Usage: redloop-server [options]
+
+  --host <addr>                     address to bind (default 127.0.0.1)
+  --port <n>                        book-protocol port (default 1234; 0 = any free port)
+  --resp-port <n>                   RESP port (default 6379; 0 = any free port)
+  --no-resp                         do not listen for RESP
+  --loop <poll|epoll|libuv>         event-loop backend (default poll)
+  --idle-timeout-ms <n>             close connections idle this long (default 0 = never;
+                                    the book uses 5000)
+  --maxclients <n>                  maximum connected clients (default 10000)
+  --client-output-buffer-limit <n>  disconnect a client whose unsent replies exceed n bytes
+                                    (default 268435456; 0 = no limit)
+  --proto-max-bulk-len <n>          largest RESP bulk string (default 536870912)
+  --requirepass <password>          require AUTH before other commands
+  --trace                           print every loop iteration and syscall to stderr
+  --step                            trace, and wait for Enter before each poll()
+  --quiet                           no log lines (the ready line is still printed)
+  -h, --help                        show this help
+`;
+
+function fail(msg: string): never {
+  writeSync(2, `redloop-server: ${msg}\n\n${HELP}`);
+  process.exit(2);
+}
+
+function intFlag(name: string, v: string | undefined, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) fail(`--${name} expects a whole number, got '${v}'`);
+  const n = Number(v);
+  if (n < min || n > max) fail(`--${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+export function parseServerArgs(argv: string[]): ServerSettings {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'resp-port': { type: 'string' },
+        'no-resp': { type: 'boolean' },
+        loop: { type: 'string' },
+        'idle-timeout-ms': { type: 'string' },
+        maxclients: { type: 'string' },
+        'client-output-buffer-limit': { type: 'string' },
+        'proto-max-bulk-len': { type: 'string' },
+        requirepass: { type: 'string' },
+        trace: { type: 'boolean' },
+        step: { type: 'boolean' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    writeSync(1, HELP);
+    process.exit(0);
+  }
+  const loop = v.loop ?? DEFAULT_SETTINGS.loop;
+  if (loop !== 'poll' && loop !== 'epoll' && loop !== 'libuv') fail(`--loop must be poll, epoll or libuv, got '${loop}'`);
+  return {
+    ...DEFAULT_SETTINGS,
+    host: v.host ?? DEFAULT_SETTINGS.host,
+    port: intFlag('port', v.port, 0, 65535) ?? DEFAULT_SETTINGS.port,
+    respPort: v['no-resp'] ? null : (intFlag('resp-port', v['resp-port'], 0, 65535) ?? DEFAULT_SETTINGS.respPort),
+    loop,
+    idleTimeoutMs: intFlag('idle-timeout-ms', v['idle-timeout-ms'], 0, 2 ** 31 - 1) ?? DEFAULT_SETTINGS.idleTimeoutMs,
+    maxClients: intFlag('maxclients', v.maxclients, 1, 1_000_000) ?? DEFAULT_SETTINGS.maxClients,
+    outputLimit: intFlag('client-output-buffer-limit', v['client-output-buffer-limit'], 0, 2 ** 52) ?? DEFAULT_SETTINGS.outputLimit,
+    protoMaxBulkLen: intFlag('proto-max-bulk-len', v['proto-max-bulk-len'], 1, 2 ** 52) ?? DEFAULT_SETTINGS.protoMaxBulkLen,
+    requirePass: v.requirepass ?? null,
+    trace: Boolean(v.trace || v.step),
+    step: Boolean(v.step),
+    quiet: Boolean(v.quiet),
+  };
+}
+
+function main(): void {
+  const settings = parseServerArgs(process.argv.slice(2));
+  const log = settings.quiet ? () => {} : (line: string) => writeSync(2, `redloop: ${line}\n`);
+  let server;
+  try {
+    server = createSyscallServer(settings, log);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    writeSync(2, `redloop-server: cannot start: ${e.message}\n`);
+    process.exit(1);
+  }
+  const { book, resp } = server.state.ports;
+  const where = `book=${settings.host}:${book} resp=${settings.respPort === null ? 'off' : `${settings.host}:${resp}`}`;
+  writeSync(1, `redloop ready: ${where} loop=${settings.loop} pid=${process.pid}\n`);
+  server.run();
+  log('bye');
+}
+
+main();

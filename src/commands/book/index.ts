@@ -1,0 +1,31 @@
+// The book protocol's command table: the book's commands with the book's
+// semantics, plus hashes and lists with Redis's names and reply types.
+// Dispatch errors use the book's code 1 (unknown command / wrong arity).
+
+import { ErrCode } from '../../protocol/reply.js';
+import { commandMap } from '../dispatch.js';
+import { hashCommands } from '../hash.js';
+import { listCommands } from '../list.js';
+import type { CommandSpec, CommandTable } from '../types.js';
+import { bookStringCommands } from './strings.js';
+import { bookZsetCommands } from './zset.js';
+
+export const bookCommands: CommandSpec[] = [
+  ...bookStringCommands,
+  ...bookZsetCommands,
+  ...hashCommands,
+  ...listCommands,
+];
+
+export const bookTable: CommandTable = {
+  commands: commandMap(bookCommands),
+  unknownCommand(_args, w) {
+    w.err(ErrCode.Unknown, 'unknown command');
+  },
+  wrongArity(spec, _args, w) {
+    w.err(ErrCode.Unknown, `wrong number of arguments for '${spec.name}' command`);
+  },
+  noAuth(w) {
+    w.err(ErrCode.Unknown, 'NOAUTH Authentication required.');
+  },
+};

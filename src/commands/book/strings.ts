@@ -1,0 +1,64 @@
+// The book's key commands, with the book's semantics: get, set (reply nil),
+// del (one key), keys (no pattern), pexpire (ms < 0 removes the TTL), pttl.
+
+import { ErrCode } from '../../protocol/reply.js';
+import { parseInt64, wrongType } from '../args.js';
+import type { CommandSpec } from '../types.js';
+
+export const bookStringCommands: CommandSpec[] = [
+  {
+    name: 'get',
+    arity: 2,
+    run(args, w, { store }) {
+      const v = store.get(args[1]);
+      if (v === undefined) w.nil();
+      else if (typeof v === 'string') w.str(v);
+      else wrongType(w);
+    },
+  },
+  {
+    name: 'set',
+    arity: 3,
+    run(args, w, { store }) {
+      const v = store.get(args[1]);
+      if (v !== undefined && typeof v !== 'string') return wrongType(w);
+      store.put(args[1], args[2]); // the book updates the value in place: a TTL stays
+      w.nil();
+    },
+  },
+  {
+    name: 'del',
+    arity: 2,
+    run(args, w, { store }) {
+      w.int(store.delete(args[1]) ? 1 : 0);
+    },
+  },
+  {
+    name: 'keys',
+    arity: 1,
+    run(_args, w, { store }) {
+      const keys = [...store.keys()];
+      w.arr(keys.length);
+      for (const k of keys) w.str(k);
+    },
+  },
+  {
+    name: 'pexpire',
+    arity: 3,
+    run(args, w, { store }) {
+      const ms = parseInt64(args[2]);
+      if (ms === null) return w.err(ErrCode.BadArg, 'expect int64');
+      if (!store.has(args[1])) return w.int(0);
+      if (ms < 0) store.clearDeadline(args[1]);
+      else store.setDeadline(args[1], store.now() + Number(ms));
+      w.int(1);
+    },
+  },
+  {
+    name: 'pttl',
+    arity: 2,
+    run(args, w, { store }) {
+      w.int(store.pttl(args[1]));
+    },
+  },
+];

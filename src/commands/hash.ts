@@ -1,0 +1,6 @@
+// Hash commands with Redis's names, arguments, replies and errors; served on
+// both protocols. (STUB: to be written.)
+
+import type { CommandSpec } from './types.js';
+
+export const hashCommands: CommandSpec[] = [];

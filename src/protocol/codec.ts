@@ -1,0 +1,34 @@
+// What a wire protocol provides to the server: a request decoder and a reply
+// writer. The server's Session (src/servers/session.ts) drives both; the loop
+// sees neither.
+
+import type { ByteBuffer } from '../loop/buffer.js';
+import type { ReplyWriter } from './reply.js';
+
+/** A ReplyWriter that frames one reply into a connection's outgoing buffer. */
+export interface WireWriter extends ReplyWriter {
+  /** Starts a reply at the end of `out`. */
+  begin(out: ByteBuffer): void;
+  /** Finishes it (patches lengths, enforces size limits). */
+  end(): void;
+}
+
+export interface Codec {
+  readonly name: 'book' | 'resp';
+  /**
+   * Decodes one request from buf[start, end) into args (binary strings).
+   * Returns the bytes consumed (> 0), 0 when incomplete, or a negative code
+   * meaning the connection must be closed after protocolError() is sent.
+   * A decoder may also consume bytes without producing a request (an empty
+   * inline line): it then returns the bytes consumed and sets args.length = 0.
+   */
+  decode(buf: Buffer, start: number, end: number, args: string[]): number;
+  /**
+   * For a negative decode result: the error reply to send before closing
+   * (RESP: "ERR Protocol error: ..."; the book protocol has none: null) and a
+   * one-line description for the log.
+   */
+  protocolError(code: number): { reply: string | null; message: string };
+  /** The writer replies are encoded with (one per codec; the server is single-threaded). */
+  readonly writer: WireWriter;
+}

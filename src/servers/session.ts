@@ -1,0 +1,72 @@
+// The Session the loop drives: decode one request with the connection's codec,
+// dispatch it to that protocol's command table, encode the reply into the
+// connection's outgoing buffer. This is where bytes meet commands — the loop
+// below sees only bytes, the commands above see only arguments and a writer.
+
+import type { Conn, Session } from '../loop/conn.js';
+import type { Codec } from '../protocol/codec.js';
+import { ErrCode } from '../protocol/reply.js';
+import { dispatch } from '../commands/dispatch.js';
+import type { ClientState, CommandContext, CommandTable } from '../commands/types.js';
+import type { ServerState } from './state.js';
+
+export class ProtocolSession implements Session {
+  private readonly args: string[] = [];
+  private readonly ctx: CommandContext;
+  private lastName = '';
+
+  constructor(
+    private readonly codec: Codec,
+    private readonly table: CommandTable,
+    private readonly server: ServerState,
+    readonly client: ClientState,
+  ) {
+    this.ctx = { store: server.store, client, server: server.context };
+  }
+
+  tryOneRequest(conn: Conn): boolean {
+    const inc = conn.incoming;
+    const args = this.args;
+    const rv = this.codec.decode(inc.buf, inc.start, inc.end, args);
+    if (rv === 0) return false; // incomplete: wait for more bytes
+    const w = this.codec.writer;
+    if (rv < 0) {
+      const { reply, message } = this.codec.protocolError(rv);
+      if (reply !== null) {
+        w.begin(conn.outgoing);
+        w.err(ErrCode.BadArg, reply);
+        w.end();
+      }
+      conn.wantClose = true;
+      conn.closeReason = `protocol error: ${message}`;
+      this.server.log(`${this.codec.name} client ${this.client.peer} (fd ${conn.fd}): protocol error: ${message}; closing`);
+      return false;
+    }
+    inc.consume(rv);
+    if (args.length === 0) {
+      // An empty request: the book answers "unknown command"; RESP ignores it.
+      if (this.codec.name === 'book') {
+        w.begin(conn.outgoing);
+        w.err(ErrCode.Unknown, 'unknown command');
+        w.end();
+      }
+      this.lastName = '(empty)';
+      return true;
+    }
+    this.lastName = args[0];
+    this.server.context.stats.totalCommands++;
+    w.begin(conn.outgoing);
+    dispatch(this.table, args, w, this.ctx);
+    w.end();
+    if (this.client.closeAfterReply) conn.wantClose = true, (conn.closeReason = 'QUIT');
+    return true;
+  }
+
+  lastRequestName(): string {
+    return this.lastName;
+  }
+
+  closed(): void {
+    this.server.clients.delete(this.client.id);
+  }
+}

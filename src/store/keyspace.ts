@@ -1,0 +1,160 @@
+// The keyspace: key → value (string, hash, list, set, sorted set) plus the
+// deadlines of keys with a TTL. Keys expire lazily (any lookup of an expired
+// key deletes it first) and actively (expireSome, called from the loop's timer
+// step with a cap per call). The clock is monotonic and injectable for tests.
+
+import { performance } from 'node:perf_hooks';
+import { List } from './list.js';
+import { TtlHeap, type TtlEntry } from './ttl.js';
+import { ZSet } from './zset.js';
+
+export { List, ZSet };
+export type Hash = Map<string, string>;
+export type RSet = Set<string>;
+/** A value: a string is stored as a (binary) JS string itself. */
+export type Value = string | Hash | List | RSet | ZSet;
+export type TypeName = 'string' | 'hash' | 'list' | 'set' | 'zset';
+
+export function typeOf(v: Value): TypeName {
+  if (typeof v === 'string') return 'string';
+  if (v instanceof Map) return 'hash';
+  if (v instanceof List) return 'list';
+  if (v instanceof Set) return 'set';
+  return 'zset';
+}
+
+/** Milliseconds from a monotonic clock. */
+export const monotonicNow = (): number => performance.now();
+
+export class Keyspace {
+  private readonly data = new Map<string, Value>();
+  private readonly ttl = new Map<string, TtlEntry>();
+  private readonly heap = new TtlHeap();
+  /** Keys removed because their TTL passed (lazily or actively). */
+  expiredCount = 0;
+
+  constructor(readonly now: () => number = monotonicNow) {}
+
+  /** Number of keys, counting expired keys not yet removed (like Redis's DBSIZE). */
+  get size(): number {
+    return this.data.size;
+  }
+
+  /** Number of keys with a TTL. */
+  get volatileCount(): number {
+    return this.ttl.size;
+  }
+
+  /** The live value under key, or undefined (an expired key is deleted first). */
+  get(key: string): Value | undefined {
+    if (this.ttl.size !== 0) this.expireIfDue(key);
+    return this.data.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  /** Stores a value, keeping any TTL the key has (the caller clears it if wanted). */
+  put(key: string, v: Value): void {
+    this.data.set(key, v);
+  }
+
+  /** Stores a value and drops any TTL (Redis's SET semantics). */
+  replace(key: string, v: Value): void {
+    this.data.set(key, v);
+    if (this.ttl.size !== 0) this.clearDeadline(key);
+  }
+
+  /** Removes a key and its TTL. True if a live key was removed. */
+  delete(key: string): boolean {
+    if (this.get(key) === undefined) return false;
+    this.data.delete(key);
+    this.clearDeadline(key);
+    return true;
+  }
+
+  /** Sets the key's absolute deadline (monotonic ms). The key must exist. */
+  setDeadline(key: string, deadline: number): void {
+    const e = this.ttl.get(key);
+    if (e) {
+      e.deadline = deadline;
+      this.heap.update(e);
+    } else {
+      const entry: TtlEntry = { key, deadline, pos: -1 };
+      this.ttl.set(key, entry);
+      this.heap.push(entry);
+    }
+  }
+
+  /** Removes the key's TTL; true if it had one. */
+  clearDeadline(key: string): boolean {
+    const e = this.ttl.get(key);
+    if (!e) return false;
+    this.heap.remove(e);
+    this.ttl.delete(key);
+    return true;
+  }
+
+  /** The key's deadline (monotonic ms), or undefined if it has no TTL. */
+  deadline(key: string): number | undefined {
+    return this.ttl.get(key)?.deadline;
+  }
+
+  /** Milliseconds left (≥ 0) for a live key with a TTL; -1 without TTL; -2 if missing. */
+  pttl(key: string): number {
+    if (this.get(key) === undefined) return -2;
+    const d = this.deadline(key);
+    if (d === undefined) return -1;
+    return Math.max(0, Math.ceil(d - this.now()));
+  }
+
+  /** The nearest deadline (monotonic ms), or null when no key has a TTL. */
+  nextDeadline(): number | null {
+    const top = this.heap.peek();
+    return top ? top.deadline : null;
+  }
+
+  /** Deletes up to max keys whose deadline has passed; returns how many. */
+  expireSome(max: number): number {
+    const now = this.now();
+    let n = 0;
+    while (n < max) {
+      const top = this.heap.peek();
+      if (!top || top.deadline > now) break;
+      this.heap.remove(top);
+      this.ttl.delete(top.key);
+      this.data.delete(top.key);
+      n++;
+    }
+    this.expiredCount += n;
+    return n;
+  }
+
+  /** Iterates over live keys (expired ones are skipped, not yielded). */
+  *keys(): IterableIterator<string> {
+    const now = this.now();
+    for (const k of this.data.keys()) {
+      const e = this.ttl.size === 0 ? undefined : this.ttl.get(k);
+      if (e && e.deadline <= now) continue;
+      yield k;
+    }
+  }
+
+  /** Removes every key. */
+  flush(): void {
+    this.data.clear();
+    this.ttl.clear();
+    this.heap.clear();
+  }
+
+  private expireIfDue(key: string): void {
+    const e = this.ttl.get(key);
+    if (e && e.deadline <= this.now()) {
+      this.heap.remove(e);
+      this.ttl.delete(key);
+      this.data.delete(key);
+      this.expiredCount++;
+    }
+  }
+}
