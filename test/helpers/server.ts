@@ -1,0 +1,154 @@
+// Test helper: spawns the built server (dist/cli/server.js) on free ports and
+// reads its ready line. Tests talk to it over real sockets.
+//
+//   const srv = await startServer(['--loop', 'epoll']);
+//   ... srv.bookPort, srv.respPort, srv.pid, srv.stderr() ...
+//   await srv.stop();
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { connect, type Socket } from 'node:net';
+import { decodeResponse, encodeRequest, type BookValue } from '../../src/protocol/book.js';
+
+const SERVER = fileURLToPath(new URL('../../dist/cli/server.js', import.meta.url));
+
+export interface TestServer {
+  bookPort: number;
+  /** 0 when started with --no-resp. */
+  respPort: number;
+  pid: number;
+  proc: ChildProcess;
+  /** Everything the server wrote to stderr so far. */
+  stderr(): string;
+  /** Resolves once stderr contains `text` (rejects after timeoutMs). */
+  waitForStderr(text: string | RegExp, timeoutMs?: number): Promise<void>;
+  /** SIGTERM, then wait for exit; returns the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts the server with --port 0 --resp-port 0 plus `args` (later flags win). */
+export function startServer(args: string[] = [], opts: { prefix?: string[] } = {}): Promise<TestServer> {
+  const cmd = opts.prefix ?? [];
+  const full = [...cmd, process.execPath, SERVER, '--port', '0', '--resp-port', '0', ...args];
+  const proc = spawn(full[0], full.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const waiters: (() => void)[] = [];
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+    for (const w of waiters.splice(0)) w();
+  });
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`server exited (${code}) before ready: ${err}`));
+    proc.once('exit', onExit);
+    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const m = /redloop ready: book=\S+:(\d+) resp=(?:\S+:(\d+)|off) loop=\S+ pid=(\d+)/.exec(out);
+      if (!m) return;
+      proc.off('exit', onExit);
+      resolve({
+        bookPort: Number(m[1]),
+        respPort: m[2] ? Number(m[2]) : 0,
+        pid: Number(m[3]),
+        proc,
+        stderr: () => err,
+        waitForStderr(text, timeoutMs = 5000) {
+          const has = () => (typeof text === 'string' ? err.includes(text) : text.test(err));
+          return new Promise<void>((res, rej) => {
+            if (has()) return res();
+            const timer = setTimeout(() => rej(new Error(`stderr never showed ${text}; got:\n${err}`)), timeoutMs);
+            const check = () => {
+              if (has()) {
+                clearTimeout(timer);
+                res();
+              } else waiters.push(check);
+            };
+            waiters.push(check);
+          });
+        },
+        async stop() {
+          if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+          return exited;
+        },
+      });
+    });
+  });
+}
+
+/** A book-protocol client over a raw socket that collects decoded replies in order. */
+export class BookClient {
+  readonly sock: Socket;
+  private buf = Buffer.alloc(0);
+  readonly replies: BookValue[] = [];
+  private waiters: (() => void)[] = [];
+  closed = false;
+  private closedPromise: Promise<void>;
+
+  private constructor(sock: Socket) {
+    this.sock = sock;
+    sock.on('data', (chunk) => {
+      this.buf = Buffer.concat([this.buf, chunk]);
+      for (;;) {
+        const r = decodeResponse(this.buf);
+        if (r === null) break;
+        this.replies.push(r.value);
+        this.buf = this.buf.subarray(r.size);
+      }
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.closedPromise = new Promise((resolve) =>
+      sock.on('close', () => {
+        this.closed = true;
+        for (const w of this.waiters.splice(0)) w();
+        resolve();
+      }),
+    );
+    sock.on('error', () => {});
+  }
+
+  static connect(port: number): Promise<BookClient> {
+    return new Promise((resolve, reject) => {
+      const sock = connect({ host: '127.0.0.1', port });
+      sock.once('connect', () => resolve(new BookClient(sock)));
+      sock.once('error', reject);
+    });
+  }
+
+  send(...requests: string[][]): void {
+    this.sock.write(Buffer.concat(requests.map((r) => encodeRequest(r))));
+  }
+
+  /** Resolves when at least n replies have arrived (rejects if the socket closes first). */
+  waitReplies(n: number, timeoutMs = 5000): Promise<BookValue[]> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${n} replies (have ${this.replies.length})`)), timeoutMs);
+      const check = () => {
+        if (this.replies.length >= n) {
+          clearTimeout(timer);
+          resolve(this.replies.slice(0, n));
+        } else if (this.closed) {
+          clearTimeout(timer);
+          reject(new Error(`connection closed after ${this.replies.length} of ${n} replies`));
+        } else this.waiters.push(check);
+      };
+      check();
+    });
+  }
+
+  /** Sends one request and resolves with its reply. */
+  async call(...args: string[]): Promise<BookValue> {
+    const n = this.replies.length + 1;
+    this.send(args);
+    return (await this.waitReplies(n))[n - 1];
+  }
+
+  /** Resolves when the server closes the connection. */
+  waitClosed(): Promise<void> {
+    return this.closedPromise;
+  }
+
+  close(): void {
+    this.sock.destroy();
+  }
+}
