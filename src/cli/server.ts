@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { writeSync } from 'node:fs';
 import { DEFAULT_SETTINGS, type ServerSettings } from '../servers/state.js';
 import { createSyscallServer } from '../servers/syscall_server.js';
+import { runLibuvServer } from '../servers/libuv_server.js';
 
 const HELP = `Usage: redloop-server [options]
 
@@ -91,9 +92,26 @@ export function parseServerArgs(argv: string[]): ServerSettings {
   };
 }
 
+/** The line tools and tests wait for: `redloop ready: book=H:P resp=H:P loop=L pid=N`. */
+function printReady(settings: ServerSettings, ports: { book: number; resp: number }): void {
+  const where = `book=${settings.host}:${ports.book} resp=${settings.respPort === null ? 'off' : `${settings.host}:${ports.resp}`}`;
+  writeSync(1, `redloop ready: ${where} loop=${settings.loop} pid=${process.pid}\n`);
+}
+
 function main(): void {
   const settings = parseServerArgs(process.argv.slice(2));
   const log = settings.quiet ? () => {} : (line: string) => writeSync(2, `redloop: ${line}\n`);
+  if (settings.loop === 'libuv') {
+    // The libuv twin listens asynchronously; it prints the same ready line.
+    runLibuvServer(settings, log, (ports) => printReady(settings, ports)).then(
+      () => log('bye'),
+      (err: NodeJS.ErrnoException) => {
+        writeSync(2, `redloop-server: cannot start: ${err.message}\n`);
+        process.exit(1);
+      },
+    );
+    return;
+  }
   let server;
   try {
     server = createSyscallServer(settings, log);
@@ -102,9 +120,7 @@ function main(): void {
     writeSync(2, `redloop-server: cannot start: ${e.message}\n`);
     process.exit(1);
   }
-  const { book, resp } = server.state.ports;
-  const where = `book=${settings.host}:${book} resp=${settings.respPort === null ? 'off' : `${settings.host}:${resp}`}`;
-  writeSync(1, `redloop ready: ${where} loop=${settings.loop} pid=${process.pid}\n`);
+  printReady(settings, server.state.ports);
   server.run();
   log('bye');
 }
