@@ -76,7 +76,7 @@ describe('book protocol server', () => {
 
   test('a reply larger than the socket buffer is written in parts, intact', async () => {
     const c = await BookClient.connect(srv.bookPort);
-    const big = Buffer.alloc(8 << 20);
+    const big = Buffer.alloc(10 << 20); // 10 MiB
     for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff;
     c.sock.write(encodeRequest(['set', 'big', big]));
     expect(await c.waitReplies(1)).toEqual([nil]);
@@ -152,6 +152,14 @@ describe('book protocol server', () => {
     c.close();
   });
 
+  test('200 concurrent clients each get their own replies', async () => {
+    const clients = await Promise.all(Array.from({ length: 200 }, () => BookClient.connect(srv.bookPort)));
+    clients.forEach((c, i) => c.send(['set', `c${i}`, `value-${i}`], ['get', `c${i}`], ['del', `c${i}`]));
+    const replies = await Promise.all(clients.map((c) => c.waitReplies(3)));
+    replies.forEach((r, i) => expect(r).toEqual([nil, str(`value-${i}`), int(1)]));
+    for (const c of clients) c.close();
+  });
+
   test('a request sent after the client half-closes still gets its reply', async () => {
     const c = await BookClient.connect(srv.bookPort);
     c.send(['set', 'hc', '1'], ['get', 'hc']);
@@ -169,6 +177,27 @@ describe('server lifecycle', () => {
     expect(await srv.stop()).toBe(0);
     await c.waitClosed();
     expect(srv.stderr()).toContain('received SIGTERM');
+  });
+
+  test('SIGTERM flushes replies already produced before closing', async () => {
+    const srv = await startServer(['--no-resp']);
+    const c = await BookClient.connect(srv.bookPort);
+    const big = Buffer.alloc(10 << 20, 0x61);
+    c.sock.write(encodeRequest(['set', 'big', big]));
+    expect(await c.waitReplies(1)).toEqual([nil]);
+    // Once the reply to GET starts arriving, stop reading: the rest waits in
+    // the server's outgoing buffer while it is told to stop.
+    const started = new Promise<void>((resolve) => c.sock.once('data', () => resolve()));
+    c.send(['get', 'big']);
+    await started;
+    c.sock.pause();
+    srv.proc.kill('SIGTERM');
+    await srv.waitForStderr('received SIGTERM');
+    c.sock.resume();
+    await c.waitClosed();
+    expect(c.replies.length).toBe(2);
+    expect((c.replies[1] as { value: Buffer }).value.equals(big)).toBe(true);
+    expect(await srv.stop()).toBe(0);
   });
 
   test('a port in use fails with a Node-shaped bind error', async () => {

@@ -10,7 +10,7 @@ import { runLibuvServer } from '../servers/libuv_server.js';
 
 const HELP = `Usage: redloop-server [options]
 
-  --host <addr>                     address to bind (default 127.0.0.1)
+  --bind <addr>                     address to listen on (default 127.0.0.1; --host is an alias)
   --port <n>                        book-protocol port (default 1234; 0 = any free port)
   --resp-port <n>                   RESP port (default 6379; 0 = any free port)
   --no-resp                         do not listen for RESP
@@ -22,6 +22,8 @@ const HELP = `Usage: redloop-server [options]
                                     (default 268435456; 0 = no limit)
   --proto-max-bulk-len <n>          largest RESP bulk string (default 536870912)
   --requirepass <password>          require AUTH before other commands
+  --protected-mode <yes|no>         with a non-loopback --host and no --requirepass, refuse
+                                    non-loopback clients (default yes)
   --trace                           print every loop iteration and syscall to stderr
   --step                            trace, and wait for Enter before each poll()
   --quiet                           no log lines (the ready line is still printed)
@@ -49,6 +51,7 @@ export function parseServerArgs(argv: string[]): ServerSettings {
       strict: true,
       allowPositionals: false,
       options: {
+        bind: { type: 'string' },
         host: { type: 'string' },
         port: { type: 'string' },
         'resp-port': { type: 'string' },
@@ -59,6 +62,7 @@ export function parseServerArgs(argv: string[]): ServerSettings {
         'client-output-buffer-limit': { type: 'string' },
         'proto-max-bulk-len': { type: 'string' },
         requirepass: { type: 'string' },
+        'protected-mode': { type: 'string' },
         trace: { type: 'boolean' },
         step: { type: 'boolean' },
         quiet: { type: 'boolean' },
@@ -75,9 +79,11 @@ export function parseServerArgs(argv: string[]): ServerSettings {
   }
   const loop = v.loop ?? DEFAULT_SETTINGS.loop;
   if (loop !== 'poll' && loop !== 'epoll' && loop !== 'libuv') fail(`--loop must be poll, epoll or libuv, got '${loop}'`);
+  const pm = v['protected-mode'];
+  if (pm !== undefined && pm !== 'yes' && pm !== 'no') fail(`--protected-mode must be yes or no, got '${pm}'`);
   return {
     ...DEFAULT_SETTINGS,
-    host: v.host ?? DEFAULT_SETTINGS.host,
+    host: v.bind ?? v.host ?? DEFAULT_SETTINGS.host,
     port: intFlag('port', v.port, 0, 65535) ?? DEFAULT_SETTINGS.port,
     respPort: v['no-resp'] ? null : (intFlag('resp-port', v['resp-port'], 0, 65535) ?? DEFAULT_SETTINGS.respPort),
     loop,
@@ -86,6 +92,7 @@ export function parseServerArgs(argv: string[]): ServerSettings {
     outputLimit: intFlag('client-output-buffer-limit', v['client-output-buffer-limit'], 0, 2 ** 52) ?? DEFAULT_SETTINGS.outputLimit,
     protoMaxBulkLen: intFlag('proto-max-bulk-len', v['proto-max-bulk-len'], 1, 2 ** 52) ?? DEFAULT_SETTINGS.protoMaxBulkLen,
     requirePass: v.requirepass ?? null,
+    protectedMode: pm !== 'no',
     trace: Boolean(v.trace || v.step),
     step: Boolean(v.step),
     quiet: Boolean(v.quiet),

@@ -14,7 +14,7 @@ import * as sys from '../sys/index.js';
 import { C } from '../sys/index.js';
 import { ERROR, HANGUP, READABLE, WRITABLE, type Backend, type LoopView } from './backend.js';
 import { Conn, type Session } from './conn.js';
-import type { Tracer } from './trace.js';
+import { sysResult, type Tracer } from './trace.js';
 
 /** A listening socket and how its connections are served. */
 export interface Listener {
@@ -64,14 +64,20 @@ export class EventLoop implements LoopView {
   /** Idle list: oldest activity at the head, newest at the tail. */
   private idleHead: Conn | null = null;
   private idleTail: Conn | null = null;
-  /** Connections with requests left over by the per-event cap. */
-  private pendingConns: Conn[] = [];
+  /** Connections with requests left over by the per-event cap (a Set: each once). */
+  private pendingConns = new Set<Conn>();
   private running = false;
   private reserveFd = -1;
   private loggedEmfile = false;
   private iteration = 0;
   connCount = 0;
   timers: ExternalTimers | null = null;
+  /**
+   * Called at the start of each iteration, before the timeout is computed and
+   * poll is built (step mode waits here for Enter). Returning false skips the
+   * iteration (the loop was stopped meanwhile).
+   */
+  beforePoll: (() => boolean) | null = null;
 
   private readonly idleTimeoutMs: number;
   private readonly maxClients: number;
@@ -95,7 +101,7 @@ export class EventLoop implements LoopView {
     this.tracer = opts.tracer ?? null;
     this.log = opts.log ?? (() => {});
     // A spare fd, given up to accept-and-close one client when we run out (EMFILE).
-    this.reserveFd = sys.pipe()[0];
+    this.reserveFd = takeReserveFd();
   }
 
   /** Monotonic milliseconds. */
@@ -124,23 +130,71 @@ export class EventLoop implements LoopView {
     this.backend.setInterest(fd, 0, READABLE);
   }
 
-  /** Ends run() after the current iteration. */
+  /**
+   * Ends run() after the current iteration. Called again while run() is
+   * flushing replies on the way out, it gives up on the flush.
+   */
   stop(): void {
     this.running = false;
   }
 
-  /** Runs iterations until stop(); then closes every connection. */
-  run(): void {
+  /**
+   * Runs iterations until stop(). Then shuts down: the listening sockets are
+   * closed (no new connections), no more requests are read, replies already
+   * produced are flushed for at most graceMs, and every socket is closed.
+   */
+  run(graceMs = 2000): void {
     this.running = true;
     while (this.running) this.runOnce();
+    this.drain(graceMs);
     for (const conn of this.fd2conn) if (conn !== null) this.destroy(conn, 'server shutdown');
     if (this.tracer !== null) this.tracer.flush();
+  }
+
+  private drain(graceMs: number): void {
+    for (const fd of this.listenFds) {
+      this.backend.setInterest(fd, 0, READABLE);
+      sys.close(fd);
+    }
+    this.listenFds.length = 0;
+    this.listeners.clear();
+    for (const conn of this.fd2conn) {
+      if (conn === null) continue;
+      if (conn.outgoing.length === 0) {
+        this.destroy(conn, 'server shutdown');
+      } else {
+        conn.wantClose = true;
+        conn.closeReason = 'server shutdown';
+        conn.pending = false;
+        this.settle(conn); // write only, close once written
+      }
+    }
+    this.drainDeadline = this.now() + graceMs;
+    this.running = true; // a second signal (stop()) abandons the flush
+    while (this.running && this.connCount > 0 && this.now() < this.drainDeadline) this.runOnce();
+  }
+
+  /** While shutting down: the time by which pending replies must be out. */
+  private drainDeadline = Infinity;
+
+  /** Runs the callback of a watched fd; false if the fd is not watched. */
+  runWatch(fd: number): boolean {
+    const watch = this.watches.get(fd);
+    if (watch === undefined) return false;
+    watch();
+    return true;
+  }
+
+  /** Whether run() is looping (false once stop() was called). */
+  get isRunning(): boolean {
+    return this.running;
   }
 
   /** One iteration of the loop. */
   runOnce(): void {
     const tr = this.tracer;
     if (tr !== null) tr.iteration(++this.iteration);
+    if (this.beforePoll !== null && !this.beforePoll()) return;
 
     // 1. The timeout: time to the nearest timer, 0 if one is due, -1 if none.
     const timeoutMs = this.computeTimeout();
@@ -178,7 +232,7 @@ export class EventLoop implements LoopView {
     }
 
     // Requests left over by the per-event cap get their turn now.
-    if (this.pendingConns.length !== 0) this.runPending();
+    if (this.pendingConns.size !== 0) this.runPending();
 
     // 5. Timers: close idle connections, expire keys.
     this.runTimers();
@@ -191,7 +245,7 @@ export class EventLoop implements LoopView {
     const tr = this.tracer;
     for (let i = 0; i < this.maxAcceptsPerEvent; i++) {
       const fd = sys.accept(listener.fd);
-      if (tr !== null) tr.syscall('accept', `${listener.fd}`, fd < 0 ? `${fd} ${sys.errnoName(fd)}` : `${fd}`);
+      if (tr !== null) tr.syscall('accept', `${listener.fd}`, sysResult(fd));
       if (fd < 0) {
         if (fd === -C.EMFILE || fd === -C.ENFILE) this.acceptOverflow(listener);
         // EAGAIN: nothing more pending. ECONNABORTED etc.: the peer is gone.
@@ -211,22 +265,29 @@ export class EventLoop implements LoopView {
       this.log('accept: out of file descriptors (EMFILE); refusing new clients until some close');
       this.loggedEmfile = true;
     }
-    if (this.reserveFd < 0) return;
-    sys.close(this.reserveFd);
-    this.reserveFd = -1;
-    const fd = sys.accept(listener.fd);
-    if (fd >= 0) this.refuse(fd, listener, 'out of file descriptors');
-    try {
-      this.reserveFd = sys.pipe()[0];
-    } catch {
-      // Will retry on the next overflow.
+    if (this.reserveFd >= 0) {
+      const rv = sys.close(this.reserveFd);
+      if (this.tracer !== null) this.tracer.syscall('close', `${this.reserveFd}`, sysResult(rv));
+      this.reserveFd = -1;
+      const fd = sys.accept(listener.fd);
+      if (this.tracer !== null) this.tracer.syscall('accept', `${listener.fd}`, sysResult(fd));
+      if (fd >= 0) this.refuse(fd, listener, 'out of file descriptors');
     }
+    // One fd: the one just closed is free again (a pipe would need two, fail
+    // with EMFILE, and leave no reserve: the listener would then stay readable
+    // and poll would spin).
+    this.reserveFd = takeReserveFd();
   }
 
   private refuse(fd: number, listener: Listener, why: string): void {
-    if (listener.refusal.length) sys.write(fd, listener.refusal, 0, listener.refusal.length);
-    sys.close(fd);
-    if (this.tracer !== null) this.tracer.note(`refused fd ${fd}: ${why}`);
+    const tr = this.tracer;
+    if (listener.refusal.length) {
+      const rv = sys.write(fd, listener.refusal, 0, listener.refusal.length);
+      if (tr !== null) tr.syscall('write', `${fd}, ${listener.refusal.length}`, sysResult(rv));
+    }
+    const rv = sys.close(fd);
+    if (tr !== null) tr.syscall('close', `${fd}`, sysResult(rv));
+    if (tr !== null) tr.note(`fd ${fd}: refused (${why})`);
     this.onRefused?.(why);
   }
 
@@ -239,10 +300,10 @@ export class EventLoop implements LoopView {
     const flags = sys.fcntl(fd, C.F_GETFL, 0);
     if (tr !== null) tr.syscall('fcntl', `${fd}, F_GETFL`, `0x${flags.toString(16)}`);
     sys.fcntl(fd, C.F_SETFL, flags | C.O_NONBLOCK);
-    if (tr !== null) tr.syscall('fcntl', `${fd}, F_SETFL, O_NONBLOCK`, '0');
+    if (tr !== null) tr.syscall('fcntl', `${fd}, F_SETFL, 0x${(flags | C.O_NONBLOCK).toString(16)} (+O_NONBLOCK)`, '0');
     // Replies go out as soon as they are written; don't let Nagle hold them.
     sys.setsockopt(fd, C.IPPROTO_TCP, C.TCP_NODELAY, 1);
-    if (tr !== null) tr.syscall('setsockopt', `${fd}, TCP_NODELAY, 1`, '0');
+    if (tr !== null) tr.syscall('setsockopt', `${fd}, IPPROTO_TCP, TCP_NODELAY, 1`, '0');
     const conn = new Conn(fd, index);
     while (this.fd2conn.length <= fd) this.fd2conn.push(null);
     this.fd2conn[fd] = conn;
@@ -252,6 +313,8 @@ export class EventLoop implements LoopView {
     conn.session = listener.newSession(conn);
     conn.interest = READABLE;
     this.backend.setInterest(fd, READABLE, 0);
+    // A session may refuse at once (protected mode): flush its reply, then close.
+    if (conn.wantClose) this.settle(conn);
   }
 
   // ---- read, parse, write -------------------------------------------------------
@@ -263,7 +326,7 @@ export class EventLoop implements LoopView {
     inc.reserve(this.readSize);
     const want = inc.space;
     const rv = sys.read(conn.fd, inc.buf, inc.end, want);
-    if (tr !== null) tr.syscall('read', `${conn.fd}, ${want}`, rv < 0 ? `${rv} ${sys.errnoName(rv)}` : `${rv}${rv === 0 ? ' EOF' : ''}`);
+    if (tr !== null) tr.syscall('read', `${conn.fd}, ${want}`, rv === 0 ? '0 (EOF)' : sysResult(rv));
     if (rv < 0) {
       if (rv === -C.EAGAIN || rv === -C.EINTR) return; // not actually ready
       this.abort(conn, `read ${sys.errnoName(rv)}`); // ECONNRESET and friends
@@ -313,7 +376,7 @@ export class EventLoop implements LoopView {
       if (handled >= this.maxRequestsPerEvent) {
         // Fairness: leave the rest for after the other connections have run.
         conn.pending = true;
-        this.pendingConns.push(conn);
+        this.pendingConns.add(conn);
         break;
       }
     }
@@ -337,7 +400,10 @@ export class EventLoop implements LoopView {
     const out = conn.outgoing;
     const want = out.length;
     const rv = sys.write(conn.fd, out.buf, out.start, want);
-    if (tr !== null) tr.syscall('write', `${conn.fd}, ${want}`, rv < 0 ? `${rv} ${sys.errnoName(rv)}` : `${rv}`);
+    if (tr !== null) {
+      tr.syscall('write', `${conn.fd}, ${want}`, sysResult(rv));
+      if (rv >= 0 && rv < want) tr.note(`fd ${conn.fd}: wrote ${rv} of ${want} bytes, ${want - rv} left for when it is writable`);
+    }
     if (rv < 0) {
       if (rv === -C.EAGAIN || rv === -C.EINTR) return; // not actually ready
       this.abort(conn, `write ${sys.errnoName(rv)}`); // EPIPE, ECONNRESET: the peer is gone
@@ -346,16 +412,18 @@ export class EventLoop implements LoopView {
     out.consume(rv);
     if (out.length !== 0) return; // partial write: keep wanting to write
     if (conn.wantClose) return; // a final reply (protocol error, QUIT) is out
-    // All written: back to reading (and serve requests a cap left waiting).
+    // All written. Requests a cap left waiting are served by runPending, after
+    // the other connections (serving them here would recurse through
+    // processRequests → handleWrite and defeat the cap).
+    if (conn.pending) this.pendingConns.add(conn);
     if (conn.peerClosed) {
-      if (conn.incoming.length === 0 || !this.hasMoreToDo(conn)) {
+      if (!conn.pending) {
         conn.wantClose = true;
-        conn.closeReason ||= 'EOF';
+        conn.closeReason ||= conn.incoming.length ? 'EOF with an incomplete request' : 'EOF';
       }
       return;
     }
     this.setWant(conn, true, false);
-    if (conn.pending) this.processRequests(conn);
   }
 
   private setWant(conn: Conn, read: boolean, write: boolean): void {
@@ -394,10 +462,12 @@ export class EventLoop implements LoopView {
 
   private runPending(): void {
     const list = this.pendingConns;
-    this.pendingConns = [];
+    this.pendingConns = new Set();
     for (const conn of list) {
       if (this.fd2conn[conn.fd] !== conn || !conn.pending) continue;
-      if (conn.wantRead) this.processRequests(conn);
+      // Replies still going out: handleWrite queues it again once they are.
+      // (A half-closed peer has wantRead false but is still served.)
+      if (conn.outgoing.length === 0 && !conn.wantClose) this.processRequests(conn);
       this.settle(conn);
     }
   }
@@ -408,8 +478,10 @@ export class EventLoop implements LoopView {
     const tr = this.tracer;
     this.backend.setInterest(conn.fd, 0, conn.interest);
     const rv = sys.close(conn.fd);
-    if (tr !== null) tr.syscall('close', `${conn.fd}`, `${rv}`);
-    if (tr !== null) tr.note(`fd ${conn.fd}: closed (${reason})`);
+    if (tr !== null) {
+      tr.syscall('close', `${conn.fd}`, sysResult(rv));
+      tr.note(`fd ${conn.fd}: closed (${reason})`);
+    }
     this.fd2conn[conn.fd] = null;
     this.connCount--;
     this.idleRemove(conn);
@@ -419,7 +491,7 @@ export class EventLoop implements LoopView {
   // ---- timers ---------------------------------------------------------------------
 
   private computeTimeout(): number {
-    if (this.pendingConns.length !== 0) return this.traceTimeout(0, 'pending requests');
+    if (this.pendingConns.size !== 0) return this.traceTimeout(0, 'pending requests');
     let next = Infinity;
     let why = 'no timers';
     if (this.idleTimeoutMs > 0 && this.idleHead !== null) {
@@ -431,13 +503,17 @@ export class EventLoop implements LoopView {
       next = ext;
       why = 'key TTL';
     }
+    if (this.drainDeadline < next) {
+      next = this.drainDeadline;
+      why = 'shutdown grace period';
+    }
     if (next === Infinity) return this.traceTimeout(-1, why);
     const ms = Math.max(0, Math.ceil(next - this.now()));
     return this.traceTimeout(ms, why);
   }
 
   private traceTimeout(ms: number, why: string): number {
-    if (this.tracer !== null) this.tracer.note(`timeout ${ms} ms (${why})`);
+    if (this.tracer !== null) this.tracer.timeout(ms, why);
     return ms;
   }
 
@@ -478,6 +554,15 @@ export class EventLoop implements LoopView {
   /** Every live connection (for CLIENT LIST and INFO). */
   *connections(): IterableIterator<Conn> {
     for (const c of this.fd2conn) if (c !== null) yield c;
+  }
+}
+
+/** One spare fd (a socket), or -1 if none can be had right now. */
+function takeReserveFd(): number {
+  try {
+    return sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
+  } catch {
+    return -1;
   }
 }
 

@@ -21,6 +21,50 @@ import { ProtocolSession } from './session.js';
 import { ServerState, type ServerSettings } from './state.js';
 import { listenTcp } from './listen.js';
 
+/** fds kept free for the server itself (listeners, signal pipe, reserve fd, Node's own), as Redis's 32. */
+export const RESERVED_FDS = 32;
+
+/**
+ * maxclients needs one fd per client: raise RLIMIT_NOFILE's soft limit toward
+ * the hard limit, then clamp maxclients to what the limit allows (logged).
+ */
+export function clampMaxClients(maxClients: number, log: (line: string) => void): number {
+  const want = maxClients + RESERVED_FDS;
+  let { soft, hard } = sys.getNofileLimit();
+  if (soft < want) {
+    try {
+      sys.setNofileLimit(Math.min(want, hard), hard);
+      soft = sys.getNofileLimit().soft;
+    } catch {
+      // Keep the current soft limit.
+    }
+  }
+  if (soft >= want) return maxClients;
+  const clamped = Math.max(1, soft - RESERVED_FDS);
+  log(
+    `maxclients ${maxClients} needs ${want} file descriptors but the limit is ${soft} (hard ${hard}); ` +
+      `maxclients reduced to ${clamped}. Raise 'ulimit -n' for more.`,
+  );
+  return clamped;
+}
+
+/** Whether a numeric address is loopback: 127.0.0.0/8, ::1 or ::ffff:127.x.x.x. */
+export function isLoopback(address: string): boolean {
+  const a = address.toLowerCase();
+  return a.startsWith('127.') || a === '::1' || a.startsWith('::ffff:127.') || a === 'localhost';
+}
+
+const PROTECTED_MODE_REPLY = Buffer.from(
+  '-DENIED Redloop is running in protected mode because it listens on a non-loopback address ' +
+    'and no password is set. In this mode connections are only accepted from the loopback ' +
+    'interface. If you want to connect from other computers, do one of the following: ' +
+    "1) restart the server with '--requirepass <password>' and authenticate with AUTH; " +
+    "2) restart it with '--host 127.0.0.1' if only local clients need it; " +
+    "3) restart it with '--protected-mode no', but MAKE SURE it is not reachable from the " +
+    'internet if you do so.\r\n',
+  'latin1',
+);
+
 export interface RunningServer {
   loop: EventLoop;
   state: ServerState;
@@ -30,6 +74,7 @@ export interface RunningServer {
 
 /** Binds the listeners and builds the loop; run() blocks in it. */
 export function createSyscallServer(settings: ServerSettings, log: (line: string) => void): RunningServer {
+  settings = { ...settings, maxClients: clampMaxClients(settings.maxClients, log) };
   const state = new ServerState(settings, log);
   const tracer = settings.trace || settings.step ? new Tracer() : null;
   const backend: Backend = settings.loop === 'epoll' ? new EpollBackend(tracer) : new PollBackend(tracer);
@@ -52,9 +97,23 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
         const peer = sys.getpeername(conn.fd);
         return peer ? `${peer.address}:${peer.port}` : '?:0';
       });
+      if (guarded && !isLoopback(sys.getpeername(conn.fd)?.address ?? '')) {
+        // Protected mode: tell a RESP client why and how to fix it, then close
+        // (the loop flushes outgoing and closes a connection born wantClose).
+        if (codec.name === 'resp') conn.outgoing.append(PROTECTED_MODE_REPLY);
+        conn.wantClose = true;
+        conn.closeReason = 'protected mode';
+        state.context.stats.rejectedConnections++;
+        log(`refused ${client.peer}: protected mode (bound to ${settings.host} with no --requirepass)`);
+      }
       return new ProtocolSession(codec, table, state, client);
     },
   });
+
+  // Protected mode (Redis's): listening on a non-loopback address with no
+  // password would open the keyspace to the network, so only loopback clients
+  // are served until a password is set or protected mode is turned off.
+  const guarded = settings.protectedMode && settings.requirePass === null && !isLoopback(settings.host);
 
   const book = listenTcp(settings.host, settings.port);
   state.ports.book = book.port;
@@ -90,8 +149,7 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     loop,
     state,
     run() {
-      loop.run();
-      sys.close(book.fd);
+      loop.run(); // closes the listeners and every connection on the way out
       backend.close();
     },
   };
