@@ -1,6 +1,318 @@
-// Hash commands with Redis's names, arguments, replies and errors; served on
-// both protocols. (STUB: to be written.)
+// Hash commands with Redis 7's names, arities, replies and error strings; served
+// on both protocols. A missing key reads as an empty hash; an emptied hash is deleted.
 
+import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
+import type { Hash, Keyspace } from '../store/keyspace.js';
+import { NOT_FLOAT, notInteger, parseFloat64, parseInt64, wrongType } from './args.js';
 import type { CommandSpec } from './types.js';
 
-export const hashCommands: CommandSpec[] = [];
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** The hash under key, null if the key is missing, 'wrongtype' if it holds something else. */
+function lookupHash(store: Keyspace, key: string): Hash | null | 'wrongtype' {
+  const v = store.get(key);
+  if (v === undefined) return null;
+  return v instanceof Map ? v : 'wrongtype';
+}
+
+/** The hash under key, created (and stored) if missing; null after writing WRONGTYPE. */
+function hashForWrite(store: Keyspace, key: string, w: ReplyWriter): Hash | null {
+  const h = lookupHash(store, key);
+  if (h === 'wrongtype') {
+    wrongType(w);
+    return null;
+  }
+  if (h !== null) return h;
+  const created: Hash = new Map();
+  store.put(key, created);
+  return created;
+}
+
+/** Redis's addReplyErrorArity, for commands whose argument count is checked inside (HSET's pairs). */
+function wrongArity(name: string, w: ReplyWriter): void {
+  w.err(ErrCode.Unknown, `ERR wrong number of arguments for '${name}' command`);
+}
+
+/** A 64-bit integer reply: a number when it is exact as one, else a bigint. */
+function int64Reply(v: bigint): number | bigint {
+  return v >= -(2n ** 53n) && v <= 2n ** 53n ? Number(v) : v;
+}
+
+// ---------- HINCRBYFLOAT's number formatting ----------
+// Redis adds in long double and replies with "%.17Lf" minus trailing zeros, so
+// 10.5 + 0.1 reads "10.6", not the double sum's 10.600000000000001. We add the
+// two decimal strings exactly and round to 17 decimals, which gives Redis's text
+// for every sum that long double itself represents to 17 decimals.
+
+const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+/** Beyond these exponents exact decimal arithmetic gets costly; the double sum is formatted instead. */
+const MAX_DECIMAL_EXPONENT = 400;
+
+/** s as mantissa × 10^exp, or null if s is not a plain decimal within the exponent bound. */
+function parseDecimal(s: string): { mant: bigint; exp: number } | null {
+  const m = DECIMAL.exec(s);
+  if (m === null) return null;
+  const intDigits = m[2];
+  const fracDigits = m[3] ?? '';
+  if (intDigits.length + fracDigits.length === 0) return null;
+  const exp = Number(m[4] ?? '0') - fracDigits.length;
+  if (Math.abs(exp) > MAX_DECIMAL_EXPONENT) return null;
+  const mant = BigInt((intDigits + fracDigits).replace(/^0+(?=\d)/, '') || '0');
+  return { mant: m[1] === '-' ? -mant : mant, exp };
+}
+
+/** mant × 10^exp as "%.17f" would print it (half away from zero), then trailing zeros and '.' trimmed, "-0" → "0". */
+function formatFixed17(mant: bigint, exp: number): string {
+  const FRAC = 17;
+  let scaled: bigint; // the value × 10^17, rounded to an integer
+  if (exp >= -FRAC) scaled = mant * 10n ** BigInt(exp + FRAC);
+  else {
+    const div = 10n ** BigInt(-FRAC - exp);
+    const neg = mant < 0n;
+    const abs = neg ? -mant : mant;
+    let q = abs / div;
+    if ((abs % div) * 2n >= div) q += 1n;
+    scaled = neg ? -q : q;
+  }
+  const neg = scaled < 0n;
+  const digits = (neg ? -scaled : scaled).toString().padStart(FRAC + 1, '0');
+  const whole = digits.slice(0, digits.length - FRAC);
+  const frac = digits.slice(digits.length - FRAC).replace(/0+$/, '');
+  const text = frac.length > 0 ? `${whole}.${frac}` : whole;
+  return neg && text !== '0' ? `-${text}` : text;
+}
+
+/** HINCRBYFLOAT's reply text for current + incr (both already known to be finite, with a finite sum). */
+function formatFloatSum(current: string, incr: string, sum: number): string {
+  const a = parseDecimal(current);
+  const b = parseDecimal(incr);
+  if (a !== null && b !== null) {
+    const exp = Math.min(a.exp, b.exp);
+    const mant = a.mant * 10n ** BigInt(a.exp - exp) + b.mant * 10n ** BigInt(b.exp - exp);
+    return formatFixed17(mant, exp);
+  }
+  // Extreme exponents: format the double sum (every double ≥ 1e21 is an integer).
+  if (Math.abs(sum) >= 1e21) return BigInt(sum).toString();
+  return formatFixed17(BigInt(Math.round(sum * 1e17)), -17);
+}
+
+// ---------- the commands ----------
+
+const key1 = { firstKey: 1, lastKey: 1, keyStep: 1 } as const;
+
+/** HSET and HMSET share their body; they differ only in the reply. */
+function setFields(args: string[], w: ReplyWriter, store: Keyspace, name: string): number | null {
+  if (args.length % 2 === 1) {
+    wrongArity(name, w);
+    return null;
+  }
+  const h = hashForWrite(store, args[1], w);
+  if (h === null) return null;
+  let added = 0;
+  for (let i = 2; i < args.length; i += 2) {
+    if (!h.has(args[i])) added++;
+    h.set(args[i], args[i + 1]);
+  }
+  return added;
+}
+
+export const hashCommands: CommandSpec[] = [
+  {
+    name: 'hset',
+    arity: -4,
+    flags: ['write', 'denyoom', 'fast'],
+    ...key1,
+    run(args, w, { store }) {
+      const added = setFields(args, w, store, 'hset');
+      if (added !== null) w.int(added);
+    },
+  },
+  {
+    name: 'hmset',
+    arity: -4,
+    flags: ['write', 'denyoom', 'fast'],
+    ...key1,
+    run(args, w, { store }) {
+      if (setFields(args, w, store, 'hmset') !== null) w.status('OK');
+    },
+  },
+  {
+    name: 'hsetnx',
+    arity: 4,
+    flags: ['write', 'denyoom', 'fast'],
+    ...key1,
+    run(args, w, { store }) {
+      const h = hashForWrite(store, args[1], w);
+      if (h === null) return;
+      if (h.has(args[2])) return w.int(0);
+      h.set(args[2], args[3]);
+      w.int(1);
+    },
+  },
+  {
+    name: 'hget',
+    arity: 3,
+    flags: ['readonly', 'fast'],
+    ...key1,
+    run(args, w, { store }) {
+      const h = lookupHash(store, args[1]);
+      if (h === 'wrongtype') return wrongType(w);
+      const v = h?.get(args[2]);
+      if (v === undefined) w.nil();
+      else w.str(v);
+    },
+  },
+  {
+    name: 'hmget',
+    arity: -3,
+    flags: ['readonly', 'fast'],
+    ...key1,
+    run(args, w, { store }) {
+      const h = lookupHash(store, args[1]);
+      if (h === 'wrongtype') return wrongType(w);
+      w.arr(args.length - 2);
+      for (let i = 2; i < args.length; i++) {
+        const v = h?.get(args[i]);
+        if (v === undefined) w.nil();
+        else w.str(v);
+      }
+    },
+  },
+  {
+    name: 'hdel',
+    arity: -3,
+    flags: ['write', 'fast'],
+    ...key1,
+    run(args, w, { store }) {
+      const h = lookupHash(store, args[1]);
+      if (h === 'wrongtype') return wrongType(w);
+      if (h === null) return w.int(0);
+      let removed = 0;
+      for (let i = 2; i < args.length; i++) if (h.delete(args[i])) removed++;
+      if (h.size === 0) store.delete(args[1]);
+      w.int(removed);
+    },
+  },
+  {
+    name: 'hlen',
+    arity: 2,
+    flags: ['readonly', 'fast'],
+    ...key1,
+    run(args, w, { store }) {
+      const h = lookupHash(store, args[1]);
+      if (h === 'wrongtype') return wrongType(w);
+      w.int(h === null ? 0 : h.size);
+    },
+  },
+  {
+    name: 'hexists',
+    arity: 3,
+    flags: ['readonly', 'fast'],
+    ...key1,
+    run(args, w, { store }) {
+      const h = lookupHash(store, args[1]);
+      if (h === 'wrongtype') return wrongType(w);
+      w.int(h?.has(args[2]) ? 1 : 0);
+    },
+  },
+  {
+    name: 'hgetall',
+    arity: 2,
+    flags: ['readonly'],
+    ...key1,
+    run(args, w, { store }) {
+      const h = lookupHash(store, args[1]);
+      if (h === 'wrongtype') return wrongType(w);
+      if (h === null) return w.arr(0);
+      w.arr(h.size * 2);
+      for (const [f, v] of h) {
+        w.str(f);
+        w.str(v);
+      }
+    },
+  },
+  {
+    name: 'hkeys',
+    arity: 2,
+    flags: ['readonly'],
+    ...key1,
+    run(args, w, { store }) {
+      const h = lookupHash(store, args[1]);
+      if (h === 'wrongtype') return wrongType(w);
+      if (h === null) return w.arr(0);
+      w.arr(h.size);
+      for (const f of h.keys()) w.str(f);
+    },
+  },
+  {
+    name: 'hvals',
+    arity: 2,
+    flags: ['readonly'],
+    ...key1,
+    run(args, w, { store }) {
+      const h = lookupHash(store, args[1]);
+      if (h === 'wrongtype') return wrongType(w);
+      if (h === null) return w.arr(0);
+      w.arr(h.size);
+      for (const v of h.values()) w.str(v);
+    },
+  },
+  {
+    name: 'hstrlen',
+    arity: 3,
+    flags: ['readonly', 'fast'],
+    ...key1,
+    run(args, w, { store }) {
+      const h = lookupHash(store, args[1]);
+      if (h === 'wrongtype') return wrongType(w);
+      w.int(h?.get(args[2])?.length ?? 0); // binary strings: one char per byte
+    },
+  },
+  {
+    name: 'hincrby',
+    arity: 4,
+    flags: ['write', 'denyoom', 'fast'],
+    ...key1,
+    run(args, w, { store }) {
+      const incr = parseInt64(args[3]);
+      if (incr === null) return notInteger(w);
+      const h = lookupHash(store, args[1]);
+      if (h === 'wrongtype') return wrongType(w);
+      const current = h?.get(args[2]);
+      let value = 0n;
+      if (current !== undefined) {
+        const parsed = parseInt64(current);
+        if (parsed === null) return w.err(ErrCode.BadArg, 'ERR hash value is not an integer');
+        value = BigInt(parsed);
+      }
+      const next = value + BigInt(incr);
+      if (next < INT64_MIN || next > INT64_MAX) return w.err(ErrCode.BadArg, 'ERR increment or decrement would overflow');
+      const target = h ?? hashForWrite(store, args[1], w)!;
+      target.set(args[2], next.toString());
+      w.int(int64Reply(next));
+    },
+  },
+  {
+    name: 'hincrbyfloat',
+    arity: 4,
+    flags: ['write', 'denyoom', 'fast'],
+    ...key1,
+    run(args, w, { store }) {
+      const incr = parseFloat64(args[3]);
+      if (incr === null) return w.err(ErrCode.BadArg, NOT_FLOAT);
+      if (!Number.isFinite(incr)) return w.err(ErrCode.BadArg, 'ERR value is NaN or Infinity');
+      const h = lookupHash(store, args[1]);
+      if (h === 'wrongtype') return wrongType(w);
+      const current = h?.get(args[2]) ?? '0';
+      const value = parseFloat64(current);
+      if (value === null) return w.err(ErrCode.BadArg, 'ERR hash value is not a float');
+      const sum = value + incr;
+      if (!Number.isFinite(sum)) return w.err(ErrCode.BadArg, 'ERR increment would produce NaN or Infinity');
+      const text = formatFloatSum(current, args[3], sum);
+      const target = h ?? hashForWrite(store, args[1], w)!;
+      target.set(args[2], text);
+      w.str(text);
+    },
+  },
+];

@@ -1,6 +1,324 @@
-// List commands with Redis's names, arguments, replies and errors; served on
-// both protocols. (STUB: to be written.)
+// List commands with Redis 7's names, arities, replies and error strings; served
+// on both protocols. A missing key reads as an empty list; an emptied list is deleted.
 
+import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
+import { List, type Keyspace } from '../store/keyspace.js';
+import { notInteger, parseInt64, syntaxError, wrongType } from './args.js';
 import type { CommandSpec } from './types.js';
 
-export const listCommands: CommandSpec[] = [];
+/** The list under key, null if the key is missing, 'wrongtype' if it holds something else. */
+function lookupList(store: Keyspace, key: string): List | null | 'wrongtype' {
+  const v = store.get(key);
+  if (v === undefined) return null;
+  return v instanceof List ? v : 'wrongtype';
+}
+
+/**
+ * A C long (int64) argument as a number. Values beyond ±2^53 lose precision,
+ * which cannot change an index clamp against a list that fits in memory.
+ */
+function parseLong(s: string): number | null {
+  const v = parseInt64(s);
+  return v === null ? null : Number(v);
+}
+
+/** Redis's getPositiveLongFromObjectOrReply: one message for "not an integer" and "negative". */
+function parseNonNegative(s: string): number | null {
+  const v = parseLong(s);
+  return v === null || v < 0 ? null : v;
+}
+
+/** Clamps Redis-style start/stop (negative counts from the end) to [start, stop] inside 0..len-1; null if empty. */
+function clampRange(start: number, stop: number, len: number): [number, number] | null {
+  if (start < 0) start += len;
+  if (stop < 0) stop += len;
+  if (start < 0) start = 0;
+  if (start > stop || start >= len) return null;
+  if (stop >= len) stop = len - 1;
+  return [start, stop];
+}
+
+/** A Redis-style index (negative counts from the end) as 0..len-1, or -1 if out of range. */
+function resolveIndex(index: number, len: number): number {
+  const i = index < 0 ? len + index : index;
+  return i >= 0 && i < len ? i : -1;
+}
+
+function push(args: string[], w: ReplyWriter, store: Keyspace, front: boolean, onlyIfExists: boolean): void {
+  const found = lookupList(store, args[1]);
+  if (found === 'wrongtype') return wrongType(w);
+  let list = found;
+  if (list === null) {
+    if (onlyIfExists) return w.int(0);
+    list = new List();
+    store.put(args[1], list);
+  }
+  for (let i = 2; i < args.length; i++) {
+    if (front) list.pushFront(args[i]);
+    else list.pushBack(args[i]);
+  }
+  w.int(list.length);
+}
+
+function pop(args: string[], w: ReplyWriter, store: Keyspace, front: boolean): void {
+  if (args.length > 3) return w.err(ErrCode.Unknown, `ERR wrong number of arguments for '${front ? 'lpop' : 'rpop'}' command`);
+  const hasCount = args.length === 3;
+  let count = 0;
+  if (hasCount) {
+    const c = parseNonNegative(args[2]);
+    if (c === null) return w.err(ErrCode.BadArg, 'ERR value is out of range, must be positive');
+    count = c;
+  }
+  const list = lookupList(store, args[1]);
+  if (list === 'wrongtype') return wrongType(w);
+  if (list === null) return hasCount ? w.nilArr() : w.nil();
+  if (hasCount && count === 0) return w.arr(0);
+  if (!hasCount) {
+    w.str((front ? list.popFront() : list.popBack())!);
+  } else {
+    const n = Math.min(count, list.length);
+    w.arr(n);
+    for (let i = 0; i < n; i++) w.str((front ? list.popFront() : list.popBack())!);
+  }
+  if (list.length === 0) store.delete(args[1]);
+}
+
+const key1 = { firstKey: 1, lastKey: 1, keyStep: 1 } as const;
+
+export const listCommands: CommandSpec[] = [
+  {
+    name: 'lpush',
+    arity: -3,
+    flags: ['write', 'denyoom', 'fast'],
+    ...key1,
+    run: (args, w, { store }) => push(args, w, store, true, false),
+  },
+  {
+    name: 'rpush',
+    arity: -3,
+    flags: ['write', 'denyoom', 'fast'],
+    ...key1,
+    run: (args, w, { store }) => push(args, w, store, false, false),
+  },
+  {
+    name: 'lpushx',
+    arity: -3,
+    flags: ['write', 'denyoom', 'fast'],
+    ...key1,
+    run: (args, w, { store }) => push(args, w, store, true, true),
+  },
+  {
+    name: 'rpushx',
+    arity: -3,
+    flags: ['write', 'denyoom', 'fast'],
+    ...key1,
+    run: (args, w, { store }) => push(args, w, store, false, true),
+  },
+  {
+    name: 'lpop',
+    arity: -2,
+    flags: ['write', 'fast'],
+    ...key1,
+    run: (args, w, { store }) => pop(args, w, store, true),
+  },
+  {
+    name: 'rpop',
+    arity: -2,
+    flags: ['write', 'fast'],
+    ...key1,
+    run: (args, w, { store }) => pop(args, w, store, false),
+  },
+  {
+    name: 'llen',
+    arity: 2,
+    flags: ['readonly', 'fast'],
+    ...key1,
+    run(args, w, { store }) {
+      const list = lookupList(store, args[1]);
+      if (list === 'wrongtype') return wrongType(w);
+      w.int(list === null ? 0 : list.length);
+    },
+  },
+  {
+    name: 'lrange',
+    arity: 4,
+    flags: ['readonly'],
+    ...key1,
+    run(args, w, { store }) {
+      const start = parseLong(args[2]);
+      const stop = parseLong(args[3]);
+      if (start === null || stop === null) return notInteger(w);
+      const list = lookupList(store, args[1]);
+      if (list === 'wrongtype') return wrongType(w);
+      const range = list === null ? null : clampRange(start, stop, list.length);
+      if (range === null) return w.arr(0);
+      w.arr(range[1] - range[0] + 1);
+      for (let i = range[0]; i <= range[1]; i++) w.str(list!.at(i));
+    },
+  },
+  {
+    name: 'lindex',
+    arity: 3,
+    flags: ['readonly'],
+    ...key1,
+    run(args, w, { store }) {
+      // Redis looks the key up before it parses the index.
+      const list = lookupList(store, args[1]);
+      if (list === 'wrongtype') return wrongType(w);
+      if (list === null) return w.nil();
+      const index = parseLong(args[2]);
+      if (index === null) return notInteger(w);
+      const i = resolveIndex(index, list.length);
+      if (i < 0) w.nil();
+      else w.str(list.at(i));
+    },
+  },
+  {
+    name: 'lset',
+    arity: 4,
+    flags: ['write', 'denyoom'],
+    ...key1,
+    run(args, w, { store }) {
+      const list = lookupList(store, args[1]);
+      if (list === 'wrongtype') return wrongType(w);
+      if (list === null) return w.err(ErrCode.BadArg, 'ERR no such key');
+      const index = parseLong(args[2]);
+      if (index === null) return notInteger(w);
+      const i = resolveIndex(index, list.length);
+      if (i < 0) return w.err(ErrCode.BadArg, 'ERR index out of range');
+      list.set(i, args[3]);
+      w.status('OK');
+    },
+  },
+  {
+    name: 'ltrim',
+    arity: 4,
+    flags: ['write'],
+    ...key1,
+    run(args, w, { store }) {
+      const start = parseLong(args[2]);
+      const stop = parseLong(args[3]);
+      if (start === null || stop === null) return notInteger(w);
+      const list = lookupList(store, args[1]);
+      if (list === 'wrongtype') return wrongType(w);
+      if (list !== null) {
+        const range = clampRange(start, stop, list.length);
+        if (range === null) list.clear();
+        else list.trim(range[0], range[1]);
+        if (list.length === 0) store.delete(args[1]);
+      }
+      w.status('OK');
+    },
+  },
+  {
+    name: 'lrem',
+    arity: 4,
+    flags: ['write'],
+    ...key1,
+    run(args, w, { store }) {
+      const count = parseLong(args[2]);
+      if (count === null) return notInteger(w);
+      const list = lookupList(store, args[1]);
+      if (list === 'wrongtype') return wrongType(w);
+      if (list === null) return w.int(0);
+      const target = args[3];
+      const items = list.toArray();
+      const limit = count === 0 ? Infinity : Math.abs(count);
+      let removed = 0;
+      // count < 0 removes from the tail: walk backwards, then restore the order.
+      if (count < 0) items.reverse();
+      const kept = items.filter((v) => (v === target && removed < limit ? (removed++, false) : true));
+      if (count < 0) kept.reverse();
+      if (removed > 0) list.replace(kept);
+      if (list.length === 0) store.delete(args[1]);
+      w.int(removed);
+    },
+  },
+  {
+    name: 'linsert',
+    arity: 5,
+    flags: ['write', 'denyoom'],
+    ...key1,
+    run(args, w, { store }) {
+      const where = args[2].toLowerCase();
+      if (where !== 'before' && where !== 'after') return syntaxError(w);
+      const list = lookupList(store, args[1]);
+      if (list === 'wrongtype') return wrongType(w);
+      if (list === null) return w.int(0);
+      const pivot = args[3];
+      for (let i = 0; i < list.length; i++) {
+        if (list.at(i) === pivot) {
+          list.insert(where === 'before' ? i : i + 1, args[4]);
+          return w.int(list.length);
+        }
+      }
+      w.int(-1);
+    },
+  },
+  {
+    name: 'lpos',
+    arity: -3,
+    flags: ['readonly'],
+    ...key1,
+    run(args, w, { store }) {
+      let rank = 1;
+      let count = -1; // -1: COUNT not given
+      let maxlen = 0; // 0: scan the whole list
+      for (let j = 3; j < args.length; j++) {
+        const opt = args[j].toLowerCase();
+        const hasValue = j < args.length - 1;
+        if (opt === 'rank' && hasValue) {
+          const v = parseInt64(args[++j]);
+          if (v === null) return notInteger(w);
+          if (v === -(2n ** 63n)) {
+            return w.err(ErrCode.BadArg, 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807');
+          }
+          if (v === 0) {
+            return w.err(
+              ErrCode.BadArg,
+              "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
+            );
+          }
+          rank = Number(v);
+        } else if (opt === 'count' && hasValue) {
+          const v = parseNonNegative(args[++j]);
+          if (v === null) return w.err(ErrCode.BadArg, "ERR COUNT can't be negative");
+          count = v;
+        } else if (opt === 'maxlen' && hasValue) {
+          const v = parseNonNegative(args[++j]);
+          if (v === null) return w.err(ErrCode.BadArg, "ERR MAXLEN can't be negative");
+          maxlen = v;
+        } else {
+          return syntaxError(w);
+        }
+      }
+      const fromTail = rank < 0;
+      if (fromTail) rank = -rank;
+
+      const list = lookupList(store, args[1]);
+      if (list === 'wrongtype') return wrongType(w);
+      if (list === null) return count !== -1 ? w.arr(0) : w.nil();
+
+      const target = args[2];
+      const len = list.length;
+      const scan = maxlen === 0 ? len : Math.min(len, maxlen);
+      const found: number[] = [];
+      let matches = 0;
+      for (let k = 0; k < scan; k++) {
+        const i = fromTail ? len - 1 - k : k;
+        if (list.at(i) !== target) continue;
+        matches++;
+        if (matches < rank) continue;
+        found.push(i);
+        if (count === -1 || (count !== 0 && found.length >= count)) break;
+      }
+      if (count === -1) {
+        if (found.length === 0) w.nil();
+        else w.int(found[0]);
+        return;
+      }
+      w.arr(found.length);
+      for (const i of found) w.int(i);
+    },
+  },
+];

@@ -74,6 +74,44 @@ export class List {
     return this.len === 0 ? [] : this.slice(0, this.len - 1);
   }
 
+  /**
+   * Inserts v so that it lands at index i (0 ≤ i ≤ length), shifting whichever
+   * side is shorter: O(min(i, length - i)), so inserting near either end is cheap.
+   */
+  insert(i: number, v: string): void {
+    if (this.len === this.buf.length) this.grow();
+    const cap = this.buf.length;
+    if (i < this.len - i) {
+      this.head = (this.head - 1 + cap) % cap;
+      this.len++;
+      for (let k = 0; k < i; k++) this.buf[(this.head + k) % cap] = this.buf[(this.head + k + 1) % cap];
+    } else {
+      this.len++;
+      for (let k = this.len - 1; k > i; k--) this.buf[(this.head + k) % cap] = this.buf[(this.head + k - 1) % cap];
+    }
+    this.buf[(this.head + i) % cap] = v;
+  }
+
+  /**
+   * Keeps only indexes start..stop inclusive (already clamped by the caller;
+   * start > stop empties the list). O(elements removed): both ends are popped.
+   */
+  trim(start: number, stop: number): void {
+    if (start > stop || start >= this.len) {
+      this.clear();
+      return;
+    }
+    for (let n = this.len - 1 - stop; n > 0; n--) this.popBack();
+    for (let n = start; n > 0; n--) this.popFront();
+  }
+
+  /** Removes every element and returns to the initial capacity. */
+  clear(): void {
+    this.buf = new Array(8);
+    this.head = 0;
+    this.len = 0;
+  }
+
   /** Replaces the whole content (used by LTRIM, LREM, LINSERT: O(n) by nature). */
   replace(items: string[]): void {
     let cap = 8;
