@@ -16,6 +16,8 @@ export interface ServerSettings {
   outputLimit: number;
   protoMaxBulkLen: number;
   requirePass: string | null;
+  /** Refuse non-loopback clients when bound to a non-loopback address with no password. */
+  protectedMode: boolean;
   /** Keys expired actively per loop iteration at most. */
   activeExpireLimit: number;
   trace: boolean;
@@ -33,6 +35,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   outputLimit: 256 * 1024 * 1024,
   protoMaxBulkLen: 512 * 1024 * 1024,
   requirePass: null,
+  protectedMode: true,
   activeExpireLimit: 2000,
   trace: false,
   step: false,
@@ -84,6 +87,7 @@ export class ServerState {
       ['maxclients', String(settings.maxClients)],
       ['proto-max-bulk-len', String(settings.protoMaxBulkLen)],
       ['requirepass', settings.requirePass ?? ''],
+      ['protected-mode', settings.protectedMode ? 'yes' : 'no'],
       ['save', ''],
       ['appendonly', 'no'],
       ['databases', '1'],

@@ -7,6 +7,7 @@ import { commandMap } from '../dispatch.js';
 import { hashCommands } from '../hash.js';
 import { listCommands } from '../list.js';
 import type { CommandSpec, CommandTable } from '../types.js';
+import { bookAuthCommands } from './auth.js';
 import { bookStringCommands } from './strings.js';
 import { bookZsetCommands } from './zset.js';
 
@@ -15,6 +16,7 @@ export const bookCommands: CommandSpec[] = [
   ...bookZsetCommands,
   ...hashCommands,
   ...listCommands,
+  ...bookAuthCommands,
 ];
 
 export const bookTable: CommandTable = {
@@ -26,6 +28,6 @@ export const bookTable: CommandTable = {
     w.err(ErrCode.Unknown, `wrong number of arguments for '${spec.name}' command`);
   },
   noAuth(w) {
-    w.err(ErrCode.Unknown, 'NOAUTH Authentication required.');
+    w.err(ErrCode.Unknown, "NOAUTH Authentication required: send 'auth <password>' first.");
   },
 };
