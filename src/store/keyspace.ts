@@ -55,8 +55,13 @@ export class Keyspace {
     return this.get(key) !== undefined;
   }
 
-  /** Stores a value, keeping any TTL the key has (the caller clears it if wanted). */
+  /**
+   * Stores a value, keeping any TTL the key has (the caller clears it if
+   * wanted). A TTL that has already passed belongs to a key that no longer
+   * exists, so it is dropped first rather than expiring the new value at once.
+   */
   put(key: string, v: Value): void {
+    if (this.ttl.size !== 0) this.expireIfDue(key);
     this.data.set(key, v);
   }
 
