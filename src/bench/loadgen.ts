@@ -1,0 +1,472 @@
+// The load generator behind redloop-bench and the suite. Closed loop: each of
+// C connections sends a batch of P pre-encoded requests with one write, waits
+// until all P replies are back, records their latency, sends the next batch.
+// It is built not to be the bottleneck it measures: requests are slices of one
+// pre-encoded pool (no per-request encoding or allocation), replies are
+// counted by skipping lengths (src/bench/replies.ts), not decoded. It measures
+// throughput, latency percentiles (HdrHistogram), the server's CPU time from
+// /proc/<pid>/stat and its own CPU, over the same window.
+
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import * as hdr from 'hdr-histogram-js';
+import { encodeRequest } from '../protocol/book.js';
+import * as sys from '../sys/index.js';
+import { processCpuUs } from './cpu.js';
+import { BookReplyCounter, RespReplyCounter, type ReplyCounter } from './replies.js';
+
+export type Protocol = 'book' | 'resp';
+export type BenchCommand = 'get' | 'set';
+
+export interface MixEntry {
+  command: BenchCommand;
+  weight: number;
+}
+
+export interface LoadOptions {
+  host: string;
+  port: number;
+  protocol: Protocol;
+  /** Active connections (C). */
+  connections: number;
+  /** Requests per batch per connection (P); 1 = no pipelining. */
+  pipeline: number;
+  /** Stop after this many requests (-n)... */
+  requests?: number;
+  /** ...or after this many seconds (-d). */
+  durationSec?: number;
+  /** Load without measuring first, so the server's JIT and caches settle. */
+  warmupSec?: number;
+  /** Keys are key:000000000000 .. key:(keyspace-1). */
+  keyspace: number;
+  valueSize: number;
+  mix: MixEntry[];
+  /** Extra connections opened before the run that send one request and then nothing. */
+  idle?: number;
+  /** Use (and grow) this pool for the idle connections instead of a private one. */
+  idlePool?: IdlePool;
+  /** SET every key of the keyspace once before the run (so GETs find values). */
+  prefill?: boolean;
+  /** The server's pid, for its CPU time; null = not measured. */
+  serverPid?: number | null;
+  /** PRNG seed for the request pool. */
+  seed?: number;
+}
+
+export interface LoadResult {
+  protocol: Protocol;
+  connections: number;
+  pipeline: number;
+  idle: number;
+  valueSize: number;
+  keyspace: number;
+  mix: string;
+  /** Replies received inside the measured window. */
+  requests: number;
+  /** Error replies inside the window. */
+  errors: number;
+  /** Connections the server closed or reset during the run. */
+  disconnects: number;
+  elapsedSec: number;
+  /** Requests per second. */
+  throughput: number;
+  /** Per-request latency (batch written → its reply read), microseconds. */
+  latencyUs: { p50: number; p99: number; p999: number; max: number; mean: number };
+  /** Server user+sys CPU time in the window (µs), or null if no pid was given. */
+  serverCpuUs: number | null;
+  serverCpuUsPerRequest: number | null;
+  /** Server CPU as a share of one core over the window (%). */
+  serverCpuPercent: number | null;
+  clientCpuUs: number;
+  clientCpuUsPerRequest: number;
+  clientCpuPercent: number;
+}
+
+/** "get:50,set:50" → entries; a bare "get" means 100% get. */
+export function parseMix(spec: string): MixEntry[] {
+  const out: MixEntry[] = [];
+  for (const part of spec.split(',')) {
+    const [name, w] = part.trim().split(':');
+    const command = name.toLowerCase();
+    if (command !== 'get' && command !== 'set') throw new Error(`--mix: unknown command '${name}' (get, set)`);
+    const weight = w === undefined ? 1 : Number(w);
+    if (!(weight > 0)) throw new Error(`--mix: bad weight '${w}' for ${name}`);
+    out.push({ command, weight });
+  }
+  if (out.length === 0) throw new Error('--mix is empty');
+  return out;
+}
+
+export function mixName(mix: MixEntry[]): string {
+  return mix.map((m) => `${m.command}:${m.weight}`).join(',');
+}
+
+export function keyName(i: number): string {
+  return `key:${String(i).padStart(12, '0')}`;
+}
+
+/** One request's bytes in either protocol. */
+export function encodeCommand(protocol: Protocol, args: string[]): Buffer {
+  if (protocol === 'book') return encodeRequest(args);
+  let s = `*${args.length}\r\n`;
+  for (const a of args) s += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
+  return Buffer.from(s, 'latin1');
+}
+
+function newCounter(protocol: Protocol): ReplyCounter {
+  return protocol === 'book' ? new BookReplyCounter() : new RespReplyCounter();
+}
+
+/** xorshift32: a deterministic pool, so runs are comparable. */
+function rng(seed: number): () => number {
+  let x = seed | 0 || 0x9e3779b9;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 0x100000000;
+  };
+}
+
+/** Requests are slices of this pool: entry i is bytes[offsets[i], offsets[i+1]). */
+interface RequestPool {
+  bytes: Buffer;
+  offsets: Float64Array;
+  /** Distinct entries; the `pipeline` entries after them repeat the first ones, so a batch never wraps. */
+  size: number;
+}
+
+const POOL_BYTES = 16 << 20;
+
+function buildPool(o: LoadOptions): RequestPool {
+  const value = 'x'.repeat(o.valueSize);
+  const approx = o.valueSize + 64;
+  const size = Math.max(o.pipeline * 4, 64, Math.min(8192, Math.floor(POOL_BYTES / approx)));
+  const rand = rng(o.seed ?? 1);
+  const total = o.mix.reduce((a, m) => a + m.weight, 0);
+  const parts: Buffer[] = [];
+  for (let i = 0; i < size; i++) {
+    let r = rand() * total;
+    let cmd = o.mix[o.mix.length - 1].command;
+    for (const m of o.mix) {
+      if (r < m.weight) {
+        cmd = m.command;
+        break;
+      }
+      r -= m.weight;
+    }
+    const key = keyName(Math.floor(rand() * o.keyspace));
+    parts.push(encodeCommand(o.protocol, cmd === 'get' ? ['GET', key] : ['SET', key, value]));
+  }
+  for (let i = 0; i < o.pipeline; i++) parts.push(parts[i]);
+  const offsets = new Float64Array(parts.length + 1);
+  for (let i = 0; i < parts.length; i++) offsets[i + 1] = offsets[i] + parts[i].length;
+  return { bytes: Buffer.concat(parts), offsets, size };
+}
+
+const CONNECT_TIMEOUT_MS = 15_000;
+
+/** Connects, with a clear error instead of a hang. */
+function connect(host: string, port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host, port, noDelay: true });
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`connect ${host}:${port}: timed out`));
+    }, CONNECT_TIMEOUT_MS);
+    s.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    s.once('connect', () => {
+      clearTimeout(timer);
+      s.removeAllListeners('error');
+      resolve(s);
+    });
+  });
+}
+
+/** Sends `req` on `s` and resolves once `count` replies have come back. */
+function roundTrip(s: net.Socket, protocol: Protocol, req: Uint8Array, count: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const counter = newCounter(protocol);
+    let got = 0;
+    const timer = setTimeout(() => finish(new Error(`no reply from ${s.remoteAddress}:${s.remotePort} within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+    const onData = (chunk: Buffer) => {
+      got += counter.feed(chunk);
+      if (got >= count) finish(null);
+    };
+    const onEnd = () => finish(new Error('connection closed by the server'));
+    const finish = (err: Error | null) => {
+      clearTimeout(timer);
+      s.off('data', onData);
+      s.off('close', onEnd);
+      s.off('error', onEnd);
+      if (err) reject(err);
+      else resolve(counter.errors);
+    };
+    s.on('data', onData);
+    s.on('close', onEnd);
+    s.on('error', onEnd);
+    s.write(req);
+  });
+}
+
+/**
+ * Connections that each send one request (so the server has surely accepted
+ * them) and then stay silent. Grows in place, so a suite can step through
+ * 1 000, 5 000, 10 000 idle connections without reconnecting.
+ */
+export class IdlePool {
+  readonly sockets: net.Socket[] = [];
+  /** Idle connections the server closed. */
+  lost = 0;
+  private readonly probe: Buffer;
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    private readonly protocol: Protocol,
+  ) {
+    this.probe = encodeCommand(protocol, ['GET', keyName(0)]);
+  }
+
+  get size(): number {
+    return this.sockets.length;
+  }
+
+  async growTo(n: number, onProgress?: (open: number) => void): Promise<void> {
+    if (n > this.sockets.length) raiseFdLimit(n + 1024);
+    // In waves, so the server's accept queue (and the SYN backlog) never overflows.
+    const WAVE = 250;
+    while (this.sockets.length < n) {
+      const k = Math.min(WAVE, n - this.sockets.length);
+      const opened = await Promise.all(
+        Array.from({ length: k }, async () => {
+          const s = await connect(this.host, this.port);
+          await roundTrip(s, this.protocol, this.probe, 1);
+          s.on('error', () => {});
+          s.on('close', () => this.lost++);
+          return s;
+        }),
+      );
+      this.sockets.push(...opened);
+      onProgress?.(this.sockets.length);
+    }
+  }
+
+  close(): void {
+    for (const s of this.sockets) {
+      s.removeAllListeners('close');
+      s.destroy();
+    }
+    this.sockets.length = 0;
+  }
+}
+
+/** Lets this process hold `need` fds (RLIMIT_NOFILE soft limit, up to the hard limit). */
+export function raiseFdLimit(need: number): void {
+  const { soft, hard } = sys.getNofileLimit();
+  if (soft >= need) return;
+  const target = Math.min(hard, need);
+  sys.setNofileLimit(target, hard);
+  if (target < need) throw new Error(`need ${need} file descriptors but RLIMIT_NOFILE's hard limit is ${hard}`);
+}
+
+/** Sends SET for every key of the keyspace over one connection, 128 at a time. */
+async function prefill(s: net.Socket, o: LoadOptions): Promise<void> {
+  const value = 'x'.repeat(o.valueSize);
+  const BATCH = o.valueSize > 8192 ? 16 : 128;
+  for (let i = 0; i < o.keyspace; i += BATCH) {
+    const parts: Buffer[] = [];
+    for (let j = i; j < Math.min(o.keyspace, i + BATCH); j++) parts.push(encodeCommand(o.protocol, ['SET', keyName(j), value]));
+    const errors = await roundTrip(s, o.protocol, Buffer.concat(parts), parts.length);
+    if (errors > 0) throw new Error('prefill: the server answered SET with an error');
+  }
+}
+
+function newHistogram(): hdr.Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+}
+
+/** One closed-loop run. Resolves with the figures of the measured window. */
+export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  if (o.requests === undefined && o.durationSec === undefined) throw new Error('give requests (-n) or a duration (-d)');
+  raiseFdLimit(o.connections + (o.idle ?? 0) + 1024);
+  const pool = buildPool(o);
+  const P = o.pipeline;
+
+  const sockets = await Promise.all(Array.from({ length: o.connections }, () => connect(o.host, o.port)));
+  const ownIdle = o.idlePool === undefined && (o.idle ?? 0) > 0 ? new IdlePool(o.host, o.port, o.protocol) : null;
+  const idlePool = o.idlePool ?? ownIdle;
+  try {
+    if (idlePool !== null && (o.idle ?? 0) > idlePool.size) await idlePool.growTo(o.idle ?? 0);
+    if (o.prefill) await prefill(sockets[0], o);
+    return await drive(o, sockets, pool, P, idlePool?.size ?? 0);
+  } finally {
+    for (const s of sockets) s.destroy();
+    ownIdle?.close();
+  }
+}
+
+interface Client {
+  socket: net.Socket;
+  counter: ReplyCounter;
+  inFlight: number;
+  sentAt: number;
+  cursor: number;
+  closed: boolean;
+}
+
+function drive(o: LoadOptions, sockets: net.Socket[], pool: RequestPool, P: number, idle: number): Promise<LoadResult> {
+  return new Promise((resolve) => {
+    const hist = newHistogram();
+    const rand = rng((o.seed ?? 1) + 7);
+    const pid = o.serverPid ?? null;
+    let measuring = false;
+    let stopping = false;
+    let budget = Infinity; // requests still to send in -n mode
+    let received = 0;
+    let errorsAtStart = 0;
+    let disconnects = 0;
+    let t0 = 0;
+    let t1 = 0;
+    let server0 = 0;
+    let server1 = 0;
+    let client0 = process.cpuUsage();
+    let clientCpu: NodeJS.CpuUsage = { user: 0, system: 0 };
+    let endTimer: NodeJS.Timeout | null = null;
+    let drainTimer: NodeJS.Timeout | null = null;
+    let finished = false;
+
+    const clients: Client[] = sockets.map((socket) => ({
+      socket,
+      counter: newCounter(o.protocol),
+      inFlight: 0,
+      sentAt: 0,
+      cursor: Math.floor(rand() * pool.size),
+      closed: false,
+    }));
+
+    const totalErrors = () => clients.reduce((a, c) => a + c.counter.errors, 0);
+
+    const send = (c: Client) => {
+      if (stopping || c.closed) return;
+      let k = P;
+      if (measuring && budget !== Infinity) {
+        k = Math.min(P, budget);
+        if (k <= 0) return;
+        budget -= k;
+      }
+      const from = pool.offsets[c.cursor];
+      const to = pool.offsets[c.cursor + k];
+      c.cursor += k;
+      if (c.cursor >= pool.size) c.cursor -= pool.size;
+      c.inFlight = k;
+      c.sentAt = performance.now();
+      c.socket.write(pool.bytes.subarray(from, to));
+    };
+
+    const startMeasuring = () => {
+      hist.reset();
+      received = 0;
+      errorsAtStart = totalErrors();
+      if (o.requests !== undefined) budget = o.requests;
+      if (pid !== null) server0 = processCpuUs(pid);
+      client0 = process.cpuUsage();
+      t0 = performance.now();
+      measuring = true;
+      if (o.durationSec !== undefined) endTimer = setTimeout(stopMeasuring, o.durationSec * 1000);
+    };
+
+    const stopMeasuring = () => {
+      if (!measuring) return;
+      t1 = performance.now();
+      if (pid !== null) server1 = processCpuUs(pid);
+      clientCpu = process.cpuUsage(client0);
+      measuring = false;
+      stopping = true;
+      if (endTimer !== null) clearTimeout(endTimer);
+      // Let the batches in flight come back, so the next run starts clean.
+      drainTimer = setTimeout(finish, 5000);
+      maybeDrained();
+    };
+
+    const maybeDrained = () => {
+      if (!stopping) return;
+      for (const c of clients) if (!c.closed && c.inFlight > 0) return;
+      finish();
+    };
+
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      if (drainTimer !== null) clearTimeout(drainTimer);
+      for (const c of clients) {
+        c.socket.removeAllListeners('data');
+        c.socket.removeAllListeners('close');
+      }
+      const elapsedSec = (t1 - t0) / 1000;
+      const serverCpuUs = pid !== null ? server1 - server0 : null;
+      const clientCpuUs = clientCpu.user + clientCpu.system;
+      const per = (us: number) => (received > 0 ? us / received : 0);
+      resolve({
+        protocol: o.protocol,
+        connections: o.connections,
+        pipeline: P,
+        idle,
+        valueSize: o.valueSize,
+        keyspace: o.keyspace,
+        mix: mixName(o.mix),
+        requests: received,
+        errors: totalErrors() - errorsAtStart,
+        disconnects,
+        elapsedSec,
+        throughput: elapsedSec > 0 ? received / elapsedSec : 0,
+        latencyUs: {
+          p50: hist.getValueAtPercentile(50),
+          p99: hist.getValueAtPercentile(99),
+          p999: hist.getValueAtPercentile(99.9),
+          max: hist.maxValue,
+          mean: hist.mean,
+        },
+        serverCpuUs,
+        serverCpuUsPerRequest: serverCpuUs !== null ? per(serverCpuUs) : null,
+        serverCpuPercent: serverCpuUs !== null && elapsedSec > 0 ? (serverCpuUs / (elapsedSec * 1e6)) * 100 : null,
+        clientCpuUs,
+        clientCpuUsPerRequest: per(clientCpuUs),
+        clientCpuPercent: elapsedSec > 0 ? (clientCpuUs / (elapsedSec * 1e6)) * 100 : 0,
+      });
+    };
+
+    for (const c of clients) {
+      c.socket.on('data', (chunk: Buffer) => {
+        const n = c.counter.feed(chunk);
+        if (n === 0) return;
+        c.inFlight -= n;
+        if (measuring) {
+          const us = Math.max(1, Math.round((performance.now() - c.sentAt) * 1000));
+          hist.recordValueWithCount(us, n);
+          received += n;
+          if (o.requests !== undefined && received >= o.requests) stopMeasuring();
+        }
+        if (c.inFlight <= 0) {
+          c.inFlight = 0;
+          if (stopping) maybeDrained();
+          else send(c);
+        }
+      });
+      c.socket.on('error', () => {});
+      c.socket.on('close', () => {
+        c.closed = true;
+        disconnects++;
+        if (clients.every((x) => x.closed)) stopMeasuring();
+        maybeDrained();
+      });
+    }
+
+    if ((o.warmupSec ?? 0) > 0) setTimeout(startMeasuring, (o.warmupSec ?? 0) * 1000);
+    else startMeasuring();
+    for (const c of clients) send(c);
+  });
+}
