@@ -154,7 +154,11 @@ export class EventLoop implements LoopView {
   private drain(graceMs: number): void {
     for (const fd of this.listenFds) {
       this.backend.setInterest(fd, 0, READABLE);
-      sys.close(fd);
+      const rv = sys.close(fd);
+      if (this.tracer !== null) {
+        this.tracer.syscall('close', `${fd}`, sysResult(rv));
+        this.tracer.note(`fd ${fd}: listening socket closed (shutting down)`);
+      }
     }
     this.listenFds.length = 0;
     this.listeners.clear();

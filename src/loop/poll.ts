@@ -9,7 +9,7 @@
 import * as sys from '../sys/index.js';
 import { C } from '../sys/index.js';
 import { ERROR, HANGUP, READABLE, WRITABLE, type Backend, type LoopView } from './backend.js';
-import type { Tracer } from './trace.js';
+import { sysResult, type Tracer } from './trace.js';
 
 const SIZE = C.SIZEOF_POLLFD; // 8
 const EV = C.OFFSETOF_POLLFD_EVENTS / 2; // int16 index of events within an entry
@@ -97,7 +97,7 @@ export class PollBackend implements Backend {
       const re = this.ev[i * 4 + REV];
       if (re !== 0) ready.push(`${fd}:${pollBits(re)}`);
     }
-    const result = rv < 0 ? `${rv} ${sys.errnoName(rv)}` : `${rv}${ready.length ? ' [' + ready.join(' ') + ']' : ''}`;
+    const result = rv < 0 ? sysResult(rv) : `${rv}${ready.length ? ' [' + ready.join(' ') + ']' : ''}`;
     this.tracer!.syscall('poll', `[${args.join(' ')}], ${n}, ${timeoutMs}`, result);
   }
 }

@@ -8,7 +8,8 @@ import { C } from '../sys/index.js';
 import { EventLoop, type Listener } from '../loop/loop.js';
 import { PollBackend } from '../loop/poll.js';
 import { EpollBackend } from '../loop/epoll.js';
-import { Tracer } from '../loop/trace.js';
+import { Tracer, sysResult } from '../loop/trace.js';
+import { Stepper } from '../loop/step.js';
 import type { Backend } from '../loop/backend.js';
 import type { Conn } from '../loop/conn.js';
 import { bookCodec } from '../protocol/book.js';
@@ -75,8 +76,16 @@ export interface RunningServer {
 /** Binds the listeners and builds the loop; run() blocks in it. */
 export function createSyscallServer(settings: ServerSettings, log: (line: string) => void): RunningServer {
   settings = { ...settings, maxClients: clampMaxClients(settings.maxClients, log) };
-  const state = new ServerState(settings, log);
   const tracer = settings.trace || settings.step ? new Tracer() : null;
+  if (tracer !== null) {
+    // Trace lines are buffered per iteration: flush them before a log line so the two stay in order.
+    const untraced = log;
+    log = (line) => {
+      tracer.flush();
+      untraced(line);
+    };
+  }
+  const state = new ServerState(settings, log);
   const backend: Backend = settings.loop === 'epoll' ? new EpollBackend(tracer) : new PollBackend(tracer);
   const loop = new EventLoop(backend, {
     idleTimeoutMs: settings.idleTimeoutMs,
@@ -138,12 +147,15 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
   const sigBuf = Buffer.alloc(16);
   loop.addWatch(sigFd, () => {
     const n = sys.read(sigFd, sigBuf, 0, sigBuf.length);
+    if (tracer !== null) tracer.syscall('read', `${sigFd}, ${sigBuf.length}`, sysResult(n));
     if (n > 0) {
       const sig = sigBuf[0] === C.SIGINT ? 'SIGINT' : sigBuf[0] === C.SIGTERM ? 'SIGTERM' : `signal ${sigBuf[0]}`;
       log(`received ${sig}, shutting down`);
       loop.stop();
     }
   });
+  // --step: stdin joins the poll set, and each iteration waits for Enter.
+  if (settings.step && tracer !== null) new Stepper(loop, tracer).attach();
 
   return {
     loop,
