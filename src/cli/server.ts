@@ -7,6 +7,11 @@ import { writeSync } from 'node:fs';
 import { DEFAULT_SETTINGS, type ServerSettings } from '../servers/state.js';
 import { createSyscallServer } from '../servers/syscall_server.js';
 import { runLibuvServer } from '../servers/libuv_server.js';
+import { createBlockingServer } from '../servers/blocking.js';
+import { createEchoServer } from '../servers/echo.js';
+
+/** What runs: the full server, or one of the notes' earlier stages. */
+export type ServerMode = 'server' | 'echo' | 'blocking';
 
 const HELP = `Usage: redloop-server [options]
 
@@ -24,6 +29,9 @@ const HELP = `Usage: redloop-server [options]
   --requirepass <password>          require AUTH before other commands
   --protected-mode <yes|no>         with a non-loopback --host and no --requirepass, refuse
                                     non-loopback clients (default yes)
+  --mode <server|echo|blocking>     the full server (default), or one of the notes' stages:
+                                    echo (the event loop echoing each message) or blocking
+                                    (one client at a time; a second client stalls)
   --trace                           print every loop iteration and syscall to stderr
   --step                            trace, and wait for Enter before each poll()
   --quiet                           no log lines (the ready line is still printed)
@@ -43,7 +51,7 @@ function intFlag(name: string, v: string | undefined, min: number, max: number):
   return n;
 }
 
-export function parseServerArgs(argv: string[]): ServerSettings {
+export function parseServerArgs(argv: string[]): ServerSettings & { mode: ServerMode } {
   let parsed;
   try {
     parsed = parseArgs({
@@ -63,6 +71,7 @@ export function parseServerArgs(argv: string[]): ServerSettings {
         'proto-max-bulk-len': { type: 'string' },
         requirepass: { type: 'string' },
         'protected-mode': { type: 'string' },
+        mode: { type: 'string' },
         trace: { type: 'boolean' },
         step: { type: 'boolean' },
         quiet: { type: 'boolean' },
@@ -79,6 +88,11 @@ export function parseServerArgs(argv: string[]): ServerSettings {
   }
   const loop = v.loop ?? DEFAULT_SETTINGS.loop;
   if (loop !== 'poll' && loop !== 'epoll' && loop !== 'libuv') fail(`--loop must be poll, epoll or libuv, got '${loop}'`);
+  const mode = v.mode ?? 'server';
+  if (mode !== 'server' && mode !== 'echo' && mode !== 'blocking') fail(`--mode must be server, echo or blocking, got '${mode}'`);
+  if (mode !== 'server' && loop === 'libuv') fail(`--mode ${mode} runs on redloop's own syscalls; it cannot use --loop libuv`);
+  if (mode === 'blocking' && v.loop !== undefined) fail('--mode blocking has no event loop; drop --loop');
+  if (mode === 'blocking' && v.step) fail('--step steps the event loop; --mode blocking has none (use --trace)');
   const pm = v['protected-mode'];
   if (pm !== undefined && pm !== 'yes' && pm !== 'no') fail(`--protected-mode must be yes or no, got '${pm}'`);
   return {
@@ -96,13 +110,14 @@ export function parseServerArgs(argv: string[]): ServerSettings {
     trace: Boolean(v.trace || v.step),
     step: Boolean(v.step),
     quiet: Boolean(v.quiet),
+    mode,
   };
 }
 
 /** The line tools and tests wait for: `redloop ready: book=H:P resp=H:P loop=L pid=N`. */
-function printReady(settings: ServerSettings, ports: { book: number; resp: number }): void {
+function printReady(settings: ServerSettings, ports: { book: number; resp: number }, loopName: string = settings.loop): void {
   const where = `book=${settings.host}:${ports.book} resp=${settings.respPort === null ? 'off' : `${settings.host}:${ports.resp}`}`;
-  writeSync(1, `redloop ready: ${where} loop=${settings.loop} pid=${process.pid}\n`);
+  writeSync(1, `redloop ready: ${where} loop=${loopName} pid=${process.pid}\n`);
 }
 
 function main(): void {
@@ -117,6 +132,21 @@ function main(): void {
         process.exit(1);
       },
     );
+    return;
+  }
+  if (settings.mode !== 'server') {
+    // The notes' stages speak the book protocol only.
+    const lesson = { ...settings, respPort: null };
+    let server;
+    try {
+      server = settings.mode === 'echo' ? createEchoServer(lesson, log) : createBlockingServer(lesson, log);
+    } catch (err) {
+      writeSync(2, `redloop-server: cannot start: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+    printReady(lesson, server.ports, settings.mode === 'blocking' ? 'blocking' : settings.loop);
+    server.run();
+    log('bye');
     return;
   }
   let server;
