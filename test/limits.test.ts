@@ -1,0 +1,277 @@
+// Limits over real sockets against the spawned server: maxclients (and its
+// clamp to RLIMIT_NOFILE), the hard client output buffer limit with memory
+// bounded, fairness between a huge pipeline and a single request, accept at
+// EMFILE without spinning, AUTH and protected mode.
+
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { networkInterfaces } from 'node:os';
+import { BookClient, startServer, type TestServer } from './helpers/server.js';
+import { CLK_TCK, cpuTicks, fdCount, procStatusBytes, RawClient, waitUntil } from './helpers/proc.js';
+import { decodeResponse, encodeRequest, type BookValue } from '../src/protocol/book.js';
+
+const nil: BookValue = { type: 'nil' };
+const str = (s: string): BookValue => ({ type: 'str', value: Buffer.from(s, 'latin1') });
+const MiB = 1 << 20;
+
+describe('maxclients', () => {
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startServer(['--maxclients', '3']);
+  });
+  afterAll(async () => {
+    await srv.stop();
+  });
+
+  test('beyond it RESP gets the error then close, the book port just closes; existing clients unaffected', async () => {
+    const base = fdCount(srv.pid);
+    const clients = await Promise.all([0, 1, 2].map(() => BookClient.connect(srv.bookPort)));
+    // A reply proves each was accepted (and counted) before the next step.
+    for (const [i, c] of clients.entries()) expect(await c.call('set', `mc${i}`, `v${i}`)).toEqual(nil);
+
+    const resp = await RawClient.connect(srv.respPort);
+    await resp.waitClosed();
+    expect(resp.received.toString('latin1')).toBe('-ERR max number of clients reached\r\n');
+
+    const book = await RawClient.connect(srv.bookPort);
+    await book.waitClosed();
+    expect(book.received.length).toBe(0);
+
+    for (const [i, c] of clients.entries()) expect(await c.call('get', `mc${i}`)).toEqual(str(`v${i}`));
+
+    // A slot freed is a slot available again.
+    clients[0].close();
+    await waitUntil(() => fdCount(srv.pid) <= base + 2, 'the server to close the freed connection');
+    const again = await BookClient.connect(srv.bookPort);
+    expect(await again.call('get', 'mc1')).toEqual(str('v1'));
+    again.close();
+    clients[1].close();
+    clients[2].close();
+  });
+});
+
+test('maxclients is clamped to RLIMIT_NOFILE minus a reserve, with a log line', async () => {
+  const srv = await startServer(['--maxclients', '10000'], { prefix: ['prlimit', '--nofile=100:100'] });
+  try {
+    await srv.waitForStderr(/maxclients 10000 needs 10032 file descriptors but the limit is 100 \(hard 100\); maxclients reduced to 68/);
+    const c = await BookClient.connect(srv.bookPort);
+    expect(await c.call('get', 'x')).toEqual(nil);
+    c.close();
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('the soft fd limit is raised toward the hard limit before clamping', async () => {
+  const srv = await startServer(['--maxclients', '200'], { prefix: ['prlimit', '--nofile=64:4096'] });
+  try {
+    const c = await BookClient.connect(srv.bookPort);
+    expect(await c.call('get', 'x')).toEqual(nil);
+    c.close();
+    const limits = execFileSync('prlimit', ['--pid', String(srv.pid), '--nofile', '--noheadings', '--raw', '--output', 'SOFT,HARD'], { encoding: 'utf8' });
+    // (Node itself may already have raised it all the way.)
+    const [soft, hard] = limits.trim().split(/\s+/).map(Number);
+    expect(hard).toBe(4096);
+    expect(soft).toBeGreaterThanOrEqual(232);
+    expect(srv.stderr()).not.toContain('maxclients reduced');
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('a client pipelining GETs of a 1 MiB value without reading is cut off at the output limit; memory stays bounded', async () => {
+  const limit = 8 * MiB;
+  const gets = 200; // 200 MiB of replies if nothing stopped them
+  const srv = await startServer(['--client-output-buffer-limit', String(limit)]);
+  try {
+    const ctl = await BookClient.connect(srv.bookPort);
+    const value = 'x'.repeat(MiB);
+    expect(await ctl.call('set', 'big', value)).toEqual(nil);
+    expect(await ctl.call('set', 'small', 'intact')).toEqual(nil);
+    const peakBefore = procStatusBytes(srv.pid, 'VmHWM');
+
+    const hog = await RawClient.connect(srv.bookPort);
+    hog.sock.pause(); // never read
+    const one = encodeRequest(['get', 'big']);
+    hog.sock.write(Buffer.concat(Array.from({ length: gets }, () => one)));
+    await srv.waitForStderr(/output buffer over the limit \(\d+ > 8388608 bytes\)/);
+    hog.sock.resume();
+    await hog.waitClosed();
+    // What did arrive is far less than what was asked for.
+    expect(hog.received.length).toBeLessThan(gets * MiB);
+
+    const growth = procStatusBytes(srv.pid, 'VmHWM') - peakBefore;
+    // Bounded by the limit (the buffer may double past it) plus slack — not by 200 MiB.
+    expect(growth).toBeLessThan(4 * limit + 32 * MiB);
+
+    expect(await ctl.call('get', 'small')).toEqual(str('intact'));
+    const again = await ctl.call('get', 'big');
+    expect(again.type === 'str' && again.value.length).toBe(MiB);
+    ctl.close();
+  } finally {
+    await srv.stop();
+  }
+});
+
+test("fairness: one connection's huge pipeline does not starve another client", async () => {
+  const srv = await startServer([]);
+  try {
+    const n = 100_000;
+    const big = await BookClient.connect(srv.bookPort);
+    const other = await BookClient.connect(srv.bookPort);
+    const one = encodeRequest(['get', 'nosuchkey']);
+    const firstReply = big.waitReplies(1, 30_000);
+    big.sock.write(Buffer.concat(Array.from({ length: n }, () => one)));
+    await firstReply;
+    // The big pipeline is under way: the other client's single request must be
+    // answered before it finishes.
+    let bigCountWhenOtherAnswered = -1;
+    const answered = other.call('set', 'fair', 'yes').then((r) => {
+      bigCountWhenOtherAnswered = big.replies.length;
+      return r;
+    });
+    expect(await answered).toEqual(nil);
+    await big.waitReplies(n, 60_000);
+    expect(bigCountWhenOtherAnswered).toBeGreaterThan(0);
+    expect(bigCountWhenOtherAnswered).toBeLessThan(n);
+    big.close();
+    other.close();
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('accept at EMFILE: excess clients are accepted and closed, the loop stays responsive, logs once, does not spin', async () => {
+  const srv = await startServer([]);
+  try {
+    const early = await BookClient.connect(srv.bookPort);
+    expect(await early.call('set', 'emfile', 'ok')).toEqual(nil);
+    // Lower the running server's fd limit to just above what it has open.
+    const open = fdCount(srv.pid);
+    const lim = open + 4;
+    execFileSync('prlimit', ['--pid', String(srv.pid), `--nofile=${lim}:${lim}`]);
+
+    const tries = 30;
+    const clients = await Promise.all(Array.from({ length: tries }, () => RawClient.connect(srv.bookPort)));
+    const req = encodeRequest(['get', 'emfile']);
+    for (const c of clients) c.sock.write(req);
+    // Each is either served (reply: 4 + 1 + 4 + 2 bytes) or closed by the server.
+    await Promise.all(clients.map((c) => c.waitFor(() => c.closed || c.received.length >= 11, 'served or closed')));
+    const served = clients.filter((c) => !c.closed).length;
+    const refused = clients.filter((c) => c.closed && c.received.length === 0).length;
+    expect(served).toBeGreaterThan(0);
+    expect(served).toBeLessThan(tries / 2);
+    expect(served + refused).toBe(tries);
+    await srv.waitForStderr('out of file descriptors');
+
+    // Over a quiet second the server must be mostly idle: a spinning poll() would be ~100%.
+    const t0 = cpuTicks(srv.pid);
+    const w0 = Date.now();
+    await new Promise((r) => setTimeout(r, 1000));
+    const cpu = (cpuTicks(srv.pid) - t0) / CLK_TCK / ((Date.now() - w0) / 1000);
+    expect(cpu).toBeLessThan(0.5);
+
+    expect(await early.call('get', 'emfile')).toEqual(str('ok'));
+    expect(srv.stderr().match(/out of file descriptors/g)?.length).toBe(1);
+
+    // Freeing fds lets new clients in again.
+    for (const c of clients) c.sock.destroy();
+    await waitUntil(() => fdCount(srv.pid) < lim - 1, 'the server to close the served clients');
+    const late = await BookClient.connect(srv.bookPort);
+    expect(await late.call('get', 'emfile')).toEqual(str('ok'));
+    late.close();
+    early.close();
+  } finally {
+    await srv.stop();
+  }
+});
+
+describe('AUTH on the book port', () => {
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startServer(['--requirepass', 's3cret']);
+  });
+  afterAll(async () => {
+    await srv.stop();
+  });
+
+  test('commands are refused until auth succeeds', async () => {
+    const c = await BookClient.connect(srv.bookPort);
+    expect(await c.call('get', 'k')).toEqual({ type: 'err', code: 1, msg: "NOAUTH Authentication required: send 'auth <password>' first." });
+    expect(await c.call('auth', 'wrong')).toEqual({ type: 'err', code: 4, msg: 'WRONGPASS invalid password' });
+    expect(await c.call('set', 'k', 'v')).toMatchObject({ type: 'err', code: 1 });
+    expect(await c.call('auth', 's3cret')).toEqual(str('OK'));
+    expect(await c.call('set', 'k', 'v')).toEqual(nil);
+    expect(await c.call('get', 'k')).toEqual(str('v'));
+    c.close();
+    // Authentication is per connection.
+    const d = await BookClient.connect(srv.bookPort);
+    expect(await d.call('get', 'k')).toMatchObject({ type: 'err', code: 1 });
+    d.close();
+  });
+});
+
+test('auth without --requirepass is an error that says so', async () => {
+  const srv = await startServer([]);
+  try {
+    const c = await BookClient.connect(srv.bookPort);
+    const r = await c.call('auth', 'x');
+    expect(r).toMatchObject({ type: 'err', code: 4 });
+    expect((r as { msg: string }).msg).toContain('--requirepass');
+    c.close();
+  } finally {
+    await srv.stop();
+  }
+});
+
+/** A non-loopback IPv4 address of this machine, if it has one. */
+function externalAddress(): string | null {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return null;
+}
+
+describe.skipIf(externalAddress() === null)('protected mode', () => {
+  const ext = externalAddress()!;
+
+  test('bound to 0.0.0.0 with no password: non-loopback clients are refused with directions, loopback ones served', async () => {
+    const srv = await startServer(['--bind', '0.0.0.0']);
+    try {
+      const resp = await RawClient.connect(srv.respPort, ext);
+      await resp.waitClosed();
+      const text = resp.received.toString('latin1');
+      expect(text).toMatch(/^-DENIED Redloop is running in protected mode because/);
+      expect(text).toContain('--requirepass');
+      expect(text).toContain('--protected-mode no');
+      expect(text.endsWith('\r\n')).toBe(true);
+
+      const book = await RawClient.connect(srv.bookPort, ext);
+      await book.waitClosed();
+      expect(book.received.length).toBe(0);
+      await srv.waitForStderr('protected mode');
+
+      const local = await BookClient.connect(srv.bookPort);
+      expect(await local.call('get', 'k')).toEqual(nil);
+      local.close();
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  test('with --requirepass (or --protected-mode no) non-loopback clients are served', async () => {
+    for (const flags of [['--requirepass', 'pw'], ['--protected-mode', 'no']]) {
+      const srv = await startServer(['--bind', '0.0.0.0', ...flags]);
+      try {
+        const c = await RawClient.connect(srv.bookPort, ext);
+        c.sock.write(encodeRequest(['get', 'k']));
+        await c.waitFor(() => decodeResponse(c.received) !== null || c.closed, 'a reply');
+        const r = decodeResponse(c.received)?.value;
+        expect(r).toEqual(flags[0] === '--requirepass' ? expect.objectContaining({ type: 'err' }) : nil);
+        c.sock.destroy();
+      } finally {
+        await srv.stop();
+      }
+    }
+  });
+});
