@@ -147,7 +147,11 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
   const sigBuf = Buffer.alloc(16);
   loop.addWatch(sigFd, () => {
     const n = sys.read(sigFd, sigBuf, 0, sigBuf.length);
-    if (tracer !== null) tracer.syscall('read', `${sigFd}, ${sigBuf.length}`, sysResult(n));
+    if (tracer !== null) {
+      tracer.syscall('read', `${sigFd}, ${sigBuf.length}`, sysResult(n));
+      // That byte was written by the addon's signal handler (strace shows its write; we cannot trace it).
+      if (n > 0) tracer.note(`signal pipe: signal ${sigBuf[0]} (its handler wrote the byte)`);
+    }
     if (n > 0) {
       const sig = sigBuf[0] === C.SIGINT ? 'SIGINT' : sigBuf[0] === C.SIGTERM ? 'SIGTERM' : `signal ${sigBuf[0]}`;
       log(`received ${sig}, shutting down`);
