@@ -186,12 +186,12 @@ function connect(host: string, port: number): Promise<net.Socket> {
   });
 }
 
-/** Sends `req` on `s` and resolves once `count` replies have come back. */
-function roundTrip(s: net.Socket, protocol: Protocol, req: Uint8Array, count: number): Promise<number> {
+/** Sends `req` on `s` and resolves once `count` replies have come back (to the number of error replies). */
+function roundTrip(s: net.Socket, protocol: Protocol, req: Uint8Array, count: number, timeoutMs = CONNECT_TIMEOUT_MS): Promise<number> {
   return new Promise((resolve, reject) => {
     const counter = newCounter(protocol);
     let got = 0;
-    const timer = setTimeout(() => finish(new Error(`no reply from ${s.remoteAddress}:${s.remotePort} within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+    const timer = setTimeout(() => finish(new Error(`no reply from ${s.remoteAddress}:${s.remotePort} within ${timeoutMs} ms`)), timeoutMs);
     const onData = (chunk: Buffer) => {
       got += counter.feed(chunk);
       if (got >= count) finish(null);
@@ -210,6 +210,20 @@ function roundTrip(s: net.Socket, protocol: Protocol, req: Uint8Array, count: nu
     s.on('error', onEnd);
     s.write(req);
   });
+}
+
+/** Whether the server at host:port answers a GET in `protocol` within timeoutMs. */
+export async function probe(host: string, port: number, protocol: Protocol, timeoutMs = 3000): Promise<boolean> {
+  let s: net.Socket | null = null;
+  try {
+    s = await connect(host, port);
+    await roundTrip(s, protocol, encodeCommand(protocol, ['GET', keyName(0)]), 1, timeoutMs);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    s?.destroy();
+  }
 }
 
 /**
