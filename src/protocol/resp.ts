@@ -1,36 +1,524 @@
-// RESP2. (STUB: to be written.)
+// RESP2, the wire protocol of Redis: the request decoder (multibulk arrays of
+// bulk strings, and inline commands as redis-cli/telnet send them), the reply
+// writer that encodes straight into a connection's outgoing buffer, and a
+// client-side encoder and reply parser for tests and tools.
+//
+// The decoder follows Redis 7's networking.c (processMultibulkBuffer,
+// processInlineBuffer, sdssplitargs) step for step, with its limits and its
+// exact error strings. "Incomplete" is an ordinary result (0), never an error.
 
 import type { ByteBuffer } from '../loop/buffer.js';
-import type { ReplyWriter } from './reply.js';
+import type { WireWriter } from './codec.js';
+import type { ErrCode } from './reply.js';
 
-class StubWriter implements ReplyWriter {
+/** Largest inline request, and largest `*<n>` / `$<n>` line, without a newline (Redis's PROTO_INLINE_MAX_SIZE). */
+export const MAX_INLINE = 64 * 1024;
+/** Largest multibulk count accepted (Redis ≤ 6.2's limit; Redis 7.0 allows up to INT_MAX). */
+export const MAX_MULTIBULK = 1024 * 1024;
+/** Default proto-max-bulk-len (512 MiB, as Redis). */
+export const DEFAULT_MAX_BULK_LEN = 512 * 1024 * 1024;
+
+// Negative decode results. "expected '$', got 'x'" carries the byte: -(EXPECTED_DOLLAR + byte).
+export const ERR_INVALID_MULTIBULK = -1;
+export const ERR_INVALID_BULK = -2;
+export const ERR_TOO_BIG_INLINE = -3;
+export const ERR_UNBALANCED = -4;
+export const ERR_TOO_BIG_MBULK_COUNT = -5;
+export const ERR_TOO_BIG_BULK_COUNT = -6;
+export const ERR_EXPECTED_DOLLAR = 1000;
+
+const CR = 13;
+const LF = 10;
+const STAR = 42;
+const DOLLAR = 36;
+const MINUS = 45;
+
+/** Redis's wording for a negative decode result (the reply line, without the leading '-'). */
+export function respProtocolError(code: number): { reply: string; message: string } {
+  let what: string;
+  switch (code) {
+    case ERR_INVALID_MULTIBULK: what = 'invalid multibulk length'; break;
+    case ERR_INVALID_BULK: what = 'invalid bulk length'; break;
+    case ERR_TOO_BIG_INLINE: what = 'too big inline request'; break;
+    case ERR_UNBALANCED: what = 'unbalanced quotes in request'; break;
+    case ERR_TOO_BIG_MBULK_COUNT: what = 'too big mbulk count string'; break;
+    case ERR_TOO_BIG_BULK_COUNT: what = 'too big bulk count string'; break;
+    default:
+      what = code <= -ERR_EXPECTED_DOLLAR ? `expected '$', got '${String.fromCharCode(-code - ERR_EXPECTED_DOLLAR)}'` : 'unknown error';
+  }
+  return { reply: `ERR Protocol error: ${what}`, message: what };
+}
+
+// ---- decoding ------------------------------------------------------------------
+
+/**
+ * Where a multibulk request that arrived in part stopped: the offset (from the
+ * request's first byte) of the next `$` line and how many bulk strings are
+ * still to come. The strings parsed so far stay in args. Resuming from here
+ * keeps a request's total parse cost O(request) however it is split — without
+ * it a 1M-argument MSET arriving in 64 KiB reads would be re-parsed from the
+ * start on every read.
+ */
+interface PartialRequest {
+  off: number;
+  left: number;
+}
+
+/** The args array is per connection, so a partial request's state rides on it. */
+const PARTIAL = Symbol('resp.partial');
+type Args = string[] & { [PARTIAL]?: PartialRequest };
+
+/** Set by readLineInt: index of the line's '\r', or -1 when the line is not complete. */
+let lineCr = -1;
+
+/**
+ * Reads the integer of a `*<n>\r\n` / `$<n>\r\n` line whose digits start at p,
+ * like Redis: the line runs to the first '\r', which must be followed by one
+ * more byte; the number must satisfy string2ll (no '+', no leading zeros, no
+ * "-0", int64 range). Returns the value (NaN if invalid) and sets lineCr;
+ * lineCr = -1 means incomplete (the value is then meaningless).
+ */
+function readLineInt(buf: Buffer, p: number, end: number): number {
+  let i = p;
+  let neg = false;
+  if (i < end && buf[i] === MINUS) {
+    neg = true;
+    i++;
+  }
+  const d0 = i;
+  let v = 0;
+  while (i < end) {
+    const c = buf[i];
+    if (c < 48 || c > 57) break;
+    v = v * 10 + (c - 48);
+    i++;
+  }
+  if (i < end && buf[i] !== CR) {
+    // Not a digit: the number is invalid, but Redis says so only once the line is whole.
+    const cr = buf.indexOf(CR, i);
+    lineCr = cr >= 0 && cr + 2 <= end ? cr : -1;
+    return NaN;
+  }
+  if (i + 2 > end) {
+    lineCr = -1;
+    return NaN;
+  }
+  lineCr = i;
+  const digits = i - d0;
+  if (digits === 0 || (buf[d0] === 48 && (digits > 1 || neg))) return NaN;
+  if (digits >= 19) {
+    // Near or past the int64 range: decide exactly (rare; every limit is far below).
+    const big = BigInt(buf.latin1Slice(p, i));
+    if (big > 9223372036854775807n || big < -9223372036854775808n) return NaN;
+  }
+  return neg ? -v : v;
+}
+
+/** Whether the bytes from p to end are more than a header line may be without its '\r'. */
+function tooLongForALine(p: number, end: number): boolean {
+  return end - p > MAX_INLINE;
+}
+
+/**
+ * Decodes one request from buf[start, end) into args (binary strings).
+ * Returns bytes consumed (> 0), 0 when incomplete, or a negative ERR_* code.
+ * `*0`, `*-1` and empty inline lines consume bytes and leave args empty.
+ */
+export function decodeResp(buf: Buffer, start: number, end: number, args: string[], maxBulkLen = DEFAULT_MAX_BULK_LEN): number {
+  if (start >= end) return 0;
+  const partial = (args as Args)[PARTIAL];
+  if (partial !== undefined && partial.left > 0) return decodeBulks(buf, start, start + partial.off, end, partial.left, args as Args, maxBulkLen);
+  if (buf[start] !== STAR) return decodeInline(buf, start, end, args);
+  const n = readLineInt(buf, start + 1, end);
+  if (lineCr < 0) return tooLongForALine(start, end) ? ERR_TOO_BIG_MBULK_COUNT : 0;
+  if (!(n <= MAX_MULTIBULK)) return ERR_INVALID_MULTIBULK; // also NaN
+  args.length = 0;
+  const p = lineCr + 2;
+  if (n <= 0) return p - start; // an empty request: nothing to run
+  return decodeBulks(buf, start, p, end, n, args as Args, maxBulkLen);
+}
+
+/** Reads `left` more bulk strings starting at p; the request began at start. */
+function decodeBulks(buf: Buffer, start: number, p: number, end: number, left: number, args: Args, maxBulkLen: number): number {
+  while (left > 0) {
+    if (p >= end) return incomplete(start, p, left, args);
+    if (buf[p] !== DOLLAR) {
+      // Redis looks for the line's '\r' before it checks the '$'.
+      const cr = buf.indexOf(CR, p);
+      if (cr < 0 || cr + 2 > end) return tooLongForALine(p, end) ? ERR_TOO_BIG_BULK_COUNT : incomplete(start, p, left, args);
+      return -(ERR_EXPECTED_DOLLAR + buf[p]);
+    }
+    const len = readLineInt(buf, p + 1, end);
+    if (lineCr < 0) return tooLongForALine(p, end) ? ERR_TOO_BIG_BULK_COUNT : incomplete(start, p, left, args);
+    if (!(len >= 0 && len <= maxBulkLen)) return ERR_INVALID_BULK; // also NaN
+    const data = lineCr + 2;
+    // The string and its trailing CRLF must all be here (Redis skips the CRLF unchecked).
+    if (end - data < len + 2) return incomplete(start, p, left, args);
+    args.push(buf.latin1Slice(data, data + len));
+    p = data + len + 2;
+    left--;
+  }
+  const partial = args[PARTIAL];
+  if (partial !== undefined) partial.left = 0;
+  return p - start;
+}
+
+/** Remembers where a multibulk request stopped, so that the next call resumes there. */
+function incomplete(start: number, p: number, left: number, args: Args): number {
+  let partial = args[PARTIAL];
+  if (partial === undefined) partial = args[PARTIAL] = { off: 0, left: 0 };
+  partial.off = p - start;
+  partial.left = left;
+  return 0;
+}
+
+/** Redis's isspace(): space, \t, \n, \v, \f, \r. */
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+/** An inline request: one line split into arguments like sdssplitargs. */
+function decodeInline(buf: Buffer, start: number, end: number, args: string[]): number {
+  const nl = buf.indexOf(LF, start);
+  if (nl < 0 || nl >= end) return end - start > MAX_INLINE ? ERR_TOO_BIG_INLINE : 0;
+  const lineEnd = nl > start && buf[nl - 1] === CR ? nl - 1 : nl;
+  args.length = 0;
+  if (!splitArgs(buf, start, lineEnd, args)) return ERR_UNBALANCED;
+  return nl + 1 - start;
+}
+
+/**
+ * sdssplitargs over buf[p, end): blanks separate arguments; "double quotes"
+ * take \n \r \t \b \a \xHH and \<c> escapes; 'single quotes' take \'; a
+ * closing quote must be followed by a blank or the end. A NUL byte ends the
+ * line, as it ends the C string Redis splits. Returns false on unbalanced quotes.
+ */
+export function splitArgs(buf: Buffer, p: number, end: number, args: string[]): boolean {
+  for (;;) {
+    while (p < end && buf[p] !== 0 && isSpace(buf[p])) p++;
+    if (p >= end || buf[p] === 0) return true;
+    // The common case: a token without quotes is one slice of the buffer.
+    const t0 = p;
+    while (p < end) {
+      const c = buf[p];
+      if (c === 32 || c === 10 || c === 13 || c === 9 || c === 0 || c === 34 || c === 39) break;
+      p++;
+    }
+    if (p >= end || (buf[p] !== 34 && buf[p] !== 39)) {
+      args.push(buf.latin1Slice(t0, p));
+      continue;
+    }
+    // Quotes inside this token: build it byte by byte, as sdssplitargs does.
+    let cur = buf.latin1Slice(t0, p);
+    let inq = false;
+    let insq = false;
+    let done = false;
+    while (!done) {
+      const c = p < end ? buf[p] : 0;
+      const next = p + 1 < end ? buf[p + 1] : 0;
+      if (inq) {
+        if (c === 92 && next === 120 && p + 3 < end && isHex(buf[p + 2]) && isHex(buf[p + 3])) {
+          cur += String.fromCharCode(hexVal(buf[p + 2]) * 16 + hexVal(buf[p + 3]));
+          p += 3;
+        } else if (c === 92 && next !== 0) {
+          p++;
+          cur += String.fromCharCode(unescape(next));
+        } else if (c === 34) {
+          if (next !== 0 && !isSpace(next)) return false;
+          done = true;
+        } else if (c === 0) {
+          return false;
+        } else {
+          cur += String.fromCharCode(c);
+        }
+      } else if (insq) {
+        if (c === 92 && next === 39) {
+          p++;
+          cur += "'";
+        } else if (c === 39) {
+          if (next !== 0 && !isSpace(next)) return false;
+          done = true;
+        } else if (c === 0) {
+          return false;
+        } else {
+          cur += String.fromCharCode(c);
+        }
+      } else if (c === 32 || c === 10 || c === 13 || c === 9 || c === 0) {
+        done = true;
+      } else if (c === 34) {
+        inq = true;
+      } else if (c === 39) {
+        insq = true;
+      } else {
+        cur += String.fromCharCode(c);
+      }
+      if (c !== 0) p++;
+    }
+    args.push(cur);
+  }
+}
+
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+function hexVal(c: number): number {
+  return c <= 57 ? c - 48 : (c | 32) - 87;
+}
+
+function unescape(c: number): number {
+  switch (c) {
+    case 110: return 10; // \n
+    case 114: return 13; // \r
+    case 116: return 9; // \t
+    case 98: return 8; // \b
+    case 97: return 7; // \a
+    default: return c;
+  }
+}
+
+// ---- encoding replies -----------------------------------------------------------
+
+/** Below this length a JS byte loop beats the call into Buffer's native latin1 writer. */
+const SHORT_STRING = 24;
+
+/** Writes s (one char per byte) at b[p]; returns the end offset. */
+function putString(b: Buffer, p: number, s: string): number {
+  const n = s.length;
+  if (n < SHORT_STRING) {
+    for (let i = 0; i < n; i++) b[p + i] = s.charCodeAt(i);
+    return p + n;
+  }
+  return p + b.latin1Write(s, p, n);
+}
+
+/** Writes a non-negative safe integer in decimal at b[p]; returns the end offset. */
+function putUint(b: Buffer, p: number, v: number): number {
+  if (v < 10) {
+    b[p] = 48 + v;
+    return p + 1;
+  }
+  let digits = 1;
+  for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
+  let q = p + digits;
+  for (let t = v; q > p; t = Math.floor(t / 10)) b[--q] = 48 + (t % 10);
+  return p + digits;
+}
+
+/** `<type byte><integer>\r\n` at the end of out (the caller has reserved 24 bytes). */
+function putHeader(out: ByteBuffer, type: number, n: number): void {
+  const b = out.buf;
+  let p = out.end;
+  b[p++] = type;
+  if (n < 0) {
+    b[p++] = MINUS;
+    n = -n;
+  }
+  p = putUint(b, p, n);
+  b[p] = CR;
+  b[p + 1] = LF;
+  out.end = p + 2;
+}
+
+/**
+ * A double as Redis 7.0 replies with it: printf("%.17g") (17 significant
+ * digits, so 1.1 reads "1.1000000000000001" and 1e20 "1e+20"), and inf/-inf.
+ */
+export function formatDouble17g(d: number): string {
+  if (Number.isInteger(d) && Math.abs(d) < 1e17) return Object.is(d, -0) ? '-0' : String(d);
+  if (d === Infinity) return 'inf';
+  if (d === -Infinity) return '-inf';
+  if (Number.isNaN(d)) return 'nan';
+  const e = d.toExponential(16); // "-d.dddddddddddddddde±X": 17 significant digits, rounded exactly
+  const ei = e.indexOf('e');
+  const neg = e.charCodeAt(0) === MINUS;
+  const digits = e.slice(neg ? 1 : 0, neg ? 2 : 1) + e.slice(neg ? 3 : 2, ei);
+  const x = Number(e.slice(ei + 1));
+  const sign = neg ? '-' : '';
+  if (x < -4 || x >= 17) {
+    const frac = trimZeros(digits.slice(1));
+    const ex = Math.abs(x);
+    return `${sign}${digits[0]}${frac === '' ? '' : '.' + frac}e${x < 0 ? '-' : '+'}${ex < 10 ? '0' : ''}${ex}`;
+  }
+  if (x >= 0) {
+    const frac = trimZeros(digits.slice(x + 1));
+    return `${sign}${digits.slice(0, x + 1)}${frac === '' ? '' : '.' + frac}`;
+  }
+  return `${sign}0.${trimZeros('0'.repeat(-x - 1) + digits)}`;
+}
+
+function trimZeros(s: string): string {
+  let n = s.length;
+  while (n > 0 && s.charCodeAt(n - 1) === 48) n--;
+  return s.slice(0, n);
+}
+
+/**
+ * Encodes replies as RESP2 straight into the connection's outgoing buffer: no
+ * Buffer per reply, headers written as bytes. Error lines get Redis's
+ * treatment: a CR or LF inside becomes a space, so a reply stays one line.
+ */
+export class RespWriter implements WireWriter {
   private out!: ByteBuffer;
+
   begin(out: ByteBuffer): void {
     this.out = out;
   }
+
   end(): void {}
-  private put(s: string): void {
-    this.out.reserve(s.length);
-    this.out.buf.latin1Write(s, this.out.end, s.length);
-    this.out.end += s.length;
+
+  nil(): void {
+    const out = this.out;
+    out.reserve(5);
+    const b = out.buf;
+    const p = out.end;
+    b[p] = DOLLAR;
+    b[p + 1] = MINUS;
+    b[p + 2] = 49;
+    b[p + 3] = CR;
+    b[p + 4] = LF;
+    out.end = p + 5;
   }
-  nil(): void { this.put('$-1\r\n'); }
-  err(_code: number, msg: string): void { this.put(`-${msg}\r\n`); }
-  str(s: string): void { this.put(`$${s.length}\r\n${s}\r\n`); }
-  status(s: string): void { this.put(`+${s}\r\n`); }
-  int(n: number | bigint): void { this.put(`:${n}\r\n`); }
-  dbl(d: number): void { this.str(String(d)); }
-  arr(n: number): void { this.put(`*${n}\r\n`); }
-  nilArr(): void { this.put('*-1\r\n'); }
+
+  err(_code: ErrCode, msg: string): void {
+    if (msg.indexOf('\r') >= 0 || msg.indexOf('\n') >= 0) msg = msg.replace(/[\r\n]/g, ' ');
+    this.line(MINUS, msg);
+  }
+
+  str(s: string): void {
+    const out = this.out;
+    out.reserve(s.length + 24);
+    putHeader(out, DOLLAR, s.length);
+    const b = out.buf;
+    const p = putString(b, out.end, s);
+    b[p] = CR;
+    b[p + 1] = LF;
+    out.end = p + 2;
+  }
+
+  status(s: string): void {
+    this.line(43, s); // '+'
+  }
+
+  int(n: number | bigint): void {
+    if (typeof n === 'number' && Number.isSafeInteger(n)) {
+      this.out.reserve(24);
+      putHeader(this.out, 58, n); // ':'
+    } else {
+      this.line(58, String(n));
+    }
+  }
+
+  dbl(d: number): void {
+    this.str(formatDouble17g(d));
+  }
+
+  arr(n: number): void {
+    this.out.reserve(24);
+    putHeader(this.out, STAR, n);
+  }
+
+  nilArr(): void {
+    this.out.reserve(5);
+    putHeader(this.out, STAR, -1);
+  }
+
+  private line(type: number, s: string): void {
+    const out = this.out;
+    out.reserve(s.length + 3);
+    const b = out.buf;
+    b[out.end] = type;
+    const p = putString(b, out.end + 1, s);
+    b[p] = CR;
+    b[p + 1] = LF;
+    out.end = p + 2;
+  }
 }
 
+/** The RESP codec the server's sessions use. maxBulkLen follows proto-max-bulk-len (CONFIG SET updates it). */
 export const respCodec = {
   name: 'resp' as const,
-  decode(_buf: Buffer, _start: number, _end: number, _args: string[]): number {
-    return 0;
+  maxBulkLen: DEFAULT_MAX_BULK_LEN,
+  decode(buf: Buffer, start: number, end: number, args: string[]): number {
+    return decodeResp(buf, start, end, args, respCodec.maxBulkLen);
   },
-  protocolError(_code: number): { reply: string | null; message: string } {
-    return { reply: 'ERR Protocol error', message: 'protocol error' };
-  },
-  writer: new StubWriter(),
+  protocolError: respProtocolError,
+  writer: new RespWriter(),
 };
+
+// ---- client side: requests out, replies in (tests and tools) -------------------
+
+/** Encodes a command as a RESP multibulk array. Strings are sent as UTF-8. */
+export function encodeCommand(args: readonly (string | Uint8Array)[]): Buffer {
+  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`, 'latin1')];
+  for (const a of args) {
+    const bytes = typeof a === 'string' ? Buffer.from(a, 'utf8') : Buffer.from(a);
+    parts.push(Buffer.from(`$${bytes.length}\r\n`, 'latin1'), bytes, Buffer.from('\r\n', 'latin1'));
+  }
+  return Buffer.concat(parts);
+}
+
+/** A parsed RESP2 reply. Bulk strings stay bytes; a null bulk is `value: null`, a null array `items: null`. */
+export type RespReply =
+  | { type: 'status'; value: string }
+  | { type: 'error'; value: string }
+  | { type: 'int'; value: bigint }
+  | { type: 'bulk'; value: Buffer | null }
+  | { type: 'array'; items: RespReply[] | null };
+
+/**
+ * Parses one reply from buf[start, end): the reply and its size in bytes, or
+ * null when incomplete. Throws on bytes that are not RESP2.
+ */
+export function parseReply(buf: Buffer, start = 0, end = buf.length): { reply: RespReply; size: number } | null {
+  const r = parseAt(buf, start, end);
+  return r === null ? null : { reply: r[0], size: r[1] - start };
+}
+
+function parseAt(buf: Buffer, p: number, end: number): [RespReply, number] | null {
+  const cr = buf.indexOf('\r\n', p, 'latin1');
+  if (cr < 0 || cr + 2 > end) return null;
+  const type = buf[p];
+  const line = buf.latin1Slice(p + 1, cr);
+  const next = cr + 2;
+  switch (type) {
+    case 43: return [{ type: 'status', value: line }, next];
+    case 45: return [{ type: 'error', value: line }, next];
+    case 58: return [{ type: 'int', value: BigInt(line) }, next];
+    case DOLLAR: {
+      const n = Number(line);
+      if (n < 0) return [{ type: 'bulk', value: null }, next];
+      if (end - next < n + 2) return null;
+      return [{ type: 'bulk', value: Buffer.from(buf.subarray(next, next + n)) }, next + n + 2];
+    }
+    case STAR: {
+      const n = Number(line);
+      if (n < 0) return [{ type: 'array', items: null }, next];
+      const items: RespReply[] = [];
+      let q = next;
+      for (let i = 0; i < n; i++) {
+        const r = parseAt(buf, q, end);
+        if (r === null) return null;
+        items.push(r[0]);
+        q = r[1];
+      }
+      return [{ type: 'array', items }, q];
+    }
+    default:
+      throw new Error(`not a RESP2 reply: type byte ${type}`);
+  }
+}
+
+/** Formats a reply the way redis-cli prints it (tests and tools). */
+export function formatReply(r: RespReply, indent = ''): string {
+  switch (r.type) {
+    case 'status': return r.value;
+    case 'error': return `(error) ${r.value}`;
+    case 'int': return `(integer) ${r.value}`;
+    case 'bulk': return r.value === null ? '(nil)' : JSON.stringify(r.value.toString('latin1'));
+    case 'array':
+      if (r.items === null) return '(nil)';
+      if (r.items.length === 0) return '(empty array)';
+      return r.items.map((it, i) => `${indent}${i + 1}) ${formatReply(it, indent + '   ')}`).join('\n');
+  }
+}

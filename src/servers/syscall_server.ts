@@ -86,6 +86,7 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     };
   }
   const state = new ServerState(settings, log);
+  respCodec.maxBulkLen = settings.protoMaxBulkLen; // the RESP decoder's limit on $<n>
   const backend: Backend = settings.loop === 'epoll' ? new EpollBackend(tracer) : new PollBackend(tracer);
   const loop = new EventLoop(backend, {
     idleTimeoutMs: settings.idleTimeoutMs,

@@ -1,0 +1,88 @@
+// Small helpers the RESP command modules share: typed key lookups, Redis's
+// error wordings that several families use, option matching, and the
+// conversion between Redis's unix-time deadlines and the keyspace's monotonic ones.
+
+import { ErrCode, type ReplyWriter } from '../../protocol/reply.js';
+import type { Keyspace, Value } from '../../store/keyspace.js';
+import { wrongType } from '../args.js';
+
+/** Key positions for COMMAND: the one key at args[1]. */
+export const KEY1 = { firstKey: 1, lastKey: 1, keyStep: 1 } as const;
+/** Key positions for COMMAND: every argument from args[1] on is a key. */
+export const ALL_KEYS = { firstKey: 1, lastKey: -1, keyStep: 1 } as const;
+/** Key positions for COMMAND: no keys. */
+export const NO_KEYS = { firstKey: 0, lastKey: 0, keyStep: 0 } as const;
+
+/** Redis's shared.syntaxerr and friends, for errors several families write. */
+export function err(w: ReplyWriter, msg: string): void {
+  w.err(ErrCode.BadArg, msg);
+}
+
+/** addReplyErrorArity: for commands that count their arguments themselves (MSET's pairs, PING's one message). */
+export function arityError(w: ReplyWriter, name: string): void {
+  w.err(ErrCode.Unknown, `ERR wrong number of arguments for '${name}' command`);
+}
+
+/** Case-insensitive match of an option against its lower-case name, without allocating. */
+export function isOpt(arg: string, lower: string): boolean {
+  if (arg.length !== lower.length) return false;
+  for (let i = 0; i < arg.length; i++) {
+    const c = arg.charCodeAt(i);
+    if ((c >= 65 && c <= 90 ? c + 32 : c) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** Marks "the key holds another type" in lookups (WRONGTYPE has been written). */
+export const WRONG = Symbol('wrongtype');
+
+/** The string under key, undefined if missing; writes WRONGTYPE and returns WRONG for another type. */
+export function readString(store: Keyspace, key: string, w: ReplyWriter): string | undefined | typeof WRONG {
+  const v = store.get(key);
+  if (v === undefined || typeof v === 'string') return v;
+  wrongType(w);
+  return WRONG;
+}
+
+/** The value under key if it is of the class wanted; undefined if missing; WRONG (after WRONGTYPE) otherwise. */
+export function readTyped<T extends Value>(
+  store: Keyspace,
+  key: string,
+  is: (v: Value) => v is T,
+  w: ReplyWriter,
+): T | undefined | typeof WRONG {
+  const v = store.get(key);
+  if (v === undefined) return undefined;
+  if (is(v)) return v;
+  wrongType(w);
+  return WRONG;
+}
+
+/** Unix-time milliseconds now (Redis's mstime()). */
+export const unixNowMs = (): number => Date.now();
+
+/** A unix-time deadline (ms) as the keyspace's monotonic deadline. */
+export function deadlineFromUnixMs(store: Keyspace, unixMs: number): number {
+  return store.now() + (unixMs - unixNowMs());
+}
+
+/** The key's deadline as unix-time ms, or -1 without a TTL (Redis's getExpire). */
+export function unixExpireOf(store: Keyspace, key: string): number {
+  const d = store.deadline(key);
+  if (d === undefined) return -1;
+  return Math.round(unixNowMs() + (d - store.now()));
+}
+
+/** proto-max-bulk-len as configured now (CONFIG SET may change it). */
+export function maxBulkLen(config: Map<string, string>): number {
+  return Number(config.get('proto-max-bulk-len') ?? 512 * 1024 * 1024);
+}
+
+/** Redis's checkStringLength: writes the error and returns false when size + append is too long. */
+export function checkStringLength(config: Map<string, string>, size: number, append: number, w: ReplyWriter): boolean {
+  if (size + append > maxBulkLen(config)) {
+    err(w, 'ERR string exceeds maximum allowed size (proto-max-bulk-len)');
+    return false;
+  }
+  return true;
+}

@@ -1,0 +1,487 @@
+// RESP connection and server commands: PING, ECHO, SELECT, QUIT, HELLO, AUTH,
+// CLIENT, INFO, CONFIG, COMMAND, TIME — what redis-cli, redis-benchmark,
+// ioredis and node-redis send, with Redis 7's replies and error strings.
+
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { ErrCode, type ReplyWriter } from '../../protocol/reply.js';
+import { respCodec } from '../../protocol/resp.js';
+import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
+import type { ClientState, CommandContext, CommandSpec } from '../types.js';
+import { NO_KEYS, arityError, err, isOpt } from './common.js';
+import { globMatch } from './keys.js';
+
+/** The Redis version we answer to (HELLO, INFO): the 7.0 command set and replies. */
+export const REDIS_VERSION = '7.0.0';
+
+const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
+
+/** A random 40-hex run_id, fixed for the process (INFO). */
+const RUN_ID = Array.from({ length: 40 }, () => Math.floor(Math.random() * 16).toString(16)).join('');
+
+/** Checks AUTH/HELLO credentials against requirepass (the only user is "default"). */
+function credentialsOk(ctx: CommandContext, user: string, pass: string): boolean {
+  if (user !== 'default') return false;
+  const required = ctx.server.requirePass;
+  return required === null || pass === required;
+}
+
+/** CLIENT's subcommand wrong-arity error, worded as Redis 7 does ("client|setname"). */
+function subArity(w: ReplyWriter, cmd: string, sub: string): void {
+  arityError(w, `${cmd}|${sub.toLowerCase()}`);
+}
+
+function unknownSubcommand(w: ReplyWriter, cmd: string, sub: string): void {
+  err(w, `ERR unknown subcommand '${sub.slice(0, 128)}'. Try ${cmd.toUpperCase()} HELP.`);
+}
+
+/** Whether args.length satisfies a Redis arity. */
+function arityOk(n: number, arity: number): boolean {
+  return arity > 0 ? n === arity : n >= -arity;
+}
+
+/** One CLIENT LIST / CLIENT INFO line (Redis's field names; fields we do not track read as Redis's idle defaults). */
+function clientLine(c: ClientState, ctx: CommandContext): string {
+  const now = Date.now();
+  const host = ctx.server.config.get('bind') ?? '127.0.0.1';
+  return (
+    `id=${c.id} addr=${c.peer} laddr=${host}:${c.localPort} fd=-1 name=${c.name} ` +
+    `age=${Math.floor((now - c.createdAtMs) / 1000)} idle=0 flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 ` +
+    `qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r ` +
+    `cmd=${c.lastCommand || 'NULL'} user=default redir=-1 resp=2\n`
+  );
+}
+
+// ---- INFO ----
+
+type Section = [name: string, fields: [string, string | number][]];
+
+function infoSections(ctx: CommandContext): Section[] {
+  const { server, store } = ctx;
+  const mem = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  const uptime = Math.floor((Date.now() - server.startedAtMs) / 1000);
+  const human = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)}M` : `${(n / 1024).toFixed(2)}K`);
+  const keyspace: [string, string][] =
+    store.size === 0 ? [] : [['db0', `keys=${store.size},expires=${store.volatileCount},avg_ttl=0`]];
+  return [
+    [
+      'Server',
+      [
+        ['redis_version', REDIS_VERSION],
+        ['redis_git_sha1', '00000000'],
+        ['redis_git_dirty', 0],
+        ['redis_build_id', '0'],
+        ['redis_mode', 'standalone'],
+        ['os', `${os.type()} ${os.release()} ${os.arch()}`],
+        ['arch_bits', 64],
+        ['multiplexing_api', server.loopName],
+        ['redloop_loop', server.loopName],
+        ['process_id', process.pid],
+        ['run_id', RUN_ID],
+        ['tcp_port', server.ports.resp],
+        ['server_time_usec', Math.round((performance.timeOrigin + performance.now()) * 1000)],
+        ['uptime_in_seconds', uptime],
+        ['uptime_in_days', Math.floor(uptime / 86400)],
+        ['hz', 10],
+        ['executable', process.argv[1] ?? ''],
+        ['config_file', ''],
+      ],
+    ],
+    [
+      'Clients',
+      [
+        ['connected_clients', server.connectedClients()],
+        ['maxclients', server.config.get('maxclients') ?? '10000'],
+        ['blocked_clients', 0],
+      ],
+    ],
+    [
+      'Memory',
+      [
+        ['used_memory', mem.heapUsed + mem.external],
+        ['used_memory_human', human(mem.heapUsed + mem.external)],
+        ['used_memory_rss', mem.rss],
+        ['used_memory_rss_human', human(mem.rss)],
+        ['maxmemory', 0],
+        ['maxmemory_human', '0B'],
+        ['maxmemory_policy', 'noeviction'],
+      ],
+    ],
+    [
+      'Persistence',
+      [
+        ['loading', 0],
+        ['rdb_changes_since_last_save', 0],
+        ['rdb_bgsave_in_progress', 0],
+        ['aof_enabled', 0],
+        ['aof_rewrite_in_progress', 0],
+      ],
+    ],
+    [
+      'Stats',
+      [
+        ['total_connections_received', server.stats.totalConnections],
+        ['total_commands_processed', server.stats.totalCommands],
+        ['instantaneous_ops_per_sec', 0],
+        ['rejected_connections', server.stats.rejectedConnections],
+        ['expired_keys', store.expiredCount],
+        ['evicted_keys', 0],
+        ['keyspace_hits', 0],
+        ['keyspace_misses', 0],
+      ],
+    ],
+    ['Replication', [['role', 'master'], ['connected_slaves', 0]]],
+    [
+      'CPU',
+      [
+        ['used_cpu_sys', (cpu.system / 1e6).toFixed(6)],
+        ['used_cpu_user', (cpu.user / 1e6).toFixed(6)],
+      ],
+    ],
+    ['Cluster', [['cluster_enabled', 0]]],
+    ['Keyspace', keyspace],
+  ];
+}
+
+/** INFO's text: "# Name\r\nfield:value\r\n…" per section, sections separated by an empty line. */
+function infoText(ctx: CommandContext, wanted: string[]): string {
+  const all = wanted.length === 0 || wanted.some((s) => ['all', 'everything', 'default'].includes(s.toLowerCase()));
+  const names = new Set(wanted.map((s) => s.toLowerCase()));
+  const parts: string[] = [];
+  for (const [name, fields] of infoSections(ctx)) {
+    if (!all && !names.has(name.toLowerCase())) continue;
+    parts.push(`# ${name}\r\n${fields.map(([k, v]) => `${k}:${v}\r\n`).join('')}`);
+  }
+  return parts.join('\r\n');
+}
+
+// ---- COMMAND ----
+
+/** The family a command belongs to, for COMMAND DOCS's "group". */
+function groupOf(name: string): string {
+  if (name.startsWith('h')) return 'hash';
+  if (name.startsWith('z')) return 'sorted-set';
+  if (name.startsWith('s') && !['set', 'setnx', 'setex', 'setrange', 'strlen', 'scan', 'select'].includes(name)) return 'set';
+  if (/^(l|r)(push|pop|range|index|set|trim|rem|insert|pos|len|pushx)/.test(name) && !['rename', 'renamenx', 'randomkey'].includes(name)) return 'list';
+  return 'generic';
+}
+
+/** One COMMAND / COMMAND INFO entry: Redis 7's ten fields. */
+function writeCommandInfo(spec: CommandSpec, w: ReplyWriter): void {
+  w.arr(10);
+  w.str(spec.name);
+  w.int(spec.arity);
+  const flags = spec.flags ?? [];
+  w.arr(flags.length);
+  for (const f of flags) w.status(f);
+  w.int(spec.firstKey ?? 0);
+  w.int(spec.lastKey ?? 0);
+  w.int(spec.keyStep ?? 0);
+  w.arr(0); // ACL categories
+  w.arr(0); // tips
+  w.arr(0); // key specs
+  w.arr(0); // subcommands
+}
+
+function writeCommandDocs(spec: CommandSpec, w: ReplyWriter): void {
+  w.str(spec.name);
+  w.arr(6);
+  w.str('summary');
+  w.str(`${spec.name.toUpperCase()} (redloop)`);
+  w.str('since');
+  w.str('1.0.0');
+  w.str('group');
+  w.str(groupOf(spec.name));
+}
+
+/** The distinct specs of a table (its map holds each under two spellings). */
+function distinctSpecs(specs: Map<string, CommandSpec>): CommandSpec[] {
+  return [...new Set(specs.values())];
+}
+
+/**
+ * The connection and server commands. `table` gives the RESP table's specs
+ * (COMMAND lists them); it is a function because the table is built from this list.
+ */
+export function respServerCommands(table: () => Map<string, CommandSpec>): CommandSpec[] {
+  return [
+    {
+      name: 'ping',
+      arity: -1,
+      flags: ['fast'],
+      ...NO_KEYS,
+      run(args, w) {
+        if (args.length > 2) return arityError(w, 'ping');
+        if (args.length === 2) w.str(args[1]);
+        else w.status('PONG');
+      },
+    },
+    {
+      name: 'echo',
+      arity: 2,
+      flags: ['fast'],
+      ...NO_KEYS,
+      run(args, w) {
+        w.str(args[1]);
+      },
+    },
+    {
+      name: 'select',
+      arity: 2,
+      flags: ['loading', 'stale', 'fast'],
+      ...NO_KEYS,
+      run(args, w) {
+        const id = parseInt64(args[1]);
+        if (id === null || id < -(2 ** 31) || id >= 2 ** 31) return err(w, NOT_INTEGER);
+        if (id !== 0) return err(w, 'ERR DB index is out of range');
+        w.status('OK');
+      },
+    },
+    {
+      name: 'quit',
+      arity: -1,
+      flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'],
+      noauth: true,
+      ...NO_KEYS,
+      run(_args, w, { client }) {
+        client.closeAfterReply = true;
+        w.status('OK');
+      },
+    },
+    {
+      name: 'auth',
+      arity: -2,
+      flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'],
+      noauth: true,
+      ...NO_KEYS,
+      run(args, w, ctx) {
+        if (args.length > 3) return err(w, SYNTAX);
+        if (args.length === 2 && ctx.server.requirePass === null) {
+          return err(
+            w,
+            'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
+          );
+        }
+        const [user, pass] = args.length === 2 ? ['default', args[1]] : [args[1], args[2]];
+        if (!credentialsOk(ctx, user, pass)) return err(w, WRONGPASS);
+        ctx.client.authenticated = true;
+        w.status('OK');
+      },
+    },
+    {
+      name: 'hello',
+      arity: -1,
+      flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'],
+      noauth: true,
+      ...NO_KEYS,
+      run(args, w, ctx) {
+        let ver = 0;
+        let next = 1;
+        if (args.length >= 2) {
+          const v = parseInt64(args[next++]);
+          if (v === null) return err(w, 'ERR Protocol version is not an integer or out of range');
+          if (v < 2 || v > 3) return w.err(ErrCode.BadArg, 'NOPROTO unsupported protocol version');
+          ver = Number(v);
+        }
+        let user: string | null = null;
+        let pass = '';
+        let name: string | null = null;
+        for (let j = next; j < args.length; j++) {
+          const more = args.length - 1 - j;
+          if (isOpt(args[j], 'auth') && more >= 2) {
+            user = args[j + 1];
+            pass = args[j + 2];
+            j += 2;
+          } else if (isOpt(args[j], 'setname') && more >= 1) {
+            name = args[++j];
+            if (!validClientName(name)) return err(w, 'ERR Client names cannot contain spaces, newlines or special characters.');
+          } else return err(w, `ERR Syntax error in HELLO option '${args[j]}'`);
+        }
+        // We speak RESP2 only: version 3 is refused once the arguments are known good.
+        if (ver === 3) return w.err(ErrCode.BadArg, 'NOPROTO unsupported protocol version');
+        if (!ctx.client.authenticated && user === null) {
+          return w.err(
+            ErrCode.BadArg,
+            'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+          );
+        }
+        if (user !== null) {
+          if (!credentialsOk(ctx, user, pass)) return err(w, WRONGPASS);
+          ctx.client.authenticated = true;
+        }
+        if (name !== null) ctx.client.name = name;
+        w.arr(14);
+        w.str('server');
+        w.str('redis');
+        w.str('version');
+        w.str(REDIS_VERSION);
+        w.str('proto');
+        w.int(2);
+        w.str('id');
+        w.int(ctx.client.id);
+        w.str('mode');
+        w.str('standalone');
+        w.str('role');
+        w.str('master');
+        w.str('modules');
+        w.arr(0);
+      },
+    },
+    {
+      name: 'client',
+      arity: -2,
+      flags: ['noscript', 'loading', 'stale'],
+      ...NO_KEYS,
+      run(args, w, ctx) {
+        const sub = args[1];
+        const n = args.length;
+        const { client } = ctx;
+        if (isOpt(sub, 'setname')) {
+          if (!arityOk(n, 3)) return subArity(w, 'client', sub);
+          if (!validClientName(args[2])) return err(w, 'ERR Client names cannot contain spaces, newlines or special characters.');
+          client.name = args[2];
+          w.status('OK');
+        } else if (isOpt(sub, 'getname')) {
+          if (!arityOk(n, 2)) return subArity(w, 'client', sub);
+          if (client.name === '') w.nil();
+          else w.str(client.name);
+        } else if (isOpt(sub, 'id')) {
+          if (!arityOk(n, 2)) return subArity(w, 'client', sub);
+          w.int(client.id);
+        } else if (isOpt(sub, 'info')) {
+          if (!arityOk(n, 2)) return subArity(w, 'client', sub);
+          w.str(clientLine(client, ctx));
+        } else if (isOpt(sub, 'list')) {
+          w.str(ctx.server.clientList().map((c) => clientLine(c, ctx)).join(''));
+        } else if (isOpt(sub, 'setinfo')) {
+          if (!arityOk(n, 4)) return subArity(w, 'client', sub);
+          if (!isOpt(args[2], 'lib-name') && !isOpt(args[2], 'lib-ver')) return err(w, `ERR Unrecognized option '${args[2]}'`);
+          w.status('OK');
+        } else if (isOpt(sub, 'help')) {
+          helpReply(w, 'CLIENT', ['GETNAME', 'ID', 'INFO', 'LIST', 'SETINFO <LIB-NAME|LIB-VER> <value>', 'SETNAME <name>']);
+        } else unknownSubcommand(w, 'client', sub);
+      },
+    },
+    {
+      name: 'info',
+      arity: -1,
+      flags: ['loading', 'stale'],
+      ...NO_KEYS,
+      run(args, w, ctx) {
+        w.str(infoText(ctx, args.slice(1)));
+      },
+    },
+    {
+      name: 'config',
+      arity: -2,
+      flags: [],
+      ...NO_KEYS,
+      run(args, w, ctx) {
+        const sub = args[1];
+        const config = ctx.server.config;
+        if (isOpt(sub, 'get')) {
+          if (!arityOk(args.length, -3)) return subArity(w, 'config', sub);
+          const found: string[] = [];
+          for (const [name, value] of config) {
+            if (args.slice(2).some((p) => globMatch(p, name, true))) found.push(name, value);
+          }
+          w.arr(found.length);
+          for (const s of found) w.str(s);
+        } else if (isOpt(sub, 'set')) {
+          if (!arityOk(args.length, -4) || args.length % 2 !== 0) return subArity(w, 'config', sub);
+          for (let i = 2; i < args.length; i += 2) {
+            const name = args[i].toLowerCase();
+            if (name === 'proto-max-bulk-len') {
+              const v = parseInt64(args[i + 1]);
+              if (v === null || v < 1) {
+                return err(w, `ERR CONFIG SET failed (possibly related to argument '${args[i]}') - argument couldn't be parsed into an integer`);
+              }
+            }
+            const problem = ctx.server.setConfig(name, args[i + 1]);
+            if (problem !== null) return err(w, problem);
+            // The decoder enforces this limit before any command runs, so it is told directly.
+            if (name === 'proto-max-bulk-len') respCodec.maxBulkLen = Number(args[i + 1]);
+          }
+          w.status('OK');
+        } else if (isOpt(sub, 'resetstat')) {
+          w.status('OK');
+        } else if (isOpt(sub, 'rewrite')) {
+          err(w, 'ERR The server is running without a config file');
+        } else if (isOpt(sub, 'help')) {
+          helpReply(w, 'CONFIG', ['GET <pattern>', 'SET <directive> <value>', 'RESETSTAT', 'REWRITE']);
+        } else unknownSubcommand(w, 'config', sub);
+      },
+    },
+    {
+      name: 'command',
+      arity: -1,
+      flags: ['loading', 'stale'],
+      ...NO_KEYS,
+      run(args, w) {
+        const specs = table();
+        if (args.length === 1) {
+          const all = distinctSpecs(specs);
+          w.arr(all.length);
+          for (const s of all) writeCommandInfo(s, w);
+          return;
+        }
+        const sub = args[1];
+        if (isOpt(sub, 'count')) {
+          if (!arityOk(args.length, 2)) return subArity(w, 'command', sub);
+          w.int(distinctSpecs(specs).length);
+        } else if (isOpt(sub, 'info')) {
+          const names = args.length === 2 ? distinctSpecs(specs).map((s) => s.name) : args.slice(2);
+          w.arr(names.length);
+          for (const name of names) {
+            const spec = specs.get(name.toLowerCase());
+            if (spec === undefined) w.nil();
+            else writeCommandInfo(spec, w);
+          }
+        } else if (isOpt(sub, 'docs')) {
+          const found = (args.length === 2 ? distinctSpecs(specs).map((s) => s.name) : args.slice(2))
+            .map((n) => specs.get(n.toLowerCase()))
+            .filter((s): s is CommandSpec => s !== undefined);
+          w.arr(found.length * 2);
+          for (const s of found) writeCommandDocs(s, w);
+        } else if (isOpt(sub, 'list')) {
+          const all = distinctSpecs(specs);
+          w.arr(all.length);
+          for (const s of all) w.str(s.name);
+        } else if (isOpt(sub, 'help')) {
+          helpReply(w, 'COMMAND', ['(no subcommand)', 'COUNT', 'DOCS [<command-name> ...]', 'INFO [<command-name> ...]', 'LIST']);
+        } else unknownSubcommand(w, 'command', sub);
+      },
+    },
+    {
+      name: 'time',
+      arity: 1,
+      flags: ['loading', 'stale', 'fast'],
+      ...NO_KEYS,
+      run(_args, w) {
+        const us = Math.round((performance.timeOrigin + performance.now()) * 1000);
+        w.arr(2);
+        w.str(String(Math.floor(us / 1e6)));
+        w.str(String(us % 1e6));
+      },
+    },
+  ];
+}
+
+/** Redis's client-name charset: printable ASCII without spaces. */
+function validClientName(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 33 || c > 126) return false;
+  }
+  return true;
+}
+
+/** A HELP subcommand's reply: status lines, as Redis's addReplyHelp. */
+function helpReply(w: ReplyWriter, cmd: string, lines: string[]): void {
+  w.arr(lines.length + 3);
+  w.status(`${cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`);
+  for (const l of lines) w.status(l);
+  w.status('HELP');
+  w.status('    Print this help.');
+}

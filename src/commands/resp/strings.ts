@@ -1,0 +1,504 @@
+// RESP string commands with Redis 7's semantics: GET/SET and their variants,
+// MGET/MSET, APPEND, STRLEN, GETRANGE/SETRANGE, INCR/DECR (64-bit, with
+// overflow errors) and INCRBYFLOAT. Strings are binary JS strings (one char per byte).
+
+import type { ReplyWriter } from '../../protocol/reply.js';
+import type { Keyspace } from '../../store/keyspace.js';
+import { NOT_FLOAT, NOT_INTEGER, SYNTAX, parseFloat64, parseInt64 } from '../args.js';
+import { bookStringCommands } from '../book/strings.js';
+import type { CommandContext, CommandSpec } from '../types.js';
+import {
+  KEY1,
+  WRONG,
+  arityError,
+  checkStringLength,
+  deadlineFromUnixMs,
+  err,
+  isOpt,
+  readString,
+  unixNowMs,
+} from './common.js';
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** GET has the same semantics on both protocols: the book's implementation serves RESP too. */
+const bookGet = bookStringCommands.find((c) => c.name === 'get')!.run;
+
+// ---- SET's and GETEX's options (Redis's parseExtendedStringArgumentsOrReply) ----
+
+const NX = 1;
+const XX = 2;
+const GET = 4;
+const KEEPTTL = 8;
+const PERSIST = 16;
+const EX = 32;
+const PX = 64;
+const EXAT = 128;
+const PXAT = 256;
+const ANY_EXPIRE = EX | PX | EXAT | PXAT;
+
+interface StringOptions {
+  flags: number;
+  /** The argument of EX/PX/EXAT/PXAT, if given. */
+  expire: string | null;
+}
+
+/**
+ * Parses SET's (forSet) or GETEX's options from args[from]. Writes a syntax
+ * error and returns null on a bad or conflicting option, as Redis does.
+ */
+function parseStringOptions(args: string[], from: number, forSet: boolean, w: ReplyWriter): StringOptions | null {
+  let flags = 0;
+  let expire: string | null = null;
+  for (let j = from; j < args.length; j++) {
+    const opt = args[j];
+    const hasNext = j + 1 < args.length;
+    if (forSet && isOpt(opt, 'nx') && !(flags & XX)) flags |= NX;
+    else if (forSet && isOpt(opt, 'xx') && !(flags & NX)) flags |= XX;
+    else if (forSet && isOpt(opt, 'get')) flags |= GET;
+    else if (forSet && isOpt(opt, 'keepttl') && !(flags & (PERSIST | ANY_EXPIRE))) flags |= KEEPTTL;
+    else if (!forSet && isOpt(opt, 'persist') && !(flags & (ANY_EXPIRE | KEEPTTL))) flags |= PERSIST;
+    else if (isOpt(opt, 'ex') && !(flags & (KEEPTTL | PERSIST | EXAT | PX | PXAT)) && hasNext) (flags |= EX), (expire = args[++j]);
+    else if (isOpt(opt, 'px') && !(flags & (KEEPTTL | PERSIST | EX | EXAT | PXAT)) && hasNext) (flags |= PX), (expire = args[++j]);
+    else if (isOpt(opt, 'exat') && !(flags & (KEEPTTL | PERSIST | EX | PX | PXAT)) && hasNext) (flags |= EXAT), (expire = args[++j]);
+    else if (isOpt(opt, 'pxat') && !(flags & (KEEPTTL | PERSIST | EX | EXAT | PX)) && hasNext) (flags |= PXAT), (expire = args[++j]);
+    else {
+      err(w, SYNTAX);
+      return null;
+    }
+  }
+  return { flags, expire };
+}
+
+/**
+ * Redis's getExpireMillisecondsOrReply: the absolute unix-time deadline in ms
+ * for EX/PX (relative) or EXAT/PXAT (absolute), or null after writing the
+ * error (not an integer; ≤ 0 or overflowing: "invalid expire time in '<cmd>' command").
+ */
+function expireUnixMs(arg: string, flags: number, cmd: string, w: ReplyWriter): number | null {
+  const v = parseInt64(arg);
+  if (v === null) {
+    err(w, NOT_INTEGER);
+    return null;
+  }
+  let ms = BigInt(v);
+  const seconds = (flags & (EX | EXAT)) !== 0;
+  if (ms <= 0n || (seconds && ms > INT64_MAX / 1000n)) {
+    err(w, `ERR invalid expire time in '${cmd}' command`);
+    return null;
+  }
+  if (seconds) ms *= 1000n;
+  if (flags & (EX | PX)) ms += BigInt(unixNowMs());
+  if (ms > INT64_MAX) {
+    err(w, `ERR invalid expire time in '${cmd}' command`);
+    return null;
+  }
+  return Number(ms);
+}
+
+/** Stores a string as SET does: the TTL goes unless keepTtl; a deadline (unix ms) is set if given. */
+function setString(store: Keyspace, key: string, value: string, keepTtl: boolean, unixDeadline: number | null): void {
+  if (keepTtl || unixDeadline !== null) store.put(key, value);
+  else store.replace(key, value);
+  if (unixDeadline !== null) store.setDeadline(key, deadlineFromUnixMs(store, unixDeadline));
+}
+
+/** SET key value [NX|XX] [GET] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL]; SETEX/PSETEX use the same body. */
+function setGeneric(
+  ctx: CommandContext,
+  w: ReplyWriter,
+  cmd: string,
+  key: string,
+  value: string,
+  opts: StringOptions,
+): void {
+  const { store } = ctx;
+  let deadline: number | null = null;
+  if (opts.expire !== null) {
+    deadline = expireUnixMs(opts.expire, opts.flags, cmd, w);
+    if (deadline === null) return;
+  }
+  const withGet = (opts.flags & GET) !== 0;
+  let found: boolean;
+  if (withGet) {
+    const old = readString(store, key, w);
+    if (old === WRONG) return;
+    if (old === undefined) w.nil();
+    else w.str(old);
+    found = old !== undefined;
+  } else {
+    found = store.has(key);
+  }
+  if ((opts.flags & NX && found) || (opts.flags & XX && !found)) {
+    if (!withGet) w.nil();
+    return;
+  }
+  setString(store, key, value, (opts.flags & KEEPTTL) !== 0, deadline);
+  if (!withGet) w.status('OK');
+}
+
+/** A 64-bit integer reply: a number when exact, else the bigint. */
+function int64(v: bigint): number | bigint {
+  return v >= -(2n ** 53n) && v <= 2n ** 53n ? Number(v) : v;
+}
+
+/** INCR/DECR/INCRBY/DECRBY: the stored value must be an int64; the TTL stays. */
+function incrBy(store: Keyspace, key: string, by: bigint, w: ReplyWriter): void {
+  const old = readString(store, key, w);
+  if (old === WRONG) return;
+  let cur: bigint;
+  if (old === undefined) cur = 0n;
+  else {
+    const v = parseInt64(old);
+    if (v === null) return err(w, NOT_INTEGER);
+    cur = BigInt(v);
+  }
+  const next = cur + by;
+  if (next < INT64_MIN || next > INT64_MAX) return err(w, 'ERR increment or decrement would overflow');
+  const text = next.toString();
+  store.put(key, text);
+  w.int(int64(next));
+}
+
+/** The fast path of INCR/DECR: small values stay JS numbers (no bigint per request). */
+function incrSmall(store: Keyspace, key: string, by: 1 | -1, w: ReplyWriter): void {
+  const old = readString(store, key, w);
+  if (old === WRONG) return;
+  const cur = old === undefined ? 0 : parseInt64(old);
+  if (typeof cur !== 'number' || !Number.isSafeInteger(cur + by)) return incrBy(store, key, BigInt(by), w);
+  const next = cur + by;
+  store.put(key, String(next));
+  w.int(next);
+}
+
+// ---- INCRBYFLOAT's number formatting ----
+// Redis adds in long double and replies "%.17Lf" with trailing zeros removed,
+// so 0.1 + 0.2 reads "0.3" (the double sum would print 0.30000000000000004).
+// Adding the two decimal strings exactly and rounding to 17 decimals gives the
+// same text wherever long double holds the sum to 17 decimals.
+
+const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+
+function decimalOf(s: string): { mant: bigint; exp: number } | null {
+  const m = DECIMAL.exec(s);
+  if (m === null || m[2].length + (m[3] ?? '').length === 0) return null;
+  const frac = m[3] ?? '';
+  const exp = Number(m[4] ?? '0') - frac.length;
+  if (Math.abs(exp) > 400) return null;
+  const mant = BigInt(m[2] + frac || '0');
+  return { mant: m[1] === '-' ? -mant : mant, exp };
+}
+
+/** mant × 10^exp printed with 17 decimals (half away from zero), trailing zeros and '.' trimmed. */
+function fixed17(mant: bigint, exp: number): string {
+  let scaled: bigint;
+  if (exp >= -17) scaled = mant * 10n ** BigInt(exp + 17);
+  else {
+    const div = 10n ** BigInt(-17 - exp);
+    const abs = mant < 0n ? -mant : mant;
+    let q = abs / div;
+    if ((abs % div) * 2n >= div) q += 1n;
+    scaled = mant < 0n ? -q : q;
+  }
+  const neg = scaled < 0n;
+  const digits = (neg ? -scaled : scaled).toString().padStart(18, '0');
+  const whole = digits.slice(0, -17);
+  const frac = digits.slice(-17).replace(/0+$/, '');
+  const text = frac === '' ? whole : `${whole}.${frac}`;
+  return neg && text !== '0' ? `-${text}` : text;
+}
+
+/** INCRBYFLOAT's reply text for a + b whose double sum is `sum`. */
+export function formatFloatSum(a: string, b: string, sum: number): string {
+  const x = decimalOf(a);
+  const y = decimalOf(b);
+  if (x !== null && y !== null) {
+    const exp = Math.min(x.exp, y.exp);
+    return fixed17(x.mant * 10n ** BigInt(x.exp - exp) + y.mant * 10n ** BigInt(y.exp - exp), exp);
+  }
+  if (Math.abs(sum) >= 1e21) return BigInt(sum).toString();
+  return fixed17(BigInt(Math.round(sum * 1e17)), -17);
+}
+
+/** Redis's string2ld/strtold check: a number with nothing around it, not NaN. */
+function parseLongDouble(s: string): number | null {
+  if (s.length === 0) return null;
+  return parseFloat64(s);
+}
+
+// ---- the commands ----
+
+export const respStringCommands: CommandSpec[] = [
+  { name: 'get', arity: 2, flags: ['readonly', 'fast'], ...KEY1, run: bookGet },
+  {
+    name: 'set',
+    arity: -3,
+    flags: ['write', 'denyoom'],
+    ...KEY1,
+    run(args, w, ctx) {
+      if (args.length === 3) {
+        // The plain SET: no option parsing.
+        ctx.store.replace(args[1], args[2]);
+        return w.status('OK');
+      }
+      const opts = parseStringOptions(args, 3, true, w);
+      if (opts !== null) setGeneric(ctx, w, 'set', args[1], args[2], opts);
+    },
+  },
+  {
+    name: 'setnx',
+    arity: 3,
+    flags: ['write', 'denyoom', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      if (store.has(args[1])) return w.int(0);
+      store.replace(args[1], args[2]);
+      w.int(1);
+    },
+  },
+  {
+    name: 'setex',
+    arity: 4,
+    flags: ['write', 'denyoom'],
+    ...KEY1,
+    run(args, w, ctx) {
+      setGeneric(ctx, w, 'setex', args[1], args[3], { flags: EX, expire: args[2] });
+    },
+  },
+  {
+    name: 'psetex',
+    arity: 4,
+    flags: ['write', 'denyoom'],
+    ...KEY1,
+    run(args, w, ctx) {
+      setGeneric(ctx, w, 'psetex', args[1], args[3], { flags: PX, expire: args[2] });
+    },
+  },
+  {
+    name: 'getset',
+    arity: 3,
+    flags: ['write', 'denyoom', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      const old = readString(store, args[1], w);
+      if (old === WRONG) return;
+      if (old === undefined) w.nil();
+      else w.str(old);
+      store.replace(args[1], args[2]);
+    },
+  },
+  {
+    name: 'getdel',
+    arity: 2,
+    flags: ['write', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      const old = readString(store, args[1], w);
+      if (old === WRONG) return;
+      if (old === undefined) return w.nil();
+      w.str(old);
+      store.delete(args[1]);
+    },
+  },
+  {
+    name: 'getex',
+    arity: -2,
+    flags: ['write', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      const opts = parseStringOptions(args, 2, false, w);
+      if (opts === null) return;
+      const v = readString(store, args[1], w);
+      if (v === WRONG) return;
+      if (v === undefined) return w.nil();
+      let deadline: number | null = null;
+      if (opts.expire !== null) {
+        deadline = expireUnixMs(opts.expire, opts.flags, 'getex', w);
+        if (deadline === null) return;
+      }
+      w.str(v);
+      if (deadline !== null && opts.flags & (EXAT | PXAT) && deadline <= unixNowMs()) store.delete(args[1]);
+      else if (deadline !== null) store.setDeadline(args[1], deadlineFromUnixMs(store, deadline));
+      else if (opts.flags & PERSIST) store.clearDeadline(args[1]);
+    },
+  },
+  {
+    name: 'mget',
+    arity: -2,
+    flags: ['readonly', 'fast'],
+    firstKey: 1,
+    lastKey: -1,
+    keyStep: 1,
+    run(args, w, { store }) {
+      w.arr(args.length - 1);
+      for (let i = 1; i < args.length; i++) {
+        const v = store.get(args[i]);
+        if (typeof v === 'string') w.str(v);
+        else w.nil();
+      }
+    },
+  },
+  {
+    name: 'mset',
+    arity: -3,
+    flags: ['write', 'denyoom'],
+    firstKey: 1,
+    lastKey: -1,
+    keyStep: 2,
+    run(args, w, { store }) {
+      if (args.length % 2 === 0) return arityError(w, 'mset');
+      for (let i = 1; i < args.length; i += 2) store.replace(args[i], args[i + 1]);
+      w.status('OK');
+    },
+  },
+  {
+    name: 'msetnx',
+    arity: -3,
+    flags: ['write', 'denyoom'],
+    firstKey: 1,
+    lastKey: -1,
+    keyStep: 2,
+    run(args, w, { store }) {
+      if (args.length % 2 === 0) return arityError(w, 'msetnx');
+      for (let i = 1; i < args.length; i += 2) if (store.has(args[i])) return w.int(0);
+      for (let i = 1; i < args.length; i += 2) store.replace(args[i], args[i + 1]);
+      w.int(1);
+    },
+  },
+  {
+    name: 'append',
+    arity: 3,
+    flags: ['write', 'denyoom', 'fast'],
+    ...KEY1,
+    run(args, w, { store, server }) {
+      const old = readString(store, args[1], w);
+      if (old === WRONG) return;
+      if (old === undefined) {
+        store.put(args[1], args[2]);
+        return w.int(args[2].length);
+      }
+      if (!checkStringLength(server.config, old.length, args[2].length, w)) return;
+      const next = old + args[2];
+      store.put(args[1], next);
+      w.int(next.length);
+    },
+  },
+  {
+    name: 'strlen',
+    arity: 2,
+    flags: ['readonly', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      const v = readString(store, args[1], w);
+      if (v !== WRONG) w.int(v === undefined ? 0 : v.length);
+    },
+  },
+  {
+    name: 'getrange',
+    arity: 4,
+    flags: ['readonly'],
+    ...KEY1,
+    run(args, w, { store }) {
+      const s0 = parseInt64(args[2]);
+      const e0 = parseInt64(args[3]);
+      if (s0 === null || e0 === null) return err(w, NOT_INTEGER);
+      const v = readString(store, args[1], w);
+      if (v === WRONG) return;
+      if (v === undefined) return w.str('');
+      let start = Number(s0);
+      let end = Number(e0);
+      const len = v.length;
+      if (start < 0 && end < 0 && start > end) return w.str('');
+      if (start < 0) start += len;
+      if (end < 0) end += len;
+      if (start < 0) start = 0;
+      if (end < 0) end = 0;
+      if (end >= len) end = len - 1;
+      if (start > end || len === 0) return w.str('');
+      w.str(v.slice(start, end + 1));
+    },
+  },
+  {
+    name: 'setrange',
+    arity: 4,
+    flags: ['write', 'denyoom'],
+    ...KEY1,
+    run(args, w, { store, server }) {
+      const off = parseInt64(args[2]);
+      if (off === null) return err(w, NOT_INTEGER);
+      if (off < 0) return err(w, 'ERR offset is out of range');
+      const value = args[3];
+      const old = readString(store, args[1], w);
+      if (old === WRONG) return;
+      const cur = old ?? '';
+      if (value.length === 0) return w.int(cur.length);
+      const offset = Number(off);
+      if (!checkStringLength(server.config, offset, value.length, w)) return;
+      // Bytes between the old end and the offset are zeros, as Redis pads them.
+      const head = offset <= cur.length ? cur.slice(0, offset) : cur + '\0'.repeat(offset - cur.length);
+      const next = head + value + cur.slice(offset + value.length);
+      store.put(args[1], next);
+      w.int(next.length);
+    },
+  },
+  {
+    name: 'incr',
+    arity: 2,
+    flags: ['write', 'denyoom', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      incrSmall(store, args[1], 1, w);
+    },
+  },
+  {
+    name: 'decr',
+    arity: 2,
+    flags: ['write', 'denyoom', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      incrSmall(store, args[1], -1, w);
+    },
+  },
+  {
+    name: 'incrby',
+    arity: 3,
+    flags: ['write', 'denyoom', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      const by = parseInt64(args[2]);
+      if (by === null) return err(w, NOT_INTEGER);
+      incrBy(store, args[1], BigInt(by), w);
+    },
+  },
+  {
+    name: 'decrby',
+    arity: 3,
+    flags: ['write', 'denyoom', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      const by = parseInt64(args[2]);
+      if (by === null) return err(w, NOT_INTEGER);
+      if (BigInt(by) === INT64_MIN) return err(w, 'ERR decrement would overflow');
+      incrBy(store, args[1], -BigInt(by), w);
+    },
+  },
+  {
+    name: 'incrbyfloat',
+    arity: 3,
+    flags: ['write', 'denyoom', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      const old = readString(store, args[1], w);
+      if (old === WRONG) return;
+      const cur = old === undefined ? 0 : parseLongDouble(old);
+      const incr = parseLongDouble(args[2]);
+      if (cur === null || incr === null) return err(w, NOT_FLOAT);
+      const sum = cur + incr;
+      if (!Number.isFinite(sum)) return err(w, 'ERR increment would produce NaN or Infinity');
+      const text = formatFloatSum(old ?? '0', args[2], sum);
+      store.put(args[1], text);
+      w.str(text);
+    },
+  },
+];
