@@ -1,0 +1,126 @@
+// The notes' stages: --mode blocking serves one client at a time (a second
+// client stalls until the first leaves), --mode echo is the event loop echoing
+// each length-prefixed message, and --mode is validated.
+
+import { describe, expect, test } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { BookClient, startServer } from './helpers/server.js';
+import { encodeRequest, K_MAX_MSG, type BookValue } from '../src/protocol/book.js';
+
+const str = (s: string): BookValue => ({ type: 'str', value: Buffer.from(s, 'latin1') });
+const nil: BookValue = { type: 'nil' };
+
+/** A length-prefixed message: [u32 len][bytes]. */
+function frame(payload: string | Buffer): Buffer {
+  const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  const hdr = Buffer.alloc(4);
+  hdr.writeUInt32LE(body.length);
+  return Buffer.concat([hdr, body]);
+}
+
+/** Connects a raw socket that collects what it receives. */
+function rawConnect(port: number): Promise<{ sock: Socket; got: () => Buffer; closed: Promise<void>; until: (n: number) => Promise<Buffer> }> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host: '127.0.0.1', port });
+    let buf = Buffer.alloc(0);
+    const waiters: (() => void)[] = [];
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      for (const w of waiters.splice(0)) w();
+    });
+    sock.on('error', () => {});
+    const closed = new Promise<void>((r) => sock.on('close', () => r()));
+    const until = (n: number) =>
+      new Promise<Buffer>((res, rej) => {
+        const check = () => (buf.length >= n ? res(buf) : waiters.push(check));
+        closed.then(() => (buf.length >= n ? res(buf) : rej(new Error(`closed after ${buf.length} of ${n} bytes`))));
+        check();
+      });
+    sock.once('connect', () => resolve({ sock, got: () => buf, closed, until }));
+    sock.once('error', reject);
+  });
+}
+
+describe('--mode blocking', () => {
+  test('serves real requests; a second client stalls until the first disconnects', async () => {
+    const srv = await startServer(['--no-resp', '--mode', 'blocking', '--trace']);
+    const c1 = await BookClient.connect(srv.bookPort);
+    expect(await c1.call('set', 'a', '1')).toEqual(nil);
+
+    // Client 2 connects (the kernel queues it in the listen backlog) and its
+    // request reaches the kernel...
+    const c2 = await BookClient.connect(srv.bookPort);
+    await new Promise<void>((resolve, reject) => c2.sock.write(encodeRequest(['get', 'a']), (err) => (err ? reject(err) : resolve())));
+    // ...then client 1 does a full round trip after it: the server answered
+    // client 1, and client 2 still has no reply. It is not even accepted.
+    expect(await c1.call('get', 'a')).toEqual(str('1'));
+    expect(c2.replies).toEqual([]);
+    expect(srv.stderr().match(/accept\(\d+\) = \d+/g)).toHaveLength(1);
+
+    // Client 1 leaves: only now is client 2 accepted and answered.
+    c1.sock.end();
+    expect(await c2.waitReplies(1)).toEqual([str('1')]);
+    await srv.waitForStderr(/client 2 on fd/);
+    const t = srv.stderr();
+    const c1Gone = t.indexOf('client 1 gone');
+    const c2Accepted = t.indexOf('client 2 on fd');
+    const c2Request = t.indexOf('1 request (get)', c2Accepted);
+    expect(c1Gone).toBeGreaterThan(0);
+    expect(c2Accepted).toBeGreaterThan(c1Gone);
+    expect(c2Request).toBeGreaterThan(c2Accepted);
+    // Blocking sockets all the way: no fcntl, no poll.
+    expect(t).not.toMatch(/fcntl|poll/);
+    c2.close();
+    await srv.stop();
+  });
+});
+
+describe('--mode echo', () => {
+  test('echoes each message with its framing, pipelined ones too, through the event loop', async () => {
+    const srv = await startServer(['--no-resp', '--mode', 'echo', '--trace']);
+    const c = await rawConnect(srv.bookPort);
+    const sent = Buffer.concat([frame('hello'), frame(''), frame(Buffer.alloc(100_000, 7))]);
+    c.sock.write(sent);
+    expect((await c.until(sent.length)).equals(sent)).toBe(true);
+    await srv.waitForStderr(/\d+ requests \(echo/);
+    c.sock.end();
+    await c.closed;
+    expect(await srv.stop()).toBe(0);
+  });
+
+  test('a message longer than k_max_msg closes that connection only', async () => {
+    const srv = await startServer(['--no-resp', '--mode', 'echo']);
+    const bad = await rawConnect(srv.bookPort);
+    const hdr = Buffer.alloc(4);
+    hdr.writeUInt32LE(K_MAX_MSG + 1);
+    bad.sock.write(hdr);
+    await bad.closed;
+    expect(bad.got().length).toBe(0);
+    const good = await rawConnect(srv.bookPort);
+    good.sock.write(frame('still here'));
+    expect((await good.until(14)).equals(frame('still here'))).toBe(true);
+    good.sock.destroy();
+    expect(await srv.stop()).toBe(0);
+  });
+});
+
+describe('--mode validation', () => {
+  const server = fileURLToPath(new URL('../dist/cli/server.js', import.meta.url));
+  const run = (...args: string[]) => spawnSync(process.execPath, [server, '--port', '0', '--no-resp', ...args], { encoding: 'utf8' });
+
+  test('an unknown mode and impossible combinations exit 2 with a message', () => {
+    const cases: [string[], string][] = [
+      [['--mode', 'fast'], "--mode must be server, echo or blocking, got 'fast'"],
+      [['--mode', 'blocking', '--step'], '--step steps the event loop'],
+      [['--mode', 'blocking', '--loop', 'epoll'], '--mode blocking has no event loop'],
+      [['--mode', 'echo', '--loop', 'libuv'], 'cannot use --loop libuv'],
+    ];
+    for (const [args, msg] of cases) {
+      const r = run(...args);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(msg);
+    }
+  });
+});
