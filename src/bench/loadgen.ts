@@ -186,13 +186,15 @@ function connect(host: string, port: number): Promise<net.Socket> {
   });
 }
 
-/** Sends `req` on `s` and resolves once `count` replies have come back (to the number of error replies). */
-function roundTrip(s: net.Socket, protocol: Protocol, req: Uint8Array, count: number, timeoutMs = CONNECT_TIMEOUT_MS): Promise<number> {
+/** Sends `req` on `s` and resolves once `count` replies have come back; an error reply rejects. */
+function roundTrip(s: net.Socket, protocol: Protocol, req: Uint8Array, count: number, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
   return new Promise((resolve, reject) => {
     const counter = newCounter(protocol);
     let got = 0;
+    let head = ''; // the start of the response, for error messages
     const timer = setTimeout(() => finish(new Error(`no reply from ${s.remoteAddress}:${s.remotePort} within ${timeoutMs} ms`)), timeoutMs);
     const onData = (chunk: Buffer) => {
+      if (head.length < 200) head += chunk.toString('latin1', 0, Math.min(chunk.length, 200));
       got += counter.feed(chunk);
       if (got >= count) finish(null);
     };
@@ -203,7 +205,8 @@ function roundTrip(s: net.Socket, protocol: Protocol, req: Uint8Array, count: nu
       s.off('close', onEnd);
       s.off('error', onEnd);
       if (err) reject(err);
-      else resolve(counter.errors);
+      else if (counter.errors > 0) reject(new Error(`error reply: ${JSON.stringify(head.slice(0, 200))}`));
+      else resolve();
     };
     s.on('data', onData);
     s.on('close', onEnd);
@@ -294,8 +297,11 @@ async function prefill(s: net.Socket, o: LoadOptions): Promise<void> {
   for (let i = 0; i < o.keyspace; i += BATCH) {
     const parts: Buffer[] = [];
     for (let j = i; j < Math.min(o.keyspace, i + BATCH); j++) parts.push(encodeCommand(o.protocol, ['SET', keyName(j), value]));
-    const errors = await roundTrip(s, o.protocol, Buffer.concat(parts), parts.length);
-    if (errors > 0) throw new Error('prefill: the server answered SET with an error');
+    try {
+      await roundTrip(s, o.protocol, Buffer.concat(parts), parts.length);
+    } catch (err) {
+      throw new Error(`prefill: ${(err as Error).message}`);
+    }
   }
 }
 

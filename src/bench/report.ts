@@ -14,6 +14,8 @@ export interface SuiteRun extends LoadResult {
   group: 'a' | 'b' | 'c' | 'd';
   title: string;
   target: TargetName;
+  /** Every repetition; the fields above are the median one's. */
+  samples?: { throughput: number; serverCpuUsPerRequest: number | null; p99: number }[];
 }
 
 export interface Machine {
