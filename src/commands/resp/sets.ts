@@ -1,3 +1,310 @@
-// RESP set commands. (in progress)
+// RESP set commands with Redis 7's semantics: SADD, SREM, SISMEMBER,
+// SMISMEMBER, SMEMBERS, SCARD, SPOP, SRANDMEMBER, SINTER/SUNION/SDIFF and their
+// STORE forms. A missing key reads as an empty set; an emptied set is deleted.
+
+import type { ReplyWriter } from '../../protocol/reply.js';
+import type { Keyspace, RSet, Value } from '../../store/keyspace.js';
+import { NOT_INTEGER, SYNTAX, parseInt64, wrongType } from '../args.js';
 import type { CommandSpec } from '../types.js';
-export const respSetCommands: CommandSpec[] = [];
+import { ALL_KEYS, KEY1, WRONG, err, readTyped } from './common.js';
+
+const isSet = (v: Value): v is RSet => v instanceof Set;
+
+/**
+ * A JS Set has no random access. Random picks walk to a random position
+ * among the first RANDOM_WINDOW members, so a pick costs O(1) however big the
+ * set is; the price is that members further in are picked only once earlier
+ * ones are gone (see README's deviations).
+ */
+const RANDOM_WINDOW = 128;
+
+function randomMember(set: RSet): string {
+  let skip = Math.floor(Math.random() * Math.min(set.size, RANDOM_WINDOW));
+  for (const m of set) if (skip-- === 0) return m;
+  throw new Error('unreachable: randomMember on an empty set');
+}
+
+/** `count` distinct members chosen at random (count < set.size). */
+function randomDistinct(set: RSet, count: number): string[] {
+  // A partial Fisher–Yates shuffle over the members: O(size) once, not per pick.
+  const all = [...set];
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(Math.random() * (all.length - i));
+    const t = all[i];
+    all[i] = all[j];
+    all[j] = t;
+  }
+  all.length = count;
+  return all;
+}
+
+function writeMembers(members: Iterable<string>, size: number, w: ReplyWriter): void {
+  w.arr(size);
+  for (const m of members) w.str(m);
+}
+
+/**
+ * Looks up every key as a set first (WRONGTYPE stops everything, as in Redis);
+ * missing keys are null. Returns null after writing WRONGTYPE.
+ */
+function lookupSets(store: Keyspace, keys: string[]): (RSet | null)[] | null {
+  const out: (RSet | null)[] = [];
+  for (const k of keys) {
+    const v = store.get(k);
+    if (v === undefined) out.push(null);
+    else if (isSet(v)) out.push(v);
+    else return null;
+  }
+  return out;
+}
+
+function intersect(sets: (RSet | null)[]): RSet {
+  if (sets.some((s) => s === null || s.size === 0)) return new Set();
+  const sorted = (sets as RSet[]).slice().sort((a, b) => a.size - b.size);
+  const result: RSet = new Set();
+  outer: for (const m of sorted[0]) {
+    for (let i = 1; i < sorted.length; i++) if (!sorted[i].has(m)) continue outer;
+    result.add(m);
+  }
+  return result;
+}
+
+function union(sets: (RSet | null)[]): RSet {
+  const result: RSet = new Set();
+  for (const s of sets) if (s !== null) for (const m of s) result.add(m);
+  return result;
+}
+
+function difference(sets: (RSet | null)[]): RSet {
+  const result: RSet = new Set(sets[0] ?? []);
+  for (let i = 1; i < sets.length && result.size > 0; i++) {
+    const s = sets[i];
+    if (s !== null) for (const m of s) result.delete(m);
+  }
+  return result;
+}
+
+/** SINTER/SUNION/SDIFF and (with dst) their STORE forms: an empty result deletes dst. */
+function setAlgebra(args: string[], w: ReplyWriter, store: Keyspace, op: (sets: (RSet | null)[]) => RSet, storeInto: boolean): void {
+  const keys = args.slice(storeInto ? 2 : 1);
+  const sets = lookupSets(store, keys);
+  if (sets === null) return wrongType(w);
+  const result = op(sets);
+  if (!storeInto) return writeMembers(result, result.size, w);
+  const dst = args[1];
+  if (result.size === 0) store.delete(dst);
+  else store.replace(dst, result);
+  w.int(result.size);
+}
+
+/** Largest |count| SRANDMEMBER takes with a negative count (a redloop limit; see README). */
+const MAX_REPEATED_PICKS = 1 << 24;
+
+const flagsRead = ['readonly'];
+const flagsWrite = ['write', 'denyoom'];
+
+export const respSetCommands: CommandSpec[] = [
+  {
+    name: 'sadd',
+    arity: -3,
+    flags: ['write', 'denyoom', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      let set = readTyped(store, args[1], isSet, w);
+      if (set === WRONG) return;
+      if (set === undefined) {
+        set = new Set();
+        store.put(args[1], set);
+      }
+      let added = 0;
+      for (let i = 2; i < args.length; i++) {
+        if (!set.has(args[i])) {
+          set.add(args[i]);
+          added++;
+        }
+      }
+      w.int(added);
+    },
+  },
+  {
+    name: 'srem',
+    arity: -3,
+    flags: ['write', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      const set = readTyped(store, args[1], isSet, w);
+      if (set === WRONG) return;
+      if (set === undefined) return w.int(0);
+      let removed = 0;
+      for (let i = 2; i < args.length; i++) if (set.delete(args[i])) removed++;
+      if (set.size === 0) store.delete(args[1]);
+      w.int(removed);
+    },
+  },
+  {
+    name: 'sismember',
+    arity: 3,
+    flags: ['readonly', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      const set = readTyped(store, args[1], isSet, w);
+      if (set !== WRONG) w.int(set?.has(args[2]) ? 1 : 0);
+    },
+  },
+  {
+    name: 'smismember',
+    arity: -3,
+    flags: ['readonly', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      const set = readTyped(store, args[1], isSet, w);
+      if (set === WRONG) return;
+      w.arr(args.length - 2);
+      for (let i = 2; i < args.length; i++) w.int(set?.has(args[i]) ? 1 : 0);
+    },
+  },
+  {
+    name: 'smembers',
+    arity: 2,
+    flags: flagsRead,
+    ...KEY1,
+    run(args, w, { store }) {
+      const set = readTyped(store, args[1], isSet, w);
+      if (set === WRONG) return;
+      if (set === undefined) return w.arr(0);
+      writeMembers(set, set.size, w);
+    },
+  },
+  {
+    name: 'scard',
+    arity: 2,
+    flags: ['readonly', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      const set = readTyped(store, args[1], isSet, w);
+      if (set !== WRONG) w.int(set?.size ?? 0);
+    },
+  },
+  {
+    name: 'spop',
+    arity: -2,
+    flags: ['write', 'random', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      if (args.length > 3) return err(w, SYNTAX);
+      if (args.length === 3) {
+        const n = parseInt64(args[2]);
+        if (n === null || n < 0) return err(w, 'ERR value is out of range, must be positive');
+        const set = readTyped(store, args[1], isSet, w);
+        if (set === WRONG) return;
+        if (set === undefined || n === 0) return w.arr(0);
+        if (n >= set.size) {
+          // Everything goes: reply with the members and drop the key.
+          writeMembers(set, set.size, w);
+          store.delete(args[1]);
+          return;
+        }
+        const picked = randomDistinct(set, Number(n));
+        for (const m of picked) set.delete(m);
+        return writeMembers(picked, picked.length, w);
+      }
+      const set = readTyped(store, args[1], isSet, w);
+      if (set === WRONG) return;
+      if (set === undefined) return w.nil();
+      const m = randomMember(set);
+      set.delete(m);
+      if (set.size === 0) store.delete(args[1]);
+      w.str(m);
+    },
+  },
+  {
+    name: 'srandmember',
+    arity: -2,
+    flags: ['readonly', 'random'],
+    ...KEY1,
+    run(args, w, { store }) {
+      if (args.length > 3) return err(w, SYNTAX);
+      if (args.length === 2) {
+        const set = readTyped(store, args[1], isSet, w);
+        if (set === WRONG) return;
+        if (set === undefined) return w.nil();
+        return w.str(randomMember(set));
+      }
+      const c = parseInt64(args[2]);
+      if (c === null) return err(w, NOT_INTEGER);
+      if (c === -(2n ** 63n)) return err(w, 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807');
+      const set = readTyped(store, args[1], isSet, w);
+      if (set === WRONG) return;
+      if (set === undefined || c === 0) return w.arr(0);
+      const count = Number(c);
+      if (count < 0) {
+        // Repetitions allowed: |count| independent picks.
+        const all = [...set];
+        const n = -count;
+        // Redis has no bound here; a reply of billions of picks would exhaust our
+        // heap before the output-buffer limit could act, so absurd counts are refused.
+        if (n > MAX_REPEATED_PICKS) return err(w, `ERR value is out of range, must be at least -${MAX_REPEATED_PICKS}`);
+        w.arr(n);
+        for (let i = 0; i < n; i++) w.str(all[Math.floor(Math.random() * all.length)]);
+        return;
+      }
+      if (count >= set.size) return writeMembers(set, set.size, w);
+      const picked = randomDistinct(set, count);
+      writeMembers(picked, picked.length, w);
+    },
+  },
+  {
+    name: 'sinter',
+    arity: -2,
+    flags: flagsRead,
+    ...ALL_KEYS,
+    run(args, w, { store }) {
+      setAlgebra(args, w, store, intersect, false);
+    },
+  },
+  {
+    name: 'sunion',
+    arity: -2,
+    flags: flagsRead,
+    ...ALL_KEYS,
+    run(args, w, { store }) {
+      setAlgebra(args, w, store, union, false);
+    },
+  },
+  {
+    name: 'sdiff',
+    arity: -2,
+    flags: flagsRead,
+    ...ALL_KEYS,
+    run(args, w, { store }) {
+      setAlgebra(args, w, store, difference, false);
+    },
+  },
+  {
+    name: 'sinterstore',
+    arity: -3,
+    flags: flagsWrite,
+    ...ALL_KEYS,
+    run(args, w, { store }) {
+      setAlgebra(args, w, store, intersect, true);
+    },
+  },
+  {
+    name: 'sunionstore',
+    arity: -3,
+    flags: flagsWrite,
+    ...ALL_KEYS,
+    run(args, w, { store }) {
+      setAlgebra(args, w, store, union, true);
+    },
+  },
+  {
+    name: 'sdiffstore',
+    arity: -3,
+    flags: flagsWrite,
+    ...ALL_KEYS,
+    run(args, w, { store }) {
+      setAlgebra(args, w, store, difference, true);
+    },
+  },
+];

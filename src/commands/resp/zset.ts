@@ -1,3 +1,501 @@
-// RESP sorted-set commands. (in progress)
+// RESP sorted-set commands with Redis 7's semantics, all through the ZSet API
+// (order-statistic tree): ranges are found by rank arithmetic in O(log n) and
+// then walked, O(log n + k); nothing scans the set linearly.
+
+import type { ReplyWriter } from '../../protocol/reply.js';
+import type { Keyspace, Value } from '../../store/keyspace.js';
+import { ZSet, type ZEntry } from '../../store/zset.js';
+import { NOT_FLOAT, NOT_INTEGER, SYNTAX, parseFloat64, parseInt64 } from '../args.js';
+import { bookZsetCommands } from '../book/zset.js';
 import type { CommandSpec } from '../types.js';
-export const respZsetCommands: CommandSpec[] = [];
+import { KEY1, WRONG, err, isOpt, readTyped } from './common.js';
+
+const isZSet = (v: Value): v is ZSet => v instanceof ZSet;
+
+/** ZSCORE means the same on both protocols: the book's implementation serves RESP too. */
+const bookZscore = bookZsetCommands.find((c) => c.name === 'zscore')!.run;
+
+const NOT_A_RANGE_FLOAT = 'ERR min or max is not a float';
+const NOT_A_LEX_RANGE = 'ERR min or max not valid string range item';
+
+/**
+ * A score as Redis's getDoubleFromObject reads it: strtod over the whole
+ * string, no leading space, NaN refused, and overflow to ±HUGE_VAL or
+ * underflow to 0 (ERANGE) refused too — but "inf" itself is fine.
+ */
+export function parseScore(s: string): number | null {
+  const v = parseFloat64(s);
+  if (v === null || Number.isNaN(v)) return null;
+  if (!Number.isFinite(v) && !/inf/i.test(s)) return null; // 1e400
+  if (v === 0 && /^[+-]?[0-9.]*[1-9]/.test(s)) return null; // 1e-400
+  return v;
+}
+
+/** A C long argument (getLongFromObjectOrReply): int64, as a JS number. */
+function parseLong(s: string): number | null {
+  const v = parseInt64(s);
+  return v === null ? null : Number(v);
+}
+
+/** strtod as zslParseRange uses it: leading blanks allowed, "" reads 0, no ERANGE check. */
+function strtodWhole(s: string): number | null {
+  if (s === '') return 0;
+  const v = parseFloat64(s.replace(/^[ \t\n\v\f\r]+/, ''));
+  return v === null || Number.isNaN(v) ? null : v;
+}
+
+interface ScoreRange {
+  min: number;
+  max: number;
+  minex: boolean;
+  maxex: boolean;
+}
+
+/** zslParseRange: "(x" is exclusive, "-inf"/"+inf" work; null if either end is not a float. */
+function parseScoreRange(minArg: string, maxArg: string): ScoreRange | null {
+  const minex = minArg.startsWith('(');
+  const maxex = maxArg.startsWith('(');
+  const min = strtodWhole(minex ? minArg.slice(1) : minArg);
+  const max = strtodWhole(maxex ? maxArg.slice(1) : maxArg);
+  if (min === null || max === null) return null;
+  return { min, max, minex, maxex };
+}
+
+/** One end of a lex range: '-' / '+' (the extremes), '[x' inclusive, '(x' exclusive. */
+interface LexBound {
+  kind: 'min' | 'max' | 'value';
+  value: string;
+  ex: boolean;
+}
+
+function parseLexBound(s: string): LexBound | null {
+  if (s === '-') return { kind: 'min', value: '', ex: false };
+  if (s === '+') return { kind: 'max', value: '', ex: false };
+  if (s.startsWith('(')) return { kind: 'value', value: s.slice(1), ex: true };
+  if (s.startsWith('[')) return { kind: 'value', value: s.slice(1), ex: false };
+  return null;
+}
+
+/** Ranks [lo, hi] of the entries within a score range (lo > hi when none). */
+function scoreRanks(z: ZSet, r: ScoreRange): [number, number] {
+  const lo = z.firstRankByScore(r.min, r.minex);
+  // The last entry ≤ max (or < max) is one before the first > max (or ≥ max).
+  const hi = z.firstRankByScore(r.max, !r.maxex) - 1;
+  return [lo, hi];
+}
+
+/** Ranks [lo, hi] of the entries within a lex range (members assumed to share one score, as Redis requires). */
+function lexRanks(z: ZSet, min: LexBound, max: LexBound): [number, number] {
+  const lo = min.kind === 'min' ? 0 : min.kind === 'max' ? z.size : z.firstRankByLex(min.value, min.ex);
+  const hi = max.kind === 'max' ? z.size - 1 : max.kind === 'min' ? -1 : z.firstRankByLex(max.value, !max.ex) - 1;
+  return [lo, hi];
+}
+
+/** Redis's rank sanitising for ZRANGE/ZREMRANGEBYRANK: negative counts from the end; null when empty. */
+function clampRanks(start: number, end: number, len: number): [number, number] | null {
+  if (start < 0) start += len;
+  if (end < 0) end += len;
+  if (start < 0) start = 0;
+  if (start > end || start >= len) return null;
+  if (end >= len) end = len - 1;
+  return [start, end];
+}
+
+/** Writes entries as RESP2 does: members, or member/score pairs with WITHSCORES. */
+function writeEntries(entries: ZEntry[], withScores: boolean, w: ReplyWriter): void {
+  w.arr(withScores ? entries.length * 2 : entries.length);
+  for (const e of entries) {
+    w.str(e.name);
+    if (withScores) w.dbl(e.score);
+  }
+}
+
+/**
+ * Entries of ranks lo..hi after skipping `offset` from the start (or, reversed,
+ * from the end) and taking at most `limit` (negative: no limit), in reply order.
+ */
+function sliceRanks(z: ZSet, lo: number, hi: number, reverse: boolean, offset: number, limit: number): ZEntry[] {
+  if (lo > hi || offset < 0) return [];
+  let n = hi - lo + 1 - offset;
+  if (n <= 0) return [];
+  if (limit >= 0 && limit < n) n = limit;
+  if (!reverse) return z.range(lo + offset, lo + offset + n - 1);
+  const top = hi - offset;
+  return z.range(top - n + 1, top).reverse();
+}
+
+const RANK = 0;
+const BYSCORE = 1;
+const BYLEX = 2;
+
+/**
+ * Redis's zrangeGenericCommand for ZRANGE, ZREVRANGE, ZRANGEBYSCORE and
+ * ZREVRANGEBYSCORE: `fixedType`/`fixedRev` are what the command name already
+ * says (null: ZRANGE, where BYSCORE/BYLEX/REV are options).
+ */
+function zrangeGeneric(args: string[], w: ReplyWriter, store: Keyspace, fixedType: number | null, fixedRev: boolean | null): void {
+  let withScores = false;
+  let offset = 0;
+  let limit = -1;
+  let hasLimit = false;
+  let rev = fixedRev;
+  let type = fixedType;
+  for (let j = 4; j < args.length; j++) {
+    const left = args.length - j - 1;
+    const a = args[j];
+    if (isOpt(a, 'withscores')) withScores = true;
+    else if (isOpt(a, 'limit') && left >= 2) {
+      const o = parseLong(args[j + 1]);
+      const l = parseLong(args[j + 2]);
+      if (o === null || l === null) return err(w, NOT_INTEGER);
+      offset = o;
+      limit = l;
+      hasLimit = true;
+      j += 2;
+    } else if (rev === null && isOpt(a, 'rev')) rev = true;
+    else if (type === null && isOpt(a, 'bylex')) type = BYLEX;
+    else if (type === null && isOpt(a, 'byscore')) type = BYSCORE;
+    else return err(w, SYNTAX);
+  }
+  const reverse = rev === true;
+  const kind = type ?? RANK;
+  if (hasLimit && kind === RANK) return err(w, 'ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX');
+  if (withScores && kind === BYLEX) return err(w, 'ERR syntax error, WITHSCORES not supported in combination with BYLEX');
+  // Reversed score and lex ranges are given as max, min.
+  const [minArg, maxArg] = reverse && kind !== RANK ? [args[3], args[2]] : [args[2], args[3]];
+  let start = 0;
+  let stop = 0;
+  let scores: ScoreRange | null = null;
+  let lexMin: LexBound | null = null;
+  let lexMax: LexBound | null = null;
+  if (kind === RANK) {
+    const s = parseLong(minArg);
+    const e = parseLong(maxArg);
+    if (s === null || e === null) return err(w, NOT_INTEGER);
+    start = s;
+    stop = e;
+  } else if (kind === BYSCORE) {
+    scores = parseScoreRange(minArg, maxArg);
+    if (scores === null) return err(w, NOT_A_RANGE_FLOAT);
+  } else {
+    lexMin = parseLexBound(minArg);
+    lexMax = parseLexBound(maxArg);
+    if (lexMin === null || lexMax === null) return err(w, NOT_A_LEX_RANGE);
+  }
+  const z = readTyped(store, args[1], isZSet, w);
+  if (z === WRONG) return;
+  if (z === undefined) return w.arr(0);
+  if (kind === RANK) {
+    const r = clampRanks(start, stop, z.size);
+    if (r === null) return w.arr(0);
+    // Reversed ranks count from the highest score.
+    const entries = reverse ? z.range(z.size - 1 - r[1], z.size - 1 - r[0]).reverse() : z.range(r[0], r[1]);
+    return writeEntries(entries, withScores, w);
+  }
+  const [lo, hi] = kind === BYSCORE ? scoreRanks(z, scores!) : lexRanks(z, lexMin!, lexMax!);
+  writeEntries(sliceRanks(z, lo, hi, reverse, offset, limit), withScores, w);
+}
+
+/** Removes the entries of ranks lo..hi (inclusive); deletes the key if the set empties. Returns how many. */
+function removeRanks(store: Keyspace, key: string, z: ZSet, lo: number, hi: number): number {
+  if (lo > hi) return 0;
+  const doomed = z.range(lo, hi);
+  for (const e of doomed) z.remove(e.name);
+  if (z.size === 0) store.delete(key);
+  return doomed.length;
+}
+
+/** ZPOPMIN/ZPOPMAX key [count]: a flat member/score array. */
+function zpop(args: string[], w: ReplyWriter, store: Keyspace, max: boolean): void {
+  if (args.length > 3) return err(w, SYNTAX);
+  let count = 1;
+  if (args.length === 3) {
+    const c = parseLong(args[2]);
+    if (c === null || c < 0) return err(w, 'ERR value is out of range, must be positive');
+    count = c;
+  }
+  const z = readTyped(store, args[1], isZSet, w);
+  if (z === WRONG) return;
+  if (z === undefined || count === 0) return w.arr(0);
+  const n = Math.min(count, z.size);
+  w.arr(n * 2);
+  for (let i = 0; i < n; i++) {
+    const e = z.at(max ? z.size - 1 : 0)!;
+    z.remove(e.name);
+    w.str(e.name);
+    w.dbl(e.score);
+  }
+  if (z.size === 0) store.delete(args[1]);
+}
+
+// ZADD's flags.
+const Z_NX = 1;
+const Z_XX = 2;
+const Z_GT = 4;
+const Z_LT = 8;
+const Z_INCR = 16;
+const Z_CH = 32;
+
+/** ZADD (and ZINCRBY, which is ZADD INCR with its arguments at fixed places). */
+function zadd(args: string[], w: ReplyWriter, store: Keyspace, zincrby: boolean): void {
+  let flags = zincrby ? Z_INCR : 0;
+  let i = 2;
+  if (!zincrby) {
+    for (; i < args.length; i++) {
+      const a = args[i];
+      if (isOpt(a, 'nx')) flags |= Z_NX;
+      else if (isOpt(a, 'xx')) flags |= Z_XX;
+      else if (isOpt(a, 'ch')) flags |= Z_CH;
+      else if (isOpt(a, 'incr')) flags |= Z_INCR;
+      else if (isOpt(a, 'gt')) flags |= Z_GT;
+      else if (isOpt(a, 'lt')) flags |= Z_LT;
+      else break;
+    }
+  }
+  const elements = args.length - i;
+  if (elements % 2 !== 0 || elements === 0) return err(w, SYNTAX);
+  const pairs = elements / 2;
+  if (flags & Z_NX && flags & Z_XX) return err(w, 'ERR XX and NX options at the same time are not compatible');
+  if ((flags & Z_GT && flags & Z_NX) || (flags & Z_LT && flags & Z_NX) || (flags & Z_GT && flags & Z_LT)) {
+    return err(w, 'ERR GT, LT, and/or NX options at the same time are not compatible');
+  }
+  if (flags & Z_INCR && pairs > 1) return err(w, 'ERR INCR option supports a single increment-element pair');
+  // Every score is parsed before anything changes: the command runs fully or not at all.
+  const scores: number[] = [];
+  for (let j = 0; j < pairs; j++) {
+    const s = parseScore(args[i + 2 * j]);
+    if (s === null) return err(w, NOT_FLOAT);
+    scores.push(s);
+  }
+  let z = readTyped(store, args[1], isZSet, w);
+  if (z === WRONG) return;
+  const incr = (flags & Z_INCR) !== 0;
+  if (z === undefined) {
+    if (flags & Z_XX) return incr ? w.nil() : w.int(0);
+    z = new ZSet();
+    store.put(args[1], z);
+  }
+  let added = 0;
+  let updated = 0;
+  let processed = 0;
+  let last = 0;
+  for (let j = 0; j < pairs; j++) {
+    const name = args[i + 2 * j + 1];
+    let score = scores[j];
+    const cur = z.score(name);
+    if (cur !== undefined) {
+      if (flags & Z_NX) continue;
+      if (incr) {
+        score += cur;
+        if (Number.isNaN(score)) {
+          if (z.size === 0) store.delete(args[1]);
+          return err(w, 'ERR resulting score is not a number (NaN)');
+        }
+      }
+      if ((flags & Z_LT && score >= cur) || (flags & Z_GT && score <= cur)) continue;
+      if (score !== cur) {
+        z.add(name, score);
+        updated++;
+      }
+    } else {
+      if (flags & Z_XX) continue;
+      z.add(name, score);
+      added++;
+    }
+    processed++;
+    last = score;
+  }
+  if (incr) return processed > 0 ? w.dbl(last) : w.nil();
+  w.int(flags & Z_CH ? added + updated : added);
+}
+
+const write = ['write', 'denyoom', 'fast'];
+
+export const respZsetCommands: CommandSpec[] = [
+  {
+    name: 'zadd',
+    arity: -4,
+    flags: write,
+    ...KEY1,
+    run(args, w, { store }) {
+      zadd(args, w, store, false);
+    },
+  },
+  {
+    name: 'zincrby',
+    arity: 4,
+    flags: write,
+    ...KEY1,
+    run(args, w, { store }) {
+      zadd(args, w, store, true);
+    },
+  },
+  {
+    name: 'zrem',
+    arity: -3,
+    flags: ['write', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      const z = readTyped(store, args[1], isZSet, w);
+      if (z === WRONG) return;
+      if (z === undefined) return w.int(0);
+      let n = 0;
+      for (let i = 2; i < args.length; i++) if (z.remove(args[i])) n++;
+      if (z.size === 0) store.delete(args[1]);
+      w.int(n);
+    },
+  },
+  { name: 'zscore', arity: 3, flags: ['readonly', 'fast'], ...KEY1, run: bookZscore },
+  {
+    name: 'zmscore',
+    arity: -3,
+    flags: ['readonly', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      const z = readTyped(store, args[1], isZSet, w);
+      if (z === WRONG) return;
+      w.arr(args.length - 2);
+      for (let i = 2; i < args.length; i++) {
+        const s = z?.score(args[i]);
+        if (s === undefined) w.nil();
+        else w.dbl(s);
+      }
+    },
+  },
+  {
+    name: 'zcard',
+    arity: 2,
+    flags: ['readonly', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      const z = readTyped(store, args[1], isZSet, w);
+      if (z !== WRONG) w.int(z?.size ?? 0);
+    },
+  },
+  {
+    name: 'zcount',
+    arity: 4,
+    flags: ['readonly', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      const r = parseScoreRange(args[2], args[3]);
+      if (r === null) return err(w, NOT_A_RANGE_FLOAT);
+      const z = readTyped(store, args[1], isZSet, w);
+      if (z === WRONG) return;
+      if (z === undefined) return w.int(0);
+      const [lo, hi] = scoreRanks(z, r);
+      w.int(Math.max(0, hi - lo + 1));
+    },
+  },
+  {
+    name: 'zrank',
+    arity: 3,
+    flags: ['readonly', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      const z = readTyped(store, args[1], isZSet, w);
+      if (z === WRONG) return;
+      const r = z?.rank(args[2]);
+      if (r === undefined) w.nil();
+      else w.int(r);
+    },
+  },
+  {
+    name: 'zrevrank',
+    arity: 3,
+    flags: ['readonly', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      const z = readTyped(store, args[1], isZSet, w);
+      if (z === WRONG) return;
+      const r = z?.rank(args[2]);
+      if (r === undefined) w.nil();
+      else w.int(z!.size - 1 - r);
+    },
+  },
+  {
+    name: 'zrange',
+    arity: -4,
+    flags: ['readonly'],
+    ...KEY1,
+    run(args, w, { store }) {
+      zrangeGeneric(args, w, store, null, null);
+    },
+  },
+  {
+    name: 'zrevrange',
+    arity: -4,
+    flags: ['readonly'],
+    ...KEY1,
+    run(args, w, { store }) {
+      zrangeGeneric(args, w, store, RANK, true);
+    },
+  },
+  {
+    name: 'zrangebyscore',
+    arity: -4,
+    flags: ['readonly'],
+    ...KEY1,
+    run(args, w, { store }) {
+      zrangeGeneric(args, w, store, BYSCORE, false);
+    },
+  },
+  {
+    name: 'zrevrangebyscore',
+    arity: -4,
+    flags: ['readonly'],
+    ...KEY1,
+    run(args, w, { store }) {
+      zrangeGeneric(args, w, store, BYSCORE, true);
+    },
+  },
+  {
+    name: 'zpopmin',
+    arity: -2,
+    flags: ['write', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      zpop(args, w, store, false);
+    },
+  },
+  {
+    name: 'zpopmax',
+    arity: -2,
+    flags: ['write', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      zpop(args, w, store, true);
+    },
+  },
+  {
+    name: 'zremrangebyrank',
+    arity: 4,
+    flags: ['write'],
+    ...KEY1,
+    run(args, w, { store }) {
+      const s = parseLong(args[2]);
+      const e = parseLong(args[3]);
+      if (s === null || e === null) return err(w, NOT_INTEGER);
+      const z = readTyped(store, args[1], isZSet, w);
+      if (z === WRONG) return;
+      if (z === undefined) return w.int(0);
+      const r = clampRanks(s, e, z.size);
+      w.int(r === null ? 0 : removeRanks(store, args[1], z, r[0], r[1]));
+    },
+  },
+  {
+    name: 'zremrangebyscore',
+    arity: 4,
+    flags: ['write'],
+    ...KEY1,
+    run(args, w, { store }) {
+      const r = parseScoreRange(args[2], args[3]);
+      if (r === null) return err(w, NOT_A_RANGE_FLOAT);
+      const z = readTyped(store, args[1], isZSet, w);
+      if (z === WRONG) return;
+      if (z === undefined) return w.int(0);
+      const [lo, hi] = scoreRanks(z, r);
+      w.int(removeRanks(store, args[1], z, lo, hi));
+    },
+  },
+];
