@@ -275,3 +275,60 @@ describe.skipIf(externalAddress() === null)('protected mode', () => {
     }
   });
 });
+
+describe('RESP query limits and AUTH', () => {
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startServer(['--proto-max-bulk-len', '1000', '--requirepass', 'pw']);
+  });
+  afterAll(async () => {
+    await srv.stop();
+  });
+
+  /** Sends bytes on a new RESP connection; resolves with everything received once the server closes. */
+  async function sendAndClose(bytes: string): Promise<string> {
+    const c = await RawClient.connect(srv.respPort);
+    c.sock.write(Buffer.from(bytes, 'latin1'));
+    await c.waitClosed();
+    return c.received.toString('latin1');
+  }
+
+  test.each([
+    ['an inline request over 64 KiB', 'x'.repeat(65 * 1024), '-ERR Protocol error: too big inline request\r\n'],
+    ['a bulk over --proto-max-bulk-len', '*2\r\n$3\r\nGET\r\n$1001\r\n', '-ERR Protocol error: invalid bulk length\r\n'],
+    ['a multibulk count over 1048576', '*1048577\r\n', '-ERR Protocol error: invalid multibulk length\r\n'],
+    ['a negative bulk length', '*1\r\n$-5\r\n', '-ERR Protocol error: invalid bulk length\r\n'],
+  ])('%s gets Redis\'s protocol error, then the connection closes', async (_name, bytes, reply) => {
+    expect(await sendAndClose(bytes)).toBe(reply);
+  });
+
+  test('a bulk at the limit is accepted (and refused only for want of AUTH)', async () => {
+    const c = await RawClient.connect(srv.respPort);
+    c.sock.write(Buffer.from(`*2\r\n$4\r\nECHO\r\n$1000\r\n${'e'.repeat(1000)}\r\n`, 'latin1'));
+    await c.waitBytes(3);
+    expect(c.received.toString('latin1')).toBe('-NOAUTH Authentication required.\r\n');
+    c.sock.destroy();
+  });
+
+  test('AUTH and HELLO AUTH gate the RESP commands', async () => {
+    const c = await RawClient.connect(srv.respPort);
+    const exchange = async (cmd: string, expected: string | RegExp) => {
+      const before = c.received.length;
+      c.sock.write(cmd);
+      await c.waitFor(() => c.received.subarray(before).includes('\r\n'), cmd.trim());
+      const got = c.received.subarray(before).toString('latin1');
+      if (typeof expected === 'string') expect(got).toBe(expected);
+      else expect(got).toMatch(expected);
+    };
+    await exchange('GET k\r\n', '-NOAUTH Authentication required.\r\n');
+    await exchange('AUTH nope\r\n', /^-WRONGPASS /);
+    await exchange('AUTH pw\r\n', '+OK\r\n');
+    await exchange('GET k\r\n', '$-1\r\n');
+    c.sock.destroy();
+    const d = await RawClient.connect(srv.respPort);
+    d.sock.write('HELLO 2 AUTH default pw\r\n');
+    await d.waitFor(() => d.received.includes('\r\n'), 'HELLO reply');
+    expect(d.received.toString('latin1')).toMatch(/^\*\d+\r\n/);
+    d.sock.destroy();
+  });
+});
