@@ -188,9 +188,9 @@ function rename(args: string[], w: ReplyWriter, store: Keyspace, nx: boolean): v
 
 /** SCAN's cursor: strtoul's grammar (an optional sign, digits), 64-bit; "ERR invalid cursor" otherwise. */
 function parseCursor(s: string): bigint | null {
-  if (!/^[+-]?\d*$/.test(s)) return null;
+  if (s === '') return 0n; // strtoul parses nothing and stops at the end: cursor 0
+  if (!/^[+-]?\d+$/.test(s)) return null;
   const digits = s.replace(/^[+-]/, '');
-  if (digits === '') return 0n;
   const v = BigInt(digits);
   return v > 2n ** 64n - 1n ? null : v;
 }

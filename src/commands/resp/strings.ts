@@ -4,7 +4,7 @@
 
 import type { ReplyWriter } from '../../protocol/reply.js';
 import type { Keyspace } from '../../store/keyspace.js';
-import { NOT_FLOAT, NOT_INTEGER, SYNTAX, parseFloat64, parseInt64 } from '../args.js';
+import { NOT_FLOAT, NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
 import { bookStringCommands } from '../book/strings.js';
 import type { CommandContext, CommandSpec } from '../types.js';
 import {
@@ -18,6 +18,7 @@ import {
   readString,
   unixNowMs,
 } from './common.js';
+import { incrByFloatText } from './longdouble.js';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -170,61 +171,6 @@ function incrSmall(store: Keyspace, key: string, by: 1 | -1, w: ReplyWriter): vo
   const next = cur + by;
   store.put(key, String(next));
   w.int(next);
-}
-
-// ---- INCRBYFLOAT's number formatting ----
-// Redis adds in long double and replies "%.17Lf" with trailing zeros removed,
-// so 0.1 + 0.2 reads "0.3" (the double sum would print 0.30000000000000004).
-// Adding the two decimal strings exactly and rounding to 17 decimals gives the
-// same text wherever long double holds the sum to 17 decimals.
-
-const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
-
-function decimalOf(s: string): { mant: bigint; exp: number } | null {
-  const m = DECIMAL.exec(s);
-  if (m === null || m[2].length + (m[3] ?? '').length === 0) return null;
-  const frac = m[3] ?? '';
-  const exp = Number(m[4] ?? '0') - frac.length;
-  if (Math.abs(exp) > 400) return null;
-  const mant = BigInt(m[2] + frac || '0');
-  return { mant: m[1] === '-' ? -mant : mant, exp };
-}
-
-/** mant × 10^exp printed with 17 decimals (half away from zero), trailing zeros and '.' trimmed. */
-function fixed17(mant: bigint, exp: number): string {
-  let scaled: bigint;
-  if (exp >= -17) scaled = mant * 10n ** BigInt(exp + 17);
-  else {
-    const div = 10n ** BigInt(-17 - exp);
-    const abs = mant < 0n ? -mant : mant;
-    let q = abs / div;
-    if ((abs % div) * 2n >= div) q += 1n;
-    scaled = mant < 0n ? -q : q;
-  }
-  const neg = scaled < 0n;
-  const digits = (neg ? -scaled : scaled).toString().padStart(18, '0');
-  const whole = digits.slice(0, -17);
-  const frac = digits.slice(-17).replace(/0+$/, '');
-  const text = frac === '' ? whole : `${whole}.${frac}`;
-  return neg && text !== '0' ? `-${text}` : text;
-}
-
-/** INCRBYFLOAT's reply text for a + b whose double sum is `sum`. */
-export function formatFloatSum(a: string, b: string, sum: number): string {
-  const x = decimalOf(a);
-  const y = decimalOf(b);
-  if (x !== null && y !== null) {
-    const exp = Math.min(x.exp, y.exp);
-    return fixed17(x.mant * 10n ** BigInt(x.exp - exp) + y.mant * 10n ** BigInt(y.exp - exp), exp);
-  }
-  if (Math.abs(sum) >= 1e21) return BigInt(sum).toString();
-  return fixed17(BigInt(Math.round(sum * 1e17)), -17);
-}
-
-/** Redis's string2ld/strtold check: a number with nothing around it, not NaN. */
-function parseLongDouble(s: string): number | null {
-  if (s.length === 0) return null;
-  return parseFloat64(s);
 }
 
 // ---- the commands ----
@@ -491,12 +437,9 @@ export const respStringCommands: CommandSpec[] = [
     run(args, w, { store }) {
       const old = readString(store, args[1], w);
       if (old === WRONG) return;
-      const cur = old === undefined ? 0 : parseLongDouble(old);
-      const incr = parseLongDouble(args[2]);
-      if (cur === null || incr === null) return err(w, NOT_FLOAT);
-      const sum = cur + incr;
-      if (!Number.isFinite(sum)) return err(w, 'ERR increment would produce NaN or Infinity');
-      const text = formatFloatSum(old ?? '0', args[2], sum);
+      const text = incrByFloatText(old ?? '0', args[2]);
+      if (text === 'not-float') return err(w, NOT_FLOAT);
+      if (text === 'nan-or-inf') return err(w, 'ERR increment would produce NaN or Infinity');
       store.put(args[1], text);
       w.str(text);
     },
