@@ -235,8 +235,8 @@ function externalAddress(): string | null {
 describe.skipIf(externalAddress() === null)('protected mode', () => {
   const ext = externalAddress()!;
 
-  test('bound to 0.0.0.0 with no password: non-loopback clients are refused with directions, loopback ones served', async () => {
-    const srv = await startServer(['--bind', '0.0.0.0']);
+  test.each(['poll', 'libuv'])('bound to 0.0.0.0 with no password: non-loopback clients are refused with directions, loopback ones served (--loop %s)', async (loop) => {
+    const srv = await startServer(['--bind', '0.0.0.0', '--loop', loop]);
     try {
       const resp = await RawClient.connect(srv.respPort, ext);
       await resp.waitClosed();

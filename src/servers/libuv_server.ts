@@ -15,6 +15,7 @@ import type { Codec } from '../protocol/codec.js';
 import type { CommandTable } from '../commands/types.js';
 import { ProtocolSession } from './session.js';
 import { ServerState, type ServerSettings } from './state.js';
+import { isLoopback, PROTECTED_MODE_REPLY, protectedModeActive } from './protected.js';
 
 /** How often keys with a TTL are expired actively (Redis's default hz is 10). */
 const ACTIVE_EXPIRE_INTERVAL_MS = 100;
@@ -32,6 +33,7 @@ export interface LibuvServer {
 export function createLibuvServer(settings: ServerSettings, log: (line: string) => void): LibuvServer {
   const state = new ServerState(settings, log);
   const sockets = new Set<net.Socket>();
+  const guarded = protectedModeActive(settings);
   const servers: net.Server[] = [];
   let expireTimer: NodeJS.Timeout | null = null;
 
@@ -40,6 +42,13 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
     if (sockets.size >= settings.maxClients) {
       state.context.stats.rejectedConnections++;
       if (refusal) socket.end(refusal, 'latin1');
+      else socket.destroy();
+      return;
+    }
+    if (guarded && !isLoopback(socket.remoteAddress ?? '')) {
+      state.context.stats.rejectedConnections++;
+      log(`refused ${socket.remoteAddress}: protected mode (bound to ${settings.host} with no --requirepass)`);
+      if (codec.name === 'resp') socket.end(PROTECTED_MODE_REPLY);
       else socket.destroy();
       return;
     }

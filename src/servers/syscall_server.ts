@@ -21,6 +21,7 @@ import type { CommandTable } from '../commands/types.js';
 import { ProtocolSession } from './session.js';
 import { ServerState, type ServerSettings } from './state.js';
 import { listenTcp } from './listen.js';
+import { isLoopback, PROTECTED_MODE_REPLY, protectedModeActive } from './protected.js';
 
 /** fds kept free for the server itself (listeners, signal pipe, reserve fd, Node's own), as Redis's 32. */
 export const RESERVED_FDS = 32;
@@ -48,23 +49,6 @@ export function clampMaxClients(maxClients: number, log: (line: string) => void)
   );
   return clamped;
 }
-
-/** Whether a numeric address is loopback: 127.0.0.0/8, ::1 or ::ffff:127.x.x.x. */
-export function isLoopback(address: string): boolean {
-  const a = address.toLowerCase();
-  return a.startsWith('127.') || a === '::1' || a.startsWith('::ffff:127.') || a === 'localhost';
-}
-
-const PROTECTED_MODE_REPLY = Buffer.from(
-  '-DENIED Redloop is running in protected mode because it listens on a non-loopback address ' +
-    'and no password is set. In this mode connections are only accepted from the loopback ' +
-    'interface. If you want to connect from other computers, do one of the following: ' +
-    "1) restart the server with '--requirepass <password>' and authenticate with AUTH; " +
-    "2) restart it with '--host 127.0.0.1' if only local clients need it; " +
-    "3) restart it with '--protected-mode no', but MAKE SURE it is not reachable from the " +
-    'internet if you do so.\r\n',
-  'latin1',
-);
 
 export interface RunningServer {
   loop: EventLoop;
@@ -120,10 +104,9 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     },
   });
 
-  // Protected mode (Redis's): listening on a non-loopback address with no
-  // password would open the keyspace to the network, so only loopback clients
-  // are served until a password is set or protected mode is turned off.
-  const guarded = settings.protectedMode && settings.requirePass === null && !isLoopback(settings.host);
+  // Protected mode (src/servers/protected.ts): only loopback clients while
+  // listening on a non-loopback address with no password.
+  const guarded = protectedModeActive(settings);
 
   const book = listenTcp(settings.host, settings.port);
   state.ports.book = book.port;
