@@ -248,6 +248,21 @@ describe('Keyspace expiry', () => {
     expect(store.expiredCount).toBe(1);
   });
 
+  it('the sharded tables count, list and delete keys like one Map', () => {
+    const { store } = fakeClockKeyspace();
+    const names = Array.from({ length: 5000 }, (_, i) => (i % 2 ? `key:${i}` : `${'x'.repeat(i % 40)}\xff${i}`));
+    for (const k of names) store.put(k, k);
+    store.put(names[0], 'again'); // an overwrite is not a new key
+    expect(store.size).toBe(5000);
+    expect(new Set(store.keys())).toEqual(new Set(names));
+    for (let i = 0; i < 5000; i += 2) expect(store.delete(names[i])).toBe(true);
+    expect(store.delete(names[0])).toBe(false);
+    expect(store.size).toBe(2500);
+    expect([...store.keys()].sort()).toEqual(names.filter((_, i) => i % 2).sort());
+    expect(store.get(names[1])).toBe(names[1]);
+    expect(store.get(names[0])).toBeUndefined();
+  });
+
   it('replace drops the TTL, put keeps it, flush clears everything', () => {
     const { store } = fakeClockKeyspace();
     store.put('a', '1');
