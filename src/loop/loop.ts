@@ -210,6 +210,9 @@ export class EventLoop implements LoopView {
 
     // 3 and 4. Listening sockets first, then each ready connection.
     const { readyFds, readyMasks } = this.backend;
+    // One clock read per iteration, as Redis caches its time per event loop
+    // cycle: performance.now() costs ~0.3 µs on a VM, once per ready fd added up.
+    const now = n > 0 ? this.now() : 0;
     for (let i = 0; i < n; i++) {
       const fd = readyFds[i];
       const mask = readyMasks[i];
@@ -225,7 +228,7 @@ export class EventLoop implements LoopView {
         // Otherwise the connection was closed earlier in this iteration.
         continue;
       }
-      this.touch(conn);
+      this.touch(conn, now);
       // Hang-up or error with data still unread: read it first (EOF or the
       // error code then closes the connection in the read path).
       if (conn.wantRead && mask & (READABLE | HANGUP | ERROR)) this.handleRead(conn);
@@ -522,6 +525,8 @@ export class EventLoop implements LoopView {
   }
 
   private runTimers(): void {
+    // Nothing scheduled: don't even read the clock.
+    if (this.idleTimeoutMs === 0 && (this.timers === null || this.timers.nextDeadline() === null)) return;
     const now = this.now();
     if (this.idleTimeoutMs > 0) {
       while (this.idleHead !== null && this.idleHead.lastActiveMs + this.idleTimeoutMs <= now) {
@@ -532,8 +537,8 @@ export class EventLoop implements LoopView {
   }
 
   /** Marks activity: move the connection to the tail of the idle list, O(1). */
-  private touch(conn: Conn): void {
-    conn.lastActiveMs = this.now();
+  private touch(conn: Conn, now: number): void {
+    conn.lastActiveMs = now;
     if (this.idleTail === conn) return;
     this.idleRemove(conn);
     this.idleAppend(conn);

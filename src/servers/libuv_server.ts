@@ -32,6 +32,7 @@ export interface LibuvServer {
 
 export function createLibuvServer(settings: ServerSettings, log: (line: string) => void): LibuvServer {
   const state = new ServerState(settings, log);
+  respCodec.maxBulkLen = settings.protoMaxBulkLen; // as the syscall server: the RESP decoder's limit on $<n>
   const sockets = new Set<net.Socket>();
   const guarded = protectedModeActive(settings);
   const servers: net.Server[] = [];

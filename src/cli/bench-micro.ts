@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// `npm run bench:micro`: microbenchmarks of the per-request hot path without
+// sockets — decoding a request (book, RESP), encoding a reply, dispatching a
+// command against a filled keyspace, and a whole Session turn over a pipelined
+// buffer. Each task runs a batch of ops so the timer's own cost (≈0.3 µs for
+// performance.now() on a VM) does not swamp nanosecond figures.
+
+import { Bench, hrtimeNow } from 'tinybench';
+import { writeSync } from 'node:fs';
+import { ByteBuffer } from '../loop/buffer.js';
+import { Conn } from '../loop/conn.js';
+import { BookWriter, decodeRequest, encodeRequest } from '../protocol/book.js';
+import { decodeResp, respCodec, RespWriter } from '../protocol/resp.js';
+import { dispatch } from '../commands/dispatch.js';
+import { bookTable } from '../commands/book/index.js';
+import { respTable } from '../commands/resp/index.js';
+import { ProtocolSession } from '../servers/session.js';
+import { DEFAULT_SETTINGS, ServerState } from '../servers/state.js';
+import { bookCodec } from '../protocol/book.js';
+import { encodeCommand, keyName } from '../bench/loadgen.js';
+
+const OPS = 1000; // ops per task call
+const KEYS = 10_000;
+
+const value = 'x'.repeat(16);
+const state = new ServerState({ ...DEFAULT_SETTINGS, respPort: null }, () => {});
+for (let i = 0; i < KEYS; i++) state.store.put(keyName(i), value);
+const client = state.newClient(0, () => 'bench:0');
+const ctx = { store: state.store, client, server: state.context };
+
+const bookGet = encodeRequest(['get', keyName(1234)]);
+const bookSet = encodeRequest(['set', keyName(1234), value]);
+const respGet = encodeCommand('resp', ['GET', keyName(1234)]);
+const respSet = encodeCommand('resp', ['SET', keyName(1234), value]);
+const args: string[] = [];
+const out = new ByteBuffer(1 << 16);
+const bookW = new BookWriter();
+const respW = new RespWriter();
+const getArgs = ['get', keyName(1234)];
+const GETArgs = ['GET', keyName(1234)];
+/** A writer that drops everything, to time dispatch and the command alone. */
+const nullWriter = { nil() {}, err() {}, str() {}, status() {}, int() {}, dbl() {}, arr() {}, nilArr() {} };
+
+/** 16 pipelined GETs of different keys, replayed into a Conn's incoming buffer. */
+function pipelined(protocol: 'book' | 'resp'): Buffer {
+  return Buffer.concat(Array.from({ length: 16 }, (_, i) => encodeCommand(protocol, ['GET', keyName(i * 613)])));
+}
+
+function sessionTask(protocol: 'book' | 'resp'): () => void {
+  const bytes = pipelined(protocol);
+  const conn = new Conn(-1, 0);
+  const session = new ProtocolSession(protocol === 'book' ? bookCodec : respCodec, protocol === 'book' ? bookTable : respTable, state, client);
+  conn.session = session;
+  return () => {
+    for (let k = 0; k < OPS / 16; k++) {
+      conn.incoming.clear();
+      conn.incoming.append(bytes);
+      while (session.tryOneRequest(conn));
+      conn.outgoing.clear();
+    }
+  };
+}
+
+const tasks: [string, () => void][] = [
+  ['book decode GET', () => { for (let i = 0; i < OPS; i++) decodeRequest(bookGet, 0, bookGet.length, args); }],
+  ['book decode SET 16 B', () => { for (let i = 0; i < OPS; i++) decodeRequest(bookSet, 0, bookSet.length, args); }],
+  ['resp decode GET', () => { for (let i = 0; i < OPS; i++) decodeResp(respGet, 0, respGet.length, args); }],
+  ['resp decode SET 16 B', () => { for (let i = 0; i < OPS; i++) decodeResp(respSet, 0, respSet.length, args); }],
+  ['book encode str 16 B', () => {
+    out.clear();
+    for (let i = 0; i < OPS; i++) { bookW.begin(out); bookW.str(value); bookW.end(); }
+  }],
+  ['resp encode bulk 16 B', () => {
+    out.clear();
+    for (let i = 0; i < OPS; i++) { respW.begin(out); respW.str(value); respW.end(); }
+  }],
+  ['dispatch book get (10k keys)', () => { for (let i = 0; i < OPS; i++) dispatch(bookTable, getArgs, nullWriter, ctx); }],
+  ['dispatch resp GET (10k keys)', () => { for (let i = 0; i < OPS; i++) dispatch(respTable, GETArgs, nullWriter, ctx); }],
+  ['keyspace get (10k keys)', () => { for (let i = 0; i < OPS; i++) state.store.get(keyName(i * 7 % KEYS)); }],
+  ['session book, 16 pipelined GETs', sessionTask('book')],
+  ['session resp, 16 pipelined GETs', sessionTask('resp')],
+];
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const bench = new Bench({ time: quick ? 150 : 600, warmupTime: quick ? 50 : 200, now: hrtimeNow });
+  for (const [name, fn] of tasks) bench.add(name, fn);
+  await bench.run();
+  const rows = bench.tasks.map((t) => {
+    const r = t.result!;
+    return { task: t.name, 'ns/op': (r.mean * 1e6) / OPS, '±%': r.rme, samples: r.samples.length };
+  });
+  const w = Math.max(...rows.map((r) => r.task.length));
+  const lines = [`${'task'.padEnd(w)}   ns/op     ±%  (batches of ${OPS} ops)`];
+  for (const r of rows) lines.push(`${r.task.padEnd(w)}  ${r['ns/op'].toFixed(1).padStart(6)}  ${r['±%'].toFixed(1).padStart(5)}`);
+  writeSync(1, lines.join('\n') + '\n');
+}
+
+main();
