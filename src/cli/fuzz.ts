@@ -62,7 +62,7 @@ const RESP_COMMANDS: [string, number][] = [
   ['STRLEN', 1], ['MGET', 2], ['EXPIRE', 2], ['PEXPIRE', 2], ['TTL', 1], ['TYPE', 1], ['DBSIZE', 0],
   ['HSET', 3], ['HGET', 2], ['HGETALL', 1], ['LPUSH', 2], ['RPUSH', 2], ['LRANGE', 3], ['LPOP', 1],
   ['ZADD', 3], ['ZRANGE', 3], ['ZSCORE', 2], ['ZRANK', 2], ['SADD', 2], ['SMEMBERS', 1],
-  ['INFO', 0], ['COMMAND', 0], ['HELLO', 1], ['AUTH', 1], ['NOSUCH', 1],
+  ['INFO', 0], ['COMMAND', 1], ['HELLO', 1], ['AUTH', 1], ['NOSUCH', 1],
 ];
 
 function randomRequest(rng: Rng, table: [string, number][]): string[] {
