@@ -18,7 +18,7 @@ import {
   readString,
   unixNowMs,
 } from './common.js';
-import { incrByFloatText } from './longdouble.js';
+import { incrByFloatText } from '../longdouble.js';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;

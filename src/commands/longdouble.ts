@@ -1,4 +1,4 @@
-// INCRBYFLOAT's arithmetic as Redis does it: in C's long double (x86-64: the
+// INCRBYFLOAT's (and HINCRBYFLOAT's) arithmetic as Redis does it: in C's long double (x86-64: the
 // x87 80-bit format, a 64-bit significand), parsed with strtold and printed
 // with "%.17Lf" minus trailing zeros. Emulated exactly with BigInt so that
 // replies match Redis byte for byte — e.g. SET k 0.3; INCRBYFLOAT k 5000 gives
