@@ -302,7 +302,7 @@ async function main(): Promise<number> {
         } catch (e) {
           failures.push((e as Error).message);
         }
-        if (server.exited()) failures.push('the server exited during the run');
+        if (server.exited() && !failures.includes('the server exited during the run')) failures.push('the server exited during the run');
       }
     });
     await Promise.all(workers);
