@@ -17,13 +17,13 @@ import { startServer, type TestServer } from './helpers/server.js';
 function countAllSplits(make: () => ReplyCounter, bytes: Buffer, n: number, errors: number): void {
   for (let cut = 0; cut <= bytes.length; cut++) {
     const c = make();
-    const got = c.feed(bytes.subarray(0, cut)) + c.feed(bytes.subarray(cut));
+    const got = c.feed(bytes, 0, cut) + c.feed(bytes, cut, bytes.length);
     expect(got, `split at ${cut}`).toBe(n);
     expect(c.errors).toBe(errors);
   }
   const c = make();
   let got = 0;
-  for (let i = 0; i < bytes.length; i++) got += c.feed(bytes.subarray(i, i + 1));
+  for (let i = 0; i < bytes.length; i++) got += c.feed(bytes, i, i + 1);
   expect(got).toBe(n);
 }
 
@@ -76,8 +76,9 @@ describe('against a server', () => {
     await srv.stop();
   });
 
-  test('a tiny -n run answers every request without errors', async () => {
+  test.each(['raw', 'net'] as const)('a tiny -n run answers every request without errors (engine %s)', async (engine) => {
     const r = await runLoad({
+      engine,
       host: '127.0.0.1',
       port: srv.bookPort,
       protocol: 'book',
@@ -95,6 +96,7 @@ describe('against a server', () => {
     expect(r.errors).toBe(0);
     expect(r.disconnects).toBe(0);
     expect(r.idle).toBe(20);
+    expect(r.engine).toBe(engine);
     expect(r.latencyUs.p50).toBeGreaterThan(0);
     expect(r.serverCpuUs).not.toBeNull();
   });

@@ -9,10 +9,10 @@
 
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import * as hdr from 'hdr-histogram-js';
 import { encodeRequest } from '../protocol/book.js';
 import * as sys from '../sys/index.js';
-import { processCpuUs } from './cpu.js';
+import { Window } from './measure.js';
+import { driveRaw } from './rawdrive.js';
 import { BookReplyCounter, RespReplyCounter, type ReplyCounter } from './replies.js';
 
 export type Protocol = 'book' | 'resp';
@@ -51,10 +51,18 @@ export interface LoadOptions {
   serverPid?: number | null;
   /** PRNG seed for the request pool. */
   seed?: number;
+  /**
+   * How the active connections are driven: 'raw' (default for a numeric IPv4
+   * host) makes the syscalls itself through redloop's addon — epoll_wait, read,
+   * write — at a fraction of the CPU node:net spends per request; 'net' uses
+   * node:net sockets on Node's libuv loop.
+   */
+  engine?: 'raw' | 'net';
 }
 
 export interface LoadResult {
   protocol: Protocol;
+  engine: 'raw' | 'net';
   connections: number;
   pipeline: number;
   idle: number;
@@ -113,12 +121,12 @@ export function encodeCommand(protocol: Protocol, args: string[]): Buffer {
   return Buffer.from(s, 'latin1');
 }
 
-function newCounter(protocol: Protocol): ReplyCounter {
+export function newCounter(protocol: Protocol): ReplyCounter {
   return protocol === 'book' ? new BookReplyCounter() : new RespReplyCounter();
 }
 
 /** xorshift32: a deterministic pool, so runs are comparable. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let x = seed | 0 || 0x9e3779b9;
   return () => {
     x ^= x << 13;
@@ -129,7 +137,7 @@ function rng(seed: number): () => number {
 }
 
 /** Requests are slices of this pool: entry i is bytes[offsets[i], offsets[i+1]). */
-interface RequestPool {
+export interface RequestPool {
   bytes: Buffer;
   offsets: Float64Array;
   /** Distinct entries; the `pipeline` entries after them repeat the first ones, so a batch never wraps. */
@@ -195,7 +203,7 @@ function roundTrip(s: net.Socket, protocol: Protocol, req: Uint8Array, count: nu
     const timer = setTimeout(() => finish(new Error(`no reply from ${s.remoteAddress}:${s.remotePort} within ${timeoutMs} ms`)), timeoutMs);
     const onData = (chunk: Buffer) => {
       if (head.length < 200) head += chunk.toString('latin1', 0, Math.min(chunk.length, 200));
-      got += counter.feed(chunk);
+      got += counter.feed(chunk, 0, chunk.length);
       if (got >= count) finish(null);
     };
     const onEnd = () => finish(new Error('connection closed by the server'));
@@ -305,26 +313,36 @@ async function prefill(s: net.Socket, o: LoadOptions): Promise<void> {
   }
 }
 
-function newHistogram(): hdr.Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
-}
-
 /** One closed-loop run. Resolves with the figures of the measured window. */
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   if (o.requests === undefined && o.durationSec === undefined) throw new Error('give requests (-n) or a duration (-d)');
   raiseFdLimit(o.connections + (o.idle ?? 0) + 1024);
+  const engine = o.engine ?? (net.isIPv4(o.host) ? 'raw' : 'net');
+  if (engine === 'raw' && !net.isIPv4(o.host)) throw new Error(`--engine raw needs a numeric IPv4 address, not '${o.host}'`);
+  o = { ...o, engine };
   const pool = buildPool(o);
-  const P = o.pipeline;
 
-  const sockets = await Promise.all(Array.from({ length: o.connections }, () => connect(o.host, o.port)));
   const ownIdle = o.idlePool === undefined && (o.idle ?? 0) > 0 ? new IdlePool(o.host, o.port, o.protocol) : null;
   const idlePool = o.idlePool ?? ownIdle;
   try {
     if (idlePool !== null && (o.idle ?? 0) > idlePool.size) await idlePool.growTo(o.idle ?? 0);
-    if (o.prefill) await prefill(sockets[0], o);
-    return await drive(o, sockets, pool, P, idlePool?.size ?? 0);
+    if (o.prefill) {
+      const s = await connect(o.host, o.port);
+      try {
+        await prefill(s, o);
+      } finally {
+        s.destroy();
+      }
+    }
+    const idle = idlePool?.size ?? 0;
+    if (engine === 'raw') return driveRaw(o, pool, idle);
+    const sockets = await Promise.all(Array.from({ length: o.connections }, () => connect(o.host, o.port)));
+    try {
+      return await drive(o, sockets, pool, idle);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
   } finally {
-    for (const s of sockets) s.destroy();
     ownIdle?.close();
   }
 }
@@ -338,23 +356,15 @@ interface Client {
   closed: boolean;
 }
 
-function drive(o: LoadOptions, sockets: net.Socket[], pool: RequestPool, P: number, idle: number): Promise<LoadResult> {
+/** The node:net engine: many sockets on Node's own loop (libuv). */
+function drive(o: LoadOptions, sockets: net.Socket[], pool: RequestPool, idle: number): Promise<LoadResult> {
   return new Promise((resolve) => {
-    const hist = newHistogram();
+    const P = o.pipeline;
+    const win = new Window(o.serverPid ?? null);
     const rand = rng((o.seed ?? 1) + 7);
-    const pid = o.serverPid ?? null;
-    let measuring = false;
     let stopping = false;
     let budget = Infinity; // requests still to send in -n mode
-    let received = 0;
-    let errorsAtStart = 0;
     let disconnects = 0;
-    let t0 = 0;
-    let t1 = 0;
-    let server0 = 0;
-    let server1 = 0;
-    let client0 = process.cpuUsage();
-    let clientCpu: NodeJS.CpuUsage = { user: 0, system: 0 };
     let endTimer: NodeJS.Timeout | null = null;
     let drainTimer: NodeJS.Timeout | null = null;
     let finished = false;
@@ -373,7 +383,7 @@ function drive(o: LoadOptions, sockets: net.Socket[], pool: RequestPool, P: numb
     const send = (c: Client) => {
       if (stopping || c.closed) return;
       let k = P;
-      if (measuring && budget !== Infinity) {
+      if (win.measuring && budget !== Infinity) {
         k = Math.min(P, budget);
         if (k <= 0) return;
         budget -= k;
@@ -388,23 +398,14 @@ function drive(o: LoadOptions, sockets: net.Socket[], pool: RequestPool, P: numb
     };
 
     const startMeasuring = () => {
-      hist.reset();
-      received = 0;
-      errorsAtStart = totalErrors();
       if (o.requests !== undefined) budget = o.requests;
-      if (pid !== null) server0 = processCpuUs(pid);
-      client0 = process.cpuUsage();
-      t0 = performance.now();
-      measuring = true;
+      win.start(totalErrors());
       if (o.durationSec !== undefined) endTimer = setTimeout(stopMeasuring, o.durationSec * 1000);
     };
 
     const stopMeasuring = () => {
-      if (!measuring) return;
-      t1 = performance.now();
-      if (pid !== null) server1 = processCpuUs(pid);
-      clientCpu = process.cpuUsage(client0);
-      measuring = false;
+      if (!win.measuring) return;
+      win.stop(totalErrors());
       stopping = true;
       if (endTimer !== null) clearTimeout(endTimer);
       // Let the batches in flight come back, so the next run starts clean.
@@ -426,49 +427,17 @@ function drive(o: LoadOptions, sockets: net.Socket[], pool: RequestPool, P: numb
         c.socket.removeAllListeners('data');
         c.socket.removeAllListeners('close');
       }
-      const elapsedSec = (t1 - t0) / 1000;
-      const serverCpuUs = pid !== null ? server1 - server0 : null;
-      const clientCpuUs = clientCpu.user + clientCpu.system;
-      const per = (us: number) => (received > 0 ? us / received : 0);
-      resolve({
-        protocol: o.protocol,
-        connections: o.connections,
-        pipeline: P,
-        idle,
-        valueSize: o.valueSize,
-        keyspace: o.keyspace,
-        mix: mixName(o.mix),
-        requests: received,
-        errors: totalErrors() - errorsAtStart,
-        disconnects,
-        elapsedSec,
-        throughput: elapsedSec > 0 ? received / elapsedSec : 0,
-        latencyUs: {
-          p50: hist.getValueAtPercentile(50),
-          p99: hist.getValueAtPercentile(99),
-          p999: hist.getValueAtPercentile(99.9),
-          max: hist.maxValue,
-          mean: hist.mean,
-        },
-        serverCpuUs,
-        serverCpuUsPerRequest: serverCpuUs !== null ? per(serverCpuUs) : null,
-        serverCpuPercent: serverCpuUs !== null && elapsedSec > 0 ? (serverCpuUs / (elapsedSec * 1e6)) * 100 : null,
-        clientCpuUs,
-        clientCpuUsPerRequest: per(clientCpuUs),
-        clientCpuPercent: elapsedSec > 0 ? (clientCpuUs / (elapsedSec * 1e6)) * 100 : 0,
-      });
+      resolve(win.result(o, idle, disconnects));
     };
 
     for (const c of clients) {
       c.socket.on('data', (chunk: Buffer) => {
-        const n = c.counter.feed(chunk);
+        const n = c.counter.feed(chunk, 0, chunk.length);
         if (n === 0) return;
         c.inFlight -= n;
-        if (measuring) {
-          const us = Math.max(1, Math.round((performance.now() - c.sentAt) * 1000));
-          hist.recordValueWithCount(us, n);
-          received += n;
-          if (o.requests !== undefined && received >= o.requests) stopMeasuring();
+        if (win.measuring) {
+          win.record(n, c.sentAt, performance.now());
+          if (o.requests !== undefined && win.received >= o.requests) stopMeasuring();
         }
         if (c.inFlight <= 0) {
           c.inFlight = 0;

@@ -6,8 +6,8 @@
 import { TAG_ERR } from '../protocol/book.js';
 
 export interface ReplyCounter {
-  /** Feeds the next chunk; returns the number of top-level replies it completed. */
-  feed(chunk: Uint8Array): number;
+  /** Feeds the next chunk, buf[start, end); returns the number of top-level replies it completed. */
+  feed(buf: Uint8Array, start: number, end: number): number;
   /** Error replies seen so far (book tag 1, RESP `-`). */
   errors: number;
 }
@@ -23,9 +23,9 @@ export class BookReplyCounter implements ReplyCounter {
   private hdr = 0;
   private hdrLen = 0;
 
-  feed(b: Uint8Array): number {
-    const len = b.length;
-    let p = 0;
+  feed(b: Uint8Array, start: number, end: number): number {
+    const len = end;
+    let p = start;
     let done = 0;
     while (p < len) {
       if (this.need > 0) {
@@ -80,9 +80,9 @@ export class RespReplyCounter implements ReplyCounter {
   /** Elements still missing in each open array, innermost last. */
   private readonly open: number[] = [];
 
-  feed(b: Uint8Array): number {
-    const len = b.length;
-    let p = 0;
+  feed(b: Uint8Array, start: number, end: number): number {
+    const len = end;
+    let p = start;
     let done = 0;
     while (p < len) {
       if (this.mode === BULK) {
@@ -105,7 +105,7 @@ export class RespReplyCounter implements ReplyCounter {
       if (this.type !== DOLLAR && this.type !== STAR) {
         // A simple line (+OK, -ERR ..., :42): jump to its end.
         const nl = b.indexOf(LF, p);
-        if (nl < 0) return done;
+        if (nl < 0 || nl >= len) return done;
         p = nl + 1;
         this.mode = START;
         if (this.type === MINUS && this.open.length === 0) this.errors++;

@@ -23,6 +23,9 @@ const HELP = `Usage: redloop-bench [options]
   --prefill              SET every key once before the run
   --idle <n>             extra idle connections held open during the run
   --server-pid <pid>     measure this process's CPU time (/proc/<pid>/stat)
+  --engine <raw|net>     raw: drive the connections with epoll/read/write through redloop's
+                         addon (default for a numeric IPv4 host; cheapest per request);
+                         net: node:net sockets on Node's own loop
   --json                 print the result as JSON
   -h, --help             show this help
 `;
@@ -61,6 +64,7 @@ export function parseBenchArgs(argv: string[]): { opts: LoadOptions; json: boole
         prefill: { type: 'boolean' },
         idle: { type: 'string' },
         'server-pid': { type: 'string' },
+        engine: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -81,6 +85,8 @@ export function parseBenchArgs(argv: string[]): { opts: LoadOptions; json: boole
   } catch (err) {
     fail((err as Error).message);
   }
+  const engine = v.engine;
+  if (engine !== undefined && engine !== 'raw' && engine !== 'net') fail(`--engine must be raw or net, got '${engine}'`);
   const durationSec = num('-d', v.d, 0.001);
   const requests = durationSec === undefined ? (num('-n', v.n, 1) ?? 100_000) : undefined;
   if (durationSec !== undefined && v.n !== undefined) fail('give -n or -d, not both');
@@ -100,6 +106,7 @@ export function parseBenchArgs(argv: string[]): { opts: LoadOptions; json: boole
       mix,
       prefill: Boolean(v.prefill),
       idle: Math.floor(num('--idle', v.idle, 0) ?? 0),
+      engine,
       serverPid: v['server-pid'] !== undefined ? Math.floor(num('--server-pid', v['server-pid'], 1)!) : null,
     },
   };
@@ -111,7 +118,7 @@ const f2 = (x: number) => x.toFixed(2);
 /** The human summary. */
 export function formatResult(r: LoadResult): string {
   const lines = [
-    `${r.protocol}  ${r.mix}  c=${r.connections} P=${r.pipeline} idle=${r.idle} value=${r.valueSize} B keyspace=${r.keyspace}`,
+    `${r.protocol}  ${r.mix}  c=${r.connections} P=${r.pipeline} idle=${r.idle} value=${r.valueSize} B keyspace=${r.keyspace} engine=${r.engine}`,
     `  requests     ${r.requests} in ${f2(r.elapsedSec)} s, ${r.errors} errors${r.disconnects ? `, ${r.disconnects} disconnects` : ''}`,
     `  throughput   ${Math.round(r.throughput).toLocaleString('en-US')} req/s`,
     `  latency      p50 ${r.latencyUs.p50} µs  p99 ${r.latencyUs.p99} µs  p99.9 ${r.latencyUs.p999} µs  max ${r.latencyUs.max} µs`,
