@@ -303,7 +303,7 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
         if (!ctx.client.authenticated && user === null) {
           return w.err(
             ErrCode.BadArg,
-            'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+            'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
           );
         }
         if (user !== null) {

@@ -1,0 +1,180 @@
+// Differential: connection and server commands, dispatch errors (unknown
+// command, wrong arity for every command in the table), AUTH, and COMMAND's
+// arity and key positions against a real redis-server.
+import { describe, expect, test } from 'vitest';
+import { respTable } from '../../src/commands/resp/index.js';
+import { parseReply, type RespReply } from '../../src/protocol/resp.js';
+import { RawClient, startRedis, useServers } from './harness.js';
+import { startServer } from '../helpers/server.js';
+
+const names = [...new Set([...respTable.commands.values()].map((s) => s.name))].sort();
+
+describe('connection and server commands', () => {
+  const s = useServers();
+
+  test('PING ECHO SELECT TIME CONFIG CLIENT', () =>
+    s.same([
+      ['PING'],
+      ['PING', 'hello'],
+      ['PING', 'a', 'b'],
+      ['ping'],
+      ['ECHO', 'x'],
+      ['ECHO', ''],
+      ['ECHO'],
+      ['SELECT', '0'],
+      ['SELECT', 'x'],
+      ['SELECT', 'x'],
+      { cmd: ['TIME'], match: 'shape' },
+      ['CONFIG', 'GET', 'save'],
+      ['CONFIG', 'GET', 'appendonly'],
+      ['CONFIG', 'GET', 'nosuchthing'],
+      ['CONFIG', 'GET'],
+      ['CONFIG', 'SET', 'nosuchthing', '1'],
+      ['CONFIG', 'BOGUS'],
+      ['CONFIG'],
+      ['CLIENT', 'GETNAME'],
+      ['CLIENT', 'SETNAME', 'my-name'],
+      ['CLIENT', 'GETNAME'],
+      ['CLIENT', 'SETNAME', 'bad name'],
+      ['CLIENT', 'SETNAME', ''],
+      ['CLIENT', 'GETNAME'],
+      ['CLIENT', 'SETNAME'],
+      ['CLIENT', 'GETNAME', 'x'],
+      { cmd: ['CLIENT', 'ID'], match: 'shape' },
+      ['CLIENT', 'NOSUCH'],
+      ['CLIENT'],
+      ['HELLO', '1'],
+      ['HELLO', 'x'],
+      ['HELLO', '2', 'BOGUS'],
+      ['AUTH', 'pw'],
+      ['AUTH', 'default', 'pw'],
+      ['AUTH', 'someone', 'pw'],
+      ['AUTH', 'a', 'b', 'c'],
+      ['COMMAND', 'NOSUCH'],
+      ['COMMAND', 'INFO', 'nosuchcommand'],
+      ['GETRANGE'],
+    ]));
+
+  test('unknown commands', () =>
+    s.same([
+      ['FOO'],
+      ['FOO', 'a', 'b'],
+      ['foo', 'x'.repeat(200), 'y'],
+      ['foo', 'a\r\nb', 'c'],
+      ['x'.repeat(300)],
+      ['foo', ...Array.from({ length: 40 }, (_, i) => `arg${i}`)],
+      [''],
+    ]));
+
+  test('wrong arity for every command in the table', async () => {
+    const problems: string[] = [];
+    // QUIT would end the connection: it is tested on its own below.
+    for (const name of names.filter((n) => n !== 'quit')) {
+      for (const argv of [[name], [name, ...Array.from({ length: 9 }, () => 'x')]]) {
+        const [a, b] = await Promise.all([s.redis.call(argv), s.ours.call(argv)]);
+        const ra = a.toString('latin1');
+        const rb = b.toString('latin1');
+        // Only dispatch's own errors are compared: with 10 arguments a variadic command runs.
+        if (ra.startsWith('-ERR wrong number') || rb.startsWith('-ERR wrong number') || ra.startsWith('-ERR unknown command')) {
+          if (ra !== rb) problems.push(`${argv.slice(0, 2).join(' ')}…: redis ${JSON.stringify(ra)} redloop ${JSON.stringify(rb)}`);
+        }
+      }
+      await s.redis.call(['FLUSHALL']);
+      await s.ours.call(['FLUSHALL']);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test('COMMAND INFO: arity and key positions equal Redis 7 for every command', async () => {
+    const pick = (r: RespReply): unknown[] => {
+      if (r.type !== 'array' || r.items === null) return [];
+      return r.items.map((it) => {
+        if (it.type !== 'array' || it.items === null) return null;
+        const [name, arity, , first, last, step] = it.items;
+        return [name.type === 'bulk' ? name.value?.toString() : null, ...[arity, first, last, step].map((x) => (x.type === 'int' ? Number(x.value) : null))];
+      });
+    };
+    const [a, b] = await Promise.all([s.redis.call(['COMMAND', 'INFO', ...names]), s.ours.call(['COMMAND', 'INFO', ...names])]);
+    expect(pick(parseReply(b)!.reply)).toEqual(pick(parseReply(a)!.reply));
+  });
+
+  test('COMMAND COUNT and COMMAND DOCS are well formed', async () => {
+    const count = parseReply(await s.ours.call(['COMMAND', 'COUNT']))!.reply;
+    expect(count).toEqual({ type: 'int', value: BigInt(names.length) });
+    const docs = parseReply(await s.ours.call(['COMMAND', 'DOCS', 'get', 'set']))!.reply;
+    expect(docs.type === 'array' && docs.items?.length).toBe(4);
+    const all = parseReply(await s.ours.call(['COMMAND']))!.reply;
+    expect(all.type === 'array' && all.items?.length).toBe(names.length);
+  });
+
+  test('INFO has the fields clients read', async () => {
+    await Promise.all([s.ours.call(['FLUSHALL']), s.redis.call(['FLUSHALL'])]);
+    await Promise.all([s.ours.call(['SET', 'k', 'v']), s.redis.call(['SET', 'k', 'v'])]);
+    const info = parseReply(await s.ours.call(['INFO']))!.reply;
+    const text = info.type === 'bulk' ? info.value!.toString() : '';
+    for (const field of ['redis_version:7.0.0', 'redis_mode:standalone', 'arch_bits:64', 'process_id:', 'tcp_port:', 'uptime_in_seconds:', 'connected_clients:', 'used_memory:', 'total_connections_received:', 'total_commands_processed:', 'expired_keys:', 'loading:0', 'db0:keys=1,expires=0,avg_ttl=0', 'multiplexing_api:poll', '# Keyspace']) {
+      expect(text).toContain(field);
+    }
+    const only = parseReply(await s.ours.call(['INFO', 'keyspace']))!.reply;
+    expect(only.type === 'bulk' && only.value!.toString()).toBe('# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n');
+    const redisOnly = parseReply(await s.redis.call(['INFO', 'keyspace']))!.reply;
+    expect(redisOnly.type === 'bulk' && redisOnly.value!.toString()).toBe('# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n');
+  });
+
+  // Not compared: Redis 7 accepts HELLO 3 and switches to RESP3; redloop speaks RESP2 only.
+  test('HELLO 3 is refused with NOPROTO (a documented deviation)', async () => {
+    expect((await s.ours.call(['HELLO', '3'])).toString()).toBe('-NOPROTO unsupported protocol version\r\n');
+    const hello = parseReply(await s.ours.call(['HELLO', '2']))!.reply;
+    expect(hello.type === 'array' && hello.items?.length).toBe(14);
+  });
+
+  // Not compared: redloop has one database (Redis has 16).
+  test('SELECT: only database 0 exists (a documented deviation)', async () => {
+    expect((await s.ours.call(['SELECT', '1'])).toString()).toBe('-ERR DB index is out of range\r\n');
+    expect((await s.ours.call(['SELECT', '0'])).toString()).toBe('+OK\r\n');
+  });
+
+  test('QUIT replies +OK and closes', async () => {
+    for (const port of [s.redisPort, s.oursPort]) {
+      const c = await RawClient.connect(port);
+      expect((await c.call(['QUIT'])).toString()).toBe('+OK\r\n');
+      await c.waitClosed();
+    }
+  });
+});
+
+describe('requirepass', () => {
+  test('NOAUTH, AUTH, HELLO AUTH, WRONGPASS match Redis', async () => {
+    const [redis, ours] = await Promise.all([startRedis(['--requirepass', 'secret']), startServer(['--quiet', '--requirepass', 'secret'])]);
+    try {
+      const steps: string[][] = [
+        ['GET', 'k'],
+        ['PING'],
+        ['HELLO', '2'],
+        ['AUTH', 'wrong'],
+        ['AUTH', 'default', 'wrong'],
+        ['HELLO', '2', 'AUTH', 'default', 'wrong'],
+        ['HELLO', '2', 'AUTH', 'default', 'secret', 'SETNAME', 'n'],
+        ['CLIENT', 'GETNAME'],
+        ['GET', 'k'],
+        ['AUTH', 'secret'],
+        ['AUTH', 'default', 'secret'],
+        ['QUIT'],
+      ];
+      const a = await RawClient.connect(redis.port);
+      const b = await RawClient.connect(ours.respPort);
+      const out: [string, string, string][] = [];
+      for (const st of steps) {
+        const [x, y] = await Promise.all([a.call(st), b.call(st)]);
+        // HELLO's reply carries the server version and client id: compare its shape only.
+        const norm = (r: Buffer) => (st[0] === 'HELLO' && r[0] === 42 ? 'hello-map' : r.toString('latin1'));
+        out.push([st.join(' '), norm(x), norm(y)]);
+      }
+      expect(out.filter(([, x, y]) => x !== y)).toEqual([]);
+      a.close();
+      b.close();
+    } finally {
+      await Promise.all([redis.stop(), ours.stop()]);
+    }
+  });
+});
