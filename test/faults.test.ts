@@ -13,12 +13,12 @@ import { encodeRequest, K_MAX_MSG, type BookValue } from '../src/protocol/book.j
 const nil: BookValue = { type: 'nil' };
 const str = (s: string): BookValue => ({ type: 'str', value: Buffer.from(s, 'latin1') });
 
-describe('faults', () => {
+describe.each(['poll', 'epoll', 'libuv'])('faults (--loop %s)', (loop) => {
   let srv: TestServer;
   let ctl: BookClient;
   let baseFds = 0;
   beforeAll(async () => {
-    srv = await startServer([]);
+    srv = await startServer(['--loop', loop]);
     ctl = await BookClient.connect(srv.bookPort);
     expect(await ctl.call('set', 'canary', 'alive')).toEqual(nil);
     baseFds = fdCount(srv.pid);

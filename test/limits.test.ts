@@ -14,10 +14,10 @@ const nil: BookValue = { type: 'nil' };
 const str = (s: string): BookValue => ({ type: 'str', value: Buffer.from(s, 'latin1') });
 const MiB = 1 << 20;
 
-describe('maxclients', () => {
+describe.each(['poll', 'epoll', 'libuv'])('maxclients (--loop %s)', (loop) => {
   let srv: TestServer;
   beforeAll(async () => {
-    srv = await startServer(['--maxclients', '3']);
+    srv = await startServer(['--maxclients', '3', '--loop', loop]);
   });
   afterAll(async () => {
     await srv.stop();
@@ -79,10 +79,10 @@ test('the soft fd limit is raised toward the hard limit before clamping', async 
   }
 });
 
-test('a client pipelining GETs of a 1 MiB value without reading is cut off at the output limit; memory stays bounded', async () => {
+test.each(['poll', 'epoll', 'libuv'])('a client pipelining GETs of a 1 MiB value without reading is cut off at the output limit; memory stays bounded (--loop %s)', async (loop) => {
   const limit = 8 * MiB;
   const gets = 200; // 200 MiB of replies if nothing stopped them
-  const srv = await startServer(['--client-output-buffer-limit', String(limit)]);
+  const srv = await startServer(['--client-output-buffer-limit', String(limit), '--loop', loop]);
   try {
     const ctl = await BookClient.connect(srv.bookPort);
     const value = 'x'.repeat(MiB);
@@ -113,8 +113,8 @@ test('a client pipelining GETs of a 1 MiB value without reading is cut off at th
   }
 });
 
-test("fairness: one connection's huge pipeline does not starve another client", async () => {
-  const srv = await startServer([]);
+test.each(['poll', 'epoll'])("fairness: one connection's huge pipeline does not starve another client (--loop %s)", async (loop) => {
+  const srv = await startServer(['--loop', loop]);
   try {
     const n = 100_000;
     const big = await BookClient.connect(srv.bookPort);
@@ -141,8 +141,8 @@ test("fairness: one connection's huge pipeline does not starve another client", 
   }
 });
 
-test('accept at EMFILE: excess clients are accepted and closed, the loop stays responsive, logs once, does not spin', async () => {
-  const srv = await startServer([]);
+test.each(['poll', 'epoll'])('accept at EMFILE: excess clients are accepted and closed, the loop stays responsive, logs once, does not spin (--loop %s)', async (loop) => {
+  const srv = await startServer(['--loop', loop]);
   try {
     const early = await BookClient.connect(srv.bookPort);
     expect(await early.call('set', 'emfile', 'ok')).toEqual(nil);
