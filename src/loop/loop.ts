@@ -143,7 +143,7 @@ export class EventLoop implements LoopView {
    * closed (no new connections), no more requests are read, replies already
    * produced are flushed for at most graceMs, and every socket is closed.
    */
-  run(graceMs = 2000): void {
+  run(graceMs = 5000): void {
     this.running = true;
     while (this.running) this.runOnce();
     this.drain(graceMs);
@@ -386,6 +386,9 @@ export class EventLoop implements LoopView {
         this.pendingConns.add(conn);
         break;
       }
+    }
+    if (names !== null && handled === 0 && !conn.wantClose) {
+      tr!.note(`fd ${conn.fd}: no complete request yet (${conn.incoming.length} bytes buffered)`);
     }
     if (names !== null && handled > 0) {
       tr!.note(`fd ${conn.fd}: ${handled} request${handled > 1 ? 's' : ''} (${names.join(', ')}${handled > names.length ? ', …' : ''})${conn.pending ? ', more pending' : ''}`);

@@ -79,7 +79,6 @@ export function startServer(args: string[] = [], opts: { prefix?: string[] } = {
 /** A book-protocol client over a raw socket that collects decoded replies in order. */
 export class BookClient {
   readonly sock: Socket;
-  private buf = Buffer.alloc(0);
   readonly replies: BookValue[] = [];
   private waiters: (() => void)[] = [];
   closed = false;
@@ -87,13 +86,24 @@ export class BookClient {
 
   private constructor(sock: Socket) {
     this.sock = sock;
-    sock.on('data', (chunk) => {
-      this.buf = Buffer.concat([this.buf, chunk]);
+    // Chunks are joined only once a whole message is there: a 10 MiB reply
+    // arriving in 64 KiB pieces costs O(n), not O(n²).
+    let chunks: Buffer[] = [];
+    let total = 0;
+    sock.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      total += chunk.length;
       for (;;) {
-        const r = decodeResponse(this.buf);
-        if (r === null) break;
+        if (total < 4) break;
+        if (chunks[0].length < 4) chunks = [Buffer.concat(chunks)];
+        const need = 4 + chunks[0].readUInt32LE(0);
+        if (total < need) break;
+        const all = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+        const r = decodeResponse(all, 0, need)!;
         this.replies.push(r.value);
-        this.buf = this.buf.subarray(r.size);
+        const rest = all.subarray(need);
+        chunks = rest.length ? [rest] : [];
+        total = rest.length;
       }
       for (const w of this.waiters.splice(0)) w();
     });
