@@ -332,3 +332,35 @@ describe('RESP query limits and AUTH', () => {
     d.sock.destroy();
   });
 });
+
+test('huge declared lengths on live connections allocate nothing by them (peak RSS stays flat)', async () => {
+  const srv = await startServer([]);
+  try {
+    const ctl = await BookClient.connect(srv.bookPort);
+    expect(await ctl.call('get', 'x')).toEqual(nil);
+    const peakBefore = procStatusBytes(srv.pid, 'VmHWM');
+    const conns: RawClient[] = [];
+    for (let i = 0; i < 40; i++) {
+      const book = await RawClient.connect(srv.bookPort);
+      const hdr = Buffer.alloc(12);
+      hdr.writeUInt32LE(32 << 20, 0); // exactly the largest allowed frame...
+      hdr.writeUInt32LE(200_000, 4);
+      hdr.writeUInt32LE(1 << 30, 8); // ...of which 12 bytes ever arrive
+      book.sock.write(hdr);
+      const resp = await RawClient.connect(srv.respPort);
+      resp.sock.write('*200000\r\n$536870912\r\nabc');
+      conns.push(book, resp);
+    }
+    // Those bytes sat in the server's receive queues (loopback delivers during write())
+    // before the control request was sent: by its reply, the loop has read them all.
+    expect(await ctl.call('get', 'x')).toEqual(nil);
+    const growth = procStatusBytes(srv.pid, 'VmHWM') - peakBefore;
+    // 40 × (32 MiB + 512 MiB) if lengths were trusted; a few 64 KiB read buffers if not.
+    expect(growth).toBeLessThan(32 * MiB);
+    for (const c of conns) expect(c.closed).toBe(false);
+    for (const c of conns) c.sock.destroy();
+    ctl.close();
+  } finally {
+    await srv.stop();
+  }
+});
