@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { bookStringCommands } from '../src/commands/book/strings.js';
 import type { CommandContext } from '../src/commands/types.js';
 import type { ReplyWriter } from '../src/protocol/reply.js';
-import { Keyspace } from '../src/store/keyspace.js';
+import { EXPIRE_BUDGET_STRIDE, Keyspace } from '../src/store/keyspace.js';
 import { TtlHeap, type TtlEntry } from '../src/store/ttl.js';
 
 /** A keyspace on a clock the test moves by hand. */
@@ -147,6 +147,20 @@ describe('Keyspace expiry', () => {
     expect(store.expiredCount).toBe(5000);
     expect(store.nextDeadline()).toBe(t0 + 10_000);
     expect([...store.keys()].filter((k) => k.startsWith('due'))).toEqual([]);
+  });
+
+  it('expireSome with a time budget stops early, after a whole stride of deletions', () => {
+    const { store, advance } = fakeClockKeyspace();
+    for (let i = 0; i < 500; i++) {
+      store.put(`k${i}`, 'v');
+      store.setDeadline(`k${i}`, store.now() + 1);
+    }
+    advance(1);
+    expect(store.expireSome(2000, 0)).toBe(EXPIRE_BUDGET_STRIDE); // budget spent at the first check
+    expect(store.expireSome(100, 0)).toBe(EXPIRE_BUDGET_STRIDE);
+    expect(store.expireSome(10, 0)).toBe(10); // max still caps
+    expect(store.expireSome(2000, 60_000)).toBe(500 - 2 * EXPIRE_BUDGET_STRIDE - 10);
+    expect(store.size).toBe(0);
   });
 
   it('expireSome removes keys in deadline order, and only due ones', () => {

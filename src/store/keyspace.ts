@@ -102,6 +102,9 @@ class ShardedMap<V> {
   }
 }
 
+/** With a time budget, expireSome reads the clock once per this many deletions. */
+export const EXPIRE_BUDGET_STRIDE = 32;
+
 /** Milliseconds from a monotonic clock. */
 export const monotonicNow = (): number => performance.now();
 
@@ -199,9 +202,17 @@ export class Keyspace {
     return top ? top.deadline : null;
   }
 
-  /** Deletes up to max keys whose deadline has passed; returns how many. */
-  expireSome(max: number): number {
+  /**
+   * Deletes up to max keys whose deadline has passed, nearest deadline first;
+   * returns how many. With budgetMs, it also stops once that much real time
+   * has passed (checked every EXPIRE_BUDGET_STRIDE deletions, so at least that
+   * many go per call), as Redis's active expiry cycle is time-limited: a
+   * deletion now and then lands on a Map shard's rehash, and a budget keeps
+   * a run of those from stacking up in one loop turn.
+   */
+  expireSome(max: number, budgetMs = Infinity): number {
     const now = this.now();
+    const stopAt = budgetMs === Infinity ? Infinity : performance.now() + budgetMs;
     let n = 0;
     while (n < max) {
       const top = this.heap.peek();
@@ -210,6 +221,7 @@ export class Keyspace {
       this.ttl.delete(top.key);
       this.data.delete(top.key);
       n++;
+      if (n % EXPIRE_BUDGET_STRIDE === 0 && stopAt !== Infinity && performance.now() >= stopAt) break;
     }
     this.expiredCount += n;
     return n;

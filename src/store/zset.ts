@@ -200,6 +200,14 @@ export class ZSet {
     return true;
   }
 
+  /**
+   * Height of the AVL tree, ≤ 1.44·log2(n + 2): the most nodes a seek, rank or
+   * at() visits. For diagnostics and benchmarks.
+   */
+  get height(): number {
+    return heightOf(this.root);
+  }
+
   /** 0-based rank of name in ascending order, or undefined. O(log n) via parent links. */
   rank(name: string): number | undefined {
     let n = this.byName.get(name);
