@@ -122,7 +122,8 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
   loop.timers = {
     nextDeadline: () => state.store.nextDeadline(),
     run: () => {
-      state.store.expireSome(settings.activeExpireLimit);
+      const n = state.store.expireSome(settings.activeExpireLimit);
+      if (tracer !== null && n > 0) tracer.note(`timers: ${n} key${n > 1 ? 's' : ''} expired`);
     },
   };
 
