@@ -41,7 +41,15 @@ export class Stepper {
 
   /** Puts stdin in the loop's poll set and the pause before each iteration's poll. */
   attach(): void {
-    this.loop.addWatch(this.fd, () => this.onInput());
+    try {
+      this.loop.addWatch(this.fd, () => this.onInput());
+    } catch (err) {
+      // epoll refuses regular files and /dev/null (EPERM): nothing to wait on.
+      this.loop.removeWatch(this.fd);
+      this.tracer.note(`step: stdin cannot join the poll set (${(err as Error).message}): running freely`);
+      this.free = true;
+      return;
+    }
     this.loop.beforePoll = () => this.gate();
   }
 
