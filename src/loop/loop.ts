@@ -284,6 +284,7 @@ export class EventLoop implements LoopView {
     // with EMFILE, and leave no reserve: the listener would then stay readable
     // and poll would spin).
     this.reserveFd = takeReserveFd();
+    if (this.tracer !== null) this.tracer.syscall('socket', 'AF_INET, SOCK_STREAM, 0', this.reserveFd < 0 ? '-1 (no fd free)' : `${this.reserveFd}`);
   }
 
   private refuse(fd: number, listener: Listener, why: string): void {
