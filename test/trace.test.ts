@@ -68,16 +68,23 @@ describe('--trace', () => {
     expect(await srv.stop()).toBe(0);
   });
 
-  test.skipIf(!straceWorks())('every syscall the loop makes appears once, matching strace of the same run', async () => {
+  test.skipIf(!straceWorks()).each([['--trace'], ['--step']])('every syscall the loop makes appears once, matching strace of the same run (%s)', async (flag) => {
     const dir = mkdtempSync(join(tmpdir(), 'redloop-strace-'));
     const file = join(dir, 'strace.log');
     try {
-      const srv = await startServer(['--no-resp', '--trace'], {
+      const srv = await startServer(['--no-resp', flag], {
         prefix: ['strace', '-f', '-o', file, '-e', 'trace=poll,accept,accept4,read,write,close,fcntl,setsockopt'],
       });
+      // --step: Enter typed ahead for the iterations below, then c to run freely
+      // (the paused polls and the stdin reads are syscalls too).
+      if (flag === '--step') srv.proc.stdin!.write('\n'.repeat(12));
       await pipelinedSession(srv);
       await pipelinedSession(srv);
       await srv.waitForStderr(/closed \(EOF\)[^]*closed \(EOF\)/);
+      if (flag === '--step') {
+        srv.proc.stdin!.write('c\n');
+        await srv.waitForStderr('step: c: running freely');
+      }
       // SIGINT to the server itself (srv.proc is strace): the signal pipe, then shutdown.
       process.kill(srv.pid, 'SIGINT');
       if (srv.proc.exitCode === null) await once(srv.proc, 'exit');
@@ -87,6 +94,7 @@ describe('--trace', () => {
       // After the loop, Node's own exit makes more calls (closing its fds): the
       // loop's part is the first traced.length calls, and they must agree.
       expect(straced.slice(0, traced.length)).toEqual(traced);
+      if (flag === '--step') expect(traced.filter((c) => c.startsWith('read(0)')).length).toBeGreaterThanOrEqual(2);
       expect(new Set(traceCalls(srv.stderr()).map((c) => c.name))).toEqual(new Set(['poll', 'accept', 'fcntl', 'setsockopt', 'read', 'write', 'close']));
     } finally {
       rmSync(dir, { recursive: true, force: true });
