@@ -91,11 +91,13 @@ export function createBlockingServer(settings: ServerSettings, log: (line: strin
   return {
     ports: { book: port, resp: 0 },
     run() {
-      for (let n = 1; ; n++) {
+      let clients = 0;
+      for (;;) {
         tr?.flush(); // accept() blocks
         const fd = sys.accept(listenFd);
         if (tr !== null) tr.syscall('accept', `${listenFd}`, sysResult(fd));
         if (fd < 0) continue; // EINTR, ECONNABORTED: try again
+        const n = ++clients;
         tr?.note(`client ${n} on fd ${fd}; any other client waits in the listen backlog`);
         const conn = new Conn(fd, 0);
         const client = state.newClient(port, () => {
