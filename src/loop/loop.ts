@@ -402,6 +402,9 @@ export class EventLoop implements LoopView {
     } else if (conn.peerClosed && !conn.pending) {
       conn.wantClose = true;
       conn.closeReason ||= 'EOF';
+    } else if (!conn.peerClosed) {
+      // No replies (RESP's empty requests): read again only once nothing is pending.
+      this.setWant(conn, !conn.pending, false);
     }
   }
 
@@ -426,12 +429,16 @@ export class EventLoop implements LoopView {
     // All written. Requests a cap left waiting are served by runPending, after
     // the other connections (serving them here would recurse through
     // processRequests → handleWrite and defeat the cap).
-    if (conn.pending) this.pendingConns.add(conn);
+    // Until they are, read no more: incoming would otherwise grow by a read
+    // (64 KiB) per iteration while only a cap's worth of requests leaves it.
+    if (conn.pending) {
+      this.pendingConns.add(conn);
+      this.setWant(conn, false, false);
+      return;
+    }
     if (conn.peerClosed) {
-      if (!conn.pending) {
-        conn.wantClose = true;
-        conn.closeReason ||= conn.incoming.length ? 'EOF with an incomplete request' : 'EOF';
-      }
+      conn.wantClose = true;
+      conn.closeReason ||= conn.incoming.length ? 'EOF with an incomplete request' : 'EOF';
       return;
     }
     this.setWant(conn, true, false);
@@ -476,6 +483,7 @@ export class EventLoop implements LoopView {
     this.pendingConns = new Set();
     for (const conn of list) {
       if (this.fd2conn[conn.fd] !== conn || !conn.pending) continue;
+      this.touch(conn, this.now()); // busy, not idle: its replies may all go out without a poll event
       // Replies still going out: handleWrite queues it again once they are.
       // (A half-closed peer has wantRead false but is still served.)
       if (conn.outgoing.length === 0 && !conn.wantClose) this.processRequests(conn);
