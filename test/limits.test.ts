@@ -364,3 +364,34 @@ test('huge declared lengths on live connections allocate nothing by them (peak R
     await srv.stop();
   }
 });
+
+test.each(['poll', 'epoll', 'libuv'])('a request that would hold more than --client-query-buffer-limit closes that connection only (--loop %s)', async (loop) => {
+  const srv = await startServer(['--loop', loop, '--client-query-buffer-limit', String(MiB)]);
+  try {
+    const ctl = await BookClient.connect(srv.bookPort);
+    // Under the limit: fine.
+    const v = 'v'.repeat(900 * 1024);
+    expect(await ctl.call('set', 'q', v)).toEqual(nil);
+
+    const resp = await RawClient.connect(srv.respPort);
+    resp.sock.write(Buffer.from('*3\r\n$3\r\nSET\r\n$1\r\nq\r\n$4000000\r\n', 'latin1'));
+    resp.sock.write(Buffer.alloc(2 * MiB, 0x78));
+    await resp.waitClosed();
+    expect(resp.received.length).toBe(0);
+
+    const book = await RawClient.connect(srv.bookPort);
+    const hdr = Buffer.alloc(4);
+    hdr.writeUInt32LE(4 * MiB);
+    book.sock.write(hdr);
+    book.sock.write(Buffer.alloc(2 * MiB, 0x78));
+    await book.waitClosed();
+    expect(book.received.length).toBe(0);
+
+    await srv.waitForStderr(/query buffer over the limit \(\d+ > 1048576 bytes\)/);
+    const got = await ctl.call('get', 'q');
+    expect(got.type === 'str' && got.value.length).toBe(v.length);
+    ctl.close();
+  } finally {
+    await srv.stop();
+  }
+});

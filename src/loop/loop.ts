@@ -44,6 +44,8 @@ export interface LoopOptions {
   maxAcceptsPerEvent?: number;
   /** Disconnect a client whose pending output exceeds this (bytes); 0 = no limit. */
   outputLimit?: number;
+  /** Disconnect a client whose unparsed input exceeds this (bytes); 0 = no limit. */
+  queryLimit?: number;
   /** Bytes asked of each read(). */
   readSize?: number;
   tracer?: Tracer | null;
@@ -84,6 +86,7 @@ export class EventLoop implements LoopView {
   private readonly maxRequestsPerEvent: number;
   private readonly maxAcceptsPerEvent: number;
   private readonly outputLimit: number;
+  private readonly queryLimit: number;
   private readonly readSize: number;
   private readonly tracer: Tracer | null;
   private readonly log: (line: string) => void;
@@ -97,6 +100,7 @@ export class EventLoop implements LoopView {
     this.maxRequestsPerEvent = opts.maxRequestsPerEvent ?? 1000;
     this.maxAcceptsPerEvent = opts.maxAcceptsPerEvent ?? 100;
     this.outputLimit = opts.outputLimit ?? 0;
+    this.queryLimit = opts.queryLimit ?? 0;
     this.readSize = opts.readSize ?? 64 * 1024;
     this.tracer = opts.tracer ?? null;
     this.log = opts.log ?? (() => {});
@@ -353,6 +357,12 @@ export class EventLoop implements LoopView {
     }
     inc.end += rv;
     this.processRequests(conn);
+    // What is left is one request still arriving: a client may not make it
+    // (RESP allows 1M arguments of up to proto-max-bulk-len each) hold more than this.
+    if (this.queryLimit !== 0 && inc.length > this.queryLimit && !conn.wantClose) {
+      this.log(`closing fd ${conn.fd}: query buffer over the limit (${inc.length} > ${this.queryLimit} bytes)`);
+      this.abort(conn, 'query buffer limit');
+    }
   }
 
   /** Whether a half-closed connection still has buffered requests to serve. */

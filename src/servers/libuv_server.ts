@@ -76,6 +76,11 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
           return;
         }
       }
+      if (settings.queryLimit !== 0 && inc.length > settings.queryLimit && !conn.wantClose) {
+        log(`closing client ${client.peer}: query buffer over the limit (${inc.length} > ${settings.queryLimit} bytes)`);
+        socket.destroy();
+        return;
+      }
       if (out.length !== 0) {
         // One write per data event. The bytes are copied out because `out` is
         // reused for the next batch while libuv may still be sending this one.

@@ -14,6 +14,8 @@ export interface ServerSettings {
   maxClients: number;
   /** Hard client output buffer limit in bytes; 0 = none. */
   outputLimit: number;
+  /** Client query buffer limit in bytes (unparsed input of one connection); 0 = none. */
+  queryLimit: number;
   protoMaxBulkLen: number;
   requirePass: string | null;
   /** Refuse non-loopback clients when bound to a non-loopback address with no password. */
@@ -33,6 +35,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   idleTimeoutMs: 0,
   maxClients: 10000,
   outputLimit: 256 * 1024 * 1024,
+  queryLimit: 1024 * 1024 * 1024,
   protoMaxBulkLen: 512 * 1024 * 1024,
   requirePass: null,
   protectedMode: true,
@@ -94,6 +97,7 @@ export class ServerState {
       ['maxmemory', '0'],
       ['maxmemory-policy', 'noeviction'],
       ['client-output-buffer-limit', `normal ${settings.outputLimit} ${settings.outputLimit} 0`],
+      ['client-query-buffer-limit', String(settings.queryLimit)],
     ]);
     this.context = {
       startedAtMs: Date.now(),

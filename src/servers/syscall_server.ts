@@ -76,6 +76,7 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     idleTimeoutMs: settings.idleTimeoutMs,
     maxClients: settings.maxClients,
     outputLimit: settings.outputLimit,
+    queryLimit: settings.queryLimit,
     tracer,
     log,
   });
