@@ -7,6 +7,7 @@
 
 import type { ByteBuffer } from '../loop/buffer.js';
 import { ErrCode, type ReplyWriter } from './reply.js';
+import { binaryString } from './resp.js';
 
 export const K_MAX_MSG = 32 << 20;
 export const K_MAX_ARGS = 200_000;
@@ -56,7 +57,9 @@ export function decodeRequest(buf: Buffer, start: number, end: number, args: str
     const sl = buf.readUInt32LE(p);
     p += 4;
     if (sl > stop - p) return ERR_MALFORMED;
-    args.push(buf.latin1Slice(p, p + sl));
+    // binaryString builds short strings in JavaScript: cheaper than a call
+    // into Buffer's native latin1Slice for command names and most keys.
+    args.push(binaryString(buf, p, sl));
     p += sl;
   }
   if (p !== stop) return ERR_MALFORMED;
@@ -82,6 +85,8 @@ export function encodeRequest(args: readonly (string | Uint8Array)[]): Buffer {
 }
 
 const TWO32 = 2 ** 32;
+/** Strings up to this length are copied into the output in JavaScript. */
+const SHORT_STRING = 32;
 
 /**
  * Writes book-protocol responses into a ByteBuffer. begin() reserves the
@@ -131,12 +136,16 @@ export class BookWriter implements ReplyWriter {
 
   str(s: string): void {
     const out = this.out;
-    out.reserve(5 + s.length);
+    const n = s.length;
+    out.reserve(5 + n);
     const b = out.buf;
-    b[out.end] = TAG_STR;
-    b.writeUInt32LE(s.length, out.end + 1);
-    b.latin1Write(s, out.end + 5, s.length);
-    out.end += 5 + s.length;
+    const p = out.end;
+    b[p] = TAG_STR;
+    b.writeUInt32LE(n, p + 1);
+    // Short values byte by byte: a native latin1Write call costs more than the copy.
+    if (n <= SHORT_STRING) for (let i = 0; i < n; i++) b[p + 5 + i] = s.charCodeAt(i);
+    else b.latin1Write(s, p + 5, n);
+    out.end = p + 5 + n;
   }
 
   status(s: string): void {
