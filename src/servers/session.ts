@@ -55,8 +55,20 @@ export class ProtocolSession implements Session {
     }
     this.lastName = args[0];
     this.server.context.stats.totalCommands++;
-    w.begin(conn.outgoing);
-    dispatch(this.table, args, w, this.ctx);
+    const out = conn.outgoing;
+    // Where this reply starts, relative to `start` (which a compaction may move).
+    const mark = out.end - out.start;
+    w.begin(out);
+    try {
+      dispatch(this.table, args, w, this.ctx);
+    } catch (err) {
+      // A bug in a command must cost one error reply, not the server: drop
+      // the half-written reply and say what happened.
+      out.end = out.start + mark;
+      w.begin(out);
+      w.err(ErrCode.Unknown, `ERR internal error running '${args[0].slice(0, 64)}'`);
+      this.server.log(`internal error in '${args[0].slice(0, 64)}': ${(err as Error)?.stack ?? err}`);
+    }
     w.end();
     if (this.client.closeAfterReply) conn.wantClose = true, (conn.closeReason = 'QUIT');
     return true;
