@@ -155,36 +155,6 @@ export class EventLoop implements LoopView {
     if (this.tracer !== null) this.tracer.flush();
   }
 
-  private drain(graceMs: number): void {
-    for (const fd of this.listenFds) {
-      this.backend.setInterest(fd, 0, READABLE);
-      const rv = sys.close(fd);
-      if (this.tracer !== null) {
-        this.tracer.syscall('close', `${fd}`, sysResult(rv));
-        this.tracer.note(`fd ${fd}: listening socket closed (shutting down)`);
-      }
-    }
-    this.listenFds.length = 0;
-    this.listeners.clear();
-    for (const conn of this.fd2conn) {
-      if (conn === null) continue;
-      if (conn.outgoing.length === 0) {
-        this.destroy(conn, 'server shutdown');
-      } else {
-        conn.wantClose = true;
-        conn.closeReason = 'server shutdown';
-        conn.pending = false;
-        this.settle(conn); // write only, close once written
-      }
-    }
-    this.drainDeadline = this.now() + graceMs;
-    this.running = true; // a second signal (stop()) abandons the flush
-    while (this.running && this.connCount > 0 && this.now() < this.drainDeadline) this.runOnce();
-  }
-
-  /** While shutting down: the time by which pending replies must be out. */
-  private drainDeadline = Infinity;
-
   /** Runs the callback of a watched fd; false if the fd is not watched. */
   runWatch(fd: number): boolean {
     const watch = this.watches.get(fd);
@@ -270,6 +240,30 @@ export class EventLoop implements LoopView {
     }
   }
 
+  /** A new connection: make it non-blocking, enter it in fd2conn, give it a session. */
+  private setupConn(fd: number, listener: Listener, index: number): void {
+    const tr = this.tracer;
+    // The notes: every connection socket must be non-blocking.
+    const flags = sys.fcntl(fd, C.F_GETFL, 0);
+    if (tr !== null) tr.syscall('fcntl', `${fd}, F_GETFL`, `0x${flags.toString(16)}`);
+    sys.fcntl(fd, C.F_SETFL, flags | C.O_NONBLOCK);
+    if (tr !== null) tr.syscall('fcntl', `${fd}, F_SETFL, 0x${(flags | C.O_NONBLOCK).toString(16)} (+O_NONBLOCK)`, '0');
+    // Replies go out as soon as they are written; don't let Nagle hold them.
+    sys.setsockopt(fd, C.IPPROTO_TCP, C.TCP_NODELAY, 1);
+    if (tr !== null) tr.syscall('setsockopt', `${fd}, IPPROTO_TCP, TCP_NODELAY, 1`, '0');
+    const conn = new Conn(fd, index);
+    while (this.fd2conn.length <= fd) this.fd2conn.push(null);
+    this.fd2conn[fd] = conn;
+    this.connCount++;
+    conn.lastActiveMs = this.now();
+    this.idleAppend(conn);
+    conn.session = listener.newSession(conn);
+    conn.interest = READABLE;
+    this.backend.setInterest(fd, READABLE, 0);
+    // A session may refuse at once (protected mode): flush its reply, then close.
+    if (conn.wantClose) this.settle(conn);
+  }
+
   /** Out of fds: free the reserve fd, accept and close one client, take the reserve back. */
   private acceptOverflow(listener: Listener): void {
     if (!this.loggedEmfile) {
@@ -305,29 +299,6 @@ export class EventLoop implements LoopView {
 
   /** Called when a client is refused (stats). */
   onRefused: ((why: string) => void) | null = null;
-
-  private setupConn(fd: number, listener: Listener, index: number): void {
-    const tr = this.tracer;
-    // The notes: every connection socket must be non-blocking.
-    const flags = sys.fcntl(fd, C.F_GETFL, 0);
-    if (tr !== null) tr.syscall('fcntl', `${fd}, F_GETFL`, `0x${flags.toString(16)}`);
-    sys.fcntl(fd, C.F_SETFL, flags | C.O_NONBLOCK);
-    if (tr !== null) tr.syscall('fcntl', `${fd}, F_SETFL, 0x${(flags | C.O_NONBLOCK).toString(16)} (+O_NONBLOCK)`, '0');
-    // Replies go out as soon as they are written; don't let Nagle hold them.
-    sys.setsockopt(fd, C.IPPROTO_TCP, C.TCP_NODELAY, 1);
-    if (tr !== null) tr.syscall('setsockopt', `${fd}, IPPROTO_TCP, TCP_NODELAY, 1`, '0');
-    const conn = new Conn(fd, index);
-    while (this.fd2conn.length <= fd) this.fd2conn.push(null);
-    this.fd2conn[fd] = conn;
-    this.connCount++;
-    conn.lastActiveMs = this.now();
-    this.idleAppend(conn);
-    conn.session = listener.newSession(conn);
-    conn.interest = READABLE;
-    this.backend.setInterest(fd, READABLE, 0);
-    // A session may refuse at once (protected mode): flush its reply, then close.
-    if (conn.wantClose) this.settle(conn);
-  }
 
   // ---- read, parse, write -------------------------------------------------------
 
@@ -516,6 +487,39 @@ export class EventLoop implements LoopView {
     this.idleRemove(conn);
     conn.session.closed(conn);
   }
+
+  // ---- shutdown -------------------------------------------------------------------
+
+  /** Shutdown: stop accepting and reading; flush what is owed for at most graceMs. */
+  private drain(graceMs: number): void {
+    for (const fd of this.listenFds) {
+      this.backend.setInterest(fd, 0, READABLE);
+      const rv = sys.close(fd);
+      if (this.tracer !== null) {
+        this.tracer.syscall('close', `${fd}`, sysResult(rv));
+        this.tracer.note(`fd ${fd}: listening socket closed (shutting down)`);
+      }
+    }
+    this.listenFds.length = 0;
+    this.listeners.clear();
+    for (const conn of this.fd2conn) {
+      if (conn === null) continue;
+      if (conn.outgoing.length === 0) {
+        this.destroy(conn, 'server shutdown');
+      } else {
+        conn.wantClose = true;
+        conn.closeReason = 'server shutdown';
+        conn.pending = false;
+        this.settle(conn); // write only, close once written
+      }
+    }
+    this.drainDeadline = this.now() + graceMs;
+    this.running = true; // a second signal (stop()) abandons the flush
+    while (this.running && this.connCount > 0 && this.now() < this.drainDeadline) this.runOnce();
+  }
+
+  /** While shutting down: the time by which pending replies must be out. */
+  private drainDeadline = Infinity;
 
   // ---- timers ---------------------------------------------------------------------
 
