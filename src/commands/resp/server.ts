@@ -9,6 +9,7 @@ import { respCodec } from '../../protocol/resp.js';
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
 import type { ClientState, CommandContext, CommandSpec } from '../types.js';
 import { NO_KEYS, arityError, err, isOpt } from './common.js';
+import { COMMAND_DOCS } from './docs.js';
 import { globMatch } from './keys.js';
 
 /** The Redis version we answer to (HELLO, INFO): the 7.0 command set and replies. */
@@ -184,15 +185,31 @@ function writeCommandInfo(spec: CommandSpec, w: ReplyWriter): void {
   w.arr(0); // subcommands
 }
 
+/**
+ * One COMMAND DOCS entry: Redis's summary, since, group and complexity, and the
+ * syntax as a single argument that redis-cli prints verbatim (`help get` → GET key).
+ */
 function writeCommandDocs(spec: CommandSpec, w: ReplyWriter): void {
+  const [summary, since, group, complexity, syntax] = COMMAND_DOCS[spec.name] ?? [`${spec.name.toUpperCase()}`, '', groupOf(spec.name), '', ''];
   w.str(spec.name);
-  w.arr(6);
+  w.arr(syntax === '' ? 8 : 10);
   w.str('summary');
-  w.str(`${spec.name.toUpperCase()} (redloop)`);
+  w.str(summary);
   w.str('since');
-  w.str('1.0.0');
+  w.str(since);
   w.str('group');
-  w.str(groupOf(spec.name));
+  w.str(group);
+  w.str('complexity');
+  w.str(complexity);
+  if (syntax !== '') {
+    w.str('arguments');
+    w.arr(1);
+    w.arr(4);
+    w.str('name');
+    w.str(syntax);
+    w.str('type');
+    w.str('string');
+  }
 }
 
 /** The distinct specs of a table (its map holds each under two spellings). */
