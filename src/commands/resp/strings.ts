@@ -162,11 +162,32 @@ function incrBy(store: Keyspace, key: string, by: bigint, w: ReplyWriter): void 
   w.int(int64(next));
 }
 
+/**
+ * A decimal of at most 15 characters as string2ll reads it, without a regex
+ * (INCR's hot path); null if it is not one — parseInt64 then decides, so the
+ * rules stay in one place for everything but the common case.
+ */
+function shortDecimal(s: string): number | null {
+  const n = s.length;
+  if (n === 0 || n > 15) return null;
+  let i = s.charCodeAt(0) === 45 ? 1 : 0; // '-'
+  if (i === n) return null;
+  const first = s.charCodeAt(i);
+  if (first === 48) return n === 1 ? 0 : null; // "0" only: no leading zeros, no "-0"
+  let v = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return null;
+    v = v * 10 + c;
+  }
+  return s.charCodeAt(0) === 45 ? -v : v;
+}
+
 /** The fast path of INCR/DECR: small values stay JS numbers (no bigint per request). */
 function incrSmall(store: Keyspace, key: string, by: 1 | -1, w: ReplyWriter): void {
   const old = readString(store, key, w);
   if (old === WRONG) return;
-  const cur = old === undefined ? 0 : parseInt64(old);
+  const cur = old === undefined ? 0 : (shortDecimal(old) ?? parseInt64(old));
   if (typeof cur !== 'number' || !Number.isSafeInteger(cur + by)) return incrBy(store, key, BigInt(by), w);
   const next = cur + by;
   store.put(key, String(next));
