@@ -7,6 +7,7 @@
 // processInlineBuffer, sdssplitargs) step for step, with its limits and its
 // exact error strings. "Incomplete" is an ordinary result (0), never an error.
 
+import { constants as bufferConstants } from 'node:buffer';
 import type { ByteBuffer } from '../loop/buffer.js';
 import type { WireWriter } from './codec.js';
 import type { ErrCode } from './reply.js';
@@ -17,6 +18,12 @@ export const MAX_INLINE = 64 * 1024;
 export const MAX_MULTIBULK = 1024 * 1024;
 /** Default proto-max-bulk-len (512 MiB, as Redis). */
 export const DEFAULT_MAX_BULK_LEN = 512 * 1024 * 1024;
+/**
+ * The longest string V8 can make (2^29 − 24 on 64-bit), 24 bytes short of
+ * 512 MiB: a longer bulk string could not become an argument, so it is an
+ * invalid bulk length whatever proto-max-bulk-len says.
+ */
+export const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
 
 // Negative decode results. "expected '$', got 'x'" carries the byte: -(EXPECTED_DOLLAR + byte).
 export const ERR_INVALID_MULTIBULK = -1;
@@ -185,7 +192,7 @@ function decodeBulks(buf: Buffer, start: number, p: number, end: number, left: n
     }
     const len = readLineInt(buf, p + 1, end);
     if (lineCr < 0) return tooLongForALine(p, end) ? ERR_TOO_BIG_BULK_COUNT : incomplete(start, p, left, count, args);
-    if (!(len >= 0 && len <= maxBulkLen)) return ERR_INVALID_BULK; // also NaN
+    if (!(len >= 0 && len <= maxBulkLen && len <= MAX_STRING_LENGTH)) return ERR_INVALID_BULK; // also NaN
     const data = lineCr + 2;
     // The string and its trailing CRLF must all be here (Redis skips the CRLF unchecked).
     if (end - data < len + 2) return incomplete(start, p, left, count, args);

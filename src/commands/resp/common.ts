@@ -4,6 +4,7 @@
 
 import { ErrCode, type ReplyWriter } from '../../protocol/reply.js';
 import type { Keyspace, Value } from '../../store/keyspace.js';
+import { MAX_STRING_LENGTH } from '../../protocol/resp.js';
 import { wrongType } from '../args.js';
 
 /** Key positions for COMMAND: the one key at args[1]. */
@@ -80,7 +81,8 @@ export function maxBulkLen(config: Map<string, string>): number {
 
 /** Redis's checkStringLength: writes the error and returns false when size + append is too long. */
 export function checkStringLength(config: Map<string, string>, size: number, append: number, w: ReplyWriter): boolean {
-  if (size + append > maxBulkLen(config)) {
+  // V8 strings end 24 bytes short of 512 MiB: past that a value cannot exist at all.
+  if (size + append > maxBulkLen(config) || size + append > MAX_STRING_LENGTH) {
     err(w, 'ERR string exceeds maximum allowed size (proto-max-bulk-len)');
     return false;
   }
