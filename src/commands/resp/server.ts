@@ -407,14 +407,24 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
           for (const s of found) w.str(s);
         } else if (isOpt(sub, 'set')) {
           if (!arityOk(args.length, -4) || args.length % 2 !== 0) return subArity(w, 'config', sub);
+          // Every pair is checked before any is applied, as Redis does.
           for (let i = 2; i < args.length; i += 2) {
             const name = args[i].toLowerCase();
+            const current = config.get(name);
+            if (current === undefined) return err(w, `ERR Unknown option or number of arguments for CONFIG SET - '${args[i]}'`);
             if (name === 'proto-max-bulk-len') {
               const v = parseInt64(args[i + 1]);
               if (v === null || v < 1) {
                 return err(w, `ERR CONFIG SET failed (possibly related to argument '${args[i]}') - argument couldn't be parsed into an integer`);
               }
+            } else if (args[i + 1] !== current) {
+              // Only proto-max-bulk-len takes effect while running; accepting a
+              // new requirepass or maxclients that does nothing would be a lie.
+              return err(w, `ERR CONFIG SET failed (possibly related to argument '${args[i]}') - can't set immutable config`);
             }
+          }
+          for (let i = 2; i < args.length; i += 2) {
+            const name = args[i].toLowerCase();
             const problem = ctx.server.setConfig(name, args[i + 1]);
             if (problem !== null) return err(w, problem);
             // The decoder enforces this limit before any command runs, so it is told directly.
