@@ -176,11 +176,20 @@ export class ZSet {
   add(name: string, score: number): boolean {
     if (Number.isNaN(score)) throw new RangeError('ZSet score is NaN');
     const old = this.byName.get(name);
+    const node = new ZNode(name, score);
     if (old !== undefined) {
       if (old.score === score) return false;
+      // As Redis's zslUpdateScore: if the new score keeps the member between its neighbours (a small
+      // ZINCRBY, say), the new node takes the old one's place with no rebalancing.
+      const prev = predecessor(old);
+      const next = successor(old);
+      if ((prev === null || lessThan(prev, score, name)) && (next === null || !lessThan(next, score, name))) {
+        this.replaceInPlace(old, node);
+        this.byName.set(name, node);
+        return false;
+      }
       this.root = detach(old);
     }
-    const node = new ZNode(name, score);
     this.insert(node);
     this.byName.set(name, node);
     return old === undefined;
@@ -326,6 +335,21 @@ export class ZSet {
       }
     }
     return null;
+  }
+
+  /** Puts node exactly where old stands (same links, height and count); old leaves the tree. */
+  private replaceInPlace(old: ZNode, node: ZNode): void {
+    node.left = old.left;
+    node.right = old.right;
+    node.parent = old.parent;
+    node.height = old.height;
+    node.count = old.count;
+    if (node.left !== null) node.left.parent = node;
+    if (node.right !== null) node.right.parent = node;
+    const parent = old.parent;
+    if (parent === null) this.root = node;
+    else if (parent.left === old) parent.left = node;
+    else parent.right = node;
   }
 
   private insert(node: ZNode): void {
