@@ -142,6 +142,7 @@ export function markdown(rep: SuiteReport, charts: { idle: string | null; cpu: s
   out.push('/proc/PID/stat over the measured window, divided by the requests answered in it) is the fair');
   out.push('comparison; throughput and latency are shown beside it. Every run: 50 active connections,');
   out.push('closed loop (each connection sends its next batch when the last one is answered).');
+  if (!rep.quick) out.push('Each figure is the median of three 2-second measurements (throughput and CPU separately).');
   for (const n of rep.notes) out.push(`\n> ${n}`);
   out.push('');
   out.push('## Targets');

@@ -53,11 +53,15 @@ function machine(redis: string | null): Machine {
   return { nproc: os.availableParallelism(), cpu, kernel: os.release(), node: process.version, redis };
 }
 
-/** The sample with the median server CPU per request (throughput when that is unknown). */
+/**
+ * The repetitions summarised: the sample with the median server CPU per
+ * request (its latency and client figures), with throughput replaced by the
+ * median throughput — each headline figure is the median of its own samples.
+ */
 function median(samples: LoadResult[]): LoadResult {
-  const key = (r: LoadResult) => r.serverCpuUsPerRequest ?? -r.throughput;
-  const sorted = [...samples].sort((a, b) => key(a) - key(b));
-  return sorted[(sorted.length - 1) >> 1];
+  const mid = <T>(xs: T[], key: (x: T) => number): T => [...xs].sort((a, b) => key(a) - key(b))[(xs.length - 1) >> 1];
+  const r = mid(samples, (x) => x.serverCpuUsPerRequest ?? -x.throughput);
+  return { ...r, throughput: mid(samples, (x) => x.throughput).throughput };
 }
 
 /** What the JSON keeps of every repetition. */
