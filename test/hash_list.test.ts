@@ -153,7 +153,7 @@ describe('hash commands', () => {
     expect(s.has('h2')).toBe(false);
   });
 
-  it('hincrbyfloat: Redis formatting (10.5 + 0.1 is "10.6") and errors', () => {
+  it('hincrbyfloat: Redis long double arithmetic and formatting, and its errors', () => {
     const s = new Keyspace(() => 0);
     run(s, 'hset', 'h', 'f', '10.50');
     expect(run(s, 'hincrbyfloat', 'h', 'f', '0.1')).toBe('10.6');
@@ -168,9 +168,19 @@ describe('hash commands', () => {
     expect(run(s, 'hincrbyfloat', 'h', 'g', '-3.5e1')).toBe('-35');
     expect(run(s, 'hincrbyfloat', 'h', 'f', 'abc')).toEqual({ err: 4, msg: 'ERR value is not a valid float' });
     expect(run(s, 'hincrbyfloat', 'h', 'f', 'inf')).toEqual({ err: 4, msg: 'ERR value is NaN or Infinity' });
-    run(s, 'hset', 'h', 'txt', 'abc', 'huge', '1.7e308');
+    run(s, 'hset', 'h', 'ld', '0.3');
+    expect(run(s, 'hincrbyfloat', 'h', 'ld', '5000')).toBe('5000.29999999999999982'); // long double, not double
+    run(s, 'hset', 'h', 'txt', 'abc', 'big', '1.7e308', 'huge', '1.1e4932', 'inf', 'inf');
     expect(run(s, 'hincrbyfloat', 'h', 'txt', '1')).toEqual({ err: 4, msg: 'ERR hash value is not a float' });
-    expect(run(s, 'hincrbyfloat', 'h', 'huge', '1.7e308')).toEqual({ err: 4, msg: 'ERR increment would produce NaN or Infinity' });
+    // Beyond double, within long double; the text is what redis-server 7.0.15 replied.
+    expect(run(s, 'hincrbyfloat', 'h', 'big', '1.7e308')).toBe(
+      '3400000000000000000062735560503951935905404277793882674660871715264049121024116419881237391778006006' +
+        '7395704768377126342532280699783600158696145727482003339309490131720001362480261087251524581412476054' +
+        '2925564488876540887382670905522638137419003805178364056052028734561012664811529831035124023358619554802565120',
+    );
+    expect(run(s, 'hincrbyfloat', 'h', 'huge', '1.1e4932')).toEqual({ err: 4, msg: 'ERR increment would produce NaN or Infinity' });
+    expect(run(s, 'hincrbyfloat', 'h', 'inf', '1')).toEqual({ err: 4, msg: 'ERR increment would produce NaN or Infinity' });
+    expect(run(s, 'hget', 'h', 'huge')).toBe('1.1e4932'); // unchanged after an error
   });
 
   it('every hash command refuses another type with WRONGTYPE and leaves it alone', () => {

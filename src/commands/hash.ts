@@ -3,7 +3,8 @@
 
 import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
 import type { Hash, Keyspace } from '../store/keyspace.js';
-import { NOT_FLOAT, notInteger, parseFloat64, parseInt64, wrongType } from './args.js';
+import { NOT_FLOAT, notInteger, parseInt64, wrongType } from './args.js';
+import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from './longdouble.js';
 import type { CommandSpec } from './types.js';
 
 const INT64_MIN = -(2n ** 63n);
@@ -37,64 +38,6 @@ function wrongArity(name: string, w: ReplyWriter): void {
 /** A 64-bit integer reply: a number when it is exact as one, else a bigint. */
 function int64Reply(v: bigint): number | bigint {
   return v >= -(2n ** 53n) && v <= 2n ** 53n ? Number(v) : v;
-}
-
-// ---------- HINCRBYFLOAT's number formatting ----------
-// Redis adds in long double and replies with "%.17Lf" minus trailing zeros, so
-// 10.5 + 0.1 reads "10.6", not the double sum's 10.600000000000001. We add the
-// two decimal strings exactly and round to 17 decimals, which gives Redis's text
-// for every sum that long double itself represents to 17 decimals.
-
-const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
-/** Beyond these exponents exact decimal arithmetic gets costly; the double sum is formatted instead. */
-const MAX_DECIMAL_EXPONENT = 400;
-
-/** s as mantissa × 10^exp, or null if s is not a plain decimal within the exponent bound. */
-function parseDecimal(s: string): { mant: bigint; exp: number } | null {
-  const m = DECIMAL.exec(s);
-  if (m === null) return null;
-  const intDigits = m[2];
-  const fracDigits = m[3] ?? '';
-  if (intDigits.length + fracDigits.length === 0) return null;
-  const exp = Number(m[4] ?? '0') - fracDigits.length;
-  if (Math.abs(exp) > MAX_DECIMAL_EXPONENT) return null;
-  const mant = BigInt((intDigits + fracDigits).replace(/^0+(?=\d)/, '') || '0');
-  return { mant: m[1] === '-' ? -mant : mant, exp };
-}
-
-/** mant × 10^exp as "%.17f" would print it (half away from zero), then trailing zeros and '.' trimmed, "-0" → "0". */
-function formatFixed17(mant: bigint, exp: number): string {
-  const FRAC = 17;
-  let scaled: bigint; // the value × 10^17, rounded to an integer
-  if (exp >= -FRAC) scaled = mant * 10n ** BigInt(exp + FRAC);
-  else {
-    const div = 10n ** BigInt(-FRAC - exp);
-    const neg = mant < 0n;
-    const abs = neg ? -mant : mant;
-    let q = abs / div;
-    if ((abs % div) * 2n >= div) q += 1n;
-    scaled = neg ? -q : q;
-  }
-  const neg = scaled < 0n;
-  const digits = (neg ? -scaled : scaled).toString().padStart(FRAC + 1, '0');
-  const whole = digits.slice(0, digits.length - FRAC);
-  const frac = digits.slice(digits.length - FRAC).replace(/0+$/, '');
-  const text = frac.length > 0 ? `${whole}.${frac}` : whole;
-  return neg && text !== '0' ? `-${text}` : text;
-}
-
-/** HINCRBYFLOAT's reply text for current + incr (both already known to be finite, with a finite sum). */
-function formatFloatSum(current: string, incr: string, sum: number): string {
-  const a = parseDecimal(current);
-  const b = parseDecimal(incr);
-  if (a !== null && b !== null) {
-    const exp = Math.min(a.exp, b.exp);
-    const mant = a.mant * 10n ** BigInt(a.exp - exp) + b.mant * 10n ** BigInt(b.exp - exp);
-    return formatFixed17(mant, exp);
-  }
-  // Extreme exponents: format the double sum (every double ≥ 1e21 is an integer).
-  if (Math.abs(sum) >= 1e21) return BigInt(sum).toString();
-  return formatFixed17(BigInt(Math.round(sum * 1e17)), -17);
 }
 
 // ---------- the commands ----------
@@ -299,17 +242,18 @@ export const hashCommands: CommandSpec[] = [
     flags: ['write', 'denyoom', 'fast'],
     ...key1,
     run(args, w, { store }) {
-      const incr = parseFloat64(args[3]);
+      // Redis adds in long double and replies "%.17Lf" minus trailing zeros: 0.3 + 5000 reads
+      // 5000.29999999999999982. longdouble.ts emulates that exactly (INCRBYFLOAT shares it).
+      const incr = parseLongDouble(args[3]);
       if (incr === null) return w.err(ErrCode.BadArg, NOT_FLOAT);
-      if (!Number.isFinite(incr)) return w.err(ErrCode.BadArg, 'ERR value is NaN or Infinity');
+      if (typeof incr === 'number') return w.err(ErrCode.BadArg, 'ERR value is NaN or Infinity'); // ±inf
       const h = lookupHash(store, args[1]);
       if (h === 'wrongtype') return wrongType(w);
-      const current = h?.get(args[2]) ?? '0';
-      const value = parseFloat64(current);
+      const value = parseLongDouble(h?.get(args[2]) ?? '0');
       if (value === null) return w.err(ErrCode.BadArg, 'ERR hash value is not a float');
-      const sum = value + incr;
-      if (!Number.isFinite(sum)) return w.err(ErrCode.BadArg, 'ERR increment would produce NaN or Infinity');
-      const text = formatFloatSum(current, args[3], sum);
+      const sum = typeof value === 'number' ? null : addLongDouble(value, incr); // an "inf" field stays inf
+      if (sum === null) return w.err(ErrCode.BadArg, 'ERR increment would produce NaN or Infinity');
+      const text = formatLongDoubleHuman(sum);
       const target = h ?? hashForWrite(store, args[1], w)!;
       target.set(args[2], text);
       w.str(text);
