@@ -7,7 +7,7 @@
 import * as sys from '../sys/index.js';
 import { C } from '../sys/index.js';
 import { ERROR, HANGUP, READABLE, WRITABLE, type Backend, type LoopView } from './backend.js';
-import type { Tracer } from './trace.js';
+import { sysResult, type Tracer } from './trace.js';
 
 // struct epoll_event is { uint32_t events; epoll_data_t data; }: 12 bytes and
 // packed on x86_64, 16 with data at +8 elsewhere. Both sizes and the offset are
@@ -90,13 +90,13 @@ export class EpollBackend implements Backend {
 
   close(): void {
     const rv = sys.close(this.epfd);
-    if (this.tracer !== null) this.tracer.syscall('close', `${this.epfd}`, `${rv}`);
+    if (this.tracer !== null) this.tracer.syscall('close', `${this.epfd}`, sysResult(rv));
   }
 
   private traceCtl(op: number, fd: number, events: number, rv: number): void {
     const opName = op === C.EPOLL_CTL_ADD ? 'ADD' : op === C.EPOLL_CTL_MOD ? 'MOD' : 'DEL';
     const args = op === C.EPOLL_CTL_DEL ? `${this.epfd}, DEL, ${fd}` : `${this.epfd}, ${opName}, ${fd}, ${epollBits(events)}`;
-    this.tracer!.syscall('epoll_ctl', args, rv < 0 ? `${rv} ${sys.errnoName(rv)}` : `${rv}`);
+    this.tracer!.syscall('epoll_ctl', args, sysResult(rv));
   }
 
   private traceWait(timeoutMs: number, rv: number): void {
@@ -104,7 +104,7 @@ export class EpollBackend implements Backend {
     for (let i = 0; i < rv; i++) {
       ready.push(`${this.words[i * STRIDE + DATA]}:${epollBits(this.words[i * STRIDE])}`);
     }
-    const result = rv < 0 ? `${rv} ${sys.errnoName(rv)}` : `${rv}${ready.length ? ' [' + ready.join(' ') + ']' : ''}`;
+    const result = rv < 0 ? sysResult(rv) : `${rv}${ready.length ? ' [' + ready.join(' ') + ']' : ''}`;
     this.tracer!.syscall('epoll_wait', `${this.epfd}, ${this.cap}, ${timeoutMs}`, result);
   }
 }
