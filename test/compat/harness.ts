@@ -190,11 +190,14 @@ export interface Servers {
 }
 
 /** Starts redis-server and redloop for the enclosing describe() and stops them after it. */
+/** REDLOOP_LOOP=epoll|libuv runs the suite against another backend (default: poll). */
+const LOOP = process.env.REDLOOP_LOOP ? ['--loop', process.env.REDLOOP_LOOP] : [];
+
 export function useServers(redloopArgs: string[] = []): Servers {
   const servers = {} as Servers;
   let redis: Awaited<ReturnType<typeof startRedis>>;
   beforeAll(async () => {
-    [redis, servers.ourServer] = await Promise.all([startRedis(), startServer(['--quiet', ...redloopArgs])]);
+    [redis, servers.ourServer] = await Promise.all([startRedis(), startServer(['--quiet', ...LOOP, ...redloopArgs])]);
     servers.redisPort = redis.port;
     servers.oursPort = servers.ourServer.respPort;
     servers.redis = await RawClient.connect(redis.port);

@@ -112,7 +112,7 @@ describe('connection and server commands', () => {
     await Promise.all([s.ours.call(['SET', 'k', 'v']), s.redis.call(['SET', 'k', 'v'])]);
     const info = parseReply(await s.ours.call(['INFO']))!.reply;
     const text = info.type === 'bulk' ? info.value!.toString() : '';
-    for (const field of ['redis_version:7.0.0', 'redis_mode:standalone', 'arch_bits:64', 'process_id:', 'tcp_port:', 'uptime_in_seconds:', 'connected_clients:', 'used_memory:', 'total_connections_received:', 'total_commands_processed:', 'expired_keys:', 'loading:0', 'db0:keys=1,expires=0,avg_ttl=0', 'multiplexing_api:poll', '# Keyspace']) {
+    for (const field of ['redis_version:7.0.0', 'redis_mode:standalone', 'arch_bits:64', 'process_id:', 'tcp_port:', 'uptime_in_seconds:', 'connected_clients:', 'used_memory:', 'total_connections_received:', 'total_commands_processed:', 'expired_keys:', 'loading:0', 'db0:keys=1,expires=0,avg_ttl=0', `multiplexing_api:${process.env.REDLOOP_LOOP ?? 'poll'}`, '# Keyspace']) {
       expect(text).toContain(field);
     }
     const only = parseReply(await s.ours.call(['INFO', 'keyspace']))!.reply;
