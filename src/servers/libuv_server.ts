@@ -87,7 +87,7 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
         const reply = Buffer.allocUnsafe(out.length);
         out.buf.copy(reply, 0, out.start, out.end);
         out.clear();
-        if (!socket.write(reply)) {
+        if (!socket.write(reply) && !socket.isPaused()) {
           // The kernel's send buffer and Node's queue are full: stop reading
           // (so this client stops producing replies) until they drain.
           socket.pause();
