@@ -72,6 +72,20 @@ describe('every backend answers like poll', () => {
     }
   });
 
+  // 20 MB of replies is far more than the socket buffers hold: the server meets
+  // EAGAIN (poll/epoll: want-write; libuv: write() false, pause until 'drain').
+  test.each(LOOPS)('%s: 20 MB of pipelined replies all arrive, in order (backpressure)', async (loop) => {
+    const c = await BookClient.connect(servers.get(loop)!.bookPort);
+    const big = 'b'.repeat(100_000);
+    await c.call('set', 'big', big);
+    c.send(...Array.from({ length: 200 }, () => ['get', 'big']));
+    c.send(['del', 'big']);
+    const replies = await c.waitReplies(202, 20_000);
+    expect(replies.slice(1, 201).every((r) => r.type === 'str' && r.value.length === big.length)).toBe(true);
+    expect(show([replies[201]])).toEqual(['(int) 1']);
+    c.close();
+  });
+
   test.each(LOOPS)('%s: a half-closed client still gets every reply, then EOF', async (loop) => {
     const c = await BookClient.connect(servers.get(loop)!.bookPort);
     c.send(['set', 'h', '1'], ['get', 'h'], ['del', 'h']);
