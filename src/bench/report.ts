@@ -252,7 +252,14 @@ export async function cpuChart(runs: SuiteRun[], title: string): Promise<string 
     encoding: {
       x: { field: 'scenario', type: 'nominal', sort: order, title: null, axis: { labelAngle: -40, labelLimit: 260 } },
       xOffset: { field: 'server', type: 'nominal', sort: TARGET_ORDER },
-      y: { field: 'us', type: 'quantitative', scale: { type: 'log' }, title: 'server CPU µs per request (log)' },
+      y: {
+        field: 'us',
+        type: 'quantitative',
+        // An explicit domain: a bar's zero baseline has no place on a log scale.
+        scale: { type: 'log', domain: [Math.min(...values.map((v) => v.us)) / 1.5, Math.max(...values.map((v) => v.us)) * 1.5] },
+        axis: { values: [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] },
+        title: 'server CPU µs per request (log)',
+      },
       color: { field: 'server', type: 'nominal', scale: COLORS, sort: TARGET_ORDER },
       tooltip: [{ field: 'server' }, { field: 'us' }],
     },
