@@ -26,6 +26,7 @@ const HELP = `Usage: npm run bench -- [options]
   --out <dir>        where to write them (default bench/results)
   --servers <list>   a subset, e.g. poll,epoll (default poll,epoll,libuv,redis)
   --no-redis         skip redis-server even if installed
+  --render <json>    only re-render a saved report's Markdown and charts (after a format change)
   -h, --help         show this help
 `;
 
@@ -83,11 +84,21 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       servers: { type: 'string' },
       'no-redis': { type: 'boolean' },
+      render: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (v.help) {
     writeSync(1, HELP);
+    return;
+  }
+  if (v.render !== undefined) {
+    // Re-render a saved report (tables, targets, charts) without measuring again.
+    const saved = JSON.parse(readFileSync(v.render, 'utf8')) as SuiteReport;
+    const last = Math.max(...saved.runs.filter((r) => r.group === 'c').map((r) => r.idle), 0);
+    const proto = saved.runs.find((r) => r.group === 'c')?.protocol ?? 'resp';
+    saved.targets = checkTargets(saved.runs, proto, last);
+    await writeReport(saved, v.out ?? fileURLToPath(new URL('../../bench/results/', import.meta.url)));
     return;
   }
   const quick = Boolean(v.quick);
@@ -248,6 +259,12 @@ async function main(): Promise<void> {
     runs,
     targets: checkTargets(runs, main, idleLevels[idleLevels.length - 1]),
   };
+  await writeReport(report, outDir);
+}
+
+/** Writes <label>.md, .json and the charts, and prints the table and the targets. */
+async function writeReport(report: SuiteReport, outDir: string): Promise<void> {
+  const { label, machine: mach, runs, notes } = report;
   mkdirSync(outDir, { recursive: true });
   const where = `${mach.nproc} CPUs, ${mach.cpu}`;
   const idleSvg = await idleChart(runs, `Throughput vs idle connections (${where})`);
