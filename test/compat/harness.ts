@@ -9,6 +9,7 @@
 //   'unordered'  the same multiset of array elements (KEYS, SMEMBERS, ...);
 //   'shape'      the same reply type and array length (random picks);
 //   'approx'     integers within 100 (PTTL and TTL, read a few ms apart).
+// { sleepMs } waits (to let short TTLs pass).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect, type Socket } from 'node:net';
@@ -17,7 +18,7 @@ import { encodeCommand, formatReply, parseReply, type RespReply } from '../../sr
 import { startServer, type TestServer } from '../helpers/server.js';
 
 export type Match = 'exact' | 'unordered' | 'shape' | 'approx';
-export type Step = (string | Buffer)[] | { cmd: (string | Buffer)[]; match: Match };
+export type Step = (string | Buffer)[] | { cmd: (string | Buffer)[]; match: Match } | { sleepMs: number };
 
 /** A free TCP port (redis-server cannot take --port 0). */
 export function freePort(): Promise<number> {
@@ -213,6 +214,10 @@ export function useServers(redloopArgs: string[] = []): Servers {
     await servers.ours.call(['FLUSHALL']);
     const problems: string[] = [];
     for (const step of steps) {
+      if ('sleepMs' in step) {
+        await new Promise((r) => setTimeout(r, step.sleepMs));
+        continue;
+      }
       const { cmd, match } = Array.isArray(step) ? { cmd: step, match: 'exact' as Match } : step;
       const [a, b] = await Promise.all([servers.redis.call(cmd), servers.ours.call(cmd)]);
       const diff = compareReplies(a, b, match);

@@ -151,3 +151,48 @@ describe('keys', () => {
       ['FLUSHDB', 'a', 'b'],
     ]));
 });
+
+describe('TTL interactions', () => {
+  const s = useServers();
+
+  test('what keeps, moves or drops a TTL; expired keys are gone everywhere', () =>
+    s.same([
+      ['SET', 'a', '1'],
+      ['SET', 'b', '2', 'EX', '100'],
+      ['RENAME', 'a', 'b'],
+      ['TTL', 'b'],
+      ['SET', 'c', 'x', 'EX', '100'],
+      ['APPEND', 'c', 'y'],
+      ['SETRANGE', 'c', '0', 'z'],
+      ['INCRBYFLOAT', 'n', '1'],
+      ['TTL', 'c'],
+      ['SADD', 's1', 'a'],
+      ['SADD', 'dst', 'x'],
+      ['EXPIRE', 'dst', '100'],
+      ['SUNIONSTORE', 'dst', 's1', 'dst'],
+      ['TTL', 'dst'],
+      ['ZADD', 'z', '1', 'a'],
+      ['EXPIRE', 'z', '100'],
+      ['ZADD', 'z', '2', 'b'],
+      ['ZREM', 'z', 'a'],
+      ['TTL', 'z'],
+      ['SET', 'gone', 'v', 'PX', '30'],
+      ['SADD', 'gone-set', 'm'],
+      ['PEXPIRE', 'gone-set', '30'],
+      ['ZADD', 'gone-z', '1', 'm'],
+      ['PEXPIRE', 'gone-z', '30'],
+      { sleepMs: 120 },
+      ['GET', 'gone'],
+      ['EXISTS', 'gone', 'gone-set', 'gone-z'],
+      ['TYPE', 'gone-set'],
+      ['TTL', 'gone'],
+      ['SCARD', 'gone-set'],
+      ['ZCARD', 'gone-z'],
+      { cmd: ['KEYS', 'gone*'], match: 'unordered' },
+      ['SADD', 'gone-set', 'fresh'],
+      ['TTL', 'gone-set'],
+      ['RENAME', 'gone', 'x'],
+      ['SETNX', 'gone', 'again'],
+      ['TTL', 'gone'],
+    ]));
+});
