@@ -11,6 +11,7 @@ import { ErrCode } from '../src/protocol/reply.js';
 import { BookReplyCounter, RespReplyCounter, type ReplyCounter } from '../src/bench/replies.js';
 import { encodeCommand, parseMix, runLoad } from '../src/bench/loadgen.js';
 import { processCpuUs } from '../src/bench/cpu.js';
+import { checkTargets, markdown, type SuiteRun } from '../src/bench/report.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 /** Feeds `bytes` split at `cut` and at every byte; each way must count `n` replies. */
@@ -113,5 +114,53 @@ describe('against a server', () => {
   test('server CPU time is read from /proc', () => {
     expect(processCpuUs(srv.pid)).toBeGreaterThanOrEqual(0);
     expect(processCpuUs(process.pid)).toBeGreaterThan(0);
+  });
+});
+
+describe('suite report', () => {
+  const run = (scenario: string, target: SuiteRun['target'], us: number, throughput = 1000, idle = 0): SuiteRun =>
+    ({
+      scenario,
+      group: scenario[0] as SuiteRun['group'],
+      title: scenario,
+      target,
+      protocol: 'resp',
+      engine: 'raw',
+      connections: 50,
+      pipeline: 16,
+      idle,
+      valueSize: 16,
+      keyspace: 10,
+      mix: 'get:1',
+      requests: 100,
+      errors: 0,
+      disconnects: 0,
+      elapsedSec: 1,
+      throughput,
+      latencyUs: { p50: 1, p99: 2, p999: 3, max: 4, mean: 1 },
+      serverCpuUs: us * 100,
+      serverCpuUsPerRequest: us,
+      serverCpuPercent: 50,
+      clientCpuUs: 100,
+      clientCpuUsPerRequest: 1,
+      clientCpuPercent: 10,
+    }) as SuiteRun;
+
+  test('targets: ratios, verdicts, and what is missing', () => {
+    const runs = [
+      run('b:resp:get', 'poll', 1.0),
+      run('b:resp:get', 'libuv', 2.0),
+      run('b:resp:get', 'redis', 0.8),
+      run('c:resp:0', 'epoll', 10, 50_000, 0),
+      run('c:resp:10000', 'epoll', 10, 47_500, 10_000),
+    ];
+    const t = checkTargets(runs, 'resp', 10_000);
+    const by = (prefix: string) => t.find((x) => x.name.startsWith(prefix))!;
+    expect(by('pipelined GET (P=16, resp): poll ≤ 0.7× libuv')).toMatchObject({ ratio: 0.5, met: true });
+    expect(by('pipelined GET (P=16, resp): poll ≤ 1.0× redis')).toMatchObject({ ratio: 1.25, met: false, verdict: 'misses: 25% over the limit' });
+    expect(by('unpipelined GET')).toMatchObject({ ratio: null, met: null });
+    expect(by('epoll with 10 000 idle')).toMatchObject({ ratio: 0.95, met: true });
+    const md = markdown({ label: 'x', quick: true, startedAt: '', wallSec: 1, machine: { nproc: 2, cpu: 'cpu', kernel: 'k', node: 'v20', redis: null }, notes: [], runs, targets: t }, { idle: null, cpu: null });
+    expect(md).toContain('| b:resp:get | 1.00 |  | 2.00 | 0.80 |'); // poll, epoll (no run), libuv, redis
   });
 });
