@@ -10,6 +10,6 @@ fi
 SUDO=''
 if [ "$(id -u)" -ne 0 ]; then SUDO='sudo'; fi
 $SUDO apt-get update
-$SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server redis-tools
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server redis-tools
 # The package may start a system redis on 6379; the tests use their own ports and do not need it.
 redis-server --version
