@@ -215,3 +215,54 @@ describe('long double (INCRBYFLOAT)', () => {
     expect(formatLongDoubleHuman(parseLongDouble('-0.0') as never)).toBe('0');
   });
 });
+
+describe('decoder properties (fast-check)', () => {
+  test('any requests, cut into any chunks, decode to themselves', async () => {
+    const fc = (await import('fast-check')).default;
+    const arg = fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a));
+    const request = fc.array(arg, { minLength: 1, maxLength: 8 });
+    fc.assert(
+      fc.property(fc.array(request, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 8 }), (reqs, cutsRaw) => {
+        const bytes = Buffer.concat(reqs.map((r) => encodeCommand(r)));
+        const cuts = [...new Set(cutsRaw.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+        const chunks: Buffer[] = [];
+        let at = 0;
+        for (const c of [...cuts, bytes.length]) {
+          chunks.push(bytes.subarray(at, c));
+          at = c;
+        }
+        const got = feed(chunks);
+        expect(got.error).toBe(0);
+        expect(got.requests).toEqual(reqs.map((r) => r.map((b) => b.toString('latin1'))));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('arbitrary bytes never throw and never consume more than they were given', async () => {
+    const fc = (await import('fast-check')).default;
+    const known = new Set([-1, -2, -3, -4, -5, -6]);
+    const piece = fc.oneof(
+      fc.constantFrom('*', '$', '\r\n', '\n', '"', "'", '\\', '*2\r\n', '$3\r\n', '-1', '0', '99', ' ', 'GET', '\0'),
+      fc.string({ maxLength: 4 }),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), (parts) => {
+        const b = Buffer.from(parts.join(''), 'latin1');
+        const args: string[] = [];
+        let p = 0;
+        for (let guard = 0; guard < 1000 && p < b.length; guard++) {
+          const rv = decodeResp(b, p, b.length, args);
+          if (rv === 0) break;
+          if (rv < 0) {
+            expect(known.has(rv) || rv <= -1000).toBe(true);
+            break;
+          }
+          expect(p + rv).toBeLessThanOrEqual(b.length);
+          p += rv;
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
