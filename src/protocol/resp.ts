@@ -20,8 +20,8 @@ export const MAX_MULTIBULK = 1024 * 1024;
 export const DEFAULT_MAX_BULK_LEN = 512 * 1024 * 1024;
 /**
  * The longest string V8 can make (2^29 − 24 on 64-bit), 24 bytes short of
- * 512 MiB: a longer bulk string could not become an argument, so it is an
- * invalid bulk length whatever proto-max-bulk-len says.
+ * 512 MiB: a longer bulk string cannot become an argument. It is accepted
+ * while it arrives (as Redis would), then refused as an invalid bulk length.
  */
 export const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
 
@@ -192,10 +192,11 @@ function decodeBulks(buf: Buffer, start: number, p: number, end: number, left: n
     }
     const len = readLineInt(buf, p + 1, end);
     if (lineCr < 0) return tooLongForALine(p, end) ? ERR_TOO_BIG_BULK_COUNT : incomplete(start, p, left, count, args);
-    if (!(len >= 0 && len <= maxBulkLen && len <= MAX_STRING_LENGTH)) return ERR_INVALID_BULK; // also NaN
+    if (!(len >= 0 && len <= maxBulkLen)) return ERR_INVALID_BULK; // also NaN
     const data = lineCr + 2;
     // The string and its trailing CRLF must all be here (Redis skips the CRLF unchecked).
     if (end - data < len + 2) return incomplete(start, p, left, count, args);
+    if (len > MAX_STRING_LENGTH) return ERR_INVALID_BULK; // arrived, but no JS string can hold it
     args[count++] = binaryString(buf, data, len);
     p = data + len + 2;
     left--;
