@@ -30,21 +30,34 @@ export function typeOf(v: Value): TypeName {
  * 50 ms and one set 96 ms on the bench machine, and expiring 1M keys through
  * expireSome(2000) spent 100-240 ms in one loop turn, the cap notwithstanding.
  * Spread over 256 Maps, each rehash touches ~1/256 of the keys. (Redis's dict
- * solves the same problem with incremental rehashing.) The price: a get costs
- * ~50 ns more (min of runs on the bench machine: 60 → 115 ns at 100K keys),
- * mostly cache misses on the extra Map headers; 1024 shards cost the same
- * per get but stalled no less. SHARD_BITS = 0 gives back the single Map.
+ * solves the same problem with incremental rehashing.) The price, on a
+ * random-access microbenchmark at 100K keys on the loaded bench machine: a
+ * get went from ~50-100 ns to ~180-350 ns, mostly cache misses on the
+ * shards' separate tables (the hash itself is ~15 ns). SHARD_COUNT = 1
+ * restores a single Map, stalls included.
  */
-const SHARD_BITS = 8;
-const SHARD_MASK = (1 << SHARD_BITS) - 1;
+const SHARD_COUNT = 256;
+
+/**
+ * Shards of equal size would all cross their quarter-full point within a few
+ * expireSome calls of each other, so the rehashes would bunch up again
+ * (~10-25 ms per call in that window at 1M keys). Instead shard j receives a
+ * share of the keys ∝ 2^(j/256): sizes span one octave, so their ratios to
+ * their power-of-two capacities, and with them the moments they shrink (and
+ * grow), are spread over the whole run. Indexed by 16 hash bits.
+ */
+const SHARD_OF_HASH16 = new Uint8Array(1 << 16);
+for (let x = 0; x < 1 << 16; x++) {
+  SHARD_OF_HASH16[x] = Math.min(SHARD_COUNT - 1, Math.floor(SHARD_COUNT * Math.log2(1 + x / (1 << 16))));
+}
 
 /**
  * The shard of a key: an FNV-style mix of its length and five of its bytes
  * (the last three and two from the middle), at fixed positions. Hashing every
  * byte in JavaScript made a get ~4x slower on the bench machine; five bytes
  * cost a few ns and still spread the usual key shapes (key:N, user:N:name,
- * zero-padded ids, random tokens) so that no shard holds more than ~3% of
- * 1M keys. A key shape that defeats it is no worse off than one Map.
+ * zero-padded ids, random tokens) over the shards. A key shape that defeats
+ * it is no worse off than one Map.
  */
 function shardOf(key: string): number {
   const len = key.length;
@@ -60,12 +73,13 @@ function shardOf(key: string): number {
     h = Math.imul(h ^ key.charCodeAt(mid), 0x01000193);
     h = Math.imul(h ^ key.charCodeAt(mid + 1), 0x01000193);
   }
-  return (h ^ (h >>> 15)) & SHARD_MASK;
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d); // final mix: every input bit reaches the low 16
+  return SHARD_OF_HASH16[(h ^ (h >>> 16)) & 0xffff];
 }
 
-/** A Map split over 2^SHARD_BITS Maps (created on first use); the subset of Map's API the keyspace uses. */
+/** A Map split over SHARD_COUNT Maps (created on first use); the subset of Map's API the keyspace uses. */
 class ShardedMap<V> {
-  private readonly shards: (Map<string, V> | undefined)[] = new Array(SHARD_MASK + 1);
+  private readonly shards: (Map<string, V> | undefined)[] = new Array(SHARD_COUNT);
   private count = 0;
 
   get size(): number {
