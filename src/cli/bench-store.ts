@@ -317,8 +317,9 @@ async function main(): Promise<void> {
     "helper threads too. Each call's *work* is min(wall, CPU), a bound on what the call itself cost the loop",
     '(GC pauses on the main thread included). The cap bounds a call at 2000 deletions (heap sift + two Map',
     'deletes each) however many keys fall due together. Above that sits V8 rehashing a Map as it shrinks',
-    "below a quarter full: the keyspace's tables are sharded over 256 Maps, so a rehash touches ~1/256 of the",
-    'keys (one unsharded Map spent 100-130 ms of CPU in the single call that crossed 262 144 keys). The',
+    "below a quarter full: the keyspace's tables are sharded over 256 Maps whose sizes span one octave, so a",
+    'rehash touches ~1/256 of the keys and the shards do not all shrink in the same few calls (one unsharded',
+    'Map spent 100-240 ms in the single call that crossed 262 144 keys). The',
     "budgeted row shows expireSome's optional time budget, which the server may pass as well.",
     '',
   );
