@@ -32,6 +32,11 @@ export function decodeErrorMessage(code: number): string {
   }
 }
 
+/** A little-endian u32 at b[p] (the caller checked the 4 bytes are there). */
+function u32(b: Buffer, p: number): number {
+  return (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16)) + b[p + 3] * 0x1000000;
+}
+
 /**
  * Decodes one request from buf[start, end). On success fills `args` (binary
  * strings) and returns the bytes consumed (> 0). Returns 0 when the message is
@@ -39,30 +44,31 @@ export function decodeErrorMessage(code: number): string {
  */
 export function decodeRequest(buf: Buffer, start: number, end: number, args: string[]): number {
   if (end - start < 4) return 0;
-  const len = buf.readUInt32LE(start);
+  const len = u32(buf, start);
   if (len > K_MAX_MSG) return ERR_TOO_LONG;
   if (end - start < 4 + len) return 0;
   const stop = start + 4 + len;
   let p = start + 4;
   if (len < 4) return ERR_MALFORMED;
-  const nstr = buf.readUInt32LE(p);
+  const nstr = u32(buf, p);
   p += 4;
   if (nstr > K_MAX_ARGS) return ERR_TOO_MANY_ARGS;
   // Each string needs at least its 4-byte length: reject impossible counts
   // before building anything.
   if (nstr > (stop - p) / 4) return ERR_MALFORMED;
-  args.length = 0;
   for (let i = 0; i < nstr; i++) {
     if (stop - p < 4) return ERR_MALFORMED;
-    const sl = buf.readUInt32LE(p);
+    const sl = u32(buf, p);
     p += 4;
     if (sl > stop - p) return ERR_MALFORMED;
     // binaryString builds short strings in JavaScript: cheaper than a call
     // into Buffer's native latin1Slice for command names and most keys.
-    args.push(binaryString(buf, p, sl));
+    args[i] = binaryString(buf, p, sl);
     p += sl;
   }
   if (p !== stop) return ERR_MALFORMED;
+  // Set by index and trimmed once: the array is reused for every request.
+  if (args.length !== nstr) args.length = nstr;
   return 4 + len;
 }
 
