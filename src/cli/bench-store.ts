@@ -3,6 +3,7 @@
 // Usage: node dist/cli/bench-store.js [--sizes 10000,100000,1000000] [--time ms] [--out file.md]
 
 import { cpus } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
@@ -40,9 +41,7 @@ function cpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-// A full GC before each sorted-set size, so that the previous size's garbage is not collected in the
-// middle of the next one's samples. (Not before the expiry runs: a fresh full GC leaves sweeping and cold
-// caches behind that made the first calls after it 3-10x slower; expiry runs first, on a clean heap.)
+// A full GC before each measurement, so that earlier garbage is not collected in the middle of it.
 setFlagsFromString('--expose-gc');
 const fullGc = runInNewContext('gc') as () => void;
 
@@ -202,6 +201,10 @@ async function benchExpiry(keys: number, spreadMs: number, tickMs: number, scena
     store.put(k, 'value');
     store.setDeadline(k, 1 + rand() * spreadMs);
   }
+  // Collect the build's garbage now, then give V8's concurrent sweepers time to finish, so that
+  // neither lands in the measured calls (right after a full GC the first calls ran 3-10x slower).
+  fullGc();
+  await new Promise((resolve) => setTimeout(resolve, 300));
   const times: number[] = [];
   const cpuTimes: number[] = [];
   let worstCpuMs = 0;
@@ -256,17 +259,47 @@ function fmt(x: number, digits = 1): string {
   return x.toFixed(digits);
 }
 
-async function main(): Promise<void> {
-  const keys = sizes.length ? Math.max(...sizes) : 1_000_000;
+interface ExpiryScenario {
+  scenario: string;
+  spreadMs: number;
+  budgetMs: number | null;
+}
+
+/**
+ * Runs one expiry scenario in this process (the --expiry-child mode) and prints its row as JSON.
+ * Each scenario gets a fresh process: the previous one's million dead keys would otherwise be
+ * collected, in a long major-GC pause, in the middle of the next one's measurements.
+ */
+async function expiryChild(keys: number, sc: ExpiryScenario): Promise<void> {
   // A first, discarded round, so that expireSome is measured compiled, as in a server that has run a while.
-  await benchExpiry(20_000, 0, 1, 'warm-up');
-  await benchExpiry(20_000, 100, 1, 'warm-up');
+  await benchExpiry(20_000, sc.spreadMs === 0 ? 0 : 100, 1, 'warm-up', sc.budgetMs ?? Infinity);
+  const row = await benchExpiry(keys, sc.spreadMs, 1, sc.scenario, sc.budgetMs ?? Infinity);
+  process.stdout.write(JSON.stringify(row));
+}
+
+function runExpiryInChild(keys: number, sc: ExpiryScenario): ExpiryRow {
+  const out = execFileSync(process.execPath, [process.argv[1], '--expiry-child', JSON.stringify({ keys, sc })], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(out) as ExpiryRow;
+}
+
+async function main(): Promise<void> {
+  const child = option('expiry-child', '');
+  if (child !== '') {
+    const { keys, sc } = JSON.parse(child) as { keys: number; sc: ExpiryScenario };
+    return expiryChild(keys, sc);
+  }
+  const keys = sizes.length ? Math.max(...sizes) : 1_000_000;
   console.error(`expiry: ${keys} keys`);
-  const expiry = [
-    await benchExpiry(keys, 0, 1, 'mass expiry: every key has the same deadline'),
-    await benchExpiry(keys, 10_000, 1, 'deadlines spread over 10 s, a loop turn every 1 ms'),
-    await benchExpiry(keys, 0, 1, 'mass expiry, expireSome(2000, 2 ms budget)', 2),
+  const scenarios: ExpiryScenario[] = [
+    { scenario: 'mass expiry: every key has the same deadline', spreadMs: 0, budgetMs: null },
+    { scenario: 'deadlines spread over 10 s, a loop turn every 1 ms', spreadMs: 10_000, budgetMs: null },
+    { scenario: 'mass expiry, expireSome(2000, 2 ms budget)', spreadMs: 0, budgetMs: 2 },
   ];
+  const expiry = scenarios.map((sc) => runExpiryInChild(keys, sc));
 
   const zrows: ZRow[] = [];
   for (const n of sizes) zrows.push(...(await benchZset(n)));
