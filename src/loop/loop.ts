@@ -186,7 +186,9 @@ export class EventLoop implements LoopView {
     const { readyFds, readyMasks } = this.backend;
     // One clock read per iteration, as Redis caches its time per event loop
     // cycle: performance.now() costs ~0.3 µs on a VM, once per ready fd added up.
-    const now = n > 0 ? this.now() : 0;
+    // Without an idle timeout nothing reads the idle list: skip it altogether.
+    const idleTimers = this.idleTimeoutMs > 0;
+    const now = n > 0 && idleTimers ? this.now() : 0;
     for (let i = 0; i < n; i++) {
       const fd = readyFds[i];
       const mask = readyMasks[i];
@@ -202,7 +204,7 @@ export class EventLoop implements LoopView {
         // Otherwise the connection was closed earlier in this iteration.
         continue;
       }
-      this.touch(conn, now);
+      if (idleTimers) this.touch(conn, now);
       // Hang-up or error with data still unread: read it first (EOF or the
       // error code then closes the connection in the read path).
       if (conn.wantRead && mask & (READABLE | HANGUP | ERROR)) this.handleRead(conn);
