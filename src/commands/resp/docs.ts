@@ -1,6 +1,14 @@
 // Redis's documentation of the commands redloop serves over RESP (COMMAND DOCS;
 // redis-cli prints it in `help <command>` and its hints). Generated from
-// redis-server 7.0.15 by scripts/gen-command-docs.mjs; Redis's docs are BSD-3 licensed.
+// redis-server 7.0.15 by scripts/gen-command-docs.mjs.
+//
+// The summaries, complexities and syntax lines below are Redis's, under its
+// BSD 3-clause license: Copyright (c) 2006-2022, Salvatore Sanfilippo and the
+// Redis contributors. All rights reserved. Redistribution and use in source and
+// binary forms, with or without modification, are permitted provided that the
+// conditions of the BSD 3-clause license are met (retain this notice; do not
+// use the names of the copyright holders to endorse derived products; provided
+// "as is" without warranty of any kind).
 
 /** name → [summary, since, group, complexity, syntax] */
 export const COMMAND_DOCS: Record<string, readonly [string, string, string, string, string]> = {
