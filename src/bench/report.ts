@@ -242,6 +242,7 @@ export async function cpuChart(runs: SuiteRun[], title: string): Promise<string 
     .map((r) => ({ scenario: r.title, us: Number(r.serverCpuUsPerRequest!.toFixed(3)), server: r.target }));
   if (values.length === 0) return null;
   const order = scenarios(runs).map((s) => s.title);
+  const floor = Math.min(...values.map((v) => v.us)) / 1.5;
   return render({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title,
@@ -252,11 +253,13 @@ export async function cpuChart(runs: SuiteRun[], title: string): Promise<string 
     encoding: {
       x: { field: 'scenario', type: 'nominal', sort: order, title: null, axis: { labelAngle: -40, labelLimit: 260 } },
       xOffset: { field: 'server', type: 'nominal', sort: TARGET_ORDER },
+      y2: { datum: floor },
       y: {
         field: 'us',
         type: 'quantitative',
-        // An explicit domain: a bar's zero baseline has no place on a log scale.
-        scale: { type: 'log', domain: [Math.min(...values.map((v) => v.us)) / 1.5, Math.max(...values.map((v) => v.us)) * 1.5] },
+        // An explicit domain, and bars drawn up from its floor (y2): a bar's
+        // zero baseline has no place on a log scale.
+        scale: { type: 'log', domain: [floor, Math.max(...values.map((v) => v.us)) * 1.5] },
         axis: { values: [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] },
         title: 'server CPU µs per request (log)',
       },
