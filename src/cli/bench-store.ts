@@ -1,6 +1,6 @@
 // Store microbenchmark (npm run bench:store): the book's zadd/zquery/zrem at 10K,
 // 100K and 1M members, and 1M keys expiring through expireSome(2000) per loop turn.
-// Usage: node dist/cli/bench-store.js [--sizes 10000,100000,1000000] [--time ms] [--out file.md]
+// Usage: node dist/cli/bench-store.js [--sizes 10000,100000,1000000] [--time ms] [--rounds n] [--out file.md]
 
 import { cpus } from 'node:os';
 import { execFileSync } from 'node:child_process';
@@ -27,6 +27,7 @@ function option(name: string, fallback: string): string {
 
 const sizes = option('sizes', '10000,100000,1000000').split(',').map(Number);
 const taskTimeMs = Number(option('time', '400'));
+const rounds = Number(option('rounds', '3'));
 const outFile = option('out', '');
 
 /**
@@ -159,14 +160,25 @@ async function benchZset(n: number): Promise<ZRow[]> {
     .add('zquery (seek, offset ±n/4, 5 pairs)', () => {
       for (let i = 0; i < BATCH; i++) zquery.run(offsetQueryArgs[q++ % POOL], sink, ctx);
     });
-  await bench.run();
+  // Rounds over the same set; each task keeps its best round, since load from other processes only
+  // ever adds time (the set itself stays at n members throughout).
+  const best = new Map<string, { mean: number; rme: number }>();
+  for (let round = 0; round < rounds; round++) {
+    if (round > 0) bench.reset();
+    await bench.run();
+    for (const t of bench.tasks) {
+      const r = t.result!;
+      const prev = best.get(t.name);
+      if (prev === undefined || r.mean < prev.mean) best.set(t.name, { mean: r.mean, rme: r.rme });
+    }
+  }
   const height = (store.get('z') as ZSet).height;
   return bench.tasks.map((t) => ({
     size: n,
     height,
     task: t.name,
-    nsPerOp: (t.result!.mean * 1e6) / BATCH,
-    rme: t.result!.rme,
+    nsPerOp: (best.get(t.name)!.mean * 1e6) / BATCH,
+    rme: best.get(t.name)!.rme,
   }));
 }
 
@@ -311,7 +323,7 @@ async function main(): Promise<void> {
   lines.push(
     '',
     `Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores, shared), ${new Date().toISOString()}.`,
-    `tinybench, ${taskTimeMs} ms of CPU per task; each sample is a batch of ${BATCH} commands run through the`,
+    `tinybench, ${taskTimeMs} ms of CPU per task, best of ${rounds} rounds; each sample is a batch of ${BATCH} commands run through the`,
     "book's command specs with a no-op reply writer (argument parsing + keyspace lookup + the AVL tree).",
     "Times are process CPU time (getrusage), not wall time: the machine's 2 cores are",
     'shared with other work, and waiting for a core is not a cost of the data structure.',
