@@ -296,7 +296,7 @@ describe('RESP query limits and AUTH', () => {
   test.each([
     ['an inline request over 64 KiB', 'x'.repeat(65 * 1024), '-ERR Protocol error: too big inline request\r\n'],
     ['a bulk over --proto-max-bulk-len', '*2\r\n$3\r\nGET\r\n$1001\r\n', '-ERR Protocol error: invalid bulk length\r\n'],
-    ['a multibulk count over 1048576', '*1048577\r\n', '-ERR Protocol error: invalid multibulk length\r\n'],
+    ['a multibulk count over INT_MAX', '*2147483648\r\n', '-ERR Protocol error: invalid multibulk length\r\n'],
     ['a negative bulk length', '*1\r\n$-5\r\n', '-ERR Protocol error: invalid bulk length\r\n'],
   ])('%s gets Redis\'s protocol error, then the connection closes', async (_name, bytes, reply) => {
     expect(await sendAndClose(bytes)).toBe(reply);

@@ -106,7 +106,7 @@ describe('decoder', () => {
   test('protocol errors and their exact replies', () => {
     const cases: [string, number | null, string][] = [
       ['*abc\r\n', ERR_INVALID_MULTIBULK, 'ERR Protocol error: invalid multibulk length'],
-      ['*1048577\r\n', ERR_INVALID_MULTIBULK, 'ERR Protocol error: invalid multibulk length'],
+      ['*2147483648\r\n', ERR_INVALID_MULTIBULK, 'ERR Protocol error: invalid multibulk length'],
       ['*01\r\n', ERR_INVALID_MULTIBULK, 'ERR Protocol error: invalid multibulk length'],
       ['*-0\r\n', ERR_INVALID_MULTIBULK, 'ERR Protocol error: invalid multibulk length'],
       ['*1\r\n$-1\r\n', ERR_INVALID_BULK, 'ERR Protocol error: invalid bulk length'],
@@ -138,7 +138,7 @@ describe('decoder', () => {
 
   test('a huge declared count allocates nothing before its strings arrive', () => {
     const args: string[] = [];
-    const b = Buffer.from('*1048576\r\n$1\r\na\r\n');
+    const b = Buffer.from('*2147483647\r\n$1\r\na\r\n');
     expect(decodeResp(b, 0, b.length, args)).toBe(0);
     expect(args.length).toBe(1);
   });

@@ -14,8 +14,12 @@ import type { ErrCode } from './reply.js';
 
 /** Largest inline request, and largest `*<n>` / `$<n>` line, without a newline (Redis's PROTO_INLINE_MAX_SIZE). */
 export const MAX_INLINE = 64 * 1024;
-/** Largest multibulk count accepted (Redis ≤ 6.2's limit; Redis 7.0 allows up to INT_MAX). */
-export const MAX_MULTIBULK = 1024 * 1024;
+/**
+ * Largest multibulk count accepted: INT_MAX, as Redis 7.0. Safe because the
+ * argument array grows only as bulk strings actually arrive (and the client
+ * query buffer limit bounds what one request may hold).
+ */
+export const MAX_MULTIBULK = 2 ** 31 - 1;
 /** Default proto-max-bulk-len (512 MiB, as Redis). */
 export const DEFAULT_MAX_BULK_LEN = 512 * 1024 * 1024;
 /**

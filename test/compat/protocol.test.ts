@@ -41,6 +41,7 @@ const cases: [string, Buffer | string][] = [
   ['multibulk *0 and *-1 are ignored', '*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n'],
   ['multibulk invalid count', '*abc\r\nPING\r\n'],
   ['multibulk count with leading zero', '*01\r\n$4\r\nPING\r\n'],
+  ['multibulk count over INT_MAX', '*2147483648\r\n'],
   ['multibulk count with plus', '*+1\r\n$4\r\nPING\r\n'],
   ['multibulk count too large', '*1048577x\r\n'],
   ['multibulk count line too long', '*' + '1'.repeat(70_000)],
