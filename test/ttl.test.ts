@@ -277,6 +277,27 @@ describe('Keyspace expiry', () => {
     expect(store.get(names[0])).toBeUndefined();
   });
 
+  it('keysInShard: walking every shard returns each live key exactly once, even across changes', () => {
+    const { store, advance } = fakeClockKeyspace();
+    for (let i = 0; i < 3000; i++) store.put(`k${i}`, 'v');
+    store.setDeadline('k0', store.now() + 5);
+    const seen: string[] = [];
+    for (let shard = 0; shard < Keyspace.shardCount; shard++) {
+      seen.push(...store.keysInShard(shard));
+      if (shard === 10) {
+        // Changes mid-walk: keys present throughout must still come back exactly once.
+        for (let i = 3000; i < 3500; i++) store.put(`k${i}`, 'v');
+        store.delete('k1');
+        advance(5); // k0 expires
+      }
+    }
+    const counts = new Map<string, number>();
+    for (const k of seen) counts.set(k, (counts.get(k) ?? 0) + 1);
+    expect([...counts.values()].every((c) => c === 1)).toBe(true);
+    for (let i = 2; i < 3000; i++) expect(counts.has(`k${i}`)).toBe(true);
+    expect(Keyspace.shardCount).toBeGreaterThan(1);
+  });
+
   it('replace drops the TTL, put keeps it, flush clears everything', () => {
     const { store } = fakeClockKeyspace();
     store.put('a', '1');

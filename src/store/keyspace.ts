@@ -119,7 +119,14 @@ class ShardedMap<V> {
   *keys(): IterableIterator<string> {
     for (const m of this.shards) if (m !== undefined) yield* m.keys();
   }
+
+  /** Keys of shard i alone. */
+  keysOfShard(i: number): IterableIterator<string> {
+    return (this.shards[i] ?? EMPTY_MAP).keys();
+  }
 }
+
+const EMPTY_MAP: ReadonlyMap<string, never> = new Map<string, never>();
 
 /** With a time budget, expireSome reads the clock once per this many deletions. */
 export const EXPIRE_BUDGET_STRIDE = 32;
@@ -250,6 +257,24 @@ export class Keyspace {
   *keys(): IterableIterator<string> {
     const now = this.now();
     for (const k of this.data.keys()) {
+      const e = this.ttl.size === 0 ? undefined : this.ttl.get(k);
+      if (e && e.deadline <= now) continue;
+      yield k;
+    }
+  }
+
+  /**
+   * Number of shards: a SCAN cursor can walk them one by one with keysInShard.
+   * A key never changes shard, so a key present for a whole walk is returned
+   * exactly once, however the keyspace changes in between (Redis's SCAN
+   * guarantee, which one Map's insertion order cannot give a resumable cursor).
+   */
+  static readonly shardCount = SHARD_COUNT;
+
+  /** Live keys of shard i (0 ≤ i < Keyspace.shardCount); expired ones are skipped. */
+  *keysInShard(i: number): IterableIterator<string> {
+    const now = this.now();
+    for (const k of this.data.keysOfShard(i)) {
       const e = this.ttl.size === 0 ? undefined : this.ttl.get(k);
       if (e && e.deadline <= now) continue;
       yield k;
