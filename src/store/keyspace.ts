@@ -31,9 +31,9 @@ export function typeOf(v: Value): TypeName {
  * expireSome(2000) spent 100-240 ms in one loop turn, the cap notwithstanding.
  * Spread over 256 Maps, each rehash touches ~1/256 of the keys. (Redis's dict
  * solves the same problem with incremental rehashing.) The price, on a
- * random-access microbenchmark at 100K keys on the loaded bench machine: a
- * get went from ~50-100 ns to ~180-350 ns, mostly cache misses on the
- * shards' separate tables (the hash itself is ~15 ns). SHARD_COUNT = 1
+ * random-access microbenchmark at 100K keys (best of 6 runs, loaded machine):
+ * get 49 → 67 ns, put + delete 166 → 306 ns; the hash itself is ~15 ns, the
+ * rest is cache misses on the shards' separate tables. SHARD_COUNT = 1
  * restores a single Map, stalls included.
  */
 const SHARD_COUNT = 256;
@@ -86,16 +86,18 @@ class ShardedMap<V> {
     return this.count;
   }
 
-  get(key: string): V | undefined {
-    return this.shards[shardOf(key)]?.get(key);
+  // Each method takes the key's shard when the caller already has it (the keyspace hashes a key
+  // once and consults both of its tables with it).
+
+  get(key: string, i = shardOf(key)): V | undefined {
+    return this.shards[i]?.get(key);
   }
 
-  has(key: string): boolean {
-    return this.shards[shardOf(key)]?.has(key) ?? false;
+  has(key: string, i = shardOf(key)): boolean {
+    return this.shards[i]?.has(key) ?? false;
   }
 
-  set(key: string, v: V): void {
-    const i = shardOf(key);
+  set(key: string, v: V, i = shardOf(key)): void {
     let m = this.shards[i];
     if (m === undefined) m = this.shards[i] = new Map();
     const before = m.size;
@@ -103,8 +105,8 @@ class ShardedMap<V> {
     this.count += m.size - before;
   }
 
-  delete(key: string): boolean {
-    const m = this.shards[shardOf(key)];
+  delete(key: string, i = shardOf(key)): boolean {
+    const m = this.shards[i];
     if (m === undefined || !m.delete(key)) return false;
     this.count--;
     return true;
@@ -155,8 +157,9 @@ export class Keyspace {
 
   /** The live value under key, or undefined (an expired key is deleted first). */
   get(key: string): Value | undefined {
-    if (this.ttl.size !== 0) this.expireIfDue(key);
-    return this.data.get(key);
+    const s = shardOf(key);
+    if (this.ttl.size !== 0) this.expireIfDue(key, s);
+    return this.data.get(key, s);
   }
 
   has(key: string): boolean {
@@ -169,8 +172,9 @@ export class Keyspace {
    * exists, so it is dropped first rather than expiring the new value at once.
    */
   put(key: string, v: Value): void {
-    if (this.ttl.size !== 0) this.expireIfDue(key);
-    this.data.set(key, v);
+    const s = shardOf(key);
+    if (this.ttl.size !== 0) this.expireIfDue(key, s);
+    this.data.set(key, v, s);
   }
 
   /** Stores a value and drops any TTL (Redis's SET semantics). */
@@ -181,9 +185,16 @@ export class Keyspace {
 
   /** Removes a key and its TTL. True if a live key was removed. */
   delete(key: string): boolean {
-    if (this.get(key) === undefined) return false;
-    this.data.delete(key);
-    this.clearDeadline(key);
+    const s = shardOf(key);
+    if (this.ttl.size !== 0) this.expireIfDue(key, s);
+    if (!this.data.delete(key, s)) return false;
+    if (this.ttl.size !== 0) {
+      const e = this.ttl.get(key, s);
+      if (e) {
+        this.heap.remove(e);
+        this.ttl.delete(key, s);
+      }
+    }
     return true;
   }
 
@@ -288,12 +299,12 @@ export class Keyspace {
     this.heap.clear();
   }
 
-  private expireIfDue(key: string): void {
-    const e = this.ttl.get(key);
+  private expireIfDue(key: string, s: number): void {
+    const e = this.ttl.get(key, s);
     if (e && e.deadline <= this.now()) {
       this.heap.remove(e);
-      this.ttl.delete(key);
-      this.data.delete(key);
+      this.ttl.delete(key, s);
+      this.data.delete(key, s);
       this.expiredCount++;
     }
   }
