@@ -254,9 +254,10 @@ export class Keyspace {
     while (n < max) {
       const top = this.heap.peek();
       if (!top || top.deadline > now) break;
+      const s = shardOf(top.key);
       this.heap.remove(top);
-      this.ttl.delete(top.key);
-      this.data.delete(top.key);
+      this.ttl.delete(top.key, s);
+      this.data.delete(top.key, s);
       n++;
       if (n % EXPIRE_BUDGET_STRIDE === 0 && stopAt !== Infinity && performance.now() >= stopAt) break;
     }
