@@ -22,22 +22,44 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** Sends raw bytes on a fresh connection and collects what comes back within waitMs. */
-function raw(payload: string | Buffer, waitMs = 150): Promise<{ text: string; closed: boolean }> {
+/**
+ * Sends raw bytes on a fresh connection and collects what comes back until
+ * `done(text, closed)` holds (or the server closes; rejects after timeoutMs).
+ */
+function raw(
+  payload: string | Buffer,
+  done: (text: string, closed: boolean) => boolean,
+  timeoutMs = 5000,
+): Promise<{ text: string; closed: boolean }> {
   return new Promise((resolve, reject) => {
     const sock = connect({ port: server.respPort, host: '127.0.0.1' });
     const chunks: Buffer[] = [];
     let closed = false;
-    sock.on('data', (d) => chunks.push(d));
-    sock.on('close', () => (closed = true));
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`timed out; got ${JSON.stringify(Buffer.concat(chunks).toString('latin1'))}`));
+    }, timeoutMs);
+    const check = () => {
+      const text = Buffer.concat(chunks).toString('latin1');
+      if (done(text, closed) || closed) {
+        clearTimeout(timer);
+        sock.destroy();
+        resolve({ text, closed });
+      }
+    };
+    sock.on('data', (d) => {
+      chunks.push(d);
+      check();
+    });
+    sock.on('close', () => {
+      closed = true;
+      check();
+    });
     sock.on('error', reject);
     sock.on('connect', () => sock.write(payload));
-    setTimeout(() => {
-      sock.destroy();
-      resolve({ text: Buffer.concat(chunks).toString('latin1'), closed });
-    }, waitMs);
   });
 }
+
 
 describe('ioredis', () => {
   test('strings, counters, TTLs', async () => {
@@ -128,17 +150,21 @@ describe('node-redis', () => {
 
 describe('raw bytes', () => {
   test('replies are exactly Redis framing', async () => {
-    const r = await raw('*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\na\0b\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\nINCR k\r\nECHO "x y"\r\n');
-    expect(r.text).toBe('+OK\r\n$3\r\na\0b\r\n+PONG\r\n-ERR value is not an integer or out of range\r\n$3\r\nx y\r\n');
+    const expected = '+OK\r\n$3\r\na\0b\r\n+PONG\r\n-ERR value is not an integer or out of range\r\n$3\r\nx y\r\n';
+    const r = await raw(
+      '*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\na\0b\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\nINCR k\r\nECHO "x y"\r\n',
+      (text) => text.length >= expected.length,
+    );
+    expect(r.text).toBe(expected);
   });
 
   test('a protocol error is answered, then the connection is closed', async () => {
-    const r = await raw('PING\r\n*1\r\n$x\r\n');
+    const r = await raw('PING\r\n*1\r\n$x\r\n', (_text, closed) => closed);
     expect(r).toEqual({ text: '+PONG\r\n-ERR Protocol error: invalid bulk length\r\n', closed: true });
   });
 
   test('QUIT answers +OK and closes', async () => {
-    expect(await raw('QUIT\r\nPING\r\n')).toEqual({ text: '+OK\r\n', closed: true });
+    expect(await raw('QUIT\r\nPING\r\n', (_text, closed) => closed)).toEqual({ text: '+OK\r\n', closed: true });
   });
 });
 
@@ -149,9 +175,12 @@ describe('requirepass', () => {
       const r = await new Promise<string>((resolve) => {
         const sock = connect({ port: locked.respPort, host: '127.0.0.1' });
         let text = '';
-        sock.on('data', (d) => (text += d.toString('latin1')));
+        sock.on('data', (d) => {
+          text += d.toString('latin1');
+          // Four replies: wait for the last one's line.
+          if (text.split('\r\n').length > 4) (sock.destroy(), resolve(text));
+        });
         sock.on('connect', () => sock.write('GET k\r\nAUTH wrong\r\nAUTH s3cret\r\nGET k\r\n'));
-        setTimeout(() => (sock.destroy(), resolve(text)), 150);
       });
       expect(r).toBe('-NOAUTH Authentication required.\r\n-WRONGPASS invalid username-password pair or user is disabled.\r\n+OK\r\n$-1\r\n');
       const client = new Redis({ port: locked.respPort, host: '127.0.0.1', password: 's3cret', lazyConnect: true });
@@ -161,5 +190,33 @@ describe('requirepass', () => {
     } finally {
       await locked.stop();
     }
+  });
+});
+
+describe('SCAN', () => {
+  test('a cursor walk with a small COUNT returns every key present throughout, once', async () => {
+    const keep: string[] = [];
+    const pipe = redis.pipeline();
+    for (let i = 0; i < 600; i++) {
+      keep.push(`scan:keep:${i}`);
+      pipe.set(`scan:keep:${i}`, 'v');
+      pipe.set(`scan:gone:${i}`, 'v');
+    }
+    await pipe.exec();
+    const seen = new Map<string, number>();
+    let cursor = '0';
+    let calls = 0;
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', 'scan:*', 'COUNT', 20);
+      for (const k of keys) seen.set(k, (seen.get(k) ?? 0) + 1);
+      // The keyspace changes under the walk: keys come and go.
+      if (calls === 3) for (let i = 0; i < 600; i++) await redis.del(`scan:gone:${i}`);
+      if (calls === 5) await redis.set('scan:new', 'v');
+      cursor = next;
+      calls++;
+    } while (cursor !== '0');
+    expect(calls).toBeGreaterThan(5);
+    for (const k of keep) expect(seen.get(k)).toBe(1);
+    await redis.del(...keep, 'scan:new');
   });
 });

@@ -3,7 +3,7 @@
 // NX/XX/GT/LT, TTL/PTTL/PERSIST, DBSIZE, FLUSHDB/FLUSHALL, RANDOMKEY.
 
 import type { ReplyWriter } from '../../protocol/reply.js';
-import { typeOf, type Keyspace } from '../../store/keyspace.js';
+import { Keyspace, typeOf } from '../../store/keyspace.js';
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
 import { bookStringCommands } from '../book/strings.js';
 import type { CommandSpec } from '../types.js';
@@ -262,24 +262,30 @@ export const respKeyCommands: CommandSpec[] = [
       if (cursor === null) return err(w, 'ERR invalid cursor');
       let pattern: string | null = null;
       let type: string | null = null;
+      let count = 10;
       for (let i = 2; i < args.length; i += 2) {
         const more = args.length - i >= 2;
         if (isOpt(args[i], 'count') && more) {
           const n = parseInt64(args[i + 1]);
           if (n === null) return err(w, NOT_INTEGER);
           if (n < 1) return err(w, SYNTAX);
+          count = Number(n);
         } else if (isOpt(args[i], 'match') && more) {
           pattern = args[i + 1] === '*' ? null : args[i + 1];
         } else if (isOpt(args[i], 'type') && more) {
           type = args[i + 1];
         } else return err(w, SYNTAX);
       }
-      // One pass over the whole keyspace: the cursor that comes back is always
-      // 0 (COUNT is a hint, as in Redis). A keyspace Map has no stable bucket
-      // order to resume from; see README's deviations.
+      // The cursor is a shard index of the keyspace: each call walks whole
+      // shards until it has looked at COUNT keys. A key never changes shard,
+      // so a key present for the whole iteration is returned (exactly once),
+      // whatever happens to the keyspace in between — SCAN's guarantee.
       const found: string[] = [];
-      if (cursor === 0n) {
-        for (const k of store.keys()) {
+      let shard = cursor < BigInt(Keyspace.shardCount) ? Number(cursor) : Keyspace.shardCount;
+      let seen = 0;
+      while (shard < Keyspace.shardCount && seen < count) {
+        for (const k of store.keysInShard(shard)) {
+          seen++;
           if (pattern !== null && !globMatch(pattern, k)) continue;
           if (type !== null) {
             const v = store.get(k);
@@ -287,9 +293,10 @@ export const respKeyCommands: CommandSpec[] = [
           }
           found.push(k);
         }
+        shard++;
       }
       w.arr(2);
-      w.str('0');
+      w.str(shard >= Keyspace.shardCount ? '0' : String(shard));
       w.arr(found.length);
       for (const k of found) w.str(k);
     },
