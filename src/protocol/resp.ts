@@ -156,6 +156,32 @@ export function binaryString(b: Buffer, p: number, n: number): string {
   }
 }
 
+/** Names up to this long go through the name cache. */
+const NAME_CACHE_MAX = 16;
+/** Slot (length, first byte & 31) → the last name of that shape decoded (or ''). */
+const NAME_CACHE: string[] = new Array<string>((NAME_CACHE_MAX + 1) * 32).fill('');
+
+/**
+ * A request's first argument (the command name) as a string: a pipelined
+ * client sends the same few names over and over, so the last name of each
+ * shape is kept and handed out again when the bytes match. That saves the
+ * string's allocation, and its hash — computed once, on the first command
+ * table lookup — stays with it, so each later lookup skips hashing it again.
+ */
+export function nameString(b: Buffer, p: number, n: number): string {
+  if (n > NAME_CACHE_MAX || n === 0) return binaryString(b, p, n);
+  const slot = n * 32 + (b[p] & 31);
+  const s = NAME_CACHE[slot];
+  if (s.length === n) {
+    let i = 0;
+    while (i < n && s.charCodeAt(i) === b[p + i]) i++;
+    if (i === n) return s;
+  }
+  const t = binaryString(b, p, n);
+  NAME_CACHE[slot] = t;
+  return t;
+}
+
 /** Whether the bytes from p to end are more than a header line may be without its '\r'. */
 function tooLongForALine(p: number, end: number): boolean {
   return end - p > MAX_INLINE;
@@ -201,7 +227,8 @@ function decodeBulks(buf: Buffer, start: number, p: number, end: number, left: n
     // The string and its trailing CRLF must all be here (Redis skips the CRLF unchecked).
     if (end - data < len + 2) return incomplete(start, p, left, count, args);
     if (len > MAX_STRING_LENGTH) return ERR_INVALID_BULK; // arrived, but no JS string can hold it
-    args[count++] = binaryString(buf, data, len);
+    args[count] = count === 0 ? nameString(buf, data, len) : binaryString(buf, data, len);
+    count++;
     p = data + len + 2;
     left--;
   }
