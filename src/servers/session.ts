@@ -13,6 +13,8 @@ import type { ServerState } from './state.js';
 export class ProtocolSession implements Session {
   private readonly args: string[] = [];
   private readonly ctx: CommandContext;
+  /** The server's counters, held directly: the context object's shape (it has getters) makes every load through it a generic IC call. */
+  private readonly stats: CommandContext['server']['stats'];
   private lastName = '';
 
   constructor(
@@ -22,6 +24,7 @@ export class ProtocolSession implements Session {
     readonly client: ClientState,
   ) {
     this.ctx = { store: server.store, client, server: server.context };
+    this.stats = server.context.stats;
   }
 
   tryOneRequest(conn: Conn): boolean {
@@ -54,7 +57,7 @@ export class ProtocolSession implements Session {
       return true;
     }
     this.lastName = args[0];
-    this.server.context.stats.totalCommands++;
+    this.stats.totalCommands++;
     const out = conn.outgoing;
     // Where this reply starts, relative to `start` (which a compaction may move).
     const mark = out.end - out.start;
