@@ -465,10 +465,30 @@ export class RespWriter implements WireWriter {
 
   str(s: string): void {
     const out = this.out;
-    out.reserve(s.length + 24);
-    putHeader(out, DOLLAR, s.length);
+    const n = s.length;
+    out.reserve(n + 24);
     const b = out.buf;
-    const p = putString(b, out.end, s);
+    let p = out.end;
+    if (n < 100) {
+      // The usual bulk header, `$<1 or 2 digits>\r\n`, written directly.
+      b[p] = DOLLAR;
+      if (n < 10) {
+        b[p + 1] = 48 + n;
+        p += 2;
+      } else {
+        const tens = (n / 10) | 0;
+        b[p + 1] = 48 + tens;
+        b[p + 2] = 48 + (n - tens * 10);
+        p += 3;
+      }
+      b[p] = CR;
+      b[p + 1] = LF;
+      p += 2;
+    } else {
+      putHeader(out, DOLLAR, n);
+      p = out.end;
+    }
+    p = putString(b, p, s);
     b[p] = CR;
     b[p + 1] = LF;
     out.end = p + 2;
