@@ -86,6 +86,25 @@ describe('BookWriter', () => {
     ]);
   });
 
+  test('integers beyond 2^53 are written as int64 (saturating), never thrown on', () => {
+    const out = new ByteBuffer();
+    const w = new BookWriter();
+    w.begin(out);
+    w.arr(3);
+    w.int(2 ** 60);
+    w.int(1e300);
+    w.int(-(2n ** 63n));
+    w.end();
+    expect(decodeResponse(out.toBuffer())!.value).toEqual({
+      type: 'arr',
+      items: [
+        { type: 'int', value: 2n ** 60n },
+        { type: 'int', value: 2n ** 63n - 1n },
+        { type: 'int', value: -(2n ** 63n) },
+      ],
+    });
+  });
+
   test('a response over k_max_msg becomes err 2', () => {
     const out = new ByteBuffer();
     const w = new BookWriter();

@@ -160,6 +160,32 @@ describe('book protocol server', () => {
     for (const c of clients) c.close();
   });
 
+  test('sets use Redis names and reply types on the book port', async () => {
+    const c = await BookClient.connect(srv.bookPort);
+    expect(await c.call('sadd', 'bs', 'a', 'b', 'a')).toEqual(int(2));
+    expect(await c.call('scard', 'bs')).toEqual(int(2));
+    expect(await c.call('sismember', 'bs', 'b')).toEqual(int(1));
+    const members = await c.call('smembers', 'bs');
+    expect(members.type).toBe('arr');
+    expect((members as { items: BookValue[] }).items.map((v) => (v as { value: Buffer }).value.toString()).sort()).toEqual(['a', 'b']);
+    expect(await c.call('set', 'bs', 'x')).toEqual({ type: 'err', code: 3, msg: 'WRONGTYPE Operation against a key holding the wrong kind of value' });
+    expect(await c.call('del', 'bs')).toEqual(int(1));
+    c.close();
+  });
+
+  test('a pexpire beyond the clock is refused; pttl stays an int', async () => {
+    const c = await BookClient.connect(srv.bookPort);
+    expect(await c.call('set', 'far', 'v')).toEqual(nil);
+    expect(await c.call('pexpire', 'far', '9223372036854775807')).toEqual({ type: 'err', code: 4, msg: "invalid expire time in 'pexpire' command" });
+    expect(await c.call('pttl', 'far')).toEqual(int(-1));
+    expect(await c.call('pexpire', 'far', '4000000000000')).toEqual(int(1));
+    const ttl = await c.call('pttl', 'far');
+    expect(ttl.type).toBe('int');
+    expect(Number((ttl as { value: bigint }).value)).toBeGreaterThan(3_999_000_000_000);
+    expect(await c.call('del', 'far')).toEqual(int(1));
+    c.close();
+  });
+
   test('a request sent after the client half-closes still gets its reply', async () => {
     const c = await BookClient.connect(srv.bookPort);
     c.send(['set', 'hc', '1'], ['get', 'hc']);
@@ -179,8 +205,8 @@ describe('server lifecycle', () => {
     expect(srv.stderr()).toContain('received SIGTERM');
   });
 
-  test('SIGTERM flushes replies already produced before closing', async () => {
-    const srv = await startServer(['--no-resp']);
+  test.each(['poll', 'epoll', 'libuv'])('SIGTERM flushes replies already produced before closing (--loop %s)', async (loop) => {
+    const srv = await startServer(['--no-resp', '--loop', loop]);
     const c = await BookClient.connect(srv.bookPort);
     const big = Buffer.alloc(10 << 20, 0x61);
     c.sock.write(encodeRequest(['set', 'big', big]));
@@ -198,6 +224,35 @@ describe('server lifecycle', () => {
     expect(c.replies.length).toBe(2);
     expect((c.replies[1] as { value: Buffer }).value.equals(big)).toBe(true);
     expect(await srv.stop()).toBe(0);
+  });
+
+  test('a second signal gives up on flushing and closes at once', async () => {
+    const srv = await startServer(['--no-resp']);
+    const c = await BookClient.connect(srv.bookPort);
+    c.sock.write(encodeRequest(['set', 'big', Buffer.alloc(10 << 20, 0x62)]));
+    expect(await c.waitReplies(1)).toEqual([nil]);
+    const started = new Promise<void>((resolve) => c.sock.once('data', () => resolve()));
+    c.send(['get', 'big']);
+    await started;
+    c.sock.pause(); // the reply stays owed while the server is told to stop, twice
+    srv.proc.kill('SIGTERM');
+    srv.proc.kill('SIGINT');
+    expect(await srv.stop()).toBe(0);
+    expect(srv.stderr()).toMatch(/received SIG(TERM|INT) again, closing without flushing/);
+    c.sock.resume();
+    await c.waitClosed();
+    expect(c.replies.length).toBe(1); // the 10 MiB reply never completed
+  });
+
+  test('a failed auth leaves an authenticated book connection authenticated (as Redis)', async () => {
+    const srv = await startServer(['--no-resp', '--requirepass', 'pw']);
+    const c = await BookClient.connect(srv.bookPort);
+    expect((await c.call('get', 'k')).type).toBe('err');
+    expect(await c.call('auth', 'pw')).toEqual(str('OK'));
+    expect(await c.call('auth', 'nope')).toEqual({ type: 'err', code: 4, msg: 'WRONGPASS invalid password' });
+    expect(await c.call('get', 'k')).toEqual(nil);
+    c.close();
+    await srv.stop();
   });
 
   test('a port in use fails with a Node-shaped bind error', async () => {

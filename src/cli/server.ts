@@ -120,7 +120,8 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
 
 /** The line tools and tests wait for: `redloop ready: book=H:P resp=H:P loop=L pid=N`. */
 function printReady(settings: ServerSettings, ports: { book: number; resp: number }, loopName: string = settings.loop): void {
-  const where = `book=${settings.host}:${ports.book} resp=${settings.respPort === null ? 'off' : `${settings.host}:${ports.resp}`}`;
+  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host; // [::1]:port, as URLs write it
+  const where = `book=${host}:${ports.book} resp=${settings.respPort === null ? 'off' : `${host}:${ports.resp}`}`;
   writeSync(1, `redloop ready: ${where} loop=${loopName} pid=${process.pid}\n`);
 }
 

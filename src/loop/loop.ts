@@ -69,6 +69,8 @@ export class EventLoop implements LoopView {
   /** Connections with requests left over by the per-event cap (a Set: each once). */
   private pendingConns = new Set<Conn>();
   private running = false;
+  /** How many times stop() was called: the first ends run(), the second the flush. */
+  private stops = 0;
   private reserveFd = -1;
   private loggedEmfile = false;
   private iteration = 0;
@@ -140,6 +142,7 @@ export class EventLoop implements LoopView {
    */
   stop(): void {
     this.running = false;
+    this.stops++;
   }
 
   /**
@@ -166,6 +169,11 @@ export class EventLoop implements LoopView {
   /** Whether run() is looping (false once stop() was called). */
   get isRunning(): boolean {
     return this.running;
+  }
+
+  /** Whether stop() has been called (the loop is shutting down). */
+  get isStopping(): boolean {
+    return this.stops > 0;
   }
 
   /** One iteration of the loop. */
@@ -516,7 +524,7 @@ export class EventLoop implements LoopView {
       }
     }
     this.drainDeadline = this.now() + graceMs;
-    this.running = true; // a second signal (stop()) abandons the flush
+    this.running = this.stops < 2; // a second stop() (signal) abandons the flush
     while (this.running && this.connCount > 0 && this.now() < this.drainDeadline) this.runOnce();
   }
 

@@ -6,7 +6,7 @@
 // error; nothing is allocated by a client-declared count before its bytes arrive.
 
 import type { ByteBuffer } from '../loop/buffer.js';
-import { ErrCode, type ReplyWriter } from './reply.js';
+import { ErrCode, toInt64, type ReplyWriter } from './reply.js';
 import { binaryString } from './resp.js';
 
 export const K_MAX_MSG = 32 << 20;
@@ -91,6 +91,7 @@ export function encodeRequest(args: readonly (string | Uint8Array)[]): Buffer {
 }
 
 const TWO32 = 2 ** 32;
+
 /** Strings up to this length are copied into the output in JavaScript. */
 const SHORT_STRING = 32;
 
@@ -163,8 +164,8 @@ export class BookWriter implements ReplyWriter {
     out.reserve(9);
     const b = out.buf;
     b[out.end] = TAG_INT;
-    if (typeof n === 'bigint') {
-      b.writeBigInt64LE(n, out.end + 1);
+    if (typeof n === 'bigint' || !Number.isSafeInteger(n)) {
+      b.writeBigInt64LE(toInt64(n), out.end + 1);
     } else {
       const hi = Math.floor(n / TWO32);
       b.writeUInt32LE(n - hi * TWO32, out.end + 1);

@@ -29,3 +29,14 @@ export interface ReplyWriter {
   /** RESP's null array (`*-1`); the book protocol sends nil. */
   nilArr(): void;
 }
+
+/** Any integer-ish value as an int64 (fractions truncated, out-of-range saturated). */
+export function toInt64(n: number | bigint): bigint {
+  if (typeof n === 'number') {
+    if (Number.isNaN(n)) return 0n;
+    if (n >= 2 ** 63) return 2n ** 63n - 1n;
+    if (n <= -(2 ** 63)) return -(2n ** 63n);
+    return BigInt(Math.trunc(n));
+  }
+  return BigInt.asIntN(64, n);
+}

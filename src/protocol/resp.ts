@@ -10,7 +10,7 @@
 import { constants as bufferConstants } from 'node:buffer';
 import type { ByteBuffer } from '../loop/buffer.js';
 import type { WireWriter } from './codec.js';
-import type { ErrCode } from './reply.js';
+import { toInt64, type ErrCode } from './reply.js';
 
 /** Largest inline request, and largest `*<n>` / `$<n>` line, without a newline (Redis's PROTO_INLINE_MAX_SIZE). */
 export const MAX_INLINE = 64 * 1024;
@@ -503,7 +503,7 @@ export class RespWriter implements WireWriter {
       this.out.reserve(24);
       putHeader(this.out, 58, n); // ':'
     } else {
-      this.line(58, String(n));
+      this.line(58, String(toInt64(n)));
     }
   }
 

@@ -16,6 +16,7 @@ import type { CommandTable } from '../commands/types.js';
 import { ProtocolSession } from './session.js';
 import { ServerState, type ServerSettings } from './state.js';
 import { isLoopback, PROTECTED_MODE_REPLY, protectedModeActive } from './protected.js';
+import { clampMaxClients } from './syscall_server.js';
 
 /** How often keys with a TTL are expired actively (Redis's default hz is 10). */
 const ACTIVE_EXPIRE_INTERVAL_MS = 100;
@@ -26,11 +27,17 @@ export interface LibuvServer {
   readonly ports: { book: number; resp: number };
   /** Binds the listeners; resolves once both accept connections. */
   listen(): Promise<void>;
-  /** Stops accepting, closes every connection; resolves when all are gone. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting and reading; replies already produced are flushed for at
+   * most graceMs, then every connection is closed. Resolves when all are gone.
+   */
+  close(graceMs?: number): Promise<void>;
+  /** Closes every connection at once, without flushing. */
+  abort(): void;
 }
 
 export function createLibuvServer(settings: ServerSettings, log: (line: string) => void): LibuvServer {
+  settings = { ...settings, maxClients: clampMaxClients(settings.maxClients, log) };
   const state = new ServerState(settings, log);
   respCodec.maxBulkLen = settings.protoMaxBulkLen; // as the syscall server: the RESP decoder's limit on $<n>
   const sockets = new Set<net.Socket>();
@@ -129,11 +136,21 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
       }
       expireTimer = setInterval(() => state.store.expireSome(settings.activeExpireLimit), ACTIVE_EXPIRE_INTERVAL_MS);
     },
-    close() {
+    close(graceMs = 5000) {
       if (expireTimer !== null) clearInterval(expireTimer);
       const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+      for (const s of sockets) {
+        s.pause(); // no more requests
+        if (s.writableLength === 0) s.destroy();
+        else s.end(); // the pending replies go out first, then FIN
+      }
+      const grace = setTimeout(() => {
+        for (const s of sockets) s.destroy();
+      }, graceMs);
+      return Promise.all(closed).then(() => clearTimeout(grace));
+    },
+    abort() {
       for (const s of sockets) s.destroy();
-      return Promise.all(closed).then(() => {});
     },
   };
 }
@@ -148,10 +165,18 @@ export async function runLibuvServer(
   await server.listen();
   onReady(server.ports);
   await new Promise<void>((resolve) => {
+    let stopping = false;
     const stop = (sig: NodeJS.Signals) => {
+      if (stopping) {
+        // A second signal: give up on flushing.
+        log(`received ${sig} again, closing without flushing`);
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        server.abort();
+        return;
+      }
+      stopping = true;
       log(`received ${sig}, shutting down`);
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
       server.close().then(resolve);
     };
     process.on('SIGINT', stop);

@@ -42,7 +42,7 @@ export class ProtocolSession implements Session {
       }
       conn.wantClose = true;
       conn.closeReason = `protocol error: ${message}`;
-      this.server.log(`${this.codec.name} client ${this.client.peer} (fd ${conn.fd}): protocol error: ${message}; closing`);
+      this.server.log(`${this.codec.name} client ${this.client.peer} (fd ${conn.fd}): protocol error: ${printable(message)}; closing`);
       return false;
     }
     inc.consume(rv);
@@ -84,4 +84,9 @@ export class ProtocolSession implements Session {
   closed(): void {
     this.server.clients.delete(this.client.id);
   }
+}
+
+/** Client bytes quoted in a log line: control and non-ASCII bytes as \xNN, so one line stays one line. */
+function printable(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f-\xff\\]/g, (c) => (c === '\\' ? '\\\\' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
 }

@@ -138,9 +138,11 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
       // That byte was written by the addon's signal handler (strace shows its write; we cannot trace it).
       if (n > 0) tracer.note(`signal pipe: signal ${sigBuf[0]} (its handler wrote the byte)`);
     }
-    if (n > 0) {
-      const sig = sigBuf[0] === C.SIGINT ? 'SIGINT' : sigBuf[0] === C.SIGTERM ? 'SIGTERM' : `signal ${sigBuf[0]}`;
-      log(`received ${sig}, shutting down`);
+    // One byte per signal: two signals that arrived together are two stops
+    // (the second one gives up on flushing replies).
+    for (let i = 0; i < n; i++) {
+      const sig = sigBuf[i] === C.SIGINT ? 'SIGINT' : sigBuf[i] === C.SIGTERM ? 'SIGTERM' : `signal ${sigBuf[i]}`;
+      log(loop.isStopping ? `received ${sig} again, closing without flushing` : `received ${sig}, shutting down`);
       loop.stop();
     }
   });

@@ -23,7 +23,7 @@ export const bookAuthCommands: CommandSpec[] = [
         return w.err(ErrCode.BadArg, 'AUTH called without any password configured (start the server with --requirepass)');
       }
       if (!passwordMatches(args[1], pass)) {
-        client.authenticated = false;
+        // As Redis: a failed AUTH leaves an authenticated connection authenticated.
         return w.err(ErrCode.BadArg, 'WRONGPASS invalid password');
       }
       client.authenticated = true;

@@ -1,11 +1,12 @@
 // The book protocol's command table: the book's commands with the book's
-// semantics, plus hashes and lists with Redis's names and reply types.
+// semantics, plus hashes, lists and sets with Redis's names and reply types.
 // Dispatch errors use the book's code 1 (unknown command / wrong arity).
 
 import { ErrCode } from '../../protocol/reply.js';
 import { commandMap } from '../dispatch.js';
 import { hashCommands } from '../hash.js';
 import { listCommands } from '../list.js';
+import { setCommands } from '../set.js';
 import type { CommandSpec, CommandTable } from '../types.js';
 import { bookAuthCommands } from './auth.js';
 import { bookStringCommands } from './strings.js';
@@ -16,6 +17,7 @@ export const bookCommands: CommandSpec[] = [
   ...bookZsetCommands,
   ...hashCommands,
   ...listCommands,
+  ...setCommands,
   ...bookAuthCommands,
 ];
 

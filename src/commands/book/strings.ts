@@ -48,6 +48,8 @@ export const bookStringCommands: CommandSpec[] = [
     run(args, w, { store }) {
       const ms = parseInt64(args[2]);
       if (ms === null) return w.err(ErrCode.BadArg, 'expect int64');
+      // A deadline must fit the clock (ms as a double, exact below 2^53).
+      if (ms > Number.MAX_SAFE_INTEGER - store.now()) return w.err(ErrCode.BadArg, "invalid expire time in 'pexpire' command");
       if (!store.has(args[1])) return w.int(0);
       if (ms < 0) store.clearDeadline(args[1]);
       else store.setDeadline(args[1], store.now() + Number(ms));

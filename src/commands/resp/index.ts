@@ -9,7 +9,7 @@ import { listCommands } from '../list.js';
 import type { CommandSpec, CommandTable } from '../types.js';
 import { respKeyCommands } from './keys.js';
 import { respServerCommands } from './server.js';
-import { respSetCommands } from './sets.js';
+import { setCommands } from '../set.js';
 import { respStringCommands } from './strings.js';
 import { respZsetCommands } from './zset.js';
 
@@ -33,7 +33,7 @@ export function unknownCommandMessage(args: string[]): string {
 export const respCommands: CommandSpec[] = [
   ...respStringCommands,
   ...respKeyCommands,
-  ...respSetCommands,
+  ...setCommands,
   ...respZsetCommands,
   ...hashCommands,
   ...listCommands,

@@ -1,12 +1,12 @@
-// RESP set commands with Redis 7's semantics: SADD, SREM, SISMEMBER,
+// Set commands with Redis 7's semantics, served on both protocols: SADD, SREM, SISMEMBER,
 // SMISMEMBER, SMEMBERS, SCARD, SPOP, SRANDMEMBER, SINTER/SUNION/SDIFF and their
 // STORE forms. A missing key reads as an empty set; an emptied set is deleted.
 
-import type { ReplyWriter } from '../../protocol/reply.js';
-import type { Keyspace, RSet, Value } from '../../store/keyspace.js';
-import { NOT_INTEGER, SYNTAX, parseInt64, wrongType } from '../args.js';
-import type { CommandSpec } from '../types.js';
-import { ALL_KEYS, KEY1, WRONG, err, readTyped } from './common.js';
+import type { ReplyWriter } from '../protocol/reply.js';
+import type { Keyspace, RSet, Value } from '../store/keyspace.js';
+import { NOT_INTEGER, SYNTAX, parseInt64, wrongType } from './args.js';
+import type { CommandSpec } from './types.js';
+import { ALL_KEYS, KEY1, WRONG, err, readTyped } from './resp/common.js';
 
 const isSet = (v: Value): v is RSet => v instanceof Set;
 
@@ -103,7 +103,7 @@ const MAX_REPEATED_PICKS = 1 << 24;
 const flagsRead = ['readonly'];
 const flagsWrite = ['write', 'denyoom'];
 
-export const respSetCommands: CommandSpec[] = [
+export const setCommands: CommandSpec[] = [
   {
     name: 'sadd',
     arity: -3,
