@@ -175,6 +175,7 @@ export class ZSet {
    */
   add(name: string, score: number): boolean {
     if (Number.isNaN(score)) throw new RangeError('ZSet score is NaN');
+    if (score === 0) score = 0; // -0 is stored as 0: Redis replies "0" for a score of -0
     const old = this.byName.get(name);
     const node = new ZNode(name, score);
     if (old !== undefined) {

@@ -143,6 +143,16 @@ describe('sorted sets', () => {
       ['ZRANGE', 'bin', '0', '-1'],
     ]));
 
+  test('a score of -0 reads back as 0', () =>
+    s.same([
+      ['ZADD', 'fz', '-0', 'd'],
+      ['ZSCORE', 'fz', 'd'],
+      ['ZINCRBY', 'fz', '-0', 'd'],
+      ['ZADD', 'fz', '-0.0', 'e'],
+      ['ZRANGE', 'fz', '0', '-1', 'WITHSCORES'],
+      ['ZMSCORE', 'fz', 'd', 'e'],
+    ]));
+
   test('ZREM ZSCORE ZMSCORE ZCARD ZRANK ZREVRANK ZCOUNT', () =>
     s.same([
       ['ZADD', 'z', '1', 'a', '2', 'b', '3', 'c', '3', 'd', '4', 'e'],
