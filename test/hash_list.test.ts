@@ -6,43 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { hashCommands } from '../src/commands/hash.js';
 import { listCommands } from '../src/commands/list.js';
 import type { CommandContext } from '../src/commands/types.js';
-import type { ErrCode, ReplyWriter } from '../src/protocol/reply.js';
 import { Keyspace, List } from '../src/store/keyspace.js';
-
-type Reply = null | string | number | bigint | { err: number; msg: string } | { status: string } | { nilArr: true } | Reply[];
-
-/** Records the writer calls of one command and rebuilds them as one nested reply value. */
-class Recorder implements ReplyWriter {
-  readonly calls: Array<[string, unknown?, unknown?]> = [];
-  nil(): void { this.calls.push(['nil']); }
-  err(code: ErrCode, msg: string): void { this.calls.push(['err', code, msg]); }
-  str(s: string): void { this.calls.push(['str', s]); }
-  status(s: string): void { this.calls.push(['status', s]); }
-  int(n: number | bigint): void { this.calls.push(['int', n]); }
-  dbl(d: number): void { this.calls.push(['dbl', d]); }
-  arr(n: number): void { this.calls.push(['arr', n]); }
-  nilArr(): void { this.calls.push(['nilArr']); }
-
-  reply(): Reply {
-    let i = 0;
-    const read = (): Reply => {
-      const [kind, a, b] = this.calls[i++];
-      switch (kind) {
-        case 'nil': return null;
-        case 'nilArr': return { nilArr: true };
-        case 'err': return { err: a as number, msg: b as string };
-        case 'str': return a as string;
-        case 'status': return { status: a as string };
-        case 'int': return a as number | bigint;
-        case 'arr': return Array.from({ length: a as number }, read);
-      }
-      throw new Error(`unexpected call ${kind}`);
-    };
-    const r = read();
-    expect(i).toBe(this.calls.length); // exactly one reply
-    return r;
-  }
-}
+import { Recorder, type Reply } from './helpers/recorder.js';
 
 const specs = new Map([...hashCommands, ...listCommands].map((c) => [c.name, c]));
 const ARITY = 'ARITY';

@@ -5,45 +5,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bookZsetCommands } from '../src/commands/book/zset.js';
 import type { CommandContext } from '../src/commands/types.js';
-import type { ErrCode, ReplyWriter } from '../src/protocol/reply.js';
 import { Keyspace } from '../src/store/keyspace.js';
 import { ZSet, type ZEntry } from '../src/store/zset.js';
-
-// ---------- a reply recorder that rebuilds the reply as a value ----------
-
-type Reply = null | string | number | bigint | { err: number; msg: string } | { dbl: number } | Reply[];
-
-class Recorder implements ReplyWriter {
-  readonly calls: Array<[string, unknown?, unknown?]> = [];
-  nil(): void { this.calls.push(['nil']); }
-  err(code: ErrCode, msg: string): void { this.calls.push(['err', code, msg]); }
-  str(s: string): void { this.calls.push(['str', s]); }
-  status(s: string): void { this.calls.push(['status', s]); }
-  int(n: number | bigint): void { this.calls.push(['int', n]); }
-  dbl(d: number): void { this.calls.push(['dbl', d]); }
-  arr(n: number): void { this.calls.push(['arr', n]); }
-  nilArr(): void { this.calls.push(['nilArr']); }
-
-  /** The single reply written, as a nested value; fails if there is not exactly one. */
-  reply(): Reply {
-    let i = 0;
-    const read = (): Reply => {
-      const [kind, a, b] = this.calls[i++];
-      switch (kind) {
-        case 'nil': case 'nilArr': return null;
-        case 'err': return { err: a as number, msg: b as string };
-        case 'str': case 'status': return a as string;
-        case 'int': return a as number;
-        case 'dbl': return { dbl: a as number };
-        case 'arr': return Array.from({ length: a as number }, read);
-      }
-      throw new Error(`unknown call ${kind}`);
-    };
-    const r = read();
-    expect(i).toBe(this.calls.length);
-    return r;
-  }
-}
+import { Recorder, type Reply } from './helpers/recorder.js';
 
 const commands = new Map(bookZsetCommands.map((c) => [c.name, c]));
 
