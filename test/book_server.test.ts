@@ -223,7 +223,9 @@ describe('server lifecycle', () => {
     await c.waitClosed();
     expect(c.replies.length).toBe(2);
     expect((c.replies[1] as { value: Buffer }).value.equals(big)).toBe(true);
-    expect(await srv.stop()).toBe(0);
+    // One SIGTERM was sent: the server exits by itself (another signal could
+    // land while Node tears its handlers down and kill it).
+    expect(await srv.exited()).toBe(0);
   });
 
   test('a second signal gives up on flushing and closes at once', async () => {
@@ -237,7 +239,7 @@ describe('server lifecycle', () => {
     c.sock.pause(); // the reply stays owed while the server is told to stop, twice
     srv.proc.kill('SIGTERM');
     srv.proc.kill('SIGINT');
-    expect(await srv.stop()).toBe(0);
+    expect(await srv.exited()).toBe(0);
     expect(srv.stderr()).toMatch(/received SIG(TERM|INT) again, closing without flushing/);
     c.sock.resume();
     await c.waitClosed();

@@ -24,6 +24,8 @@ export interface TestServer {
   waitForStderr(text: string | RegExp, timeoutMs?: number): Promise<void>;
   /** SIGTERM, then wait for exit; returns the exit code. */
   stop(): Promise<number | null>;
+  /** Waits for the process to exit on its own (e.g. after a signal the test sent); returns the exit code. */
+  exited(): Promise<number | null>;
 }
 
 /** Starts the server with --port 0 --resp-port 0 plus `args` (later flags win). */
@@ -66,6 +68,9 @@ export function startServer(args: string[] = [], opts: { prefix?: string[] } = {
             };
             waiters.push(check);
           });
+        },
+        exited() {
+          return exited;
         },
         async stop() {
           if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
