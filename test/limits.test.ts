@@ -50,8 +50,8 @@ describe.each(['poll', 'epoll', 'libuv'])('maxclients (--loop %s)', (loop) => {
   });
 });
 
-test('maxclients is clamped to RLIMIT_NOFILE minus a reserve, with a log line', async () => {
-  const srv = await startServer(['--maxclients', '10000'], { prefix: ['prlimit', '--nofile=100:100'] });
+test.each(['poll', 'libuv'])('maxclients is clamped to RLIMIT_NOFILE minus a reserve, with a log line (--loop %s)', async (loop) => {
+  const srv = await startServer(['--maxclients', '10000', '--loop', loop], { prefix: ['prlimit', '--nofile=100:100'] });
   try {
     await srv.waitForStderr(/maxclients 10000 needs 10032 file descriptors but the limit is 100 \(hard 100\); maxclients reduced to 68/);
     const c = await BookClient.connect(srv.bookPort);
