@@ -8,7 +8,7 @@ import { ErrCode } from '../src/protocol/reply.js';
 import { commandMap } from '../src/commands/dispatch.js';
 import type { CommandTable } from '../src/commands/types.js';
 import { ProtocolSession } from '../src/servers/session.js';
-import { DEFAULT_SETTINGS, ServerState } from '../src/servers/state.js';
+import { DEFAULT_SETTINGS, NOISY_LINES_PER_SECOND, ServerState } from '../src/servers/state.js';
 
 test('a command that throws costs one error reply; the next request is served', () => {
   const logs: string[] = [];
@@ -35,4 +35,14 @@ test('a command that throws costs one error reply; the next request is served', 
   expect(second.value).toEqual({ type: 'str', value: Buffer.from('fine') });
   expect(first.size + second.size).toBe(out.length);
   expect(logs.some((l) => l.includes('internal error'))).toBe(true);
+});
+
+test('client-provoked log lines are rate-limited, and the suppressed ones counted', () => {
+  const logs: string[] = [];
+  const state = new ServerState({ ...DEFAULT_SETTINGS }, (l) => logs.push(l));
+  for (let i = 0; i < 50; i++) state.logClientError(`bad frame ${i}`);
+  // However fast the loop ran, one second holds at most NOISY_LINES_PER_SECOND lines,
+  // and 50 calls span at most two windows.
+  expect(logs.length).toBeLessThanOrEqual(2 * NOISY_LINES_PER_SECOND + 1);
+  expect(logs[0]).toBe('bad frame 0');
 });

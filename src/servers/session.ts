@@ -42,7 +42,7 @@ export class ProtocolSession implements Session {
       }
       conn.wantClose = true;
       conn.closeReason = `protocol error: ${message}`;
-      this.server.log(`${this.codec.name} client ${this.client.peer} (fd ${conn.fd}): protocol error: ${printable(message)}; closing`);
+      this.server.logClientError(`${this.codec.name} client ${this.client.peer} (fd ${conn.fd}): protocol error: ${printable(message)}; closing`);
       return false;
     }
     inc.consume(rv);

@@ -70,6 +70,9 @@ export class Client implements ClientState {
   }
 }
 
+/** Client-provoked log lines allowed per second (see logClientError). */
+export const NOISY_LINES_PER_SECOND = 10;
+
 export class ServerState {
   readonly store = new Keyspace();
   readonly clients = new Map<number, Client>();
@@ -118,6 +121,33 @@ export class ServerState {
         return settings.requirePass;
       },
     };
+  }
+
+  private noisyWindowStart = 0;
+  private noisyInWindow = 0;
+  private noisySuppressed = 0;
+
+  /**
+   * Logs a line a client can provoke (protocol errors): at most
+   * NOISY_LINES_PER_SECOND per second, so a flood of bad clients cannot flood
+   * the log; what was held back is counted in the next line that gets through.
+   */
+  logClientError(line: string): void {
+    const now = Date.now();
+    if (now - this.noisyWindowStart >= 1000) {
+      this.noisyWindowStart = now;
+      this.noisyInWindow = 0;
+    }
+    if (this.noisyInWindow >= NOISY_LINES_PER_SECOND) {
+      this.noisySuppressed++;
+      return;
+    }
+    this.noisyInWindow++;
+    if (this.noisySuppressed > 0) {
+      this.log(`(${this.noisySuppressed} similar lines suppressed)`);
+      this.noisySuppressed = 0;
+    }
+    this.log(line);
   }
 
   newClient(localPort: number, peerLookup: () => string): Client {
