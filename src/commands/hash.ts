@@ -2,37 +2,25 @@
 // on both protocols. A missing key reads as an empty hash; an emptied hash is deleted.
 
 import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
-import type { Hash, Keyspace } from '../store/keyspace.js';
-import { NOT_FLOAT, notInteger, parseInt64, wrongType } from './args.js';
+import type { Hash, Keyspace, Value } from '../store/keyspace.js';
+import { NOT_FLOAT, notInteger, parseInt64 } from './args.js';
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from './longdouble.js';
+import { KEY1, WRONG, arityError, readTyped } from './common.js';
 import type { CommandSpec } from './types.js';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
-/** The hash under key, null if the key is missing, 'wrongtype' if it holds something else. */
-function lookupHash(store: Keyspace, key: string): Hash | null | 'wrongtype' {
-  const v = store.get(key);
-  if (v === undefined) return null;
-  return v instanceof Map ? v : 'wrongtype';
-}
+const isHash = (v: Value): v is Hash => v instanceof Map;
 
 /** The hash under key, created (and stored) if missing; null after writing WRONGTYPE. */
 function hashForWrite(store: Keyspace, key: string, w: ReplyWriter): Hash | null {
-  const h = lookupHash(store, key);
-  if (h === 'wrongtype') {
-    wrongType(w);
-    return null;
-  }
-  if (h !== null) return h;
+  const h = readTyped(store, key, isHash, w);
+  if (h === WRONG) return null;
+  if (h !== undefined) return h;
   const created: Hash = new Map();
   store.put(key, created);
   return created;
-}
-
-/** Redis's addReplyErrorArity, for commands whose argument count is checked inside (HSET's pairs). */
-function wrongArity(name: string, w: ReplyWriter): void {
-  w.err(ErrCode.Unknown, `ERR wrong number of arguments for '${name}' command`);
 }
 
 /** A 64-bit integer reply: a number when it is exact as one, else a bigint. */
@@ -42,12 +30,10 @@ function int64Reply(v: bigint): number | bigint {
 
 // ---------- the commands ----------
 
-const key1 = { firstKey: 1, lastKey: 1, keyStep: 1 } as const;
-
 /** HSET and HMSET share their body; they differ only in the reply. */
 function setFields(args: string[], w: ReplyWriter, store: Keyspace, name: string): number | null {
   if (args.length % 2 === 1) {
-    wrongArity(name, w);
+    arityError(w, name);
     return null;
   }
   const h = hashForWrite(store, args[1], w);
@@ -65,7 +51,7 @@ export const hashCommands: CommandSpec[] = [
     name: 'hset',
     arity: -4,
     flags: ['write', 'denyoom', 'fast'],
-    ...key1,
+    ...KEY1,
     run(args, w, { store }) {
       const added = setFields(args, w, store, 'hset');
       if (added !== null) w.int(added);
@@ -75,7 +61,7 @@ export const hashCommands: CommandSpec[] = [
     name: 'hmset',
     arity: -4,
     flags: ['write', 'denyoom', 'fast'],
-    ...key1,
+    ...KEY1,
     run(args, w, { store }) {
       if (setFields(args, w, store, 'hmset') !== null) w.status('OK');
     },
@@ -84,7 +70,7 @@ export const hashCommands: CommandSpec[] = [
     name: 'hsetnx',
     arity: 4,
     flags: ['write', 'denyoom', 'fast'],
-    ...key1,
+    ...KEY1,
     run(args, w, { store }) {
       const h = hashForWrite(store, args[1], w);
       if (h === null) return;
@@ -97,10 +83,10 @@ export const hashCommands: CommandSpec[] = [
     name: 'hget',
     arity: 3,
     flags: ['readonly', 'fast'],
-    ...key1,
+    ...KEY1,
     run(args, w, { store }) {
-      const h = lookupHash(store, args[1]);
-      if (h === 'wrongtype') return wrongType(w);
+      const h = readTyped(store, args[1], isHash, w);
+      if (h === WRONG) return;
       const v = h?.get(args[2]);
       if (v === undefined) w.nil();
       else w.str(v);
@@ -110,10 +96,10 @@ export const hashCommands: CommandSpec[] = [
     name: 'hmget',
     arity: -3,
     flags: ['readonly', 'fast'],
-    ...key1,
+    ...KEY1,
     run(args, w, { store }) {
-      const h = lookupHash(store, args[1]);
-      if (h === 'wrongtype') return wrongType(w);
+      const h = readTyped(store, args[1], isHash, w);
+      if (h === WRONG) return;
       w.arr(args.length - 2);
       for (let i = 2; i < args.length; i++) {
         const v = h?.get(args[i]);
@@ -126,11 +112,11 @@ export const hashCommands: CommandSpec[] = [
     name: 'hdel',
     arity: -3,
     flags: ['write', 'fast'],
-    ...key1,
+    ...KEY1,
     run(args, w, { store }) {
-      const h = lookupHash(store, args[1]);
-      if (h === 'wrongtype') return wrongType(w);
-      if (h === null) return w.int(0);
+      const h = readTyped(store, args[1], isHash, w);
+      if (h === WRONG) return;
+      if (h === undefined) return w.int(0);
       let removed = 0;
       for (let i = 2; i < args.length; i++) if (h.delete(args[i])) removed++;
       if (h.size === 0) store.delete(args[1]);
@@ -141,21 +127,21 @@ export const hashCommands: CommandSpec[] = [
     name: 'hlen',
     arity: 2,
     flags: ['readonly', 'fast'],
-    ...key1,
+    ...KEY1,
     run(args, w, { store }) {
-      const h = lookupHash(store, args[1]);
-      if (h === 'wrongtype') return wrongType(w);
-      w.int(h === null ? 0 : h.size);
+      const h = readTyped(store, args[1], isHash, w);
+      if (h === WRONG) return;
+      w.int(h === undefined ? 0 : h.size);
     },
   },
   {
     name: 'hexists',
     arity: 3,
     flags: ['readonly', 'fast'],
-    ...key1,
+    ...KEY1,
     run(args, w, { store }) {
-      const h = lookupHash(store, args[1]);
-      if (h === 'wrongtype') return wrongType(w);
+      const h = readTyped(store, args[1], isHash, w);
+      if (h === WRONG) return;
       w.int(h?.has(args[2]) ? 1 : 0);
     },
   },
@@ -163,11 +149,11 @@ export const hashCommands: CommandSpec[] = [
     name: 'hgetall',
     arity: 2,
     flags: ['readonly'],
-    ...key1,
+    ...KEY1,
     run(args, w, { store }) {
-      const h = lookupHash(store, args[1]);
-      if (h === 'wrongtype') return wrongType(w);
-      if (h === null) return w.arr(0);
+      const h = readTyped(store, args[1], isHash, w);
+      if (h === WRONG) return;
+      if (h === undefined) return w.arr(0);
       w.arr(h.size * 2);
       for (const [f, v] of h) {
         w.str(f);
@@ -179,11 +165,11 @@ export const hashCommands: CommandSpec[] = [
     name: 'hkeys',
     arity: 2,
     flags: ['readonly'],
-    ...key1,
+    ...KEY1,
     run(args, w, { store }) {
-      const h = lookupHash(store, args[1]);
-      if (h === 'wrongtype') return wrongType(w);
-      if (h === null) return w.arr(0);
+      const h = readTyped(store, args[1], isHash, w);
+      if (h === WRONG) return;
+      if (h === undefined) return w.arr(0);
       w.arr(h.size);
       for (const f of h.keys()) w.str(f);
     },
@@ -192,11 +178,11 @@ export const hashCommands: CommandSpec[] = [
     name: 'hvals',
     arity: 2,
     flags: ['readonly'],
-    ...key1,
+    ...KEY1,
     run(args, w, { store }) {
-      const h = lookupHash(store, args[1]);
-      if (h === 'wrongtype') return wrongType(w);
-      if (h === null) return w.arr(0);
+      const h = readTyped(store, args[1], isHash, w);
+      if (h === WRONG) return;
+      if (h === undefined) return w.arr(0);
       w.arr(h.size);
       for (const v of h.values()) w.str(v);
     },
@@ -205,10 +191,10 @@ export const hashCommands: CommandSpec[] = [
     name: 'hstrlen',
     arity: 3,
     flags: ['readonly', 'fast'],
-    ...key1,
+    ...KEY1,
     run(args, w, { store }) {
-      const h = lookupHash(store, args[1]);
-      if (h === 'wrongtype') return wrongType(w);
+      const h = readTyped(store, args[1], isHash, w);
+      if (h === WRONG) return;
       w.int(h?.get(args[2])?.length ?? 0); // binary strings: one char per byte
     },
   },
@@ -216,12 +202,12 @@ export const hashCommands: CommandSpec[] = [
     name: 'hincrby',
     arity: 4,
     flags: ['write', 'denyoom', 'fast'],
-    ...key1,
+    ...KEY1,
     run(args, w, { store }) {
       const incr = parseInt64(args[3]);
       if (incr === null) return notInteger(w);
-      const h = lookupHash(store, args[1]);
-      if (h === 'wrongtype') return wrongType(w);
+      const h = readTyped(store, args[1], isHash, w);
+      if (h === WRONG) return;
       const current = h?.get(args[2]);
       let value = 0n;
       if (current !== undefined) {
@@ -240,15 +226,15 @@ export const hashCommands: CommandSpec[] = [
     name: 'hincrbyfloat',
     arity: 4,
     flags: ['write', 'denyoom', 'fast'],
-    ...key1,
+    ...KEY1,
     run(args, w, { store }) {
       // Redis adds in long double and replies "%.17Lf" minus trailing zeros: 0.3 + 5000 reads
       // 5000.29999999999999982. longdouble.ts emulates that exactly (INCRBYFLOAT shares it).
       const incr = parseLongDouble(args[3]);
       if (incr === null) return w.err(ErrCode.BadArg, NOT_FLOAT);
       if (typeof incr === 'number') return w.err(ErrCode.BadArg, 'ERR value is NaN or Infinity'); // ±inf
-      const h = lookupHash(store, args[1]);
-      if (h === 'wrongtype') return wrongType(w);
+      const h = readTyped(store, args[1], isHash, w);
+      if (h === WRONG) return;
       const value = parseLongDouble(h?.get(args[2]) ?? '0');
       if (value === null) return w.err(ErrCode.BadArg, 'ERR hash value is not a float');
       const sum = typeof value === 'number' ? null : addLongDouble(value, incr); // an "inf" field stays inf

@@ -2,16 +2,12 @@
 // on both protocols. A missing key reads as an empty list; an emptied list is deleted.
 
 import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
-import { List, type Keyspace } from '../store/keyspace.js';
-import { notInteger, parseInt64, syntaxError, wrongType } from './args.js';
+import { List, type Keyspace, type Value } from '../store/keyspace.js';
+import { notInteger, parseInt64, syntaxError } from './args.js';
+import { KEY1, WRONG, readTyped } from './common.js';
 import type { CommandSpec } from './types.js';
 
-/** The list under key, null if the key is missing, 'wrongtype' if it holds something else. */
-function lookupList(store: Keyspace, key: string): List | null | 'wrongtype' {
-  const v = store.get(key);
-  if (v === undefined) return null;
-  return v instanceof List ? v : 'wrongtype';
-}
+const isList = (v: Value): v is List => v instanceof List;
 
 /**
  * A C long (int64) argument as a number. Values beyond ±2^53 lose precision,
@@ -45,10 +41,9 @@ function resolveIndex(index: number, len: number): number {
 }
 
 function push(args: string[], w: ReplyWriter, store: Keyspace, front: boolean, onlyIfExists: boolean): void {
-  const found = lookupList(store, args[1]);
-  if (found === 'wrongtype') return wrongType(w);
-  let list = found;
-  if (list === null) {
+  let list = readTyped(store, args[1], isList, w);
+  if (list === WRONG) return;
+  if (list === undefined) {
     if (onlyIfExists) return w.int(0);
     list = new List();
     store.put(args[1], list);
@@ -69,9 +64,9 @@ function pop(args: string[], w: ReplyWriter, store: Keyspace, front: boolean): v
     if (c === null) return w.err(ErrCode.BadArg, 'ERR value is out of range, must be positive');
     count = c;
   }
-  const list = lookupList(store, args[1]);
-  if (list === 'wrongtype') return wrongType(w);
-  if (list === null) return hasCount ? w.nilArr() : w.nil();
+  const list = readTyped(store, args[1], isList, w);
+  if (list === WRONG) return;
+  if (list === undefined) return hasCount ? w.nilArr() : w.nil();
   if (hasCount && count === 0) return w.arr(0);
   if (!hasCount) {
     w.str((front ? list.popFront() : list.popBack())!);
@@ -83,74 +78,72 @@ function pop(args: string[], w: ReplyWriter, store: Keyspace, front: boolean): v
   if (list.length === 0) store.delete(args[1]);
 }
 
-const key1 = { firstKey: 1, lastKey: 1, keyStep: 1 } as const;
-
 export const listCommands: CommandSpec[] = [
   {
     name: 'lpush',
     arity: -3,
     flags: ['write', 'denyoom', 'fast'],
-    ...key1,
+    ...KEY1,
     run: (args, w, { store }) => push(args, w, store, true, false),
   },
   {
     name: 'rpush',
     arity: -3,
     flags: ['write', 'denyoom', 'fast'],
-    ...key1,
+    ...KEY1,
     run: (args, w, { store }) => push(args, w, store, false, false),
   },
   {
     name: 'lpushx',
     arity: -3,
     flags: ['write', 'denyoom', 'fast'],
-    ...key1,
+    ...KEY1,
     run: (args, w, { store }) => push(args, w, store, true, true),
   },
   {
     name: 'rpushx',
     arity: -3,
     flags: ['write', 'denyoom', 'fast'],
-    ...key1,
+    ...KEY1,
     run: (args, w, { store }) => push(args, w, store, false, true),
   },
   {
     name: 'lpop',
     arity: -2,
     flags: ['write', 'fast'],
-    ...key1,
+    ...KEY1,
     run: (args, w, { store }) => pop(args, w, store, true),
   },
   {
     name: 'rpop',
     arity: -2,
     flags: ['write', 'fast'],
-    ...key1,
+    ...KEY1,
     run: (args, w, { store }) => pop(args, w, store, false),
   },
   {
     name: 'llen',
     arity: 2,
     flags: ['readonly', 'fast'],
-    ...key1,
+    ...KEY1,
     run(args, w, { store }) {
-      const list = lookupList(store, args[1]);
-      if (list === 'wrongtype') return wrongType(w);
-      w.int(list === null ? 0 : list.length);
+      const list = readTyped(store, args[1], isList, w);
+      if (list === WRONG) return;
+      w.int(list === undefined ? 0 : list.length);
     },
   },
   {
     name: 'lrange',
     arity: 4,
     flags: ['readonly'],
-    ...key1,
+    ...KEY1,
     run(args, w, { store }) {
       const start = parseLong(args[2]);
       const stop = parseLong(args[3]);
       if (start === null || stop === null) return notInteger(w);
-      const list = lookupList(store, args[1]);
-      if (list === 'wrongtype') return wrongType(w);
-      const range = list === null ? null : clampRange(start, stop, list.length);
+      const list = readTyped(store, args[1], isList, w);
+      if (list === WRONG) return;
+      const range = list === undefined ? null : clampRange(start, stop, list.length);
       if (range === null) return w.arr(0);
       w.arr(range[1] - range[0] + 1);
       for (let i = range[0]; i <= range[1]; i++) w.str(list!.at(i));
@@ -160,12 +153,12 @@ export const listCommands: CommandSpec[] = [
     name: 'lindex',
     arity: 3,
     flags: ['readonly'],
-    ...key1,
+    ...KEY1,
     run(args, w, { store }) {
       // Redis looks the key up before it parses the index.
-      const list = lookupList(store, args[1]);
-      if (list === 'wrongtype') return wrongType(w);
-      if (list === null) return w.nil();
+      const list = readTyped(store, args[1], isList, w);
+      if (list === WRONG) return;
+      if (list === undefined) return w.nil();
       const index = parseLong(args[2]);
       if (index === null) return notInteger(w);
       const i = resolveIndex(index, list.length);
@@ -177,11 +170,11 @@ export const listCommands: CommandSpec[] = [
     name: 'lset',
     arity: 4,
     flags: ['write', 'denyoom'],
-    ...key1,
+    ...KEY1,
     run(args, w, { store }) {
-      const list = lookupList(store, args[1]);
-      if (list === 'wrongtype') return wrongType(w);
-      if (list === null) return w.err(ErrCode.BadArg, 'ERR no such key');
+      const list = readTyped(store, args[1], isList, w);
+      if (list === WRONG) return;
+      if (list === undefined) return w.err(ErrCode.BadArg, 'ERR no such key');
       const index = parseLong(args[2]);
       if (index === null) return notInteger(w);
       const i = resolveIndex(index, list.length);
@@ -194,14 +187,14 @@ export const listCommands: CommandSpec[] = [
     name: 'ltrim',
     arity: 4,
     flags: ['write'],
-    ...key1,
+    ...KEY1,
     run(args, w, { store }) {
       const start = parseLong(args[2]);
       const stop = parseLong(args[3]);
       if (start === null || stop === null) return notInteger(w);
-      const list = lookupList(store, args[1]);
-      if (list === 'wrongtype') return wrongType(w);
-      if (list !== null) {
+      const list = readTyped(store, args[1], isList, w);
+      if (list === WRONG) return;
+      if (list !== undefined) {
         const range = clampRange(start, stop, list.length);
         if (range === null) list.clear();
         else list.trim(range[0], range[1]);
@@ -214,13 +207,13 @@ export const listCommands: CommandSpec[] = [
     name: 'lrem',
     arity: 4,
     flags: ['write'],
-    ...key1,
+    ...KEY1,
     run(args, w, { store }) {
       const count = parseLong(args[2]);
       if (count === null) return notInteger(w);
-      const list = lookupList(store, args[1]);
-      if (list === 'wrongtype') return wrongType(w);
-      if (list === null) return w.int(0);
+      const list = readTyped(store, args[1], isList, w);
+      if (list === WRONG) return;
+      if (list === undefined) return w.int(0);
       const target = args[3];
       const items = list.toArray();
       const limit = count === 0 ? Infinity : Math.abs(count);
@@ -238,13 +231,13 @@ export const listCommands: CommandSpec[] = [
     name: 'linsert',
     arity: 5,
     flags: ['write', 'denyoom'],
-    ...key1,
+    ...KEY1,
     run(args, w, { store }) {
       const where = args[2].toLowerCase();
       if (where !== 'before' && where !== 'after') return syntaxError(w);
-      const list = lookupList(store, args[1]);
-      if (list === 'wrongtype') return wrongType(w);
-      if (list === null) return w.int(0);
+      const list = readTyped(store, args[1], isList, w);
+      if (list === WRONG) return;
+      if (list === undefined) return w.int(0);
       const pivot = args[3];
       for (let i = 0; i < list.length; i++) {
         if (list.at(i) === pivot) {
@@ -259,7 +252,7 @@ export const listCommands: CommandSpec[] = [
     name: 'lpos',
     arity: -3,
     flags: ['readonly'],
-    ...key1,
+    ...KEY1,
     run(args, w, { store }) {
       let rank = 1;
       let count = -1; // -1: COUNT not given
@@ -295,9 +288,9 @@ export const listCommands: CommandSpec[] = [
       const fromTail = rank < 0;
       if (fromTail) rank = -rank;
 
-      const list = lookupList(store, args[1]);
-      if (list === 'wrongtype') return wrongType(w);
-      if (list === null) return count !== -1 ? w.arr(0) : w.nil();
+      const list = readTyped(store, args[1], isList, w);
+      if (list === WRONG) return;
+      if (list === undefined) return count !== -1 ? w.arr(0) : w.nil();
 
       const target = args[2];
       const len = list.length;

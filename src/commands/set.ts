@@ -6,7 +6,7 @@ import type { ReplyWriter } from '../protocol/reply.js';
 import type { Keyspace, RSet, Value } from '../store/keyspace.js';
 import { NOT_INTEGER, SYNTAX, parseInt64, wrongType } from './args.js';
 import type { CommandSpec } from './types.js';
-import { ALL_KEYS, KEY1, WRONG, err, readTyped } from './resp/common.js';
+import { ALL_KEYS, KEY1, WRONG, err, readTyped } from './common.js';
 
 const isSet = (v: Value): v is RSet => v instanceof Set;
 

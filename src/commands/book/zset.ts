@@ -2,17 +2,13 @@
 // zadd, zrem, zscore, zquery. A missing key reads as an empty sorted set.
 
 import { ErrCode, type ReplyWriter } from '../../protocol/reply.js';
-import type { Keyspace } from '../../store/keyspace.js';
+import type { Value } from '../../store/keyspace.js';
 import { ZSet } from '../../store/zset.js';
-import { parseFloat64, parseInt64, wrongType } from '../args.js';
+import { parseFloat64, parseInt64 } from '../args.js';
+import { WRONG, readTyped } from '../common.js';
 import type { CommandSpec } from '../types.js';
 
-/** The sorted set under key, null if the key is missing, 'wrongtype' if it holds something else. */
-function lookupZSet(store: Keyspace, key: string): ZSet | null | 'wrongtype' {
-  const v = store.get(key);
-  if (v === undefined) return null;
-  return v instanceof ZSet ? v : 'wrongtype';
-}
+const isZSet = (v: Value): v is ZSet => v instanceof ZSet;
 
 /**
  * zquery's reply, apart from argument parsing: seek the first entry ≥
@@ -51,9 +47,9 @@ export const bookZsetCommands: CommandSpec[] = [
     run(args, w, { store }) {
       const score = parseFloat64(args[2]);
       if (score === null) return w.err(ErrCode.BadArg, 'expect float');
-      let zset = lookupZSet(store, args[1]);
-      if (zset === 'wrongtype') return wrongType(w);
-      if (zset === null) {
+      let zset = readTyped(store, args[1], isZSet, w);
+      if (zset === WRONG) return;
+      if (zset === undefined) {
         zset = new ZSet();
         store.put(args[1], zset);
       }
@@ -68,9 +64,9 @@ export const bookZsetCommands: CommandSpec[] = [
     lastKey: 1,
     keyStep: 1,
     run(args, w, { store }) {
-      const zset = lookupZSet(store, args[1]);
-      if (zset === 'wrongtype') return wrongType(w);
-      if (zset === null) return w.int(0);
+      const zset = readTyped(store, args[1], isZSet, w);
+      if (zset === WRONG) return;
+      if (zset === undefined) return w.int(0);
       const removed = zset.remove(args[2]);
       if (zset.size === 0) store.delete(args[1]); // an empty sorted set is no key at all, as in Redis
       w.int(removed ? 1 : 0);
@@ -84,8 +80,8 @@ export const bookZsetCommands: CommandSpec[] = [
     lastKey: 1,
     keyStep: 1,
     run(args, w, { store }) {
-      const zset = lookupZSet(store, args[1]);
-      if (zset === 'wrongtype') return wrongType(w);
+      const zset = readTyped(store, args[1], isZSet, w);
+      if (zset === WRONG) return;
       const score = zset?.score(args[2]);
       if (score === undefined) w.nil();
       else w.dbl(score);
@@ -105,9 +101,9 @@ export const bookZsetCommands: CommandSpec[] = [
       const offset = parseInt64(args[4]);
       const limit = parseInt64(args[5]);
       if (offset === null || limit === null) return w.err(ErrCode.BadArg, 'expect int');
-      const zset = lookupZSet(store, args[1]);
-      if (zset === 'wrongtype') return wrongType(w);
-      writeZQuery(zset, score, args[3], toNumber(offset), toNumber(limit), w);
+      const zset = readTyped(store, args[1], isZSet, w);
+      if (zset === WRONG) return;
+      writeZQuery(zset ?? null, score, args[3], toNumber(offset), toNumber(limit), w);
     },
   },
 ];

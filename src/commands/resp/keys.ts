@@ -7,7 +7,7 @@ import { Keyspace, typeOf } from '../../store/keyspace.js';
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
 import { bookStringCommands } from '../book/strings.js';
 import type { CommandSpec } from '../types.js';
-import { ALL_KEYS, KEY1, NO_KEYS, deadlineFromUnixMs, err, isOpt, unixExpireOf, unixNowMs } from './common.js';
+import { ALL_KEYS, KEY1, NO_KEYS, deadlineFromUnixMs, err, isOpt, unixExpireOf, unixNowMs } from '../common.js';
 
 /** PTTL means the same on both protocols: the book's implementation serves RESP too. */
 const bookPttl = bookStringCommands.find((c) => c.name === 'pttl')!.run;

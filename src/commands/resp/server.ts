@@ -8,7 +8,7 @@ import { ErrCode, type ReplyWriter } from '../../protocol/reply.js';
 import { respCodec } from '../../protocol/resp.js';
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
 import type { ClientState, CommandContext, CommandSpec } from '../types.js';
-import { NO_KEYS, arityError, err, isOpt } from './common.js';
+import { NO_KEYS, arityError, err, isOpt } from '../common.js';
 import { COMMAND_DOCS } from './docs.js';
 import { globMatch } from './keys.js';
 

@@ -17,7 +17,7 @@ import {
   isOpt,
   readString,
   unixNowMs,
-} from './common.js';
+} from '../common.js';
 import { incrByFloatText } from '../longdouble.js';
 
 const INT64_MIN = -(2n ** 63n);

@@ -8,7 +8,7 @@ import { ZSet, type ZEntry } from '../../store/zset.js';
 import { NOT_FLOAT, NOT_INTEGER, SYNTAX, parseFloat64, parseInt64 } from '../args.js';
 import { bookZsetCommands } from '../book/zset.js';
 import type { CommandSpec } from '../types.js';
-import { KEY1, WRONG, err, isOpt, readTyped } from './common.js';
+import { KEY1, WRONG, err, isOpt, readTyped } from '../common.js';
 
 const isZSet = (v: Value): v is ZSet => v instanceof ZSet;
 

@@ -1,11 +1,15 @@
-// Small helpers the RESP command modules share: typed key lookups, Redis's
-// error wordings that several families use, option matching, and the
-// conversion between Redis's unix-time deadlines and the keyspace's monotonic ones.
+// Small helpers the command modules of both protocols share: typed key
+// lookups, key positions for COMMAND, Redis's error wordings that several
+// families use, option matching, and the conversion between Redis's unix-time
+// deadlines and the keyspace's monotonic ones.
 
-import { ErrCode, type ReplyWriter } from '../../protocol/reply.js';
-import type { Keyspace, Value } from '../../store/keyspace.js';
-import { MAX_STRING_LENGTH } from '../../protocol/resp.js';
-import { wrongType } from '../args.js';
+import { constants as bufferConstants } from 'node:buffer';
+import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
+import type { Keyspace, Value } from '../store/keyspace.js';
+import { wrongType } from './args.js';
+
+/** The longest JS string (V8's limit): no value can be longer. */
+const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
 
 /** Key positions for COMMAND: the one key at args[1]. */
 export const KEY1 = { firstKey: 1, lastKey: 1, keyStep: 1 } as const;
