@@ -535,11 +535,13 @@ export class EventLoop implements LoopView {
 
   private computeTimeout(): number {
     if (this.pendingConns.size !== 0) return this.traceTimeout(0, 'pending requests');
+    // `why` names the nearest timer for the trace; the idle one is only
+    // spelled out (with its fd) when tracing, so no string is built per iteration.
     let next = Infinity;
-    let why = 'no timers';
+    let why: string | Conn = 'no timers';
     if (this.idleTimeoutMs > 0 && this.idleHead !== null) {
       next = this.idleHead.lastActiveMs + this.idleTimeoutMs;
-      why = `idle timer of fd ${this.idleHead.fd}`;
+      why = this.idleHead;
     }
     const ext = this.timers?.nextDeadline() ?? null;
     if (ext !== null && ext < next) {
@@ -555,8 +557,8 @@ export class EventLoop implements LoopView {
     return this.traceTimeout(ms, why);
   }
 
-  private traceTimeout(ms: number, why: string): number {
-    if (this.tracer !== null) this.tracer.timeout(ms, why);
+  private traceTimeout(ms: number, why: string | Conn): number {
+    if (this.tracer !== null) this.tracer.timeout(ms, typeof why === 'string' ? why : `idle timer of fd ${why.fd}`);
     return ms;
   }
 
