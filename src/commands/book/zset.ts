@@ -5,7 +5,7 @@ import { ErrCode, type ReplyWriter } from '../../protocol/reply.js';
 import type { Value } from '../../store/keyspace.js';
 import { ZSet } from '../../store/zset.js';
 import { parseFloat64, parseInt64 } from '../args.js';
-import { WRONG, readTyped } from '../common.js';
+import { KEY1, WRONG, readTyped } from '../common.js';
 import type { CommandSpec } from '../types.js';
 
 const isZSet = (v: Value): v is ZSet => v instanceof ZSet;
@@ -41,9 +41,7 @@ export const bookZsetCommands: CommandSpec[] = [
     name: 'zadd',
     arity: 4,
     flags: ['write', 'denyoom', 'fast'],
-    firstKey: 1,
-    lastKey: 1,
-    keyStep: 1,
+    ...KEY1,
     run(args, w, { store }) {
       const score = parseFloat64(args[2]);
       if (score === null) return w.err(ErrCode.BadArg, 'expect float');
@@ -60,9 +58,7 @@ export const bookZsetCommands: CommandSpec[] = [
     name: 'zrem',
     arity: 3,
     flags: ['write', 'fast'],
-    firstKey: 1,
-    lastKey: 1,
-    keyStep: 1,
+    ...KEY1,
     run(args, w, { store }) {
       const zset = readTyped(store, args[1], isZSet, w);
       if (zset === WRONG) return;
@@ -76,9 +72,7 @@ export const bookZsetCommands: CommandSpec[] = [
     name: 'zscore',
     arity: 3,
     flags: ['readonly', 'fast'],
-    firstKey: 1,
-    lastKey: 1,
-    keyStep: 1,
+    ...KEY1,
     run(args, w, { store }) {
       const zset = readTyped(store, args[1], isZSet, w);
       if (zset === WRONG) return;
@@ -91,9 +85,7 @@ export const bookZsetCommands: CommandSpec[] = [
     name: 'zquery',
     arity: 6,
     flags: ['readonly'],
-    firstKey: 1,
-    lastKey: 1,
-    keyStep: 1,
+    ...KEY1,
     run(args, w, { store }) {
       // The book parses every argument before it looks at the key.
       const score = parseFloat64(args[2]);
