@@ -5,7 +5,6 @@
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { ErrCode, type ReplyWriter } from '../../protocol/reply.js';
-import { respCodec } from '../../protocol/resp.js';
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
 import type { ClientState, CommandContext, CommandSpec } from '../types.js';
 import { NO_KEYS, arityError, err, isOpt } from '../common.js';
@@ -425,10 +424,9 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
           }
           for (let i = 2; i < args.length; i += 2) {
             const name = args[i].toLowerCase();
+            // (proto-max-bulk-len: the server's decoder reads it on every request.)
             const problem = ctx.server.setConfig(name, args[i + 1]);
             if (problem !== null) return err(w, problem);
-            // The decoder enforces this limit before any command runs, so it is told directly.
-            if (name === 'proto-max-bulk-len') respCodec.maxBulkLen = Number(args[i + 1]);
           }
           w.status('OK');
         } else if (isOpt(sub, 'resetstat')) {
