@@ -51,8 +51,10 @@ export interface ConnInfo {
   qbufFree: number;
   /** Unsent output bytes. */
   obl: number;
-  /** Output buffer capacity. */
+  /** Output memory beyond the buffer's resting size (Redis: the reply list). */
   omem: number;
+  /** Output buffer capacity (Redis's rbs). */
+  obufSize: number;
   /** Milliseconds since the last read or write. */
   idleMs: number;
   /** Poll interest: 'r', 'w', 'rw' or ''. */

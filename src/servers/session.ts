@@ -137,7 +137,8 @@ export class ProtocolSession implements Session, ClientLink {
       qbuf: conn.incoming.length,
       qbufFree: conn.incoming.buf.length - conn.incoming.end,
       obl: conn.outgoing.length,
-      omem: conn.outgoing.length === 0 ? 0 : conn.outgoing.buf.length,
+      omem: Math.max(0, conn.outgoing.buf.length - 4096),
+      obufSize: conn.outgoing.buf.length,
       idleMs: Math.max(0, this.pipeline.host.now() - conn.lastActiveMs),
       events,
     };
