@@ -10,8 +10,6 @@ export interface ClientState {
   readonly id: number;
   name: string;
   authenticated: boolean;
-  /** Set by QUIT: the server closes the connection once the reply is written. */
-  closeAfterReply: boolean;
   readonly createdAtMs: number;
   readonly peer: string;
   readonly localPort: number;
@@ -29,7 +27,7 @@ export interface ClientState {
    * (a blocking command's timeout). The server arranges for it to be written.
    */
   deliver(write: (w: ReplyWriter) => void): void;
-  /** Closes the client's connection without flushing (CLIENT KILL of another client). */
+  /** Closes the client's connection without flushing (CLIENT KILL of another client; oneself: closeAfterReply). */
   kill(reason: string): void;
   /**
    * True while the client waits for a reply from elsewhere (a blocked command,
@@ -41,7 +39,35 @@ export interface ClientState {
   subscriptions: number;
   /** Its waiting ended: serve its queued requests. */
   wake(): void;
+  /** MULTI's state: the queued commands, or null outside a transaction (src/commands/multi.ts). */
+  multi: MultiState | null;
+  /** True while EXEC runs its queue: blocking commands then behave as their non-blocking forms. */
+  inExec: boolean;
+  /** MONITOR: every command the server runs is streamed to it. */
+  monitor: boolean;
+  /** Closed once its pending output is written (QUIT; CLIENT KILL of oneself). */
+  closeAfterReply: boolean;
 }
+
+/** A transaction being queued. */
+export interface MultiState {
+  readonly queue: string[][];
+  /** A queued command was refused (unknown, arity, ...): EXEC answers EXECABORT. */
+  failed: boolean;
+}
+
+/** What a feature module does around every command; null when idle, so the hot path pays one check each. */
+export interface CommandHooks {
+  /** After each top-level command (and after EXEC as a whole): serve blocked clients whose keys became ready. */
+  afterCommand: (() => void) | null;
+  /** While any key is WATCHed: run a write command, noticing which watched keys it changed. */
+  aroundWrite: ((args: string[], run: () => void) => void) | null;
+  /** MONITOR clients: each command run is streamed to them. */
+  readonly monitors: Set<ClientState>;
+}
+
+/** Told of keys stored, deleted, expired, and of a flush (key null). */
+export type KeyListener = (key: string | null, why: 'put' | 'delete' | 'expire' | 'flush') => void;
 
 /** What CLIENT LIST reports of a connection's buffers. */
 export interface ConnInfo {
@@ -92,6 +118,16 @@ export interface ServerContext {
   readonly timers: TimerService;
   /** Trace notes (block, wake-up, timeout) when --trace is on; null otherwise. */
   readonly note: ((text: string) => void) | null;
+  readonly hooks: CommandHooks;
+  /** Per-server state of feature modules (pub/sub channels, blocked keys, watched keys), by module name. */
+  readonly registry: Map<string, unknown>;
+  /** Listen to every key stored, deleted, expired or flushed (WATCH, blocked clients). */
+  addKeyListener(fn: KeyListener): void;
+  removeKeyListener(fn: KeyListener): void;
+  /** Calls fn when a client disconnects (free its waits, subscriptions, watched keys). */
+  onClientClosed(fn: (client: ClientState) => void): void;
+  /** A connected client by id (CLIENT KILL, CLIENT UNBLOCK). */
+  clientById(id: number): ClientState | undefined;
   connectedClients(): number;
   clientList(): ClientState[];
   readonly loopName: string;
@@ -116,6 +152,10 @@ export interface CommandSpec {
   readonly run: CommandFn;
   /** Allowed before AUTH (AUTH, HELLO, QUIT). */
   readonly noauth?: boolean;
+  /** Refused inside MULTI (the transaction then fails at EXEC). */
+  readonly noMulti?: boolean;
+  /** Not shown to MONITOR (admin commands, as Redis). */
+  readonly skipMonitor?: boolean;
   /** Redis's COMMAND flags and key positions, for COMMAND/COMMAND DOCS. */
   readonly flags?: readonly string[];
   readonly firstKey?: number;

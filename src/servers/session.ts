@@ -100,6 +100,7 @@ export class ProtocolSession implements Session, ClientLink {
     // Where this reply starts, relative to `start` (which a compaction may move).
     const mark = out.end - out.start;
     w.begin(out);
+    const empty = out.end - out.start; // nothing written: the command blocked (its reply comes later)
     try {
       dispatch(this.table, args, w, this.ctx);
     } catch (err) {
@@ -110,7 +111,8 @@ export class ProtocolSession implements Session, ClientLink {
       w.err(ErrCode.Unknown, `ERR internal error running '${args[0].slice(0, 64)}'`);
       this.server.log(`internal error in '${args[0].slice(0, 64)}': ${(err as Error)?.stack ?? err}`);
     }
-    w.end();
+    if (out.end - out.start === empty) out.end = out.start + mark; // no reply now: no frame either
+    else w.end();
     if (this.client.closeAfterReply) (conn.wantClose = true), (conn.closeReason = 'QUIT');
     return true;
   }
@@ -148,8 +150,15 @@ export class ProtocolSession implements Session, ClientLink {
     const { conn } = this;
     if (conn.wantClose) return;
     const w = (this.deliveryWriter ??= this.codec.createWriter());
-    w.begin(conn.outgoing);
+    const out = conn.outgoing;
+    const mark = out.end - out.start;
+    w.begin(out);
+    const empty = out.end - out.start;
     write(w);
+    if (out.end - out.start === empty) {
+      out.end = out.start + mark; // nothing to deliver (a re-run command that blocked again)
+      return;
+    }
     w.end();
     this.pipeline.delivered(conn, this.server.outputLimitOf(this.client));
   }

@@ -3,7 +3,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { Keyspace } from '../store/keyspace.js';
-import type { ClientState, ConnInfo, ServerContext, TimerService } from '../commands/types.js';
+import type { ClientState, CommandHooks, ConnInfo, KeyListener, MultiState, ServerContext, TimerService } from '../commands/types.js';
 import type { ReplyWriter } from '../protocol/reply.js';
 
 export interface ServerSettings {
@@ -66,6 +66,9 @@ export class Client implements ClientState {
   closeAfterReply = false;
   lastCommand = '';
   waiting = false;
+  multi: MultiState | null = null;
+  inExec = false;
+  monitor = false;
   /** Channels, patterns and shard channels subscribed to (the pub/sub module keeps it). */
   subscriptions = 0;
   readonly createdAtMs = Date.now();
@@ -136,6 +139,10 @@ export class ServerState {
     readonly log: (line: string) => void,
   ) {
     const state = this;
+    const keyListeners = new Set<KeyListener>();
+    const fanOut: KeyListener = (key, why) => {
+      for (const fn of keyListeners) fn(key, why);
+    };
     const config = new Map<string, string>([
       ['port', String(settings.respPort ?? 0)],
       ['bind', settings.host],
@@ -176,6 +183,18 @@ export class ServerState {
       get note() {
         return state.note;
       },
+      hooks: { afterCommand: null, aroundWrite: null, monitors: new Set() } satisfies CommandHooks,
+      registry: new Map(),
+      addKeyListener(fn) {
+        keyListeners.add(fn);
+        state.store.onChange = fanOut;
+      },
+      removeKeyListener(fn) {
+        keyListeners.delete(fn);
+        if (keyListeners.size === 0) state.store.onChange = null;
+      },
+      clientById: (id) => state.clients.get(id),
+      onClientClosed: (fn) => state.onClientClosed.push(fn),
       connectedClients: () => state.clients.size,
       clientList: () => [...state.clients.values()],
       get loopName() {
