@@ -41,7 +41,7 @@ export type Step = Cmd | { cmd: Cmd; match: Match } | { sleepMs: number };
  * - { reply: c, match? }: read the next reply on connection c (waiting for it:
  *   a blocked client's, a pushed message) and compare;
  * - { quiet: c | [c, ...] }: connection c has no reply, not even part of one, on
- *   either server (see Clients.quiet for why that is a fact and not a guess).
+ *   either server (see Clients.quiet for why that is known and not guessed).
  */
 export type ClientStep =
   | [c: number, cmd: Cmd]
@@ -229,8 +229,9 @@ export interface Clients {
    * same server (Servers.redis / Servers.ours), then lets Node deliver what its
    * sockets hold; no sleeping. Why that suffices:
    * 1. Everything sent on cs was written before the first PING. On loopback
-   *    TCP a write() queues the bytes at the receiving socket before it
-   *    returns, so the server found those requests readable no later than
+   *    TCP, Linux queues a write()'s bytes at the receiving socket before the
+   *    call returns (the loopback device delivers them in the sender's own
+   *    softirq; this is the one assumption here), so the server found those requests readable no later than
    *    that PING, and an event loop (redis-server's, redloop's) runs every
    *    readable connection of an iteration: it ran them in the first PING's
    *    iteration at the latest. (redloop leaves a connection's requests past
