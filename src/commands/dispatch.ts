@@ -11,6 +11,8 @@ import type { CommandContext, CommandSpec, CommandTable } from './types.js';
 
 /** Not queued inside MULTI: they act on the transaction itself (Redis's list). */
 const TRANSACTION_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+/** Commands with subcommands. */
+const CONTAINERS = new Set(['client', 'config', 'command', 'pubsub', 'object', 'memory', 'script', 'function', 'xinfo', 'xgroup', 'debug', 'latency', 'slowlog']);
 /** All a RESP2 client may send while subscribed. */
 const SUBSCRIBED_OK = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
 
@@ -42,6 +44,8 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
     );
     return;
   }
+  const { hooks } = ctx.server;
+  if (hooks.postpone !== null && hooks.postpone(spec, ctx, () => rerunLater(table, args, ctx))) return;
   if (client.multi !== null && !TRANSACTION_CONTROL.has(spec.name)) {
     if (spec.noMulti === true) {
       client.multi.failed = true;
@@ -49,17 +53,24 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
       return;
     }
     client.multi.queue.push(args.slice());
+    client.multi.specs.push(spec);
     w.status('QUEUED');
     return;
   }
   execute(spec, args, w, ctx);
-  const { hooks } = ctx.server;
   if (hooks.afterCommand !== null) hooks.afterCommand();
+}
+
+/** A postponed request, run again when CLIENT PAUSE ends (its reply then goes through deliver). */
+function rerunLater(table: CommandTable, args: string[], ctx: CommandContext): (w: ReplyWriter) => void {
+  const saved = args.slice();
+  return (w) => dispatch(table, saved, w, ctx);
 }
 
 /** Runs a command that passed dispatch's checks (EXEC runs its queue through here too). */
 export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: CommandContext): void {
-  ctx.client.lastCommand = spec.name;
+  // CLIENT LIST's cmd names a container command's subcommand, as Redis 7 does (client|list).
+  ctx.client.lastCommand = CONTAINERS.has(spec.name) && args.length > 1 ? `${spec.name}|${args[1].toLowerCase()}` : spec.name;
   const { hooks } = ctx.server;
   if (hooks.aroundWrite !== null && spec.flags !== undefined && spec.flags.includes('write')) {
     hooks.aroundWrite(args, () => spec.run(args, w, ctx));
@@ -87,10 +98,7 @@ function feedMonitors(args: string[], ctx: CommandContext): void {
     const secret = i >= redactFrom || (helloAuth > 0 && (i === helloAuth + 1 || i === helloAuth + 2));
     line += ' ' + (secret ? '"(redacted)"' : quoteRepr(args[i]));
   }
-  for (const m of ctx.server.hooks.monitors) {
-    if (m === ctx.client) continue;
-    m.deliver((w) => w.status(line));
-  }
+  for (const m of ctx.server.hooks.monitors) m.deliver((w) => w.status(line));
 }
 
 function isAuth(args: string[]): boolean {

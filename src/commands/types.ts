@@ -45,6 +45,8 @@ export interface ClientState {
   inExec: boolean;
   /** MONITOR: every command the server runs is streamed to it. */
   monitor: boolean;
+  /** A WATCHed key was touched: EXEC will fail (Redis's CLIENT_DIRTY_CAS). */
+  dirtyCas: boolean;
   /** Closed once its pending output is written (QUIT; CLIENT KILL of oneself). */
   closeAfterReply: boolean;
 }
@@ -52,6 +54,8 @@ export interface ClientState {
 /** A transaction being queued. */
 export interface MultiState {
   readonly queue: string[][];
+  /** The command of each queued request (looked up when it was queued). */
+  readonly specs: CommandSpec[];
   /** A queued command was refused (unknown, arity, ...): EXEC answers EXECABORT. */
   failed: boolean;
 }
@@ -64,6 +68,11 @@ export interface CommandHooks {
   aroundWrite: ((args: string[], run: () => void) => void) | null;
   /** MONITOR clients: each command run is streamed to them. */
   readonly monitors: Set<ClientState>;
+  /**
+   * While CLIENT PAUSE is on: returns true when the command must wait (its
+   * client then waits; `rerun` makes the closure that runs it at the end).
+   */
+  postpone: ((spec: CommandSpec, ctx: CommandContext, rerun: () => (w: ReplyWriter) => void) => boolean) | null;
 }
 
 /** Told of keys stored, deleted, expired, and of a flush (key null). */

@@ -69,6 +69,7 @@ export class Client implements ClientState {
   multi: MultiState | null = null;
   inExec = false;
   monitor = false;
+  dirtyCas = false;
   /** Channels, patterns and shard channels subscribed to (the pub/sub module keeps it). */
   subscriptions = 0;
   readonly createdAtMs = Date.now();
@@ -183,7 +184,7 @@ export class ServerState {
       get note() {
         return state.note;
       },
-      hooks: { afterCommand: null, aroundWrite: null, monitors: new Set() } satisfies CommandHooks,
+      hooks: { afterCommand: null, aroundWrite: null, monitors: new Set(), postpone: null } satisfies CommandHooks,
       registry: new Map(),
       addKeyListener(fn) {
         keyListeners.add(fn);

@@ -9,6 +9,7 @@ import { listCommands } from '../list.js';
 import { setCommands } from '../set.js';
 import type { CommandSpec, CommandTable } from '../types.js';
 import { bookAuthCommands } from './auth.js';
+import { transactionCommands } from '../multi.js';
 import { bookStringCommands } from './strings.js';
 import { bookZsetCommands } from './zset.js';
 
@@ -19,6 +20,8 @@ export const bookCommands: CommandSpec[] = [
   ...listCommands,
   ...setCommands,
   ...bookAuthCommands,
+  // MULTI/EXEC fit the book's framing: EXEC's reply is one arr of the queued replies.
+  ...transactionCommands,
 ];
 
 export const bookTable: CommandTable = {

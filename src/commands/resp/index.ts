@@ -9,6 +9,8 @@ import { listCommands } from '../list.js';
 import type { CommandSpec, CommandTable } from '../types.js';
 import { respKeyCommands } from './keys.js';
 import { respServerCommands } from './server.js';
+import { respClientCommands } from './client.js';
+import { transactionCommands } from '../multi.js';
 import { setCommands } from '../set.js';
 import { respStringCommands } from './strings.js';
 import { respZsetCommands } from './zset.js';
@@ -38,6 +40,8 @@ export const respCommands: CommandSpec[] = [
   ...hashCommands,
   ...listCommands,
   ...respServerCommands(() => respTable.commands),
+  ...respClientCommands(() => respTable.commands),
+  ...transactionCommands,
 ];
 
 export const respTable: CommandTable = {

@@ -9,6 +9,7 @@ import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
 import type { ClientState, CommandContext, CommandSpec } from '../types.js';
 import { NO_KEYS, arityError, err, isOpt } from '../common.js';
 import { COMMAND_DOCS } from './docs.js';
+import { validClientName } from './client.js';
 import { globMatch } from './keys.js';
 
 /** The Redis version we answer to (HELLO, INFO): the 7.0 command set and replies. */
@@ -38,24 +39,6 @@ function unknownSubcommand(w: ReplyWriter, cmd: string, sub: string): void {
 /** Whether args.length satisfies a Redis arity. */
 function arityOk(n: number, arity: number): boolean {
   return arity > 0 ? n === arity : n >= -arity;
-}
-
-/** One CLIENT LIST / CLIENT INFO line, in Redis's field order, from the client's real state. */
-export function clientLine(c: ClientState, ctx: CommandContext): string {
-  const now = Date.now();
-  const host = ctx.server.config.get('bind') ?? '127.0.0.1';
-  const info = c.connInfo();
-  const flags = (c.waiting ? 'b' : '') || 'N';
-  // One contiguous output buffer: no reply list, so oll is 0; omem is what the buffer grew beyond its
-  // resting 4 KiB; rbp (Redis: the peak of the last 5 s) reads the buffer's size, which only grows to a peak.
-  return (
-    `id=${c.id} addr=${c.peer} laddr=${host}:${c.localPort} fd=${c.fd} name=${c.name} ` +
-    `age=${Math.floor((now - c.createdAtMs) / 1000)} idle=${Math.floor(info.idleMs / 1000)} flags=${flags} db=0 ` +
-    `sub=0 psub=0 ssub=0 multi=-1 qbuf=${info.qbuf} qbuf-free=${info.qbufFree} argv-mem=0 multi-mem=0 ` +
-    `rbs=${info.obufSize} rbp=${info.obufSize} obl=${info.obl} oll=0 omem=${info.omem} ` +
-    `tot-mem=${info.qbuf + info.qbufFree + info.omem} events=${info.events} ` +
-    `cmd=${c.lastCommand || 'NULL'} user=default redir=-1 resp=2\n`
-  );
 }
 
 // ---- INFO ----
@@ -348,41 +331,6 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
       },
     },
     {
-      name: 'client',
-      arity: -2,
-      flags: ['noscript', 'loading', 'stale'],
-      ...NO_KEYS,
-      run(args, w, ctx) {
-        const sub = args[1];
-        const n = args.length;
-        const { client } = ctx;
-        if (isOpt(sub, 'setname')) {
-          if (!arityOk(n, 3)) return subArity(w, 'client', sub);
-          if (!validClientName(args[2])) return err(w, 'ERR Client names cannot contain spaces, newlines or special characters.');
-          client.name = args[2];
-          w.status('OK');
-        } else if (isOpt(sub, 'getname')) {
-          if (!arityOk(n, 2)) return subArity(w, 'client', sub);
-          if (client.name === '') w.nil();
-          else w.str(client.name);
-        } else if (isOpt(sub, 'id')) {
-          if (!arityOk(n, 2)) return subArity(w, 'client', sub);
-          w.int(client.id);
-        } else if (isOpt(sub, 'info')) {
-          if (!arityOk(n, 2)) return subArity(w, 'client', sub);
-          w.str(clientLine(client, ctx));
-        } else if (isOpt(sub, 'list')) {
-          w.str(ctx.server.clientList().map((c) => clientLine(c, ctx)).join(''));
-        } else if (isOpt(sub, 'setinfo')) {
-          if (!arityOk(n, 4)) return subArity(w, 'client', sub);
-          if (!isOpt(args[2], 'lib-name') && !isOpt(args[2], 'lib-ver')) return err(w, `ERR Unrecognized option '${args[2]}'`);
-          w.status('OK');
-        } else if (isOpt(sub, 'help')) {
-          helpReply(w, 'CLIENT', ['GETNAME', 'ID', 'INFO', 'LIST', 'SETINFO <LIB-NAME|LIB-VER> <value>', 'SETNAME <name>']);
-        } else unknownSubcommand(w, 'client', sub);
-      },
-    },
-    {
       name: 'info',
       arity: -1,
       flags: ['loading', 'stale'],
@@ -495,15 +443,6 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
       },
     },
   ];
-}
-
-/** Redis's client-name charset: printable ASCII without spaces. */
-function validClientName(name: string): boolean {
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c < 33 || c > 126) return false;
-  }
-  return true;
 }
 
 /** A HELP subcommand's reply: status lines, as Redis's addReplyHelp. */

@@ -1,0 +1,237 @@
+// Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH, as Redis's multi.c.
+// Queueing happens in dispatch (a command inside MULTI is checked, then
+// queued with +QUEUED; a refused one marks the transaction failed, and EXEC
+// answers EXECABORT). EXEC runs the queue with nothing in between, so it is
+// atomic; blocking commands in it behave as their non-blocking forms.
+//
+// WATCH: a watched key is "touched" when any client (the watcher included)
+// changes it before EXEC; EXEC then answers a null array. Changes reach us in
+// two ways: the keyspace's listener reports keys stored, deleted, expired
+// and flushed; and while any key is watched, every write command runs inside
+// `aroundWrite`, which compares a fingerprint of each watched key among its
+// arguments before and after it ran — that catches in-place changes (LPUSH
+// onto an existing list) without a hook in every command, and ignores writes
+// that changed nothing (SREM of a missing member), as Redis's signalModifiedKey
+// does. Both are installed only while some key is watched: the hot path pays
+// nothing otherwise. A fingerprint costs O(size of the value), paid only for
+// watched keys that a write command names.
+
+import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
+import { List, ZSet, type Keyspace } from '../store/keyspace.js';
+import { NO_KEYS, ALL_KEYS } from './common.js';
+import { execute } from './dispatch.js';
+import type { ClientState, CommandSpec, KeyListener, ServerContext } from './types.js';
+
+/** The server's watched keys: key → watching clients, and each client's keys. */
+class Watches {
+  readonly byKey = new Map<string, Set<ClientState>>();
+  readonly byClient = new Map<ClientState, Set<string>>();
+  private readonly listener: KeyListener;
+
+  constructor(
+    private readonly server: ServerContext,
+    private readonly store: Keyspace,
+  ) {
+    this.listener = (key, why) => {
+      if (key !== null) this.touch(key);
+      else if (why === 'flush') {
+        // FLUSHALL/FLUSHDB: every watched key that exists is touched (Redis's touchAllWatchedKeysInDb).
+        for (const k of [...this.byKey.keys()]) if (store.has(k)) this.touch(k);
+      }
+    };
+    server.onClientClosed((c) => this.unwatchAll(c));
+  }
+
+  touch(key: string): void {
+    const set = this.byKey.get(key);
+    if (set === undefined) return;
+    for (const c of set) c.dirtyCas = true;
+  }
+
+  watch(c: ClientState, key: string): void {
+    let keys = this.byClient.get(c);
+    if (keys === undefined) this.byClient.set(c, (keys = new Set()));
+    if (keys.has(key)) return;
+    // A key already expired is treated as missing (lazy expiry deletes it now).
+    this.store.has(key);
+    keys.add(key);
+    let set = this.byKey.get(key);
+    if (set === undefined) this.byKey.set(key, (set = new Set()));
+    set.add(c);
+    if (this.byKey.size === 1 && set.size === 1) this.activate();
+  }
+
+  unwatchAll(c: ClientState): void {
+    c.dirtyCas = false;
+    const keys = this.byClient.get(c);
+    if (keys === undefined) return;
+    this.byClient.delete(c);
+    for (const k of keys) {
+      const set = this.byKey.get(k)!;
+      set.delete(c);
+      if (set.size === 0) this.byKey.delete(k);
+    }
+    if (this.byKey.size === 0) this.deactivate();
+  }
+
+  /** Whether one of the client's watched keys has passed its TTL since WATCH (Redis 7.0's isWatchedKeyExpired). */
+  anyExpired(c: ClientState): boolean {
+    const keys = this.byClient.get(c);
+    if (keys === undefined) return false;
+    const now = this.store.now();
+    for (const k of keys) {
+      const d = this.store.deadline(k);
+      if (d !== undefined && d <= now) return true;
+    }
+    return false;
+  }
+
+  private activate(): void {
+    this.server.addKeyListener(this.listener);
+    this.server.hooks.aroundWrite = (args, run) => {
+      let watched: string[] | null = null;
+      for (let i = 1; i < args.length; i++) {
+        if (this.byKey.has(args[i])) (watched ??= []).push(args[i]);
+      }
+      if (watched === null) return run();
+      const before = watched.map((k) => fingerprint(this.store, k));
+      try {
+        run();
+      } finally {
+        for (let i = 0; i < watched.length; i++) {
+          if (fingerprint(this.store, watched[i]) !== before[i]) this.touch(watched[i]);
+        }
+      }
+    };
+  }
+
+  private deactivate(): void {
+    this.server.removeKeyListener(this.listener);
+    this.server.hooks.aroundWrite = null;
+  }
+}
+
+/** A value's identity for WATCH: type, content and TTL as one string (the store is read, not changed). */
+function fingerprint(store: Keyspace, key: string): string {
+  const v = store.get(key);
+  const ttl = store.deadline(key);
+  const head = ttl === undefined ? '' : `${ttl}|`;
+  if (v === undefined) return '';
+  if (typeof v === 'string') return `${head}s${v}`;
+  if (v instanceof List) return `${head}l${v.toArray().join('\0')}\0${v.length}`;
+  if (v instanceof ZSet) {
+    let s = `${head}z${v.size}`;
+    for (const e of v) s += `\0${e.name}\0${e.score}`;
+    return s;
+  }
+  if (v instanceof Map) {
+    let s = `${head}h${v.size}`;
+    for (const [f, x] of v) s += `\0${f}\0${x}`;
+    return s;
+  }
+  let s = `${head}S${v.size}`;
+  for (const m of v) s += `\0${m}`;
+  return s;
+}
+
+function watchesOf(server: ServerContext, store: Keyspace): Watches {
+  let w = server.registry.get('watch') as Watches | undefined;
+  if (w === undefined) server.registry.set('watch', (w = new Watches(server, store)));
+  return w;
+}
+
+/** Leaves MULTI, dropping the queue (DISCARD, RESET, EXEC's end). */
+export function discardTransaction(_server: ServerContext, client: ClientState): void {
+  client.multi = null;
+}
+
+/** Forgets the client's watched keys (EXEC, DISCARD, UNWATCH, RESET, disconnect). */
+export function unwatchAll(server: ServerContext, client: ClientState): void {
+  (server.registry.get('watch') as Watches | undefined)?.unwatchAll(client);
+  client.dirtyCas = false;
+}
+
+const flags = (...f: string[]): readonly string[] => f;
+
+export const transactionCommands: CommandSpec[] = [
+  {
+    name: 'multi',
+    arity: 1,
+    flags: flags('noscript', 'loading', 'stale', 'fast', 'allow_busy'),
+    ...NO_KEYS,
+    run(_args, w, { client }) {
+      if (client.multi !== null) return w.err(ErrCode.Unknown, 'ERR MULTI calls can not be nested');
+      client.multi = { queue: [], specs: [], failed: false };
+      w.status('OK');
+    },
+  },
+  {
+    name: 'exec',
+    arity: 1,
+    flags: flags('noscript', 'loading', 'stale', 'skip_slowlog'),
+    ...NO_KEYS,
+    run(_args, w, ctx) {
+      const { client, server } = ctx;
+      const multi = client.multi;
+      if (multi === null) return w.err(ErrCode.Unknown, 'ERR EXEC without MULTI');
+      client.multi = null;
+      const watches = server.registry.get('watch') as Watches | undefined;
+      if (multi.failed) {
+        unwatchAll(server, client);
+        return w.err(ErrCode.Unknown, 'EXECABORT Transaction discarded because of previous errors.');
+      }
+      if (client.dirtyCas || (watches !== undefined && watches.anyExpired(client))) {
+        unwatchAll(server, client);
+        return w.nilArr();
+      }
+      // Unwatch first, as Redis does: the transaction's own writes must not matter.
+      unwatchAll(server, client);
+      client.inExec = true;
+      try {
+        w.arr(multi.queue.length);
+        for (let i = 0; i < multi.queue.length; i++) runQueued(multi.specs[i], multi.queue[i], w, ctx);
+      } finally {
+        client.inExec = false;
+      }
+    },
+  },
+  {
+    name: 'discard',
+    arity: 1,
+    flags: flags('noscript', 'loading', 'stale', 'fast', 'allow_busy'),
+    ...NO_KEYS,
+    run(_args, w, { client, server }) {
+      if (client.multi === null) return w.err(ErrCode.Unknown, 'ERR DISCARD without MULTI');
+      discardTransaction(server, client);
+      unwatchAll(server, client);
+      w.status('OK');
+    },
+  },
+  {
+    name: 'watch',
+    arity: -2,
+    flags: flags('noscript', 'loading', 'stale', 'fast', 'allow_busy'),
+    ...ALL_KEYS,
+    run(args, w, { client, server, store }) {
+      if (client.multi !== null) return w.err(ErrCode.Unknown, 'ERR WATCH inside MULTI is not allowed');
+      const watches = watchesOf(server, store);
+      for (let i = 1; i < args.length; i++) watches.watch(client, args[i]);
+      w.status('OK');
+    },
+  },
+  {
+    name: 'unwatch',
+    arity: 1,
+    flags: flags('noscript', 'loading', 'stale', 'fast', 'allow_busy'),
+    ...NO_KEYS,
+    run(_args, w, { client, server }) {
+      unwatchAll(server, client);
+      w.status('OK');
+    },
+  },
+];
+
+/** One queued command inside EXEC: its reply becomes one element of EXEC's array (errors included). */
+function runQueued(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: Parameters<CommandSpec['run']>[2]): void {
+  execute(spec, args, w, ctx);
+}

@@ -1,0 +1,452 @@
+// The connection commands that act on clients: CLIENT (SETNAME, GETNAME, ID,
+// INFO, LIST, KILL, PAUSE, UNPAUSE, UNBLOCK, NO-EVICT, SETINFO, HELP), RESET
+// and MONITOR. CLIENT PAUSE postpones the affected commands of every client
+// (their client waits, as a blocked one does) until the pause ends; the end
+// is a timer in the loop's heap. Killing another client closes it at its next
+// turn; killing oneself closes after the reply, as Redis does.
+
+import type { ReplyWriter } from '../../protocol/reply.js';
+import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
+import { NO_KEYS, arityError, err, isOpt } from '../common.js';
+import type { ClientState, CommandContext, CommandSpec, ServerContext } from '../types.js';
+import { discardTransaction, unwatchAll } from '../multi.js';
+
+/** What other modules hang off a client for CLIENT LIST and RESET (pub/sub, blocking). */
+export interface ClientExtensions {
+  /** Channel, pattern and shard-channel counts (the pub/sub module). */
+  pubsubCounts?(server: ServerContext, c: ClientState): { sub: number; psub: number; ssub: number };
+  /** Drops every subscription without telling the client (RESET). */
+  unsubscribeAll?(server: ServerContext, c: ClientState): void;
+  /** Unblocks a client blocked on keys (CLIENT UNBLOCK); false if it was not. */
+  unblock?(server: ServerContext, c: ClientState, how: 'timeout' | 'error'): boolean;
+}
+
+/** Registered by the pub/sub and blocking modules at load time. */
+export const clientExtensions: ClientExtensions = {};
+
+/** Per-client facts this module keeps. */
+interface ClientExtra {
+  noEvict: boolean;
+  libName: string;
+  libVer: string;
+}
+const extras = new WeakMap<ClientState, ClientExtra>();
+function extra(c: ClientState): ClientExtra {
+  let e = extras.get(c);
+  if (e === undefined) extras.set(c, (e = { noEvict: false, libName: '', libVer: '' }));
+  return e;
+}
+
+/** Redis's client-name charset: printable ASCII without spaces. */
+export function validClientName(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 33 || c > 126) return false;
+  }
+  return true;
+}
+
+function subArity(w: ReplyWriter, sub: string): void {
+  arityError(w, `client|${sub.toLowerCase()}`);
+}
+
+/** Redis's getClientType: pubsub for subscribed clients, normal otherwise (we have no replicas or masters). */
+function clientType(server: ServerContext, c: ClientState): 'normal' | 'pubsub' {
+  return c.subscriptions > 0 ? 'pubsub' : 'normal';
+}
+
+const CLIENT_TYPES = new Set(['normal', 'master', 'slave', 'replica', 'pubsub']);
+
+/** One CLIENT LIST / CLIENT INFO line, in Redis 7.0's field order, from the client's real state. */
+export function clientLine(c: ClientState, ctx: CommandContext, argvMem = 0): string {
+  const now = Date.now();
+  const host = ctx.server.config.get('bind') ?? '127.0.0.1';
+  const info = c.connInfo();
+  const counts = clientExtensions.pubsubCounts?.(ctx.server, c) ?? { sub: 0, psub: 0, ssub: 0 };
+  const x = extra(c);
+  let flags = '';
+  if (c.monitor) flags += 'O';
+  if (c.subscriptions > 0) flags += 'P';
+  if (c.multi !== null) flags += 'x';
+  if (c.waiting) flags += 'b';
+  if (c.dirtyCas) flags += 'd';
+  if (c.closeAfterReply) flags += 'c';
+  if (x.noEvict) flags += 'e';
+  let multiMem = 0;
+  if (c.multi !== null) for (const q of c.multi.queue) for (const a of q) multiMem += a.length;
+  const qmem = info.qbuf + info.qbufFree;
+  // One contiguous output buffer: no reply list, so oll is 0; omem is what the
+  // buffer grew beyond its resting 4 KiB; rbs is its size and rbp (Redis: the
+  // peak of the last 5 s) reads the same, as the buffer only grows to a peak.
+  return (
+    `id=${c.id} addr=${c.peer} laddr=${host}:${c.localPort} fd=${c.fd} name=${c.name} ` +
+    `age=${Math.floor((now - c.createdAtMs) / 1000)} idle=${Math.floor(info.idleMs / 1000)} flags=${flags || 'N'} db=0 ` +
+    `sub=${counts.sub} psub=${counts.psub} ssub=${counts.ssub} multi=${c.multi === null ? -1 : c.multi.queue.length} ` +
+    `qbuf=${info.qbuf} qbuf-free=${info.qbufFree} argv-mem=${argvMem} multi-mem=${multiMem} ` +
+    `rbs=${info.obufSize} rbp=${info.obufSize} obl=${info.obl} oll=0 omem=${info.omem} ` +
+    `tot-mem=${qmem + info.obufSize + argvMem + multiMem} events=${info.events} ` +
+    `cmd=${c.lastCommand || 'NULL'} user=default redir=-1 resp=2` +
+    (x.libName || x.libVer ? ` lib-name=${x.libName} lib-ver=${x.libVer}` : '') +
+    '\n'
+  );
+}
+
+function argvMem(args: string[]): number {
+  let n = 0;
+  for (const a of args) n += a.length;
+  return n;
+}
+
+// ---- CLIENT PAUSE ----
+
+/** The server's pause: its mode and end, and the clients whose commands wait for it (FIFO). */
+class Pause {
+  mode: 'write' | 'all' | null = null;
+  end = 0;
+  timer: unknown = null;
+  readonly postponed: { client: ClientState; rerun: (w: ReplyWriter) => void }[] = [];
+  constructor(private readonly server: ServerContext) {
+    server.onClientClosed((c) => {
+      const i = this.postponed.findIndex((p) => p.client === c);
+      if (i >= 0) this.postponed.splice(i, 1);
+    });
+  }
+
+  /** Redis's is_may_replicate_command: writes, and commands that may propagate. */
+  private affects(spec: CommandSpec, client: ClientState): boolean {
+    if (this.mode === 'all') return true;
+    if (spec.flags?.includes('write') || MAY_REPLICATE.has(spec.name)) return true;
+    if (spec.name === 'exec' && client.multi !== null) {
+      return client.multi.queue.some((q) => {
+        const n = q[0].toLowerCase();
+        return MAY_REPLICATE.has(n) || WRITE_NAMES.has(n);
+      });
+    }
+    return false;
+  }
+
+  start(mode: 'write' | 'all', durationMs: number): void {
+    const { server } = this;
+    const end = server.timers.now() + durationMs;
+    // A second pause keeps the later end and the stricter mode, as Redis's pauseClients.
+    if (this.mode === null || mode === 'all') this.mode = this.mode === 'all' ? 'all' : mode;
+    if (end > this.end || this.timer === null) {
+      this.end = Math.max(end, this.end);
+      if (this.timer !== null) server.timers.cancel(this.timer);
+      this.timer = server.timers.add(this.end, () => {
+        this.timer = null;
+        this.stop();
+      }, 'CLIENT PAUSE ends');
+    }
+    server.hooks.postpone = (spec, ctx, rerun) => {
+      if (this.mode === null || !this.affects(spec, ctx.client)) return false;
+      ctx.client.waiting = true;
+      this.postponed.push({ client: ctx.client, rerun: rerun() });
+      server.note?.(`client ${ctx.client.id}: ${spec.name} postponed (CLIENT PAUSE ${this.mode.toUpperCase()})`);
+      return true;
+    };
+  }
+
+  /** Ends the pause: every postponed command runs, in the order it arrived, then its client carries on. */
+  stop(): void {
+    const { server } = this;
+    if (this.timer !== null) server.timers.cancel(this.timer);
+    this.timer = null;
+    this.mode = null;
+    this.end = 0;
+    server.hooks.postpone = null;
+    const list = this.postponed.splice(0);
+    for (const { client, rerun } of list) {
+      client.waiting = false;
+      client.deliver(rerun);
+      client.wake();
+    }
+    server.hooks.afterCommand?.();
+  }
+}
+
+/** Commands Redis flags may-replicate (paused by CLIENT PAUSE WRITE although not writes). */
+const MAY_REPLICATE = new Set(['publish', 'spublish', 'pfcount', 'eval', 'evalsha', 'fcall', 'wait']);
+/** Names of write commands, for judging a queued transaction (filled from the table). */
+const WRITE_NAMES = new Set<string>();
+
+function pauseOf(server: ServerContext): Pause {
+  let p = server.registry.get('pause') as Pause | undefined;
+  if (p === undefined) server.registry.set('pause', (p = new Pause(server)));
+  return p;
+}
+
+// ---- CLIENT KILL ----
+
+interface KillFilter {
+  id: number | null;
+  addr: string | null;
+  laddr: string | null;
+  type: string | null;
+  skipMe: boolean;
+}
+
+/** Parses CLIENT KILL's filters from args[2]; writes the error and returns null when they are bad. */
+function parseKillFilter(args: string[], w: ReplyWriter): KillFilter | null {
+  const f: KillFilter = { id: null, addr: null, laddr: null, type: null, skipMe: true };
+  if ((args.length - 2) % 2 !== 0) return err(w, SYNTAX), null;
+  for (let i = 2; i < args.length; i += 2) {
+    const opt = args[i];
+    const v = args[i + 1];
+    if (isOpt(opt, 'id')) {
+      const id = parseInt64(v);
+      if (id === null || typeof id !== 'number' || id <= 0) return err(w, 'ERR client-id should be greater than 0'), null;
+      f.id = id;
+    } else if (isOpt(opt, 'type')) {
+      const t = v.toLowerCase();
+      if (!CLIENT_TYPES.has(t)) return err(w, `ERR Unknown client type '${v}'`), null;
+      f.type = t === 'slave' ? 'replica' : t;
+    } else if (isOpt(opt, 'addr')) f.addr = v;
+    else if (isOpt(opt, 'laddr')) f.laddr = v;
+    else if (isOpt(opt, 'user')) {
+      if (v !== 'default') return err(w, `ERR No such user '${v}'`), null;
+    } else if (isOpt(opt, 'skipme')) {
+      if (isOpt(v, 'yes')) f.skipMe = true;
+      else if (isOpt(v, 'no')) f.skipMe = false;
+      else return err(w, SYNTAX), null;
+    } else return err(w, SYNTAX), null;
+  }
+  return f;
+}
+
+function kill(ctx: CommandContext, c: ClientState): void {
+  if (c === ctx.client) ctx.client.closeAfterReply = true;
+  else c.kill('CLIENT KILL');
+}
+
+function clientKill(args: string[], w: ReplyWriter, ctx: CommandContext): void {
+  const host = ctx.server.config.get('bind') ?? '127.0.0.1';
+  if (args.length === 3) {
+    // The old form: CLIENT KILL ip:port, oneself included.
+    const target = ctx.server.clientList().find((c) => c.peer === args[2]);
+    if (target === undefined) return err(w, 'ERR No such client');
+    kill(ctx, target);
+    return w.status('OK');
+  }
+  const f = parseKillFilter(args, w);
+  if (f === null) return;
+  let killed = 0;
+  for (const c of ctx.server.clientList()) {
+    if (f.id !== null && c.id !== f.id) continue;
+    if (f.addr !== null && c.peer !== f.addr) continue;
+    if (f.laddr !== null && `${host}:${c.localPort}` !== f.laddr) continue;
+    if (f.type !== null && clientType(ctx.server, c) !== f.type) continue;
+    if (f.skipMe && c === ctx.client) continue;
+    kill(ctx, c);
+    killed++;
+  }
+  w.int(killed);
+}
+
+function clientList(args: string[], w: ReplyWriter, ctx: CommandContext): void {
+  let clients = ctx.server.clientList();
+  if (args.length > 2) {
+    if (isOpt(args[2], 'type') && args.length === 4) {
+      const t = args[3].toLowerCase();
+      if (!CLIENT_TYPES.has(t)) return err(w, `ERR Unknown client type '${args[3]}'`);
+      const want = t === 'slave' ? 'replica' : t;
+      clients = clients.filter((c) => clientType(ctx.server, c) === want);
+    } else if (isOpt(args[2], 'id') && args.length >= 4) {
+      const ids = new Set<number>();
+      for (const a of args.slice(3)) {
+        const id = parseInt64(a);
+        if (id === null || typeof id !== 'number' || id <= 0) return err(w, 'ERR Invalid client ID');
+        ids.add(id);
+      }
+      clients = [...ids].map((id) => ctx.server.clientById(id)).filter((c): c is ClientState => c !== undefined);
+    } else return err(w, SYNTAX);
+  }
+  const mem = argvMem(args);
+  w.str(clients.map((c) => clientLine(c, ctx, c === ctx.client ? mem : 0)).join(''));
+}
+
+const HELP = [
+  'GETNAME',
+  '    Return the name of the current connection.',
+  'ID',
+  '    Return the ID of the current connection.',
+  'INFO',
+  '    Return information about the current client connection.',
+  'KILL <ip:port>',
+  '    Kill connection made from <ip:port>.',
+  'KILL <option> <value> [<option> <value> [...]]',
+  '    Kill connections. Options are:',
+  '    * ADDR (<ip:port>|<unixsocket>:0)',
+  '      Kill connections made from the specified address',
+  '    * LADDR (<ip:port>|<unixsocket>:0)',
+  '      Kill connections made to specified local address',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+  '      Kill connections by type.',
+  '    * USER <username>',
+  '      Kill connections authenticated by <username>.',
+  '    * SKIPME (YES|NO)',
+  '      Skip killing current connection (default: yes).',
+  'LIST [options ...]',
+  '    Return information about client connections. Options:',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+  '      Return clients of specified type.',
+  'UNPAUSE',
+  '    Stop the current client pause, resuming traffic.',
+  'PAUSE <timeout> [WRITE|ALL]',
+  '    Suspend all, or just write, clients for <timeout> milliseconds.',
+  'SETNAME <name>',
+  '    Assign the name <name> to the current connection.',
+  'UNBLOCK <clientid> [TIMEOUT|ERROR]',
+  '    Unblock the specified blocked client.',
+  'NO-EVICT (ON|OFF)',
+  '    Protect current client connection from eviction.',
+];
+
+function helpReply(w: ReplyWriter, lines: string[]): void {
+  w.arr(lines.length + 3);
+  w.status('CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:');
+  for (const l of lines) w.status(l);
+  w.status('HELP');
+  w.status('    Prints this help.');
+}
+
+/** Whether args.length satisfies a Redis arity. */
+function arityOk(n: number, arity: number): boolean {
+  return arity > 0 ? n === arity : n >= -arity;
+}
+
+export function respClientCommands(table: () => Map<string, CommandSpec>): CommandSpec[] {
+  const writeNames = (): void => {
+    if (WRITE_NAMES.size !== 0) return;
+    for (const s of table().values()) if (s.flags?.includes('write')) WRITE_NAMES.add(s.name);
+  };
+  return [
+    {
+      name: 'client',
+      arity: -2,
+      flags: ['noscript', 'loading', 'stale'],
+      ...NO_KEYS,
+      run(args, w, ctx) {
+        const sub = args[1];
+        const n = args.length;
+        const { client } = ctx;
+        if (isOpt(sub, 'setname')) {
+          if (!arityOk(n, 3)) return subArity(w, sub);
+          if (!validClientName(args[2])) return err(w, 'ERR Client names cannot contain spaces, newlines or special characters.');
+          client.name = args[2];
+          w.status('OK');
+        } else if (isOpt(sub, 'getname')) {
+          if (!arityOk(n, 2)) return subArity(w, sub);
+          if (client.name === '') w.nil();
+          else w.str(client.name);
+        } else if (isOpt(sub, 'id')) {
+          if (!arityOk(n, 2)) return subArity(w, sub);
+          w.int(client.id);
+        } else if (isOpt(sub, 'info')) {
+          if (!arityOk(n, 2)) return subArity(w, sub);
+          w.str(clientLine(client, ctx, argvMem(args)));
+        } else if (isOpt(sub, 'list')) {
+          clientList(args, w, ctx);
+        } else if (isOpt(sub, 'kill')) {
+          if (!arityOk(n, -3)) return subArity(w, sub);
+          clientKill(args, w, ctx);
+        } else if (isOpt(sub, 'pause')) {
+          if (!arityOk(n, -3) || n > 4) return subArity(w, sub);
+          const ms = parseInt64(args[2]);
+          if (ms === null || typeof ms !== 'number') return err(w, 'ERR timeout is not an integer or out of range');
+          if (ms < 0) return err(w, 'ERR timeout is negative');
+          let mode: 'write' | 'all' = 'all';
+          if (n === 4) {
+            if (isOpt(args[3], 'write')) mode = 'write';
+            else if (!isOpt(args[3], 'all')) return err(w, 'ERR CLIENT PAUSE mode must be WRITE or ALL');
+          }
+          writeNames();
+          pauseOf(ctx.server).start(mode, ms);
+          w.status('OK');
+        } else if (isOpt(sub, 'unpause')) {
+          if (!arityOk(n, 2)) return subArity(w, sub);
+          pauseOf(ctx.server).stop();
+          w.status('OK');
+        } else if (isOpt(sub, 'unblock')) {
+          if (!arityOk(n, -3) || n > 4) return subArity(w, sub);
+          const id = parseInt64(args[2]);
+          if (id === null || typeof id !== 'number') return err(w, NOT_INTEGER);
+          let how: 'timeout' | 'error' = 'timeout';
+          if (n === 4) {
+            if (isOpt(args[3], 'error')) how = 'error';
+            else if (!isOpt(args[3], 'timeout')) return err(w, 'ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+          }
+          const target = ctx.server.clientById(id);
+          // Only a client blocked on keys: one held by CLIENT PAUSE is not unblocked (as Redis).
+          const done = target !== undefined && clientExtensions.unblock !== undefined && clientExtensions.unblock(ctx.server, target, how);
+          w.int(done ? 1 : 0);
+        } else if (isOpt(sub, 'no-evict')) {
+          if (!arityOk(n, 3)) return subArity(w, sub);
+          // redloop evicts no clients (no maxmemory-clients): the flag is kept and shown as Redis shows it.
+          if (isOpt(args[2], 'on')) extra(client).noEvict = true;
+          else if (isOpt(args[2], 'off')) extra(client).noEvict = false;
+          else return err(w, SYNTAX);
+          w.status('OK');
+        } else if (isOpt(sub, 'setinfo')) {
+          // Redis 7.2's CLIENT SETINFO (Node clients send it): kept and shown in CLIENT LIST as 7.2 does.
+          if (!arityOk(n, 4)) return subArity(w, sub);
+          const v = args[3];
+          if (isOpt(args[2], 'lib-name')) {
+            if (!validClientName(v)) return err(w, 'ERR lib-name cannot contain spaces, newlines or special characters.');
+            extra(client).libName = v;
+          } else if (isOpt(args[2], 'lib-ver')) {
+            if (!validClientName(v)) return err(w, 'ERR lib-ver cannot contain spaces, newlines or special characters.');
+            extra(client).libVer = v;
+          } else return err(w, `ERR Unrecognized option '${args[2]}'`);
+          w.status('OK');
+        } else if (isOpt(sub, 'help')) {
+          helpReply(w, HELP);
+        } else {
+          err(w, `ERR unknown subcommand '${sub.slice(0, 128)}'. Try CLIENT HELP.`);
+        }
+      },
+    },
+    {
+      name: 'reset',
+      arity: 1,
+      flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'],
+      noauth: true,
+      ...NO_KEYS,
+      run(_args, w, ctx) {
+        // Redis's clearClientConnectionState: the connection as if new (but for its id and address).
+        const { client, server } = ctx;
+        discardTransaction(server, client);
+        unwatchAll(server, client);
+        if (client.monitor) {
+          client.monitor = false;
+          server.hooks.monitors.delete(client);
+        }
+        clientExtensions.unsubscribeAll?.(server, client);
+        client.name = '';
+        extra(client).noEvict = false;
+        client.authenticated = server.requirePass === null;
+        w.status('RESET');
+      },
+    },
+    {
+      name: 'monitor',
+      arity: 1,
+      flags: ['admin', 'noscript', 'loading', 'stale'],
+      skipMonitor: true,
+      ...NO_KEYS,
+      run(_args, w, ctx) {
+        const { client, server } = ctx;
+        if (client.inExec) return err(w, "ERR MONITOR isn't allowed for DENY BLOCKING client");
+        if (!client.monitor) {
+          client.monitor = true;
+          if (server.hooks.monitors.size === 0 && !server.registry.has('monitor-cleanup')) {
+            server.registry.set('monitor-cleanup', true);
+            server.onClientClosed((c) => server.hooks.monitors.delete(c));
+          }
+          server.hooks.monitors.add(client);
+        }
+        w.status('OK');
+      },
+    },
+  ];
+}
