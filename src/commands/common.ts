@@ -18,6 +18,13 @@ export const ALL_KEYS = { firstKey: 1, lastKey: -1, keyStep: 1 } as const;
 /** Key positions for COMMAND: no keys. */
 export const NO_KEYS = { firstKey: 0, lastKey: 0, keyStep: 0 } as const;
 
+/**
+ * Largest |count| SRANDMEMBER, ZRANDMEMBER and HRANDFIELD take with a negative
+ * count (a redloop limit; see README): Redis has no bound, but a reply of
+ * billions of picks would exhaust our heap before the output-buffer limit acts.
+ */
+export const MAX_REPEATED_PICKS = 1 << 24;
+
 /** Redis's shared.syntaxerr and friends, for errors several families write. */
 export function err(w: ReplyWriter, msg: string): void {
   w.err(ErrCode.BadArg, msg);

@@ -6,7 +6,7 @@ import type { ReplyWriter } from '../protocol/reply.js';
 import type { Keyspace, RSet, Value } from '../store/keyspace.js';
 import { NOT_INTEGER, SYNTAX, parseInt64, wrongType } from './args.js';
 import type { CommandSpec } from './types.js';
-import { ALL_KEYS, KEY1, WRONG, err, readTyped } from './common.js';
+import { ALL_KEYS, KEY1, MAX_REPEATED_PICKS, WRONG, err, readTyped } from './common.js';
 
 const isSet = (v: Value): v is RSet => v instanceof Set;
 
@@ -96,9 +96,6 @@ function setAlgebra(args: string[], w: ReplyWriter, store: Keyspace, op: (sets: 
   else store.replace(dst, result);
   w.int(result.size);
 }
-
-/** Largest |count| SRANDMEMBER takes with a negative count (a redloop limit; see README). */
-const MAX_REPEATED_PICKS = 1 << 24;
 
 const flagsRead = ['readonly'];
 const flagsWrite = ['write', 'denyoom'];
