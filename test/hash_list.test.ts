@@ -31,7 +31,7 @@ describe('command table metadata', () => {
   it('has every command with Redis 7 arity and key positions', () => {
     const arities: Record<string, number> = {
       hset: -4, hsetnx: 4, hget: 3, hmget: -3, hmset: -4, hdel: -3, hlen: 2, hexists: 3, hgetall: 2, hkeys: 2,
-      hvals: 2, hincrby: 4, hincrbyfloat: 4, hstrlen: 3, lpush: -3, rpush: -3, lpushx: -3, rpushx: -3, lpop: -2,
+      hvals: 2, hincrby: 4, hincrbyfloat: 4, hstrlen: 3, hrandfield: -2, lpush: -3, rpush: -3, lpushx: -3, rpushx: -3, lpop: -2,
       rpop: -2, llen: 2, lrange: 4, lindex: 3, lset: 4, ltrim: 4, lrem: 4, linsert: 5, lpos: -3,
     };
     expect(new Set(specs.keys())).toEqual(new Set(Object.keys(arities)));

@@ -25,6 +25,34 @@ export const NO_KEYS = { firstKey: 0, lastKey: 0, keyStep: 0 } as const;
  */
 export const MAX_REPEATED_PICKS = 1 << 24;
 
+/**
+ * A JS Set or Map has no random access. Single random picks walk to a random
+ * position among the first RANDOM_WINDOW entries, so a pick costs O(1) however
+ * big the collection is; the price is that entries further in are picked only
+ * once earlier ones are gone (see README's deviations).
+ */
+const RANDOM_WINDOW = 128;
+
+/** One entry of a non-empty collection of `size` entries, among the first RANDOM_WINDOW. */
+export function randomPick<T>(items: Iterable<T>, size: number): T {
+  let skip = Math.floor(Math.random() * Math.min(size, RANDOM_WINDOW));
+  for (const x of items) if (skip-- === 0) return x;
+  throw new Error('unreachable: randomPick on an empty collection');
+}
+
+/** `count` distinct entries chosen uniformly at random: a partial Fisher–Yates over a copy, O(size) once. */
+export function randomDistinctOf<T>(items: Iterable<T>, count: number): T[] {
+  const all = [...items];
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(Math.random() * (all.length - i));
+    const t = all[i];
+    all[i] = all[j];
+    all[j] = t;
+  }
+  all.length = Math.min(count, all.length);
+  return all;
+}
+
 /** Redis's shared.syntaxerr and friends, for errors several families write. */
 export function err(w: ReplyWriter, msg: string): void {
   w.err(ErrCode.BadArg, msg);
