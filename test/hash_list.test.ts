@@ -349,6 +349,21 @@ describe('List (the ring-buffer deque)', () => {
     );
   });
 
+  it('clone() copies a wrapped-around buffer; the copy and the original change independently', () => {
+    const l = new List(4);
+    for (const v of ['a', 'b', 'c']) l.pushBack(v);
+    l.popFront();
+    l.pushBack('d');
+    l.pushBack('e'); // head is now past the start of the buffer: the contents wrap around
+    const c = l.clone();
+    expect(c.toArray()).toEqual(['b', 'c', 'd', 'e']);
+    c.pushFront('x');
+    c.set(1, 'B');
+    l.popBack();
+    expect(c.toArray()).toEqual(['x', 'B', 'c', 'd', 'e']);
+    expect(l.toArray()).toEqual(['b', 'c', 'd']);
+  });
+
   it('200 000 front pushes then back pops come out in order (growth and wrap-around)', () => {
     const l = new List();
     for (let i = 0; i < 200_000; i++) l.pushFront(String(i));

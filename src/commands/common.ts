@@ -4,6 +4,7 @@
 // deadlines and the keyspace's monotonic ones.
 
 import { constants as bufferConstants } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
 import type { Keyspace, Value } from '../store/keyspace.js';
 import { wrongType } from './args.js';
@@ -101,16 +102,24 @@ export function readTyped<T extends Value>(
 /** Unix-time milliseconds now (Redis's mstime()). */
 export const unixNowMs = (): number => Date.now();
 
+/**
+ * Unix time in fractional ms, read off the monotonic clock (performance.timeOrigin
+ * + performance.now()) for the conversions below: Date.now() is truncated to the
+ * ms while the keyspace's clock is not, and mixing the two made a deadline set
+ * with PEXPIREAT t read back from PEXPIRETIME as t ± 1 now and then.
+ */
+const unixNowFine = (): number => performance.timeOrigin + performance.now();
+
 /** A unix-time deadline (ms) as the keyspace's monotonic deadline. */
 export function deadlineFromUnixMs(store: Keyspace, unixMs: number): number {
-  return store.now() + (unixMs - unixNowMs());
+  return store.now() + (unixMs - unixNowFine());
 }
 
 /** The key's deadline as unix-time ms, or -1 without a TTL (Redis's getExpire). */
 export function unixExpireOf(store: Keyspace, key: string): number {
   const d = store.deadline(key);
   if (d === undefined) return -1;
-  return Math.round(unixNowMs() + (d - store.now()));
+  return Math.round(unixNowFine() + (d - store.now()));
 }
 
 /** proto-max-bulk-len as configured now (CONFIG SET may change it). */
