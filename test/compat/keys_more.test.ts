@@ -299,4 +299,29 @@ describe('keys: HSCAN SSCAN ZSCAN', () => {
     } while (cursor !== '0');
     expect(seen.size).toBe(100);
   });
+
+  test("a cursor used on another key leaves the first key's walk intact", async () => {
+    await s.same([
+      ['SADD', 's1', ...Array.from({ length: 60 }, (_, i) => `a${i}`)],
+      ['SADD', 's2', ...Array.from({ length: 60 }, (_, i) => `b${i}`)],
+    ]);
+    const call = async (key: string, cursor: string) => {
+      const r = parseReply(await s.ours.call(['SSCAN', key, cursor, 'COUNT', '20']))!.reply as { items: RespReply[] };
+      return {
+        cursor: (r.items[0] as { value: Buffer }).value.toString(),
+        members: (r.items[1] as { items: { value: Buffer }[] }).items.map((x) => x.value.toString()),
+      };
+    };
+    let step = await call('s1', '0');
+    const seen = [...step.members];
+    // The same number on s2 starts a walk of s2 (from its beginning).
+    const other = await call('s2', step.cursor);
+    expect(other.members.every((m) => m.startsWith('b'))).toBe(true);
+    while (step.cursor !== '0') {
+      step = await call('s1', step.cursor);
+      seen.push(...step.members);
+    }
+    expect(seen.length).toBe(60);
+    expect(new Set(seen).size).toBe(60);
+  });
 });

@@ -93,11 +93,10 @@ function* liveItems(v: Hash | RSet | ZSet): IterableIterator<Item> {
 function resume(cursor: bigint, key: string, v: Hash | RSet | ZSet): Iterator<Item> {
   const id = String(cursor);
   const c = cursor === 0n ? undefined : cursors.get(id);
-  if (c !== undefined) {
-    cursors.delete(id);
-    if (c.key === key && c.value === v) return c.items;
-  }
-  return liveItems(v);
+  // Another key's cursor stays where it is: its own client may still come back for it.
+  if (c === undefined || c.key !== key || c.value !== v) return liveItems(v);
+  cursors.delete(id); // parked again under a new number if the walk goes on
+  return c.items;
 }
 
 function park(key: string, value: Value, items: Iterator<Item>): string {
