@@ -173,6 +173,24 @@ describe('book protocol server', () => {
     c.close();
   });
 
+  test('list moves and multi-pops use Redis names on the book port', async () => {
+    const c = await BookClient.connect(srv.bookPort);
+    expect(await c.call('rpush', 'bl', 'a', 'b', 'c')).toEqual(int(3));
+    expect(await c.call('lmove', 'bl', 'bd', 'left', 'right')).toEqual(str('a'));
+    expect(await c.call('rpoplpush', 'bl', 'bd')).toEqual(str('c'));
+    expect(await c.call('lmpop', '2', 'nokey', 'bd', 'right', 'count', '5')).toEqual({ type: 'arr', items: [str('bd'), { type: 'arr', items: [str('a'), str('c')] }] });
+    expect(await c.call('lmpop', '1', 'bd', 'left')).toEqual(nil); // RESP's null array
+    expect(await c.call('lmove', 'nokey', 'bd', 'left', 'left')).toEqual(nil);
+    expect(await c.call('lmove', 'bl', 'bd', 'up', 'left')).toEqual({ type: 'err', code: 4, msg: 'ERR syntax error' });
+    expect(await c.call('lmpop', '0', 'bl', 'left')).toEqual({ type: 'err', code: 4, msg: 'ERR numkeys should be greater than 0' });
+    expect(await c.call('set', 'bstr', 'x')).toEqual(nil);
+    expect(await c.call('lmove', 'bl', 'bstr', 'left', 'left')).toEqual({ type: 'err', code: 3, msg: 'WRONGTYPE Operation against a key holding the wrong kind of value' });
+    expect(await c.call('lmove', 'bl', 'bd', 'left')).toEqual({ type: 'err', code: 1, msg: "wrong number of arguments for 'lmove' command" });
+    expect(await c.call('del', 'bl')).toEqual(int(1));
+    expect(await c.call('del', 'bstr')).toEqual(int(1));
+    c.close();
+  });
+
   test('a pexpire beyond the clock is refused; pttl stays an int', async () => {
     const c = await BookClient.connect(srv.bookPort);
     expect(await c.call('set', 'far', 'v')).toEqual(nil);

@@ -4,7 +4,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hashCommands } from '../src/commands/hash.js';
-import { listCommands } from '../src/commands/list.js';
+import { WRONG } from '../src/commands/common.js';
+import { listCommands, lmoveApply, lmpopApply } from '../src/commands/list.js';
 import type { CommandContext } from '../src/commands/types.js';
 import { Keyspace, List } from '../src/store/keyspace.js';
 import { Recorder, type Reply } from './helpers/recorder.js';
@@ -33,15 +34,20 @@ describe('command table metadata', () => {
       hset: -4, hsetnx: 4, hget: 3, hmget: -3, hmset: -4, hdel: -3, hlen: 2, hexists: 3, hgetall: 2, hkeys: 2,
       hvals: 2, hincrby: 4, hincrbyfloat: 4, hstrlen: 3, hrandfield: -2, lpush: -3, rpush: -3, lpushx: -3, rpushx: -3, lpop: -2,
       rpop: -2, llen: 2, lrange: 4, lindex: 3, lset: 4, ltrim: 4, lrem: 4, linsert: 5, lpos: -3,
+      lmove: 5, rpoplpush: 3, lmpop: -4,
     };
+    // Key positions as COMMAND reports them: source and destination, or (numkeys) none and movablekeys.
+    const keys: Record<string, [number, number, number]> = { lmove: [1, 2, 1], rpoplpush: [1, 2, 1], lmpop: [0, 0, 0] };
     expect(new Set(specs.keys())).toEqual(new Set(Object.keys(arities)));
     for (const [name, arity] of Object.entries(arities)) {
       const s = specs.get(name)!;
-      expect([name, s.arity, s.firstKey, s.lastKey, s.keyStep]).toEqual([name, arity, 1, 1, 1]);
+      expect([name, s.arity, s.firstKey, s.lastKey, s.keyStep]).toEqual([name, arity, ...(keys[name] ?? [1, 1, 1])]);
       expect(s.flags?.includes('write') !== s.flags?.includes('readonly')).toBe(true);
     }
     expect(specs.get('hgetall')!.flags).toEqual(['readonly']);
     expect(specs.get('lpush')!.flags).toEqual(['write', 'denyoom', 'fast']);
+    expect(specs.get('lmove')!.flags).toEqual(['write', 'denyoom']);
+    expect(specs.get('lmpop')!.flags).toEqual(['write', 'movablekeys']);
   });
 });
 
@@ -312,10 +318,76 @@ describe('list commands', () => {
       ['lpush', 'str', 'a'], ['rpush', 'str', 'a'], ['lpushx', 'str', 'a'], ['rpushx', 'str', 'a'], ['lpop', 'str'],
       ['rpop', 'str', '2'], ['llen', 'str'], ['lrange', 'str', '0', '1'], ['lindex', 'str', '0'],
       ['lset', 'str', '0', 'a'], ['ltrim', 'str', '0', '1'], ['lrem', 'str', '0', 'a'],
-      ['linsert', 'str', 'before', 'a', 'b'], ['lpos', 'str', 'a'],
+      ['linsert', 'str', 'before', 'a', 'b'], ['lpos', 'str', 'a'], ['lmove', 'str', 'd', 'left', 'left'],
+      ['rpoplpush', 'str', 'd'], ['lmpop', '1', 'str', 'left'],
     ];
     for (const c of calls) expect([c[0], run(s, ...c)]).toEqual([c[0], WRONGTYPE]);
     expect(s.get('str')).toBe('x');
+    expect(s.has('d')).toBe(false);
+  });
+
+  it('lmove/rpoplpush in every direction, onto the same key, and their errors', () => {
+    const s = new Keyspace(() => 0);
+    run(s, 'rpush', 'src', 'a', 'b', 'c', 'd');
+    expect(run(s, 'lmove', 'src', 'dst', 'LEFT', 'LEFT')).toBe('a');
+    expect(run(s, 'lmove', 'src', 'dst', 'left', 'right')).toBe('b');
+    expect(run(s, 'lmove', 'src', 'dst', 'RIGHT', 'LEFT')).toBe('d');
+    expect(run(s, 'rpoplpush', 'src', 'dst')).toBe('c');
+    expect(s.has('src')).toBe(false);
+    expect(run(s, 'lrange', 'dst', '0', '-1')).toEqual(['c', 'd', 'a', 'b']);
+    expect(run(s, 'lmove', 'dst', 'dst', 'LEFT', 'RIGHT')).toBe('c');
+    expect(run(s, 'lrange', 'dst', '0', '-1')).toEqual(['d', 'a', 'b', 'c']);
+    run(s, 'rpush', 'one', 'x');
+    expect(run(s, 'rpoplpush', 'one', 'one')).toBe('x');
+    expect(run(s, 'lrange', 'one', '0', '-1')).toEqual(['x']);
+    expect(run(s, 'lmove', 'nokey', 'dst', 'LEFT', 'LEFT')).toBeNull();
+    s.put('str', 'v');
+    expect(run(s, 'lmove', 'nokey', 'str', 'LEFT', 'LEFT')).toBeNull(); // the source is looked at first
+    expect(run(s, 'lmove', 'dst', 'str', 'LEFT', 'LEFT')).toEqual(WRONGTYPE);
+    expect(run(s, 'lrange', 'dst', '0', '-1')).toEqual(['d', 'a', 'b', 'c']); // nothing moved
+    expect(run(s, 'lmove', 'dst', 'x', 'UP', 'LEFT')).toEqual(SYNTAX);
+    expect(run(s, 'lmove', 'str', 'x', 'LEFT', 'DOWN')).toEqual(SYNTAX);
+    expect(run(s, 'lmove', 'dst', 'x', 'LEFT')).toBe(ARITY);
+    expect(run(s, 'rpoplpush', 'dst')).toBe(ARITY);
+  });
+
+  it('lmpop: the first list among the keys, nested reply, Redis errors', () => {
+    const s = new Keyspace(() => 0);
+    run(s, 'rpush', 'b', '1', '2', '3');
+    expect(run(s, 'lmpop', '2', 'nokey', 'b', 'LEFT')).toEqual(['b', ['1']]);
+    expect(run(s, 'lmpop', '2', 'nokey', 'b', 'RIGHT', 'COUNT', '5')).toEqual(['b', ['3', '2']]);
+    expect(s.has('b')).toBe(false);
+    expect(run(s, 'lmpop', '1', 'b', 'LEFT')).toEqual({ nilArr: true });
+    s.put('str', 'v');
+    run(s, 'rpush', 'l', 'a');
+    expect(run(s, 'lmpop', '2', 'l', 'str', 'LEFT')).toEqual(['l', ['a']]);
+    expect(run(s, 'lmpop', '0', 'l', 'LEFT')).toEqual({ err: 4, msg: 'ERR numkeys should be greater than 0' });
+    expect(run(s, 'lmpop', '2', 'l', 'LEFT')).toEqual(SYNTAX);
+    expect(run(s, 'lmpop', '1', 'l', 'LEFT', 'COUNT', '0')).toEqual({ err: 4, msg: 'ERR count should be greater than 0' });
+    expect(run(s, 'lmpop', '1', 'l')).toBe(ARITY);
+  });
+
+  it('lmoveApply and lmpopApply tell a blocking caller what happened', () => {
+    const s = new Keyspace(() => 0);
+    const w = new Recorder();
+    expect(lmoveApply(s, 'q', 'd', 'left', 'right', w)).toBe('none');
+    expect(lmpopApply(s, ['q', 'r'], 'left', -1, w)).toBeNull();
+    expect(w.calls).toEqual([]); // nothing written: the caller waits (or replies nil)
+    run(s, 'rpush', 'r', 'x', 'y');
+    const w2 = new Recorder();
+    expect(lmpopApply(s, ['q', 'r'], 'right', -1, w2)).toBe('r'); // BRPOP's flat [key, element]
+    expect(w2.reply()).toEqual(['r', 'y']);
+    s.put('str', 'v');
+    const w3 = new Recorder();
+    expect(lmoveApply(s, 'r', 'str', 'left', 'left', w3)).toBe('wrongtype');
+    expect(w3.reply()).toEqual(WRONGTYPE);
+    const w4 = new Recorder();
+    expect(lmpopApply(s, ['str', 'r'], 'left', 1, w4)).toBe(WRONG);
+    expect(w4.reply()).toEqual(WRONGTYPE);
+    const w5 = new Recorder();
+    expect(lmoveApply(s, 'r', 'd', 'left', 'left', w5)).toBe('moved');
+    expect(w5.reply()).toBe('x');
+    expect([s.has('r'), run(s, 'lrange', 'd', '0', '-1')]).toEqual([false, ['x']]);
   });
 });
 

@@ -17,6 +17,7 @@ import {
   formatDouble17g,
   parseReply,
   respCodec,
+  createRespCodec,
   respProtocolError,
 } from '../src/protocol/resp.js';
 import { formatLongDoubleHuman, incrByFloatText, parseLongDouble } from '../src/commands/longdouble.js';
@@ -129,11 +130,14 @@ describe('decoder', () => {
   test('proto-max-bulk-len bounds $<n> before any byte of the string arrives', () => {
     expect(feed([Buffer.from('*1\r\n$11\r\n')], 10).error).toBe(ERR_INVALID_BULK);
     expect(feed([Buffer.from('*1\r\n$10\r\n0123456789\r\n')], 10).requests).toEqual([['0123456789']]);
-    const saved = respCodec.maxBulkLen;
-    respCodec.maxBulkLen = 3;
+    // A server's codec reads its limit live (CONFIG SET changes it for that server only).
+    const limits = { protoMaxBulkLen: 3 };
+    const codec = createRespCodec(limits);
     const b = Buffer.from('*1\r\n$4\r\n');
-    expect(respCodec.decode(b, 0, b.length, [])).toBe(ERR_INVALID_BULK);
-    respCodec.maxBulkLen = saved;
+    expect(codec.decode(b, 0, b.length, [])).toBe(ERR_INVALID_BULK);
+    limits.protoMaxBulkLen = 4;
+    expect(codec.decode(b, 0, b.length, [])).toBe(0);
+    expect(respCodec.decode(b, 0, b.length, [])).toBe(0);
   });
 
   test('a huge declared count allocates nothing before its strings arrive', () => {

@@ -7,7 +7,7 @@ import { bookCodec, decodeResponse, encodeRequest } from '../src/protocol/book.j
 import { ErrCode } from '../src/protocol/reply.js';
 import { commandMap } from '../src/commands/dispatch.js';
 import type { CommandTable } from '../src/commands/types.js';
-import { ProtocolSession } from '../src/servers/session.js';
+import { ProtocolSession, detachedHost } from '../src/servers/session.js';
 import { DEFAULT_SETTINGS, NOISY_LINES_PER_SECOND, ServerState } from '../src/servers/state.js';
 
 test('a command that throws costs one error reply; the next request is served', () => {
@@ -22,8 +22,8 @@ test('a command that throws costs one error reply; the next request is served', 
     wrongArity: (_s, _a, w) => w.err(ErrCode.Unknown, 'arity'),
     noAuth: (w) => w.err(ErrCode.Unknown, 'noauth'),
   };
-  const session = new ProtocolSession(bookCodec, table, state, state.newClient(0, () => 'test:0'));
-  const conn = new Conn(-1, 0);
+  const conn = new Conn(-1);
+  const session = new ProtocolSession(bookCodec, table, state, state.newClient(0, () => 'test:0', 'book'), conn, detachedHost);
   conn.incoming.append(Buffer.concat([encodeRequest(['boom']), encodeRequest(['ok'])]));
   expect(session.tryOneRequest(conn)).toBe(true);
   expect(session.tryOneRequest(conn)).toBe(true);

@@ -1,9 +1,12 @@
 // Model-based tests of the sorted set (src/store/zset.ts) and of the book's
-// zadd/zrem/zscore/zquery commands, against a naive sorted array.
+// zadd/zrem/zscore/zquery commands, against a naive sorted array; and the
+// pop core the RESP pops share (zpopApply).
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bookZsetCommands } from '../src/commands/book/zset.js';
+import { WRONG } from '../src/commands/common.js';
+import { zpopApply, type ZPopShape } from '../src/commands/resp/zset.js';
 import type { CommandContext } from '../src/commands/types.js';
 import { Keyspace } from '../src/store/keyspace.js';
 import { ZSet, type ZEntry } from '../src/store/zset.js';
@@ -303,5 +306,30 @@ describe("the book's zset commands", () => {
     expect(run(store, 'zscore', 's', 'n')).toEqual(wrongType);
     expect(run(store, 'zquery', 's', '1', 'n', '0', '1')).toEqual(wrongType);
     expect(store.get('s')).toBe('a string');
+  });
+});
+
+describe('zpopApply (ZPOPMIN/ZPOPMAX, ZMPOP and the blocking pops)', () => {
+  it('pops from the first key that exists, in each reply shape', () => {
+    const s = new Keyspace(() => 0);
+    const z = new ZSet();
+    for (const [n, sc] of [['a', 1], ['b', 2], ['c', 3], ['d', 4]] as const) z.add(n, sc);
+    s.put('z', z);
+    const pop = (keys: string[], end: 'min' | 'max', count: number, shape: ZPopShape) => {
+      const w = new Recorder();
+      const r = zpopApply(s, keys, end, count, shape, w);
+      return [r, w.calls.length === 0 ? 'nothing written' : w.reply()];
+    };
+    expect(pop(['nokey'], 'min', 1, 'flat')).toEqual([null, 'nothing written']);
+    expect(pop(['nokey', 'z'], 'min', 1, 'flat')).toEqual(['z', ['a', { dbl: 1 }]]);
+    expect(pop(['z'], 'max', 1, 'keyed')).toEqual(['z', ['z', 'd', { dbl: 4 }]]);
+    expect(pop(['z'], 'max', 0, 'nested')).toEqual(['z', []]);
+    expect(pop(['z'], 'max', 5, 'nested')).toEqual(['z', ['z', [['c', { dbl: 3 }], ['b', { dbl: 2 }]]]]);
+    expect(s.has('z')).toBe(false);
+    s.put('str', 'v');
+    s.put('z2', new ZSet());
+    (s.get('z2') as ZSet).add('m', 1);
+    expect(pop(['str', 'z2'], 'min', 1, 'nested')).toEqual([WRONG, { err: 3, msg: 'WRONGTYPE Operation against a key holding the wrong kind of value' }]);
+    expect((s.get('z2') as ZSet).size).toBe(1);
   });
 });

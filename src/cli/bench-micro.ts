@@ -14,7 +14,7 @@ import { decodeResp, respCodec, RespWriter } from '../protocol/resp.js';
 import { dispatch } from '../commands/dispatch.js';
 import { bookTable } from '../commands/book/index.js';
 import { respTable } from '../commands/resp/index.js';
-import { ProtocolSession } from '../servers/session.js';
+import { ProtocolSession, detachedHost } from '../servers/session.js';
 import { DEFAULT_SETTINGS, ServerState } from '../servers/state.js';
 import { bookCodec } from '../protocol/book.js';
 import { encodeCommand, keyName } from '../bench/loadgen.js';
@@ -48,8 +48,8 @@ function pipelined(protocol: 'book' | 'resp'): Buffer {
 
 function sessionTask(protocol: 'book' | 'resp'): () => void {
   const bytes = pipelined(protocol);
-  const conn = new Conn(-1, 0);
-  const session = new ProtocolSession(protocol === 'book' ? bookCodec : respCodec, protocol === 'book' ? bookTable : respTable, state, client);
+  const conn = new Conn(-1);
+  const session = new ProtocolSession(protocol === 'book' ? bookCodec : respCodec, protocol === 'book' ? bookTable : respTable, state, client, conn, detachedHost);
   conn.session = session;
   return () => {
     for (let k = 0; k < OPS / 16; k++) {

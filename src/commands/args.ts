@@ -46,15 +46,6 @@ export function parseFloat64(s: string): number | null {
   return null;
 }
 
-/** Formats a double for RESP the way Redis 7 does (shortest round-trip, inf/-inf). */
-export function formatDouble(d: number): string {
-  if (d === Infinity) return 'inf';
-  if (d === -Infinity) return '-inf';
-  if (Number.isNaN(d)) return 'nan';
-  if (Number.isInteger(d) && Math.abs(d) < 1e17) return d.toFixed(0);
-  return String(d);
-}
-
 /** Writes WRONGTYPE (book: err 3). */
 export function wrongType(w: ReplyWriter): void {
   w.err(ErrCode.BadType, WRONGTYPE);

@@ -1,28 +1,120 @@
 // Looks a request's command up in a protocol's table, checks arity and
-// authentication, and runs it. Each protocol's table words its own errors.
+// authentication, and runs it — or, as Redis's processCommand does, refuses it
+// in a subscribed context or queues it inside MULTI. Around the run: WATCH's
+// view of write commands, MONITOR's feed, and, after a top-level command,
+// serving blocked clients whose keys it made ready (so that a multi-element
+// push or a whole transaction completes before any waiter sees it). Each
+// protocol's table words its own errors.
 
-import type { ReplyWriter } from '../protocol/reply.js';
+import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
 import type { CommandContext, CommandSpec, CommandTable } from './types.js';
 
-/** Runs args (name first) against the table; writes exactly one reply. */
+/** Not queued inside MULTI: they act on the transaction itself (Redis's list). */
+const TRANSACTION_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+/** All a RESP2 client may send while subscribed. */
+const SUBSCRIBED_OK = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
+
+/** Runs args (name first) against the table; writes exactly one reply (none for a command that blocks). */
 export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ctx: CommandContext): void {
   const name = args[0];
+  const { client } = ctx;
   const spec = table.commands.get(name) ?? table.commands.get(name.toLowerCase());
   if (spec === undefined) {
+    if (client.multi !== null) client.multi.failed = true;
     table.unknownCommand(args, w);
     return;
   }
   const n = args.length;
   if (spec.arity > 0 ? n !== spec.arity : n < -spec.arity) {
+    if (client.multi !== null) client.multi.failed = true;
     table.wrongArity(spec, args, w);
     return;
   }
-  if (!ctx.client.authenticated && spec.noauth !== true) {
+  if (!client.authenticated && spec.noauth !== true) {
+    if (client.multi !== null) client.multi.failed = true;
     table.noAuth(w);
     return;
   }
+  if (client.subscriptions > 0 && client.protocol === 'resp' && !SUBSCRIBED_OK.has(spec.name)) {
+    w.err(
+      ErrCode.Unknown,
+      `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+    );
+    return;
+  }
+  if (client.multi !== null && !TRANSACTION_CONTROL.has(spec.name)) {
+    if (spec.noMulti === true) {
+      client.multi.failed = true;
+      w.err(ErrCode.Unknown, `ERR Command not allowed inside a transaction`);
+      return;
+    }
+    client.multi.queue.push(args.slice());
+    w.status('QUEUED');
+    return;
+  }
+  execute(spec, args, w, ctx);
+  const { hooks } = ctx.server;
+  if (hooks.afterCommand !== null) hooks.afterCommand();
+}
+
+/** Runs a command that passed dispatch's checks (EXEC runs its queue through here too). */
+export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: CommandContext): void {
   ctx.client.lastCommand = spec.name;
-  spec.run(args, w, ctx);
+  const { hooks } = ctx.server;
+  if (hooks.aroundWrite !== null && spec.flags !== undefined && spec.flags.includes('write')) {
+    hooks.aroundWrite(args, () => spec.run(args, w, ctx));
+  } else {
+    spec.run(args, w, ctx);
+  }
+  if (hooks.monitors.size !== 0 && spec.skipMonitor !== true) feedMonitors(args, ctx);
+}
+
+/** Looks a command up by name (any case); undefined if unknown. */
+export function lookup(table: CommandTable, name: string): CommandSpec | undefined {
+  return table.commands.get(name) ?? table.commands.get(name.toLowerCase());
+}
+
+/** MONITOR's line: `+<unix seconds.micros> [0 <peer>] "cmd" "arg" …`, arguments quoted as Redis's sdscatrepr. */
+function feedMonitors(args: string[], ctx: CommandContext): void {
+  const ms = performance.timeOrigin + performance.now(); // wall clock with sub-ms precision
+  const secs = Math.floor(ms / 1000);
+  const micros = String(Math.floor(ms * 1000) % 1e6).padStart(6, '0');
+  let line = `${secs}.${micros} [0 ${ctx.client.peer}]`;
+  // Secrets are redacted, as Redis 7.0 does for AUTH and HELLO's AUTH.
+  const redactFrom = isAuth(args) ? 1 : args.length;
+  const helloAuth = args[0].toLowerCase() === 'hello' ? args.findIndex((a, i) => i > 0 && a.toLowerCase() === 'auth') : -1;
+  for (let i = 0; i < args.length; i++) {
+    const secret = i >= redactFrom || (helloAuth > 0 && (i === helloAuth + 1 || i === helloAuth + 2));
+    line += ' ' + (secret ? '"(redacted)"' : quoteRepr(args[i]));
+  }
+  for (const m of ctx.server.hooks.monitors) {
+    if (m === ctx.client) continue;
+    m.deliver((w) => w.status(line));
+  }
+}
+
+function isAuth(args: string[]): boolean {
+  return args[0].length === 4 && args[0].toLowerCase() === 'auth';
+}
+
+/** Redis's sdscatrepr: a double-quoted string with \n \r \t \a \b \\ \" escaped and other non-printables as \xHH. */
+export function quoteRepr(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    switch (c) {
+      case 0x5c: out += '\\\\'; break;
+      case 0x22: out += '\\"'; break;
+      case 0x0a: out += '\\n'; break;
+      case 0x0d: out += '\\r'; break;
+      case 0x09: out += '\\t'; break;
+      case 0x07: out += '\\a'; break;
+      case 0x08: out += '\\b'; break;
+      default:
+        out += c >= 0x20 && c < 0x7f ? s[i] : `\\x${c.toString(16).padStart(2, '0')}`;
+    }
+  }
+  return out + '"';
 }
 
 /** Builds a name → spec map holding both lower- and upper-case names (no lowercasing on the hot path). */

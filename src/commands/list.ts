@@ -1,10 +1,13 @@
 // List commands with Redis 7's names, arities, replies and error strings; served
 // on both protocols. A missing key reads as an empty list; an emptied list is deleted.
+// The cores of LMOVE and LMPOP (lmoveApply, lmpopApply) are exported for their
+// blocking forms, which run them once a key they wait for holds a list.
 
 import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
 import { List, type Keyspace, type Value } from '../store/keyspace.js';
 import { notInteger, parseInt64, syntaxError } from './args.js';
-import { KEY1, WRONG, readTyped } from './common.js';
+import { KEY1, WRONG, isOpt, readTyped } from './common.js';
+import { mpopParse } from './mpop.js';
 import type { CommandSpec } from './types.js';
 
 const isList = (v: Value): v is List => v instanceof List;
@@ -76,6 +79,91 @@ function pop(args: string[], w: ReplyWriter, store: Keyspace, front: boolean): v
     for (let i = 0; i < n; i++) w.str((front ? list.popFront() : list.popBack())!);
   }
   if (list.length === 0) store.delete(args[1]);
+}
+
+/** A list's end: LEFT is the head, RIGHT the tail. */
+export type ListEnd = 'left' | 'right';
+
+/** The end tokens of LMPOP and BLMPOP, for mpopParse. */
+export const LIST_ENDS = ['left', 'right'] as const;
+
+/** Redis's getListPositionFromObjectOrReply: LEFT or RIGHT in any case; otherwise a syntax error is written and null returned. */
+export function parseListEnd(arg: string, w: ReplyWriter): ListEnd | null {
+  if (isOpt(arg, 'left')) return 'left';
+  if (isOpt(arg, 'right')) return 'right';
+  syntaxError(w);
+  return null;
+}
+
+/** What lmoveApply did. */
+export type MoveResult = 'moved' | 'none' | 'wrongtype';
+
+/**
+ * LMOVE's core, Redis's lmoveGenericCommand; also what BLMOVE and BRPOPLPUSH
+ * run once src holds a list. Pops an element from src's `from` end, pushes it
+ * onto dst's `to` end (dst is created if missing) and replies the element.
+ * - src missing: writes nothing and returns 'none' (LMOVE replies nil, a
+ *   blocking form waits);
+ * - src not a list, or src a list and dst another type: writes WRONGTYPE,
+ *   moves nothing, returns 'wrongtype';
+ * - otherwise 'moved'. src and dst may be the same key (a rotation); src is
+ *   deleted when it empties (after the push, so a one-element rotation keeps it).
+ */
+export function lmoveApply(store: Keyspace, src: string, dst: string, from: ListEnd, to: ListEnd, w: ReplyWriter): MoveResult {
+  const source = readTyped(store, src, isList, w);
+  if (source === WRONG) return 'wrongtype';
+  if (source === undefined) return 'none';
+  // Redis looks dst up (and checks its type) before it pops.
+  let target = readTyped(store, dst, isList, w);
+  if (target === WRONG) return 'wrongtype';
+  const value = (from === 'left' ? source.popFront() : source.popBack())!;
+  if (target === undefined) {
+    target = new List();
+    store.put(dst, target);
+  }
+  if (to === 'left') target.pushFront(value);
+  else target.pushBack(value);
+  if (source.length === 0) store.delete(src);
+  w.str(value);
+  return 'moved';
+}
+
+/**
+ * The pop of LMPOP, and of BLMPOP, BLPOP and BRPOP on a key that holds a list
+ * (Redis's mpopGenericCommand, and the first loop of blockingPopGenericCommand):
+ * the first of `keys` that exists gives up to `count` elements from its
+ * `end`. A missing key is skipped; a key of another type before the first list
+ * answers WRONGTYPE (returns WRONG).
+ * - count ≥ 1 replies [key, [element, ...]] (LMPOP, BLMPOP);
+ * - count -1 pops one element and replies [key, element] (BLPOP, BRPOP).
+ * Returns the key popped from (deleted if it emptied), or null with nothing
+ * written when no key holds a list: LMPOP then replies a null array, a
+ * blocking form waits (and, once a key is ready, calls this again with that key).
+ */
+export function lmpopApply(store: Keyspace, keys: readonly string[], end: ListEnd, count: number, w: ReplyWriter): string | null | typeof WRONG {
+  for (const key of keys) {
+    const list = readTyped(store, key, isList, w);
+    if (list === WRONG) return WRONG;
+    if (list === undefined) continue;
+    const front = end === 'left';
+    w.arr(2);
+    w.str(key);
+    if (count === -1) {
+      w.str((front ? list.popFront() : list.popBack())!);
+    } else {
+      const n = Math.min(count, list.length);
+      w.arr(n);
+      for (let i = 0; i < n; i++) w.str((front ? list.popFront() : list.popBack())!);
+    }
+    if (list.length === 0) store.delete(key);
+    return key;
+  }
+  return null;
+}
+
+/** LMOVE source destination LEFT|RIGHT LEFT|RIGHT, and RPOPLPUSH (RIGHT, LEFT). */
+function lmove(store: Keyspace, src: string, dst: string, from: ListEnd, to: ListEnd, w: ReplyWriter): void {
+  if (lmoveApply(store, src, dst, from, to, w) === 'none') w.nil();
 }
 
 export const listCommands: CommandSpec[] = [
@@ -312,6 +400,44 @@ export const listCommands: CommandSpec[] = [
       }
       w.arr(found.length);
       for (const i of found) w.int(i);
+    },
+  },
+  {
+    name: 'lmove',
+    arity: 5,
+    flags: ['write', 'denyoom'],
+    firstKey: 1,
+    lastKey: 2,
+    keyStep: 1,
+    run(args, w, { store }) {
+      const from = parseListEnd(args[3], w);
+      if (from === null) return;
+      const to = parseListEnd(args[4], w);
+      if (to === null) return;
+      lmove(store, args[1], args[2], from, to, w);
+    },
+  },
+  {
+    name: 'rpoplpush',
+    arity: 3,
+    flags: ['write', 'denyoom'],
+    firstKey: 1,
+    lastKey: 2,
+    keyStep: 1,
+    run: (args, w, { store }) => lmove(store, args[1], args[2], 'right', 'left', w),
+  },
+  {
+    name: 'lmpop',
+    arity: -4,
+    // Its keys follow numkeys: COMMAND reports 0 0 0 and movablekeys, as Redis does.
+    flags: ['write', 'movablekeys'],
+    firstKey: 0,
+    lastKey: 0,
+    keyStep: 0,
+    run(args, w, { store }) {
+      const req = mpopParse(args, 1, LIST_ENDS, w);
+      if (req === null) return;
+      if (lmpopApply(store, req.keys, req.end, req.count, w) === null) w.nilArr();
     },
   },
 ];

@@ -111,6 +111,48 @@ export function parseLongDouble(s: string): LongDouble | number | null {
   return r;
 }
 
+/** v × k (k > 0 an integer), rounded once; null when the product overflows. */
+export function mulLongDouble(v: LongDouble, k: bigint): LongDouble | null {
+  if (v.mant === 0n) return v;
+  return roundBinary(v.neg, v.mant * k, v.exp);
+}
+
+/**
+ * True when strtold reads s as a nonzero subnormal: 2^-16446 < |v| < 2^-16382
+ * (half the smallest subnormal, which rounds to 0 by ties-to-even, up to the
+ * smallest normal). strtold flags these with ERANGE, but string2ld refuses
+ * only an ERANGE result of 0 or ±HUGE_VAL, so Redis accepts them. parseLongDouble
+ * does not model subnormals (it returns null); callers that need Redis's exact
+ * verdict on such inputs ask this.
+ */
+export function isSubnormalLongDouble(s: string): boolean {
+  if (s.length === 0 || s.length >= MAX_CHARS) return false;
+  const d = DEC.exec(s);
+  if (d !== null) {
+    const frac = d[3] ?? d[4] ?? '';
+    const sig = ((d[2] ?? '') + frac).replace(/^0+/, '');
+    if (sig === '') return false;
+    const e10 = Number(d[5] ?? '0') - frac.length;
+    // |v| lies in [10^(magnitude-1), 10^magnitude).
+    const magnitude = e10 + sig.length;
+    if (magnitude > -4900 || magnitude < -4960) return false; // 2^-16382 ≈ 3.4e-4932, 2^-16446 ≈ 1.8e-4951
+    const q = 10n ** BigInt(-e10); // v = sig / q
+    const p = BigInt(sig);
+    return p << 16446n > q && p << 16382n < q;
+  }
+  const h = HEX.exec(s);
+  if (h === null) return false;
+  const frac = h[3] ?? h[4] ?? '';
+  const digits = BigInt('0x' + ((h[2] ?? '') + frac || '0'));
+  if (digits === 0n) return false;
+  // v = digits × 2^e2; with k = e2 + 16446: v > 2^-16446 ⇔ digits × 2^k > 1, v < 2^-16382 ⇔ digits < 2^(64 - k).
+  const k = Number(h[5] ?? '0') - 4 * frac.length + 16446;
+  const bl = bitLength(digits);
+  if (bl + k <= 0 || k > 64) return false;
+  const above = k >= 0 ? (digits << BigInt(k)) > 1n : digits > 1n << BigInt(-k);
+  return above && digits < 1n << BigInt(64 - k);
+}
+
 /** a + b, rounded once; null when the sum overflows. */
 export function addLongDouble(a: LongDouble, b: LongDouble): LongDouble | null {
   if (a.mant === 0n) return b.mant === 0n ? { neg: a.neg && b.neg, mant: 0n, exp: 0 } : b;

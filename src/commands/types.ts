@@ -10,13 +10,100 @@ export interface ClientState {
   readonly id: number;
   name: string;
   authenticated: boolean;
-  /** Set by QUIT: the server closes the connection once the reply is written. */
-  closeAfterReply: boolean;
   readonly createdAtMs: number;
   readonly peer: string;
   readonly localPort: number;
   /** The command being run right now, for CLIENT INFO. */
   lastCommand: string;
+  /** 'book' or 'resp': which port the client came in on. */
+  readonly protocol: 'book' | 'resp';
+  /** The connection's fd (where the backend has one to show; -1 otherwise). */
+  readonly fd: number;
+  /** Its buffers and activity, for CLIENT LIST/INFO. */
+  connInfo(): ConnInfo;
+  /**
+   * Writes output into this client from outside its own request — another
+   * client's command (PUBLISH, a push that serves a blocked client) or a timer
+   * (a blocking command's timeout). The server arranges for it to be written.
+   */
+  deliver(write: (w: ReplyWriter) => void): void;
+  /** Closes the client's connection without flushing (CLIENT KILL of another client; oneself: closeAfterReply). */
+  kill(reason: string): void;
+  /**
+   * True while the client waits for a reply from elsewhere (a blocked command,
+   * CLIENT PAUSE): the server reads none of its further requests meanwhile.
+   * Whoever sets it clears it and calls wake().
+   */
+  waiting: boolean;
+  /** Channels, patterns and shard channels subscribed to (the pub/sub module keeps it). */
+  subscriptions: number;
+  /** Its waiting ended: serve its queued requests. */
+  wake(): void;
+  /** MULTI's state: the queued commands, or null outside a transaction (src/commands/multi.ts). */
+  multi: MultiState | null;
+  /** True while EXEC runs its queue: blocking commands then behave as their non-blocking forms. */
+  inExec: boolean;
+  /** MONITOR: every command the server runs is streamed to it. */
+  monitor: boolean;
+  /** Closed once its pending output is written (QUIT; CLIENT KILL of oneself). */
+  closeAfterReply: boolean;
+}
+
+/** A transaction being queued. */
+export interface MultiState {
+  readonly queue: string[][];
+  /** A queued command was refused (unknown, arity, ...): EXEC answers EXECABORT. */
+  failed: boolean;
+}
+
+/** What a feature module does around every command; null when idle, so the hot path pays one check each. */
+export interface CommandHooks {
+  /** After each top-level command (and after EXEC as a whole): serve blocked clients whose keys became ready. */
+  afterCommand: (() => void) | null;
+  /** While any key is WATCHed: run a write command, noticing which watched keys it changed. */
+  aroundWrite: ((args: string[], run: () => void) => void) | null;
+  /** MONITOR clients: each command run is streamed to them. */
+  readonly monitors: Set<ClientState>;
+}
+
+/** Told of keys stored, deleted, expired, and of a flush (key null). */
+export type KeyListener = (key: string | null, why: 'put' | 'delete' | 'expire' | 'flush') => void;
+
+/** What CLIENT LIST reports of a connection's buffers. */
+export interface ConnInfo {
+  /** Unparsed input bytes. */
+  qbuf: number;
+  /** Free bytes in the input buffer. */
+  qbufFree: number;
+  /** Unsent output bytes. */
+  obl: number;
+  /** Output memory beyond the buffer's resting size (Redis: the reply list). */
+  omem: number;
+  /** Output buffer capacity (Redis's rbs). */
+  obufSize: number;
+  /** Milliseconds since the last read or write. */
+  idleMs: number;
+  /** Poll interest: 'r', 'w', 'rw' or ''. */
+  events: string;
+}
+
+/** Timers commands may set (a blocking command's timeout). The loop's timers, or Node's on the libuv twin. */
+export interface TimerService {
+  /** Monotonic milliseconds. */
+  now(): number;
+  /** Calls fire() at the monotonic time deadlineMs; `what` names it in the trace. */
+  add(deadlineMs: number, fire: () => void, what: string): unknown;
+  /** Cancels a timer returned by add() (no-op if it fired already). */
+  cancel(timer: unknown): void;
+}
+
+/** The counters INFO's stats section reports. */
+export interface ServerStats {
+  totalCommands: number;
+  totalConnections: number;
+  rejectedConnections: number;
+  /** Keys expired at the last RESETSTAT (INFO reports the keyspace's count minus this). */
+  expiredKeysBase: number;
 }
 
 /** Server-wide facts and settings commands may consult (INFO, CONFIG, ...). */
@@ -25,7 +112,22 @@ export interface ServerContext {
   readonly config: Map<string, string>;
   /** Applies a CONFIG SET; returns an error message or null. */
   setConfig(name: string, value: string): string | null;
-  readonly stats: { totalCommands: number; totalConnections: number; rejectedConnections: number; expiredKeys: number };
+  readonly stats: ServerStats;
+  /** Resets every counter INFO reports (CONFIG RESETSTAT). */
+  resetStats(): void;
+  readonly timers: TimerService;
+  /** Trace notes (block, wake-up, timeout) when --trace is on; null otherwise. */
+  readonly note: ((text: string) => void) | null;
+  readonly hooks: CommandHooks;
+  /** Per-server state of feature modules (pub/sub channels, blocked keys, watched keys), by module name. */
+  readonly registry: Map<string, unknown>;
+  /** Listen to every key stored, deleted, expired or flushed (WATCH, blocked clients). */
+  addKeyListener(fn: KeyListener): void;
+  removeKeyListener(fn: KeyListener): void;
+  /** Calls fn when a client disconnects (free its waits, subscriptions, watched keys). */
+  onClientClosed(fn: (client: ClientState) => void): void;
+  /** A connected client by id (CLIENT KILL, CLIENT UNBLOCK). */
+  clientById(id: number): ClientState | undefined;
   connectedClients(): number;
   clientList(): ClientState[];
   readonly loopName: string;
@@ -50,6 +152,10 @@ export interface CommandSpec {
   readonly run: CommandFn;
   /** Allowed before AUTH (AUTH, HELLO, QUIT). */
   readonly noauth?: boolean;
+  /** Refused inside MULTI (the transaction then fails at EXEC). */
+  readonly noMulti?: boolean;
+  /** Not shown to MONITOR (admin commands, as Redis). */
+  readonly skipMonitor?: boolean;
   /** Redis's COMMAND flags and key positions, for COMMAND/COMMAND DOCS. */
   readonly flags?: readonly string[];
   readonly firstKey?: number;

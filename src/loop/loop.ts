@@ -1,28 +1,35 @@
 // The event loop, in the order the notes teach it. Each iteration:
-//   1. work out poll's timeout from the nearest timer (idle connection or key TTL);
+//   1. work out poll's timeout from the nearest timer;
 //   2. wait: the backend builds its pollfd array from every connection's want
 //      flags and calls poll() — the only call that blocks;
 //   3. accept new connections on a ready listening socket (handleAccept);
-//   4. run each ready connection's callbacks (handleRead, handleWrite), which
-//      parse every complete request (tryOneRequest) and write replies at once;
-//   5. destroy connections that want to close; then run the timers.
-// The loop knows sockets, buffers and timers. It never sees a command: a
-// Session (above it) turns incoming bytes into outgoing bytes.
+//   4. read from or write to each ready connection (handleRead, handleWrite);
+//   5. close what wants closing (settle); then run the timers.
+// The loop knows sockets, buffers and timers. What the bytes mean, and what
+// happens to a connection between its read and its write (requests, limits,
+// half-close, refusal), is decided by a ConnHandler — the server's pipeline —
+// which every backend drives the same way. Syscalls go through `os`, which
+// prints them when tracing; no branch below decides whether to trace.
 
 import { performance } from 'node:perf_hooks';
 import * as sys from '../sys/index.js';
 import { C } from '../sys/index.js';
 import { ERROR, HANGUP, READABLE, WRITABLE, type Backend, type LoopView } from './backend.js';
-import { Conn, type Session } from './conn.js';
-import { sysResult, type Tracer } from './trace.js';
+import { Conn, type ConnHandler, type ConnHost } from './conn.js';
+import { plainOs, type LoopOs } from './os.js';
+import { AcceptReserve } from './reserve.js';
+import { TimerHeap } from './timers.js';
+import type { Tracer } from './trace.js';
 
-/** A listening socket and how its connections are served. */
+/** A listening socket and what to do with the connections it accepts. */
 export interface Listener {
   readonly fd: number;
-  /** Creates the session for a newly accepted connection. */
-  newSession(conn: Conn): Session;
-  /** Bytes sent to a connection refused by maxclients before closing it (may be empty). */
-  readonly refusal: Uint8Array;
+  /**
+   * Gives a newly accepted connection its session, or refuses it: then it
+   * sets conn.wantClose (after putting any farewell in conn.outgoing).
+   * `overflow` says why it must be refused whatever it is (out of fds).
+   */
+  open(conn: Conn, overflow: string | null): void;
 }
 
 /** Timers the loop does not own (key TTLs): it asks when, and runs them. */
@@ -36,78 +43,65 @@ export interface ExternalTimers {
 export interface LoopOptions {
   /** Close connections idle this long (ms); 0 = never. */
   idleTimeoutMs?: number;
-  /** Connections beyond this are refused. */
-  maxClients?: number;
-  /** Stop handling a connection's requests after this many per event. */
-  maxRequestsPerEvent?: number;
   /** Accept at most this many connections per listener readiness. */
   maxAcceptsPerEvent?: number;
-  /** Disconnect a client whose pending output exceeds this (bytes); 0 = no limit. */
-  outputLimit?: number;
-  /** Disconnect a client whose unparsed input exceeds this (bytes); 0 = no limit. */
-  queryLimit?: number;
-  /** Bytes asked of each read(). */
+  /** Bytes asked of each read() (at least). */
   readSize?: number;
+  /** The syscalls (tracedOs(tracer) to trace them). */
+  os?: LoopOs;
+  /** Where the loop's own trace lines go (iteration headers, timeouts). */
   tracer?: Tracer | null;
-  /** Logs one line (connection errors, refused clients). */
-  log?: (line: string) => void;
 }
 
 type WatchCallback = () => void;
 
-export class EventLoop implements LoopView {
+export class EventLoop implements LoopView, ConnHost {
   /** The notes' fd2conn: a dense array indexed by fd. */
   readonly fd2conn: (Conn | null)[] = [];
   readonly listenFds: number[] = [];
   readonly watchFds: number[] = [];
-  private readonly listeners = new Map<number, { index: number; listener: Listener }>();
-  private readonly listenerList: Listener[] = [];
-  private readonly watches = new Map<number, WatchCallback>();
-  /** Idle list: oldest activity at the head, newest at the tail. */
-  private idleHead: Conn | null = null;
-  private idleTail: Conn | null = null;
-  /** Connections with requests left over by the per-event cap (a Set: each once). */
-  private pendingConns = new Set<Conn>();
-  private running = false;
-  /** How many times stop() was called: the first ends run(), the second the flush. */
-  private stops = 0;
-  private reserveFd = -1;
-  private loggedEmfile = false;
-  private iteration = 0;
-  connCount = 0;
-  timers: ExternalTimers | null = null;
+  /** Timers with callbacks (blocked clients' timeouts, CLIENT PAUSE): the nearest sets poll's timeout. */
+  readonly timers = new TimerHeap();
+  /** Key TTLs: the keyspace keeps its own heap. */
+  keyTimers: ExternalTimers | null = null;
+  /** What happens between read and write. Set before run(). */
+  handler!: ConnHandler;
   /**
    * Called at the start of each iteration, before the timeout is computed and
    * poll is built (step mode waits here for Enter). Returning false skips the
    * iteration (the loop was stopped meanwhile).
    */
   beforePoll: (() => boolean) | null = null;
+  connCount = 0;
 
+  private readonly listeners = new Map<number, Listener>();
+  private readonly watches = new Map<number, WatchCallback>();
+  /** Idle list: oldest activity at the head, newest at the tail. */
+  private idleHead: Conn | null = null;
+  private idleTail: Conn | null = null;
+  /** Connections the pipeline asked to run again before the next wait. */
+  private scheduled: Conn[] = [];
+  private running = false;
+  /** How many times stop() was called: the first ends run(), the second the flush. */
+  private stops = 0;
+  private iteration = 0;
+  private readonly reserve: AcceptReserve;
   private readonly idleTimeoutMs: number;
-  private readonly maxClients: number;
-  private readonly maxRequestsPerEvent: number;
   private readonly maxAcceptsPerEvent: number;
-  private readonly outputLimit: number;
-  private readonly queryLimit: number;
   private readonly readSize: number;
+  private readonly os: LoopOs;
   private readonly tracer: Tracer | null;
-  private readonly log: (line: string) => void;
 
   constructor(
     private readonly backend: Backend,
     opts: LoopOptions = {},
   ) {
     this.idleTimeoutMs = opts.idleTimeoutMs ?? 0;
-    this.maxClients = opts.maxClients ?? 10000;
-    this.maxRequestsPerEvent = opts.maxRequestsPerEvent ?? 1000;
     this.maxAcceptsPerEvent = opts.maxAcceptsPerEvent ?? 100;
-    this.outputLimit = opts.outputLimit ?? 0;
-    this.queryLimit = opts.queryLimit ?? 0;
     this.readSize = opts.readSize ?? 64 * 1024;
+    this.os = opts.os ?? plainOs;
     this.tracer = opts.tracer ?? null;
-    this.log = opts.log ?? (() => {});
-    // A spare fd, given up to accept-and-close one client when we run out (EMFILE).
-    this.reserveFd = takeReserveFd();
+    this.reserve = new AcceptReserve(this.os);
   }
 
   /** Monotonic milliseconds. */
@@ -116,9 +110,7 @@ export class EventLoop implements LoopView {
   }
 
   addListener(listener: Listener): void {
-    const index = this.listenerList.length;
-    this.listenerList.push(listener);
-    this.listeners.set(listener.fd, { index, listener });
+    this.listeners.set(listener.fd, listener);
     this.listenFds.push(listener.fd);
     this.backend.setInterest(listener.fd, READABLE, 0);
   }
@@ -136,6 +128,21 @@ export class EventLoop implements LoopView {
     this.backend.setInterest(fd, 0, READABLE);
   }
 
+  /** Runs the callback of a watched fd; false if the fd is not watched. */
+  runWatch(fd: number): boolean {
+    const watch = this.watches.get(fd);
+    if (watch === undefined) return false;
+    watch();
+    return true;
+  }
+
+  /** ConnHost: run handler.resume(conn) before the next wait. */
+  schedule(conn: Conn): void {
+    if (conn.scheduled) return;
+    conn.scheduled = true;
+    this.scheduled.push(conn);
+  }
+
   /**
    * Ends run() after the current iteration. Called again while run() is
    * flushing replies on the way out, it gives up on the flush.
@@ -143,6 +150,16 @@ export class EventLoop implements LoopView {
   stop(): void {
     this.running = false;
     this.stops++;
+  }
+
+  /** Whether run() is looping (false once stop() was called). */
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /** Whether stop() has been called (the loop is shutting down). */
+  get isStopping(): boolean {
+    return this.stops > 0;
   }
 
   /**
@@ -158,28 +175,9 @@ export class EventLoop implements LoopView {
     if (this.tracer !== null) this.tracer.flush();
   }
 
-  /** Runs the callback of a watched fd; false if the fd is not watched. */
-  runWatch(fd: number): boolean {
-    const watch = this.watches.get(fd);
-    if (watch === undefined) return false;
-    watch();
-    return true;
-  }
-
-  /** Whether run() is looping (false once stop() was called). */
-  get isRunning(): boolean {
-    return this.running;
-  }
-
-  /** Whether stop() has been called (the loop is shutting down). */
-  get isStopping(): boolean {
-    return this.stops > 0;
-  }
-
   /** One iteration of the loop. */
   runOnce(): void {
-    const tr = this.tracer;
-    if (tr !== null) tr.iteration(++this.iteration);
+    if (this.tracer !== null) this.tracer.iteration(++this.iteration);
     if (this.beforePoll !== null && !this.beforePoll()) return;
 
     // 1. The timeout: time to the nearest timer, 0 if one is due, -1 if none.
@@ -192,268 +190,126 @@ export class EventLoop implements LoopView {
 
     // 3 and 4. Listening sockets first, then each ready connection.
     const { readyFds, readyMasks } = this.backend;
-    // One clock read per iteration, as Redis caches its time per event loop
-    // cycle: performance.now() costs ~0.3 µs on a VM, once per ready fd added up.
-    // Without an idle timeout nothing reads the idle list: skip it altogether.
-    const idleTimers = this.idleTimeoutMs > 0;
-    const now = n > 0 && idleTimers ? this.now() : 0;
+    // One clock read per iteration, as Redis caches its time per event loop cycle.
+    const now = n > 0 ? this.now() : 0;
     for (let i = 0; i < n; i++) {
       const fd = readyFds[i];
       const mask = readyMasks[i];
-      const l = this.listeners.get(fd);
-      if (l !== undefined) {
-        this.handleAccept(l.listener, l.index);
+      const listener = this.listeners.get(fd);
+      if (listener !== undefined) {
+        this.handleAccept(listener);
         continue;
       }
       const conn = fd < this.fd2conn.length ? this.fd2conn[fd] : null;
       if (conn === null) {
-        const watch = this.watches.get(fd);
-        if (watch !== undefined) watch();
-        // Otherwise the connection was closed earlier in this iteration.
+        // A watched fd, or a connection closed earlier in this iteration.
+        this.watches.get(fd)?.();
         continue;
       }
-      if (idleTimers) this.touch(conn, now);
+      this.touch(conn, now);
       // Hang-up or error with data still unread: read it first (EOF or the
       // error code then closes the connection in the read path).
       if (conn.wantRead && mask & (READABLE | HANGUP | ERROR)) this.handleRead(conn);
       else if (conn.wantWrite && mask & (WRITABLE | HANGUP | ERROR)) this.handleWrite(conn);
-      else if (mask & ERROR) this.abort(conn, 'POLLERR');
+      else if (mask & ERROR) this.fail(conn, 'POLLERR');
       // 5. Close what wants closing; otherwise tell the backend what it wants next.
       this.settle(conn);
     }
 
-    // Requests left over by the per-event cap get their turn now.
-    if (this.pendingConns.size !== 0) this.runPending();
+    // What the pipeline asked to run again: requests a cap left over, clients
+    // served or written to by another client's command.
+    if (this.scheduled.length !== 0) this.runScheduled();
 
-    // 5. Timers: close idle connections, expire keys.
+    // 5. Timers: close idle connections, wake blocked clients, expire keys.
     this.runTimers();
   }
 
   // ---- accept ------------------------------------------------------------------
 
   /** The listening socket is readable: accept connections (bounded per event). */
-  private handleAccept(listener: Listener, index: number): void {
-    const tr = this.tracer;
+  private handleAccept(listener: Listener): void {
     for (let i = 0; i < this.maxAcceptsPerEvent; i++) {
-      const fd = sys.accept(listener.fd);
-      if (tr !== null) tr.syscall('accept', `${listener.fd}`, sysResult(fd));
-      if (fd < 0) {
-        if (fd === -C.EMFILE || fd === -C.ENFILE) this.acceptOverflow(listener);
-        // EAGAIN: nothing more pending. ECONNABORTED etc.: the peer is gone.
-        return;
-      }
-      if (this.connCount >= this.maxClients) {
-        this.refuse(fd, listener, 'max number of clients reached');
+      const fd = this.os.accept(listener.fd);
+      if (fd >= 0) {
+        this.setupConn(fd, listener, null);
         continue;
       }
-      this.setupConn(fd, listener, index);
+      // Out of fds: the reserve lets one waiting client in to be told and closed.
+      if (fd === -C.EMFILE || fd === -C.ENFILE) {
+        const refused = this.reserve.acceptOne(listener.fd);
+        if (refused >= 0) this.setupConn(refused, listener, 'out of file descriptors');
+        this.reserve.retake();
+      }
+      // EAGAIN: nothing more pending. ECONNABORTED etc.: the peer is gone.
+      return;
     }
   }
 
-  /** A new connection: make it non-blocking, enter it in fd2conn, give it a session. */
-  private setupConn(fd: number, listener: Listener, index: number): void {
-    const tr = this.tracer;
+  /** A new connection: make it non-blocking, enter it in fd2conn, let the listener open it. */
+  private setupConn(fd: number, listener: Listener, overflow: string | null): void {
     // The notes: every connection socket must be non-blocking.
-    const flags = sys.fcntl(fd, C.F_GETFL, 0);
-    if (tr !== null) tr.syscall('fcntl', `${fd}, F_GETFL`, `0x${flags.toString(16)}`);
-    sys.fcntl(fd, C.F_SETFL, flags | C.O_NONBLOCK);
-    if (tr !== null) tr.syscall('fcntl', `${fd}, F_SETFL, 0x${(flags | C.O_NONBLOCK).toString(16)} (+O_NONBLOCK)`, '0');
-    // Replies go out as soon as they are written; don't let Nagle hold them.
-    sys.setsockopt(fd, C.IPPROTO_TCP, C.TCP_NODELAY, 1);
-    if (tr !== null) tr.syscall('setsockopt', `${fd}, IPPROTO_TCP, TCP_NODELAY, 1`, '0');
-    const conn = new Conn(fd, index);
+    this.os.setNonBlocking(fd);
+    this.os.setNoDelay(fd);
+    const conn = new Conn(fd);
     while (this.fd2conn.length <= fd) this.fd2conn.push(null);
     this.fd2conn[fd] = conn;
     this.connCount++;
     conn.lastActiveMs = this.now();
     this.idleAppend(conn);
-    conn.session = listener.newSession(conn);
-    conn.interest = READABLE;
     this.backend.setInterest(fd, READABLE, 0);
-    // A session may refuse at once (protected mode): flush its reply, then close.
-    if (conn.wantClose) this.settle(conn);
+    conn.interest = READABLE;
+    listener.open(conn, overflow);
+    // A refusal: its farewell goes out at once, then the socket closes.
+    if (conn.wantClose && conn.outgoing.length !== 0) this.handleWrite(conn);
+    this.settle(conn);
   }
 
-  /** Out of fds: free the reserve fd, accept and close one client, take the reserve back. */
-  private acceptOverflow(listener: Listener): void {
-    if (!this.loggedEmfile) {
-      this.log('accept: out of file descriptors (EMFILE); refusing new clients until some close');
-      this.loggedEmfile = true;
-    }
-    if (this.reserveFd >= 0) {
-      const rv = sys.close(this.reserveFd);
-      if (this.tracer !== null) this.tracer.syscall('close', `${this.reserveFd}`, sysResult(rv));
-      this.reserveFd = -1;
-      const fd = sys.accept(listener.fd);
-      if (this.tracer !== null) this.tracer.syscall('accept', `${listener.fd}`, sysResult(fd));
-      if (fd >= 0) this.refuse(fd, listener, 'out of file descriptors');
-    }
-    // One fd: the one just closed is free again (a pipe would need two, fail
-    // with EMFILE, and leave no reserve: the listener would then stay readable
-    // and poll would spin).
-    this.reserveFd = takeReserveFd();
-    if (this.tracer !== null) this.tracer.syscall('socket', 'AF_INET, SOCK_STREAM, 0', this.reserveFd < 0 ? '-1 (no fd free)' : `${this.reserveFd}`);
-  }
+  // ---- read, write ---------------------------------------------------------------
 
-  private refuse(fd: number, listener: Listener, why: string): void {
-    const tr = this.tracer;
-    if (listener.refusal.length) {
-      const rv = sys.write(fd, listener.refusal, 0, listener.refusal.length);
-      if (tr !== null) tr.syscall('write', `${fd}, ${listener.refusal.length}`, sysResult(rv));
-    }
-    const rv = sys.close(fd);
-    if (tr !== null) tr.syscall('close', `${fd}`, sysResult(rv));
-    if (tr !== null) tr.note(`fd ${fd}: refused (${why})`);
-    this.onRefused?.(why);
-  }
-
-  /** Called when a client is refused (stats). */
-  onRefused: ((why: string) => void) | null = null;
-
-  // ---- read, parse, write -------------------------------------------------------
-
-  /** The socket is readable: read once, handle every complete request, reply. */
+  /** The socket is readable: read once into incoming; the pipeline handles what came. */
   private handleRead(conn: Conn): void {
-    const tr = this.tracer;
     const inc = conn.incoming;
     inc.reserve(this.readSize);
-    const want = inc.space;
-    const rv = sys.read(conn.fd, inc.buf, inc.end, want);
-    if (tr !== null) tr.syscall('read', `${conn.fd}, ${want}`, rv === 0 ? '0 (EOF)' : sysResult(rv));
+    const rv = this.os.read(conn.fd, inc.buf, inc.end, inc.space);
     if (rv < 0) {
       if (rv === -C.EAGAIN || rv === -C.EINTR) return; // not actually ready
-      this.abort(conn, `read ${sys.errnoName(rv)}`); // ECONNRESET and friends
+      this.fail(conn, `read ${sys.errnoName(rv)}`); // ECONNRESET and friends
       return;
     }
-    if (rv === 0) {
-      // EOF. The peer may have only half-closed: whatever it sent before is
-      // still answered, then the connection closes.
-      conn.peerClosed = true;
-      conn.wantRead = false;
-      if (conn.outgoing.length === 0 && !this.hasMoreToDo(conn)) {
-        conn.wantClose = true;
-        conn.closeReason = inc.length ? 'EOF with an incomplete request' : 'EOF';
-      }
-      return;
+    if (rv === 0) this.handler.eof(conn);
+    else {
+      inc.end += rv;
+      this.handler.received(conn);
     }
-    inc.end += rv;
-    this.processRequests(conn);
-    // What is left is one request still arriving: a client may not make it
-    // (RESP allows 1M arguments of up to proto-max-bulk-len each) hold more than this.
-    if (this.queryLimit !== 0 && inc.length > this.queryLimit && !conn.wantClose) {
-      this.log(`closing fd ${conn.fd}: query buffer over the limit (${inc.length} > ${this.queryLimit} bytes)`);
-      this.abort(conn, 'query buffer limit');
-    }
-  }
-
-  /** Whether a half-closed connection still has buffered requests to serve. */
-  private hasMoreToDo(conn: Conn): boolean {
-    if (conn.incoming.length === 0) return false;
-    this.processRequests(conn);
-    return conn.outgoing.length !== 0 || conn.pending;
-  }
-
-  /**
-   * The pipelining fix: handle every complete request in the buffer (not just
-   * one per read), consuming only each request's bytes, then write the replies
-   * at once (optimistically) — the socket is most likely writable.
-   */
-  private processRequests(conn: Conn): void {
-    const tr = this.tracer;
-    const names: string[] | null = tr !== null ? [] : null;
-    const session = conn.session;
-    let handled = 0;
-    conn.pending = false;
-    while (!conn.wantClose && session.tryOneRequest(conn)) {
-      handled++;
-      if (names !== null && names.length < 4) names.push(session.lastRequestName());
-      if (this.outputLimit !== 0 && conn.outgoing.length > this.outputLimit) {
-        this.log(`closing fd ${conn.fd}: output buffer over the limit (${conn.outgoing.length} > ${this.outputLimit} bytes)`);
-        this.abort(conn, 'output buffer limit');
-        return;
-      }
-      if (handled >= this.maxRequestsPerEvent) {
-        // Fairness: leave the rest for after the other connections have run.
-        conn.pending = true;
-        this.pendingConns.add(conn);
-        break;
-      }
-    }
-    if (names !== null && handled === 0 && !conn.wantClose) {
-      tr!.note(`fd ${conn.fd}: no complete request yet (${conn.incoming.length} bytes buffered)`);
-    }
-    if (names !== null && handled > 0) {
-      tr!.note(`fd ${conn.fd}: ${handled} request${handled > 1 ? 's' : ''} (${names.join(', ')}${handled > names.length ? ', …' : ''})${conn.pending ? ', more pending' : ''}`);
-    }
-    if (conn.wantClose && conn.outgoing.length === 0) return;
-    if (conn.outgoing.length > 0) {
-      // The book's state change: stop reading until the replies are out.
-      this.setWant(conn, false, true);
-      this.handleWrite(conn);
-    } else if (conn.peerClosed && !conn.pending) {
-      conn.wantClose = true;
-      conn.closeReason ||= 'EOF';
-    } else if (!conn.peerClosed) {
-      // No replies (RESP's empty requests): read again only once nothing is pending.
-      this.setWant(conn, !conn.pending, false);
-    }
+    // Replies are written at once (optimistically): the socket is most likely writable.
+    if (conn.wantWrite && conn.outgoing.length !== 0) this.handleWrite(conn);
   }
 
   /** The socket is writable: write what is pending. */
   private handleWrite(conn: Conn): void {
-    const tr = this.tracer;
     const out = conn.outgoing;
-    const want = out.length;
-    const rv = sys.write(conn.fd, out.buf, out.start, want);
-    if (tr !== null) {
-      tr.syscall('write', `${conn.fd}, ${want}`, sysResult(rv));
-      if (rv >= 0 && rv < want) tr.note(`fd ${conn.fd}: wrote ${rv} of ${want} bytes, ${want - rv} left for when it is writable`);
-    }
+    const rv = this.os.write(conn.fd, out.buf, out.start, out.length);
     if (rv < 0) {
       if (rv === -C.EAGAIN || rv === -C.EINTR) return; // not actually ready
-      this.abort(conn, `write ${sys.errnoName(rv)}`); // EPIPE, ECONNRESET: the peer is gone
+      this.fail(conn, `write ${sys.errnoName(rv)}`); // EPIPE, ECONNRESET: the peer is gone
       return;
     }
     out.consume(rv);
-    if (out.length !== 0) return; // partial write: keep wanting to write
-    if (conn.wantClose) return; // a final reply (protocol error, QUIT) is out
-    // All written. Requests a cap left waiting are served by runPending, after
-    // the other connections (serving them here would recurse through
-    // processRequests → handleWrite and defeat the cap).
-    // Until they are, read no more: incoming would otherwise grow by a read
-    // (64 KiB) per iteration while only a cap's worth of requests leaves it.
-    if (conn.pending) {
-      this.pendingConns.add(conn);
-      this.setWant(conn, false, false);
-      return;
-    }
-    if (conn.peerClosed) {
-      conn.wantClose = true;
-      conn.closeReason ||= conn.incoming.length ? 'EOF with an incomplete request' : 'EOF';
-      return;
-    }
-    this.setWant(conn, true, false);
+    if (out.length === 0 && !conn.wantClose) this.handler.drained(conn);
+    // Partial write: keep wanting to write.
   }
 
-  private setWant(conn: Conn, read: boolean, write: boolean): void {
-    if (this.tracer !== null && (conn.wantRead !== read || conn.wantWrite !== write)) {
-      this.tracer.note(`fd ${conn.fd}: want ${wantName(conn.wantRead, conn.wantWrite)} → ${wantName(read, write)}`);
-    }
-    conn.wantRead = read;
-    conn.wantWrite = write;
-  }
-
-  /** Close without flushing: the socket failed, or the client broke a limit. */
-  private abort(conn: Conn, reason: string): void {
+  /** The socket failed: close without flushing. */
+  private fail(conn: Conn, reason: string): void {
     conn.outgoing.clear();
-    conn.incoming.clear();
     conn.wantClose = true;
+    conn.aborted = true;
     conn.closeReason = reason;
   }
 
   /** After a connection's callbacks: close it, or update its backend interest. */
   private settle(conn: Conn): void {
-    if (conn.wantClose && conn.outgoing.length === 0) {
+    if (conn.wantClose && (conn.outgoing.length === 0 || conn.aborted)) {
       this.destroy(conn, conn.closeReason || 'wantClose');
       return;
     }
@@ -469,15 +325,16 @@ export class EventLoop implements LoopView {
     }
   }
 
-  private runPending(): void {
-    const list = this.pendingConns;
-    this.pendingConns = new Set();
+  private runScheduled(): void {
+    const list = this.scheduled;
+    this.scheduled = [];
+    const now = this.now();
     for (const conn of list) {
-      if (this.fd2conn[conn.fd] !== conn || !conn.pending) continue;
-      this.touch(conn, this.now()); // busy, not idle: its replies may all go out without a poll event
-      // Replies still going out: handleWrite queues it again once they are.
-      // (A half-closed peer has wantRead false but is still served.)
-      if (conn.outgoing.length === 0 && !conn.wantClose) this.processRequests(conn);
+      conn.scheduled = false;
+      if (this.fd2conn[conn.fd] !== conn) continue; // closed meanwhile
+      this.touch(conn, now); // busy, not idle: it may be served without a poll event
+      this.handler.resume(conn);
+      if (conn.wantWrite && conn.outgoing.length !== 0) this.handleWrite(conn);
       this.settle(conn);
     }
   }
@@ -485,17 +342,18 @@ export class EventLoop implements LoopView {
   /** Closes the socket and forgets the connection. */
   destroy(conn: Conn, reason: string): void {
     if (this.fd2conn[conn.fd] !== conn) return;
-    const tr = this.tracer;
     this.backend.setInterest(conn.fd, 0, conn.interest);
-    const rv = sys.close(conn.fd);
-    if (tr !== null) {
-      tr.syscall('close', `${conn.fd}`, sysResult(rv));
-      tr.note(`fd ${conn.fd}: closed (${reason})`);
-    }
+    this.os.close(conn.fd);
+    this.os.note?.(`fd ${conn.fd}: closed (${reason})`);
     this.fd2conn[conn.fd] = null;
     this.connCount--;
     this.idleRemove(conn);
-    conn.session.closed(conn);
+    this.handler.closed(conn);
+  }
+
+  /** Closes a connection from outside the loop's callbacks (CLIENT KILL): at once, without flushing. */
+  kill(conn: Conn, reason: string): void {
+    this.destroy(conn, reason);
   }
 
   // ---- shutdown -------------------------------------------------------------------
@@ -504,24 +362,17 @@ export class EventLoop implements LoopView {
   private drain(graceMs: number): void {
     for (const fd of this.listenFds) {
       this.backend.setInterest(fd, 0, READABLE);
-      const rv = sys.close(fd);
-      if (this.tracer !== null) {
-        this.tracer.syscall('close', `${fd}`, sysResult(rv));
-        this.tracer.note(`fd ${fd}: listening socket closed (shutting down)`);
-      }
+      this.os.close(fd);
+      this.os.note?.(`fd ${fd}: listening socket closed (shutting down)`);
     }
     this.listenFds.length = 0;
     this.listeners.clear();
+    this.scheduled = [];
     for (const conn of this.fd2conn) {
       if (conn === null) continue;
-      if (conn.outgoing.length === 0) {
-        this.destroy(conn, 'server shutdown');
-      } else {
-        conn.wantClose = true;
-        conn.closeReason = 'server shutdown';
-        conn.pending = false;
-        this.settle(conn); // write only, close once written
-      }
+      conn.wantClose = true;
+      conn.closeReason = 'server shutdown';
+      this.settle(conn); // closed now, or write only and close once written
     }
     this.drainDeadline = this.now() + graceMs;
     this.running = this.stops < 2; // a second stop() (signal) abandons the flush
@@ -534,18 +385,23 @@ export class EventLoop implements LoopView {
   // ---- timers ---------------------------------------------------------------------
 
   private computeTimeout(): number {
-    if (this.pendingConns.size !== 0) return this.traceTimeout(0, 'pending requests');
-    // `why` names the nearest timer for the trace; the idle one is only
-    // spelled out (with its fd) when tracing, so no string is built per iteration.
+    if (this.scheduled.length !== 0) return this.traceTimeout(0, 'pending requests');
+    // `why` names the nearest timer for the trace; it is only spelled out
+    // when tracing, so no string is built per iteration.
     let next = Infinity;
-    let why: string | Conn = 'no timers';
+    let why: string | Conn | TimerHeap = 'no timers';
     if (this.idleTimeoutMs > 0 && this.idleHead !== null) {
       next = this.idleHead.lastActiveMs + this.idleTimeoutMs;
       why = this.idleHead;
     }
-    const ext = this.timers?.nextDeadline() ?? null;
-    if (ext !== null && ext < next) {
-      next = ext;
+    const top = this.timers.peek();
+    if (top !== null && top.deadline < next) {
+      next = top.deadline;
+      why = this.timers;
+    }
+    const keys = this.keyTimers?.nextDeadline() ?? null;
+    if (keys !== null && keys < next) {
+      next = keys;
       why = 'key TTL';
     }
     if (this.drainDeadline < next) {
@@ -557,21 +413,41 @@ export class EventLoop implements LoopView {
     return this.traceTimeout(ms, why);
   }
 
-  private traceTimeout(ms: number, why: string | Conn): number {
-    if (this.tracer !== null) this.tracer.timeout(ms, typeof why === 'string' ? why : `idle timer of fd ${why.fd}`);
+  private traceTimeout(ms: number, why: string | Conn | TimerHeap): number {
+    if (this.tracer !== null) {
+      const text = typeof why === 'string' ? why : why instanceof Conn ? `idle timer of fd ${why.fd}` : this.timers.peek()!.what;
+      this.tracer.timeout(ms, text);
+    }
     return ms;
   }
 
   private runTimers(): void {
+    const keys = this.keyTimers !== null && this.keyTimers.nextDeadline() !== null;
     // Nothing scheduled: don't even read the clock.
-    if (this.idleTimeoutMs === 0 && (this.timers === null || this.timers.nextDeadline() === null)) return;
+    if (this.idleTimeoutMs === 0 && this.timers.size === 0 && !keys) return;
     const now = this.now();
-    if (this.idleTimeoutMs > 0) {
-      while (this.idleHead !== null && this.idleHead.lastActiveMs + this.idleTimeoutMs <= now) {
-        this.destroy(this.idleHead, `idle for ${this.idleTimeoutMs} ms`);
-      }
+    if (this.idleTimeoutMs > 0) this.closeIdle(now);
+    if (this.timers.size !== 0) {
+      const tr = this.tracer;
+      this.timers.runDue(now, tr === null ? undefined : (t) => tr.note(`timers: ${t.what}`));
+      // A fired timer may have served a client (a timeout reply): write it now.
+      if (this.scheduled.length !== 0) this.runScheduled();
     }
-    if (this.timers !== null) this.timers.run(now);
+    if (keys) this.keyTimers!.run(now);
+  }
+
+  /** Closes connections idle past the timeout (blocked and subscribed clients are exempt, as in Redis). */
+  private closeIdle(now: number): void {
+    let exempt = 0;
+    while (this.idleHead !== null && this.idleHead.lastActiveMs + this.idleTimeoutMs <= now && exempt < this.connCount) {
+      const conn = this.idleHead;
+      if (conn.session !== null && conn.session.idleExempt) {
+        exempt++;
+        this.touch(conn, now);
+        continue;
+      }
+      this.destroy(conn, `idle for ${this.idleTimeoutMs} ms`);
+    }
   }
 
   /** Marks activity: move the connection to the tail of the idle list, O(1). */
@@ -597,22 +473,4 @@ export class EventLoop implements LoopView {
     else if (this.idleTail === conn) this.idleTail = conn.idlePrev;
     conn.idlePrev = conn.idleNext = null;
   }
-
-  /** Every live connection (for CLIENT LIST and INFO). */
-  *connections(): IterableIterator<Conn> {
-    for (const c of this.fd2conn) if (c !== null) yield c;
-  }
-}
-
-/** One spare fd (a socket), or -1 if none can be had right now. */
-function takeReserveFd(): number {
-  try {
-    return sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
-  } catch {
-    return -1;
-  }
-}
-
-function wantName(read: boolean, write: boolean): string {
-  return read && write ? 'read+write' : read ? 'read' : write ? 'write' : 'nothing';
 }

@@ -307,4 +307,5 @@ export const bookCodec = {
     return { reply: null, message: decodeErrorMessage(code) };
   },
   writer: new BookWriter(),
+  createWriter: () => new BookWriter(),
 };

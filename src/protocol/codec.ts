@@ -31,4 +31,6 @@ export interface Codec {
   protocolError(code: number): { reply: string | null; message: string };
   /** The writer replies are encoded with (one per codec; the server is single-threaded). */
   readonly writer: WireWriter;
+  /** A writer of its own, for output written into a client from elsewhere while `writer` may be mid-reply. */
+  createWriter(): WireWriter;
 }

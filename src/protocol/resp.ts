@@ -533,16 +533,26 @@ export class RespWriter implements WireWriter {
   }
 }
 
-/** The RESP codec the server's sessions use. maxBulkLen follows proto-max-bulk-len (CONFIG SET updates it). */
-export const respCodec = {
-  name: 'resp' as const,
-  maxBulkLen: DEFAULT_MAX_BULK_LEN,
-  decode(buf: Buffer, start: number, end: number, args: string[]): number {
-    return decodeResp(buf, start, end, args, respCodec.maxBulkLen);
-  },
-  protocolError: respProtocolError,
-  writer: new RespWriter(),
-};
+/**
+ * A RESP codec for one server: its decoder enforces `limits.protoMaxBulkLen`
+ * (read on every request, so CONFIG SET takes effect at once), and it makes
+ * writers for replies (one shared) and for output written into a client from
+ * elsewhere (createWriter: pub/sub messages, a blocked client's late reply).
+ */
+export function createRespCodec(limits: { readonly protoMaxBulkLen: number }) {
+  return {
+    name: 'resp' as const,
+    decode(buf: Buffer, start: number, end: number, args: string[]): number {
+      return decodeResp(buf, start, end, args, limits.protoMaxBulkLen);
+    },
+    protocolError: respProtocolError,
+    writer: new RespWriter(),
+    createWriter: () => new RespWriter(),
+  };
+}
+
+/** A RESP codec with the default limits (tools and tests). */
+export const respCodec = createRespCodec({ protoMaxBulkLen: DEFAULT_MAX_BULK_LEN });
 
 // ---- client side: requests out, replies in (tests and tools) -------------------
 

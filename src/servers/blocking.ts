@@ -16,7 +16,7 @@ import { Conn } from '../loop/conn.js';
 import { sysResult, Tracer } from '../loop/trace.js';
 import { K_MAX_MSG, bookCodec } from '../protocol/book.js';
 import { bookTable } from '../commands/book/index.js';
-import { ProtocolSession } from './session.js';
+import { ProtocolSession, detachedHost } from './session.js';
 import { ServerState, type ServerSettings } from './state.js';
 
 export interface LessonServer {
@@ -99,12 +99,12 @@ export function createBlockingServer(settings: ServerSettings, log: (line: strin
         if (fd < 0) continue; // EINTR, ECONNABORTED: try again
         const n = ++clients;
         tr?.note(`client ${n} on fd ${fd}; any other client waits in the listen backlog`);
-        const conn = new Conn(fd, 0);
+        const conn = new Conn(fd);
         const client = state.newClient(port, () => {
           const peer = sys.getpeername(fd);
           return peer ? `${peer.address}:${peer.port}` : '?:0';
-        });
-        const session = new ProtocolSession(bookCodec, bookTable, state, client);
+        }, 'book');
+        const session = new ProtocolSession(bookCodec, bookTable, state, client, conn, detachedHost);
         while (oneRequest(conn, session));
         const rv = sys.close(fd);
         if (tr !== null) {

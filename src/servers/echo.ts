@@ -13,7 +13,9 @@ import { Stepper } from '../loop/step.js';
 import { Tracer, sysResult } from '../loop/trace.js';
 import type { Conn, Session } from '../loop/conn.js';
 import { K_MAX_MSG } from '../protocol/book.js';
-import type { ServerSettings } from './state.js';
+import { ServerState, type ServerSettings } from './state.js';
+import { Pipeline, type Endpoint } from './pipeline.js';
+import { plainOs, tracedOs } from '../loop/os.js';
 import { listenTcp } from './listen.js';
 import type { LessonServer } from './blocking.js';
 
@@ -34,6 +36,9 @@ class EchoSession implements Session {
     return true;
   }
 
+  readonly waiting = false;
+  readonly idleExempt = false;
+
   lastRequestName(): string {
     return 'echo';
   }
@@ -45,10 +50,15 @@ class EchoSession implements Session {
 export function createEchoServer(settings: ServerSettings, log: (line: string) => void): LessonServer {
   const tracer = settings.trace || settings.step ? new Tracer() : null;
   const backend = settings.loop === 'epoll' ? new EpollBackend(tracer) : new PollBackend(tracer);
-  const loop = new EventLoop(backend, { idleTimeoutMs: settings.idleTimeoutMs, tracer, log });
+  const loop = new EventLoop(backend, { idleTimeoutMs: settings.idleTimeoutMs, os: tracer !== null ? tracedOs(tracer) : plainOs, tracer });
+  // The same pipeline as the full server (caps, limits, half-close), with echo sessions.
+  const pipeline = new Pipeline(new ServerState(settings, log), loop);
+  if (tracer !== null) pipeline.note = (text) => tracer.note(text);
+  loop.handler = pipeline;
   const listen = listenTcp(settings.host, settings.port);
   const session = new EchoSession(); // stateless: one serves every connection
-  loop.addListener({ fd: listen.fd, refusal: new Uint8Array(0), newSession: () => session });
+  const ep: Endpoint = { protocol: 'book', port: listen.port, refusal: new Uint8Array(0), session: () => session };
+  loop.addListener({ fd: listen.fd, open: (conn, overflow) => pipeline.opened(conn, ep, () => sys.getpeername(conn.fd), overflow) });
 
   // Ctrl-C reaches the loop through the signal pipe, as in the full server.
   const sigFd = sys.signalPipe([C.SIGINT, C.SIGTERM]);

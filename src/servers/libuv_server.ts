@@ -1,21 +1,23 @@
-// The libuv twin: the same codecs, command tables, keyspace and Session as the
-// syscall server, served by Node's `net` module the way a good Node developer
-// would write it — noDelay, every complete request in a 'data' chunk handled,
-// their replies sent with one socket.write, backpressure through write()'s
-// return value and pause()/'drain'. Only the backend differs, so comparing
-// this with --loop poll|epoll measures our loop against libuv's.
+// The libuv twin: the same connection pipeline, codecs, command tables,
+// keyspace and sessions as the syscall server, served by Node's `net` module
+// the way a good Node developer would write it — noDelay, the replies of a
+// turn sent with one socket.write, backpressure through write()'s return
+// value and pause()/'drain'. The pipeline (src/servers/pipeline.ts) decides
+// everything else exactly as on poll and epoll (caps, limits, half-close,
+// refusal), so comparing this with --loop poll|epoll measures only the loop.
 
 import net from 'node:net';
-import { Conn } from '../loop/conn.js';
+import { performance } from 'node:perf_hooks';
+import { Conn, type ConnHost } from '../loop/conn.js';
 import { bookCodec } from '../protocol/book.js';
-import { respCodec } from '../protocol/resp.js';
+import { createRespCodec } from '../protocol/resp.js';
 import { bookTable } from '../commands/book/index.js';
 import { respTable } from '../commands/resp/index.js';
 import type { Codec } from '../protocol/codec.js';
 import type { CommandTable } from '../commands/types.js';
 import { ProtocolSession } from './session.js';
 import { ServerState, type ServerSettings } from './state.js';
-import { isLoopback, PROTECTED_MODE_REPLY, protectedModeActive } from './protected.js';
+import { Pipeline, type Endpoint } from './pipeline.js';
 import { clampMaxClients } from './syscall_server.js';
 
 /** How often keys with a TTL are expired actively (Redis's default hz is 10). */
@@ -36,91 +38,140 @@ export interface LibuvServer {
   abort(): void;
 }
 
+/** A connection on a net.Socket: the pipeline's Conn plus what libuv needs. */
+class SocketConn extends Conn {
+  /** socket.write() returned false: the next drained() waits for 'drain'. */
+  awaitingDrain = false;
+  constructor(readonly socket: net.Socket) {
+    // libuv's fd, for CLIENT LIST (the handle exposes it on Unix).
+    super((socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1);
+  }
+}
+
 export function createLibuvServer(settings: ServerSettings, log: (line: string) => void): LibuvServer {
   settings = { ...settings, maxClients: clampMaxClients(settings.maxClients, log) };
   const state = new ServerState(settings, log);
-  respCodec.maxBulkLen = settings.protoMaxBulkLen; // as the syscall server: the RESP decoder's limit on $<n>
-  const sockets = new Set<net.Socket>();
-  const guarded = protectedModeActive(settings);
+  const sockets = new Set<SocketConn>();
   const servers: net.Server[] = [];
   let expireTimer: NodeJS.Timeout | null = null;
 
-  /** One accepted socket: the same Conn and ProtocolSession the syscall loop uses. */
-  const serve = (socket: net.Socket, index: number, port: number, codec: Codec, table: CommandTable, refusal: string): void => {
-    if (sockets.size >= settings.maxClients) {
-      state.context.stats.rejectedConnections++;
-      if (refusal) socket.end(refusal, 'latin1');
-      else socket.destroy();
-      return;
+  // The pipeline's later turns (leftover requests, deliveries from other
+  // clients) run in one setImmediate batch: after the I/O callbacks of this
+  // libuv iteration, before it polls again — where the syscall loop runs them.
+  let scheduled: SocketConn[] = [];
+  let immediate: NodeJS.Immediate | null = null;
+  const runScheduled = (): void => {
+    immediate = null;
+    const list = scheduled;
+    scheduled = [];
+    for (const conn of list) {
+      conn.scheduled = false;
+      if (!sockets.has(conn)) continue;
+      pipeline.resume(conn);
+      apply(conn);
     }
-    if (guarded && !isLoopback(socket.remoteAddress ?? '')) {
-      state.context.stats.rejectedConnections++;
-      log(`refused ${socket.remoteAddress}: protected mode (bound to ${settings.host} with no --requirepass)`);
-      if (codec.name === 'resp') socket.end(PROTECTED_MODE_REPLY);
-      else socket.destroy();
-      return;
-    }
-    sockets.add(socket);
-    socket.setNoDelay(true);
-    // There is no fd to speak of above libuv; the session only uses it in log lines.
-    const conn = new Conn(-1, index);
-    const client = state.newClient(port, () => `${socket.remoteAddress}:${socket.remotePort}`);
-    const session = new ProtocolSession(codec, table, state, client);
-    conn.session = session;
-    if (settings.idleTimeoutMs > 0) {
-      socket.setTimeout(settings.idleTimeoutMs, () => socket.destroy());
-    }
+  };
+  const host: ConnHost = {
+    schedule(conn) {
+      if (conn.scheduled) return;
+      conn.scheduled = true;
+      scheduled.push(conn as SocketConn);
+      immediate ??= setImmediate(runScheduled);
+    },
+    now: () => performance.now(),
+  };
+  const pipeline = new Pipeline(state, host);
 
-    socket.on('data', (chunk: Buffer) => {
-      const inc = conn.incoming;
-      const out = conn.outgoing;
-      inc.append(chunk);
-      // Every complete request in what has arrived, as the syscall loop does.
-      while (!conn.wantClose && session.tryOneRequest(conn)) {
-        if (settings.outputLimit !== 0 && out.length > settings.outputLimit) {
-          log(`closing client ${client.peer}: output buffer over the limit (${out.length} > ${settings.outputLimit} bytes)`);
-          socket.destroy();
-          return;
-        }
-      }
-      if (settings.queryLimit !== 0 && inc.length > settings.queryLimit && !conn.wantClose) {
-        log(`closing client ${client.peer}: query buffer over the limit (${inc.length} > ${settings.queryLimit} bytes)`);
-        socket.destroy();
+  /** After each pipeline call, do what the want flags say: write, pause or resume reading, close. */
+  const apply = (conn: SocketConn): void => {
+    const { socket } = conn;
+    if (conn.aborted) {
+      socket.destroy();
+      return;
+    }
+    const out = conn.outgoing;
+    if (out.length !== 0) {
+      // One write per turn. The bytes are copied out because `out` is reused
+      // for the next batch while libuv may still be sending this one.
+      const reply = Buffer.allocUnsafe(out.length);
+      out.buf.copy(reply, 0, out.start, out.end);
+      out.clear();
+      if (!socket.write(reply) && !conn.awaitingDrain) {
+        // The kernel's send buffer and Node's queue are full: this is a
+        // partial write; the pipeline hears "drained" when they empty.
+        conn.awaitingDrain = true;
+        socket.pause();
+        socket.once('drain', () => {
+          conn.awaitingDrain = false;
+          if (!conn.wantClose) pipeline.drained(conn);
+          apply(conn);
+        });
         return;
       }
-      if (out.length !== 0) {
-        // One write per data event. The bytes are copied out because `out` is
-        // reused for the next batch while libuv may still be sending this one.
-        const reply = Buffer.allocUnsafe(out.length);
-        out.buf.copy(reply, 0, out.start, out.end);
-        out.clear();
-        if (!socket.write(reply) && !socket.isPaused()) {
-          // The kernel's send buffer and Node's queue are full: stop reading
-          // (so this client stops producing replies) until they drain.
-          socket.pause();
-          socket.once('drain', () => socket.resume());
-        }
-      }
-      if (conn.wantClose) socket.end(); // protocol error or QUIT: the last reply goes first
-    });
+      if (conn.awaitingDrain) return;
+      if (!conn.wantClose) pipeline.drained(conn);
+      if (conn.outgoing.length !== 0 || conn.aborted) return apply(conn);
+    }
+    if (conn.awaitingDrain) return;
+    if (conn.wantClose) {
+      socket.pause();
+      socket.end(); // what was written goes first, then FIN
+      return;
+    }
+    if (conn.wantRead) socket.resume();
+    else socket.pause();
+  };
+
+  /** One accepted socket: the same Conn, pipeline and sessions the syscall loop uses. */
+  const serve = (socket: net.Socket, ep: Endpoint): void => {
+    socket.setNoDelay(true);
+    const conn = new SocketConn(socket);
+    conn.lastActiveMs = host.now();
+    sockets.add(conn);
     // ECONNRESET and friends: 'close' follows and does the bookkeeping.
     socket.on('error', () => {});
     socket.on('close', () => {
-      sockets.delete(socket);
-      conn.session.closed(conn);
+      sockets.delete(conn);
+      pipeline.closed(conn);
+    });
+    pipeline.opened(conn, ep, () => ({ address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }), null);
+    if (conn.wantClose) return apply(conn);
+    if (settings.idleTimeoutMs > 0) {
+      socket.setTimeout(settings.idleTimeoutMs, () => {
+        // Blocked and subscribed clients are exempt, as on the syscall loop.
+        if (conn.session?.idleExempt) socket.setTimeout(settings.idleTimeoutMs);
+        else socket.destroy();
+      });
+    }
+    socket.on('data', (chunk: Buffer) => {
+      conn.lastActiveMs = host.now();
+      conn.incoming.append(chunk);
+      pipeline.received(conn);
+      apply(conn);
+    });
+    socket.on('end', () => {
+      pipeline.eof(conn);
+      apply(conn);
     });
   };
 
-  const listenOn = (port: number, index: number, codec: Codec, table: CommandTable, refusal: string): Promise<number> =>
+  const listenOn = (port: number, protocol: 'book' | 'resp', codec: Codec, table: CommandTable, refusal: string): Promise<number> =>
     new Promise((resolve, reject) => {
-      let bound = 0;
-      const server = net.createServer({ noDelay: true }, (socket) => serve(socket, index, bound, codec, table, refusal));
+      let ep: Endpoint | null = null;
+      // allowHalfOpen: a client that shuts down its side still gets every reply (as on the syscall loop).
+      const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => serve(socket, ep!));
       servers.push(server);
       server.once('error', reject);
       server.listen({ host: settings.host, port, backlog: 511 }, () => {
         server.off('error', reject);
         server.on('error', (err) => log(`accept: ${err.message}`));
-        bound = (server.address() as net.AddressInfo).port;
+        const bound = (server.address() as net.AddressInfo).port;
+        ep = {
+          protocol,
+          port: bound,
+          refusal: Buffer.from(refusal, 'latin1'),
+          session: (conn, client) => new ProtocolSession(codec, table, state, client, conn, pipeline),
+        };
         resolve(bound);
       });
     });
@@ -130,27 +181,27 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
     state,
     ports,
     async listen() {
-      ports.book = await listenOn(settings.port, 0, bookCodec, bookTable, '');
+      ports.book = await listenOn(settings.port, 'book', bookCodec, bookTable, '');
       if (settings.respPort !== null) {
-        ports.resp = await listenOn(settings.respPort, 1, respCodec, respTable, '-ERR max number of clients reached\r\n');
+        ports.resp = await listenOn(settings.respPort, 'resp', createRespCodec(settings), respTable, '-ERR max number of clients reached\r\n');
       }
       expireTimer = setInterval(() => state.store.expireSome(settings.activeExpireLimit), ACTIVE_EXPIRE_INTERVAL_MS);
     },
     close(graceMs = 5000) {
       if (expireTimer !== null) clearInterval(expireTimer);
       const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
-      for (const s of sockets) {
-        s.pause(); // no more requests
-        if (s.writableLength === 0) s.destroy();
-        else s.end(); // the pending replies go out first, then FIN
+      for (const { socket } of sockets) {
+        socket.pause(); // no more requests
+        if (socket.writableLength === 0) socket.destroy();
+        else socket.end(); // the pending replies go out first, then FIN
       }
       const grace = setTimeout(() => {
-        for (const s of sockets) s.destroy();
+        for (const { socket } of sockets) socket.destroy();
       }, graceMs);
       return Promise.all(closed).then(() => clearTimeout(grace));
     },
     abort() {
-      for (const s of sockets) s.destroy();
+      for (const { socket } of sockets) socket.destroy();
     },
   };
 }

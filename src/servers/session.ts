@@ -1,30 +1,68 @@
-// The Session the loop drives: decode one request with the connection's codec,
-// dispatch it to that protocol's command table, encode the reply into the
-// connection's outgoing buffer. This is where bytes meet commands — the loop
-// below sees only bytes, the commands above see only arguments and a writer.
+// The Session the pipeline drives: decode one request with the connection's
+// codec, dispatch it to that protocol's command table, encode the reply into
+// the connection's outgoing buffer. This is where bytes meet commands — the
+// loop below sees only bytes, the commands above see only arguments and a
+// writer. A session is also its client's link to the connection: output that
+// another client's command writes into it (deliver), CLIENT KILL, and the
+// wake-up of a client that waited.
 
+import { performance } from 'node:perf_hooks';
 import type { Conn, Session } from '../loop/conn.js';
-import type { Codec } from '../protocol/codec.js';
-import { ErrCode } from '../protocol/reply.js';
+import type { Codec, WireWriter } from '../protocol/codec.js';
+import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
 import { dispatch } from '../commands/dispatch.js';
-import type { ClientState, CommandContext, CommandTable } from '../commands/types.js';
-import type { ServerState } from './state.js';
+import type { CommandContext, CommandTable, ConnInfo } from '../commands/types.js';
+import type { Client, ClientLink, ServerState } from './state.js';
 
-export class ProtocolSession implements Session {
+/** What a session needs of the pipeline that drives it. */
+export interface SessionHost {
+  /** Output was written into conn from elsewhere: check its limit and have it written. */
+  delivered(conn: Conn, outputLimit: number): void;
+  /** Close conn without flushing. */
+  abort(conn: Conn, reason: string): void;
+  readonly host: { schedule(conn: Conn): void; now(): number };
+}
+
+/** A SessionHost for a session driven by hand (tests, the blocking lesson, microbenchmarks): deliveries stay in outgoing. */
+export const detachedHost: SessionHost = {
+  delivered() {},
+  abort(conn, reason) {
+    conn.outgoing.clear();
+    conn.wantClose = true;
+    conn.aborted = true;
+    conn.closeReason = reason;
+  },
+  host: { schedule() {}, now: () => performance.now() },
+};
+
+export class ProtocolSession implements Session, ClientLink {
   private readonly args: string[] = [];
   private readonly ctx: CommandContext;
   /** The server's counters, held directly: the context object's shape (it has getters) makes every load through it a generic IC call. */
   private readonly stats: CommandContext['server']['stats'];
   private lastName = '';
+  /** A writer for deliveries (the codec's shared one may be mid-reply when another client's command delivers). */
+  private deliveryWriter: WireWriter | null = null;
 
   constructor(
     private readonly codec: Codec,
     private readonly table: CommandTable,
     private readonly server: ServerState,
-    readonly client: ClientState,
+    readonly client: Client,
+    private readonly conn: Conn,
+    private readonly pipeline: SessionHost,
   ) {
     this.ctx = { store: server.store, client, server: server.context };
     this.stats = server.context.stats;
+    client.link = this;
+  }
+
+  get waiting(): boolean {
+    return this.client.waiting;
+  }
+
+  get idleExempt(): boolean {
+    return this.client.idleExempt;
   }
 
   tryOneRequest(conn: Conn): boolean {
@@ -62,6 +100,7 @@ export class ProtocolSession implements Session {
     // Where this reply starts, relative to `start` (which a compaction may move).
     const mark = out.end - out.start;
     w.begin(out);
+    const empty = out.end - out.start; // nothing written: the command blocked (its reply comes later)
     try {
       dispatch(this.table, args, w, this.ctx);
     } catch (err) {
@@ -72,8 +111,9 @@ export class ProtocolSession implements Session {
       w.err(ErrCode.Unknown, `ERR internal error running '${args[0].slice(0, 64)}'`);
       this.server.log(`internal error in '${args[0].slice(0, 64)}': ${(err as Error)?.stack ?? err}`);
     }
-    w.end();
-    if (this.client.closeAfterReply) conn.wantClose = true, (conn.closeReason = 'QUIT');
+    if (out.end - out.start === empty) out.end = out.start + mark; // no reply now: no frame either
+    else w.end();
+    if (this.client.closeAfterReply) (conn.wantClose = true), (conn.closeReason = 'QUIT');
     return true;
   }
 
@@ -82,7 +122,54 @@ export class ProtocolSession implements Session {
   }
 
   closed(): void {
-    this.server.clients.delete(this.client.id);
+    this.client.link = null;
+    this.server.clientClosed(this.client);
+  }
+
+  // ---- ClientLink: what commands can do to this client from elsewhere ----
+
+  get fd(): number {
+    return this.conn.fd;
+  }
+
+  connInfo(): ConnInfo {
+    const { conn } = this;
+    const events = (conn.wantRead ? 'r' : '') + (conn.wantWrite ? 'w' : '');
+    return {
+      qbuf: conn.incoming.length,
+      qbufFree: conn.incoming.buf.length - conn.incoming.end,
+      obl: conn.outgoing.length,
+      omem: Math.max(0, conn.outgoing.buf.length - 4096),
+      obufSize: conn.outgoing.buf.length,
+      idleMs: Math.max(0, this.pipeline.host.now() - conn.lastActiveMs),
+      events,
+    };
+  }
+
+  deliver(write: (w: ReplyWriter) => void): void {
+    const { conn } = this;
+    if (conn.wantClose) return;
+    const w = (this.deliveryWriter ??= this.codec.createWriter());
+    const out = conn.outgoing;
+    const mark = out.end - out.start;
+    w.begin(out);
+    const empty = out.end - out.start;
+    write(w);
+    if (out.end - out.start === empty) {
+      out.end = out.start + mark; // nothing to deliver (a re-run command that blocked again)
+      return;
+    }
+    w.end();
+    this.pipeline.delivered(conn, this.server.outputLimitOf(this.client));
+  }
+
+  kill(reason: string): void {
+    this.pipeline.abort(this.conn, reason);
+    this.pipeline.host.schedule(this.conn);
+  }
+
+  wake(): void {
+    this.pipeline.host.schedule(this.conn);
   }
 }
 

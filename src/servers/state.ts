@@ -1,8 +1,10 @@
 // Server-wide state shared by every backend: the keyspace, the connected
 // clients, settings and counters that INFO/CONFIG/CLIENT report.
 
+import { performance } from 'node:perf_hooks';
 import { Keyspace } from '../store/keyspace.js';
-import type { ClientState, ServerContext } from '../commands/types.js';
+import type { ClientState, CommandHooks, ConnInfo, KeyListener, MultiState, ServerContext, TimerService } from '../commands/types.js';
+import type { ReplyWriter } from '../protocol/reply.js';
 
 export interface ServerSettings {
   host: string;
@@ -12,8 +14,10 @@ export interface ServerSettings {
   loop: 'poll' | 'epoll' | 'libuv';
   idleTimeoutMs: number;
   maxClients: number;
-  /** Hard client output buffer limit in bytes; 0 = none. */
+  /** Hard client output buffer limit in bytes (normal clients); 0 = none. */
   outputLimit: number;
+  /** Hard output limit of pub/sub clients (Redis's pubsub class: 32 MiB); 0 = none. */
+  pubsubOutputLimit: number;
   /** Client query buffer limit in bytes (unparsed input of one connection); 0 = none. */
   queryLimit: number;
   protoMaxBulkLen: number;
@@ -35,6 +39,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   idleTimeoutMs: 0,
   maxClients: 10000,
   outputLimit: 256 * 1024 * 1024,
+  pubsubOutputLimit: 32 * 1024 * 1024,
   queryLimit: 1024 * 1024 * 1024,
   protoMaxBulkLen: 512 * 1024 * 1024,
   requirePass: null,
@@ -45,22 +50,65 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   quiet: false,
 };
 
+/** What a client's connection does for it (its session implements this). */
+export interface ClientLink {
+  readonly fd: number;
+  connInfo(): ConnInfo;
+  deliver(write: (w: ReplyWriter) => void): void;
+  kill(reason: string): void;
+  wake(): void;
+}
+
 /** One connected client as commands see it. */
 export class Client implements ClientState {
   name = '';
   authenticated: boolean;
   closeAfterReply = false;
   lastCommand = '';
+  waiting = false;
+  multi: MultiState | null = null;
+  inExec = false;
+  monitor = false;
+  /** Channels, patterns and shard channels subscribed to (the pub/sub module keeps it). */
+  subscriptions = 0;
   readonly createdAtMs = Date.now();
   private peerCache: string | null = null;
+  /** Set by the session that serves this client. */
+  link: ClientLink | null = null;
 
   constructor(
     readonly id: number,
     readonly localPort: number,
+    readonly protocol: 'book' | 'resp',
     requirePass: string | null,
     private readonly peerLookup: () => string,
   ) {
     this.authenticated = requirePass === null;
+  }
+
+  get fd(): number {
+    return this.link?.fd ?? -1;
+  }
+
+  /** Blocked and subscribed clients are not closed by the idle timeout (as Redis). */
+  get idleExempt(): boolean {
+    return this.waiting || this.subscriptions > 0;
+  }
+
+  connInfo(): ConnInfo {
+    return this.link?.connInfo() ?? { qbuf: 0, qbufFree: 0, obl: 0, omem: 0, obufSize: 0, idleMs: 0, events: '' };
+  }
+
+  deliver(write: (w: ReplyWriter) => void): void {
+    this.link?.deliver(write);
+  }
+
+  kill(reason: string): void {
+    this.link?.kill(reason);
+  }
+
+  wake(): void {
+    this.link?.wake();
   }
 
   /** "ip:port" of the peer, looked up on first use (no syscall per accept). */
@@ -81,11 +129,20 @@ export class ServerState {
   /** Actual ports once bound (0 if disabled). */
   readonly ports = { book: 0, resp: 0 };
 
+  /** Timers for commands (blocking timeouts); the wiring sets them before serving. */
+  timers: TimerService = nodeTimers;
+  /** Trace notes for commands (block, wake-up, timeout); set when tracing. */
+  note: ((text: string) => void) | null = null;
+
   constructor(
     readonly settings: ServerSettings,
     readonly log: (line: string) => void,
   ) {
     const state = this;
+    const keyListeners = new Set<KeyListener>();
+    const fanOut: KeyListener = (key, why) => {
+      for (const fn of keyListeners) fn(key, why);
+    };
     const config = new Map<string, string>([
       ['port', String(settings.respPort ?? 0)],
       ['bind', settings.host],
@@ -99,7 +156,7 @@ export class ServerState {
       ['databases', '1'],
       ['maxmemory', '0'],
       ['maxmemory-policy', 'noeviction'],
-      ['client-output-buffer-limit', `normal ${settings.outputLimit} ${settings.outputLimit} 0`],
+      ['client-output-buffer-limit', `normal ${settings.outputLimit} ${settings.outputLimit} 0 slave 268435456 67108864 60 pubsub ${settings.pubsubOutputLimit} ${settings.pubsubOutputLimit} 0`],
       ['client-query-buffer-limit', String(settings.queryLimit)],
     ]);
     this.context = {
@@ -108,9 +165,36 @@ export class ServerState {
       setConfig(name: string, value: string): string | null {
         if (!config.has(name)) return `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`;
         config.set(name, value);
+        // The RESP decoder reads this server's settings on every request.
+        if (name === 'proto-max-bulk-len') settings.protoMaxBulkLen = Number(value);
         return null;
       },
-      stats: { totalCommands: 0, totalConnections: 0, rejectedConnections: 0, expiredKeys: 0 },
+      stats: { totalCommands: 0, totalConnections: 0, rejectedConnections: 0, expiredKeysBase: 0 },
+      resetStats() {
+        const st = state.context.stats;
+        st.totalCommands = 0;
+        st.totalConnections = 0;
+        st.rejectedConnections = 0;
+        st.expiredKeysBase = state.store.expiredCount;
+      },
+      get timers() {
+        return state.timers;
+      },
+      get note() {
+        return state.note;
+      },
+      hooks: { afterCommand: null, aroundWrite: null, monitors: new Set() } satisfies CommandHooks,
+      registry: new Map(),
+      addKeyListener(fn) {
+        keyListeners.add(fn);
+        state.store.onChange = fanOut;
+      },
+      removeKeyListener(fn) {
+        keyListeners.delete(fn);
+        if (keyListeners.size === 0) state.store.onChange = null;
+      },
+      clientById: (id) => state.clients.get(id),
+      onClientClosed: (fn) => state.onClientClosed.push(fn),
       connectedClients: () => state.clients.size,
       clientList: () => [...state.clients.values()],
       get loopName() {
@@ -150,10 +234,35 @@ export class ServerState {
     this.log(line);
   }
 
-  newClient(localPort: number, peerLookup: () => string): Client {
-    const c = new Client(this.nextClientId++, localPort, this.settings.requirePass, peerLookup);
+  /** A client's connection is gone: forget it (and, through the hooks, its waits and subscriptions). */
+  clientClosed(client: Client): void {
+    this.clients.delete(client.id);
+    for (const hook of this.onClientClosed) hook(client);
+  }
+
+  /** Called when a client disconnects (blocked keys, subscriptions, WATCH free what it held). */
+  readonly onClientClosed: ((client: Client) => void)[] = [];
+
+  /** The hard output limit of a client's class (pub/sub clients have their own, as in Redis). */
+  outputLimitOf(client: Client): number {
+    return client.subscriptions > 0 ? this.settings.pubsubOutputLimit : this.settings.outputLimit;
+  }
+
+  newClient(localPort: number, peerLookup: () => string, protocol: 'book' | 'resp' = 'resp'): Client {
+    const c = new Client(this.nextClientId++, localPort, protocol, this.settings.requirePass, peerLookup);
     this.clients.set(c.id, c);
     this.context.stats.totalConnections++;
     return c;
   }
 }
+
+/** Node's own timers (the libuv twin, and tests without a loop). */
+export const nodeTimers: TimerService = {
+  now: () => performance.now(),
+  add(deadlineMs, fire) {
+    return setTimeout(fire, Math.max(0, deadlineMs - performance.now()));
+  },
+  cancel(timer) {
+    clearTimeout(timer as NodeJS.Timeout);
+  },
+};

@@ -5,23 +5,24 @@
 
 import * as sys from '../sys/index.js';
 import { C } from '../sys/index.js';
-import { EventLoop, type Listener } from '../loop/loop.js';
+import { EventLoop } from '../loop/loop.js';
+import { plainOs, tracedOs } from '../loop/os.js';
+import type { Timer } from '../loop/timers.js';
 import { PollBackend } from '../loop/poll.js';
 import { EpollBackend } from '../loop/epoll.js';
 import { Tracer, sysResult } from '../loop/trace.js';
 import { Stepper } from '../loop/step.js';
 import type { Backend } from '../loop/backend.js';
-import type { Conn } from '../loop/conn.js';
 import { bookCodec } from '../protocol/book.js';
-import { respCodec } from '../protocol/resp.js';
+import { createRespCodec } from '../protocol/resp.js';
 import { bookTable } from '../commands/book/index.js';
 import { respTable } from '../commands/resp/index.js';
 import type { Codec } from '../protocol/codec.js';
 import type { CommandTable } from '../commands/types.js';
+import { Pipeline, type Endpoint } from './pipeline.js';
 import { ProtocolSession } from './session.js';
 import { ServerState, type ServerSettings } from './state.js';
 import { listenTcp } from './listen.js';
-import { isLoopback, PROTECTED_MODE_REPLY, protectedModeActive } from './protected.js';
 
 /** fds kept free for the server itself (listeners, signal pipe, reserve fd, Node's own), as Redis's 32. */
 export const RESERVED_FDS = 32;
@@ -70,57 +71,43 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     };
   }
   const state = new ServerState(settings, log);
-  respCodec.maxBulkLen = settings.protoMaxBulkLen; // the RESP decoder's limit on $<n>
   const backend: Backend = settings.loop === 'epoll' ? new EpollBackend(tracer) : new PollBackend(tracer);
   const loop = new EventLoop(backend, {
     idleTimeoutMs: settings.idleTimeoutMs,
-    maxClients: settings.maxClients,
-    outputLimit: settings.outputLimit,
-    queryLimit: settings.queryLimit,
+    os: tracer !== null ? tracedOs(tracer) : plainOs,
     tracer,
-    log,
   });
-  loop.onRefused = () => {
-    state.context.stats.rejectedConnections++;
+  const pipeline = new Pipeline(state, loop);
+  loop.handler = pipeline;
+  state.timers = {
+    now: () => loop.now(),
+    add: (deadline, fire, what) => loop.timers.add(deadline, fire, what),
+    cancel: (t) => loop.timers.cancel(t as Timer),
   };
+  if (tracer !== null) pipeline.note = state.note = (text) => tracer.note(text);
 
-  const listener = (fd: number, port: number, codec: Codec, table: CommandTable, refusal: string): Listener => ({
-    fd,
-    refusal: Buffer.from(refusal, 'latin1'),
-    newSession(conn: Conn) {
-      const client = state.newClient(port, () => {
-        const peer = sys.getpeername(conn.fd);
-        return peer ? `${peer.address}:${peer.port}` : '?:0';
-      });
-      if (guarded && !isLoopback(sys.getpeername(conn.fd)?.address ?? '')) {
-        // Protected mode: tell a RESP client why and how to fix it, then close
-        // (the loop flushes outgoing and closes a connection born wantClose).
-        if (codec.name === 'resp') conn.outgoing.append(PROTECTED_MODE_REPLY);
-        conn.wantClose = true;
-        conn.closeReason = 'protected mode';
-        state.context.stats.rejectedConnections++;
-        log(`refused ${client.peer}: protected mode (bound to ${settings.host} with no --requirepass)`);
-      }
-      return new ProtocolSession(codec, table, state, client);
-    },
-  });
-
-  // Protected mode (src/servers/protected.ts): only loopback clients while
-  // listening on a non-loopback address with no password.
-  const guarded = protectedModeActive(settings);
-
-  const book = listenTcp(settings.host, settings.port);
-  state.ports.book = book.port;
-  loop.addListener(listener(book.fd, book.port, bookCodec, bookTable, ''));
+  const listen = (port: number | null, codec: Codec, table: CommandTable, refusal: string): number => {
+    const { fd, port: bound } = listenTcp(settings.host, port ?? 0);
+    const ep: Endpoint = {
+      protocol: codec.name,
+      port: bound,
+      refusal: Buffer.from(refusal, 'latin1'),
+      session: (conn, client) => new ProtocolSession(codec, table, state, client, conn, pipeline),
+    };
+    loop.addListener({
+      fd,
+      open: (conn, overflow) => pipeline.opened(conn, ep, () => sys.getpeername(conn.fd), overflow),
+    });
+    return bound;
+  };
+  state.ports.book = listen(settings.port, bookCodec, bookTable, '');
   if (settings.respPort !== null) {
-    const resp = listenTcp(settings.host, settings.respPort);
-    state.ports.resp = resp.port;
-    loop.addListener(listener(resp.fd, resp.port, respCodec, respTable, '-ERR max number of clients reached\r\n'));
+    state.ports.resp = listen(settings.respPort, createRespCodec(settings), respTable, '-ERR max number of clients reached\r\n');
   }
 
   // Keys with a TTL expire actively too, at most activeExpireLimit per iteration
   // so that a mass expiry cannot stall the loop.
-  loop.timers = {
+  loop.keyTimers = {
     nextDeadline: () => state.store.nextDeadline(),
     run: () => {
       const n = state.store.expireSome(settings.activeExpireLimit);

@@ -150,6 +150,14 @@ export class Keyspace {
   private readonly heap = new TtlHeap();
   /** Keys removed because their TTL passed (lazily or actively). */
   expiredCount = 0;
+  /**
+   * Told of every key stored (put, replace), deleted or expired, and of a
+   * flush (key null): WATCH invalidation and blocked clients' ready keys
+   * listen here. Null when nobody listens, so it costs one check per write.
+   * In-place changes to a collection (LPUSH onto an existing list) do not
+   * come through here; see src/commands/watch.ts for how those are seen.
+   */
+  onChange: ((key: string | null, why: 'put' | 'delete' | 'expire' | 'flush') => void) | null = null;
 
   constructor(readonly now: () => number = monotonicNow) {}
 
@@ -183,12 +191,14 @@ export class Keyspace {
     const s = shardOf(key);
     if (this.ttl.size !== 0) this.expireIfDue(key, s);
     this.data.set(key, v, s);
+    if (this.onChange !== null) this.onChange(key, 'put');
   }
 
   /** Stores a value and drops any TTL (Redis's SET semantics). */
   replace(key: string, v: Value): void {
     this.data.set(key, v);
     if (this.ttl.size !== 0) this.clearDeadline(key);
+    if (this.onChange !== null) this.onChange(key, 'put');
   }
 
   /** Removes a key and its TTL. True if a live key was removed. */
@@ -203,6 +213,7 @@ export class Keyspace {
         this.ttl.delete(key, s);
       }
     }
+    if (this.onChange !== null) this.onChange(key, 'delete');
     return true;
   }
 
@@ -266,6 +277,7 @@ export class Keyspace {
       this.heap.remove(top);
       this.ttl.delete(top.key, s);
       this.data.delete(top.key, s);
+      if (this.onChange !== null) this.onChange(top.key, 'expire');
       n++;
       if (n % EXPIRE_BUDGET_STRIDE === 0 && stopAt !== Infinity && performance.now() >= stopAt) break;
     }
@@ -303,6 +315,7 @@ export class Keyspace {
 
   /** Removes every key. */
   flush(): void {
+    if (this.onChange !== null) this.onChange(null, 'flush');
     this.data.clear();
     this.ttl.clear();
     this.heap.clear();
@@ -315,6 +328,7 @@ export class Keyspace {
       this.ttl.delete(key, s);
       this.data.delete(key, s);
       this.expiredCount++;
+      if (this.onChange !== null) this.onChange(key, 'expire');
     }
   }
 }

@@ -10,6 +10,17 @@
 //   'shape'      the same reply type and array length (random picks);
 //   'approx'     integers within 100 (PTTL and TTL, read a few ms apart).
 // { sleepMs } waits (to let short TTLs pass).
+//
+// Several clients at once (blocked clients, WATCH, pub/sub): `clients(n)` opens
+// n connections to each server, and `script(n, steps)` runs an interleaved
+// script over them, comparing every reply byte for byte:
+//
+//   await servers.script(2, [
+//     { send: 0, cmd: ['BLPOP', 'q', '0'] },   // sent; its reply is read later
+//     { quiet: 0 },                             // no reply yet (see Clients.quiet)
+//     [1, ['LPUSH', 'q', 'x']],                 // connection 1: send, read, compare
+//     { reply: 0 },                             // now connection 0's reply: [q, x]
+//   ]);
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect, type Socket } from 'node:net';
@@ -18,7 +29,27 @@ import { encodeCommand, formatReply, parseReply, type RespReply } from '../../sr
 import { startServer, type TestServer } from '../helpers/server.js';
 
 export type Match = 'exact' | 'unordered' | 'shape' | 'approx';
-export type Step = (string | Buffer)[] | { cmd: (string | Buffer)[]; match: Match } | { sleepMs: number };
+export type Cmd = (string | Buffer)[];
+export type Step = Cmd | { cmd: Cmd; match: Match } | { sleepMs: number };
+
+/**
+ * One step of a multi-client script. `c` is a connection index, 0..n-1; step
+ * and index mean the same on both servers.
+ * - [c, cmd] / [c, cmd, match]: send cmd on connection c, read its reply, compare;
+ * - { send: c, cmd } / { send: c, raw }: send a command (or raw bytes, e.g. half
+ *   a request) without reading anything;
+ * - { reply: c, match? }: read the next reply on connection c (waiting for it:
+ *   a blocked client's, a pushed message) and compare;
+ * - { quiet: c | [c, ...] }: connection c has no reply, not even part of one, on
+ *   either server (see Clients.quiet for why that is known and not guessed).
+ */
+export type ClientStep =
+  | [c: number, cmd: Cmd]
+  | [c: number, cmd: Cmd, match: Match]
+  | { send: number; cmd: Cmd }
+  | { send: number; raw: string | Buffer }
+  | { reply: number; match?: Match }
+  | { quiet: number | number[] };
 
 /** A free TCP port (redis-server cannot take --port 0). */
 export function freePort(): Promise<number> {
@@ -133,6 +164,11 @@ export class RawClient {
     return this.buf;
   }
 
+  /** The whole replies received and not read yet (by next/call), oldest first; they stay unread. */
+  unread(): Buffer[] {
+    return this.replies.slice();
+  }
+
   close(): void {
     this.sock.destroy();
   }
@@ -180,6 +216,43 @@ export function compareReplies(redis: Buffer, ours: Buffer, match: Match): strin
 const show = (b: Buffer) => JSON.stringify(b.toString('latin1')).slice(0, 400);
 const showCmd = (c: (string | Buffer)[]) => c.map((a) => (typeof a === 'string' ? a : `<${a.length} bytes>`)).join(' ').slice(0, 200);
 
+/** n connections to each server, paired by index: connection i is redis[i] and ours[i]. */
+export interface Clients {
+  readonly redis: RawClient[];
+  readonly ours: RawClient[];
+  /** Runs the steps in order; fails the test at the first difference (a step after it would be out of step). */
+  run(steps: ClientStep[]): Promise<void>;
+  /**
+   * Fails unless connections cs (default: all) have nothing received and
+   * unread on either server. To know that a reply is not merely still on its
+   * way, it first makes two PING round trips on another connection to the
+   * same server (Servers.redis / Servers.ours), then lets Node deliver what its
+   * sockets hold; no sleeping. Why that suffices:
+   * 1. Everything sent on cs was written before the first PING. On loopback
+   *    TCP, Linux queues a write()'s bytes at the receiving socket before the
+   *    call returns (the loopback device delivers them in the sender's own
+   *    softirq; this is the one assumption here), so the server found those requests readable no later than
+   *    that PING, and an event loop (redis-server's, redloop's) runs every
+   *    readable connection of an iteration: it ran them in the first PING's
+   *    iteration at the latest. (redloop leaves a connection's requests past
+   *    the 1000th of an iteration for the next one: scripts send fewer.)
+   * 2. The second PING leaves only after the first PONG arrived, so the server
+   *    reads it in a later iteration. Both servers write the replies an
+   *    iteration produced before the next iteration reads anything
+   *    (redis-server in beforeSleep, redloop on every backend at once after
+   *    each connection's requests), so any reply to cs was written before the second PONG was,
+   *    and (loopback again) was in cs's socket before that PONG was in ours.
+   * 3. Node reads every socket one epoll_wait reported before it runs
+   *    setImmediate callbacks. After the second PONG and one setImmediate,
+   *    whatever the server wrote to cs has reached RawClient's buffer.
+   * (One round trip would not do: within one iteration redis-server may write
+   * the PONG before another connection's reply.) A reply that a later event
+   * causes (LPUSH waking a BLPOP) is read with { reply: c }, which waits for it.
+   */
+  quiet(cs?: number[]): Promise<void>;
+  close(): void;
+}
+
 export interface Servers {
   redis: RawClient;
   ours: RawClient;
@@ -188,12 +261,19 @@ export interface Servers {
   ourServer: TestServer;
   /** FLUSHALL on both, then every step on both; expects the same replies. */
   same(steps: Step[]): Promise<void>;
+  /** Opens n connections to each server (the caller closes them). */
+  clients(n: number): Promise<Clients>;
+  /**
+   * FLUSHALL on both, n fresh connections to each, the steps, then a check that
+   * no connection holds a reply the script did not read; closes the connections.
+   */
+  script(n: number, steps: ClientStep[]): Promise<void>;
 }
 
-/** Starts redis-server and redloop for the enclosing describe() and stops them after it. */
 /** REDLOOP_LOOP=epoll|libuv runs the suite against another backend (default: poll). */
 const LOOP = process.env.REDLOOP_LOOP ? ['--loop', process.env.REDLOOP_LOOP] : [];
 
+/** Starts redis-server and redloop for the enclosing describe() and stops them after it. */
 export function useServers(redloopArgs: string[] = []): Servers {
   const servers = {} as Servers;
   let redis: Awaited<ReturnType<typeof startRedis>>;
@@ -225,7 +305,99 @@ export function useServers(redloopArgs: string[] = []): Servers {
     }
     expect(problems.join('\n')).toBe('');
   };
+  servers.clients = (n: number) => openClients(servers, n);
+  servers.script = async (n: number, steps: ClientStep[]) => {
+    await servers.redis.call(['FLUSHALL']);
+    await servers.ours.call(['FLUSHALL']);
+    const clients = await servers.clients(n);
+    try {
+      await clients.run(steps);
+      await clients.quiet();
+    } finally {
+      clients.close();
+    }
+  };
   return servers;
+}
+
+/** Lets Node run the I/O callbacks of the sockets its last poll found ready (see Clients.quiet, point 3). */
+const afterPendingIo = () => new Promise<void>((r) => setImmediate(r));
+
+async function openClients(servers: Servers, n: number): Promise<Clients> {
+  const redis: RawClient[] = [];
+  const ours: RawClient[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      redis.push(await RawClient.connect(servers.redisPort));
+      ours.push(await RawClient.connect(servers.oursPort));
+    }
+  } catch (e) {
+    for (const c of [...redis, ...ours]) c.close();
+    throw e;
+  }
+  const fail = (problem: string): never => {
+    throw new Error(problem);
+  };
+  const check = (c: number) => {
+    if (!Number.isInteger(c) || c < 0 || c >= n) throw new Error(`no connection ${c} (there are ${n})`);
+  };
+  /** Reads the next reply of connection c on both servers and compares them. */
+  const compareNext = async (c: number, match: Match, what: string) => {
+    const [a, b] = await Promise.allSettled([redis[c].next(1), ours[c].next(1)]);
+    if (a.status === 'rejected' || b.status === 'rejected') {
+      const say = (r: PromiseSettledResult<Buffer[]>) => (r.status === 'fulfilled' ? show(r.value[0]) : `no reply (${String(r.reason)})`);
+      fail(`${what}: the servers differ\n  redis:   ${say(a)}\n  redloop: ${say(b)}`);
+      return;
+    }
+    const diff = compareReplies(a.value[0], b.value[0], match);
+    if (diff !== null) fail(`${what}: ${diff}\n  redis:   ${show(a.value[0])}\n  redloop: ${show(b.value[0])}`);
+  };
+  const clients: Clients = {
+    redis,
+    ours,
+    async quiet(cs = Array.from({ length: n }, (_, i) => i)) {
+      cs.forEach(check);
+      for (let round = 0; round < 2; round++) {
+        const [a, b] = await Promise.all([servers.redis.call(['PING']), servers.ours.call(['PING'])]);
+        if (a.toString() !== '+PONG\r\n' || b.toString() !== '+PONG\r\n') fail(`PING on the witness connection: ${show(a)} / ${show(b)}`);
+      }
+      await afterPendingIo();
+      const problems: string[] = [];
+      for (const c of cs) {
+        for (const [name, conn] of [['redis', redis[c]], ['redloop', ours[c]]] as const) {
+          const got = [...conn.unread(), ...(conn.rest().length > 0 ? [conn.rest()] : [])];
+          if (got.length > 0) problems.push(`connection ${c}: ${name} has a reply nobody read: ${got.map(show).join(' ')}`);
+        }
+      }
+      if (problems.length > 0) fail(problems.join('\n'));
+    },
+    async run(steps: ClientStep[]) {
+      for (const [i, step] of steps.entries()) {
+        if (Array.isArray(step)) {
+          const [c, cmd, match = 'exact'] = step;
+          check(c);
+          const bytes = encodeCommand(cmd);
+          redis[c].write(bytes);
+          ours[c].write(bytes);
+          await compareNext(c, match, `step ${i}, connection ${c}: ${showCmd(cmd)}`);
+        } else if ('send' in step) {
+          check(step.send);
+          const bytes = 'cmd' in step ? encodeCommand(step.cmd) : step.raw;
+          redis[step.send].write(bytes);
+          ours[step.send].write(bytes);
+        } else if ('reply' in step) {
+          check(step.reply);
+          await compareNext(step.reply, step.match ?? 'exact', `step ${i}, connection ${step.reply}: the awaited reply`);
+        } else {
+          await clients.quiet(typeof step.quiet === 'number' ? [step.quiet] : step.quiet);
+        }
+      }
+    },
+    close() {
+      for (const c of [...redis, ...ours]) c.close();
+    },
+  };
+  return clients;
 }
 
 export { formatReply };

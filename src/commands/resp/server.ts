@@ -5,7 +5,6 @@
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { ErrCode, type ReplyWriter } from '../../protocol/reply.js';
-import { respCodec } from '../../protocol/resp.js';
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
 import type { ClientState, CommandContext, CommandSpec } from '../types.js';
 import { NO_KEYS, arityError, err, isOpt } from '../common.js';
@@ -41,14 +40,20 @@ function arityOk(n: number, arity: number): boolean {
   return arity > 0 ? n === arity : n >= -arity;
 }
 
-/** One CLIENT LIST / CLIENT INFO line (Redis's field names; fields we do not track read as Redis's idle defaults). */
-function clientLine(c: ClientState, ctx: CommandContext): string {
+/** One CLIENT LIST / CLIENT INFO line, in Redis's field order, from the client's real state. */
+export function clientLine(c: ClientState, ctx: CommandContext): string {
   const now = Date.now();
   const host = ctx.server.config.get('bind') ?? '127.0.0.1';
+  const info = c.connInfo();
+  const flags = (c.waiting ? 'b' : '') || 'N';
+  // One contiguous output buffer: no reply list, so oll is 0; omem is what the buffer grew beyond its
+  // resting 4 KiB; rbp (Redis: the peak of the last 5 s) reads the buffer's size, which only grows to a peak.
   return (
-    `id=${c.id} addr=${c.peer} laddr=${host}:${c.localPort} fd=-1 name=${c.name} ` +
-    `age=${Math.floor((now - c.createdAtMs) / 1000)} idle=0 flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 ` +
-    `qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r ` +
+    `id=${c.id} addr=${c.peer} laddr=${host}:${c.localPort} fd=${c.fd} name=${c.name} ` +
+    `age=${Math.floor((now - c.createdAtMs) / 1000)} idle=${Math.floor(info.idleMs / 1000)} flags=${flags} db=0 ` +
+    `sub=0 psub=0 ssub=0 multi=-1 qbuf=${info.qbuf} qbuf-free=${info.qbufFree} argv-mem=0 multi-mem=0 ` +
+    `rbs=${info.obufSize} rbp=${info.obufSize} obl=${info.obl} oll=0 omem=${info.omem} ` +
+    `tot-mem=${info.qbuf + info.qbufFree + info.omem} events=${info.events} ` +
     `cmd=${c.lastCommand || 'NULL'} user=default redir=-1 resp=2\n`
   );
 }
@@ -94,7 +99,7 @@ function infoSections(ctx: CommandContext): Section[] {
       [
         ['connected_clients', server.connectedClients()],
         ['maxclients', server.config.get('maxclients') ?? '10000'],
-        ['blocked_clients', 0],
+        ['blocked_clients', server.clientList().filter((c) => c.waiting).length],
       ],
     ],
     [
@@ -124,12 +129,9 @@ function infoSections(ctx: CommandContext): Section[] {
       [
         ['total_connections_received', server.stats.totalConnections],
         ['total_commands_processed', server.stats.totalCommands],
-        ['instantaneous_ops_per_sec', 0],
         ['rejected_connections', server.stats.rejectedConnections],
-        ['expired_keys', store.expiredCount],
+        ['expired_keys', store.expiredCount - server.stats.expiredKeysBase],
         ['evicted_keys', 0],
-        ['keyspace_hits', 0],
-        ['keyspace_misses', 0],
       ],
     ],
     ['Replication', [['role', 'master'], ['connected_slaves', 0]]],
@@ -425,13 +427,13 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
           }
           for (let i = 2; i < args.length; i += 2) {
             const name = args[i].toLowerCase();
+            // (proto-max-bulk-len: the server's decoder reads it on every request.)
             const problem = ctx.server.setConfig(name, args[i + 1]);
             if (problem !== null) return err(w, problem);
-            // The decoder enforces this limit before any command runs, so it is told directly.
-            if (name === 'proto-max-bulk-len') respCodec.maxBulkLen = Number(args[i + 1]);
           }
           w.status('OK');
         } else if (isOpt(sub, 'resetstat')) {
+          ctx.server.resetStats();
           w.status('OK');
         } else if (isOpt(sub, 'rewrite')) {
           err(w, 'ERR The server is running without a config file');

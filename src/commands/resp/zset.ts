@@ -2,6 +2,8 @@
 // (order-statistic tree): ranges — by rank, score or lex — are found by rank
 // arithmetic in O(log n) and then walked, O(log n + k); nothing scans the set
 // linearly. ZUNION/ZINTER/ZDIFF (and STORE), ZINTERCARD and ZRANDMEMBER too.
+// The pops' core (zpopApply) is exported for the blocking forms (BZPOPMIN,
+// BZPOPMAX, BZMPOP).
 
 import type { ReplyWriter } from '../../protocol/reply.js';
 import type { Keyspace, RSet, Value } from '../../store/keyspace.js';
@@ -10,6 +12,7 @@ import { NOT_FLOAT, NOT_INTEGER, SYNTAX, parseFloat64, parseInt64, wrongType } f
 import { bookZsetCommands } from '../book/zset.js';
 import type { CommandSpec } from '../types.js';
 import { KEY1, MAX_REPEATED_PICKS, NO_KEYS, WRONG, err, isOpt, readTyped } from '../common.js';
+import { mpopParse } from '../mpop.js';
 
 const isZSet = (v: Value): v is ZSet => v instanceof ZSet;
 
@@ -230,8 +233,72 @@ function removeRanks(store: Keyspace, key: string, z: ZSet, lo: number, hi: numb
   return doomed.length;
 }
 
+/** A sorted set's end for the pops: MIN (lowest scores first) or MAX. */
+export type ZSetEnd = 'min' | 'max';
+
+/** The end tokens of ZMPOP and BZMPOP, for mpopParse. */
+export const ZSET_ENDS = ['min', 'max'] as const;
+
+/**
+ * How a pop's reply is shaped (RESP2), by command:
+ * - 'flat': [member, score, ...] (ZPOPMIN, ZPOPMAX);
+ * - 'keyed': [key, member, score, ...] (BZPOPMIN, BZPOPMAX);
+ * - 'nested': [key, [[member, score], ...]] (ZMPOP, BZMPOP).
+ */
+export type ZPopShape = 'flat' | 'keyed' | 'nested';
+
+/**
+ * The pop of ZPOPMIN/ZPOPMAX, ZMPOP, and of BZPOPMIN/BZPOPMAX/BZMPOP on a key
+ * that holds a sorted set (Redis's genericZpopCommand): the first of `keys`
+ * that exists gives up to `count` members from its `end` (count 0: an empty
+ * array once the key is found, as ZPOPMIN z 0). A missing key is skipped; if
+ * the first key that exists is not a sorted set, WRONGTYPE is written and WRONG
+ * returned. Returns the key popped from (deleted if it emptied), or null with
+ * nothing written when no key exists: ZPOPMIN then replies an empty array,
+ * ZMPOP a null array, a blocking form waits (and, once a key is ready, calls
+ * this again with that key).
+ */
+export function zpopApply(
+  store: Keyspace,
+  keys: readonly string[],
+  end: ZSetEnd,
+  count: number,
+  shape: ZPopShape,
+  w: ReplyWriter,
+): string | null | typeof WRONG {
+  for (const key of keys) {
+    const z = readTyped(store, key, isZSet, w);
+    if (z === WRONG) return WRONG;
+    if (z === undefined) continue;
+    if (count === 0) {
+      w.arr(0);
+      return key;
+    }
+    const n = Math.min(count, z.size);
+    if (shape === 'flat') w.arr(n * 2);
+    else if (shape === 'keyed') {
+      w.arr(n * 2 + 1);
+      w.str(key);
+    } else {
+      w.arr(2);
+      w.str(key);
+      w.arr(n);
+    }
+    for (let i = 0; i < n; i++) {
+      const e = z.at(end === 'max' ? z.size - 1 : 0)!;
+      z.remove(e.name);
+      if (shape === 'nested') w.arr(2);
+      w.str(e.name);
+      w.dbl(e.score);
+    }
+    if (z.size === 0) store.delete(key);
+    return key;
+  }
+  return null;
+}
+
 /** ZPOPMIN/ZPOPMAX key [count]: a flat member/score array. */
-function zpop(args: string[], w: ReplyWriter, store: Keyspace, max: boolean): void {
+function zpop(args: string[], w: ReplyWriter, store: Keyspace, end: ZSetEnd): void {
   if (args.length > 3) return err(w, SYNTAX);
   let count = 1;
   if (args.length === 3) {
@@ -239,18 +306,7 @@ function zpop(args: string[], w: ReplyWriter, store: Keyspace, max: boolean): vo
     if (c === null || c < 0) return err(w, 'ERR value is out of range, must be positive');
     count = c;
   }
-  const z = readTyped(store, args[1], isZSet, w);
-  if (z === WRONG) return;
-  if (z === undefined || count === 0) return w.arr(0);
-  const n = Math.min(count, z.size);
-  w.arr(n * 2);
-  for (let i = 0; i < n; i++) {
-    const e = z.at(max ? z.size - 1 : 0)!;
-    z.remove(e.name);
-    w.str(e.name);
-    w.dbl(e.score);
-  }
-  if (z.size === 0) store.delete(args[1]);
+  if (zpopApply(store, [args[1]], end, count, 'flat', w) === null) w.arr(0);
 }
 
 // ---- ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD ----
@@ -673,7 +729,7 @@ export const respZsetCommands: CommandSpec[] = [
     flags: ['write', 'fast'],
     ...KEY1,
     run(args, w, { store }) {
-      zpop(args, w, store, false);
+      zpop(args, w, store, 'min');
     },
   },
   {
@@ -682,7 +738,21 @@ export const respZsetCommands: CommandSpec[] = [
     flags: ['write', 'fast'],
     ...KEY1,
     run(args, w, { store }) {
-      zpop(args, w, store, true);
+      zpop(args, w, store, 'max');
+    },
+  },
+  {
+    name: 'zmpop',
+    arity: -4,
+    // Its keys follow numkeys: COMMAND reports 0 0 0 and movablekeys, as Redis does.
+    flags: ['write', 'movablekeys'],
+    firstKey: 0,
+    lastKey: 0,
+    keyStep: 0,
+    run(args, w, { store }) {
+      const req = mpopParse(args, 1, ZSET_ENDS, w);
+      if (req === null) return;
+      if (zpopApply(store, req.keys, req.end, req.count, 'nested', w) === null) w.nilArr();
     },
   },
   {

@@ -1,0 +1,91 @@
+// The syscalls the loop makes, behind one small interface, and a traced facade
+// over them. The loop calls `os.read(...)` and never decides whether to trace:
+// with --trace it is handed `tracedOs(tracer)`, which makes the same call and
+// prints one strace-shaped line for it (`read(23, 65536) = 25`, `-1 EAGAIN`).
+// Without it the loop holds `plainOs`, the addon's functions themselves.
+
+import * as sys from '../sys/index.js';
+import { C } from '../sys/index.js';
+import { sysResult, type Tracer } from './trace.js';
+
+/** The syscalls the loop and its accept guard make (hot ones return -errno). */
+export interface LoopOs {
+  accept(fd: number): number;
+  read(fd: number, buf: Uint8Array, offset: number, length: number): number;
+  write(fd: number, buf: Uint8Array, offset: number, length: number): number;
+  close(fd: number): number;
+  /** Makes a connection socket non-blocking (the notes' fcntl pair). */
+  setNonBlocking(fd: number): void;
+  /** TCP_NODELAY: replies go out as soon as they are written. */
+  setNoDelay(fd: number): void;
+  /** A spare socket (the EMFILE reserve), or -1 if no fd is free. */
+  spareSocket(): number;
+  /** Trace notes: what a handler made of a syscall (null when not tracing). */
+  readonly note: ((text: string) => void) | null;
+}
+
+export const plainOs: LoopOs = {
+  accept: sys.accept,
+  read: sys.read,
+  write: sys.write,
+  close: sys.close,
+  setNonBlocking(fd) {
+    sys.fcntl(fd, C.F_SETFL, sys.fcntl(fd, C.F_GETFL, 0) | C.O_NONBLOCK);
+  },
+  setNoDelay(fd) {
+    sys.setsockopt(fd, C.IPPROTO_TCP, C.TCP_NODELAY, 1);
+  },
+  spareSocket,
+  note: null,
+};
+
+/** The same calls, each printed to the tracer exactly once, in strace's shape. */
+export function tracedOs(tr: Tracer): LoopOs {
+  return {
+    accept(fd) {
+      const rv = sys.accept(fd);
+      tr.syscall('accept', `${fd}`, sysResult(rv));
+      return rv;
+    },
+    read(fd, buf, offset, length) {
+      const rv = sys.read(fd, buf, offset, length);
+      tr.syscall('read', `${fd}, ${length}`, rv === 0 ? '0 (EOF)' : sysResult(rv));
+      return rv;
+    },
+    write(fd, buf, offset, length) {
+      const rv = sys.write(fd, buf, offset, length);
+      tr.syscall('write', `${fd}, ${length}`, sysResult(rv));
+      if (rv >= 0 && rv < length) tr.note(`fd ${fd}: wrote ${rv} of ${length} bytes, ${length - rv} left for when it is writable`);
+      return rv;
+    },
+    close(fd) {
+      const rv = sys.close(fd);
+      tr.syscall('close', `${fd}`, sysResult(rv));
+      return rv;
+    },
+    setNonBlocking(fd) {
+      const flags = sys.fcntl(fd, C.F_GETFL, 0);
+      tr.syscall('fcntl', `${fd}, F_GETFL`, `0x${flags.toString(16)}`);
+      sys.fcntl(fd, C.F_SETFL, flags | C.O_NONBLOCK);
+      tr.syscall('fcntl', `${fd}, F_SETFL, 0x${(flags | C.O_NONBLOCK).toString(16)} (+O_NONBLOCK)`, '0');
+    },
+    setNoDelay(fd) {
+      sys.setsockopt(fd, C.IPPROTO_TCP, C.TCP_NODELAY, 1);
+      tr.syscall('setsockopt', `${fd}, IPPROTO_TCP, TCP_NODELAY, 1`, '0');
+    },
+    spareSocket() {
+      const fd = spareSocket();
+      tr.syscall('socket', 'AF_INET, SOCK_STREAM, 0', fd < 0 ? '-1 (no fd free)' : `${fd}`);
+      return fd;
+    },
+    note: (text) => tr.note(text),
+  };
+}
+
+function spareSocket(): number {
+  try {
+    return sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
+  } catch {
+    return -1;
+  }
+}
