@@ -49,8 +49,10 @@ function render(arg) {
   else if (a.type === 'oneof') s = a.arguments.map(render).join('|');
   else if (a.type === 'block') s = a.arguments.map(render).join(' ');
   else s = a.name;
-  if (a.token && a.type !== 'pure-token') s = `${a.token} ${s}`;
-  if (flags.includes('multiple')) s = `${s} [${s} ...]`;
+  const token = a.token && a.type !== 'pure-token' ? `${a.token} ` : '';
+  // WEIGHTS weight [weight ...]; with multiple_token the token repeats too (SORT's GET pattern [GET pattern ...]).
+  if (flags.includes('multiple')) s = flags.includes('multiple_token') ? `${token}${s} [${token}${s} ...]` : `${token}${s} [${s} ...]`;
+  else s = `${token}${s}`;
   if (flags.includes('optional')) s = `[${s}]`;
   return s;
 }
@@ -65,7 +67,15 @@ for (const name of names) {
 }
 const out = `// Redis's documentation of the commands redloop serves over RESP (COMMAND DOCS;
 // redis-cli prints it in \`help <command>\` and its hints). Generated from
-// redis-server ${(await call(['INFO', 'server'])).value.toString().match(/redis_version:(\S+)/)[1]} by scripts/gen-command-docs.mjs; Redis's docs are BSD-3 licensed.
+// redis-server ${(await call(['INFO', 'server'])).value.toString().match(/redis_version:(\S+)/)[1]} by scripts/gen-command-docs.mjs.
+//
+// The summaries, complexities and syntax lines below are Redis's, under its
+// BSD 3-clause license: Copyright (c) 2006-2022, Salvatore Sanfilippo and the
+// Redis contributors. All rights reserved. Redistribution and use in source and
+// binary forms, with or without modification, are permitted provided that the
+// conditions of the BSD 3-clause license are met (retain this notice; do not
+// use the names of the copyright holders to endorse derived products; provided
+// "as is" without warranty of any kind).
 
 /** name → [summary, since, group, complexity, syntax] */
 export const COMMAND_DOCS: Record<string, readonly [string, string, string, string, string]> = {

@@ -32,7 +32,7 @@ describe('command table metadata', () => {
   it('has every command with Redis 7 arity and key positions', () => {
     const arities: Record<string, number> = {
       hset: -4, hsetnx: 4, hget: 3, hmget: -3, hmset: -4, hdel: -3, hlen: 2, hexists: 3, hgetall: 2, hkeys: 2,
-      hvals: 2, hincrby: 4, hincrbyfloat: 4, hstrlen: 3, lpush: -3, rpush: -3, lpushx: -3, rpushx: -3, lpop: -2,
+      hvals: 2, hincrby: 4, hincrbyfloat: 4, hstrlen: 3, hrandfield: -2, lpush: -3, rpush: -3, lpushx: -3, rpushx: -3, lpop: -2,
       rpop: -2, llen: 2, lrange: 4, lindex: 3, lset: 4, ltrim: 4, lrem: 4, linsert: 5, lpos: -3,
       lmove: 5, rpoplpush: 3, lmpop: -4,
     };
@@ -419,6 +419,21 @@ describe('List (the ring-buffer deque)', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('clone() copies a wrapped-around buffer; the copy and the original change independently', () => {
+    const l = new List(4);
+    for (const v of ['a', 'b', 'c']) l.pushBack(v);
+    l.popFront();
+    l.pushBack('d');
+    l.pushBack('e'); // head is now past the start of the buffer: the contents wrap around
+    const c = l.clone();
+    expect(c.toArray()).toEqual(['b', 'c', 'd', 'e']);
+    c.pushFront('x');
+    c.set(1, 'B');
+    l.popBack();
+    expect(c.toArray()).toEqual(['x', 'B', 'c', 'd', 'e']);
+    expect(l.toArray()).toEqual(['b', 'c', 'd']);
   });
 
   it('200 000 front pushes then back pops come out in order (growth and wrap-around)', () => {

@@ -179,6 +179,38 @@ describe('ZSet against a sorted-array model', () => {
     expect(() => z.add('x', NaN)).toThrow(RangeError);
   });
 
+  it('clone() is a consistent, independent copy; byInsertion() walks members in the order first added', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 60 }), fc.array(opArb, { maxLength: 20 }), (ops, later) => {
+        const z = new ZSet();
+        const m = new Model();
+        for (const op of ops) {
+          if (op.add) z.add(op.name, op.score), m.add(op.name, op.score);
+          else z.remove(op.name), m.remove(op.name);
+        }
+        const copy = z.clone();
+        const snapshot = new Model();
+        snapshot.items = m.items.slice();
+        checkAgainstModel(copy, snapshot);
+        expect(new Set([...copy.byInsertion()].map((e) => e.name))).toEqual(new Set(m.items.map((e) => e.name)));
+        // Changing either one leaves the other as it was.
+        for (const op of later) {
+          if (op.add) copy.add(op.name, op.score), snapshot.add(op.name, op.score);
+          else copy.remove(op.name), snapshot.remove(op.name);
+        }
+        checkAgainstModel(copy, snapshot);
+        checkAgainstModel(z, m);
+      }),
+      { numRuns: 200 },
+    );
+    const z = new ZSet();
+    for (const [name, score] of [['b', 5], ['a', 1], ['c', 3]] as const) z.add(name, score);
+    z.add('a', 9); // a score update keeps the member's place
+    z.remove('b');
+    z.add('b', 0); // removed and added again: now last
+    expect([...z.byInsertion()].map((e) => [e.name, e.score])).toEqual([['a', 9], ['c', 3], ['b', 0]]);
+  });
+
   it('an entry handed out is a snapshot: a later score update does not change it', () => {
     const z = new ZSet();
     z.add('m', 1);

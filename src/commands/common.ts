@@ -4,6 +4,7 @@
 // deadlines and the keyspace's monotonic ones.
 
 import { constants as bufferConstants } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
 import type { Keyspace, Value } from '../store/keyspace.js';
 import { wrongType } from './args.js';
@@ -17,6 +18,41 @@ export const KEY1 = { firstKey: 1, lastKey: 1, keyStep: 1 } as const;
 export const ALL_KEYS = { firstKey: 1, lastKey: -1, keyStep: 1 } as const;
 /** Key positions for COMMAND: no keys. */
 export const NO_KEYS = { firstKey: 0, lastKey: 0, keyStep: 0 } as const;
+
+/**
+ * Largest |count| SRANDMEMBER, ZRANDMEMBER and HRANDFIELD take with a negative
+ * count (a redloop limit; see README): Redis has no bound, but a reply of
+ * billions of picks would exhaust our heap before the output-buffer limit acts.
+ */
+export const MAX_REPEATED_PICKS = 1 << 24;
+
+/**
+ * A JS Set or Map has no random access. Single random picks walk to a random
+ * position among the first RANDOM_WINDOW entries, so a pick costs O(1) however
+ * big the collection is; the price is that entries further in are picked only
+ * once earlier ones are gone (see README's deviations).
+ */
+const RANDOM_WINDOW = 128;
+
+/** One entry of a non-empty collection of `size` entries, among the first RANDOM_WINDOW. */
+export function randomPick<T>(items: Iterable<T>, size: number): T {
+  let skip = Math.floor(Math.random() * Math.min(size, RANDOM_WINDOW));
+  for (const x of items) if (skip-- === 0) return x;
+  throw new Error('unreachable: randomPick on an empty collection');
+}
+
+/** `count` distinct entries chosen uniformly at random: a partial Fisher–Yates over a copy, O(size) once. */
+export function randomDistinctOf<T>(items: Iterable<T>, count: number): T[] {
+  const all = [...items];
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(Math.random() * (all.length - i));
+    const t = all[i];
+    all[i] = all[j];
+    all[j] = t;
+  }
+  all.length = Math.min(count, all.length);
+  return all;
+}
 
 /** Redis's shared.syntaxerr and friends, for errors several families write. */
 export function err(w: ReplyWriter, msg: string): void {
@@ -66,16 +102,24 @@ export function readTyped<T extends Value>(
 /** Unix-time milliseconds now (Redis's mstime()). */
 export const unixNowMs = (): number => Date.now();
 
+/**
+ * Unix time in fractional ms, read off the monotonic clock (performance.timeOrigin
+ * + performance.now()) for the conversions below: Date.now() is truncated to the
+ * ms while the keyspace's clock is not, and mixing the two made a deadline set
+ * with PEXPIREAT t read back from PEXPIRETIME as t ± 1 now and then.
+ */
+const unixNowFine = (): number => performance.timeOrigin + performance.now();
+
 /** A unix-time deadline (ms) as the keyspace's monotonic deadline. */
 export function deadlineFromUnixMs(store: Keyspace, unixMs: number): number {
-  return store.now() + (unixMs - unixNowMs());
+  return store.now() + (unixMs - unixNowFine());
 }
 
 /** The key's deadline as unix-time ms, or -1 without a TTL (Redis's getExpire). */
 export function unixExpireOf(store: Keyspace, key: string): number {
   const d = store.deadline(key);
   if (d === undefined) return -1;
-  return Math.round(unixNowMs() + (d - store.now()));
+  return Math.round(unixNowFine() + (d - store.now()));
 }
 
 /** proto-max-bulk-len as configured now (CONFIG SET may change it). */

@@ -3,9 +3,9 @@
 
 import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
 import type { Hash, Keyspace, Value } from '../store/keyspace.js';
-import { NOT_FLOAT, notInteger, parseInt64 } from './args.js';
+import { NOT_FLOAT, SYNTAX, notInteger, parseInt64 } from './args.js';
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from './longdouble.js';
-import { KEY1, WRONG, arityError, readTyped } from './common.js';
+import { KEY1, MAX_REPEATED_PICKS, WRONG, arityError, err, isOpt, randomDistinctOf, randomPick, readTyped } from './common.js';
 import type { CommandSpec } from './types.js';
 
 const INT64_MIN = -(2n ** 63n);
@@ -26,6 +26,48 @@ function hashForWrite(store: Keyspace, key: string, w: ReplyWriter): Hash | null
 /** A 64-bit integer reply: a number when it is exact as one, else a bigint. */
 function int64Reply(v: bigint): number | bigint {
   return v >= -(2n ** 53n) && v <= 2n ** 53n ? Number(v) : v;
+}
+
+/** Writes fields, or field/value pairs WITHVALUES. */
+function writeFields(entries: [string, string][], withValues: boolean, w: ReplyWriter): void {
+  w.arr(withValues ? entries.length * 2 : entries.length);
+  for (const [f, v] of entries) {
+    w.str(f);
+    if (withValues) w.str(v);
+  }
+}
+
+/** HRANDFIELD key [count [WITHVALUES]] (hrandfieldCommand). */
+function hrandfield(args: string[], w: ReplyWriter, store: Keyspace): void {
+  if (args.length === 2) {
+    const h = readTyped(store, args[1], isHash, w);
+    if (h === WRONG) return;
+    if (h === undefined) return w.nil();
+    return w.str(randomPick(h.keys(), h.size));
+  }
+  const c = parseInt64(args[2]);
+  if (c === null) return notInteger(w);
+  if (c === INT64_MIN) return err(w, 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807');
+  if (args.length > 4 || (args.length === 4 && !isOpt(args[3], 'withvalues'))) return err(w, SYNTAX);
+  const withValues = args.length === 4;
+  // LONG_MAX / 2 in C's integer division.
+  if (withValues && (c < -4611686018427387903n || c > 4611686018427387903n)) return err(w, 'ERR value is out of range');
+  const h = readTyped(store, args[1], isHash, w);
+  if (h === WRONG) return;
+  if (h === undefined || c === 0) return w.arr(0);
+  const count = Number(c);
+  if (count === 1) return writeFields([randomPick(h.entries(), h.size)], withValues, w);
+  if (count < 0) {
+    // Repetitions allowed: |count| independent picks, in random order.
+    const n = -count;
+    if (n > MAX_REPEATED_PICKS) return err(w, `ERR value is out of range, must be at least -${MAX_REPEATED_PICKS}`);
+    const all = [...h];
+    const picks: [string, string][] = [];
+    for (let i = 0; i < n; i++) picks.push(all[Math.floor(Math.random() * all.length)]);
+    return writeFields(picks, withValues, w);
+  }
+  // The whole hash in its order, or `count` distinct fields.
+  writeFields(count >= h.size ? [...h] : randomDistinctOf(h, count), withValues, w);
 }
 
 // ---------- the commands ----------
@@ -243,6 +285,15 @@ export const hashCommands: CommandSpec[] = [
       const target = h ?? hashForWrite(store, args[1], w)!;
       target.set(args[2], text);
       w.str(text);
+    },
+  },
+  {
+    name: 'hrandfield',
+    arity: -2,
+    flags: ['readonly'],
+    ...KEY1,
+    run(args, w, { store }) {
+      hrandfield(args, w, store);
     },
   },
 ];

@@ -1,41 +1,23 @@
 // Set commands with Redis 7's semantics, served on both protocols: SADD, SREM, SISMEMBER,
 // SMISMEMBER, SMEMBERS, SCARD, SPOP, SRANDMEMBER, SINTER/SUNION/SDIFF and their
-// STORE forms. A missing key reads as an empty set; an emptied set is deleted.
+// STORE forms, SINTERCARD, SMOVE. A missing key reads as an empty set; an emptied set is deleted.
 
 import type { ReplyWriter } from '../protocol/reply.js';
 import type { Keyspace, RSet, Value } from '../store/keyspace.js';
 import { NOT_INTEGER, SYNTAX, parseInt64, wrongType } from './args.js';
 import type { CommandSpec } from './types.js';
-import { ALL_KEYS, KEY1, WRONG, err, readTyped } from './common.js';
+import { ALL_KEYS, KEY1, NO_KEYS, MAX_REPEATED_PICKS, WRONG, err, isOpt, randomDistinctOf, randomPick, readTyped } from './common.js';
 
 const isSet = (v: Value): v is RSet => v instanceof Set;
 
-/**
- * A JS Set has no random access. Random picks walk to a random position
- * among the first RANDOM_WINDOW members, so a pick costs O(1) however big the
- * set is; the price is that members further in are picked only once earlier
- * ones are gone (see README's deviations).
- */
-const RANDOM_WINDOW = 128;
-
+/** One random member (see randomPick: among the first RANDOM_WINDOW). */
 function randomMember(set: RSet): string {
-  let skip = Math.floor(Math.random() * Math.min(set.size, RANDOM_WINDOW));
-  for (const m of set) if (skip-- === 0) return m;
-  throw new Error('unreachable: randomMember on an empty set');
+  return randomPick(set, set.size);
 }
 
 /** `count` distinct members chosen at random (count < set.size). */
 function randomDistinct(set: RSet, count: number): string[] {
-  // A partial Fisher–Yates shuffle over the members: O(size) once, not per pick.
-  const all = [...set];
-  for (let i = 0; i < count; i++) {
-    const j = i + Math.floor(Math.random() * (all.length - i));
-    const t = all[i];
-    all[i] = all[j];
-    all[j] = t;
-  }
-  all.length = count;
-  return all;
+  return randomDistinctOf(set, count);
 }
 
 function writeMembers(members: Iterable<string>, size: number, w: ReplyWriter): void {
@@ -96,9 +78,6 @@ function setAlgebra(args: string[], w: ReplyWriter, store: Keyspace, op: (sets: 
   else store.replace(dst, result);
   w.int(result.size);
 }
-
-/** Largest |count| SRANDMEMBER takes with a negative count (a redloop limit; see README). */
-const MAX_REPEATED_PICKS = 1 << 24;
 
 const flagsRead = ['readonly'];
 const flagsWrite = ['write', 'denyoom'];
@@ -305,6 +284,60 @@ export const setCommands: CommandSpec[] = [
     ...ALL_KEYS,
     run(args, w, { store }) {
       setAlgebra(args, w, store, difference, true);
+    },
+  },
+  {
+    name: 'sintercard',
+    arity: -3,
+    flags: ['readonly', 'movablekeys'],
+    ...NO_KEYS,
+    run(args, w, { store }) {
+      // Redis reads numkeys and the options before it looks at any key.
+      const numkeys = parseInt64(args[1]);
+      if (numkeys === null || numkeys < 1) return err(w, 'ERR numkeys should be greater than 0');
+      if (numkeys > args.length - 2) return err(w, "ERR Number of keys can't be greater than number of args");
+      const n = Number(numkeys);
+      let limit = 0;
+      for (let j = 2 + n; j < args.length; j++) {
+        if (isOpt(args[j], 'limit') && j + 1 < args.length) {
+          const l = parseInt64(args[++j]);
+          if (l === null || l < 0) return err(w, "ERR LIMIT can't be negative");
+          limit = Number(l);
+        } else return err(w, SYNTAX);
+      }
+      const sets = lookupSets(store, args.slice(2, 2 + n));
+      if (sets === null) return wrongType(w);
+      if (sets.some((x) => x === null || x.size === 0)) return w.int(0);
+      // Walk the smallest set, stopping at LIMIT.
+      const sorted = (sets as RSet[]).slice().sort((a, b) => a.size - b.size);
+      let count = 0;
+      outer: for (const m of sorted[0]) {
+        for (let i = 1; i < sorted.length; i++) if (!sorted[i].has(m)) continue outer;
+        if (++count === limit) break;
+      }
+      w.int(count);
+    },
+  },
+  {
+    name: 'smove',
+    arity: 4,
+    flags: ['write', 'fast'],
+    firstKey: 1,
+    lastKey: 2,
+    keyStep: 1,
+    run(args, w, { store }) {
+      const [, srcKey, dstKey, member] = args;
+      const src = store.get(srcKey);
+      const dst = store.get(dstKey);
+      // A missing source is 0 before any type check (the destination's included), as in Redis.
+      if (src === undefined) return w.int(0);
+      if (!isSet(src) || (dst !== undefined && !isSet(dst))) return wrongType(w);
+      if (src === dst) return w.int(src.has(member) ? 1 : 0);
+      if (!src.delete(member)) return w.int(0);
+      if (src.size === 0) store.delete(srcKey);
+      if (dst === undefined) store.put(dstKey, new Set([member]));
+      else dst.add(member);
+      w.int(1);
     },
   },
 ];

@@ -24,6 +24,14 @@ export function typeOf(v: Value): TypeName {
   return 'zset';
 }
 
+/** A deep copy of a value (COPY): changing one never changes the other. Strings are immutable. */
+export function cloneValue(v: Value): Value {
+  if (typeof v === 'string') return v;
+  if (v instanceof Map) return new Map(v);
+  if (v instanceof Set) return new Set(v);
+  return v.clone();
+}
+
 /**
  * Why shards: a V8 Map rehashes its whole table when it grows (on set) and when
  * it falls below a quarter full (on delete). At 1M keys one such delete took

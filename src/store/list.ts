@@ -14,6 +14,14 @@ export class List {
     return this.len;
   }
 
+  /** An independent copy (COPY): the same elements in a buffer of the same capacity, O(n). */
+  clone(): List {
+    const out = new List(this.buf.length);
+    for (let i = 0; i < this.len; i++) out.buf[i] = this.buf[(this.head + i) % this.buf.length];
+    out.len = this.len;
+    return out;
+  }
+
   private grow(): void {
     const old = this.buf;
     const cap = old.length;

@@ -196,6 +196,24 @@ export class ZSet {
     return old === undefined;
   }
 
+  /** An independent copy (COPY): the tree's shape copied node by node, O(n), no rebalancing. */
+  clone(): ZSet {
+    const out = new ZSet();
+    const copy = (n: ZNode | null, parent: ZNode | null): ZNode | null => {
+      if (n === null) return null;
+      const c = new ZNode(n.name, n.score);
+      c.parent = parent;
+      c.height = n.height;
+      c.count = n.count;
+      c.left = copy(n.left, c);
+      c.right = copy(n.right, c);
+      out.byName.set(c.name, c);
+      return c;
+    };
+    out.root = copy(this.root, null);
+    return out;
+  }
+
   /** The member's score, or undefined. */
   score(name: string): number | undefined {
     return this.byName.get(name)?.score;
@@ -317,6 +335,16 @@ export class ZSet {
   /** Descending entries from rank `from` (default size-1) down to rank 0; same costs as iterate(). */
   *iterateReverse(from = this.byName.size - 1): IterableIterator<ZEntry> {
     for (let n = this.nodeAt(from); n !== null; n = predecessor(n)) yield n;
+  }
+
+  /**
+   * Entries in the order members were first added (not by score), through a
+   * live Map iterator: it survives changes to the set between steps — a member
+   * removed before it is reached is skipped, one added later is reached, a
+   * score update keeps the member's place. What a resumable cursor (ZSCAN) needs.
+   */
+  *byInsertion(): IterableIterator<ZEntry> {
+    yield* this.byName.values();
   }
 
   [Symbol.iterator](): IterableIterator<ZEntry> {

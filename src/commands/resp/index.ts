@@ -8,6 +8,7 @@ import { hashCommands } from '../hash.js';
 import { listCommands } from '../list.js';
 import type { CommandSpec, CommandTable } from '../types.js';
 import { respKeyCommands } from './keys.js';
+import { respScanCommands } from './scan.js';
 import { respServerCommands } from './server.js';
 import { respClientCommands } from './client.js';
 import { transactionCommands } from '../multi.js';
@@ -35,6 +36,7 @@ export function unknownCommandMessage(args: string[]): string {
 export const respCommands: CommandSpec[] = [
   ...respStringCommands,
   ...respKeyCommands,
+  ...respScanCommands,
   ...setCommands,
   ...respZsetCommands,
   ...hashCommands,

@@ -1,9 +1,10 @@
-// RESP keyspace commands with Redis 7's semantics: DEL/UNLINK/EXISTS/TYPE,
-// KEYS and SCAN with Redis's glob patterns, RENAME(NX), the EXPIRE family with
-// NX/XX/GT/LT, TTL/PTTL/PERSIST, DBSIZE, FLUSHDB/FLUSHALL, RANDOMKEY.
+// RESP keyspace commands with Redis 7's semantics: DEL/UNLINK/EXISTS/TYPE/TOUCH,
+// KEYS and SCAN with Redis's glob patterns, RENAME(NX), COPY, the EXPIRE family
+// with NX/XX/GT/LT, TTL/PTTL/EXPIRETIME/PEXPIRETIME/PERSIST, DBSIZE,
+// FLUSHDB/FLUSHALL, RANDOMKEY.
 
 import type { ReplyWriter } from '../../protocol/reply.js';
-import { Keyspace, typeOf } from '../../store/keyspace.js';
+import { Keyspace, cloneValue, typeOf } from '../../store/keyspace.js';
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
 import { bookStringCommands } from '../book/strings.js';
 import type { CommandSpec } from '../types.js';
@@ -186,8 +187,44 @@ function rename(args: string[], w: ReplyWriter, store: Keyspace, nx: boolean): v
   else w.status('OK');
 }
 
+/** EXPIRETIME/PEXPIRETIME: the key's deadline as unix time (seconds rounded, as Redis's ttlGenericCommand), -1 without a TTL, -2 if missing. */
+function expireTime(args: string[], w: ReplyWriter, store: Keyspace, ms: boolean): void {
+  if (!store.has(args[1])) return w.int(-2);
+  const t = unixExpireOf(store, args[1]);
+  w.int(t === -1 || ms ? t : Math.floor((t + 500) / 1000));
+}
+
+/**
+ * COPY source destination [DB destination-db] [REPLACE]: a deep copy with the
+ * source's TTL. One database exists, so DB accepts 0 only (README's deviations).
+ */
+function copy(args: string[], w: ReplyWriter, store: Keyspace): void {
+  let replace = false;
+  for (let j = 3; j < args.length; j++) {
+    if (isOpt(args[j], 'replace')) replace = true;
+    else if (isOpt(args[j], 'db') && j + 1 < args.length) {
+      const db = parseInt64(args[++j]);
+      if (db === null) return err(w, NOT_INTEGER);
+      if (db < -2147483648 || db > 2147483647) return err(w, 'ERR value is out of range, value must between -2147483648 and 2147483647');
+      if (db !== 0) return err(w, 'ERR DB index is out of range');
+    } else return err(w, SYNTAX);
+  }
+  const [, src, dst] = args;
+  if (src === dst) return err(w, 'ERR source and destination objects are the same');
+  const v = store.get(src);
+  if (v === undefined) return w.int(0);
+  if (store.has(dst)) {
+    if (!replace) return w.int(0);
+    store.delete(dst);
+  }
+  const deadline = store.deadline(src);
+  store.replace(dst, cloneValue(v));
+  if (deadline !== undefined) store.setDeadline(dst, deadline);
+  w.int(1);
+}
+
 /** SCAN's cursor: strtoul's grammar (an optional sign, digits), 64-bit; "ERR invalid cursor" otherwise. */
-function parseCursor(s: string): bigint | null {
+export function parseCursor(s: string): bigint | null {
   if (s === '') return 0n; // strtoul parses nothing and stops at the end: cursor 0
   if (!/^[+-]?\d+$/.test(s)) return null;
   const digits = s.replace(/^[+-]/, '');
@@ -424,6 +461,47 @@ export const respKeyCommands: CommandSpec[] = [
       }
       if (last === undefined) w.nil();
       else w.str(last);
+    },
+  },
+  {
+    name: 'touch',
+    arity: -2,
+    flags: ['readonly', 'fast'],
+    ...ALL_KEYS,
+    run(args, w, { store }) {
+      // redloop keeps no access times: TOUCH counts the keys that exist.
+      let n = 0;
+      for (let i = 1; i < args.length; i++) if (store.has(args[i])) n++;
+      w.int(n);
+    },
+  },
+  {
+    name: 'expiretime',
+    arity: 2,
+    flags: ['readonly', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      expireTime(args, w, store, false);
+    },
+  },
+  {
+    name: 'pexpiretime',
+    arity: 2,
+    flags: ['readonly', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      expireTime(args, w, store, true);
+    },
+  },
+  {
+    name: 'copy',
+    arity: -3,
+    flags: ['write', 'denyoom'],
+    firstKey: 1,
+    lastKey: 2,
+    keyStep: 1,
+    run(args, w, { store }) {
+      copy(args, w, store);
     },
   },
 ];

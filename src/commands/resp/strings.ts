@@ -1,5 +1,5 @@
 // RESP string commands with Redis 7's semantics: GET/SET and their variants,
-// MGET/MSET, APPEND, STRLEN, GETRANGE/SETRANGE, INCR/DECR (64-bit, with
+// MGET/MSET, APPEND, STRLEN, GETRANGE/SUBSTR/SETRANGE, LCS, INCR/DECR (64-bit, with
 // overflow errors) and INCRBYFLOAT. Strings are binary JS strings (one char per byte).
 
 import type { ReplyWriter } from '../../protocol/reply.js';
@@ -15,6 +15,7 @@ import {
   deadlineFromUnixMs,
   err,
   isOpt,
+  maxBulkLen,
   readString,
   unixNowMs,
 } from '../common.js';
@@ -196,6 +197,138 @@ function incrSmall(store: Keyspace, key: string, by: 1 | -1, w: ReplyWriter): vo
 
 // ---- the commands ----
 
+/** GETRANGE/SUBSTR key start end: Redis's clamping of negative and out-of-range ends. */
+function getrange(args: string[], w: ReplyWriter, { store }: CommandContext): void {
+  const s0 = parseInt64(args[2]);
+  const e0 = parseInt64(args[3]);
+  if (s0 === null || e0 === null) return err(w, NOT_INTEGER);
+  const v = readString(store, args[1], w);
+  if (v === WRONG) return;
+  if (v === undefined) return w.str('');
+  let start = Number(s0);
+  let end = Number(e0);
+  const len = v.length;
+  if (start < 0 && end < 0 && start > end) return w.str('');
+  if (start < 0) start += len;
+  if (end < 0) end += len;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= len) end = len - 1;
+  if (start > end || len === 0) return w.str('');
+  w.str(v.slice(start, end + 1));
+}
+
+/**
+ * LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN] (Redis's
+ * lcsCommand): the classic dynamic-programming table, O(N·M) time and
+ * 4·(N+1)·(M+1) bytes, refused past proto-max-bulk-len as Redis does. The walk
+ * back from the table's corner yields the LCS and, for IDX, the matching
+ * ranges from the last to the first.
+ */
+function lcs(args: string[], w: ReplyWriter, store: Keyspace, config: Map<string, string>): void {
+  const va = store.get(args[1]);
+  const vb = store.get(args[2]);
+  if ((va !== undefined && typeof va !== 'string') || (vb !== undefined && typeof vb !== 'string')) {
+    return err(w, 'ERR The specified keys must contain string values');
+  }
+  const a = va ?? '';
+  const b = vb ?? '';
+  let getLen = false;
+  let getIdx = false;
+  let withMatchLen = false;
+  let minMatchLen = 0;
+  for (let j = 3; j < args.length; j++) {
+    const opt = args[j];
+    if (isOpt(opt, 'idx')) getIdx = true;
+    else if (isOpt(opt, 'len')) getLen = true;
+    else if (isOpt(opt, 'withmatchlen')) withMatchLen = true;
+    else if (isOpt(opt, 'minmatchlen') && j + 1 < args.length) {
+      const n = parseInt64(args[++j]);
+      if (n === null) return err(w, NOT_INTEGER);
+      minMatchLen = n < 0 ? 0 : Number(n);
+    } else return err(w, SYNTAX);
+  }
+  if (getLen && getIdx) return err(w, 'ERR If you want both the length and indexes, please just use IDX.');
+  const alen = a.length;
+  const blen = b.length;
+  const cells = (alen + 1) * (blen + 1);
+  if (cells * 4 > maxBulkLen(config)) return err(w, 'ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len');
+  // table[j + (blen + 1) * i] = length of the LCS of a[0..i) and b[0..j).
+  const row = blen + 1;
+  const table = new Uint32Array(cells);
+  for (let i = 1; i <= alen; i++) {
+    const ai = a.charCodeAt(i - 1);
+    for (let j = 1; j <= blen; j++) {
+      const at = j + row * i;
+      if (ai === b.charCodeAt(j - 1)) table[at] = table[at - row - 1] + 1;
+      else {
+        const up = table[at - row];
+        const left = table[at - 1];
+        table[at] = up > left ? up : left;
+      }
+    }
+  }
+  const total = table[blen + row * alen];
+  if (getLen) return w.int(total);
+  // Walk back from the corner, collecting the LCS (backwards) and the ranges.
+  const chars: number[] = new Array(total);
+  let idx = total;
+  const ranges: [number, number, number, number, number][] = [];
+  let aStart = alen; // alen: no range open
+  let aEnd = 0;
+  let bStart = 0;
+  let bEnd = 0;
+  let i = alen;
+  let j = blen;
+  while (i > 0 && j > 0) {
+    let emit = false;
+    if (a.charCodeAt(i - 1) === b.charCodeAt(j - 1)) {
+      chars[idx - 1] = a.charCodeAt(i - 1);
+      if (aStart === alen) {
+        aStart = aEnd = i - 1;
+        bStart = bEnd = j - 1;
+      } else if (aStart === i && bStart === j) {
+        aStart--;
+        bStart--;
+      } else emit = true;
+      if (aStart === 0 || bStart === 0) emit = true;
+      idx--;
+      i--;
+      j--;
+    } else {
+      if (table[j + row * (i - 1)] > table[j - 1 + row * i]) i--;
+      else j--;
+      if (aStart !== alen) emit = true;
+    }
+    if (emit) {
+      const matchLen = aEnd - aStart + 1;
+      if (minMatchLen === 0 || matchLen >= minMatchLen) ranges.push([aStart, aEnd, bStart, bEnd, matchLen]);
+      aStart = alen;
+    }
+  }
+  if (!getIdx) {
+    // In slices: spreading a long array into one call would overflow the stack.
+    let text = '';
+    for (let k = 0; k < chars.length; k += 8192) text += String.fromCharCode(...chars.slice(k, k + 8192));
+    return w.str(text);
+  }
+  w.arr(4);
+  w.str('matches');
+  w.arr(ranges.length);
+  for (const [as, ae, bs, be, len] of ranges) {
+    w.arr(withMatchLen ? 3 : 2);
+    w.arr(2);
+    w.int(as);
+    w.int(ae);
+    w.arr(2);
+    w.int(bs);
+    w.int(be);
+    if (withMatchLen) w.int(len);
+  }
+  w.str('len');
+  w.int(total);
+}
+
 export const respStringCommands: CommandSpec[] = [
   { name: 'get', arity: 2, flags: ['readonly', 'fast'], ...KEY1, run: bookGet },
   {
@@ -361,29 +494,18 @@ export const respStringCommands: CommandSpec[] = [
       if (v !== WRONG) w.int(v === undefined ? 0 : v.length);
     },
   },
+  { name: 'getrange', arity: 4, flags: ['readonly'], ...KEY1, run: getrange },
+  // SUBSTR is GETRANGE's old name (Redis runs the same function).
+  { name: 'substr', arity: 4, flags: ['readonly'], ...KEY1, run: getrange },
   {
-    name: 'getrange',
-    arity: 4,
+    name: 'lcs',
+    arity: -3,
     flags: ['readonly'],
-    ...KEY1,
-    run(args, w, { store }) {
-      const s0 = parseInt64(args[2]);
-      const e0 = parseInt64(args[3]);
-      if (s0 === null || e0 === null) return err(w, NOT_INTEGER);
-      const v = readString(store, args[1], w);
-      if (v === WRONG) return;
-      if (v === undefined) return w.str('');
-      let start = Number(s0);
-      let end = Number(e0);
-      const len = v.length;
-      if (start < 0 && end < 0 && start > end) return w.str('');
-      if (start < 0) start += len;
-      if (end < 0) end += len;
-      if (start < 0) start = 0;
-      if (end < 0) end = 0;
-      if (end >= len) end = len - 1;
-      if (start > end || len === 0) return w.str('');
-      w.str(v.slice(start, end + 1));
+    firstKey: 1,
+    lastKey: 2,
+    keyStep: 1,
+    run(args, w, { store, server }) {
+      lcs(args, w, store, server.config);
     },
   },
   {

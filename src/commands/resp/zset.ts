@@ -1,15 +1,17 @@
 // RESP sorted-set commands with Redis 7's semantics, all through the ZSet API
-// (order-statistic tree): ranges are found by rank arithmetic in O(log n) and
-// then walked, O(log n + k); nothing scans the set linearly. The pops' core
-// (zpopApply) is exported for the blocking forms (BZPOPMIN, BZPOPMAX, BZMPOP).
+// (order-statistic tree): ranges — by rank, score or lex — are found by rank
+// arithmetic in O(log n) and then walked, O(log n + k); nothing scans the set
+// linearly. ZUNION/ZINTER/ZDIFF (and STORE), ZINTERCARD and ZRANDMEMBER too.
+// The pops' core (zpopApply) is exported for the blocking forms (BZPOPMIN,
+// BZPOPMAX, BZMPOP).
 
 import type { ReplyWriter } from '../../protocol/reply.js';
-import type { Keyspace, Value } from '../../store/keyspace.js';
+import type { Keyspace, RSet, Value } from '../../store/keyspace.js';
 import { ZSet, type ZEntry } from '../../store/zset.js';
-import { NOT_FLOAT, NOT_INTEGER, SYNTAX, parseFloat64, parseInt64 } from '../args.js';
+import { NOT_FLOAT, NOT_INTEGER, SYNTAX, parseFloat64, parseInt64, wrongType } from '../args.js';
 import { bookZsetCommands } from '../book/zset.js';
 import type { CommandSpec } from '../types.js';
-import { KEY1, WRONG, err, isOpt, readTyped } from '../common.js';
+import { KEY1, MAX_REPEATED_PICKS, NO_KEYS, WRONG, err, isOpt, readTyped } from '../common.js';
 import { mpopParse } from '../mpop.js';
 
 const isZSet = (v: Value): v is ZSet => v instanceof ZSet;
@@ -71,8 +73,10 @@ interface LexBound {
 }
 
 function parseLexBound(s: string): LexBound | null {
-  if (s === '-') return { kind: 'min', value: '', ex: false };
-  if (s === '+') return { kind: 'max', value: '', ex: false };
+  // zslParseLexRangeItem reads a C string here: '+' or '-' then NUL ends the item.
+  const alone = s.length === 1 || s.charCodeAt(1) === 0;
+  if (s[0] === '-' && alone) return { kind: 'min', value: '', ex: false };
+  if (s[0] === '+' && alone) return { kind: 'max', value: '', ex: false };
   if (s.startsWith('(')) return { kind: 'value', value: s.slice(1), ex: true };
   if (s.startsWith('[')) return { kind: 'value', value: s.slice(1), ex: false };
   return null;
@@ -131,28 +135,36 @@ const BYSCORE = 1;
 const BYLEX = 2;
 
 /**
- * Redis's zrangeGenericCommand for ZRANGE, ZREVRANGE, ZRANGEBYSCORE and
- * ZREVRANGEBYSCORE: `fixedType`/`fixedRev` are what the command name already
- * says (null: ZRANGE, where BYSCORE/BYLEX/REV are options).
+ * Redis's zrangeGenericCommand for ZRANGE, ZREVRANGE, Z[REV]RANGEBYSCORE,
+ * Z[REV]RANGEBYLEX and ZRANGESTORE: `fixedType`/`fixedRev` are what the
+ * command name already says (null: ZRANGE/ZRANGESTORE, where BYSCORE/BYLEX/REV
+ * are options). The source key is args[start]; with `dst` (ZRANGESTORE) the
+ * range is stored there and its length is the reply.
  */
-function zrangeGeneric(args: string[], w: ReplyWriter, store: Keyspace, fixedType: number | null, fixedRev: boolean | null): void {
+function zrangeGeneric(
+  args: string[],
+  w: ReplyWriter,
+  store: Keyspace,
+  fixedType: number | null,
+  fixedRev: boolean | null,
+  start = 1,
+  dst: string | null = null,
+): void {
   let withScores = false;
   let offset = 0;
   let limit = -1;
-  let hasLimit = false;
   let rev = fixedRev;
   let type = fixedType;
-  for (let j = 4; j < args.length; j++) {
+  for (let j = start + 3; j < args.length; j++) {
     const left = args.length - j - 1;
     const a = args[j];
-    if (isOpt(a, 'withscores')) withScores = true;
+    if (dst === null && isOpt(a, 'withscores')) withScores = true;
     else if (isOpt(a, 'limit') && left >= 2) {
       const o = parseLong(args[j + 1]);
       const l = parseLong(args[j + 2]);
       if (o === null || l === null) return err(w, NOT_INTEGER);
       offset = o;
       limit = l;
-      hasLimit = true;
       j += 2;
     } else if (rev === null && isOpt(a, 'rev')) rev = true;
     else if (type === null && isOpt(a, 'bylex')) type = BYLEX;
@@ -161,12 +173,13 @@ function zrangeGeneric(args: string[], w: ReplyWriter, store: Keyspace, fixedTyp
   }
   const reverse = rev === true;
   const kind = type ?? RANK;
-  if (hasLimit && kind === RANK) return err(w, 'ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX');
+  // As Redis: "LIMIT 0 -1" is no limit at all, so it is accepted by rank too.
+  if (limit !== -1 && kind === RANK) return err(w, 'ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX');
   if (withScores && kind === BYLEX) return err(w, 'ERR syntax error, WITHSCORES not supported in combination with BYLEX');
   // Reversed score and lex ranges are given as max, min.
-  const [minArg, maxArg] = reverse && kind !== RANK ? [args[3], args[2]] : [args[2], args[3]];
-  let start = 0;
-  let stop = 0;
+  const [minArg, maxArg] = reverse && kind !== RANK ? [args[start + 2], args[start + 1]] : [args[start + 1], args[start + 2]];
+  let first = 0;
+  let last = 0;
   let scores: ScoreRange | null = null;
   let lexMin: LexBound | null = null;
   let lexMax: LexBound | null = null;
@@ -174,8 +187,8 @@ function zrangeGeneric(args: string[], w: ReplyWriter, store: Keyspace, fixedTyp
     const s = parseLong(minArg);
     const e = parseLong(maxArg);
     if (s === null || e === null) return err(w, NOT_INTEGER);
-    start = s;
-    stop = e;
+    first = s;
+    last = e;
   } else if (kind === BYSCORE) {
     scores = parseScoreRange(minArg, maxArg);
     if (scores === null) return err(w, NOT_A_RANGE_FLOAT);
@@ -184,18 +197,31 @@ function zrangeGeneric(args: string[], w: ReplyWriter, store: Keyspace, fixedTyp
     lexMax = parseLexBound(maxArg);
     if (lexMin === null || lexMax === null) return err(w, NOT_A_LEX_RANGE);
   }
-  const z = readTyped(store, args[1], isZSet, w);
+  const z = readTyped(store, args[start], isZSet, w);
   if (z === WRONG) return;
-  if (z === undefined) return w.arr(0);
-  if (kind === RANK) {
-    const r = clampRanks(start, stop, z.size);
-    if (r === null) return w.arr(0);
-    // Reversed ranks count from the highest score.
-    const entries = reverse ? z.range(z.size - 1 - r[1], z.size - 1 - r[0]).reverse() : z.range(r[0], r[1]);
-    return writeEntries(entries, withScores, w);
+  let entries: ZEntry[] = [];
+  if (z !== undefined) {
+    if (kind === RANK) {
+      const r = clampRanks(first, last, z.size);
+      // Reversed ranks count from the highest score.
+      if (r !== null) entries = reverse ? z.range(z.size - 1 - r[1], z.size - 1 - r[0]).reverse() : z.range(r[0], r[1]);
+    } else {
+      const [lo, hi] = kind === BYSCORE ? scoreRanks(z, scores!) : lexRanks(z, lexMin!, lexMax!);
+      entries = sliceRanks(z, lo, hi, reverse, offset, limit);
+    }
   }
-  const [lo, hi] = kind === BYSCORE ? scoreRanks(z, scores!) : lexRanks(z, lexMin!, lexMax!);
-  writeEntries(sliceRanks(z, lo, hi, reverse, offset, limit), withScores, w);
+  if (dst === null) return writeEntries(entries, withScores, w);
+  storeEntries(store, dst, entries);
+  w.int(entries.length);
+}
+
+/** Replaces dst with a sorted set of the entries (its TTL goes); no entries delete dst. */
+function storeEntries(store: Keyspace, dst: string, entries: Iterable<ZEntry>): number {
+  const out = new ZSet();
+  for (const e of entries) out.add(e.name, e.score);
+  if (out.size === 0) store.delete(dst);
+  else store.replace(dst, out);
+  return out.size;
 }
 
 /** Removes the entries of ranks lo..hi (inclusive); deletes the key if the set empties. Returns how many. */
@@ -281,6 +307,199 @@ function zpop(args: string[], w: ReplyWriter, store: Keyspace, end: ZSetEnd): vo
     count = c;
   }
   if (zpopApply(store, [args[1]], end, count, 'flat', w) === null) w.arr(0);
+}
+
+// ---- ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD ----
+
+/** One input of ZUNION/ZINTER/ZDIFF: a sorted set, a plain set (every score 1) or a missing key (empty). */
+interface OpSource {
+  readonly size: number;
+  weight: number;
+  entries(): Iterable<ZEntry>;
+  /** The member's score, undefined if absent. */
+  find(name: string): number | undefined;
+}
+
+const EMPTY_SOURCE: OpSource = { size: 0, weight: 1, entries: () => [], find: () => undefined };
+
+function zsetSource(z: ZSet): OpSource {
+  return { size: z.size, weight: 1, entries: () => z, find: (name) => z.score(name) };
+}
+
+function setSource(set: RSet): OpSource {
+  return {
+    size: set.size,
+    weight: 1,
+    *entries() {
+      for (const name of set) yield { name, score: 1 };
+    },
+    find: (name) => (set.has(name) ? 1 : undefined),
+  };
+}
+
+const UNION = 0;
+const INTER = 1;
+const DIFF = 2;
+const AGGR_SUM = 0;
+const AGGR_MIN = 1;
+const AGGR_MAX = 2;
+
+/** zunionInterAggregate: a sum of +inf and -inf is 0, as in Redis. */
+function aggregate(target: number, val: number, how: number): number {
+  if (how === AGGR_SUM) {
+    const r = target + val;
+    return Number.isNaN(r) ? 0 : r;
+  }
+  if (how === AGGR_MIN) return val < target ? val : target;
+  return val > target ? val : target;
+}
+
+/**
+ * Redis's zunionInterDiffGenericCommand. numkeys is args[numkeysAt]; the keys
+ * follow. Keys are looked up (WRONGTYPE) before the options are read, as in
+ * Redis. With dst the result is stored; with cardOnly (ZINTERCARD) only counted.
+ */
+function zsetOp(args: string[], w: ReplyWriter, store: Keyspace, numkeysAt: number, op: number, dst: string | null, cardOnly = false): void {
+  const setnum = parseLong(args[numkeysAt]);
+  if (setnum === null) return err(w, NOT_INTEGER);
+  if (setnum < 1) return err(w, `ERR at least 1 input key is needed for '${args[0].toLowerCase()}' command`);
+  if (setnum > args.length - (numkeysAt + 1)) return err(w, SYNTAX);
+  const src: OpSource[] = [];
+  let j = numkeysAt + 1;
+  for (let i = 0; i < setnum; i++, j++) {
+    const v = store.get(args[j]);
+    if (v === undefined) src.push({ ...EMPTY_SOURCE });
+    else if (v instanceof ZSet) src.push(zsetSource(v));
+    else if (v instanceof Set) src.push(setSource(v));
+    else return wrongType(w);
+  }
+  let how = AGGR_SUM;
+  let withScores = false;
+  let limit = 0;
+  while (j < args.length) {
+    const remaining = args.length - j;
+    const a = args[j];
+    if (op !== DIFF && !cardOnly && remaining >= setnum + 1 && isOpt(a, 'weights')) {
+      j++;
+      for (let i = 0; i < setnum; i++, j++) {
+        const wt = parseScore(args[j]);
+        if (wt === null) return err(w, 'ERR weight value is not a float');
+        src[i].weight = wt;
+      }
+    } else if (op !== DIFF && !cardOnly && remaining >= 2 && isOpt(a, 'aggregate')) {
+      const g = args[j + 1];
+      if (isOpt(g, 'sum')) how = AGGR_SUM;
+      else if (isOpt(g, 'min')) how = AGGR_MIN;
+      else if (isOpt(g, 'max')) how = AGGR_MAX;
+      else return err(w, SYNTAX);
+      j += 2;
+    } else if (dst === null && !cardOnly && isOpt(a, 'withscores')) {
+      withScores = true;
+      j++;
+    } else if (cardOnly && remaining >= 2 && isOpt(a, 'limit')) {
+      const l = parseLong(args[j + 1]);
+      if (l === null || l < 0) return err(w, "ERR LIMIT can't be negative");
+      limit = l;
+      j += 2;
+    } else return err(w, SYNTAX);
+  }
+  // Smallest input first (a stable sort, as glibc's qsort is here): ZINTER walks only that one.
+  if (op !== DIFF) src.sort((a, b) => a.size - b.size);
+  // Entries, not a ZSet, until the end: a reply keeps a score of -0 (weight -1 on 0), a stored set does not.
+  const result: ZEntry[] = [];
+  let cardinality = 0;
+  if (op === INTER) {
+    const first = src[0];
+    if (first.size > 0) {
+      for (const e of first.entries()) {
+        let score = first.weight * e.score;
+        if (Number.isNaN(score)) score = 0;
+        let k = 1;
+        for (; k < src.length; k++) {
+          const other = src[k].find(e.name);
+          if (other === undefined) break;
+          score = aggregate(score, other * src[k].weight, how);
+        }
+        if (k < src.length) continue;
+        if (cardOnly) {
+          cardinality++;
+          if (limit > 0 && cardinality >= limit) break;
+        } else result.push({ name: e.name, score });
+      }
+    }
+  } else if (op === UNION) {
+    const acc = new Map<string, number>();
+    for (const s of src) {
+      if (s.size === 0) continue;
+      for (const e of s.entries()) {
+        let score = s.weight * e.score;
+        if (Number.isNaN(score)) score = 0;
+        const cur = acc.get(e.name);
+        acc.set(e.name, cur === undefined ? score : aggregate(cur, score, how));
+      }
+    }
+    for (const [name, score] of acc) result.push({ name, score });
+  } else {
+    // ZDIFF: the members of the first input found in no other, with the first's scores.
+    outer: for (const e of src[0].entries()) {
+      for (let k = 1; k < src.length; k++) if (src[k].find(e.name) !== undefined) continue outer;
+      result.push(e);
+    }
+  }
+  if (cardOnly) return w.int(cardinality);
+  if (dst !== null) return w.int(storeEntries(store, dst, result));
+  // The sorted set's order: by score (-0 equals 0), then by name bytewise.
+  result.sort((a, b) => (a.score < b.score ? -1 : a.score > b.score ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  writeEntries(result, withScores, w);
+}
+
+// ---- ZRANDMEMBER ----
+
+/** `count` distinct ranks of 0..size-1 in random order (count ≤ size): a sparse Fisher–Yates, O(count). */
+function distinctRanks(size: number, count: number): number[] {
+  const swapped = new Map<number, number>();
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(Math.random() * (size - i));
+    const atJ = swapped.get(j) ?? j;
+    swapped.set(j, swapped.get(i) ?? i);
+    out.push(atJ);
+  }
+  return out;
+}
+
+/** ZRANDMEMBER key [count [WITHSCORES]] (zrandmemberCommand). */
+function zrandmember(args: string[], w: ReplyWriter, store: Keyspace): void {
+  if (args.length === 2) {
+    const z = readTyped(store, args[1], isZSet, w);
+    if (z === WRONG) return;
+    if (z === undefined) return w.nil();
+    return w.str(z.at(Math.floor(Math.random() * z.size))!.name);
+  }
+  const c = parseInt64(args[2]);
+  if (c === null) return err(w, NOT_INTEGER);
+  if (c === -(2n ** 63n)) return err(w, 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807');
+  if (args.length > 4 || (args.length === 4 && !isOpt(args[3], 'withscores'))) return err(w, SYNTAX);
+  const withScores = args.length === 4;
+  // LONG_MAX / 2 in C's integer division.
+  if (withScores && (c < -4611686018427387903n || c > 4611686018427387903n)) return err(w, 'ERR value is out of range');
+  const z = readTyped(store, args[1], isZSet, w);
+  if (z === WRONG) return;
+  if (z === undefined || c === 0) return w.arr(0);
+  const count = Number(c);
+  const picks: ZEntry[] = [];
+  if (count < 0 || count === 1) {
+    // Repetitions allowed: |count| independent picks, in random order.
+    const n = count < 0 ? -count : 1;
+    if (n > MAX_REPEATED_PICKS) return err(w, `ERR value is out of range, must be at least -${MAX_REPEATED_PICKS}`);
+    for (let i = 0; i < n; i++) picks.push(z.at(Math.floor(Math.random() * z.size))!);
+  } else if (count >= z.size) {
+    // The whole set, from the highest score down (Redis's zuiNext walks sorted sets backwards).
+    return writeEntries([...z.iterateReverse()], withScores, w);
+  } else {
+    for (const r of distinctRanks(z.size, count)) picks.push(z.at(r)!);
+  }
+  writeEntries(picks, withScores, w);
 }
 
 // ZADD's flags.
@@ -565,6 +784,119 @@ export const respZsetCommands: CommandSpec[] = [
       if (z === undefined) return w.int(0);
       const [lo, hi] = scoreRanks(z, r);
       w.int(removeRanks(store, args[1], z, lo, hi));
+    },
+  },
+  {
+    name: 'zrangebylex',
+    arity: -4,
+    flags: ['readonly'],
+    ...KEY1,
+    run(args, w, { store }) {
+      zrangeGeneric(args, w, store, BYLEX, false);
+    },
+  },
+  {
+    name: 'zrevrangebylex',
+    arity: -4,
+    flags: ['readonly'],
+    ...KEY1,
+    run(args, w, { store }) {
+      zrangeGeneric(args, w, store, BYLEX, true);
+    },
+  },
+  {
+    name: 'zrangestore',
+    arity: -5,
+    flags: ['write', 'denyoom'],
+    firstKey: 1,
+    lastKey: 2,
+    keyStep: 1,
+    run(args, w, { store }) {
+      zrangeGeneric(args, w, store, null, null, 2, args[1]);
+    },
+  },
+  {
+    name: 'zlexcount',
+    arity: 4,
+    flags: ['readonly', 'fast'],
+    ...KEY1,
+    run(args, w, { store }) {
+      const min = parseLexBound(args[2]);
+      const max = parseLexBound(args[3]);
+      if (min === null || max === null) return err(w, NOT_A_LEX_RANGE);
+      const z = readTyped(store, args[1], isZSet, w);
+      if (z === WRONG) return;
+      if (z === undefined) return w.int(0);
+      const [lo, hi] = lexRanks(z, min, max);
+      w.int(Math.max(0, hi - lo + 1));
+    },
+  },
+  {
+    name: 'zremrangebylex',
+    arity: 4,
+    flags: ['write'],
+    ...KEY1,
+    run(args, w, { store }) {
+      const min = parseLexBound(args[2]);
+      const max = parseLexBound(args[3]);
+      if (min === null || max === null) return err(w, NOT_A_LEX_RANGE);
+      const z = readTyped(store, args[1], isZSet, w);
+      if (z === WRONG) return;
+      if (z === undefined) return w.int(0);
+      const [lo, hi] = lexRanks(z, min, max);
+      w.int(removeRanks(store, args[1], z, lo, hi));
+    },
+  },
+  ...(
+    [
+      ['zunion', UNION],
+      ['zinter', INTER],
+      ['zdiff', DIFF],
+    ] as const
+  ).map(
+    ([name, op]): CommandSpec => ({
+      name,
+      arity: -3,
+      flags: ['readonly', 'movablekeys'],
+      ...NO_KEYS,
+      run(args, w, { store }) {
+        zsetOp(args, w, store, 1, op, null);
+      },
+    }),
+  ),
+  ...(
+    [
+      ['zunionstore', UNION],
+      ['zinterstore', INTER],
+      ['zdiffstore', DIFF],
+    ] as const
+  ).map(
+    ([name, op]): CommandSpec => ({
+      name,
+      arity: -4,
+      flags: ['write', 'denyoom', 'movablekeys'],
+      ...KEY1,
+      run(args, w, { store }) {
+        zsetOp(args, w, store, 2, op, args[1]);
+      },
+    }),
+  ),
+  {
+    name: 'zintercard',
+    arity: -3,
+    flags: ['readonly', 'movablekeys'],
+    ...NO_KEYS,
+    run(args, w, { store }) {
+      zsetOp(args, w, store, 1, INTER, null, true);
+    },
+  },
+  {
+    name: 'zrandmember',
+    arity: -2,
+    flags: ['readonly'],
+    ...KEY1,
+    run(args, w, { store }) {
+      zrandmember(args, w, store);
     },
   },
 ];
