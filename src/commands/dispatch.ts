@@ -8,6 +8,7 @@
 
 import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
 import type { CommandContext, CommandSpec, CommandTable } from './types.js';
+import { discardTransaction, unwatchAll } from './multi.js';
 
 /** Not queued inside MULTI: they act on the transaction itself (Redis's list). */
 const TRANSACTION_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
@@ -22,13 +23,19 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
   const { client } = ctx;
   const spec = table.commands.get(name) ?? table.commands.get(name.toLowerCase());
   if (spec === undefined) {
+    client.lastCommand = '';
     if (client.multi !== null) client.multi.failed = true;
     table.unknownCommand(args, w);
     return;
   }
+  // CLIENT LIST's cmd: the last command looked up, queued or refused ones too (Redis's lastcmd),
+  // naming a container command's subcommand as Redis 7 does (client|list).
+  client.lastCommand = CONTAINERS.has(spec.name) && args.length > 1 ? `${spec.name}|${args[1].toLowerCase()}` : spec.name;
   const n = args.length;
   if (spec.arity > 0 ? n !== spec.arity : n < -spec.arity) {
     if (client.multi !== null) client.multi.failed = true;
+    // A refused EXEC discards the transaction and says why (Redis's execCommandAbort).
+    if (spec.name === 'exec') return execAbort(`wrong number of arguments for 'exec' command`, w, ctx);
     table.wrongArity(spec, args, w);
     return;
   }
@@ -61,6 +68,12 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
   if (hooks.afterCommand !== null) hooks.afterCommand();
 }
 
+function execAbort(why: string, w: ReplyWriter, ctx: CommandContext): void {
+  discardTransaction(ctx.server, ctx.client);
+  unwatchAll(ctx.server, ctx.client);
+  w.err(ErrCode.Unknown, `EXECABORT Transaction discarded because of: ${why}`);
+}
+
 /** A postponed request, run again when CLIENT PAUSE ends (its reply then goes through deliver). */
 function rerunLater(table: CommandTable, args: string[], ctx: CommandContext): (w: ReplyWriter) => void {
   const saved = args.slice();
@@ -69,8 +82,6 @@ function rerunLater(table: CommandTable, args: string[], ctx: CommandContext): (
 
 /** Runs a command that passed dispatch's checks (EXEC runs its queue through here too). */
 export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: CommandContext): void {
-  // CLIENT LIST's cmd names a container command's subcommand, as Redis 7 does (client|list).
-  ctx.client.lastCommand = CONTAINERS.has(spec.name) && args.length > 1 ? `${spec.name}|${args[1].toLowerCase()}` : spec.name;
   const { hooks } = ctx.server;
   if (hooks.aroundWrite !== null && spec.flags !== undefined && spec.flags.includes('write')) {
     hooks.aroundWrite(args, () => spec.run(args, w, ctx));

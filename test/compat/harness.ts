@@ -28,7 +28,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { encodeCommand, formatReply, parseReply, type RespReply } from '../../src/protocol/resp.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
-export type Match = 'exact' | 'unordered' | 'shape' | 'approx';
+export type Match = 'exact' | 'unordered' | 'shape' | 'approx' | 'monitor';
 export type Cmd = (string | Buffer)[];
 export type Step = Cmd | { cmd: Cmd; match: Match } | { sleepMs: number };
 
@@ -49,7 +49,8 @@ export type ClientStep =
   | { send: number; cmd: Cmd }
   | { send: number; raw: string | Buffer }
   | { reply: number; match?: Match }
-  | { quiet: number | number[] };
+  | { quiet: number | number[] }
+  | { sleepMs: number };
 
 /** A free TCP port (redis-server cannot take --port 0). */
 export function freePort(): Promise<number> {
@@ -192,6 +193,11 @@ function canonical(r: RespReply): string {
 
 /** Compares one reply pair under a match mode; returns a description of the difference, or null. */
 export function compareReplies(redis: Buffer, ours: Buffer, match: Match): string | null {
+  if (match === 'monitor') {
+    // A MONITOR line: `+<unix time> [<db> <client address>] "cmd" ...` — the time and address differ.
+    const strip = (b: Buffer) => b.toString('latin1').replace(/^\+\d+\.\d{6} \[0 [^\]]*\]/, '+T [0 ADDR]');
+    return strip(redis) === strip(ours) && /^\+\d+\.\d{6} \[/.test(ours.toString('latin1')) ? null : 'monitor lines differ';
+  }
   if (match === 'exact' || redis.equals(ours)) return redis.equals(ours) ? null : 'bytes differ';
   const a = parsed(redis);
   const b = parsed(ours);
@@ -373,7 +379,10 @@ async function openClients(servers: Servers, n: number): Promise<Clients> {
     },
     async run(steps: ClientStep[]) {
       for (const [i, step] of steps.entries()) {
-        if (Array.isArray(step)) {
+        if ('sleepMs' in step) {
+          // Only to let a TTL pass (never to wait for a reply: replies are read).
+          await new Promise((r) => setTimeout(r, step.sleepMs));
+        } else if (Array.isArray(step)) {
           const [c, cmd, match = 'exact'] = step;
           check(c);
           const bytes = encodeCommand(cmd);
