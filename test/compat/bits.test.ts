@@ -60,6 +60,26 @@ describe('bitmaps', () => {
       ['GETBIT', 'k', '1', '2'],
     ]));
 
+  test('offsets are bounded by proto-max-bulk-len', async () => {
+    try {
+      await s.same([
+        ['CONFIG', 'SET', 'proto-max-bulk-len', '1048576'],
+        ['SETBIT', 'z', '8388608', '1'],
+        ['GETBIT', 'z', '8388608'],
+        ['SETBIT', 'z', '8388607', '1'],
+        ['STRLEN', 'z'],
+        ['BITFIELD', 'z', 'GET', 'u8', '8388607', 'GET', 'u8', '8388608'],
+        ['BITFIELD', 'z', 'SET', 'u8', '8388607', '1', 'SET', 'i64', '#131071', '-1'],
+        ['STRLEN', 'z'],
+        ['BITCOUNT', 'z'],
+        ['BITPOS', 'z', '1', '-3'],
+        ['BITFIELD', 'z', 'GET', 'u8', '#1048576'],
+      ]);
+    } finally {
+      await Promise.all([s.redis, s.ours].map((c) => c.call(['CONFIG', 'SET', 'proto-max-bulk-len', '536870912'])));
+    }
+  });
+
   test('SETBIT keeps the TTL; SET after SETBIT clears it', () =>
     s.same([
       ['SET', 'k', 'abc', 'EX', '1000'],
