@@ -176,7 +176,8 @@ export class Keyspace {
     const s = shardOf(key);
     if (this.ttl.size !== 0) this.expireIfDue(key, s);
     const v = this.data.get(key, s);
-    return v instanceof Bytes ? v.toString() : v;
+    // typeof first: GET's hot path pays no instanceof (no measurable cost at 10K keys).
+    return typeof v === 'string' || !(v instanceof Bytes) ? v : v.toString();
   }
 
   /** As get(), but a string held as Bytes comes back as the Bytes (for the bit commands). */
