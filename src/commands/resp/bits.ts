@@ -40,10 +40,6 @@ function readBits(store: Keyspace, key: string, w: ReplyWriter): Bits | undefine
   return WRONG;
 }
 
-function lengthOf(v: Bits): number {
-  return v.length;
-}
-
 /** Byte i of the string, 0 past its end. */
 function byteAt(v: Bits, i: number): number {
   if (typeof v !== 'string') return v.at(i);
@@ -475,7 +471,7 @@ export const respBitCommands: CommandSpec[] = [
       const v = readBits(store, args[1], w);
       if (v === WRONG) return;
       if (v === undefined) return w.int(0);
-      const len = lengthOf(v);
+      const len = v.length;
       if (args.length === 2) return w.int(countBytes(v, 0, len));
       if (args.length !== 4 && args.length !== 5) return err(w, SYNTAX);
       const s = parseInt64(args[2]);
@@ -510,7 +506,7 @@ export const respBitCommands: CommandSpec[] = [
       const v = readBits(store, args[1], w);
       if (v === WRONG) return;
       if (v === undefined) return w.int(bit ? -1 : 0);
-      const len = lengthOf(v);
+      const len = v.length;
       let start = 0n;
       let end = BigInt(len - 1);
       let isBit = false;
