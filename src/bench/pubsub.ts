@@ -57,7 +57,7 @@ export async function unsupported(host: string, port: number, cmds: string[][]):
       } catch (err) {
         const msg = (err as Error).message;
         const m = UNKNOWN.exec(msg);
-        if (m) return msg.slice(m.index + 1).split(/\\r|\r/)[0];
+        if (m) return msg.slice(m.index + 1).split(/\\r|\r/)[0].trim();
         throw err;
       }
     }
