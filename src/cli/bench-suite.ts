@@ -51,6 +51,8 @@ const HELP = `Usage: npm run bench -- [options]
   --groups <list>    a subset of the scenario groups a..g, e.g. c,e; 'pubsub' = e,f,g
                      (default all; npm run bench:pubsub is --groups pubsub)
   --no-redis         skip redis-server even if installed
+  --redloop <file>   the redloop server to start: another build's dist/cli/server.js
+                     (default: this build's), e.g. a branch's worktree
   --render <json>    only re-render a saved report's Markdown and charts (after a format change)
   -h, --help         show this help
 `;
@@ -141,6 +143,7 @@ async function main(): Promise<void> {
       duration: { type: 'string' },
       blocked: { type: 'string' },
       'no-redis': { type: 'boolean' },
+      redloop: { type: 'string' },
       render: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -185,7 +188,7 @@ async function main(): Promise<void> {
 
   // ---- servers ----
   const targets: RunningTarget[] = [];
-  for (const name of ['poll', 'epoll', 'libuv'] as const) if (wanted.includes(name)) targets.push(await startRedloop(name, MAX_CLIENTS));
+  for (const name of ['poll', 'epoll', 'libuv'] as const) if (wanted.includes(name)) targets.push(await startRedloop(name, MAX_CLIENTS, v.redloop));
   if (redis !== null) targets.push(await startRedis(MAX_CLIENTS));
   else if (wanted.includes('redis') && !v['no-redis']) notes.push('redis-server is not installed: the redis-server columns and targets are missing.');
 
