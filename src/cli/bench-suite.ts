@@ -41,7 +41,7 @@ import { redisVersion, startRedis, startRedloop, type RunningTarget, type Target
 
 const HELP = `Usage: npm run bench -- [options]
 
-  --quick            a shorter run (under 2 minutes): one 1 s measurement each, idle up to 5 000
+  --quick            a shorter run: one 1 s measurement each, idle and blocked clients up to 5 000
                      (the full run takes the median of three 2 s measurements)
   --label <name>     name of the report files (default: full, or quick with --quick)
   --out <dir>        where to write them (default bench/results)
