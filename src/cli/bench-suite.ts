@@ -43,7 +43,8 @@ const HELP = `Usage: npm run bench -- [options]
 
   --quick            a shorter run: one 1 s measurement each, idle and blocked clients up to 5 000
                      (the full run takes the median of three 2 s measurements)
-  --label <name>     name of the report files (default: full, or quick with --quick)
+  --label <name>     name of the report files (default: full; quick with --quick; pubsub with
+                     --groups pubsub)
   --out <dir>        where to write them (default bench/results)
   --servers <list>   a subset, e.g. poll,epoll (default poll,epoll,libuv,redis)
   --duration <s>     seconds per measurement instead (for a smoke run; warm-up at most half of it)
