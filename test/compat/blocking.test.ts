@@ -396,6 +396,34 @@ describe('blocking commands', () => {
         [4, ['LRANGE', 'copied', '0', '-1']],
         [4, ['ZRANGE', 'union', '0', '-1']],
       ]));
+
+    test('a value stored over a live key (ZUNIONSTORE, ZRANGESTORE onto a string) wakes nobody, as in 7.0; RENAME and COPY REPLACE do', () =>
+      s.script(4, [
+        { send: 0, cmd: ['BZPOPMIN', 'k', '0'] },
+        { send: 1, cmd: ['BLPOP', 'l', '0'] },
+        { send: 2, cmd: ['BZPOPMAX', 'r', '0'] },
+        { quiet: [0, 1, 2] },
+        [3, ['SET', 'k', 'v']],
+        [3, ['ZADD', 'z1', '1', 'a', '2', 'b']],
+        [3, ['ZUNIONSTORE', 'k', '1', 'z1']],
+        { quiet: 0 },
+        // It holds members, but nothing signalled it: ZADD onto it does not either.
+        [3, ['ZADD', 'k', '3', 'c']],
+        { quiet: 0 },
+        [3, ['SET', 'r', 'v']],
+        [3, ['ZRANGESTORE', 'r', 'z1', '0', '-1']],
+        { quiet: 2 },
+        [3, ['DEL', 'k']],
+        [3, ['ZADD', 'k', '9', 'x']],
+        { reply: 0 },
+        [3, ['SET', 'l', 'v']],
+        [3, ['RPUSH', 'src', 'a']],
+        [3, ['COPY', 'src', 'l', 'REPLACE']],
+        { reply: 1 },
+        [3, ['SET', 'r', 'v']],
+        [3, ['RENAME', 'z1', 'r']],
+        { reply: 2 },
+      ]));
   });
 
   describe('timeouts', () => {

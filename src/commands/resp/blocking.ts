@@ -14,8 +14,10 @@
 // - Inside EXEC a blocking command never blocks: with nothing to pop it
 //   answers as a timeout would — a null array, or a null bulk for BLMOVE and
 //   BRPOPLPUSH (Redis's CLIENT_DENY_BLOCKING branches).
-// - While anyone waits, a key listener marks every key stored that has
-//   waiters as ready (Redis's signalKeyAsReady); dispatch's afterCommand hook
+// - While anyone waits, a key listener marks every key with waiters that is
+//   stored where none was as ready (Redis's dbAdd → signalKeyAsReady; a
+//   ZUNIONSTORE over a live key, dbOverwrite, wakes nobody, as in 7.0, and
+//   neither does LPUSH onto an existing list); dispatch's afterCommand hook
 //   then serves them once the command (a push of several elements, a whole
 //   transaction) has completed (handleClientsBlockedOnKeys): for each ready
 //   key that now holds a list or a sorted set, its waiters of that kind in the
@@ -89,8 +91,10 @@ class Blocking {
     private readonly store: Keyspace,
   ) {
     this.listener = (key, why) => {
-      // Only a key stored can become servable (a collection is created by a put;
-      // an existing non-empty one has no waiters of its kind).
+      // Only a key stored where there was none (Redis's dbAdd, which signals the
+      // key as ready) can wake waiters: an existing non-empty value has no
+      // waiters of its kind, and a value stored over a live key by replace()
+      // (ZUNIONSTORE onto a string: Redis's dbOverwrite) wakes nobody in 7.0.
       if (why !== 'put' || key === null || !this.byKey.has(key)) return;
       this.ready.add(key);
       server.hooks.afterCommand = this.serveReady;
