@@ -424,6 +424,20 @@ describe('blocking commands', () => {
         [3, ['RENAME', 'z1', 'r']],
         { reply: 2 },
       ]));
+
+    test('under CLIENT PAUSE WRITE a blocking command waits for the pause like a write, then blocks; the push postponed after it serves it', () =>
+      s.script(3, [
+        [0, ['CLIENT', 'PAUSE', '100000', 'WRITE']],
+        { send: 1, cmd: ['BLPOP', 'q', '0'] },
+        { quiet: 1 },
+        { send: 2, cmd: ['RPUSH', 'q', 'a', 'b'] },
+        { quiet: 2 },
+        [0, ['LLEN', 'q']],
+        [0, ['CLIENT', 'UNPAUSE']],
+        { reply: 1 },
+        { reply: 2 },
+        [0, ['LRANGE', 'q', '0', '-1']],
+      ]));
   });
 
   describe('timeouts', () => {

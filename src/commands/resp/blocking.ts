@@ -107,14 +107,6 @@ class Blocking {
     });
   }
 
-  get blockedClients(): number {
-    return this.byClient.size;
-  }
-
-  isBlocked(c: ClientState): boolean {
-    return this.byClient.has(c);
-  }
-
   block(client: ClientState, req: BlockRequest): void {
     const { server } = this;
     const keys = [...new Set(req.keys)];
@@ -243,11 +235,6 @@ function blockingOf(ctx: CommandContext): Blocking {
 export function unblockClient(server: ServerContext, client: ClientState, how: 'timeout' | 'error'): boolean {
   const b = server.registry.get('blocking') as Blocking | undefined;
   return b !== undefined && b.unblock(client, how);
-}
-
-/** Number of clients blocked on keys (0 before any blocked). */
-export function blockedClientCount(server: ServerContext): number {
-  return (server.registry.get('blocking') as Blocking | undefined)?.blockedClients ?? 0;
 }
 
 clientExtensions.unblock = unblockClient;
