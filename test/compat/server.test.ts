@@ -4,7 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { respTable } from '../../src/commands/resp/index.js';
 import { parseReply, type RespReply } from '../../src/protocol/resp.js';
-import { RawClient, startRedis, useServers } from './harness.js';
+import { RawClient, maskHello, startRedis, useServers } from './harness.js';
 import { startServer } from '../helpers/server.js';
 
 const names = [...new Set([...respTable.commands.values()].map((s) => s.name))].sort();
@@ -123,11 +123,19 @@ describe('connection and server commands', () => {
     expect(redisOnly.type === 'bulk' && redisOnly.value!.toString()).toBe('# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n');
   });
 
-  // Not compared: Redis 7 accepts HELLO 3 and switches to RESP3; redloop speaks RESP2 only.
-  test('HELLO 3 is refused with NOPROTO (a documented deviation)', async () => {
-    expect((await s.ours.call(['HELLO', '3'])).toString()).toBe('-NOPROTO unsupported protocol version\r\n');
-    const hello = parseReply(await s.ours.call(['HELLO', '2']))!.reply;
-    expect(hello.type === 'array' && hello.items?.length).toBe(14);
+  test('HELLO 3 switches the connection to RESP3 and HELLO 2 back, as Redis (version and id masked)', async () => {
+    const steps = [['HELLO', '3'], ['GET', 'nokey'], ['HELLO'], ['HELLO', '2'], ['GET', 'nokey'], ['HELLO']];
+    const replies: string[][] = [];
+    for (const port of [s.redisPort, s.oursPort]) {
+      const c = await RawClient.connect(port);
+      const got: string[] = [];
+      for (const st of steps) got.push(maskHello(await c.call(st)));
+      c.close();
+      replies.push(got);
+    }
+    expect(replies[1]).toEqual(replies[0]);
+    expect(replies[1][1]).toBe('_\r\n');
+    expect(replies[1][4]).toBe('$-1\r\n');
   });
 
   // Not compared: redloop has one database (Redis has 16).
