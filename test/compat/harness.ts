@@ -208,12 +208,34 @@ function canonical(r: RespReply): string {
   }
 }
 
-/** HELLO's reply (RESP2 array or RESP3 map) with the version string and the client id masked. */
+/** A reply's text: a bulk string, verbatim string (its text), double or simple string; null otherwise. */
+export function textOf(r: RespReply): string | null {
+  if (r.type === 'bulk') return r.value === null ? null : r.value.toString('latin1');
+  if (r.type === 'verbatim') return r.value.toString('latin1');
+  if (r.type === 'double' || r.type === 'status') return r.value;
+  return null;
+}
+
+/**
+ * The elements of a reply of pairs (ZRANGE … WITHSCORES, HRANDFIELD …
+ * WITHVALUES) as one flat list of texts, checking its shape for the version:
+ * RESP2 a flat array, RESP3 an array of 2-element arrays.
+ */
+export function flatPairs(r: RespReply, resp: 2 | 3): string[] {
+  if (r.type !== 'array' || r.items === null) throw new Error(`not an array: ${r.type}`);
+  const items = resp === 2 ? r.items : r.items.flatMap((p) => {
+    if (p.type !== 'array' || p.items?.length !== 2) throw new Error(`a RESP3 pair must be an array of 2, not ${p.type}`);
+    return p.items;
+  });
+  return items.map((x) => textOf(x) ?? '?');
+}
+
+/** HELLO's reply (RESP2 array or RESP3 map; several inside an EXEC) with the version strings and client ids masked. */
 export function maskHello(b: Buffer): string {
   return b
     .toString('latin1')
-    .replace(/\$7\r\nversion\r\n\$\d+\r\n[^\r]*\r\n/, '$7\r\nversion\r\nV\r\n')
-    .replace(/\$2\r\nid\r\n:\d+\r\n/, '$2\r\nid\r\nN\r\n');
+    .replace(/\$7\r\nversion\r\n\$\d+\r\n[^\r]*\r\n/g, '$7\r\nversion\r\nV\r\n')
+    .replace(/\$2\r\nid\r\n:\d+\r\n/g, '$2\r\nid\r\nN\r\n');
 }
 
 /** Compares one reply pair under a match mode; returns a description of the difference, or null. */
