@@ -34,6 +34,19 @@ describe.each(['poll', 'epoll', 'libuv'])('faults (--loop %s)', (loop) => {
     await waitUntil(() => fdCount(srv.pid) === baseFds, `fd count back to ${baseFds}`);
   }
 
+  test('a client that never closes its side is still closed after a final reply (protocol error, QUIT)', async () => {
+    const clients: RawClient[] = [];
+    for (let i = 0; i < 5; i++) {
+      const c = await RawClient.connect(srv.respPort);
+      c.sock.write(i % 2 ? 'QUIT\r\n' : '*1\r\n$x\r\n');
+      clients.push(c);
+    }
+    // The server closes its fd altogether (not just its sending half), although the clients keep theirs open.
+    await Promise.all(clients.map((c) => c.waitFor(() => c.received.includes('\r\n'), 'final reply')));
+    await healthy();
+    for (const c of clients) c.sock.destroy();
+  });
+
   test('peer reset mid-request closes just that connection', async () => {
     const c = await RawClient.connect(srv.bookPort);
     const req = encodeRequest(['set', 'half', 'x'.repeat(1000)]);
