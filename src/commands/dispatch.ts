@@ -60,8 +60,17 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
       w.err(ErrCode.Unknown, `ERR Command not allowed inside a transaction`);
       return;
     }
-    client.multi.queue.push(args.slice());
-    client.multi.specs.push(spec);
+    const multi = client.multi;
+    for (let i = 0; i < n; i++) multi.bytes += args[i].length;
+    if (multi.bytes > multi.limit) {
+      // Queued commands are memory a client makes the server hold: bounded like its query buffer.
+      client.closeAfterReply = true;
+      multi.failed = true;
+      w.err(ErrCode.Unknown, `ERR MULTI queue over the client query buffer limit (${multi.limit} bytes); closing the connection`);
+      return;
+    }
+    multi.queue.push(args.slice());
+    multi.specs.push(spec);
     w.status('QUEUED');
     return;
   }

@@ -60,6 +60,9 @@ export interface MultiState {
   readonly specs: CommandSpec[];
   /** A queued command was refused (unknown, arity, ...): EXEC answers EXECABORT. */
   failed: boolean;
+  /** Bytes of the queued arguments, and the most the client may queue (its query buffer limit). */
+  bytes: number;
+  readonly limit: number;
 }
 
 /** What a feature module does around every command; null when idle, so the hot path pays one check each. */

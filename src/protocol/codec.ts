@@ -31,7 +31,7 @@ export interface Codec {
    * A decoder may also consume bytes without producing a request (an empty
    * inline line): it then returns the bytes consumed and sets args.length = 0.
    */
-  decode(buf: Buffer, start: number, end: number, args: string[]): number;
+  decode(buf: Buffer, start: number, end: number, args: string[], unauthenticated?: boolean): number;
   /**
    * For a negative decode result: the error reply to send before closing
    * (RESP: "ERR Protocol error: ..."; the book protocol has none: null) and a

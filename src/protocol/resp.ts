@@ -38,7 +38,12 @@ export const ERR_TOO_BIG_INLINE = -3;
 export const ERR_UNBALANCED = -4;
 export const ERR_TOO_BIG_MBULK_COUNT = -5;
 export const ERR_TOO_BIG_BULK_COUNT = -6;
+export const ERR_UNAUTH_MULTIBULK = -7;
+export const ERR_UNAUTH_BULK = -8;
 export const ERR_EXPECTED_DOLLAR = 1000;
+/** Before AUTH (with requirepass), Redis takes at most 10 arguments of 16 KiB each: a stranger cannot make it buffer more. */
+export const UNAUTH_MAX_MULTIBULK = 10;
+export const UNAUTH_MAX_BULK = 16384;
 
 const CR = 13;
 const LF = 10;
@@ -56,6 +61,8 @@ export function respProtocolError(code: number): { reply: string; message: strin
     case ERR_UNBALANCED: what = 'unbalanced quotes in request'; break;
     case ERR_TOO_BIG_MBULK_COUNT: what = 'too big mbulk count string'; break;
     case ERR_TOO_BIG_BULK_COUNT: what = 'too big bulk count string'; break;
+    case ERR_UNAUTH_MULTIBULK: what = 'unauthenticated multibulk length'; break;
+    case ERR_UNAUTH_BULK: what = 'unauthenticated bulk length'; break;
     default:
       what = code <= -ERR_EXPECTED_DOLLAR ? `expected '$', got '${String.fromCharCode(-code - ERR_EXPECTED_DOLLAR)}'` : 'unknown error';
   }
@@ -194,26 +201,33 @@ function tooLongForALine(p: number, end: number): boolean {
  * Returns bytes consumed (> 0), 0 when incomplete, or a negative ERR_* code.
  * `*0`, `*-1` and empty inline lines consume bytes and leave args empty.
  */
-export function decodeResp(buf: Buffer, start: number, end: number, args: string[], maxBulkLen = DEFAULT_MAX_BULK_LEN): number {
+export function decodeResp(buf: Buffer, start: number, end: number, args: string[], maxBulkLen = DEFAULT_MAX_BULK_LEN, unauthenticated = false): number {
   if (start >= end) return 0;
+  // An unauthenticated client (requirepass set) gets Redis's small limits, with their own error.
+  let overLimit = ERR_INVALID_BULK;
+  if (unauthenticated && maxBulkLen > UNAUTH_MAX_BULK) {
+    maxBulkLen = UNAUTH_MAX_BULK;
+    overLimit = ERR_UNAUTH_BULK;
+  }
   const partial = (args as Args)[PARTIAL];
   if (partial !== undefined && partial.left > 0) {
-    return decodeBulks(buf, start, start + partial.off, end, partial.left, partial.count, args as Args, maxBulkLen);
+    return decodeBulks(buf, start, start + partial.off, end, partial.left, partial.count, args as Args, maxBulkLen, overLimit);
   }
   if (buf[start] !== STAR) return decodeInline(buf, start, end, args);
   const n = readLineInt(buf, start + 1, end);
   if (lineCr < 0) return tooLongForALine(start, end) ? ERR_TOO_BIG_MBULK_COUNT : 0;
   if (!(n <= MAX_MULTIBULK)) return ERR_INVALID_MULTIBULK; // also NaN
+  if (unauthenticated && n > UNAUTH_MAX_MULTIBULK) return ERR_UNAUTH_MULTIBULK;
   const p = lineCr + 2;
   if (n <= 0) {
     args.length = 0;
     return p - start; // an empty request: nothing to run
   }
-  return decodeBulks(buf, start, p, end, n, 0, args as Args, maxBulkLen);
+  return decodeBulks(buf, start, p, end, n, 0, args as Args, maxBulkLen, overLimit);
 }
 
 /** Reads `left` more bulk strings starting at p; the request began at start. */
-function decodeBulks(buf: Buffer, start: number, p: number, end: number, left: number, count: number, args: Args, maxBulkLen: number): number {
+function decodeBulks(buf: Buffer, start: number, p: number, end: number, left: number, count: number, args: Args, maxBulkLen: number, overLimit: number): number {
   while (left > 0) {
     if (p >= end) return incomplete(start, p, left, count, args);
     if (buf[p] !== DOLLAR) {
@@ -224,7 +238,7 @@ function decodeBulks(buf: Buffer, start: number, p: number, end: number, left: n
     }
     const len = readLineInt(buf, p + 1, end);
     if (lineCr < 0) return tooLongForALine(p, end) ? ERR_TOO_BIG_BULK_COUNT : incomplete(start, p, left, count, args);
-    if (!(len >= 0 && len <= maxBulkLen)) return ERR_INVALID_BULK; // also NaN
+    if (!(len >= 0 && len <= maxBulkLen)) return len > maxBulkLen ? overLimit : ERR_INVALID_BULK; // also NaN
     const data = lineCr + 2;
     // The string and its trailing CRLF must all be here (Redis skips the CRLF unchecked).
     if (end - data < len + 2) return incomplete(start, p, left, count, args);
@@ -594,8 +608,8 @@ export class RespWriter implements WireWriter {
 export function createRespCodec(limits: { readonly protoMaxBulkLen: number }) {
   return {
     name: 'resp' as const,
-    decode(buf: Buffer, start: number, end: number, args: string[]): number {
-      return decodeResp(buf, start, end, args, limits.protoMaxBulkLen);
+    decode(buf: Buffer, start: number, end: number, args: string[], unauthenticated = false): number {
+      return decodeResp(buf, start, end, args, limits.protoMaxBulkLen, unauthenticated);
     },
     protocolError: respProtocolError,
     writer: new RespWriter(),

@@ -68,7 +68,7 @@ export class ProtocolSession implements Session, ClientLink {
   tryOneRequest(conn: Conn): boolean {
     const inc = conn.incoming;
     const args = this.args;
-    const rv = this.codec.decode(inc.buf, inc.start, inc.end, args);
+    const rv = this.codec.decode(inc.buf, inc.start, inc.end, args, !this.client.authenticated);
     if (rv === 0) return false; // incomplete: wait for more bytes
     const w = this.codec.writer;
     if (rv < 0) {

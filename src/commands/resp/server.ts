@@ -10,6 +10,7 @@ import type { ClientState, CommandContext, CommandSpec } from '../types.js';
 import { NO_KEYS, arityError, err, isOpt } from '../common.js';
 import { COMMAND_DOCS } from './docs.js';
 import { validClientName } from './client.js';
+import { passwordMatches } from '../book/auth.js';
 import { globMatch } from './keys.js';
 
 /** The Redis version we answer to (HELLO, INFO): the 7.0 command set and replies. */
@@ -24,7 +25,7 @@ const RUN_ID = Array.from({ length: 40 }, () => Math.floor(Math.random() * 16).t
 function credentialsOk(ctx: CommandContext, user: string, pass: string): boolean {
   if (user !== 'default') return false;
   const required = ctx.server.requirePass;
-  return required === null || pass === required;
+  return required === null || passwordMatches(pass, required); // constant time, as on the book port
 }
 
 /** CLIENT's subcommand wrong-arity error, worded as Redis 7 does ("client|setname"). */
