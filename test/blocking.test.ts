@@ -114,7 +114,7 @@ describe.each(LOOPS)('--loop %s', (loop) => {
     expect(await worker.brpoplpush('io:none', 'io:processing', 0.02)).toBeNull();
   });
 
-  test('node-redis: blPop worker and rPush producer, bzPopMin on a sorted set, null on timeout', async () => {
+  test('node-redis (RESP2, and its RESP3 defaults): blPop worker and rPush producer, bzPopMin/bzPopMax on a sorted set, null on timeout', async () => {
     const opts = { socket: { port: server.respPort, host: '127.0.0.1' }, RESP: 2 as const };
     const worker = createClient(opts);
     const producer = createClient(opts);
@@ -143,6 +143,25 @@ describe.each(LOOPS)('--loop %s', (loop) => {
     expect(await popped).toEqual({ key: 'nr:z', value: 'a', score: 1 });
     expect(await worker.blPop('nr:empty', 0.02)).toBeNull();
     expect(await worker.blMove('nr:empty', 'nr:dst', 'LEFT', 'RIGHT', 0.02)).toBeNull();
+
+    // node-redis's defaults speak RESP3 (HELLO 3): the same loop and pops there.
+    const worker3 = createClient({ socket: opts.socket });
+    worker3.on('error', () => {});
+    await worker3.connect();
+    cleanup.push(() => void worker3.destroy());
+    const got3: string[] = [];
+    const done3 = (async () => {
+      while (got3.length < 20) got3.push((await worker3.blPop('nr:jobs3', 0))!.element);
+    })();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => producer.rPush('nr:jobs3', `j${i}`)));
+    await done3;
+    expect(got3).toEqual(Array.from({ length: 20 }, (_, i) => `j${i}`));
+    const popped3 = worker3.bzPopMax('nr:z3', 0);
+    await producer.ping();
+    await producer.ping();
+    await producer.zAdd('nr:z3', [{ score: 1.5, value: 'a' }, { score: 7, value: 'b' }]);
+    expect(await popped3).toEqual({ key: 'nr:z3', value: 'b', score: 7 });
+    expect(await worker3.blPop('nr:empty', 0.02)).toBeNull();
   });
 
   test('a blocked client that disconnects frees its waiter: the next push stays in the list', async () => {

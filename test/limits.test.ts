@@ -298,6 +298,9 @@ describe('RESP query limits and AUTH', () => {
     ['a bulk over --proto-max-bulk-len', '*2\r\n$3\r\nGET\r\n$1001\r\n', '-ERR Protocol error: invalid bulk length\r\n'],
     ['a multibulk count over INT_MAX', '*2147483648\r\n', '-ERR Protocol error: invalid multibulk length\r\n'],
     ['a negative bulk length', '*1\r\n$-5\r\n', '-ERR Protocol error: invalid bulk length\r\n'],
+    // Before AUTH, Redis's small limits: a stranger cannot make the server buffer much.
+    ['11 arguments before AUTH', '*11\r\n', '-ERR Protocol error: unauthenticated multibulk length\r\n'],
+    ['a huge multibulk count before AUTH', '*2147483647\r\n$2\r\nab\r\n', '-ERR Protocol error: unauthenticated multibulk length\r\n'],
   ])('%s gets Redis\'s protocol error, then the connection closes', async (_name, bytes, reply) => {
     expect(await sendAndClose(bytes)).toBe(reply);
   });
@@ -308,6 +311,25 @@ describe('RESP query limits and AUTH', () => {
     await c.waitBytes(3);
     expect(c.received.toString('latin1')).toBe('-NOAUTH Authentication required.\r\n');
     c.sock.destroy();
+  });
+
+  test('before AUTH a bulk over 16 KiB is refused; after AUTH the server\'s own limit applies', async () => {
+    const big = await startServer(['--requirepass', 'pw']);
+    try {
+      const c = await RawClient.connect(big.respPort);
+      c.sock.write('*2\r\n$4\r\nECHO\r\n$16385\r\n');
+      await c.waitClosed();
+      expect(c.received.toString('latin1')).toBe('-ERR Protocol error: unauthenticated bulk length\r\n');
+      const d = await RawClient.connect(big.respPort);
+      const value = 'v'.repeat(100_000);
+      d.sock.write(`AUTH pw\r\n*2\r\n$4\r\nECHO\r\n$${value.length}\r\n${value}\r\n`);
+      const expected = `+OK\r\n$${value.length}\r\n${value}\r\n`;
+      await d.waitFor(() => d.received.length >= expected.length, 'AUTH and ECHO replies');
+      expect(d.received.toString('latin1')).toBe(expected);
+      d.sock.destroy();
+    } finally {
+      await big.stop();
+    }
   });
 
   test('AUTH and HELLO AUTH gate the RESP commands', async () => {

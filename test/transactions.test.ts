@@ -149,6 +149,29 @@ describe.each(LOOPS)('--loop %s', (loop) => {
   });
 });
 
+describe('limits', () => {
+  test('a MULTI queue is bounded by the client query buffer limit: past it, an error and the connection closes', async () => {
+    const server = await startServer(['--client-query-buffer-limit', '1000']);
+    try {
+      const r = new Redis({ port: server.respPort, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
+      r.on('error', () => {});
+      const closed = new Promise<void>((resolve) => r.once('close', () => resolve()));
+      await r.call('MULTI');
+      const value = 'v'.repeat(300);
+      expect(await r.call('SET', 'a', value)).toBe('QUEUED');
+      expect(await r.call('SET', 'b', value)).toBe('QUEUED');
+      expect(await r.call('SET', 'c', value)).toBe('QUEUED');
+      await expect(r.call('SET', 'd', value)).rejects.toThrow(/MULTI queue over the client query buffer limit/);
+      await closed;
+      const other = new Redis({ port: server.respPort, host: '127.0.0.1' });
+      expect(await other.exists('a', 'b', 'c', 'd')).toBe(0);
+      other.disconnect();
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('MULTI/EXEC on the book port', () => {
   let server: TestServer;
   beforeAll(async () => {

@@ -44,7 +44,8 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
     table.noAuth(w);
     return;
   }
-  if (client.subscriptions > 0 && client.protocol === 'resp' && !SUBSCRIBED_OK.has(spec.name)) {
+  // Only RESP2 clients are restricted while subscribed; RESP3 separates pushes from replies (Redis 7.0).
+  if (client.subscriptions > 0 && client.resp === 2 && client.protocol === 'resp' && !SUBSCRIBED_OK.has(spec.name)) {
     w.err(
       ErrCode.Unknown,
       `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
@@ -59,8 +60,17 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
       w.err(ErrCode.Unknown, `ERR Command not allowed inside a transaction`);
       return;
     }
-    client.multi.queue.push(args.slice());
-    client.multi.specs.push(spec);
+    const multi = client.multi;
+    for (let i = 0; i < n; i++) multi.bytes += args[i].length;
+    if (multi.bytes > multi.limit) {
+      // Queued commands are memory a client makes the server hold: bounded like its query buffer.
+      client.closeAfterReply = true;
+      multi.failed = true;
+      w.err(ErrCode.Unknown, `ERR MULTI queue over the client query buffer limit (${multi.limit} bytes); closing the connection`);
+      return;
+    }
+    multi.queue.push(args.slice());
+    multi.specs.push(spec);
     w.status('QUEUED');
     return;
   }

@@ -159,9 +159,10 @@ export const transactionCommands: CommandSpec[] = [
     arity: 1,
     flags: flags('noscript', 'loading', 'stale', 'fast', 'allow_busy'),
     ...NO_KEYS,
-    run(_args, w, { client }) {
+    run(_args, w, { client, server }) {
       if (client.multi !== null) return w.err(ErrCode.Unknown, 'ERR MULTI calls can not be nested');
-      client.multi = { queue: [], specs: [], failed: false };
+      const limit = Number(server.config.get('client-query-buffer-limit') ?? 0) || Infinity;
+      client.multi = { queue: [], specs: [], failed: false, bytes: 0, limit };
       w.status('OK');
     },
   },

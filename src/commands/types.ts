@@ -17,6 +17,8 @@ export interface ClientState {
   lastCommand: string;
   /** 'book' or 'resp': which port the client came in on. */
   readonly protocol: 'book' | 'resp';
+  /** The RESP version its replies are encoded in: 2 until HELLO 3 (the book port stays 2). */
+  resp: 2 | 3;
   /** The connection's fd (where the backend has one to show; -1 otherwise). */
   readonly fd: number;
   /** Its buffers and activity, for CLIENT LIST/INFO. */
@@ -58,6 +60,9 @@ export interface MultiState {
   readonly specs: CommandSpec[];
   /** A queued command was refused (unknown, arity, ...): EXEC answers EXECABORT. */
   failed: boolean;
+  /** Bytes of the queued arguments, and the most the client may queue (its query buffer limit). */
+  bytes: number;
+  readonly limit: number;
 }
 
 /** What a feature module does around every command; null when idle, so the hot path pays one check each. */

@@ -62,6 +62,7 @@ export interface ClientLink {
 /** One connected client as commands see it. */
 export class Client implements ClientState {
   name = '';
+  resp: 2 | 3 = 2;
   authenticated: boolean;
   closeAfterReply = false;
   lastCommand = '';

@@ -3,17 +3,22 @@
 // key deletes it first) and actively (expireSome, called from the loop's timer
 // step with a cap per call). The clock is monotonic and injectable for tests.
 // Both tables are sharded Maps, so that no single set or delete stalls the loop for long.
+// A string written by a bit command is held as a Bytes (mutable bytes, see
+// bytes.ts); get() hands it out as a string, getRaw() as it is.
 
 import { performance } from 'node:perf_hooks';
+import { Bytes } from './bytes.js';
 import { List } from './list.js';
 import { TtlHeap, type TtlEntry } from './ttl.js';
 import { ZSet } from './zset.js';
 
-export { List, ZSet };
+export { Bytes, List, ZSet };
 export type Hash = Map<string, string>;
 export type RSet = Set<string>;
 /** A value: a string is stored as a (binary) JS string itself. */
 export type Value = string | Hash | List | RSet | ZSet;
+/** What the keyspace holds: a Value, or a string as mutable bytes. */
+export type Stored = Value | Bytes;
 export type TypeName = 'string' | 'hash' | 'list' | 'set' | 'zset';
 
 export function typeOf(v: Value): TypeName {
@@ -152,7 +157,7 @@ export const monotonicNow = (): number => performance.now();
 export type KeyChange = 'put' | 'overwrite' | 'delete' | 'expire' | 'flush';
 
 export class Keyspace {
-  private readonly data = new ShardedMap<Value>();
+  private readonly data = new ShardedMap<Stored>();
   private readonly ttl = new ShardedMap<TtlEntry>();
   private readonly heap = new TtlHeap();
   /** Keys removed because their TTL passed (lazily or actively). */
@@ -178,15 +183,27 @@ export class Keyspace {
     return this.ttl.size;
   }
 
-  /** The live value under key, or undefined (an expired key is deleted first). */
+  /**
+   * The live value under key, or undefined (an expired key is deleted first).
+   * A string held as Bytes comes back as a string (cached until it changes).
+   */
   get(key: string): Value | undefined {
+    const s = shardOf(key);
+    if (this.ttl.size !== 0) this.expireIfDue(key, s);
+    const v = this.data.get(key, s);
+    // typeof first: GET's hot path pays no instanceof (no measurable cost at 10K keys).
+    return typeof v === 'string' || !(v instanceof Bytes) ? v : v.toString();
+  }
+
+  /** As get(), but a string held as Bytes comes back as the Bytes (for the bit commands). */
+  getRaw(key: string): Stored | undefined {
     const s = shardOf(key);
     if (this.ttl.size !== 0) this.expireIfDue(key, s);
     return this.data.get(key, s);
   }
 
   has(key: string): boolean {
-    return this.get(key) !== undefined;
+    return this.getRaw(key) !== undefined;
   }
 
   /**
@@ -194,7 +211,7 @@ export class Keyspace {
    * wanted). A TTL that has already passed belongs to a key that no longer
    * exists, so it is dropped first rather than expiring the new value at once.
    */
-  put(key: string, v: Value): void {
+  put(key: string, v: Stored): void {
     const s = shardOf(key);
     if (this.ttl.size !== 0) this.expireIfDue(key, s);
     this.data.set(key, v, s);
@@ -206,8 +223,8 @@ export class Keyspace {
    * told 'overwrite' when a live key was there (Redis's dbOverwrite, which
    * wakes no blocked client) and 'put' otherwise (dbAdd).
    */
-  replace(key: string, v: Value): void {
-    const why: KeyChange = this.onChange !== null && this.get(key) !== undefined ? 'overwrite' : 'put';
+  replace(key: string, v: Stored): void {
+    const why: KeyChange = this.onChange !== null && this.has(key) ? 'overwrite' : 'put';
     this.data.set(key, v);
     if (this.ttl.size !== 0) this.clearDeadline(key);
     if (this.onChange !== null) this.onChange(key, why);

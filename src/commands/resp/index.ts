@@ -7,6 +7,7 @@ import { commandMap } from '../dispatch.js';
 import { hashCommands } from '../hash.js';
 import { listCommands } from '../list.js';
 import type { CommandSpec, CommandTable } from '../types.js';
+import { respBitCommands } from './bits.js';
 import { respKeyCommands } from './keys.js';
 import { respScanCommands } from './scan.js';
 import { respServerCommands } from './server.js';
@@ -36,6 +37,7 @@ export function unknownCommandMessage(args: string[]): string {
 
 export const respCommands: CommandSpec[] = [
   ...respStringCommands,
+  ...respBitCommands,
   ...respKeyCommands,
   ...respScanCommands,
   ...setCommands,
