@@ -6,6 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { spawn } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
 import { BookClient, startServer, type TestServer } from './helpers/server.js';
 import { fdCount, RawClient, waitUntil } from './helpers/proc.js';
 import { encodeRequest, K_MAX_MSG, type BookValue } from '../src/protocol/book.js';
@@ -33,6 +34,23 @@ describe.each(['poll', 'epoll', 'libuv'])('faults (--loop %s)', (loop) => {
     expect(await ctl.call('get', 'canary')).toEqual(str('alive'));
     await waitUntil(() => fdCount(srv.pid) === baseFds, `fd count back to ${baseFds}`);
   }
+
+  test('a client that never closes its side is still closed after a final reply (protocol error, QUIT)', async () => {
+    // allowHalfOpen: these clients do not answer the server's FIN with their own.
+    const sockets = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        new Promise<Socket>((resolve) => {
+          const s = connect({ port: srv.respPort, host: '127.0.0.1', allowHalfOpen: true }, () => resolve(s));
+          s.on('error', () => {});
+          s.on('data', () => {});
+          s.write(i % 2 ? 'QUIT\r\n' : '*1\r\n$x\r\n');
+        }),
+      ),
+    );
+    // The server closes its fd altogether, not just its sending half.
+    await healthy();
+    for (const s of sockets) s.destroy();
+  });
 
   test('peer reset mid-request closes just that connection', async () => {
     const c = await RawClient.connect(srv.bookPort);

@@ -42,6 +42,8 @@ export interface LibuvServer {
 class SocketConn extends Conn {
   /** socket.write() returned false: the next drained() waits for 'drain'. */
   awaitingDrain = false;
+  /** end() was called: the socket is destroyed once the last bytes are written. */
+  ending = false;
   constructor(readonly socket: net.Socket) {
     // libuv's fd, for CLIENT LIST (the handle exposes it on Unix).
     super((socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1);
@@ -114,8 +116,14 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
     }
     if (conn.awaitingDrain) return;
     if (conn.wantClose) {
+      // What was written goes first; then the socket closes altogether, as
+      // the syscall loop's close() does (not just our half: a peer that never
+      // closes its side must not hold the connection open).
       socket.pause();
-      socket.end(); // what was written goes first, then FIN
+      if (!conn.ending) {
+        conn.ending = true;
+        socket.end(() => socket.destroy());
+      }
       return;
     }
     if (conn.wantRead) socket.resume();
