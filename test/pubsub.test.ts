@@ -15,6 +15,7 @@ import Redis from 'ioredis';
 import { createClient } from 'redis';
 import { encodeCommand } from '../src/protocol/resp.js';
 import { startServer, type TestServer } from './helpers/server.js';
+import { RawClient } from './compat/harness.js';
 
 const LOOPS = ['poll', 'epoll', 'libuv'] as const;
 const PUBSUB_LIMIT = 256 * 1024;
@@ -156,6 +157,32 @@ describe.each(LOOPS)('--loop %s', (loop) => {
     expect(await pub.pubsub('SHARDNUMSUB', 'dc:shard')).toEqual(['dc:shard', 0]);
     expect(await pub.publish('dc:chan', 'x')).toBe(0);
     expect(await pub.pubsub('CHANNELS', 'dc:*')).toEqual([]);
+  });
+
+  test('CLIENT LIST counts a subscriber\'s channels, patterns and shard channels (flag P); RESET frees them all', async () => {
+    const sub = await RawClient.connect(server.respPort);
+    const admin = client();
+    try {
+      await sub.call(['CLIENT', 'SETNAME', 'listed-sub']);
+      sub.write(encodeCommand(['SUBSCRIBE', 'cl:a', 'cl:b']));
+      await sub.next(2);
+      await sub.call(['PSUBSCRIBE', 'cl:*']);
+      await sub.call(['SSUBSCRIBE', 'cl:s']);
+      const line = ((await admin.client('LIST')) as string).split('\n').find((l) => l.includes('name=listed-sub'))!;
+      const fields = Object.fromEntries(line.split(' ').map((kv) => kv.split('=') as [string, string]));
+      expect([fields.flags, fields.sub, fields.psub, fields.ssub]).toEqual(['P', '2', '1', '1']);
+
+      expect((await sub.call(['RESET'])).toString()).toBe('+RESET\r\n');
+      expect(await admin.pubsub('NUMSUB', 'cl:a', 'cl:b')).toEqual(['cl:a', 0, 'cl:b', 0]);
+      expect(await admin.pubsub('SHARDNUMSUB', 'cl:s')).toEqual(['cl:s', 0]);
+      expect(await admin.pubsub('CHANNELS', 'cl:*')).toEqual([]);
+      const after = ((await admin.client('LIST')) as string).split('\n').find((l) => l.startsWith(`id=${fields.id} `))!;
+      const again = Object.fromEntries(after.split(' ').map((kv) => kv.split('=') as [string, string]));
+      expect([again.flags, again.sub, again.psub, again.ssub]).toEqual(['N', '0', '0', '0']);
+      expect((await sub.call(['GET', 'cl:none'])).toString()).toBe('$-1\r\n');
+    } finally {
+      sub.close();
+    }
   });
 
   test('a subscriber that never reads is cut off at the pub/sub output limit; the others are still served', async () => {
