@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import Redis from 'ioredis';
 import { createClient } from 'redis';
 import { encodeCommand } from '../src/protocol/resp.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { BookClient, startServer, type TestServer } from './helpers/server.js';
 import { RawClient } from './compat/harness.js';
 
 const LOOPS = ['poll', 'epoll', 'libuv'] as const;
@@ -182,6 +182,18 @@ describe.each(LOOPS)('--loop %s', (loop) => {
       expect((await sub.call(['GET', 'cl:none'])).toString()).toBe('$-1\r\n');
     } finally {
       sub.close();
+    }
+  });
+
+  test('the book port has no pub/sub: the commands are unknown there', async () => {
+    const c = await BookClient.connect(server.bookPort);
+    try {
+      for (const cmd of [['subscribe', 'b'], ['publish', 'b', 'm'], ['psubscribe', '*'], ['pubsub', 'numpat']]) {
+        expect(await c.call(...cmd)).toEqual({ type: 'err', code: 1, msg: 'unknown command' });
+      }
+      expect(await c.call('get', 'book:none')).toEqual({ type: 'nil' });
+    } finally {
+      c.close();
     }
   });
 
