@@ -12,6 +12,7 @@ import { respKeyCommands } from './keys.js';
 import { respScanCommands } from './scan.js';
 import { respServerCommands } from './server.js';
 import { respClientCommands } from './client.js';
+import { respPubsubCommands } from './pubsub.js';
 import { transactionCommands } from '../multi.js';
 import { setCommands } from '../set.js';
 import { respStringCommands } from './strings.js';
@@ -48,6 +49,7 @@ export const respCommands: CommandSpec[] = [
   ...respServerCommands(() => respTable.commands),
   ...respClientCommands(() => respTable.commands),
   ...transactionCommands,
+  ...respPubsubCommands,
 ];
 
 export const respTable: CommandTable = {
