@@ -4,6 +4,8 @@
 
 import { parseArgs } from 'node:util';
 import { writeSync } from 'node:fs';
+import * as sys from '../sys/index.js';
+import { C } from '../sys/index.js';
 import { DEFAULT_SETTINGS, type ServerSettings } from '../servers/state.js';
 import { createSyscallServer } from '../servers/syscall_server.js';
 import { runLibuvServer } from '../servers/libuv_server.js';
@@ -31,6 +33,8 @@ const HELP = `Usage: redloop-server [options]
   --client-query-buffer-limit <n>   disconnect a client whose unparsed input exceeds n bytes
                                     (default 1073741824; 0 = no limit)
   --proto-max-bulk-len <n>          largest RESP bulk string (default 536870912)
+  --tcp-keepalive <seconds>         TCP keepalive on client sockets: probes after this long idle,
+                                    so dead peers free their slot (default 300, as Redis; 0 = off)
   --requirepass <password>          require AUTH before other commands
   --protected-mode <yes|no>         with a non-loopback --host and no --requirepass, refuse
                                     non-loopback clients (default yes)
@@ -74,6 +78,7 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
         maxclients: { type: 'string' },
         'client-output-buffer-limit': { type: 'string' },
         'client-output-buffer-limit-pubsub': { type: 'string' },
+        'tcp-keepalive': { type: 'string' },
         'client-query-buffer-limit': { type: 'string' },
         'proto-max-bulk-len': { type: 'string' },
         requirepass: { type: 'string' },
@@ -115,6 +120,7 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
       intFlag('client-output-buffer-limit-pubsub', v['client-output-buffer-limit-pubsub'], 0, 2 ** 52) ?? DEFAULT_SETTINGS.pubsubOutputLimit,
     queryLimit: intFlag('client-query-buffer-limit', v['client-query-buffer-limit'], 0, 2 ** 52) ?? DEFAULT_SETTINGS.queryLimit,
     protoMaxBulkLen: intFlag('proto-max-bulk-len', v['proto-max-bulk-len'], 1, 2 ** 52) ?? DEFAULT_SETTINGS.protoMaxBulkLen,
+    tcpKeepAlive: intFlag('tcp-keepalive', v['tcp-keepalive'], 0, 2 ** 31 - 1) ?? DEFAULT_SETTINGS.tcpKeepAlive,
     requirePass: v.requirepass ?? null,
     protectedMode: pm !== 'no',
     trace: Boolean(v.trace || v.step),
@@ -134,6 +140,9 @@ function printReady(settings: ServerSettings, ports: { book: number; resp: numbe
 function main(): void {
   const settings = parseServerArgs(process.argv.slice(2));
   const log = settings.quiet ? () => {} : (line: string) => writeSync(2, `redloop: ${line}\n`);
+  // SIGHUP is ignored, as Redis ignores it (a closed terminal must not stop the
+  // server); SIGUSR1 would open Node's inspector, with no password, on 9229.
+  sys.signalIgnore([C.SIGHUP, C.SIGUSR1]);
   if (settings.loop === 'libuv') {
     // The libuv twin listens asynchronously; it prints the same ready line.
     runLibuvServer(settings, log, (ports) => printReady(settings, ports)).then(

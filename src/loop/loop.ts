@@ -50,6 +50,8 @@ export interface LoopOptions {
   maxAcceptsPerEvent?: number;
   /** Bytes asked of each read() (at least). */
   readSize?: number;
+  /** TCP keepalive idle seconds for connection sockets; 0 = off. */
+  keepAliveSeconds?: number;
   /** The syscalls (tracedOs(tracer) to trace them). */
   os?: LoopOs;
   /** Where the loop's own trace lines go (iteration headers, timeouts). */
@@ -92,6 +94,7 @@ export class EventLoop implements LoopView, ConnHost {
   private readonly idleTimeoutMs: number;
   private readonly maxAcceptsPerEvent: number;
   private readonly readSize: number;
+  private readonly keepAliveSeconds: number;
   private readonly os: LoopOs;
   private readonly tracer: Tracer | null;
 
@@ -102,6 +105,7 @@ export class EventLoop implements LoopView, ConnHost {
     this.idleTimeoutMs = opts.idleTimeoutMs ?? 0;
     this.maxAcceptsPerEvent = opts.maxAcceptsPerEvent ?? 100;
     this.readSize = opts.readSize ?? 64 * 1024;
+    this.keepAliveSeconds = opts.keepAliveSeconds ?? 0;
     this.os = opts.os ?? plainOs;
     this.tracer = opts.tracer ?? null;
     this.reserve = new AcceptReserve(this.os);
@@ -253,6 +257,7 @@ export class EventLoop implements LoopView, ConnHost {
     // The notes: every connection socket must be non-blocking.
     this.os.setNonBlocking(fd);
     this.os.setNoDelay(fd);
+    if (this.keepAliveSeconds > 0) this.os.setKeepAlive(fd, this.keepAliveSeconds);
     const conn = new Conn(fd);
     while (this.fd2conn.length <= fd) this.fd2conn.push(null);
     this.fd2conn[fd] = conn;

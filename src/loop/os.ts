@@ -18,6 +18,8 @@ export interface LoopOs {
   setNonBlocking(fd: number): void;
   /** TCP_NODELAY: replies go out as soon as they are written. */
   setNoDelay(fd: number): void;
+  /** SO_KEEPALIVE with probes after `seconds` idle (then every seconds/3, 3 times: Redis's anetKeepAlive). */
+  setKeepAlive(fd: number, seconds: number): void;
   /** A spare socket (the EMFILE reserve), or -1 if no fd is free. */
   spareSocket(): number;
   /** Trace notes: what a handler made of a syscall (null when not tracing). */
@@ -34,6 +36,9 @@ export const plainOs: LoopOs = {
   },
   setNoDelay(fd) {
     sys.setsockopt(fd, C.IPPROTO_TCP, C.TCP_NODELAY, 1);
+  },
+  setKeepAlive(fd, seconds) {
+    for (const [level, opt, v] of keepAliveOptions(seconds)) sys.setsockopt(fd, level, opt, v);
   },
   spareSocket,
   note: null,
@@ -73,6 +78,12 @@ export function tracedOs(tr: Tracer): LoopOs {
       sys.setsockopt(fd, C.IPPROTO_TCP, C.TCP_NODELAY, 1);
       tr.syscall('setsockopt', `${fd}, IPPROTO_TCP, TCP_NODELAY, 1`, '0');
     },
+    setKeepAlive(fd, seconds) {
+      for (const [level, opt, v, name] of keepAliveOptions(seconds)) {
+        sys.setsockopt(fd, level, opt, v);
+        tr.syscall('setsockopt', `${fd}, ${level === C.SOL_SOCKET ? 'SOL_SOCKET' : 'IPPROTO_TCP'}, ${name}, ${v}`, '0');
+      }
+    },
     spareSocket() {
       const fd = spareSocket();
       tr.syscall('socket', 'AF_INET, SOCK_STREAM, 0', fd < 0 ? '-1 (no fd free)' : `${fd}`);
@@ -80,6 +91,16 @@ export function tracedOs(tr: Tracer): LoopOs {
     },
     note: (text) => tr.note(text),
   };
+}
+
+/** Redis's anetKeepAlive: on, idle time, probe interval (a third of it, at least 1 s), 3 probes. */
+function keepAliveOptions(seconds: number): [number, number, number, string][] {
+  return [
+    [C.SOL_SOCKET, C.SO_KEEPALIVE, 1, 'SO_KEEPALIVE'],
+    [C.IPPROTO_TCP, C.TCP_KEEPIDLE, seconds, 'TCP_KEEPIDLE'],
+    [C.IPPROTO_TCP, C.TCP_KEEPINTVL, Math.max(1, Math.floor(seconds / 3)), 'TCP_KEEPINTVL'],
+    [C.IPPROTO_TCP, C.TCP_KEEPCNT, 3, 'TCP_KEEPCNT'],
+  ];
 }
 
 function spareSocket(): number {

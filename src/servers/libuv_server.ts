@@ -135,6 +135,7 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
   /** One accepted socket: the same Conn, pipeline and sessions the syscall loop uses. */
   const serve = (socket: net.Socket, ep: Endpoint): void => {
     socket.setNoDelay(true);
+    if (settings.tcpKeepAlive > 0) socket.setKeepAlive(true, settings.tcpKeepAlive * 1000);
     const conn = new SocketConn(socket);
     conn.lastActiveMs = host.now();
     sockets.add(conn);

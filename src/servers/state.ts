@@ -21,6 +21,8 @@ export interface ServerSettings {
   /** Client query buffer limit in bytes (unparsed input of one connection); 0 = none. */
   queryLimit: number;
   protoMaxBulkLen: number;
+  /** TCP keepalive idle time on client sockets, seconds; 0 = off (Redis's tcp-keepalive). */
+  tcpKeepAlive: number;
   requirePass: string | null;
   /** Refuse non-loopback clients when bound to a non-loopback address with no password. */
   protectedMode: boolean;
@@ -42,6 +44,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   pubsubOutputLimit: 32 * 1024 * 1024,
   queryLimit: 1024 * 1024 * 1024,
   protoMaxBulkLen: 512 * 1024 * 1024,
+  tcpKeepAlive: 300,
   requirePass: null,
   protectedMode: true,
   activeExpireLimit: 2000,
@@ -151,6 +154,7 @@ export class ServerState {
       ['timeout', String(Math.floor(settings.idleTimeoutMs / 1000))],
       ['maxclients', String(settings.maxClients)],
       ['proto-max-bulk-len', String(settings.protoMaxBulkLen)],
+      ['tcp-keepalive', String(settings.tcpKeepAlive)],
       ['requirepass', settings.requirePass ?? ''],
       ['protected-mode', settings.protectedMode ? 'yes' : 'no'],
       ['save', ''],

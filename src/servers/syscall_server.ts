@@ -74,6 +74,7 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
   const backend: Backend = settings.loop === 'epoll' ? new EpollBackend(tracer) : new PollBackend(tracer);
   const loop = new EventLoop(backend, {
     idleTimeoutMs: settings.idleTimeoutMs,
+    keepAliveSeconds: settings.tcpKeepAlive,
     os: tracer !== null ? tracedOs(tracer) : plainOs,
     tracer,
   });
