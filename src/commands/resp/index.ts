@@ -11,6 +11,7 @@ import { respBitCommands } from './bits.js';
 import { respKeyCommands } from './keys.js';
 import { respScanCommands } from './scan.js';
 import { respServerCommands } from './server.js';
+import { respPersistCommands } from './persist.js';
 import { respClientCommands } from './client.js';
 import { transactionCommands } from '../multi.js';
 import { setCommands } from '../set.js';
@@ -44,6 +45,7 @@ export const respCommands: CommandSpec[] = [
   ...hashCommands,
   ...listCommands,
   ...respServerCommands(() => respTable.commands),
+  ...respPersistCommands,
   ...respClientCommands(() => respTable.commands),
   ...transactionCommands,
 ];
