@@ -776,7 +776,10 @@ export function restorePayload(payload: Uint8Array): Value {
 export interface LoadOptions {
   /** rdbchecksum: verify the trailer (a trailer of zeros means "saved without one" and is never checked). */
   checksum: boolean;
-  /** Unix ms now: keys whose expiry has passed are not loaded (as a Redis master does). */
+  /**
+   * Unix ms now, read together with ks.now(): TTLs become monotonic deadlines
+   * through the pair, and keys whose expiry has passed are not loaded (as a Redis master does).
+   */
   unixNowMs: number;
 }
 
@@ -878,7 +881,7 @@ export function loadRdb(data: Uint8Array, ks: Keyspace, opts: LoadOptions): Load
     throw new RdbError(`unreadable data (${(e as Error).message})`, r.pos);
   }
   const monoNow = ks.now();
-  const unixNow = unixNowFine();
+  const unixNow = opts.unixNowMs;
   for (const e of entries) {
     if (ks.has(e.key)) {
       ks.flush();
