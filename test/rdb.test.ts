@@ -27,8 +27,9 @@ const SERVER = fileURLToPath(new URL('../dist/cli/server.js', import.meta.url));
 
 const MONO_NOW = 1000;
 const UNIX_NOW = 1_700_000_000_000;
-const SAVE = { compression: true, checksum: true, redisVersion: '7.0.0', unixNowMs: UNIX_NOW, usedMem: 1234 };
-const LOAD = { checksum: true, unixNowMs: UNIX_NOW };
+const OFFSET = UNIX_NOW - MONO_NOW;
+const SAVE = { compression: true, checksum: true, redisVersion: '7.0.0', unixNowMs: UNIX_NOW, unixOffsetMs: OFFSET, usedMem: 1234 };
+const LOAD = { checksum: true, unixNowMs: UNIX_NOW, unixOffsetMs: OFFSET };
 
 const bin = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -134,7 +135,7 @@ const blob = (b: Buffer): number[] => [0x40 | (b.length >> 8), b.length & 0xff, 
 /** loadRdb that must fail: returns the RdbError. */
 function loadError(data: Uint8Array, checksum = true): RdbError {
   try {
-    loadRdb(data, fresh(), { checksum, unixNowMs: UNIX_NOW });
+    loadRdb(data, fresh(), { ...LOAD, checksum });
   } catch (e) {
     if (e instanceof RdbError) return e;
     throw new Error(`expected an RdbError, got ${(e as Error).stack}`);
@@ -286,7 +287,7 @@ describe('RDB round trips', () => {
           }
           const file = rdbBytes(ks, { ...SAVE, compression });
           const back = new Keyspace(() => 777_000);
-          const r = loadRdb(file, back, LOAD);
+          const r = loadRdb(file, back, { ...LOAD, unixOffsetMs: UNIX_NOW - 777_000 });
           expect(r.keys).toBe(entries.length);
           expect(r.checksumVerified).toBe(true);
           expect(snapshot(back)).toEqual(snapshot(ks));
@@ -356,7 +357,7 @@ describe('RDB round trips', () => {
     ks.setDeadline('dead', MONO_NOW + 10);
     const file = rdbBytes(ks, SAVE);
     const back = fresh();
-    const r = loadRdb(file, back, { checksum: true, unixNowMs: UNIX_NOW + 11 });
+    const r = loadRdb(file, back, { ...LOAD, unixNowMs: UNIX_NOW + 11 });
     expect([...back.keys()]).toEqual(['live']);
     expect(r.expiredSkipped).toBe(1);
     const empty = rdbBytes(fresh(), SAVE);
@@ -525,7 +526,7 @@ describe('corrupt and truncated files', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (tail) => {
         try {
-          loadRdb(Buffer.concat([bin('REDIS0010'), tail]), fresh(), { checksum: false, unixNowMs: UNIX_NOW });
+          loadRdb(Buffer.concat([bin('REDIS0010'), tail]), fresh(), { ...LOAD, checksum: false });
         } catch (e) {
           expect(e).toBeInstanceOf(RdbError);
         }

@@ -379,8 +379,10 @@ export interface SaveOptions extends WriteOptions {
   checksum: boolean;
   /** The redis-ver aux field. */
   redisVersion: string;
-  /** Unix ms now (ctime aux field; TTLs are written as absolute unix ms from it). */
+  /** Unix ms now (the ctime aux field). */
   unixNowMs: number;
+  /** Unix ms minus the keyspace's clock (constant for a clock pair): deadlines become unix ms through it. */
+  unixOffsetMs: number;
   /** used-mem aux field. */
   usedMem: number;
 }
@@ -413,14 +415,13 @@ export function writeRdb(ks: Keyspace, opts: SaveOptions, sink: (chunk: Uint8Arr
     out.u8(OP.RESIZEDB);
     out.len(ks.size);
     out.len(ks.volatileCount);
-    const monoNow = ks.now();
     for (const key of ks.keys()) {
       const v = ks.getRaw(key);
       if (v === undefined) continue;
       const d = ks.deadline(key);
       if (d !== undefined) {
         out.u8(OP.EXPIRETIME_MS);
-        out.int64LE(Math.round(opts.unixNowMs + (d - monoNow)));
+        out.int64LE(Math.round(d + opts.unixOffsetMs));
       }
       const type = rdbTypeOf(v);
       out.u8(type);
@@ -776,11 +777,10 @@ export function restorePayload(payload: Uint8Array): Value {
 export interface LoadOptions {
   /** rdbchecksum: verify the trailer (a trailer of zeros means "saved without one" and is never checked). */
   checksum: boolean;
-  /**
-   * Unix ms now, read together with ks.now(): TTLs become monotonic deadlines
-   * through the pair, and keys whose expiry has passed are not loaded (as a Redis master does).
-   */
+  /** Unix ms now: keys whose expiry has passed are not loaded (as a Redis master does). */
   unixNowMs: number;
+  /** Unix ms minus the keyspace's clock: an expiry in unix ms becomes a keyspace deadline through it. */
+  unixOffsetMs: number;
 }
 
 export interface LoadResult {
@@ -795,6 +795,13 @@ export interface LoadResult {
 
 /** Unix ms from the monotonic clock (sub-ms precision, as the commands convert TTLs). */
 export const unixNowFine = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * unixOffsetMs for a keyspace on the default clock (performance.now()): a
+ * constant, so a deadline converts to the same unix ms whenever it is read,
+ * as PEXPIRETIME reads it.
+ */
+export const MONOTONIC_UNIX_OFFSET_MS = performance.timeOrigin;
 
 /**
  * Loads an RDB file's keys into ks, which must be empty. All or nothing: the
@@ -880,15 +887,13 @@ export function loadRdb(data: Uint8Array, ks: Keyspace, opts: LoadOptions): Load
     // Not expected: anything else is still the file's fault, at the reader's position.
     throw new RdbError(`unreadable data (${(e as Error).message})`, r.pos);
   }
-  const monoNow = ks.now();
-  const unixNow = opts.unixNowMs;
   for (const e of entries) {
     if (ks.has(e.key)) {
       ks.flush();
       throw new RdbError(`duplicate key ${JSON.stringify(e.key)}`, e.at);
     }
     ks.put(e.key, e.value);
-    if (e.expireMs !== -1) ks.setDeadline(e.key, monoNow + (e.expireMs - unixNow));
+    if (e.expireMs !== -1) ks.setDeadline(e.key, e.expireMs - opts.unixOffsetMs);
   }
   result.keys = entries.length;
   return result;

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { statSync } from 'node:fs';
 import type { PersistenceControl } from '../commands/types.js';
 import type { Keyspace } from '../store/keyspace.js';
-import { RdbError, loadRdb, unixNowFine } from '../persist/rdb.js';
+import { MONOTONIC_UNIX_OFFSET_MS, RdbError, loadRdb, unixNowFine } from '../persist/rdb.js';
 import { readRdbFile, saveRdbFile } from '../persist/file.js';
 import { REDIS_VERSION } from '../commands/resp/server.js';
 
@@ -67,6 +67,7 @@ export class Persistence implements PersistenceControl {
         checksum: this.settings.rdbChecksum,
         redisVersion: REDIS_VERSION,
         unixNowMs: unixNowFine(),
+        unixOffsetMs: MONOTONIC_UNIX_OFFSET_MS,
         usedMem: process.memoryUsage().heapUsed,
       });
       this.dirty = 0;
@@ -96,7 +97,11 @@ export class Persistence implements PersistenceControl {
     if (data === null) return;
     const started = performance.now();
     try {
-      const r = loadRdb(data, this.store, { checksum: this.settings.rdbChecksum, unixNowMs: unixNowFine() });
+      const r = loadRdb(data, this.store, {
+        checksum: this.settings.rdbChecksum,
+        unixNowMs: unixNowFine(),
+        unixOffsetMs: MONOTONIC_UNIX_OFFSET_MS,
+      });
       this.lastLoad = { loaded: r.keys, expired: r.expiredSkipped };
       const extra = [
         r.expiredSkipped > 0 ? `${r.expiredSkipped} expired keys skipped` : '',
