@@ -44,7 +44,8 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
     table.noAuth(w);
     return;
   }
-  if (client.subscriptions > 0 && client.protocol === 'resp' && !SUBSCRIBED_OK.has(spec.name)) {
+  // Only RESP2 clients are restricted while subscribed; RESP3 separates pushes from replies (Redis 7.0).
+  if (client.subscriptions > 0 && client.resp === 2 && client.protocol === 'resp' && !SUBSCRIBED_OK.has(spec.name)) {
     w.err(
       ErrCode.Unknown,
       `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,

@@ -17,6 +17,7 @@ import { transactionCommands } from '../multi.js';
 import { setCommands } from '../set.js';
 import { respStringCommands } from './strings.js';
 import { respZsetCommands } from './zset.js';
+import { respBlockingCommands } from './blocking.js';
 
 /** printf's "%.*s": at most n bytes, and a C string ends at its first NUL. */
 function cString(s: string, n: number): string {
@@ -44,6 +45,7 @@ export const respCommands: CommandSpec[] = [
   ...respZsetCommands,
   ...hashCommands,
   ...listCommands,
+  ...respBlockingCommands,
   ...respServerCommands(() => respTable.commands),
   ...respPersistCommands,
   ...respClientCommands(() => respTable.commands),
