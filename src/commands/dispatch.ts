@@ -39,6 +39,10 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
     table.wrongArity(spec, args, w);
     return;
   }
+  if (spec.subcommand !== undefined && !spec.subcommand(args, w)) {
+    if (client.multi !== null) client.multi.failed = true;
+    return;
+  }
   if (!client.authenticated && spec.noauth !== true) {
     if (client.multi !== null) client.multi.failed = true;
     table.noAuth(w);
@@ -48,7 +52,7 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
   if (client.subscriptions > 0 && client.resp === 2 && client.protocol === 'resp' && !SUBSCRIBED_OK.has(spec.name)) {
     w.err(
       ErrCode.Unknown,
-      `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+      `ERR Can't execute '${client.lastCommand}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
     );
     return;
   }

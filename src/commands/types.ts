@@ -189,6 +189,13 @@ export interface CommandSpec {
   readonly noMulti?: boolean;
   /** Not shown to MONITOR (admin commands, as Redis). */
   readonly skipMonitor?: boolean;
+  /**
+   * A container command's subcommand check, run where Redis's lookup would
+   * reject it (after the container's arity, before AUTH, the subscribed-context
+   * rule and MULTI's queue): writes the unknown-subcommand or arity error and
+   * returns false. Absent: the command checks its subcommands itself.
+   */
+  readonly subcommand?: (args: string[], w: ReplyWriter) => boolean;
   /** Redis's COMMAND flags and key positions, for COMMAND/COMMAND DOCS. */
   readonly flags?: readonly string[];
   readonly firstKey?: number;

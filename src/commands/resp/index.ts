@@ -13,6 +13,7 @@ import { respScanCommands } from './scan.js';
 import { respServerCommands } from './server.js';
 import { respPersistCommands } from './persist.js';
 import { respClientCommands } from './client.js';
+import { respPubsubCommands } from './pubsub.js';
 import { transactionCommands } from '../multi.js';
 import { setCommands } from '../set.js';
 import { respStringCommands } from './strings.js';
@@ -50,6 +51,7 @@ export const respCommands: CommandSpec[] = [
   ...respPersistCommands,
   ...respClientCommands(() => respTable.commands),
   ...transactionCommands,
+  ...respPubsubCommands,
 ];
 
 export const respTable: CommandTable = {

@@ -225,8 +225,15 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
       arity: -1,
       flags: ['fast'],
       ...NO_KEYS,
-      run(args, w) {
+      run(args, w, ctx) {
         if (args.length > 2) return arityError(w, 'ping');
+        if (ctx.client.subscriptions > 0 && ctx.client.resp === 2 && ctx.client.protocol === 'resp') {
+          // RESP2's subscribed context: a reply shaped like a message, `pong` and the argument ('' without one).
+          w.arr(2);
+          w.str('pong');
+          w.str(args.length === 2 ? args[1] : '');
+          return;
+        }
         if (args.length === 2) w.str(args[1]);
         else w.status('PONG');
       },
