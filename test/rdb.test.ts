@@ -13,13 +13,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import Redis from 'ioredis';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { Crc64, crc64 } from '../src/persist/crc64.js';
 import { lzfCompress, lzfDecompress, LzfError } from '../src/persist/lzf.js';
 import { ListpackBuilder, canonicalInt, decodeIntset, decodeListpack, encodeIntset, CompactError } from '../src/persist/compact.js';
 import { DumpError, LIMITS, RdbError, T, dumpPayload, loadRdb, rdbBytes, rdbTypeOf, restorePayload } from '../src/persist/rdb.js';
 import { Bytes, Keyspace, List, ZSet, type Stored, type Value } from '../src/store/keyspace.js';
-import { startServer } from './helpers/server.js';
+import { startServer as spawnServer, type TestServer } from './helpers/server.js';
 
 const SERVER = fileURLToPath(new URL('../dist/cli/server.js', import.meta.url));
 
@@ -561,8 +561,21 @@ describe('server: SAVE, load at start-up, DUMP/RESTORE', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  // Whatever a test started is stopped after it, passed or failed.
+  const servers: TestServer[] = [];
+  const clients: Redis[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.disconnect();
+    for (const s of servers.splice(0)) await s.stop();
+  });
+  const startServer = async (args: string[]): Promise<TestServer> => {
+    const s = await spawnServer(args);
+    servers.push(s);
+    return s;
+  };
   const connect = async (port: number): Promise<Redis> => {
     const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+    clients.push(r);
     await r.connect();
     return r;
   };
