@@ -11,6 +11,7 @@ import { createSyscallServer } from '../servers/syscall_server.js';
 import { runLibuvServer } from '../servers/libuv_server.js';
 import { createBlockingServer } from '../servers/blocking.js';
 import { createEchoServer } from '../servers/echo.js';
+import { checkPersistSettings } from '../servers/persistence.js';
 
 /** What runs: the full server, or one of the notes' earlier stages. */
 export type ServerMode = 'server' | 'echo' | 'blocking';
@@ -38,6 +39,13 @@ const HELP = `Usage: redloop-server [options]
   --requirepass <password>          require AUTH before other commands
   --protected-mode <yes|no>         with a non-loopback --host and no --requirepass, refuse
                                     non-loopback clients (default yes)
+  --dir <path>                      directory of the RDB file, loaded at start-up and written
+                                    by SAVE (default: the current directory)
+  --dbfilename <name>               the RDB file's name in --dir (default dump.rdb)
+  --rdbcompression <yes|no>         LZF-compress strings over 20 bytes in the RDB file and
+                                    DUMP payloads (default yes)
+  --rdbchecksum <yes|no>            write the RDB file's CRC-64 trailer and check it when
+                                    loading (default yes)
   --mode <server|echo|blocking>     the full server (default), or one of the notes' stages:
                                     echo (the event loop echoing each message) or blocking
                                     (one client at a time; a second client stalls)
@@ -83,6 +91,10 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
         'proto-max-bulk-len': { type: 'string' },
         requirepass: { type: 'string' },
         'protected-mode': { type: 'string' },
+        dir: { type: 'string' },
+        dbfilename: { type: 'string' },
+        rdbcompression: { type: 'string' },
+        rdbchecksum: { type: 'string' },
         mode: { type: 'string' },
         trace: { type: 'boolean' },
         step: { type: 'boolean' },
@@ -107,6 +119,19 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
   if (mode === 'blocking' && v.step) fail('--step steps the event loop; --mode blocking has none (use --trace)');
   const pm = v['protected-mode'];
   if (pm !== undefined && pm !== 'yes' && pm !== 'no') fail(`--protected-mode must be yes or no, got '${pm}'`);
+  const yesNo = (name: string, x: string | undefined, dflt: boolean): boolean => {
+    if (x === undefined) return dflt;
+    if (x !== 'yes' && x !== 'no') fail(`--${name} must be yes or no, got '${x}'`);
+    return x === 'yes';
+  };
+  const persist = {
+    dir: v.dir ?? DEFAULT_SETTINGS.dir,
+    dbFilename: v.dbfilename ?? DEFAULT_SETTINGS.dbFilename,
+    rdbCompression: yesNo('rdbcompression', v.rdbcompression, DEFAULT_SETTINGS.rdbCompression),
+    rdbChecksum: yesNo('rdbchecksum', v.rdbchecksum, DEFAULT_SETTINGS.rdbChecksum),
+  };
+  const persistProblem = checkPersistSettings(persist);
+  if (persistProblem !== null) fail(persistProblem);
   return {
     ...DEFAULT_SETTINGS,
     host: v.bind ?? v.host ?? DEFAULT_SETTINGS.host,
@@ -123,6 +148,7 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
     tcpKeepAlive: intFlag('tcp-keepalive', v['tcp-keepalive'], 0, 2 ** 31 - 1) ?? DEFAULT_SETTINGS.tcpKeepAlive,
     requirePass: v.requirepass ?? null,
     protectedMode: pm !== 'no',
+    ...persist,
     trace: Boolean(v.trace || v.step),
     step: Boolean(v.step),
     quiet: Boolean(v.quiet),

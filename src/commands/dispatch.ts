@@ -97,6 +97,8 @@ function rerunLater(table: CommandTable, args: string[], ctx: CommandContext): (
 /** Runs a command that passed dispatch's checks (EXEC runs its queue through here too). */
 export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: CommandContext): void {
   const { hooks } = ctx.server;
+  // The changes a save would keep: one per write command run (see README: Persistence).
+  if (spec.write === true) ctx.server.persistence.dirty++;
   if (hooks.aroundWrite !== null && spec.flags !== undefined && spec.flags.includes('write')) {
     hooks.aroundWrite(args, () => spec.run(args, w, ctx));
   } else {
@@ -154,6 +156,7 @@ export function quoteRepr(s: string): string {
 export function commandMap(specs: readonly CommandSpec[]): Map<string, CommandSpec> {
   const m = new Map<string, CommandSpec>();
   for (const s of specs) {
+    if (s.flags !== undefined && s.flags.includes('write')) s.write = true;
     m.set(s.name, s);
     m.set(s.name.toUpperCase(), s);
   }

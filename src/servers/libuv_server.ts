@@ -53,6 +53,8 @@ class SocketConn extends Conn {
 export function createLibuvServer(settings: ServerSettings, log: (line: string) => void): LibuvServer {
   settings = { ...settings, maxClients: clampMaxClients(settings.maxClients, log) };
   const state = new ServerState(settings, log);
+  // The RDB file, if there is one, before any client can connect; a bad file stops the start.
+  state.persistence.loadAtStartup();
   const sockets = new Set<SocketConn>();
   const servers: net.Server[] = [];
   let expireTimer: NodeJS.Timeout | null = null;

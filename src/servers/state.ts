@@ -5,8 +5,10 @@ import { performance } from 'node:perf_hooks';
 import { Keyspace } from '../store/keyspace.js';
 import type { ClientState, CommandHooks, ConnInfo, KeyListener, MultiState, ServerContext, TimerService } from '../commands/types.js';
 import type { ReplyWriter } from '../protocol/reply.js';
+import { Persistence, type PersistSettings } from './persistence.js';
+import { resolve } from 'node:path';
 
-export interface ServerSettings {
+export interface ServerSettings extends PersistSettings {
   host: string;
   port: number;
   /** null when RESP is disabled. */
@@ -48,6 +50,10 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   requirePass: null,
   protectedMode: true,
   activeExpireLimit: 2000,
+  dir: '.',
+  dbFilename: 'dump.rdb',
+  rdbCompression: true,
+  rdbChecksum: true,
   trace: false,
   step: false,
   quiet: false,
@@ -134,6 +140,9 @@ export class ServerState {
   /** Actual ports once bound (0 if disabled). */
   readonly ports = { book: 0, resp: 0 };
 
+  /** SAVE, the RDB file, and the counters INFO reports. */
+  readonly persistence: Persistence;
+
   /** Timers for commands (blocking timeouts); the wiring sets them before serving. */
   timers: TimerService = nodeTimers;
   /** Trace notes for commands (block, wake-up, timeout); set when tracing. */
@@ -144,6 +153,7 @@ export class ServerState {
     readonly log: (line: string) => void,
   ) {
     const state = this;
+    this.persistence = new Persistence(settings, this.store, log);
     const keyListeners = new Set<KeyListener>();
     const fanOut: KeyListener = (key, why) => {
       for (const fn of keyListeners) fn(key, why);
@@ -164,6 +174,10 @@ export class ServerState {
       ['maxmemory-policy', 'noeviction'],
       ['client-output-buffer-limit', `normal ${settings.outputLimit} ${settings.outputLimit} 0 slave 268435456 67108864 60 pubsub ${settings.pubsubOutputLimit} ${settings.pubsubOutputLimit} 0`],
       ['client-query-buffer-limit', String(settings.queryLimit)],
+      ['dir', resolve(settings.dir)],
+      ['dbfilename', settings.dbFilename],
+      ['rdbcompression', settings.rdbCompression ? 'yes' : 'no'],
+      ['rdbchecksum', settings.rdbChecksum ? 'yes' : 'no'],
     ]);
     this.context = {
       startedAtMs: Date.now(),
@@ -173,6 +187,8 @@ export class ServerState {
         config.set(name, value);
         // The RESP decoder reads this server's settings on every request.
         if (name === 'proto-max-bulk-len') settings.protoMaxBulkLen = Number(value);
+        // SAVE and DUMP read it on every call.
+        if (name === 'rdbcompression') settings.rdbCompression = value === 'yes';
         return null;
       },
       stats: { totalCommands: 0, totalConnections: 0, rejectedConnections: 0, expiredKeysBase: 0 },
@@ -210,6 +226,7 @@ export class ServerState {
       get requirePass() {
         return settings.requirePass;
       },
+      persistence: this.persistence,
     };
   }
 

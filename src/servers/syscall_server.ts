@@ -71,6 +71,8 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     };
   }
   const state = new ServerState(settings, log);
+  // The RDB file, if there is one, before any client can connect; a bad file stops the start.
+  state.persistence.loadAtStartup();
   const backend: Backend = settings.loop === 'epoll' ? new EpollBackend(tracer) : new PollBackend(tracer);
   const loop = new EventLoop(backend, {
     idleTimeoutMs: settings.idleTimeoutMs,

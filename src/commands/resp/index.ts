@@ -11,6 +11,7 @@ import { respBitCommands } from './bits.js';
 import { respKeyCommands } from './keys.js';
 import { respScanCommands } from './scan.js';
 import { respServerCommands } from './server.js';
+import { respPersistCommands } from './persist.js';
 import { respClientCommands } from './client.js';
 import { respPubsubCommands } from './pubsub.js';
 import { transactionCommands } from '../multi.js';
@@ -47,6 +48,7 @@ export const respCommands: CommandSpec[] = [
   ...listCommands,
   ...respBlockingCommands,
   ...respServerCommands(() => respTable.commands),
+  ...respPersistCommands,
   ...respClientCommands(() => respTable.commands),
   ...transactionCommands,
   ...respPubsubCommands,
