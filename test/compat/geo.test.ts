@@ -277,6 +277,25 @@ describe('geo', () => {
       ['GEORADIUSBYMEMBER', 'c', 'Rome', 'x', 'km'],
     ]));
 
+  test('COUNT with tied distances: the order Redis’s partial quicksort leaves', () => {
+    const r = prng(99);
+    const steps: Step[] = [];
+    // Many members on a few distinct spots, so distances tie in groups.
+    const spots = [['1', '1'], ['1.01', '1'], ['1', '1.02'], ['0.99', '0.98'], ['1.2', '1.2']];
+    const args: string[] = [];
+    for (let i = 0; i < 120; i++) args.push(...spots[Math.floor(r() * spots.length)], `t${i}`);
+    steps.push(['GEOADD', 't', ...args]);
+    for (const n of ['1', '2', '3', '6', '7', '8', '9', '20', '40', '41', '60', '100', '119', '120', '121']) {
+      for (const order of ['ASC', 'DESC']) {
+        steps.push(['GEOSEARCH', 't', 'FROMLONLAT', '1', '1', 'BYRADIUS', '100', 'km', 'COUNT', n, order]);
+        steps.push(['GEORADIUS', 't', '1', '1', '100', 'km', 'COUNT', n, order, 'WITHDIST']);
+      }
+      steps.push(['GEOSEARCH', 't', 'FROMLONLAT', '1', '1', 'BYBOX', '30', '30', 'km', 'COUNT', n]);
+      steps.push(['GEOSEARCHSTORE', 'd', 't', 'FROMLONLAT', '1', '1', 'BYRADIUS', '100', 'km', 'COUNT', n], ['ZRANGE', 'd', '0', '-1']);
+    }
+    return s.same(steps);
+  });
+
   for (let seed = 1; seed <= Number(process.env.COMPAT_SEEDS ?? 4); seed++) {
     test(`seed ${seed}: random points and random searches`, () => {
       const r = prng(seed);

@@ -256,6 +256,83 @@ function pointsInShape(z: ZSet, shape: Shape, limit: number): GeoPoint[] {
   return out;
 }
 
+const byDistance = (a: GeoPoint, b: GeoPoint): number => (a.dist > b.dist ? 1 : a.dist === b.dist ? 0 : -1);
+const byDistanceDesc = (a: GeoPoint, b: GeoPoint): number => -byDistance(a, b);
+
+/**
+ * Sorts just enough that positions lo..hi (inclusive) hold what a full sort
+ * would put there: Bentley and McIlroy's quicksort ("Engineering a Sort
+ * Function", 1993: median of three, or of three medians of three past 40
+ * elements; equal keys gathered at both ends, then swapped to the middle;
+ * insertion sort below 7), recursing only into the parts that overlap lo..hi,
+ * as Redis's pqsort does. Equal elements end up in the order this algorithm
+ * leaves them, which is what COUNT's replies show when distances tie.
+ */
+function partialSort<T>(v: T[], cmp: (a: T, b: T) => number, lo: number, hi: number): void {
+  const swap = (i: number, j: number): void => {
+    const t = v[i];
+    v[i] = v[j];
+    v[j] = t;
+  };
+  const vecswap = (i: number, j: number, k: number): void => {
+    for (; k > 0; k--) swap(i++, j++);
+  };
+  const med3 = (a: number, b: number, c: number): number =>
+    cmp(v[a], v[b]) < 0 ? (cmp(v[b], v[c]) < 0 ? b : cmp(v[a], v[c]) < 0 ? c : a) : cmp(v[b], v[c]) > 0 ? b : cmp(v[a], v[c]) < 0 ? a : c;
+  const overlaps = (start: number, len: number): boolean => !((lo < start && hi < start) || (lo >= start + len && hi >= start + len));
+  const part = (a: number, n: number): void => {
+    for (;;) {
+      if (n < 7) {
+        for (let m = a + 1; m < a + n; m++) for (let l = m; l > a && cmp(v[l - 1], v[l]) > 0; l--) swap(l, l - 1);
+        return;
+      }
+      let pm = a + Math.floor(n / 2);
+      if (n > 7) {
+        let pl = a;
+        let pn = a + n - 1;
+        if (n > 40) {
+          const d = Math.floor(n / 8);
+          pl = med3(pl, pl + d, pl + 2 * d);
+          pm = med3(pm - d, pm, pm + d);
+          pn = med3(pn - 2 * d, pn - d, pn);
+        }
+        pm = med3(pl, pm, pn);
+      }
+      swap(a, pm);
+      let pa = a + 1;
+      let pb = pa;
+      let pc = a + n - 1;
+      let pd = pc;
+      for (;;) {
+        let r: number;
+        while (pb <= pc && (r = cmp(v[pb], v[a])) <= 0) {
+          if (r === 0) swap(pa++, pb);
+          pb++;
+        }
+        while (pb <= pc && (r = cmp(v[pc], v[a])) >= 0) {
+          if (r === 0) swap(pc, pd--);
+          pc--;
+        }
+        if (pb > pc) break;
+        swap(pb++, pc--);
+      }
+      const end = a + n;
+      let r = Math.min(pa - a, pb - pa);
+      vecswap(a, pb - r, r);
+      r = Math.min(pd - pc, end - pd - 1);
+      vecswap(pb, end - r, r);
+      if ((r = pb - pa) > 1 && overlaps(a, r)) part(a, r);
+      if ((r = pd - pc) > 1) {
+        a = end - r;
+        n = r;
+        if (overlaps(a, n)) continue;
+      }
+      return;
+    }
+  };
+  part(0, v.length);
+}
+
 /** georadiusGeneric: GEORADIUS[BYMEMBER][_RO], GEOSEARCH and GEOSEARCHSTORE. */
 function georadius(args: string[], w: ReplyWriter, store: Keyspace, srcIndex: number, flags: number): void {
   const z = readTyped(store, args[srcIndex], isZSet, w);
@@ -382,9 +459,13 @@ function georadius(args: string[], w: ReplyWriter, store: Keyspace, srcIndex: nu
   const found = pointsInShape(z, shape, any ? count : 0);
   if (found.length === 0 && storeKey === null) return w.arr(0);
   const n = count === 0 || found.length < count ? found.length : count;
-  // A stable sort by distance (glibc's qsort is a merge sort); see README for ties under COUNT.
-  if (sort === 1) found.sort((a, b) => (a.dist > b.dist ? 1 : a.dist === b.dist ? 0 : -1));
-  else if (sort === 2) found.sort((a, b) => (a.dist > b.dist ? -1 : a.dist === b.dist ? 0 : 1));
+  if (sort !== 0) {
+    const cmp = sort === 1 ? byDistance : byDistanceDesc;
+    // All of them: glibc's qsort, a merge sort, so stable (as Array.prototype.sort). The first n of
+    // them: Redis's partial quicksort, whose order among equal distances is its own.
+    if (n === found.length) found.sort(cmp);
+    else partialSort(found, cmp, 0, n - 1);
+  }
 
   if (storeKey === null) {
     const extra = (withDist ? 1 : 0) + (withCoord ? 1 : 0) + (withHash ? 1 : 0);
