@@ -22,9 +22,12 @@ describe('geohash', () => {
     expect(geohashString(3479099956230698)).toBe('sqc8b49rny0');
   });
 
+  // Inside the limits: a point within 2^-26 of the upper ones (longitude 180, latitude
+  // 85.05112878) gets cell index 2^26, one past the grid, as in Redis (the differential suite
+  // covers those).
   it('a decoded point re-encodes to the same score', () => {
     fc.assert(
-      fc.property(fc.double({ min: -180, max: 180, noNaN: true }), fc.double({ min: -85.05112878, max: 85.05112878, noNaN: true }), (lon, lat) => {
+      fc.property(fc.double({ min: -180, max: 179.99999, noNaN: true }), fc.double({ min: -85.05112878, max: 85.051128, noNaN: true }), (lon, lat) => {
         const s = geoScore(lon, lat);
         expect(Number.isInteger(s) && s >= 0 && s < 2 ** 52).toBe(true);
         const [x, y] = decodeScore(s);

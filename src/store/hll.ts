@@ -527,9 +527,19 @@ export function rawCount(regs: Uint8Array): number | bigint {
 /** max[i] = MAX(max[i], register i) over one HLL; false if a sparse one is corrupted. */
 export function hllMergeInto(max: Uint8Array, buf: Uint8Array, len: number): boolean {
   if (buf[4] === HLL_DENSE) {
-    for (let i = 0; i < HLL_REGISTERS; i++) {
-      const v = denseGet(buf, i);
-      if (v > max[i]) max[i] = v;
+    // 4 registers per 3 bytes.
+    for (let i = 0, r = HLL_HDR_SIZE; i < HLL_REGISTERS; i += 4, r += 3) {
+      const b0 = buf[r];
+      const b1 = buf[r + 1];
+      const b2 = buf[r + 2];
+      const v0 = b0 & 63;
+      const v1 = ((b0 >> 6) | (b1 << 2)) & 63;
+      const v2 = ((b1 >> 4) | (b2 << 4)) & 63;
+      const v3 = b2 >> 2;
+      if (v0 > max[i]) max[i] = v0;
+      if (v1 > max[i + 1]) max[i + 1] = v1;
+      if (v2 > max[i + 2]) max[i + 2] = v2;
+      if (v3 > max[i + 3]) max[i + 3] = v3;
     }
     return true;
   }
