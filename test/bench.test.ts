@@ -11,7 +11,9 @@ import { ErrCode } from '../src/protocol/reply.js';
 import { BookReplyCounter, RespReplyCounter, type ReplyCounter } from '../src/bench/replies.js';
 import { encodeCommand, parseMix, runLoad } from '../src/bench/loadgen.js';
 import { processCpuUs } from '../src/bench/cpu.js';
-import { checkTargets, markdown, type SuiteRun } from '../src/bench/report.js';
+import { checkMessageTargets, checkTargets, markdown, type MessageRun, type SuiteRun } from '../src/bench/report.js';
+import { BLOCKING_PROBE, BlockedPool, IntReplySum, PUBSUB_PROBE, runFanout, runPingPong, unsupported, UnsupportedError } from '../src/bench/pubsub.js';
+import { startRedis, type RunningTarget } from '../src/bench/servers.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 /** Feeds `bytes` split at `cut` and at every byte; each way must count `n` replies. */
@@ -162,5 +164,142 @@ describe('suite report', () => {
     expect(by('epoll with 10 000 idle')).toMatchObject({ ratio: 0.95, met: true });
     const md = markdown({ label: 'x', quick: true, startedAt: '', wallSec: 1, machine: { nproc: 2, cpu: 'cpu', kernel: 'k', node: 'v20', redis: null }, notes: [], runs, targets: t }, { idle: null, cpu: null });
     expect(md).toContain('| b:resp:get | 1.00 |  | 2.00 | 0.80 |'); // poll, epoll (no run), libuv, redis
+  });
+
+  test('pub/sub and blocking: ratios to redis-server, unsupported and error cells', () => {
+    const msg = (scenario: string, target: SuiteRun['target'], us: number): MessageRun => ({
+      scenario,
+      group: scenario[0] as 'f' | 'g',
+      title: scenario,
+      target,
+      level: Number(scenario.slice(2)),
+      units: 1000,
+      elapsedSec: 1,
+      rate: 1000,
+      serverCpuUs: us * 1000,
+      serverCpuUsPerUnit: us,
+      serverCpuPercent: 50,
+      clientCpuUs: 100,
+      clientCpuPercent: 10,
+      latencyUs: { p50: 1, p99: 2, p999: 3, max: 4, mean: 1 },
+      problems: [],
+    });
+    const messages = [msg('f:10', 'redis', 0.5), msg('f:10', 'epoll', 0.55), msg('f:10', 'libuv', 0.75), msg('g:1', 'redis', 30)];
+    const skipped = [
+      { scenario: 'f:10', title: 'f:10', target: 'poll' as const, status: 'unsupported' as const, reason: "ERR unknown command 'SUBSCRIBE'" },
+      { scenario: 'g:1', title: 'g:1', target: 'epoll' as const, status: 'error' as const, reason: 'pair 0: ...' },
+      { scenario: 'e:resp:10000', title: 'e:resp:10000', target: 'poll' as const, status: 'unsupported' as const, reason: "ERR unknown command 'BLPOP'" },
+    ];
+    const runs = [{ ...run('e:resp:0', 'epoll', 10, 50_000), blocked: 0 }, { ...run('e:resp:10000', 'epoll', 10, 40_000), blocked: 10_000 }];
+    const t = checkMessageTargets(runs, messages, skipped);
+    const by = (prefix: string) => t.filter((x) => x.name.startsWith(prefix));
+    expect(by('f:10').map((x) => [x.name.split(': ')[1].split(' ')[0], x.ratio === null ? null : Number(x.ratio.toFixed(2)), x.met])).toEqual([
+      ['poll', null, null],
+      ['epoll', 1.1, true],
+      ['libuv', 1.5, false],
+    ]);
+    expect(by('g:1')).toMatchObject([{ met: null, verdict: 'not measured: error on epoll' }]);
+    expect(by('epoll with 10 000 clients blocked')).toMatchObject([{ ratio: 0.8, met: false }]);
+    const md = markdown(
+      { label: 'x', quick: true, startedAt: '', wallSec: 1, machine: { nproc: 2, cpu: 'cpu', kernel: 'k', node: 'v20', redis: '7.0' }, notes: [], runs, messages, skipped, targets: t },
+      { idle: null, cpu: null, fanout: null },
+    );
+    expect(md).toContain('| f:10 | unsupported | 0.55 (1.00k) | 0.75 (1.00k) | 0.50 (1.00k) |');
+    expect(md).toContain('| f:10 | unsupported | 1.10 ✅ | 1.50 ❌ | 1.00 |');
+    expect(md).toContain('| g:1 |  | error |  | 30.0 (1.00k) |');
+    expect(md).toContain('| e:resp:10000 | unsupported | 10.0 |'); // poll, epoll in the per-request grid
+  });
+});
+
+// Groups e, f, g of the suite in a tiny configuration: counts only, no timing.
+// redis-server has every command (scripts/install-redis.sh installs it; the
+// test needs it). redloop runs each scenario whose commands it has; for the
+// others the scenario must report UnsupportedError (the suite's "unsupported"),
+// not crash or hang.
+describe('pub/sub and blocking scenarios', () => {
+  let redis: RunningTarget;
+  let ours: TestServer;
+  beforeAll(async () => {
+    redis = await startRedis(1000);
+    ours = await startServer(['--loop', 'epoll']);
+  });
+  afterAll(async () => {
+    await redis?.stop();
+    await ours?.stop();
+  });
+  const HOST = '127.0.0.1';
+  const servers = () => [
+    { name: 'redis-server', port: redis.ports.resp!, pid: redis.pid, mustSupport: true },
+    { name: 'redloop epoll', port: ours.respPort, pid: ours.pid, mustSupport: false },
+  ];
+
+  test.each([0, 1])('PUBLISH fan-out: every subscriber receives every message (server %i)', async (k) => {
+    const s = servers()[k];
+    const why = await unsupported(HOST, s.port, PUBSUB_PROBE);
+    if (s.mustSupport) expect(why).toBeNull();
+    for (const subscribers of [1, 7]) {
+      const o = { host: HOST, port: s.port, serverPid: s.pid, subscribers, pipeline: 4, durationSec: 10, maxPublishes: 301, warmupSec: 0 };
+      if (why !== null) {
+        expect(() => runFanout(o)).toThrow(UnsupportedError);
+        continue;
+      }
+      const r = runFanout(o);
+      expect(r.problems).toEqual([]);
+      expect(r.published).toBe(301); // the count bound ends the run long before the time bound
+      expect(r.units).toBe(301 * subscribers);
+      expect(r.check).toEqual({ published: 301, minReceived: 301, maxReceived: 301, receiversReported: 301 * subscribers });
+      expect(r.serverCpuUs).not.toBeNull();
+    }
+  });
+
+  test.each([0, 1])('BLPOP/LPUSH ping-pong: every round trip completes (server %i)', async (k) => {
+    const s = servers()[k];
+    const why = await unsupported(HOST, s.port, BLOCKING_PROBE);
+    if (s.mustSupport) expect(why).toBeNull();
+    for (const pairs of [1, 4]) {
+      const o = { host: HOST, port: s.port, serverPid: s.pid, pairs, durationSec: 10, maxRoundTrips: 200, warmupSec: 0 };
+      if (why !== null) {
+        expect(() => runPingPong(o)).toThrow(UnsupportedError);
+        continue;
+      }
+      const r = runPingPong(o);
+      expect(r.problems).toEqual([]);
+      expect(r.units).toBe(200);
+      expect(r.check).toEqual({ roundTrips: 200, popsA: 200, popsB: 200, pushes: 400 });
+    }
+    // Every A was left blocked in BLPOP and then disconnected: no waiter remains.
+    if (why === null) await expect.poll(() => new BlockedPool(HOST, s.port).blockedClients()).toBe(0);
+  });
+
+  test.each([0, 1])('blocked clients: held through a GET load, then freed (server %i)', async (k) => {
+    const s = servers()[k];
+    const why = await unsupported(HOST, s.port, BLOCKING_PROBE);
+    if (s.mustSupport) expect(why).toBeNull();
+    const pool = new BlockedPool(HOST, s.port);
+    try {
+      if (why !== null) {
+        await expect(pool.growTo(20)).rejects.toThrow(UnsupportedError);
+        return;
+      }
+      await pool.growTo(40);
+      expect(await pool.blockedClients()).toBe(40);
+      const r = await runLoad({ host: HOST, port: s.port, protocol: 'resp', connections: 2, pipeline: 1, requests: 300, keyspace: 10, valueSize: 8, mix: parseMix('get'), serverPid: s.pid });
+      expect(r.requests).toBeGreaterThanOrEqual(300);
+      expect(r.errors + r.disconnects).toBe(0);
+      expect(pool.answered).toBe(0);
+      expect(pool.lost).toBe(0);
+    } finally {
+      await pool.close(); // resolves once INFO reports no blocked client
+    }
+    expect(await pool.blockedClients()).toBe(0);
+  });
+
+  test('IntReplySum sums PUBLISH replies split anywhere', () => {
+    const bytes = Buffer.from(':3\r\n:0\r\n-ERR no\r\n:12\r\n', 'latin1');
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const c = new IntReplySum();
+      expect(c.feed(bytes, 0, cut) + c.feed(bytes, cut, bytes.length)).toBe(4);
+      expect(c).toMatchObject({ replies: 4, errors: 1, sum: 15, firstError: '-ERR no' });
+    }
   });
 });

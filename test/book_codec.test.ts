@@ -86,6 +86,31 @@ describe('BookWriter', () => {
     ]);
   });
 
+  test('the RESP3 shapes land on the book tags as RESP2 flattens them (whatever version is passed)', () => {
+    const out = new ByteBuffer(8);
+    const w = new BookWriter();
+    w.begin(out, { resp: 3 });
+    w.arr(8);
+    w.map(1), w.str('k'), w.int(1);
+    w.set(1), w.str('m');
+    w.bool(true);
+    w.bool(false);
+    w.verbatim('txt', 'text');
+    w.bigNumber('123456789012345678901234567890');
+    w.push(1), w.str('p');
+    w.pairs(1), w.pair(), w.str('a'), w.dbl(1.5);
+    w.end();
+    expect(formatValue(decodeResponse(out.toBuffer())!.value)).toEqual([
+      '(arr) len=8',
+      '(arr) len=2', '(str) k', '(int) 1', '(arr) end',
+      '(arr) len=1', '(str) m', '(arr) end',
+      '(int) 1', '(int) 0', '(str) text', '(str) 123456789012345678901234567890',
+      '(arr) len=1', '(str) p', '(arr) end',
+      '(arr) len=2', '(str) a', '(dbl) 1.5', '(arr) end',
+      '(arr) end',
+    ]);
+  });
+
   test('integers beyond 2^53 are written as int64 (saturating), never thrown on', () => {
     const out = new ByteBuffer();
     const w = new BookWriter();

@@ -69,10 +69,10 @@ describe('hash commands', () => {
     expect(run(s, 'hexists', 'h', 'zz')).toBe(0);
     expect(run(s, 'hstrlen', 'h', 'f3')).toBe(2);
     expect(run(s, 'hstrlen', 'h', 'zz')).toBe(0);
-    expect(run(s, 'hgetall', 'h')).toEqual(['f1', 'new', 'f2', 'v2', 'f3', 'v3']);
+    expect(run(s, 'hgetall', 'h')).toEqual({ map: ['f1', 'new', 'f2', 'v2', 'f3', 'v3'] });
     expect(run(s, 'hkeys', 'h')).toEqual(['f1', 'f2', 'f3']);
     expect(run(s, 'hvals', 'h')).toEqual(['new', 'v2', 'v3']);
-    expect(run(s, 'hgetall', 'nokey')).toEqual([]);
+    expect(run(s, 'hgetall', 'nokey')).toEqual({ map: [] });
     expect(run(s, 'hkeys', 'nokey')).toEqual([]);
     expect(run(s, 'hvals', 'nokey')).toEqual([]);
   });
@@ -93,7 +93,7 @@ describe('hash commands', () => {
     expect(run(s, 'hget', 'h', 'a')).toBe('1');
     expect(run(s, 'hsetnx', 'h', 'c', '3')).toBe(1);
     expect(run(s, 'hsetnx', 'new', 'c', '3')).toBe(1);
-    expect(run(s, 'hgetall', 'new')).toEqual(['c', '3']);
+    expect(run(s, 'hgetall', 'new')).toEqual({ map: ['c', '3'] });
   });
 
   it('hdel counts removed fields and deletes an emptied hash', () => {

@@ -175,7 +175,7 @@ function buildPool(o: LoadOptions): RequestPool {
 const CONNECT_TIMEOUT_MS = 15_000;
 
 /** Connects, with a clear error instead of a hang. */
-function connect(host: string, port: number): Promise<net.Socket> {
+export function connect(host: string, port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const s = net.connect({ host, port, noDelay: true });
     const timer = setTimeout(() => {
@@ -195,7 +195,7 @@ function connect(host: string, port: number): Promise<net.Socket> {
 }
 
 /** Sends `req` on `s` and resolves once `count` replies have come back; an error reply rejects. */
-function roundTrip(s: net.Socket, protocol: Protocol, req: Uint8Array, count: number, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
+export function roundTrip(s: net.Socket, protocol: Protocol, req: Uint8Array, count: number, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
   return new Promise((resolve, reject) => {
     const counter = newCounter(protocol);
     let got = 0;

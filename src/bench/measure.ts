@@ -7,6 +7,14 @@ import * as hdr from 'hdr-histogram-js';
 import { processCpuUs } from './cpu.js';
 import type { LoadOptions, LoadResult } from './loadgen.js';
 
+export interface WindowFigures {
+  received: number;
+  elapsedSec: number;
+  serverCpuUs: number | null;
+  clientCpuUs: number;
+  latencyUs: { p50: number; p99: number; p999: number; max: number; mean: number };
+}
+
 export class Window {
   measuring = false;
   /** Replies received inside the window. */
@@ -49,13 +57,21 @@ export class Window {
     this.measuring = false;
   }
 
-  result(o: LoadOptions, idle: number, disconnects: number): LoadResult {
-    const received = this.received;
-    const elapsedSec = (this.t1 - this.t0) / 1000;
-    const serverCpuUs = this.pid !== null ? this.server1 - this.server0 : null;
-    const clientCpuUs = this.clientCpu.user + this.clientCpu.system;
-    const per = (us: number) => (received > 0 ? us / received : 0);
+  /** The window's raw figures: what other scenarios (pub/sub, blocking) build their results from. */
+  figures(): WindowFigures {
     const h = this.hist;
+    return {
+      received: this.received,
+      elapsedSec: (this.t1 - this.t0) / 1000,
+      serverCpuUs: this.pid !== null ? this.server1 - this.server0 : null,
+      clientCpuUs: this.clientCpu.user + this.clientCpu.system,
+      latencyUs: { p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), p999: h.getValueAtPercentile(99.9), max: h.maxValue, mean: h.mean },
+    };
+  }
+
+  result(o: LoadOptions, idle: number, disconnects: number): LoadResult {
+    const { received, elapsedSec, serverCpuUs, clientCpuUs, latencyUs } = this.figures();
+    const per = (us: number) => (received > 0 ? us / received : 0);
     return {
       protocol: o.protocol,
       engine: o.engine ?? 'raw',
@@ -70,7 +86,7 @@ export class Window {
       disconnects,
       elapsedSec,
       throughput: elapsedSec > 0 ? received / elapsedSec : 0,
-      latencyUs: { p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), p999: h.getValueAtPercentile(99.9), max: h.maxValue, mean: h.mean },
+      latencyUs,
       serverCpuUs,
       serverCpuUsPerRequest: serverCpuUs !== null ? per(serverCpuUs) : null,
       serverCpuPercent: serverCpuUs !== null && elapsedSec > 0 ? (serverCpuUs / (elapsedSec * 1e6)) * 100 : null,

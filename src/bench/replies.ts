@@ -72,6 +72,8 @@ const MINUS = 45;
 /** RESP2: counts top-level replies (simple strings, errors, integers, bulks, nested arrays). */
 export class RespReplyCounter implements ReplyCounter {
   errors = 0;
+  /** Top-level nil replies ($-1, *-1): a blocking pop that timed out, a GET of a missing key. */
+  nils = 0;
   private mode = START;
   private type = 0;
   private num = 0;
@@ -116,12 +118,15 @@ export class RespReplyCounter implements ReplyCounter {
       if (c === LF) {
         this.mode = START;
         if (this.type === DOLLAR) {
-          if (this.neg) done += this.valueDone(); // $-1: nil
-          else {
+          if (this.neg) {
+            if (this.open.length === 0) this.nils++;
+            done += this.valueDone(); // $-1: nil
+          } else {
             this.bulkLeft = this.num + 2;
             this.mode = BULK;
           }
         } else if (this.neg || this.num === 0) {
+          if (this.neg && this.open.length === 0) this.nils++;
           done += this.valueDone(); // *-1 or *0
         } else {
           this.open.push(this.num);

@@ -6,16 +6,46 @@
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { LoadResult, Protocol } from './loadgen.js';
+import type { MessageFigures } from './pubsub.js';
 import type { TargetName } from './servers.js';
 
 export interface SuiteRun extends LoadResult {
   /** e.g. "b:resp:get". */
   scenario: string;
-  group: 'a' | 'b' | 'c' | 'd';
+  group: 'a' | 'b' | 'c' | 'd' | 'e';
   title: string;
   target: TargetName;
+  /** Group e: connections blocked in BLPOP during the run. */
+  blocked?: number;
   /** Every repetition; the fields above are the median one's. */
   samples?: { throughput: number; serverCpuUsPerRequest: number | null; p99: number }[];
+}
+
+/**
+ * A pub/sub or blocking run (groups f and g): units are delivered messages
+ * (f: PUBLISH fan-out) or round trips (g: BLPOP/LPUSH ping-pong). Only runs
+ * whose counts verified are kept here; the others are Skipped with status 'error'.
+ */
+export interface MessageRun extends MessageFigures {
+  /** e.g. "f:10" (10 subscribers), "g:50" (50 pairs). */
+  scenario: string;
+  group: 'f' | 'g';
+  title: string;
+  target: TargetName;
+  /** Subscribers (f) or pairs (g). */
+  level: number;
+  /** f: PUBLISH commands answered in the window (units = published × subscribers). */
+  published?: number;
+  samples?: { rate: number; serverCpuUsPerUnit: number | null; p99: number }[];
+}
+
+/** A scenario a server did not run: it lacks the commands, or its counts did not verify. */
+export interface Skipped {
+  scenario: string;
+  title: string;
+  target: TargetName;
+  status: 'unsupported' | 'error';
+  reason: string;
 }
 
 export interface Machine {
@@ -48,6 +78,9 @@ export interface SuiteReport {
   machine: Machine;
   notes: string[];
   runs: SuiteRun[];
+  /** Groups f and g (absent in reports from before them). */
+  messages?: MessageRun[];
+  skipped?: Skipped[];
   targets: TargetCheck[];
 }
 
@@ -102,9 +135,59 @@ export function checkTargets(runs: SuiteRun[], proto: Protocol, maxIdle: number)
   return out;
 }
 
+/** The issue's goal for groups f and g: within this factor of redis-server's server CPU per unit. */
+export const MESSAGE_LIMIT = 1.2;
+
+/**
+ * Groups e, f, g: every redloop figure of f and g as a ratio to redis-server's
+ * (≤ 1.2×), and epoll's throughput with the most blocked clients against none
+ * (the idle target's criterion, ≥ 90%).
+ */
+export function checkMessageTargets(runs: SuiteRun[], messages: MessageRun[], skipped: Skipped[]): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const seen = new Map<string, string>();
+  for (const r of [...messages, ...skipped]) if ((r.scenario[0] === 'f' || r.scenario[0] === 'g') && !seen.has(r.scenario)) seen.set(r.scenario, r.title);
+  const order = [...seen].sort(([a], [b]) => a[0].localeCompare(b[0]) || Number(a.slice(2)) - Number(b.slice(2)));
+  for (const [scenario, title] of order) {
+    const unit = scenario[0] === 'f' ? 'delivered message' : 'round trip';
+    const redis = messages.find((m) => m.scenario === scenario && m.target === 'redis');
+    for (const t of TARGET_ORDER) {
+      if (t === 'redis') continue;
+      const ours = messages.find((m) => m.scenario === scenario && m.target === t);
+      const skip = skipped.find((x) => x.scenario === scenario && x.target === t);
+      if (!ours && !skip) continue;
+      const name = `${title.replace(/ \(per [^)]*\)$/, '')}: ${t} ≤ ${MESSAGE_LIMIT}× redis-server, server CPU per ${unit}`;
+      if (!ours || ours.serverCpuUsPerUnit === null) {
+        out.push(check(name, null, MESSAGE_LIMIT, 'max', '', skip ? `${skip.status} on ${t}` : 'no server CPU figure'));
+        continue;
+      }
+      if (!redis || redis.serverCpuUsPerUnit === null || redis.serverCpuUsPerUnit === 0) {
+        const rs = skipped.find((x) => x.scenario === scenario && x.target === 'redis');
+        out.push(check(name, null, MESSAGE_LIMIT, 'max', '', rs ? `${rs.status} on redis-server` : 'needs redis-server'));
+        continue;
+      }
+      const basis = `${t} ${ours.serverCpuUsPerUnit.toFixed(2)} µs vs redis ${redis.serverCpuUsPerUnit.toFixed(2)} µs per ${unit}`;
+      out.push(check(name, ours.serverCpuUsPerUnit / redis.serverCpuUsPerUnit, MESSAGE_LIMIT, 'max', basis, ''));
+    }
+  }
+  const blocked = runs.filter((x) => x.group === 'e' && x.target === 'epoll' && x.requests > 0);
+  const base = blocked.find((x) => (x.blocked ?? 0) === 0);
+  const most = Math.max(0, ...blocked.map((x) => x.blocked ?? 0));
+  const top = blocked.find((x) => (x.blocked ?? 0) === most && most > 0);
+  const epollSkip = skipped.find((x) => x.scenario.startsWith('e:') && x.target === 'epoll');
+  if (base || top || epollSkip) {
+    const cpu = (r: SuiteRun) => (r.serverCpuUsPerRequest === null ? '' : `, ${r.serverCpuUsPerRequest.toFixed(1)} µs`);
+    const basis = base && top ? `${Math.round(top.throughput)} req/s${cpu(top)} with ${top.blocked} blocked vs ${Math.round(base.throughput)} req/s${cpu(base)} with none` : '';
+    const label = top && top.blocked !== 10_000 ? ` (measured at ${top.blocked})` : '';
+    const ratio = base && top ? top.throughput / base.throughput : null;
+    out.push(check(`epoll with 10 000 clients blocked in BLPOP keeps ≥ 90% of its 0-blocked throughput${label}`, ratio, 0.9, 'min', basis, epollSkip ? `${epollSkip.status} on epoll` : 'blocked runs missing'));
+  }
+  return out;
+}
+
 // ---- tables -------------------------------------------------------------------
 
-const kreq = (x: number) => (x >= 100_000 ? `${(x / 1000).toFixed(0)}k` : x >= 10_000 ? `${(x / 1000).toFixed(1)}k` : `${(x / 1000).toFixed(2)}k`);
+const kreq = (x: number) => (x >= 1_000_000 ? `${(x / 1e6).toFixed(2)}M` : x >= 100_000 ? `${(x / 1000).toFixed(0)}k` : x >= 10_000 ? `${(x / 1000).toFixed(1)}k` : `${(x / 1000).toFixed(2)}k`);
 const us = (x: number | null) => (x === null ? '–' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const ms = (x: number) => (x / 1000).toFixed(x >= 10_000 ? 0 : x >= 1000 ? 1 : 2);
 
@@ -114,25 +197,29 @@ function scenarios(runs: SuiteRun[]): { scenario: string; title: string }[] {
   return [...seen].map(([scenario, title]) => ({ scenario, title }));
 }
 
-function targetsIn(runs: SuiteRun[]): TargetName[] {
-  return TARGET_ORDER.filter((t) => runs.some((r) => r.target === t));
-}
-
-function grid(runs: SuiteRun[], cell: (r: SuiteRun) => string): string {
-  const cols = targetsIn(runs);
+function grid<R extends { scenario: string; title: string; target: TargetName }>(runs: R[], cell: (r: R) => string, skipped: Skipped[] = []): string {
+  const cols = TARGET_ORDER.filter((t) => runs.some((r) => r.target === t) || skipped.some((x) => x.target === t));
   const lines = [`| scenario | ${cols.join(' | ')} |`, `|---|${cols.map(() => '---:').join('|')}|`];
-  for (const s of scenarios(runs)) {
+  const rows = new Map<string, string>();
+  for (const r of [...runs, ...skipped]) if (!rows.has(r.scenario)) rows.set(r.scenario, r.title);
+  for (const [scenario, title] of rows) {
+    const s = { scenario, title };
     const cells = cols.map((t) => {
       const r = runs.find((x) => x.scenario === s.scenario && x.target === t);
-      return r ? cell(r) : '';
+      const k = skipped.find((x) => x.scenario === s.scenario && x.target === t);
+      return r ? cell(r) : k ? k.status : '';
     });
     lines.push(`| ${s.title} | ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
 }
 
-export function markdown(rep: SuiteReport, charts: { idle: string | null; cpu: string | null }): string {
+/** Skipped scenarios of the request-per-reply groups (e), for the main grids. */
+const skippedRuns = (rep: { skipped?: Skipped[] }) => (rep.skipped ?? []).filter((x) => x.scenario.startsWith('e:'));
+
+export function markdown(rep: SuiteReport, charts: { idle: string | null; cpu: string | null; fanout?: string | null }): string {
   const m = rep.machine;
+  const skipE = skippedRuns(rep);
   const out: string[] = [];
   out.push(`# redloop benchmark: ${rep.label}${rep.quick ? ' (quick)' : ''}`);
   out.push('');
@@ -153,18 +240,19 @@ export function markdown(rep: SuiteReport, charts: { idle: string | null; cpu: s
   out.push('');
   out.push('## Server CPU per request (µs, lower is better)');
   out.push('');
-  out.push(grid(rep.runs, (r) => us(r.serverCpuUsPerRequest)));
+  out.push(grid(rep.runs, (r) => us(r.serverCpuUsPerRequest), skipE));
   out.push('');
   out.push('## Throughput (requests/s)');
   out.push('');
-  out.push(grid(rep.runs, (r) => kreq(r.throughput)));
+  out.push(grid(rep.runs, (r) => kreq(r.throughput), skipE));
   out.push('');
   out.push('## Latency p50 / p99 / p99.9 (ms)');
   out.push('');
-  out.push(grid(rep.runs, (r) => `${ms(r.latencyUs.p50)} / ${ms(r.latencyUs.p99)} / ${ms(r.latencyUs.p999)}`));
+  out.push(grid(rep.runs, (r) => `${ms(r.latencyUs.p50)} / ${ms(r.latencyUs.p99)} / ${ms(r.latencyUs.p999)}`, skipE));
   out.push('');
   if (charts.idle) out.push(`![throughput vs idle connections](${charts.idle})`, '');
   if (charts.cpu) out.push(`![server CPU per request](${charts.cpu})`, '');
+  out.push(...messageSection(rep, charts.fanout ?? null));
   out.push('## Every run');
   out.push('');
   out.push('| scenario | server | requests | req/s | server µs/req | server CPU | client µs/req | client CPU | errors |');
@@ -174,21 +262,77 @@ export function markdown(rep: SuiteReport, charts: { idle: string | null; cpu: s
       `| ${r.title} | ${r.target} | ${r.requests} | ${Math.round(r.throughput)} | ${us(r.serverCpuUsPerRequest)} | ${r.serverCpuPercent === null ? '–' : r.serverCpuPercent.toFixed(0) + '%'} | ${us(r.clientCpuUsPerRequest)} | ${r.clientCpuPercent.toFixed(0)}% | ${r.errors + r.disconnects} |`,
     );
   }
+  for (const r of rep.messages ?? []) {
+    out.push(
+      `| ${r.title} | ${r.target} | ${r.units} ${r.group === 'f' ? 'msgs' : 'round trips'} | ${Math.round(r.rate)} | ${us(r.serverCpuUsPerUnit)} | ${r.serverCpuPercent === null ? '–' : r.serverCpuPercent.toFixed(0) + '%'} | ${us(r.units > 0 ? r.clientCpuUs / r.units : null)} | ${r.clientCpuPercent.toFixed(0)}% | ${r.problems.length} |`,
+    );
+  }
   out.push('');
   return out.join('\n');
 }
 
-/** The compact console table: req/s and server µs/request per scenario and server. */
-export function consoleTable(runs: SuiteRun[]): string {
-  const cols = targetsIn(runs);
-  const rows = scenarios(runs).map((s) => [
-    s.title,
-    ...cols.map((t) => {
-      const r = runs.find((x) => x.scenario === s.scenario && x.target === t);
-      return r ? `${kreq(r.throughput)}/s ${us(r.serverCpuUsPerRequest)}µs` : '';
-    }),
-  ]);
-  const head = ['scenario  (req/s, server CPU µs/request)', ...cols];
+/** Groups f and g: per delivered message / round trip, beside redis-server; what did not run and why. */
+function messageSection(rep: SuiteReport, chart: string | null): string[] {
+  const msgs = rep.messages ?? [];
+  const skipped = (rep.skipped ?? []).filter((x) => !x.scenario.startsWith('e:'));
+  if (msgs.length === 0 && skipped.length === 0) return [];
+  const out: string[] = [];
+  out.push('## Pub/sub and blocking commands');
+  out.push('');
+  out.push('f. PUBLISH fan-out: S subscribers on one channel, 2 publishers with 8 PUBLISH in flight each; units are');
+  out.push('**delivered messages** (PUBLISH answered × subscribers, every one verified received). g. BLPOP/LPUSH');
+  out.push('ping-pong: A loops `BLPOP q1 0`, `LPUSH q2 x`, B loops `LPUSH q1 x`, `BLPOP q2 0`; units are **round');
+  out.push("trips** (two blocked waits, four commands). The window closes once everything sent was delivered.");
+  out.push(`"unsupported": the server answered \`-ERR unknown command\`; "error": its counts did not verify.`);
+  out.push('');
+  out.push('### Server CPU per delivered message / round trip (µs, lower is better; rate per second)');
+  out.push('');
+  out.push(grid(msgs, (r) => `${us(r.serverCpuUsPerUnit)} (${kreq(r.rate)})`, skipped));
+  out.push('');
+  out.push(`### Ratio to redis-server (goal ≤ ${MESSAGE_LIMIT}×)`);
+  out.push('');
+  out.push(
+    grid(
+      msgs,
+      (r) => {
+        const redis = msgs.find((x) => x.scenario === r.scenario && x.target === 'redis');
+        if (r.target === 'redis' || !redis || redis.serverCpuUsPerUnit === null || r.serverCpuUsPerUnit === null) return r.target === 'redis' ? '1.00' : '–';
+        const ratio = r.serverCpuUsPerUnit / redis.serverCpuUsPerUnit;
+        return `${ratio.toFixed(2)} ${ratio <= MESSAGE_LIMIT ? '✅' : '❌'}`;
+      },
+      skipped,
+    ),
+  );
+  out.push('');
+  out.push('### Latency p50 / p99 (ms): f. PUBLISH reply, g. round trip');
+  out.push('');
+  out.push(grid(msgs, (r) => `${ms(r.latencyUs.p50)} / ${ms(r.latencyUs.p99)}`, skipped));
+  out.push('');
+  if (chart) out.push(`![server CPU per delivered message, PUBLISH fan-out](${chart})`, '');
+  const why = skipped.filter((x, i) => skipped.findIndex((y) => y.target === x.target && y.reason === x.reason) === i);
+  for (const x of why) out.push(`- ${x.target}: ${x.status}: ${x.reason}`);
+  if (why.length > 0) out.push('');
+  return out;
+}
+
+/**
+ * The compact console table: req/s and server µs/request per scenario and
+ * server; then, for groups f and g, delivered messages or round trips per
+ * second and server µs per one of them.
+ */
+export function consoleTable(runs: SuiteRun[], messages: MessageRun[] = [], skipped: Skipped[] = []): string {
+  const cols = TARGET_ORDER.filter((t) => [...runs, ...messages, ...skipped].some((r) => r.target === t));
+  const cell = (scenario: string, t: TargetName): string => {
+    const r = runs.find((x) => x.scenario === scenario && x.target === t);
+    if (r) return `${kreq(r.throughput)}/s ${us(r.serverCpuUsPerRequest)}µs`;
+    const m = messages.find((x) => x.scenario === scenario && x.target === t);
+    if (m) return `${kreq(m.rate)}/s ${us(m.serverCpuUsPerUnit)}µs`;
+    return skipped.find((x) => x.scenario === scenario && x.target === t)?.status ?? '';
+  };
+  const titles = new Map<string, string>();
+  for (const r of [...runs, ...skipped.filter((x) => x.scenario.startsWith('e:')), ...messages, ...skipped]) if (!titles.has(r.scenario)) titles.set(r.scenario, r.title);
+  const rows = [...titles].map(([scenario, title]) => [title, ...cols.map((t) => cell(scenario, t))]);
+  const head = ['scenario  (per second, server CPU µs per request / message / round trip)', ...cols];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const fmt = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
@@ -232,6 +376,37 @@ export async function idleChart(runs: SuiteRun[], title: string): Promise<string
         encoding: { x, y: { field: 'us', type: 'quantitative', title: 'server CPU µs per request' }, color },
       },
     ],
+  });
+}
+
+/** PUBLISH fan-out: server CPU µs per delivered message by subscriber count, one bar per server (log scale). */
+export async function fanoutChart(messages: MessageRun[], title: string): Promise<string | null> {
+  const values = messages
+    .filter((r) => r.group === 'f' && r.serverCpuUsPerUnit !== null && r.units > 0)
+    .map((r) => ({ subscribers: r.level, us: Number(r.serverCpuUsPerUnit!.toFixed(3)), server: r.target }));
+  if (values.length === 0) return null;
+  const floor = Math.min(...values.map((v) => v.us)) / 1.5;
+  return render({
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title,
+    width: 360,
+    height: 300,
+    data: { values },
+    mark: 'bar',
+    encoding: {
+      x: { field: 'subscribers', type: 'ordinal', title: 'subscribers (2 publishers, 8 PUBLISH in flight each)', axis: { labelAngle: 0 } },
+      xOffset: { field: 'server', type: 'nominal', sort: TARGET_ORDER },
+      y2: { datum: floor },
+      y: {
+        field: 'us',
+        type: 'quantitative',
+        scale: { type: 'log', domain: [floor, Math.max(...values.map((v) => v.us)) * 1.5] },
+        axis: { values: [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100] },
+        title: 'server CPU µs per delivered message (log)',
+      },
+      color: { field: 'server', type: 'nominal', scale: COLORS, sort: TARGET_ORDER },
+      tooltip: [{ field: 'server' }, { field: 'subscribers' }, { field: 'us' }],
+    },
   });
 }
 

@@ -40,9 +40,12 @@ function stopper(proc: ChildProcess): () => Promise<void> {
     });
 }
 
-/** Starts redloop with `--loop name` on free ports; resolves once it printed its ready line. */
-export function startRedloop(name: 'poll' | 'epoll' | 'libuv', maxClients: number): Promise<RunningTarget> {
-  const args = [SERVER, '--loop', name, '--port', '0', '--resp-port', '0', '--quiet', '--maxclients', String(maxClients)];
+/**
+ * Starts redloop with `--loop name` on free ports; resolves once it printed its
+ * ready line. `script` is another build's dist/cli/server.js (default: this one's).
+ */
+export function startRedloop(name: 'poll' | 'epoll' | 'libuv', maxClients: number, script = SERVER): Promise<RunningTarget> {
+  const args = [script, '--loop', name, '--port', '0', '--resp-port', '0', '--quiet', '--maxclients', String(maxClients)];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);
   let out = '';

@@ -11,6 +11,7 @@ import { ByteBuffer } from '../loop/buffer.js';
 import { Conn } from '../loop/conn.js';
 import { BookWriter, decodeRequest, encodeRequest } from '../protocol/book.js';
 import { decodeResp, respCodec, RespWriter } from '../protocol/resp.js';
+import type { ReplyWriter } from '../protocol/reply.js';
 import { dispatch } from '../commands/dispatch.js';
 import { bookTable } from '../commands/book/index.js';
 import { respTable } from '../commands/resp/index.js';
@@ -39,7 +40,10 @@ const respW = new RespWriter();
 const getArgs = ['get', keyName(1234)];
 const GETArgs = ['GET', keyName(1234)];
 /** A writer that drops everything, to time dispatch and the command alone. */
-const nullWriter = { nil() {}, err() {}, str() {}, status() {}, int() {}, dbl() {}, arr() {}, nilArr() {} };
+const nullWriter: ReplyWriter = {
+  nil() {}, err() {}, str() {}, status() {}, int() {}, dbl() {}, arr() {}, nilArr() {},
+  map() {}, set() {}, bool() {}, verbatim() {}, bigNumber() {}, push() {}, pairs() {}, pair() {},
+};
 
 /** 16 pipelined GETs of different keys, replayed into a Conn's incoming buffer. */
 function pipelined(protocol: 'book' | 'resp'): Buffer {

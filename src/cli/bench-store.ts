@@ -62,6 +62,14 @@ const sink: ReplyWriter = {
   dbl() {},
   arr() {},
   nilArr() {},
+  map() {},
+  set() {},
+  bool() {},
+  verbatim() {},
+  bigNumber() {},
+  push() {},
+  pairs() {},
+  pair() {},
 };
 
 const spec = (name: string): CommandSpec => bookZsetCommands.find((c) => c.name === name)!;

@@ -25,6 +25,9 @@ const HELP = `Usage: redloop-server [options]
   --maxclients <n>                  maximum connected clients (default 10000)
   --client-output-buffer-limit <n>  disconnect a client whose unsent replies exceed n bytes
                                     (default 268435456; 0 = no limit)
+  --client-output-buffer-limit-pubsub <n>
+                                    the same for subscribed (pub/sub) clients
+                                    (default 33554432; 0 = no limit)
   --client-query-buffer-limit <n>   disconnect a client whose unparsed input exceeds n bytes
                                     (default 1073741824; 0 = no limit)
   --proto-max-bulk-len <n>          largest RESP bulk string (default 536870912)
@@ -70,6 +73,7 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
         'idle-timeout-ms': { type: 'string' },
         maxclients: { type: 'string' },
         'client-output-buffer-limit': { type: 'string' },
+        'client-output-buffer-limit-pubsub': { type: 'string' },
         'client-query-buffer-limit': { type: 'string' },
         'proto-max-bulk-len': { type: 'string' },
         requirepass: { type: 'string' },
@@ -107,6 +111,8 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
     idleTimeoutMs: intFlag('idle-timeout-ms', v['idle-timeout-ms'], 0, 2 ** 31 - 1) ?? DEFAULT_SETTINGS.idleTimeoutMs,
     maxClients: intFlag('maxclients', v.maxclients, 1, 1_000_000) ?? DEFAULT_SETTINGS.maxClients,
     outputLimit: intFlag('client-output-buffer-limit', v['client-output-buffer-limit'], 0, 2 ** 52) ?? DEFAULT_SETTINGS.outputLimit,
+    pubsubOutputLimit:
+      intFlag('client-output-buffer-limit-pubsub', v['client-output-buffer-limit-pubsub'], 0, 2 ** 52) ?? DEFAULT_SETTINGS.pubsubOutputLimit,
     queryLimit: intFlag('client-query-buffer-limit', v['client-query-buffer-limit'], 0, 2 ** 52) ?? DEFAULT_SETTINGS.queryLimit,
     protoMaxBulkLen: intFlag('proto-max-bulk-len', v['proto-max-bulk-len'], 1, 2 ** 52) ?? DEFAULT_SETTINGS.protoMaxBulkLen,
     requirePass: v.requirepass ?? null,

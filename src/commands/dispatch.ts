@@ -39,15 +39,20 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
     table.wrongArity(spec, args, w);
     return;
   }
+  if (spec.subcommand !== undefined && !spec.subcommand(args, w)) {
+    if (client.multi !== null) client.multi.failed = true;
+    return;
+  }
   if (!client.authenticated && spec.noauth !== true) {
     if (client.multi !== null) client.multi.failed = true;
     table.noAuth(w);
     return;
   }
-  if (client.subscriptions > 0 && client.protocol === 'resp' && !SUBSCRIBED_OK.has(spec.name)) {
+  // Only RESP2 clients are restricted while subscribed; RESP3 separates pushes from replies (Redis 7.0).
+  if (client.subscriptions > 0 && client.resp === 2 && client.protocol === 'resp' && !SUBSCRIBED_OK.has(spec.name)) {
     w.err(
       ErrCode.Unknown,
-      `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+      `ERR Can't execute '${client.lastCommand}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
     );
     return;
   }

@@ -28,12 +28,18 @@ function int64Reply(v: bigint): number | bigint {
   return v >= -(2n ** 53n) && v <= 2n ** 53n ? Number(v) : v;
 }
 
-/** Writes fields, or field/value pairs WITHVALUES. */
+/** Writes fields, or WITHVALUES [field, value] pairs (flat in RESP2, nested in RESP3). */
 function writeFields(entries: [string, string][], withValues: boolean, w: ReplyWriter): void {
-  w.arr(withValues ? entries.length * 2 : entries.length);
+  if (!withValues) {
+    w.arr(entries.length);
+    for (const [f] of entries) w.str(f);
+    return;
+  }
+  w.pairs(entries.length);
   for (const [f, v] of entries) {
+    w.pair();
     w.str(f);
-    if (withValues) w.str(v);
+    w.str(v);
   }
 }
 
@@ -195,8 +201,8 @@ export const hashCommands: CommandSpec[] = [
     run(args, w, { store }) {
       const h = readTyped(store, args[1], isHash, w);
       if (h === WRONG) return;
-      if (h === undefined) return w.arr(0);
-      w.arr(h.size * 2);
+      if (h === undefined) return w.map(0);
+      w.map(h.size);
       for (const [f, v] of h) {
         w.str(f);
         w.str(v);

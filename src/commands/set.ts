@@ -20,8 +20,15 @@ function randomDistinct(set: RSet, count: number): string[] {
   return randomDistinctOf(set, count);
 }
 
+/** Members as an array (SRANDMEMBER: picks may repeat). */
 function writeMembers(members: Iterable<string>, size: number, w: ReplyWriter): void {
   w.arr(size);
+  for (const m of members) w.str(m);
+}
+
+/** Members as a set (SMEMBERS, SINTER, SUNION, SDIFF, SPOP with a count): RESP3 `~`, an array elsewhere. */
+function writeSet(members: Iterable<string>, size: number, w: ReplyWriter): void {
+  w.set(size);
   for (const m of members) w.str(m);
 }
 
@@ -72,7 +79,7 @@ function setAlgebra(args: string[], w: ReplyWriter, store: Keyspace, op: (sets: 
   const sets = lookupSets(store, keys);
   if (sets === null) return wrongType(w);
   const result = op(sets);
-  if (!storeInto) return writeMembers(result, result.size, w);
+  if (!storeInto) return writeSet(result, result.size, w);
   const dst = args[1];
   if (result.size === 0) store.delete(dst);
   else store.replace(dst, result);
@@ -150,8 +157,8 @@ export const setCommands: CommandSpec[] = [
     run(args, w, { store }) {
       const set = readTyped(store, args[1], isSet, w);
       if (set === WRONG) return;
-      if (set === undefined) return w.arr(0);
-      writeMembers(set, set.size, w);
+      if (set === undefined) return w.set(0);
+      writeSet(set, set.size, w);
     },
   },
   {
@@ -176,16 +183,16 @@ export const setCommands: CommandSpec[] = [
         if (n === null || n < 0) return err(w, 'ERR value is out of range, must be positive');
         const set = readTyped(store, args[1], isSet, w);
         if (set === WRONG) return;
-        if (set === undefined || n === 0) return w.arr(0);
+        if (set === undefined || n === 0) return w.set(0);
         if (n >= set.size) {
           // Everything goes: reply with the members and drop the key.
-          writeMembers(set, set.size, w);
+          writeSet(set, set.size, w);
           store.delete(args[1]);
           return;
         }
         const picked = randomDistinct(set, Number(n));
         for (const m of picked) set.delete(m);
-        return writeMembers(picked, picked.length, w);
+        return writeSet(picked, picked.length, w);
       }
       const set = readTyped(store, args[1], isSet, w);
       if (set === WRONG) return;

@@ -3,7 +3,7 @@
 // parses its arguments, applies them to the store, writes exactly one reply.
 
 import type { ReplyWriter } from '../protocol/reply.js';
-import type { Keyspace } from '../store/keyspace.js';
+import type { KeyChange, Keyspace } from '../store/keyspace.js';
 
 /** Per-connection state a command may read or change (CLIENT SETNAME, AUTH, ...). */
 export interface ClientState {
@@ -17,6 +17,8 @@ export interface ClientState {
   lastCommand: string;
   /** 'book' or 'resp': which port the client came in on. */
   readonly protocol: 'book' | 'resp';
+  /** The RESP version its replies are encoded in: 2 until HELLO 3 (the book port stays 2). */
+  resp: 2 | 3;
   /** The connection's fd (where the backend has one to show; -1 otherwise). */
   readonly fd: number;
   /** Its buffers and activity, for CLIENT LIST/INFO. */
@@ -78,8 +80,8 @@ export interface CommandHooks {
   postpone: ((spec: CommandSpec, ctx: CommandContext, rerun: () => (w: ReplyWriter) => void) => boolean) | null;
 }
 
-/** Told of keys stored, deleted, expired, and of a flush (key null). */
-export type KeyListener = (key: string | null, why: 'put' | 'delete' | 'expire' | 'flush') => void;
+/** Told of keys stored ('put': none was there; 'overwrite': replace() over a live key), deleted, expired, and of a flush (key null). */
+export type KeyListener = (key: string | null, why: KeyChange) => void;
 
 /** What CLIENT LIST reports of a connection's buffers. */
 export interface ConnInfo {
@@ -168,6 +170,13 @@ export interface CommandSpec {
   readonly noMulti?: boolean;
   /** Not shown to MONITOR (admin commands, as Redis). */
   readonly skipMonitor?: boolean;
+  /**
+   * A container command's subcommand check, run where Redis's lookup would
+   * reject it (after the container's arity, before AUTH, the subscribed-context
+   * rule and MULTI's queue): writes the unknown-subcommand or arity error and
+   * returns false. Absent: the command checks its subcommands itself.
+   */
+  readonly subcommand?: (args: string[], w: ReplyWriter) => boolean;
   /** Redis's COMMAND flags and key positions, for COMMAND/COMMAND DOCS. */
   readonly flags?: readonly string[];
   readonly firstKey?: number;

@@ -19,6 +19,9 @@ import { Conn, type ConnHandler, type ConnHost } from './conn.js';
 import { plainOs, type LoopOs } from './os.js';
 import { AcceptReserve } from './reserve.js';
 import { TimerHeap } from './timers.js';
+
+/** The longest wait poll(2) and epoll_wait(2) can be asked for (their timeout is a C int). */
+const MAX_WAIT_MS = 2 ** 31 - 1;
 import type { Tracer } from './trace.js';
 
 /** A listening socket and what to do with the connections it accepts. */
@@ -409,7 +412,9 @@ export class EventLoop implements LoopView, ConnHost {
       why = 'shutdown grace period';
     }
     if (next === Infinity) return this.traceTimeout(-1, why);
-    const ms = Math.max(0, Math.ceil(next - this.now()));
+    // poll/epoll_wait take an int: a deadline further than 2^31 - 1 ms away
+    // (BLPOP k 1e9) waits that long and looks again.
+    const ms = Math.min(MAX_WAIT_MS, Math.max(0, Math.ceil(next - this.now())));
     return this.traceTimeout(ms, why);
   }
 

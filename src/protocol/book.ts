@@ -193,6 +193,38 @@ export class BookWriter implements ReplyWriter {
   nilArr(): void {
     this.nil();
   }
+
+  // The RESP3 shapes on the book's six tags, as RESP2 flattens them.
+
+  map(n: number): void {
+    this.arr(2 * n);
+  }
+
+  set(n: number): void {
+    this.arr(n);
+  }
+
+  bool(b: boolean): void {
+    this.int(b ? 1 : 0);
+  }
+
+  verbatim(_format: string, text: string): void {
+    this.str(text);
+  }
+
+  bigNumber(digits: string): void {
+    this.str(digits);
+  }
+
+  push(n: number): void {
+    this.arr(n);
+  }
+
+  pairs(n: number): void {
+    this.arr(2 * n);
+  }
+
+  pair(): void {}
 }
 
 /** A decoded response value (client side and tests). */

@@ -5,10 +5,19 @@
 import type { ByteBuffer } from '../loop/buffer.js';
 import type { ReplyWriter } from './reply.js';
 
+/**
+ * The protocol version a RESP client chose (HELLO). The writer reads it at each
+ * call that differs between versions, not once per reply: HELLO switches its
+ * own reply, and inside EXEC every later reply, as Redis does.
+ */
+export interface RespVersion {
+  readonly resp: 2 | 3;
+}
+
 /** A ReplyWriter that frames one reply into a connection's outgoing buffer. */
 export interface WireWriter extends ReplyWriter {
-  /** Starts a reply at the end of `out`. */
-  begin(out: ByteBuffer): void;
+  /** Starts a reply at the end of `out`, for a client speaking `version` (RESP2 when absent; the book protocol ignores it). */
+  begin(out: ByteBuffer, version?: RespVersion): void;
   /** Finishes it (patches lengths, enforces size limits). */
   end(): void;
 }

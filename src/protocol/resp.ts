@@ -9,8 +9,10 @@
 
 import { constants as bufferConstants } from 'node:buffer';
 import type { ByteBuffer } from '../loop/buffer.js';
-import type { WireWriter } from './codec.js';
-import { toInt64, type ErrCode } from './reply.js';
+import type { RespVersion, WireWriter } from './codec.js';
+import { formatDouble17g, toInt64, type ErrCode } from './reply.js';
+
+export { formatDouble17g };
 
 /** Largest inline request, and largest `*<n>` / `$<n>` line, without a newline (Redis's PROTO_INLINE_MAX_SIZE). */
 export const MAX_INLINE = 64 * 1024;
@@ -412,49 +414,37 @@ function putHeader(out: ByteBuffer, type: number, n: number): void {
   out.end = p + 2;
 }
 
-/**
- * A double as Redis 7.0 replies with it: printf("%.17g") (17 significant
- * digits, so 1.1 reads "1.1000000000000001" and 1e20 "1e+20"), and inf/-inf.
- */
-export function formatDouble17g(d: number): string {
-  if (Number.isInteger(d) && Math.abs(d) < 1e17) return Object.is(d, -0) ? '-0' : String(d);
-  if (d === Infinity) return 'inf';
-  if (d === -Infinity) return '-inf';
-  if (Number.isNaN(d)) return 'nan';
-  const e = d.toExponential(16); // "-d.dddddddddddddddde±X": 17 significant digits, rounded exactly
-  const ei = e.indexOf('e');
-  const neg = e.charCodeAt(0) === MINUS;
-  const digits = e.slice(neg ? 1 : 0, neg ? 2 : 1) + e.slice(neg ? 3 : 2, ei);
-  const x = Number(e.slice(ei + 1));
-  const sign = neg ? '-' : '';
-  if (x < -4 || x >= 17) {
-    const frac = trimZeros(digits.slice(1));
-    const ex = Math.abs(x);
-    return `${sign}${digits[0]}${frac === '' ? '' : '.' + frac}e${x < 0 ? '-' : '+'}${ex < 10 ? '0' : ''}${ex}`;
-  }
-  if (x >= 0) {
-    const frac = trimZeros(digits.slice(x + 1));
-    return `${sign}${digits.slice(0, x + 1)}${frac === '' ? '' : '.' + frac}`;
-  }
-  return `${sign}0.${trimZeros('0'.repeat(-x - 1) + digits)}`;
-}
+/** The version of a client that never sent HELLO 3. */
+const RESP2: RespVersion = { resp: 2 };
 
-function trimZeros(s: string): string {
-  let n = s.length;
-  while (n > 0 && s.charCodeAt(n - 1) === 48) n--;
-  return s.slice(0, n);
-}
+const PERCENT = 37; // '%' map
+const TILDE = 126; // '~' set
+const GT = 62; // '>' push
+const COMMA = 44; // ',' double
+const UNDERSCORE = 95; // '_' null
+const HASH = 35; // '#' boolean
+const EQUALS = 61; // '=' verbatim string
+const LPAREN = 40; // '(' big number
 
 /**
- * Encodes replies as RESP2 straight into the connection's outgoing buffer: no
- * Buffer per reply, headers written as bytes. Error lines get Redis's
- * treatment: a CR or LF inside becomes a space, so a reply stays one line.
+ * Encodes replies as RESP2 or RESP3 straight into the connection's outgoing
+ * buffer: no Buffer per reply, headers written as bytes. Error lines get
+ * Redis's treatment: a CR or LF inside becomes a space, so a reply stays one
+ * line.
+ *
+ * The version is the client's (begin's second argument), read again by each
+ * method whose encoding differs — nil, nilArr, dbl and the RESP3 shapes — so
+ * that HELLO's reply, and the replies after a HELLO inside EXEC, follow the
+ * switch as Redis's do. str, int, status, arr and err are the same bytes in
+ * both versions and never look: RESP2's hot path (GET, SET) is unchanged.
  */
 export class RespWriter implements WireWriter {
   private out!: ByteBuffer;
+  private version: RespVersion = RESP2;
 
-  begin(out: ByteBuffer): void {
+  begin(out: ByteBuffer, version: RespVersion = RESP2): void {
     this.out = out;
+    this.version = version;
   }
 
   end(): void {}
@@ -464,6 +454,13 @@ export class RespWriter implements WireWriter {
     out.reserve(5);
     const b = out.buf;
     const p = out.end;
+    if (this.version.resp === 3) {
+      b[p] = UNDERSCORE;
+      b[p + 1] = CR;
+      b[p + 2] = LF;
+      out.end = p + 3;
+      return;
+    }
     b[p] = DOLLAR;
     b[p + 1] = MINUS;
     b[p + 2] = 49;
@@ -521,8 +518,10 @@ export class RespWriter implements WireWriter {
     }
   }
 
+  /** RESP2: a bulk string; RESP3: `,` — both Redis 7.0's `%.17g`, and inf/-inf/nan. */
   dbl(d: number): void {
-    this.str(formatDouble17g(d));
+    if (this.version.resp === 3) this.line(COMMA, formatDouble17g(d));
+    else this.str(formatDouble17g(d));
   }
 
   arr(n: number): void {
@@ -531,8 +530,61 @@ export class RespWriter implements WireWriter {
   }
 
   nilArr(): void {
+    if (this.version.resp === 3) return this.nil();
     this.out.reserve(5);
     putHeader(this.out, STAR, -1);
+  }
+
+  map(n: number): void {
+    this.out.reserve(24);
+    if (this.version.resp === 3) putHeader(this.out, PERCENT, n);
+    else putHeader(this.out, STAR, 2 * n);
+  }
+
+  set(n: number): void {
+    this.out.reserve(24);
+    putHeader(this.out, this.version.resp === 3 ? TILDE : STAR, n);
+  }
+
+  bool(v: boolean): void {
+    if (this.version.resp === 3) this.line(HASH, v ? 't' : 'f');
+    else this.int(v ? 1 : 0);
+  }
+
+  verbatim(format: string, text: string): void {
+    if (this.version.resp !== 3) return this.str(text);
+    const out = this.out;
+    const n = format.length + 1 + text.length; // "txt:" and the text
+    out.reserve(n + 24);
+    putHeader(out, EQUALS, n);
+    const b = out.buf;
+    let p = putString(b, out.end, format);
+    b[p++] = 58; // ':'
+    p = putString(b, p, text);
+    b[p] = CR;
+    b[p + 1] = LF;
+    out.end = p + 2;
+  }
+
+  bigNumber(digits: string): void {
+    if (this.version.resp === 3) this.line(LPAREN, digits);
+    else this.str(digits);
+  }
+
+  push(n: number): void {
+    this.out.reserve(24);
+    putHeader(this.out, this.version.resp === 3 ? GT : STAR, n);
+  }
+
+  pairs(n: number): void {
+    this.out.reserve(24);
+    putHeader(this.out, STAR, this.version.resp === 3 ? n : 2 * n);
+  }
+
+  pair(): void {
+    if (this.version.resp !== 3) return;
+    this.out.reserve(4);
+    putHeader(this.out, STAR, 2);
   }
 
   private line(type: number, s: string): void {
@@ -580,21 +632,44 @@ export function encodeCommand(args: readonly (string | Uint8Array)[]): Buffer {
   return Buffer.concat(parts);
 }
 
-/** A parsed RESP2 reply. Bulk strings stay bytes; a null bulk is `value: null`, a null array `items: null`. */
+/**
+ * A parsed RESP2 or RESP3 reply. Bulk strings stay bytes; RESP2's null bulk is
+ * `value: null` and its null array `items: null`; RESP3's null is its own type.
+ * A map's items are flat: key, value, key, value, …
+ */
 export type RespReply =
   | { type: 'status'; value: string }
   | { type: 'error'; value: string }
   | { type: 'int'; value: bigint }
   | { type: 'bulk'; value: Buffer | null }
-  | { type: 'array'; items: RespReply[] | null };
+  | { type: 'array'; items: RespReply[] | null }
+  | { type: 'null' }
+  | { type: 'bool'; value: boolean }
+  | { type: 'double'; value: string }
+  | { type: 'bignum'; value: string }
+  | { type: 'verbatim'; format: string; value: Buffer }
+  | { type: 'map' | 'set' | 'push'; items: RespReply[] };
 
 /**
  * Parses one reply from buf[start, end): the reply and its size in bytes, or
- * null when incomplete. Throws on bytes that are not RESP2.
+ * null when incomplete. Throws on bytes that are neither RESP2 nor RESP3 (an
+ * attribute `|` included: Redis 7.0 sends none).
  */
 export function parseReply(buf: Buffer, start = 0, end = buf.length): { reply: RespReply; size: number } | null {
   const r = parseAt(buf, start, end);
   return r === null ? null : { reply: r[0], size: r[1] - start };
+}
+
+/** n values from p on, or null when incomplete. */
+function parseItems(buf: Buffer, p: number, end: number, n: number): [RespReply[], number] | null {
+  const items: RespReply[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = parseAt(buf, p, end);
+    if (r === null) return null;
+    items.push(r[0]);
+    p = r[1];
+  }
+  return [items, p];
 }
 
 function parseAt(buf: Buffer, p: number, end: number): [RespReply, number] | null {
@@ -605,42 +680,65 @@ function parseAt(buf: Buffer, p: number, end: number): [RespReply, number] | nul
   const next = cr + 2;
   switch (type) {
     case 43: return [{ type: 'status', value: line }, next];
-    case 45: return [{ type: 'error', value: line }, next];
+    case MINUS: return [{ type: 'error', value: line }, next];
     case 58: return [{ type: 'int', value: BigInt(line) }, next];
-    case DOLLAR: {
+    case UNDERSCORE: return [{ type: 'null' }, next];
+    case HASH: return [{ type: 'bool', value: line === 't' }, next];
+    case COMMA: return [{ type: 'double', value: line }, next];
+    case LPAREN: return [{ type: 'bignum', value: line }, next];
+    case DOLLAR:
+    case EQUALS:
+    case 33: { // '!' blob error
       const n = Number(line);
       if (n < 0) return [{ type: 'bulk', value: null }, next];
       if (end - next < n + 2) return null;
-      return [{ type: 'bulk', value: Buffer.from(buf.subarray(next, next + n)) }, next + n + 2];
+      const bytes = Buffer.from(buf.subarray(next, next + n));
+      if (type === DOLLAR) return [{ type: 'bulk', value: bytes }, next + n + 2];
+      if (type === EQUALS) return [{ type: 'verbatim', format: bytes.latin1Slice(0, 3), value: bytes.subarray(4) }, next + n + 2];
+      return [{ type: 'error', value: bytes.toString('latin1') }, next + n + 2];
     }
     case STAR: {
       const n = Number(line);
       if (n < 0) return [{ type: 'array', items: null }, next];
-      const items: RespReply[] = [];
-      let q = next;
-      for (let i = 0; i < n; i++) {
-        const r = parseAt(buf, q, end);
-        if (r === null) return null;
-        items.push(r[0]);
-        q = r[1];
-      }
-      return [{ type: 'array', items }, q];
+      const r = parseItems(buf, next, end, n);
+      return r === null ? null : [{ type: 'array', items: r[0] }, r[1]];
+    }
+    case PERCENT:
+    case TILDE:
+    case GT: {
+      const n = Number(line);
+      const r = parseItems(buf, next, end, type === PERCENT ? 2 * n : n);
+      return r === null ? null : [{ type: type === PERCENT ? 'map' : type === TILDE ? 'set' : 'push', items: r[0] }, r[1]];
     }
     default:
-      throw new Error(`not a RESP2 reply: type byte ${type}`);
+      throw new Error(`not a RESP reply: type byte ${type}`);
   }
 }
 
 /** Formats a reply the way redis-cli prints it (tests and tools). */
 export function formatReply(r: RespReply, indent = ''): string {
+  const list = (items: RespReply[], mark: string) =>
+    items.length === 0 ? '(empty array)' : items.map((it, i) => `${indent}${i + 1}${mark} ${formatReply(it, indent + '   ')}`).join('\n');
   switch (r.type) {
     case 'status': return r.value;
     case 'error': return `(error) ${r.value}`;
     case 'int': return `(integer) ${r.value}`;
     case 'bulk': return r.value === null ? '(nil)' : JSON.stringify(r.value.toString('latin1'));
-    case 'array':
-      if (r.items === null) return '(nil)';
-      if (r.items.length === 0) return '(empty array)';
-      return r.items.map((it, i) => `${indent}${i + 1}) ${formatReply(it, indent + '   ')}`).join('\n');
+    case 'null': return '(nil)';
+    case 'bool': return r.value ? '(true)' : '(false)';
+    case 'double': return `(double) ${r.value}`;
+    case 'bignum': return `(big number) ${r.value}`;
+    case 'verbatim': return JSON.stringify(r.value.toString('latin1'));
+    case 'array': return r.items === null ? '(nil)' : list(r.items, ')');
+    case 'set': return list(r.items, '~');
+    case 'push': return list(r.items, '>');
+    case 'map': {
+      if (r.items.length === 0) return '(empty hash)';
+      const lines: string[] = [];
+      for (let i = 0; i < r.items.length; i += 2) {
+        lines.push(`${indent}${i / 2 + 1}# ${formatReply(r.items[i], indent + '   ')} => ${formatReply(r.items[i + 1], indent + '   ')}`);
+      }
+      return lines.join('\n');
+    }
   }
 }

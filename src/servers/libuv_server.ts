@@ -91,6 +91,10 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
       socket.destroy();
       return;
     }
+    // Node still holds the last batch: what comes meanwhile (other clients'
+    // deliveries) waits in `outgoing`, where the pipeline's output limit sees
+    // it, as unsent bytes do on the syscall loop — not in Node's queue, unbounded.
+    if (conn.awaitingDrain) return;
     const out = conn.outgoing;
     if (out.length !== 0) {
       // One write per turn. The bytes are copied out because `out` is reused
@@ -98,7 +102,7 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
       const reply = Buffer.allocUnsafe(out.length);
       out.buf.copy(reply, 0, out.start, out.end);
       out.clear();
-      if (!socket.write(reply) && !conn.awaitingDrain) {
+      if (!socket.write(reply)) {
         // The kernel's send buffer and Node's queue are full: this is a
         // partial write; the pipeline hears "drained" when they empty.
         conn.awaitingDrain = true;
@@ -110,11 +114,9 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
         });
         return;
       }
-      if (conn.awaitingDrain) return;
       if (!conn.wantClose) pipeline.drained(conn);
       if (conn.outgoing.length !== 0 || conn.aborted) return apply(conn);
     }
-    if (conn.awaitingDrain) return;
     if (conn.wantClose) {
       // What was written goes first; then the socket closes altogether, as
       // the syscall loop's close() does (not just our half: a peer that never

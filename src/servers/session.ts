@@ -74,7 +74,7 @@ export class ProtocolSession implements Session, ClientLink {
     if (rv < 0) {
       const { reply, message } = this.codec.protocolError(rv);
       if (reply !== null) {
-        w.begin(conn.outgoing);
+        w.begin(conn.outgoing, this.client);
         w.err(ErrCode.BadArg, reply);
         w.end();
       }
@@ -87,7 +87,7 @@ export class ProtocolSession implements Session, ClientLink {
     if (args.length === 0) {
       // An empty request: the book answers "unknown command"; RESP ignores it.
       if (this.codec.name === 'book') {
-        w.begin(conn.outgoing);
+        w.begin(conn.outgoing, this.client);
         w.err(ErrCode.Unknown, 'unknown command');
         w.end();
       }
@@ -99,7 +99,7 @@ export class ProtocolSession implements Session, ClientLink {
     const out = conn.outgoing;
     // Where this reply starts, relative to `start` (which a compaction may move).
     const mark = out.end - out.start;
-    w.begin(out);
+    w.begin(out, this.client);
     const empty = out.end - out.start; // nothing written: the command blocked (its reply comes later)
     try {
       dispatch(this.table, args, w, this.ctx);
@@ -107,7 +107,7 @@ export class ProtocolSession implements Session, ClientLink {
       // A bug in a command must cost one error reply, not the server: drop
       // the half-written reply and say what happened.
       out.end = out.start + mark;
-      w.begin(out);
+      w.begin(out, this.client);
       w.err(ErrCode.Unknown, `ERR internal error running '${args[0].slice(0, 64)}'`);
       this.server.log(`internal error in '${args[0].slice(0, 64)}': ${(err as Error)?.stack ?? err}`);
     }
@@ -152,7 +152,7 @@ export class ProtocolSession implements Session, ClientLink {
     const w = (this.deliveryWriter ??= this.codec.createWriter());
     const out = conn.outgoing;
     const mark = out.end - out.start;
-    w.begin(out);
+    w.begin(out, this.client);
     const empty = out.end - out.start;
     write(w);
     if (out.end - out.start === empty) {

@@ -62,6 +62,7 @@ export interface ClientLink {
 /** One connected client as commands see it. */
 export class Client implements ClientState {
   name = '';
+  resp: 2 | 3 = 2;
   authenticated: boolean;
   closeAfterReply = false;
   lastCommand = '';
@@ -261,9 +262,22 @@ export class ServerState {
 export const nodeTimers: TimerService = {
   now: () => performance.now(),
   add(deadlineMs, fire) {
-    return setTimeout(fire, Math.max(0, deadlineMs - performance.now()));
+    // Node fires a timer set further than 2^31 - 1 ms away after 1 ms: wait in
+    // steps of at most that, re-arming until the deadline.
+    const handle: { t: NodeJS.Timeout | null } = { t: null };
+    const arm = (): void => {
+      const left = deadlineMs - performance.now();
+      handle.t = left > MAX_NODE_DELAY_MS ? setTimeout(arm, MAX_NODE_DELAY_MS) : setTimeout(fire, Math.max(0, left));
+    };
+    arm();
+    return handle;
   },
   cancel(timer) {
-    clearTimeout(timer as NodeJS.Timeout);
+    const handle = timer as { t: NodeJS.Timeout | null };
+    if (handle.t !== null) clearTimeout(handle.t);
+    handle.t = null;
   },
 };
+
+/** setTimeout's largest delay. */
+const MAX_NODE_DELAY_MS = 2 ** 31 - 1;

@@ -149,6 +149,13 @@ export const EXPIRE_BUDGET_STRIDE = 32;
 /** Milliseconds from a monotonic clock. */
 export const monotonicNow = (): number => performance.now();
 
+/**
+ * What happened to a key, for Keyspace.onChange: stored where there was none
+ * ('put'), stored over a live key by replace() ('overwrite'), deleted,
+ * expired, or every key flushed (key null).
+ */
+export type KeyChange = 'put' | 'overwrite' | 'delete' | 'expire' | 'flush';
+
 export class Keyspace {
   private readonly data = new ShardedMap<Stored>();
   private readonly ttl = new ShardedMap<TtlEntry>();
@@ -162,7 +169,7 @@ export class Keyspace {
    * In-place changes to a collection (LPUSH onto an existing list) do not
    * come through here; see src/commands/watch.ts for how those are seen.
    */
-  onChange: ((key: string | null, why: 'put' | 'delete' | 'expire' | 'flush') => void) | null = null;
+  onChange: ((key: string | null, why: KeyChange) => void) | null = null;
 
   constructor(readonly now: () => number = monotonicNow) {}
 
@@ -211,11 +218,16 @@ export class Keyspace {
     if (this.onChange !== null) this.onChange(key, 'put');
   }
 
-  /** Stores a value and drops any TTL (Redis's SET semantics). */
+  /**
+   * Stores a value and drops any TTL (Redis's SET semantics). Listeners are
+   * told 'overwrite' when a live key was there (Redis's dbOverwrite, which
+   * wakes no blocked client) and 'put' otherwise (dbAdd).
+   */
   replace(key: string, v: Stored): void {
+    const why: KeyChange = this.onChange !== null && this.has(key) ? 'overwrite' : 'put';
     this.data.set(key, v);
     if (this.ttl.size !== 0) this.clearDeadline(key);
-    if (this.onChange !== null) this.onChange(key, 'put');
+    if (this.onChange !== null) this.onChange(key, why);
   }
 
   /** Removes a key and its TTL. True if a live key was removed. */

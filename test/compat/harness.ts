@@ -8,8 +8,13 @@
 // comparison for replies whose order or value Redis leaves open:
 //   'unordered'  the same multiset of array elements (KEYS, SMEMBERS, ...);
 //   'shape'      the same reply type and array length (random picks);
-//   'approx'     integers within 100 (PTTL and TTL, read a few ms apart).
+//   'approx'     integers within 100 (PTTL and TTL, read a few ms apart);
+//   'hello'      HELLO's reply with its server version and client id masked.
 // { sleepMs } waits (to let short TTLs pass).
+//
+// RESP3: `useServers(args, { resp: 3 })` (or COMPAT_RESP=3 for a whole run)
+// sends HELLO 3 on every connection it opens, to both servers, before any
+// step; every reply is then compared in RESP3's bytes.
 //
 // Several clients at once (blocked clients, WATCH, pub/sub): `clients(n)` opens
 // n connections to each server, and `script(n, steps)` runs an interleaved
@@ -28,7 +33,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { encodeCommand, formatReply, parseReply, type RespReply } from '../../src/protocol/resp.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
-export type Match = 'exact' | 'unordered' | 'shape' | 'approx' | 'monitor';
+export type Match = 'exact' | 'unordered' | 'shape' | 'approx' | 'monitor' | 'hello';
 export type Cmd = (string | Buffer)[];
 export type Step = Cmd | { cmd: Cmd; match: Match } | { sleepMs: number };
 
@@ -179,16 +184,58 @@ function parsed(b: Buffer): RespReply {
   return parseReply(b)!.reply;
 }
 
-/** A canonical text for a reply in which every array's elements are sorted (recursively). */
+/** A canonical text for a reply in which every array's, set's and map's elements are sorted (recursively; a map by entry). */
 function canonical(r: RespReply): string {
   switch (r.type) {
     case 'array':
       return r.items === null ? '*null' : `[${r.items.map(canonical).sort().join(',')}]`;
+    case 'set':
+    case 'push':
+      return `${r.type}[${r.items.map(canonical).sort().join(',')}]`;
+    case 'map': {
+      const entries: string[] = [];
+      for (let i = 0; i < r.items.length; i += 2) entries.push(`${canonical(r.items[i])}=>${canonical(r.items[i + 1])}`);
+      return `map{${entries.sort().join(',')}}`;
+    }
     case 'bulk':
       return r.value === null ? '$null' : `$${JSON.stringify(r.value.toString('latin1'))}`;
+    case 'verbatim':
+      return `=${r.format}:${JSON.stringify(r.value.toString('latin1'))}`;
+    case 'null':
+      return '_';
     default:
       return `${r.type}:${String(r.value)}`;
   }
+}
+
+/** A reply's text: a bulk string, verbatim string (its text), double or simple string; null otherwise. */
+export function textOf(r: RespReply): string | null {
+  if (r.type === 'bulk') return r.value === null ? null : r.value.toString('latin1');
+  if (r.type === 'verbatim') return r.value.toString('latin1');
+  if (r.type === 'double' || r.type === 'status') return r.value;
+  return null;
+}
+
+/**
+ * The elements of a reply of pairs (ZRANGE … WITHSCORES, HRANDFIELD …
+ * WITHVALUES) as one flat list of texts, checking its shape for the version:
+ * RESP2 a flat array, RESP3 an array of 2-element arrays.
+ */
+export function flatPairs(r: RespReply, resp: 2 | 3): string[] {
+  if (r.type !== 'array' || r.items === null) throw new Error(`not an array: ${r.type}`);
+  const items = resp === 2 ? r.items : r.items.flatMap((p) => {
+    if (p.type !== 'array' || p.items?.length !== 2) throw new Error(`a RESP3 pair must be an array of 2, not ${p.type}`);
+    return p.items;
+  });
+  return items.map((x) => textOf(x) ?? '?');
+}
+
+/** HELLO's reply (RESP2 array or RESP3 map; several inside an EXEC) with the version strings and client ids masked. */
+export function maskHello(b: Buffer): string {
+  return b
+    .toString('latin1')
+    .replace(/\$7\r\nversion\r\n\$\d+\r\n[^\r]*\r\n/g, '$7\r\nversion\r\nV\r\n')
+    .replace(/\$2\r\nid\r\n:\d+\r\n/g, '$2\r\nid\r\nN\r\n');
 }
 
 /** Compares one reply pair under a match mode; returns a description of the difference, or null. */
@@ -198,6 +245,7 @@ export function compareReplies(redis: Buffer, ours: Buffer, match: Match): strin
     const strip = (b: Buffer) => b.toString('latin1').replace(/^\+\d+\.\d{6} \[0 [^\]]*\]/, '+T [0 ADDR]');
     return strip(redis) === strip(ours) && /^\+\d+\.\d{6} \[/.test(ours.toString('latin1')) ? null : 'monitor lines differ';
   }
+  if (match === 'hello') return maskHello(redis) === maskHello(ours) && /^[*%]/.test(maskHello(ours)) ? null : 'HELLO replies differ';
   if (match === 'exact' || redis.equals(ours)) return redis.equals(ours) ? null : 'bytes differ';
   const a = parsed(redis);
   const b = parsed(ours);
@@ -207,6 +255,8 @@ export function compareReplies(redis: Buffer, ours: Buffer, match: Match): strin
   }
   if (match === 'shape') {
     if (a.type === 'array' && b.type === 'array') return (a.items?.length ?? -1) === (b.items?.length ?? -1) ? null : 'lengths differ';
+    if ((a.type === 'map' || a.type === 'set') && a.type === b.type) return a.items.length === b.items.length ? null : 'lengths differ';
+    if (a.type === 'verbatim' && b.type === 'verbatim') return a.format === b.format ? null : 'formats differ';
     if (a.type === 'error' || a.type === 'status') return a.value === (b as typeof a).value ? null : 'messages differ';
     if (a.type === 'bulk' && b.type === 'bulk') return (a.value === null) === (b.value === null) ? null : 'nil vs value';
     return null;
@@ -260,6 +310,8 @@ export interface Clients {
 }
 
 export interface Servers {
+  /** The RESP version every connection of this suite speaks (HELLO 3 sent on opening for 3). */
+  readonly resp: 2 | 3;
   redis: RawClient;
   ours: RawClient;
   redisPort: number;
@@ -279,16 +331,37 @@ export interface Servers {
 /** REDLOOP_LOOP=epoll|libuv runs the suite against another backend (default: poll). */
 const LOOP = process.env.REDLOOP_LOOP ? ['--loop', process.env.REDLOOP_LOOP] : [];
 
+/** COMPAT_RESP=3 runs every suite's connections in RESP3 (default: RESP2, no HELLO sent). */
+const DEFAULT_RESP: 2 | 3 = process.env.COMPAT_RESP === '3' ? 3 : 2;
+
+/**
+ * Connects to port and, for RESP3, sends HELLO 3 first and checks its reply
+ * is a RESP3 map saying proto 3 (on both servers, so that a failure to switch
+ * is found here rather than as a confusing difference later).
+ */
+export async function connectResp(port: number, resp: 2 | 3): Promise<RawClient> {
+  const c = await RawClient.connect(port);
+  if (resp === 3) {
+    const hello = await c.call(['HELLO', '3']);
+    if (!/^%7\r\n[\s\S]*\$5\r\nproto\r\n:3\r\n/.test(hello.toString('latin1'))) {
+      c.close();
+      throw new Error(`HELLO 3 on port ${port} answered ${JSON.stringify(hello.toString('latin1'))}`);
+    }
+  }
+  return c;
+}
+
 /** Starts redis-server and redloop for the enclosing describe() and stops them after it. */
-export function useServers(redloopArgs: string[] = []): Servers {
-  const servers = {} as Servers;
+export function useServers(redloopArgs: string[] = [], opts: { resp?: 2 | 3 } = {}): Servers {
+  const resp = opts.resp ?? DEFAULT_RESP;
+  const servers = { resp } as Servers;
   let redis: Awaited<ReturnType<typeof startRedis>>;
   beforeAll(async () => {
     [redis, servers.ourServer] = await Promise.all([startRedis(), startServer(['--quiet', ...LOOP, ...redloopArgs])]);
     servers.redisPort = redis.port;
     servers.oursPort = servers.ourServer.respPort;
-    servers.redis = await RawClient.connect(redis.port);
-    servers.ours = await RawClient.connect(servers.oursPort);
+    servers.redis = await connectResp(redis.port, resp);
+    servers.ours = await connectResp(servers.oursPort, resp);
   });
   afterAll(async () => {
     servers.redis?.close();
@@ -334,8 +407,8 @@ async function openClients(servers: Servers, n: number): Promise<Clients> {
   const ours: RawClient[] = [];
   try {
     for (let i = 0; i < n; i++) {
-      redis.push(await RawClient.connect(servers.redisPort));
-      ours.push(await RawClient.connect(servers.oursPort));
+      redis.push(await connectResp(servers.redisPort, servers.resp));
+      ours.push(await connectResp(servers.oursPort, servers.resp));
     }
   } catch (e) {
     for (const c of [...redis, ...ours]) c.close();

@@ -85,7 +85,7 @@ export function clientLine(c: ClientState, ctx: CommandContext, argvMem = 0): st
     `qbuf=${info.qbuf} qbuf-free=${info.qbufFree} argv-mem=${argvMem} multi-mem=${multiMem} ` +
     `rbs=${info.obufSize} rbp=${info.obufSize} obl=${info.obl} oll=0 omem=${info.omem} ` +
     `tot-mem=${qmem + info.obufSize + argvMem + multiMem} events=${info.events} ` +
-    `cmd=${c.lastCommand || 'NULL'} user=default redir=-1 resp=2` +
+    `cmd=${c.lastCommand || 'NULL'} user=default redir=-1 resp=${c.resp}` +
     (x.libName || x.libVer ? ` lib-name=${x.libName} lib-ver=${x.libVer}` : '') +
     '\n'
   );
@@ -262,7 +262,7 @@ function clientList(args: string[], w: ReplyWriter, ctx: CommandContext): void {
     } else return err(w, SYNTAX);
   }
   const mem = argvMem(args);
-  w.str(clients.map((c) => clientLine(c, ctx, c === ctx.client ? mem : 0)).join(''));
+  w.verbatim('txt', clients.map((c) => clientLine(c, ctx, c === ctx.client ? mem : 0)).join(''));
 }
 
 const HELP = [
@@ -344,7 +344,7 @@ export function respClientCommands(table: () => Map<string, CommandSpec>): Comma
           w.int(client.id);
         } else if (isOpt(sub, 'info')) {
           if (!arityOk(n, 2)) return subArity(w, sub);
-          w.str(clientLine(client, ctx, argvMem(args)));
+          w.verbatim('txt', clientLine(client, ctx, argvMem(args)));
         } else if (isOpt(sub, 'list')) {
           clientList(args, w, ctx);
         } else if (isOpt(sub, 'kill')) {
@@ -423,6 +423,7 @@ export function respClientCommands(table: () => Map<string, CommandSpec>): Comma
         }
         clientExtensions.unsubscribeAll?.(server, client);
         client.name = '';
+        client.resp = 2;
         extra(client).noEvict = false;
         client.authenticated = server.requirePass === null;
         w.status('RESET');

@@ -14,10 +14,12 @@ import { respKeyCommands } from './keys.js';
 import { respScanCommands } from './scan.js';
 import { respServerCommands } from './server.js';
 import { respClientCommands } from './client.js';
+import { respPubsubCommands } from './pubsub.js';
 import { transactionCommands } from '../multi.js';
 import { setCommands } from '../set.js';
 import { respStringCommands } from './strings.js';
 import { respZsetCommands } from './zset.js';
+import { respBlockingCommands } from './blocking.js';
 
 /** printf's "%.*s": at most n bytes, and a C string ends at its first NUL. */
 function cString(s: string, n: number): string {
@@ -47,9 +49,11 @@ export const respCommands: CommandSpec[] = [
   ...respZsetCommands,
   ...hashCommands,
   ...listCommands,
+  ...respBlockingCommands,
   ...respServerCommands(() => respTable.commands),
   ...respClientCommands(() => respTable.commands),
   ...transactionCommands,
+  ...respPubsubCommands,
 ];
 
 export const respTable: CommandTable = {

@@ -18,7 +18,7 @@
 // present throughout is returned at least once) still holds; some come twice,
 // as SCAN allows.
 
-import type { ReplyWriter } from '../../protocol/reply.js';
+import { formatDouble17g, type ReplyWriter } from '../../protocol/reply.js';
 import type { Hash, Keyspace, RSet, Value } from '../../store/keyspace.js';
 import { ZSet } from '../../store/zset.js';
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
@@ -114,7 +114,8 @@ function writeScan(cursor: string, items: Item[], w: ReplyWriter): void {
   w.arr(n);
   for (const [name, x] of items) {
     w.str(name);
-    if (typeof x === 'number') w.dbl(x);
+    // A score is a bulk string in both RESP versions (Redis's scan callback formats it).
+    if (typeof x === 'number') w.str(formatDouble17g(x));
     else if (x !== null) w.str(x);
   }
 }

@@ -160,15 +160,15 @@ function writeCommandInfo(spec: CommandSpec, w: ReplyWriter): void {
   w.str(spec.name);
   w.int(spec.arity);
   const flags = spec.flags ?? [];
-  w.arr(flags.length);
+  w.set(flags.length);
   for (const f of flags) w.status(f);
   w.int(spec.firstKey ?? 0);
   w.int(spec.lastKey ?? 0);
   w.int(spec.keyStep ?? 0);
-  w.arr(0); // ACL categories
-  w.arr(0); // tips
-  w.arr(0); // key specs
-  w.arr(0); // subcommands
+  w.set(0); // ACL categories
+  w.set(0); // tips
+  w.set(0); // key specs
+  w.set(0); // subcommands
 }
 
 /**
@@ -178,7 +178,7 @@ function writeCommandInfo(spec: CommandSpec, w: ReplyWriter): void {
 function writeCommandDocs(spec: CommandSpec, w: ReplyWriter): void {
   const [summary, since, group, complexity, syntax] = COMMAND_DOCS[spec.name] ?? [`${spec.name.toUpperCase()}`, '', groupOf(spec.name), '', ''];
   w.str(spec.name);
-  w.arr(syntax === '' ? 8 : 10);
+  w.map(syntax === '' ? 4 : 5);
   w.str('summary');
   w.str(summary);
   w.str('since');
@@ -190,7 +190,7 @@ function writeCommandDocs(spec: CommandSpec, w: ReplyWriter): void {
   if (syntax !== '') {
     w.str('arguments');
     w.arr(1);
-    w.arr(4);
+    w.map(2);
     w.str('name');
     w.str(syntax);
     w.str('type');
@@ -214,8 +214,15 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
       arity: -1,
       flags: ['fast'],
       ...NO_KEYS,
-      run(args, w) {
+      run(args, w, ctx) {
         if (args.length > 2) return arityError(w, 'ping');
+        if (ctx.client.subscriptions > 0 && ctx.client.resp === 2 && ctx.client.protocol === 'resp') {
+          // RESP2's subscribed context: a reply shaped like a message, `pong` and the argument ('' without one).
+          w.arr(2);
+          w.str('pong');
+          w.str(args.length === 2 ? args[1] : '');
+          return;
+        }
         if (args.length === 2) w.str(args[1]);
         else w.status('PONG');
       },
@@ -301,8 +308,6 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
             if (!validClientName(name)) return err(w, 'ERR Client names cannot contain spaces, newlines or special characters.');
           } else return err(w, `ERR Syntax error in HELLO option '${args[j]}'`);
         }
-        // We speak RESP2 only: version 3 is refused once the arguments are known good.
-        if (ver === 3) return w.err(ErrCode.BadArg, 'NOPROTO unsupported protocol version');
         if (!ctx.client.authenticated && user === null) {
           return w.err(
             ErrCode.BadArg,
@@ -314,13 +319,15 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
           ctx.client.authenticated = true;
         }
         if (name !== null) ctx.client.name = name;
-        w.arr(14);
+        // Switched before the reply is written: HELLO 3 answers in RESP3, HELLO 2 in RESP2.
+        if (ver !== 0) ctx.client.resp = ver as 2 | 3;
+        w.map(7);
         w.str('server');
         w.str('redis');
         w.str('version');
         w.str(REDIS_VERSION);
         w.str('proto');
-        w.int(2);
+        w.int(ctx.client.resp);
         w.str('id');
         w.int(ctx.client.id);
         w.str('mode');
@@ -337,7 +344,7 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
       flags: ['loading', 'stale'],
       ...NO_KEYS,
       run(args, w, ctx) {
-        w.str(infoText(ctx, args.slice(1)));
+        w.verbatim('txt', infoText(ctx, args.slice(1)));
       },
     },
     {
@@ -354,7 +361,7 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
           for (const [name, value] of config) {
             if (args.slice(2).some((p) => globMatch(p, name, true))) found.push(name, value);
           }
-          w.arr(found.length);
+          w.map(found.length / 2);
           for (const s of found) w.str(s);
         } else if (isOpt(sub, 'set')) {
           if (!arityOk(args.length, -4) || args.length % 2 !== 0) return subArity(w, 'config', sub);
@@ -420,7 +427,7 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
           const found = (args.length === 2 ? distinctSpecs(specs).map((s) => s.name) : args.slice(2))
             .map((n) => specs.get(n.toLowerCase()))
             .filter((s): s is CommandSpec => s !== undefined);
-          w.arr(found.length * 2);
+          w.map(found.length);
           for (const s of found) writeCommandDocs(s, w);
         } else if (isOpt(sub, 'list')) {
           const all = distinctSpecs(specs);

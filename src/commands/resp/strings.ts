@@ -312,7 +312,7 @@ function lcs(args: string[], w: ReplyWriter, store: Keyspace, config: Map<string
     for (let k = 0; k < chars.length; k += 8192) text += String.fromCharCode(...chars.slice(k, k + 8192));
     return w.str(text);
   }
-  w.arr(4);
+  w.map(2);
   w.str('matches');
   w.arr(ranges.length);
   for (const [as, ae, bs, be, len] of ranges) {

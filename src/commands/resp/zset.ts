@@ -107,12 +107,18 @@ function clampRanks(start: number, end: number, len: number): [number, number] |
   return [start, end];
 }
 
-/** Writes entries as RESP2 does: members, or member/score pairs with WITHSCORES. */
+/** Writes entries: members, or WITHSCORES [member, score] pairs (flat in RESP2, nested in RESP3). */
 function writeEntries(entries: ZEntry[], withScores: boolean, w: ReplyWriter): void {
-  w.arr(withScores ? entries.length * 2 : entries.length);
+  if (!withScores) {
+    w.arr(entries.length);
+    for (const e of entries) w.str(e.name);
+    return;
+  }
+  w.pairs(entries.length);
   for (const e of entries) {
+    w.pair();
     w.str(e.name);
-    if (withScores) w.dbl(e.score);
+    w.dbl(e.score);
   }
 }
 
@@ -240,12 +246,14 @@ export type ZSetEnd = 'min' | 'max';
 export const ZSET_ENDS = ['min', 'max'] as const;
 
 /**
- * How a pop's reply is shaped (RESP2), by command:
- * - 'flat': [member, score, ...] (ZPOPMIN, ZPOPMAX);
+ * How a pop's reply is shaped, by command:
+ * - 'flat': [member, score] (ZPOPMIN, ZPOPMAX without a count);
+ * - 'pairs': [member, score, ...] in RESP2, [[member, score], ...] in RESP3
+ *   (ZPOPMIN, ZPOPMAX with a count);
  * - 'keyed': [key, member, score, ...] (BZPOPMIN, BZPOPMAX);
  * - 'nested': [key, [[member, score], ...]] (ZMPOP, BZMPOP).
  */
-export type ZPopShape = 'flat' | 'keyed' | 'nested';
+export type ZPopShape = 'flat' | 'pairs' | 'keyed' | 'nested';
 
 /**
  * The pop of ZPOPMIN/ZPOPMAX, ZMPOP, and of BZPOPMIN/BZPOPMAX/BZMPOP on a key
@@ -276,6 +284,7 @@ export function zpopApply(
     }
     const n = Math.min(count, z.size);
     if (shape === 'flat') w.arr(n * 2);
+    else if (shape === 'pairs') w.pairs(n);
     else if (shape === 'keyed') {
       w.arr(n * 2 + 1);
       w.str(key);
@@ -288,6 +297,7 @@ export function zpopApply(
       const e = z.at(end === 'max' ? z.size - 1 : 0)!;
       z.remove(e.name);
       if (shape === 'nested') w.arr(2);
+      else if (shape === 'pairs') w.pair();
       w.str(e.name);
       w.dbl(e.score);
     }
@@ -297,7 +307,7 @@ export function zpopApply(
   return null;
 }
 
-/** ZPOPMIN/ZPOPMAX key [count]: a flat member/score array. */
+/** ZPOPMIN/ZPOPMAX key [count]: member/score, or with a count its pairs (nested in RESP3, as Redis 7.0). */
 function zpop(args: string[], w: ReplyWriter, store: Keyspace, end: ZSetEnd): void {
   if (args.length > 3) return err(w, SYNTAX);
   let count = 1;
@@ -306,7 +316,7 @@ function zpop(args: string[], w: ReplyWriter, store: Keyspace, end: ZSetEnd): vo
     if (c === null || c < 0) return err(w, 'ERR value is out of range, must be positive');
     count = c;
   }
-  if (zpopApply(store, [args[1]], end, count, 'flat', w) === null) w.arr(0);
+  if (zpopApply(store, [args[1]], end, count, args.length === 3 ? 'pairs' : 'flat', w) === null) w.arr(0);
 }
 
 // ---- ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD ----

@@ -1,0 +1,392 @@
+// The blocking commands (RESP only): BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP,
+// BZPOPMIN, BZPOPMAX, BZMPOP, with Redis 7.0's semantics (t_list.c, t_zset.c,
+// blocked.c):
+//
+// - A key that holds a value of the right type answers at once, as the
+//   non-blocking sibling would (LPOP, LMOVE, LMPOP, ZPOPMIN, ZMPOP); their
+//   cores (lmpopApply, lmoveApply, zpopApply) do the work. A key of another type
+//   answers WRONGTYPE (for BLMOVE only its source is checked then).
+// - Otherwise the client blocks: it is queued on each of its keys (FIFO per
+//   key), writes no reply, and sets `waiting`, so the pipeline parses none of
+//   its further requests. A timeout (double seconds, 0 = forever) is a timer
+//   in the loop's heap; when it fires the client gets a null array (`*-1`,
+//   BLMOVE and BRPOPLPUSH too: redis-server 7.0 answers them the same way).
+// - Inside EXEC a blocking command never blocks: with nothing to pop it
+//   answers as a timeout would — a null array, or a null bulk for BLMOVE and
+//   BRPOPLPUSH (Redis's CLIENT_DENY_BLOCKING branches).
+// - While anyone waits, a key listener marks every key with waiters that is
+//   stored where none was as ready (Redis's dbAdd → signalKeyAsReady; a
+//   ZUNIONSTORE over a live key, dbOverwrite, wakes nobody, as in 7.0, and
+//   neither does LPUSH onto an existing list); dispatch's afterCommand hook
+//   then serves them once the command (a push of several elements, a whole
+//   transaction) has completed (handleClientsBlockedOnKeys): for each ready
+//   key that now holds a list or a sorted set, its waiters of that kind in the
+//   order they blocked, until the value is gone. A waiter of the other kind
+//   (BZPOPMIN on a key that became a list) stays blocked, as in 7.0. Serving
+//   can make new keys ready (BLMOVE creating its destination): served in turn.
+// - A served client's reply goes through client.deliver; then it carries on
+//   (waiting = false, wake()). A disconnected waiter leaves every queue and
+//   its timer is cancelled. CLIENT UNBLOCK goes through unblockClient.
+//
+// The book port has none of these: its protocol has no way to say "later".
+
+import { ErrCode, type ReplyWriter } from '../../protocol/reply.js';
+import { List, ZSet, type Keyspace } from '../../store/keyspace.js';
+import { LIST_ENDS, lmoveApply, lmpopApply, parseListEnd, type ListEnd } from '../list.js';
+import { mpopParse } from '../mpop.js';
+import { readTimeout } from '../timeout.js';
+import type { ClientState, CommandContext, CommandSpec, KeyListener, ServerContext } from '../types.js';
+import { ZSET_ENDS, zpopApply, type ZSetEnd } from './zset.js';
+import { clientExtensions } from './client.js';
+
+/** Which values a waiter can be served from (Redis's BLOCKED_LIST / BLOCKED_ZSET). */
+type Kind = 'list' | 'zset';
+
+/** One blocked client. */
+interface Waiter {
+  readonly client: ClientState;
+  /** Its command, upper case, for the trace. */
+  readonly name: string;
+  readonly kind: Kind;
+  /** The keys it waits on, without repeats, in the order given. */
+  readonly keys: readonly string[];
+  /** BLMOVE's destination (WATCH must see the push into it), else null. */
+  readonly target: string | null;
+  /** Pops from `key` (which holds a value of `kind`) and writes the reply. */
+  readonly serve: (store: Keyspace, key: string, w: ReplyWriter) => void;
+  /** The timeout timer, or null (timeout 0: forever). */
+  timer: unknown;
+  readonly timeoutMs: number;
+}
+
+/** What a blocking command asks for when nothing is there to pop. */
+interface BlockRequest {
+  readonly name: string;
+  readonly kind: Kind;
+  readonly keys: readonly string[];
+  readonly target: string | null;
+  readonly timeoutMs: number;
+  readonly serve: Waiter['serve'];
+}
+
+/** The reply of a timeout (and of CLIENT UNBLOCK ... TIMEOUT): Redis 7.0's addReplyNullArray for every blocked list and zset command. */
+function timeoutReply(w: ReplyWriter): void {
+  w.nilArr();
+}
+
+const UNBLOCKED = 'UNBLOCKED client unblocked via CLIENT UNBLOCK';
+
+/** The server's blocked clients: per key a FIFO of waiters, per client its waiter, and the keys made ready by the running command. */
+class Blocking {
+  /** Key → its waiters in the order they blocked (a Set keeps insertion order and deletes in O(1)). */
+  private readonly byKey = new Map<string, Set<Waiter>>();
+  private readonly byClient = new Map<ClientState, Waiter>();
+  /** Keys stored since the last serve that have waiters, in the order they became ready. */
+  private readonly ready = new Set<string>();
+  private readonly listener: KeyListener;
+  private readonly serveReady = (): void => this.serve();
+
+  constructor(
+    private readonly server: ServerContext,
+    private readonly store: Keyspace,
+  ) {
+    this.listener = (key, why) => {
+      // Only a key stored where there was none (Redis's dbAdd, which signals the
+      // key as ready) can wake waiters: an existing non-empty value has no
+      // waiters of its kind, and a value stored over a live key by replace()
+      // (ZUNIONSTORE onto a string: Redis's dbOverwrite) wakes nobody in 7.0.
+      if (why !== 'put' || key === null || !this.byKey.has(key)) return;
+      this.ready.add(key);
+      server.hooks.afterCommand = this.serveReady;
+    };
+    server.onClientClosed((c) => {
+      const waiter = this.byClient.get(c);
+      if (waiter === undefined) return;
+      this.remove(waiter);
+      server.note?.(`client ${c.id}: ${waiter.name} waiter freed (client gone)`);
+    });
+  }
+
+  block(client: ClientState, req: BlockRequest): void {
+    const { server } = this;
+    const keys = [...new Set(req.keys)];
+    const waiter: Waiter = { client, name: req.name, kind: req.kind, keys, target: req.target, serve: req.serve, timer: null, timeoutMs: req.timeoutMs };
+    if (this.byClient.size === 0) server.addKeyListener(this.listener);
+    this.byClient.set(client, waiter);
+    for (const key of keys) {
+      let queue = this.byKey.get(key);
+      if (queue === undefined) this.byKey.set(key, (queue = new Set()));
+      queue.add(waiter);
+    }
+    if (req.timeoutMs > 0) {
+      const timers = server.timers;
+      waiter.timer = timers.add(timers.now() + req.timeoutMs, () => this.timedOut(waiter), `${req.name} timeout of client ${client.id}`);
+    }
+    client.waiting = true;
+    server.note?.(
+      `client ${client.id}: ${req.name} blocked on ${keys.map(quoteKey).join(' ')} (${req.timeoutMs > 0 ? `timeout ${req.timeoutMs} ms` : 'no timeout'})`,
+    );
+  }
+
+  /** Takes the waiter out of every queue and cancels its timer; the last one out stops listening. */
+  private remove(waiter: Waiter): void {
+    if (this.byClient.get(waiter.client) !== waiter) return;
+    this.byClient.delete(waiter.client);
+    for (const key of waiter.keys) {
+      const queue = this.byKey.get(key)!;
+      queue.delete(waiter);
+      if (queue.size === 0) this.byKey.delete(key);
+    }
+    if (waiter.timer !== null) {
+      this.server.timers.cancel(waiter.timer);
+      waiter.timer = null;
+    }
+    if (this.byClient.size === 0) {
+      this.server.removeKeyListener(this.listener);
+      this.ready.clear();
+    }
+  }
+
+  /** Ends a waiter's wait with `reply` (timeout, CLIENT UNBLOCK) and lets its client carry on. */
+  private release(waiter: Waiter, reply: (w: ReplyWriter) => void): void {
+    this.remove(waiter);
+    const { client } = waiter;
+    client.deliver(reply);
+    client.waiting = false;
+    client.wake();
+  }
+
+  private timedOut(waiter: Waiter): void {
+    waiter.timer = null; // fired: nothing to cancel
+    this.server.note?.(`client ${waiter.client.id}: ${waiter.name} timed out after ${waiter.timeoutMs} ms`);
+    this.release(waiter, timeoutReply);
+  }
+
+  unblock(client: ClientState, how: 'timeout' | 'error'): boolean {
+    const waiter = this.byClient.get(client);
+    if (waiter === undefined) return false;
+    this.server.note?.(`client ${client.id}: ${waiter.name} unblocked by CLIENT UNBLOCK ${how.toUpperCase()}`);
+    this.release(waiter, how === 'timeout' ? timeoutReply : (w) => w.err(ErrCode.Unknown, UNBLOCKED));
+    return true;
+  }
+
+  /**
+   * Redis's handleClientsBlockedOnKeys: serves the ready keys in the order they
+   * became ready; keys made ready meanwhile (a BLMOVE's destination) follow.
+   */
+  private serve(): void {
+    const { ready } = this;
+    while (ready.size !== 0) {
+      for (const key of [...ready]) {
+        ready.delete(key); // from now on a new put of the key makes it ready again
+        this.serveKey(key);
+      }
+    }
+    this.server.hooks.afterCommand = null;
+  }
+
+  /** Serves the key's waiters of its value's kind, first come first served, while the value lasts. */
+  private serveKey(key: string): void {
+    const { store } = this;
+    const value = store.get(key);
+    const kind: Kind | null = value instanceof List ? 'list' : value instanceof ZSet ? 'zset' : null;
+    if (kind === null) return;
+    const queue = this.byKey.get(key);
+    if (queue === undefined) return;
+    for (const waiter of [...queue]) {
+      if (waiter.kind !== kind || !queue.has(waiter)) continue;
+      this.serveWaiter(waiter, key);
+      // The value was emptied (and deleted): the others keep waiting.
+      if (store.get(key) !== value) break;
+    }
+  }
+
+  private serveWaiter(waiter: Waiter, key: string): void {
+    this.remove(waiter);
+    const { client } = waiter;
+    const { hooks, note } = this.server;
+    const pop = (): void => client.deliver((w) => waiter.serve(this.store, key, w));
+    // WATCH sees the pop (and BLMOVE's push) as it sees a write command's changes.
+    if (hooks.aroundWrite !== null) hooks.aroundWrite(waiter.target === null ? [waiter.name, key] : [waiter.name, key, waiter.target], pop);
+    else pop();
+    client.waiting = false;
+    client.wake();
+    note?.(`client ${client.id}: ${waiter.name} woken: served from ${quoteKey(key)}`);
+  }
+}
+
+function quoteKey(key: string): string {
+  return `'${key.length > 40 ? key.slice(0, 40) + '…' : key}'`.replace(/[\x00-\x1f\x7f-\xff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+function blockingOf(ctx: CommandContext): Blocking {
+  const { server } = ctx;
+  let b = server.registry.get('blocking') as Blocking | undefined;
+  if (b === undefined) server.registry.set('blocking', (b = new Blocking(server, ctx.store)));
+  return b;
+}
+
+/**
+ * Ends a blocked client's wait as CLIENT UNBLOCK does: 'timeout' replies as
+ * its timeout would (a null array), 'error' replies
+ * `-UNBLOCKED client unblocked via CLIENT UNBLOCK`. Returns false (and does
+ * nothing) if the client is not blocked on keys.
+ */
+export function unblockClient(server: ServerContext, client: ClientState, how: 'timeout' | 'error'): boolean {
+  const b = server.registry.get('blocking') as Blocking | undefined;
+  return b !== undefined && b.unblock(client, how);
+}
+
+clientExtensions.unblock = unblockClient;
+
+// ---- the commands ----
+
+/** BLPOP/BRPOP key [key ...] timeout: [key, element]. */
+function blockingPop(args: string[], w: ReplyWriter, ctx: CommandContext, end: ListEnd): void {
+  const timeoutMs = readTimeout(args[args.length - 1], w);
+  if (timeoutMs === null) return;
+  const keys = args.slice(1, -1);
+  listPopOrBlock(ctx, w, end === 'left' ? 'BLPOP' : 'BRPOP', keys, end, -1, timeoutMs);
+}
+
+/** The pop of BLPOP, BRPOP (count -1) and BLMPOP (count ≥ 1), or the block. */
+function listPopOrBlock(ctx: CommandContext, w: ReplyWriter, name: string, keys: string[], end: ListEnd, count: number, timeoutMs: number): void {
+  const popped = lmpopApply(ctx.store, keys, end, count, w);
+  if (popped !== null) return; // popped, or WRONGTYPE
+  if (ctx.client.inExec) return w.nilArr();
+  blockingOf(ctx).block(ctx.client, {
+    name,
+    kind: 'list',
+    keys,
+    target: null,
+    timeoutMs,
+    serve: (store, key, out) => void lmpopApply(store, [key], end, count, out),
+  });
+}
+
+/** BLMOVE/BRPOPLPUSH: the element moved; WRONGTYPE (nothing moved) if the destination holds another type when served. */
+function blockingMove(ctx: CommandContext, w: ReplyWriter, name: string, src: string, dst: string, from: ListEnd, to: ListEnd, timeoutMs: number): void {
+  if (lmoveApply(ctx.store, src, dst, from, to, w) !== 'none') return; // moved, or WRONGTYPE
+  if (ctx.client.inExec) return w.nil();
+  blockingOf(ctx).block(ctx.client, {
+    name,
+    kind: 'list',
+    keys: [src],
+    target: dst,
+    timeoutMs,
+    serve: (store, key, out) => void lmoveApply(store, key, dst, from, to, out),
+  });
+}
+
+/** BZPOPMIN/BZPOPMAX (count -1: [key, member, score]) and BZMPOP (count ≥ 1: [key, [[member, score], ...]]). */
+function zsetPopOrBlock(ctx: CommandContext, w: ReplyWriter, name: string, keys: string[], end: ZSetEnd, count: number, timeoutMs: number): void {
+  const shape = count === -1 ? 'keyed' : 'nested';
+  const n = count === -1 ? 1 : count;
+  const popped = zpopApply(ctx.store, keys, end, n, shape, w);
+  if (popped !== null) return;
+  if (ctx.client.inExec) return w.nilArr();
+  blockingOf(ctx).block(ctx.client, {
+    name,
+    kind: 'zset',
+    keys,
+    target: null,
+    timeoutMs,
+    serve: (store, key, out) => void zpopApply(store, [key], end, n, shape, out),
+  });
+}
+
+function bzpop(args: string[], w: ReplyWriter, ctx: CommandContext, end: ZSetEnd): void {
+  const timeoutMs = readTimeout(args[args.length - 1], w);
+  if (timeoutMs === null) return;
+  zsetPopOrBlock(ctx, w, end === 'min' ? 'BZPOPMIN' : 'BZPOPMAX', args.slice(1, -1), end, -1, timeoutMs);
+}
+
+/** Redis 7.0's flags and key positions (COMMAND INFO). */
+const KEYS_BEFORE_TIMEOUT = { firstKey: 1, lastKey: -2, keyStep: 1 } as const;
+const SOURCE_AND_DESTINATION = { firstKey: 1, lastKey: 2, keyStep: 1 } as const;
+const MOVABLE_KEYS = { firstKey: 0, lastKey: 0, keyStep: 0 } as const;
+
+export const respBlockingCommands: CommandSpec[] = [
+  {
+    name: 'blpop',
+    arity: -3,
+    flags: ['write', 'noscript', 'blocking'],
+    ...KEYS_BEFORE_TIMEOUT,
+    run: (args, w, ctx) => blockingPop(args, w, ctx, 'left'),
+  },
+  {
+    name: 'brpop',
+    arity: -3,
+    flags: ['write', 'noscript', 'blocking'],
+    ...KEYS_BEFORE_TIMEOUT,
+    run: (args, w, ctx) => blockingPop(args, w, ctx, 'right'),
+  },
+  {
+    name: 'blmove',
+    arity: 6,
+    flags: ['write', 'denyoom', 'noscript', 'blocking'],
+    ...SOURCE_AND_DESTINATION,
+    run(args, w, ctx) {
+      // Redis's order: both ends, then the timeout.
+      const from = parseListEnd(args[3], w);
+      if (from === null) return;
+      const to = parseListEnd(args[4], w);
+      if (to === null) return;
+      const timeoutMs = readTimeout(args[5], w);
+      if (timeoutMs === null) return;
+      blockingMove(ctx, w, 'BLMOVE', args[1], args[2], from, to, timeoutMs);
+    },
+  },
+  {
+    name: 'brpoplpush',
+    arity: 4,
+    flags: ['write', 'denyoom', 'noscript', 'blocking'],
+    ...SOURCE_AND_DESTINATION,
+    run(args, w, ctx) {
+      const timeoutMs = readTimeout(args[3], w);
+      if (timeoutMs === null) return;
+      blockingMove(ctx, w, 'BRPOPLPUSH', args[1], args[2], 'right', 'left', timeoutMs);
+    },
+  },
+  {
+    name: 'blmpop',
+    arity: -5,
+    flags: ['write', 'blocking', 'movablekeys'],
+    ...MOVABLE_KEYS,
+    run(args, w, ctx) {
+      // BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]: the rest is parsed before the timeout.
+      const req = mpopParse(args, 2, LIST_ENDS, w);
+      if (req === null) return;
+      const timeoutMs = readTimeout(args[1], w);
+      if (timeoutMs === null) return;
+      listPopOrBlock(ctx, w, 'BLMPOP', req.keys, req.end, req.count, timeoutMs);
+    },
+  },
+  {
+    name: 'bzpopmin',
+    arity: -3,
+    flags: ['write', 'noscript', 'blocking', 'fast'],
+    ...KEYS_BEFORE_TIMEOUT,
+    run: (args, w, ctx) => bzpop(args, w, ctx, 'min'),
+  },
+  {
+    name: 'bzpopmax',
+    arity: -3,
+    flags: ['write', 'noscript', 'blocking', 'fast'],
+    ...KEYS_BEFORE_TIMEOUT,
+    run: (args, w, ctx) => bzpop(args, w, ctx, 'max'),
+  },
+  {
+    name: 'bzmpop',
+    arity: -5,
+    flags: ['write', 'blocking', 'movablekeys'],
+    ...MOVABLE_KEYS,
+    run(args, w, ctx) {
+      const req = mpopParse(args, 2, ZSET_ENDS, w);
+      if (req === null) return;
+      const timeoutMs = readTimeout(args[1], w);
+      if (timeoutMs === null) return;
+      zsetPopOrBlock(ctx, w, 'BZMPOP', req.keys, req.end, req.count, timeoutMs);
+    },
+  },
+];
