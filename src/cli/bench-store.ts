@@ -67,6 +67,7 @@ const sink: ReplyWriter = {
   bool() {},
   verbatim() {},
   bigNumber() {},
+  dblText() {},
   push() {},
   pairs() {},
   pair() {},

@@ -178,8 +178,8 @@ function geopos(args: string[], w: ReplyWriter, store: Keyspace): void {
     }
     const [lon, lat] = decodeScore(score);
     w.arr(2);
-    w.str(formatCoord(lon));
-    w.str(formatCoord(lat));
+    w.dblText(lon, formatCoord(lon));
+    w.dblText(lat, formatCoord(lat));
   }
 }
 
@@ -478,8 +478,8 @@ function georadius(args: string[], w: ReplyWriter, store: Keyspace, srcIndex: nu
       if (withHash) w.int(scoreAsInteger(p.score));
       if (withCoord) {
         w.arr(2);
-        w.str(formatCoord(p.lon));
-        w.str(formatCoord(p.lat));
+        w.dblText(p.lon, formatCoord(p.lon));
+        w.dblText(p.lat, formatCoord(p.lat));
       }
     }
     return;
