@@ -140,6 +140,7 @@ export class Pipeline implements ConnHandler {
    */
   delivered(conn: Conn, outputLimit: number): void {
     if (conn.wantClose) return;
+    if (this.note !== null) this.note(`fd ${conn.fd}: output written from elsewhere (${conn.outgoing.length} bytes pending)`);
     if (outputLimit !== 0 && conn.outgoing.length > outputLimit) {
       this.state.log(`closing fd ${conn.fd}: output buffer over the limit (${conn.outgoing.length} > ${outputLimit} bytes)`);
       this.abort(conn, 'output buffer limit');
