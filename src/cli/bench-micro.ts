@@ -42,7 +42,7 @@ const GETArgs = ['GET', keyName(1234)];
 /** A writer that drops everything, to time dispatch and the command alone. */
 const nullWriter: ReplyWriter = {
   nil() {}, err() {}, str() {}, status() {}, int() {}, dbl() {}, arr() {}, nilArr() {},
-  map() {}, set() {}, bool() {}, verbatim() {}, bigNumber() {}, push() {}, pairs() {}, pair() {},
+  map() {}, set() {}, bool() {}, verbatim() {}, bigNumber() {}, dblText() {}, push() {}, pairs() {}, pair() {},
 };
 
 /** 16 pipelined GETs of different keys, replayed into a Conn's incoming buffer. */

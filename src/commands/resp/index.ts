@@ -8,6 +8,8 @@ import { hashCommands } from '../hash.js';
 import { listCommands } from '../list.js';
 import type { CommandSpec, CommandTable } from '../types.js';
 import { respBitCommands } from './bits.js';
+import { respGeoCommands } from './geo.js';
+import { respHllCommands } from './hll.js';
 import { respKeyCommands } from './keys.js';
 import { respScanCommands } from './scan.js';
 import { respServerCommands } from './server.js';
@@ -40,6 +42,8 @@ export function unknownCommandMessage(args: string[]): string {
 export const respCommands: CommandSpec[] = [
   ...respStringCommands,
   ...respBitCommands,
+  ...respHllCommands,
+  ...respGeoCommands,
   ...respKeyCommands,
   ...respScanCommands,
   ...setCommands,
