@@ -16,6 +16,13 @@
 // so with tracing off no string is built and no closure allocated. Lines are
 // collected per iteration and written to stderr with one synchronous write
 // before the loop blocks in poll (and before any log line, to keep order).
+//
+// fd labels: the loop knows fds, not what they are; the wiring tells the
+// tracer (`label(19, 'book-listener')`, `label(23, 'client 127.0.0.1:50312
+// (resp)')`). The first time a labelled fd appears in an iteration, a note
+// under the syscall line names it (`fd 19 book-listener, fd 23 client …`),
+// and a note mentioning it first says `fd 23 client …:`. The syscall lines
+// themselves stay exactly strace's. A successful close forgets the label.
 
 import { writeSync } from 'node:fs';
 import { errnoName } from '../sys/index.js';
@@ -27,10 +34,40 @@ export class Tracer {
   /** The iteration being traced (0 before the first). */
   current = 0;
 
+  /** What each fd is, as the wiring named it. */
+  private readonly labels = new Map<number, string>();
+  /** Labelled fds already named in the current iteration. */
+  private named = new Set<number>();
+
   constructor(private readonly fd = 2) {}
+
+  /** Names an fd (a listener, the signal pipe, a client); named at once if an iteration is running. */
+  label(fd: number, text: string): void {
+    this.labels.set(fd, text);
+    this.named.delete(fd);
+    if (this.current > 0) this.name([fd]);
+  }
+
+  /** The label of an fd, or undefined. */
+  labelOf(fd: number): string | undefined {
+    return this.labels.get(fd);
+  }
+
+  /** A note naming the labelled fds among `fds` not yet named in this iteration. */
+  private name(fds: readonly number[]): void {
+    let text = '';
+    for (const fd of fds) {
+      const label = this.labels.get(fd);
+      if (label === undefined || this.named.has(fd)) continue;
+      this.named.add(fd);
+      text += `${text === '' ? '' : ', '}fd ${fd} ${label}`;
+    }
+    if (text !== '') this.lines.push(`    ${text}`);
+  }
 
   /** Starts iteration n: `#n`. */
   iteration(n: number): void {
+    this.named = new Set();
     this.current = n;
     this.header = this.lines.length;
     this.lines.push(`#${n}`);
@@ -46,10 +83,24 @@ export class Tracer {
   /** One syscall: `name(args) = result`. */
   syscall(name: string, args: string, result: string): void {
     this.lines.push(`  ${name}(${args}) = ${result}`);
+    if (this.labels.size === 0) return;
+    const fds = syscallFds(name, args, result);
+    this.name(fds);
+    if (name === 'close' && result === '0') this.labels.delete(fds[0]);
   }
 
   /** What a handler made of it (parsed requests, want flags, why a close). */
   note(text: string): void {
+    if (this.labels.size !== 0) {
+      // `fd 23: …` → `fd 23 client 127.0.0.1:50312 (resp): …` the first time fd 23 shows up.
+      text = text.replace(/\bfd (\d+)\b/g, (whole, n: string) => {
+        const fd = Number(n);
+        const label = this.labels.get(fd);
+        if (label === undefined || this.named.has(fd)) return whole;
+        this.named.add(fd);
+        return `fd ${fd} ${label}`;
+      });
+    }
     this.lines.push(`    ${text}`);
   }
 
@@ -65,6 +116,17 @@ export class Tracer {
       // stderr closed: tracing must never take the server down.
     }
   }
+}
+
+/** The fds a syscall line mentions: poll's array, epoll_wait's ready list, epoll_ctl's fd, else the first argument (and accept's result). */
+export function syscallFds(name: string, args: string, result: string): number[] {
+  if (name === 'poll') return [...args.matchAll(/(\d+):/g)].map((m) => Number(m[1]));
+  if (name === 'epoll_wait') return [...result.matchAll(/(\d+):/g)].map((m) => Number(m[1]));
+  if (name === 'epoll_ctl') return [Number(args.split(', ')[2])];
+  if (name === 'socket' || name === 'epoll_create1') return /^\d+$/.test(result) ? [Number(result)] : [];
+  const first = Number(args.split(',')[0]);
+  if (name === 'accept' && /^\d+$/.test(result)) return [first, Number(result)];
+  return Number.isInteger(first) ? [first] : [];
 }
 
 /** A syscall's return value as strace shows it: `25`, or `-1 EAGAIN` for -errno. */

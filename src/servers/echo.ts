@@ -17,6 +17,7 @@ import { ServerState, type ServerSettings } from './state.js';
 import { Pipeline, type Endpoint } from './pipeline.js';
 import { plainOs, tracedOs } from '../loop/os.js';
 import { listenTcp } from './listen.js';
+import { clientLabel } from './syscall_server.js';
 import type { LessonServer } from './blocking.js';
 
 /** Echoes `[u32 len][len bytes]` messages: the notes' tryOneRequest without a command. */
@@ -58,17 +59,28 @@ export function createEchoServer(settings: ServerSettings, log: (line: string) =
   const listen = listenTcp(settings.host, settings.port);
   const session = new EchoSession(); // stateless: one serves every connection
   const ep: Endpoint = { protocol: 'book', port: listen.port, refusal: new Uint8Array(0), session: () => session };
-  loop.addListener({ fd: listen.fd, open: (conn, overflow) => pipeline.opened(conn, ep, () => sys.getpeername(conn.fd), overflow) });
+  loop.addListener({
+    fd: listen.fd,
+    open: (conn, overflow) => {
+      if (tracer !== null) tracer.label(conn.fd, clientLabel(conn.fd, 'echo'));
+      pipeline.opened(conn, ep, () => sys.getpeername(conn.fd), overflow);
+    },
+  });
+  if (tracer !== null) tracer.label(listen.fd, 'echo-listener');
 
   // Ctrl-C reaches the loop through the signal pipe, as in the full server.
   const sigFd = sys.signalPipe([C.SIGINT, C.SIGTERM]);
   const sigBuf = Buffer.alloc(16);
+  if (tracer !== null) tracer.label(sigFd, 'signal-pipe');
   loop.addWatch(sigFd, () => {
     const n = sys.read(sigFd, sigBuf, 0, sigBuf.length);
     if (tracer !== null) tracer.syscall('read', `${sigFd}, ${sigBuf.length}`, sysResult(n));
     if (n > 0) loop.stop();
   });
-  if (settings.step && tracer !== null) new Stepper(loop, tracer).attach();
+  if (settings.step && tracer !== null) {
+    tracer.label(0, 'stdin');
+    new Stepper(loop, tracer).attach();
+  }
 
   return {
     ports: { book: listen.port, resp: 0 },

@@ -24,6 +24,13 @@ import { ProtocolSession } from './session.js';
 import { ServerState, type ServerSettings } from './state.js';
 import { listenTcp } from './listen.js';
 
+/** A connection's trace label: `client 127.0.0.1:50312 (resp)` (looked up only when tracing). */
+export function clientLabel(fd: number, protocol: string): string {
+  const p = sys.getpeername(fd);
+  const peer = p === null ? '?' : `${p.address.includes(':') ? `[${p.address}]` : p.address}:${p.port}`;
+  return `client ${peer} (${protocol})`;
+}
+
 /** fds kept free for the server itself (listeners, signal pipe, reserve fd, Node's own), as Redis's 32. */
 export const RESERVED_FDS = 32;
 
@@ -99,8 +106,12 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     };
     loop.addListener({
       fd,
-      open: (conn, overflow) => pipeline.opened(conn, ep, () => sys.getpeername(conn.fd), overflow),
+      open: (conn, overflow) => {
+        if (tracer !== null) tracer.label(conn.fd, clientLabel(conn.fd, codec.name));
+        pipeline.opened(conn, ep, () => sys.getpeername(conn.fd), overflow);
+      },
     });
+    if (tracer !== null) tracer.label(fd, `${codec.name}-listener`);
     return bound;
   };
   state.ports.book = listen(settings.port, bookCodec, bookTable, '');
@@ -121,6 +132,7 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
   // Signals reach the loop as bytes in a pipe that sits in the poll set.
   const sigFd = sys.signalPipe([C.SIGINT, C.SIGTERM]);
   const sigBuf = Buffer.alloc(16);
+  if (tracer !== null) tracer.label(sigFd, 'signal-pipe');
   loop.addWatch(sigFd, () => {
     const n = sys.read(sigFd, sigBuf, 0, sigBuf.length);
     if (tracer !== null) {
@@ -137,7 +149,10 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     }
   });
   // --step: stdin joins the poll set, and each iteration waits for Enter.
-  if (settings.step && tracer !== null) new Stepper(loop, tracer).attach();
+  if (settings.step && tracer !== null) {
+    tracer.label(0, 'stdin');
+    new Stepper(loop, tracer).attach();
+  }
 
   return {
     loop,
