@@ -129,6 +129,33 @@ export function syscallFds(name: string, args: string, result: string): number[]
   return Number.isInteger(first) ? [first] : [];
 }
 
+/** Bytes shown per read or write with --trace-bytes; the rest is counted. */
+export const BYTES_SHOWN = 64;
+
+/**
+ * `hexdump -C`'s shape, for --trace-bytes: rows of 16 bytes, hex and
+ * printable, at most BYTES_SHOWN bytes, then `… (N more)`.
+ */
+export function hexRows(buf: Uint8Array, offset: number, length: number, max = BYTES_SHOWN): string[] {
+  const rows: string[] = [];
+  const shown = Math.min(length, max);
+  for (let row = 0; row < shown; row += 16) {
+    let hex = '';
+    let text = '';
+    for (let i = 0; i < 16; i++) {
+      if (i === 8) hex += ' ';
+      if (row + i < shown) {
+        const b = buf[offset + row + i];
+        hex += `${b.toString(16).padStart(2, '0')} `;
+        text += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.';
+      } else hex += '   ';
+    }
+    rows.push(`${row.toString(16).padStart(4, '0')}  ${hex} |${text}|`);
+  }
+  if (length > shown) rows.push(`… (${length - shown} more)`);
+  return rows;
+}
+
 /** A syscall's return value as strace shows it: `25`, or `-1 EAGAIN` for -errno. */
 export function sysResult(rv: number): string {
   return rv < 0 ? `-1 ${errnoName(rv)}` : `${rv}`;

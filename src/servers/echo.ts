@@ -51,10 +51,13 @@ class EchoSession implements Session {
 export function createEchoServer(settings: ServerSettings, log: (line: string) => void): LessonServer {
   const tracer = settings.trace || settings.step ? new Tracer() : null;
   const backend = settings.loop === 'epoll' ? new EpollBackend(tracer) : new PollBackend(tracer);
-  const loop = new EventLoop(backend, { idleTimeoutMs: settings.idleTimeoutMs, os: tracer !== null ? tracedOs(tracer) : plainOs, tracer });
+  const loop = new EventLoop(backend, { idleTimeoutMs: settings.idleTimeoutMs, os: tracer !== null ? tracedOs(tracer, settings.traceBytes) : plainOs, tracer });
   // The same pipeline as the full server (caps, limits, half-close), with echo sessions.
   const pipeline = new Pipeline(new ServerState(settings, log), loop);
-  if (tracer !== null) pipeline.note = (text) => tracer.note(text);
+  if (tracer !== null) {
+    pipeline.note = (text) => tracer.note(text);
+    pipeline.frames = settings.traceBytes;
+  }
   loop.handler = pipeline;
   const listen = listenTcp(settings.host, settings.port);
   const session = new EchoSession(); // stateless: one serves every connection

@@ -84,7 +84,7 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
   const loop = new EventLoop(backend, {
     idleTimeoutMs: settings.idleTimeoutMs,
     keepAliveSeconds: settings.tcpKeepAlive,
-    os: tracer !== null ? tracedOs(tracer) : plainOs,
+    os: tracer !== null ? tracedOs(tracer, settings.traceBytes) : plainOs,
     tracer,
   });
   const pipeline = new Pipeline(state, loop);
@@ -94,7 +94,10 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     add: (deadline, fire, what) => loop.timers.add(deadline, fire, what),
     cancel: (t) => loop.timers.cancel(t as Timer),
   };
-  if (tracer !== null) pipeline.note = state.note = (text) => tracer.note(text);
+  if (tracer !== null) {
+    pipeline.note = state.note = (text) => tracer.note(text);
+    pipeline.frames = settings.traceBytes;
+  }
 
   const listen = (port: number | null, codec: Codec, table: CommandTable, refusal: string): number => {
     const { fd, port: bound } = listenTcp(settings.host, port ?? 0);
