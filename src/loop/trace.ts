@@ -26,6 +26,7 @@
 
 import { writeSync } from 'node:fs';
 import { errnoName } from '../sys/index.js';
+import type { JsonTrace } from './trace_json.js';
 
 export class Tracer {
   private lines: string[] = [];
@@ -36,14 +37,23 @@ export class Tracer {
 
   /** What each fd is, as the wiring named it. */
   private readonly labels = new Map<number, string>();
+  /** A client's address and protocol, for the structured trace. */
+  private readonly peers = new Map<number, { peer: string; protocol: string }>();
+  /** --trace-json: the structured twin (null without it). */
+  json: JsonTrace | null = null;
+  /** --trace-bytes: notes show bytes read and written and where requests end. */
+  showBytes = false;
   /** Labelled fds already named in the current iteration. */
   private named = new Set<number>();
 
+  /** `fd` receives the text trace; -1: none (--trace-json alone). */
   constructor(private readonly fd = 2) {}
 
   /** Names an fd (a listener, the signal pipe, a client); named at once if an iteration is running. */
-  label(fd: number, text: string): void {
+  label(fd: number, text: string, client?: { peer: string; protocol: string }): void {
     this.labels.set(fd, text);
+    if (client !== undefined) this.peers.set(fd, client);
+    else this.peers.delete(fd);
     this.named.delete(fd);
     if (this.current > 0) this.name([fd]);
   }
@@ -51,6 +61,12 @@ export class Tracer {
   /** The label of an fd, or undefined. */
   labelOf(fd: number): string | undefined {
     return this.labels.get(fd);
+  }
+
+  /** What the structured trace says an fd is. */
+  describe(fd: number): { label: string | null; peer: string | null; protocol: string | null } {
+    const p = this.peers.get(fd);
+    return { label: this.labels.get(fd) ?? null, peer: p?.peer ?? null, protocol: p?.protocol ?? null };
   }
 
   /** A note naming the labelled fds among `fds` not yet named in this iteration. */
@@ -67,6 +83,7 @@ export class Tracer {
 
   /** Starts iteration n: `#n`. */
   iteration(n: number): void {
+    if (this.json !== null) this.json.begin(n);
     this.named = new Set();
     this.current = n;
     this.header = this.lines.length;
@@ -75,6 +92,7 @@ export class Tracer {
 
   /** Poll's timeout and what set it, appended to the iteration's header line. */
   timeout(ms: number, why: string): void {
+    if (this.json !== null) this.json.timeout(ms, why);
     const text = `timeout ${ms} (${why})`;
     if (this.header >= 0) this.lines[this.header] += ` ${text}`;
     else this.note(text);
@@ -83,8 +101,9 @@ export class Tracer {
   /** One syscall: `name(args) = result`. */
   syscall(name: string, args: string, result: string): void {
     this.lines.push(`  ${name}(${args}) = ${result}`);
-    if (this.labels.size === 0) return;
+    if (this.labels.size === 0 && this.json === null) return;
     const fds = syscallFds(name, args, result);
+    if (this.json !== null) this.json.syscall(name, args, result, fds);
     this.name(fds);
     if (name === 'close' && result === '0') this.labels.delete(fds[0]);
   }
@@ -102,12 +121,48 @@ export class Tracer {
       });
     }
     this.lines.push(`    ${text}`);
+    if (this.json !== null) this.json.note(text);
+  }
+
+  /** A timer fired (a blocked client's timeout, CLIENT PAUSE's end). */
+  timer(what: string): void {
+    if (this.json !== null) this.json.timer(what);
+    this.note(`timers: ${what}`);
+  }
+
+  /** Active expiry removed n keys. */
+  keysExpired(n: number): void {
+    if (this.json !== null) this.json.keysExpired(n);
+    this.note(`timers: ${n} key${n > 1 ? 's' : ''} expired`);
+  }
+
+  /**
+   * The pipeline handled requests on fd: `ends` are where each ended in
+   * incoming as it stood (`before` bytes), `unparsed` what is left.
+   */
+  frames(fd: number, before: number, ends: readonly number[], unparsed: number): void {
+    if (ends.length === 0) return;
+    if (this.json !== null) this.json.frames(fd, ends);
+    if (this.showBytes) {
+      const at = `request${ends.length > 1 ? 's end at bytes' : ' ends at byte'} ${ends.join(', ')}`;
+      this.note(`fd ${fd}: incoming ${before} bytes: ${at}; ${unparsed} unparsed`);
+    }
+  }
+
+  /** The end of tracing: writes what is left (text and structured). */
+  end(): void {
+    this.flush();
+    if (this.json !== null) this.json.finish();
   }
 
   /** Writes what was collected; called before blocking, before a log line, and at exit. */
   flush(): void {
     this.header = -1;
     if (this.lines.length === 0) return;
+    if (this.fd < 0) {
+      this.lines = [];
+      return;
+    }
     const text = this.lines.join('\n') + '\n';
     this.lines = [];
     try {

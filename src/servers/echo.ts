@@ -10,14 +10,15 @@ import { EventLoop } from '../loop/loop.js';
 import { PollBackend } from '../loop/poll.js';
 import { EpollBackend } from '../loop/epoll.js';
 import { Stepper } from '../loop/step.js';
-import { Tracer, sysResult } from '../loop/trace.js';
+import { sysResult } from '../loop/trace.js';
 import type { Conn, Session } from '../loop/conn.js';
 import { K_MAX_MSG } from '../protocol/book.js';
 import { ServerState, type ServerSettings } from './state.js';
 import { Pipeline, type Endpoint } from './pipeline.js';
 import { plainOs, tracedOs } from '../loop/os.js';
 import { listenTcp } from './listen.js';
-import { clientLabel } from './syscall_server.js';
+import { createTracer, labelClient, tracePipeline } from './tracing.js';
+import { performance } from 'node:perf_hooks';
 import type { LessonServer } from './blocking.js';
 
 /** Echoes `[u32 len][len bytes]` messages: the notes' tryOneRequest without a command. */
@@ -49,14 +50,13 @@ class EchoSession implements Session {
 
 /** Binds the book port and builds the loop with echo sessions; run() blocks in it. */
 export function createEchoServer(settings: ServerSettings, log: (line: string) => void): LessonServer {
-  const tracer = settings.trace || settings.step ? new Tracer() : null;
+  const tracer = createTracer(settings, () => performance.now());
   const backend = settings.loop === 'epoll' ? new EpollBackend(tracer) : new PollBackend(tracer);
   const loop = new EventLoop(backend, { idleTimeoutMs: settings.idleTimeoutMs, os: tracer !== null ? tracedOs(tracer, settings.traceBytes) : plainOs, tracer });
   // The same pipeline as the full server (caps, limits, half-close), with echo sessions.
   const pipeline = new Pipeline(new ServerState(settings, log), loop);
   if (tracer !== null) {
-    pipeline.note = (text) => tracer.note(text);
-    pipeline.frames = settings.traceBytes;
+    tracePipeline(tracer, pipeline);
   }
   loop.handler = pipeline;
   const listen = listenTcp(settings.host, settings.port);
@@ -65,7 +65,7 @@ export function createEchoServer(settings: ServerSettings, log: (line: string) =
   loop.addListener({
     fd: listen.fd,
     open: (conn, overflow) => {
-      if (tracer !== null) tracer.label(conn.fd, clientLabel(conn.fd, 'echo'));
+      if (tracer !== null) labelClient(tracer, conn.fd, 'echo');
       pipeline.opened(conn, ep, () => sys.getpeername(conn.fd), overflow);
     },
   });

@@ -41,8 +41,8 @@ export class Pipeline implements ConnHandler {
   private loggedOverflow = false;
   /** Trace notes (null when not tracing). */
   note: ((text: string) => void) | null = null;
-  /** --trace-bytes: note where each request read ends in incoming and what is left unparsed. */
-  frames = false;
+  /** Tracing: told where each request ended in incoming and what is left unparsed (--trace-bytes, --trace-json). */
+  frames: ((fd: number, before: number, ends: readonly number[], unparsed: number) => void) | null = null;
 
   constructor(
     private readonly state: ServerState,
@@ -172,7 +172,7 @@ export class Pipeline implements ConnHandler {
     let handled = 0;
     // --trace-bytes: where each request ends, as offsets into incoming as it stood.
     const start = conn.incoming.length;
-    const ends: number[] | null = note !== null && this.frames ? [] : null;
+    const ends: number[] | null = this.frames !== null ? [] : null;
     conn.pending = false;
     while (!conn.wantClose) {
       if (session.waiting) {
@@ -202,10 +202,7 @@ export class Pipeline implements ConnHandler {
       } else if (handled > 0) {
         note(`fd ${conn.fd}: ${handled} request${handled > 1 ? 's' : ''} (${names!.join(', ')}${handled > names!.length ? ', …' : ''})${conn.pending && !session.waiting ? ', more pending' : ''}`);
       }
-      if (ends !== null && ends.length !== 0 && !conn.aborted) {
-        const at = `request${ends.length > 1 ? 's end at bytes' : ' ends at byte'} ${ends.join(', ')}`;
-        note(`fd ${conn.fd}: incoming ${start} bytes: ${at}; ${conn.incoming.length} unparsed`);
-      }
+      if (ends !== null && !conn.aborted) this.frames!(conn.fd, start, ends, conn.incoming.length);
       if (session.waiting && handled > 0) note(`fd ${conn.fd}: blocked (${session.lastRequestName()}): waiting for a reply from elsewhere`);
     }
     this.decide(conn);

@@ -10,7 +10,9 @@ import { plainOs, tracedOs } from '../loop/os.js';
 import type { Timer } from '../loop/timers.js';
 import { PollBackend } from '../loop/poll.js';
 import { EpollBackend } from '../loop/epoll.js';
-import { Tracer, sysResult } from '../loop/trace.js';
+import { sysResult } from '../loop/trace.js';
+import { performance } from 'node:perf_hooks';
+import { createTracer, labelClient, tracePipeline } from './tracing.js';
 import { Stepper } from '../loop/step.js';
 import type { Backend } from '../loop/backend.js';
 import { bookCodec } from '../protocol/book.js';
@@ -23,13 +25,6 @@ import { Pipeline, type Endpoint } from './pipeline.js';
 import { ProtocolSession } from './session.js';
 import { ServerState, type ServerSettings } from './state.js';
 import { listenTcp } from './listen.js';
-
-/** A connection's trace label: `client 127.0.0.1:50312 (resp)` (looked up only when tracing). */
-export function clientLabel(fd: number, protocol: string): string {
-  const p = sys.getpeername(fd);
-  const peer = p === null ? '?' : `${p.address.includes(':') ? `[${p.address}]` : p.address}:${p.port}`;
-  return `client ${peer} (${protocol})`;
-}
 
 /** fds kept free for the server itself (listeners, signal pipe, reserve fd, Node's own), as Redis's 32. */
 export const RESERVED_FDS = 32;
@@ -68,7 +63,7 @@ export interface RunningServer {
 /** Binds the listeners and builds the loop; run() blocks in it. */
 export function createSyscallServer(settings: ServerSettings, log: (line: string) => void): RunningServer {
   settings = { ...settings, maxClients: clampMaxClients(settings.maxClients, log) };
-  const tracer = settings.trace || settings.step ? new Tracer() : null;
+  const tracer = createTracer(settings, () => performance.now());
   if (tracer !== null) {
     // Trace lines are buffered per iteration: flush them before a log line so the two stay in order.
     const untraced = log;
@@ -95,8 +90,8 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     cancel: (t) => loop.timers.cancel(t as Timer),
   };
   if (tracer !== null) {
-    pipeline.note = state.note = (text) => tracer.note(text);
-    pipeline.frames = settings.traceBytes;
+    tracePipeline(tracer, pipeline);
+    state.note = (text) => tracer.note(text);
   }
 
   const listen = (port: number | null, codec: Codec, table: CommandTable, refusal: string): number => {
@@ -110,7 +105,7 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     loop.addListener({
       fd,
       open: (conn, overflow) => {
-        if (tracer !== null) tracer.label(conn.fd, clientLabel(conn.fd, codec.name));
+        if (tracer !== null) labelClient(tracer, conn.fd, codec.name);
         pipeline.opened(conn, ep, () => sys.getpeername(conn.fd), overflow);
       },
     });
@@ -128,7 +123,7 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     nextDeadline: () => state.store.nextDeadline(),
     run: () => {
       const n = state.store.expireSome(settings.activeExpireLimit);
-      if (tracer !== null && n > 0) tracer.note(`timers: ${n} key${n > 1 ? 's' : ''} expired`);
+      if (tracer !== null && n > 0) tracer.keysExpired(n);
     },
   };
 
