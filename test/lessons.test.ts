@@ -116,6 +116,12 @@ describe('--mode validation', () => {
       [['--mode', 'blocking', '--step'], '--step steps the event loop'],
       [['--mode', 'blocking', '--loop', 'epoll'], '--mode blocking has no event loop'],
       [['--mode', 'echo', '--loop', 'libuv'], 'cannot use --loop libuv'],
+      [['--mode', 'blocking', '--trace-bytes'], '--mode blocking has none'],
+      [['--mode', 'blocking', '--trace-json', 'x.jsonl'], '--mode blocking has none'],
+      [['--trace-json', ''], '--trace-json needs a file name'],
+      // libuv's loop is not ours to trace: refused at start-up, saying why.
+      ...['--trace', '--step', '--trace-bytes'].map((f): [string[], string] => [['--loop', 'libuv', f], "with --loop libuv the loop is libuv's"]),
+      [['--loop', 'libuv', '--trace-json', 'x.jsonl'], 'its syscalls never pass through redloop'],
     ];
     for (const [args, msg] of cases) {
       const r = run(...args);

@@ -121,6 +121,16 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
   const mode = v.mode ?? 'server';
   if (mode !== 'server' && mode !== 'echo' && mode !== 'blocking') fail(`--mode must be server, echo or blocking, got '${mode}'`);
   if (mode !== 'server' && loop === 'libuv') fail(`--mode ${mode} runs on redloop's own syscalls; it cannot use --loop libuv`);
+  if (loop === 'libuv' && (v.trace || v.step || v['trace-bytes'] || v['trace-json'] !== undefined)) {
+    // Refused rather than silently ignored: libuv's loop runs inside Node, in C. Its epoll_wait,
+    // accept4, reads and writes never pass through our syscall facade, and its iterations are not
+    // ours to step; Node's net events would show a different loop than the one the trace teaches.
+    fail(
+      "--trace, --trace-bytes, --trace-json and --step show redloop's own event loop; with --loop libuv the loop is libuv's, " +
+        'inside Node, and its syscalls never pass through redloop (use --loop poll or --loop epoll, or watch libuv with ' +
+        '`strace -f -e trace=epoll_wait,epoll_ctl,accept4,read,write`)',
+    );
+  }
   if (mode === 'blocking' && v.loop !== undefined) fail('--mode blocking has no event loop; drop --loop');
   if (mode === 'blocking' && v.step) fail('--step steps the event loop; --mode blocking has none (use --trace)');
   if (mode === 'blocking' && (v['trace-bytes'] || v['trace-json'] !== undefined)) fail('--trace-bytes and --trace-json trace the event loop; --mode blocking has none (use --trace)');
