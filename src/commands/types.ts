@@ -172,6 +172,13 @@ export interface CommandContext {
   readonly store: Keyspace;
   readonly client: ClientState;
   readonly server: ServerContext;
+  /**
+   * server.hooks and server.persistence, held directly: dispatch reads them on
+   * every command, and a load through the server context (an object with
+   * getters) is a generic, slower property access.
+   */
+  readonly hooks: CommandHooks;
+  readonly persistence: PersistenceControl;
 }
 
 /** A command's body. args[0] is the command name as the client sent it. */

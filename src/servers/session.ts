@@ -52,7 +52,7 @@ export class ProtocolSession implements Session, ClientLink {
     private readonly conn: Conn,
     private readonly pipeline: SessionHost,
   ) {
-    this.ctx = { store: server.store, client, server: server.context };
+    this.ctx = { store: server.store, client, server: server.context, hooks: server.context.hooks, persistence: server.context.persistence };
     this.stats = server.context.stats;
     client.link = this;
   }
