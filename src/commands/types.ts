@@ -158,6 +158,11 @@ export interface ServerContext {
   removeKeyListener(fn: KeyListener): void;
   /** Calls fn when a client disconnects (free its waits, subscriptions, watched keys). */
   onClientClosed(fn: (client: ClientState) => void): void;
+  /**
+   * The same output to many clients (PUBLISH's fan-out): encoded once per wire
+   * format and appended to each client's output, as deliver() would.
+   */
+  deliverAll(clients: Iterable<ClientState>, write: (w: ReplyWriter) => void): void;
   /** A connected client by id (CLIENT KILL, CLIENT UNBLOCK). */
   clientById(id: number): ClientState | undefined;
   connectedClients(): number;
