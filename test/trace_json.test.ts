@@ -105,6 +105,10 @@ describe.each([['poll' as const], ['epoll' as const]])('--trace-json (%s)', (loo
     // The close: the connection is reported closed, with its label kept.
     const closing = records.find((r) => r.syscalls.some((s) => s.name === 'close' && s.args === `${fd}`))!;
     expect(closing.connections.find((c) => c.fd === fd)).toMatchObject({ closed: true, peer: `127.0.0.1:${clientPort}` });
+    // Connections only: the listener closed at shutdown is no connection.
+    const shutdown = records[records.length - 1];
+    expect(shutdown.notes.some((n) => n.includes('listening socket closed'))).toBe(true);
+    expect(shutdown.connections).toEqual([]);
   });
 });
 

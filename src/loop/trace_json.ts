@@ -196,8 +196,9 @@ export class JsonTrace {
     if (rec.iteration === 0 && rec.syscalls.length === 0) return;
     for (const [fd, t] of this.touched) {
       const state = t.closed || this.connState === null ? null : this.connState(fd);
-      if (state === null && !t.closed) continue; // a listener, the signal pipe, stdin
       const d = t.desc ?? this.describe(fd);
+      // Not a connection: a listener, the signal pipe, stdin (closed ones too, at shutdown).
+      if (state === null && (!t.closed || d.peer === null)) continue;
       const c: ConnRecord = { fd, label: d.label, peer: d.peer, protocol: d.protocol, closed: state === null };
       if (state !== null) {
         c.wantRead = state.wantRead;
