@@ -201,6 +201,47 @@ export class Stream {
     return this.chunks.length;
   }
 
+  /**
+   * The node count of Redis's radix tree over the chunks' keys (each chunk's
+   * first ID, 16 bytes big-endian), as a canonical compressed radix tree has
+   * them: XINFO STREAM's radix-tree-nodes. (Redis's rax may keep a node more
+   * after some deletions; see the README.)
+   */
+  radixNodes(): number {
+    const keys = this.chunks.map((c) => {
+      const id = this.slotId(c, 0);
+      const b = new Uint8Array(16);
+      let ms = id.ms;
+      let seq = id.seq;
+      for (let i = 7; i >= 0; i--) {
+        b[i] = Number(ms & 0xffn);
+        b[8 + i] = Number(seq & 0xffn);
+        ms >>= 8n;
+        seq >>= 8n;
+      }
+      return b;
+    });
+    const count = (set: Uint8Array[], d: number): number => {
+      if (d === 16) return 1;
+      const first = set[0][d];
+      if (set.every((k) => k[d] === first)) {
+        let e = d + 1;
+        while (e < 16 && set.every((k) => k[e] === set[0][e])) e++;
+        return 1 + count(set, e);
+      }
+      const by = new Map<number, Uint8Array[]>();
+      for (const k of set) {
+        const g = by.get(k[d]);
+        if (g === undefined) by.set(k[d], [k]);
+        else g.push(k);
+      }
+      let n = 1;
+      for (const g of by.values()) n += count(g, d + 1);
+      return n;
+    };
+    return keys.length === 0 ? 1 : count(keys, 0);
+  }
+
   /** Appends an entry whose ID is greater than lastId (the caller checks). */
   append(id: StreamID, fields: string[]): void {
     const entry: StreamEntry = { id, fields };

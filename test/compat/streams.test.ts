@@ -400,6 +400,121 @@ describe('streams', () => {
         ['XPENDING', 's', 'g'],
       ]));
 
+    test('XCLAIM: min-idle, IDLE/TIME/RETRYCOUNT/FORCE/JUSTID/LASTID, deleted entries leave the PEL, errors', () =>
+      s.same([
+        ['XADD', 's', '1-1', 'a', '1'],
+        ['XADD', 's', '2-1', 'b', '2'],
+        ['XADD', 's', '3-1', 'c', '3'],
+        ['XADD', 's', '4-1', 'd', '4'],
+        ['XGROUP', 'CREATE', 's', 'g', '0'],
+        ['XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', '3', 'STREAMS', 's', '>'],
+        ['XCLAIM', 's', 'g', 'bob', '0', '1-1', 'TIME', '1000'],
+        ['XCLAIM', 's', 'g', 'bob', '0', '2-1', 'JUSTID', 'RETRYCOUNT', '7', 'TIME', '2000'],
+        ['XCLAIM', 's', 'g', 'bob', '99999999', '3-1'],
+        ['XCLAIM', 's', 'g', 'bob', '0', '4-1', '9-9'],
+        ['XCLAIM', 's', 'g', 'bob', '0', '4-1', 'FORCE', 'JUSTID', 'TIME', '3000'],
+        ['XCLAIM', 's', 'g', 'carol', '0', '3-1', 'IDLE', '5', 'JUSTID'],
+        ['XPENDING', 's', 'g'],
+        { cmd: ['XPENDING', 's', 'g', '-', '+', '10'], match: 'shape' },
+        ['XDEL', 's', '1-1'],
+        ['XCLAIM', 's', 'g', 'carol', '0', '1-1', '2-1', 'JUSTID', 'TIME', '4000'],
+        ['XPENDING', 's', 'g'],
+        ['XCLAIM', 's', 'g', 'carol', '0', '2-1', 'LASTID', '8-0', 'JUSTID', 'TIME', '5000'],
+        ['XINFO', 'GROUPS', 's'],
+        ['XCLAIM', 's', 'g', 'carol', 'x', '2-1'],
+        ['XCLAIM', 's', 'g', 'carol', '0', '2-1', 'IDLE', 'x'],
+        ['XCLAIM', 's', 'g', 'carol', '0', '2-1', 'TIME', 'x'],
+        ['XCLAIM', 's', 'g', 'carol', '0', '2-1', 'RETRYCOUNT', 'x'],
+        ['XCLAIM', 's', 'g', 'carol', '0', '2-1', 'LASTID', 'x'],
+        ['XCLAIM', 's', 'g', 'carol', '0', '2-1', 'BOGUS'],
+        ['XCLAIM', 's', 'g', 'carol', '0', 'bad'],
+        ['XCLAIM', 's', 'nog', 'carol', '0', '2-1'],
+        ['XCLAIM', 'missing', 'g', 'carol', '0', '2-1'],
+        { cmd: ['XINFO', 'STREAM', 's', 'FULL'], match: 'shape' },
+      ]));
+
+    test('XAUTOCLAIM: cursor, COUNT, JUSTID, deleted IDs, errors', () => {
+      const steps: Step[] = [];
+      for (let i = 1; i <= 12; i++) steps.push(['XADD', 's', `${i}-1`, 'n', String(i)]);
+      steps.push(
+        ['XGROUP', 'CREATE', 's', 'g', '0'],
+        ['XREADGROUP', 'GROUP', 'g', 'alice', 'STREAMS', 's', '>'],
+        ['XDEL', 's', '3-1', '4-1'],
+        ['XAUTOCLAIM', 's', 'g', 'bob', '0', '0', 'COUNT', '3'],
+        ['XAUTOCLAIM', 's', 'g', 'bob', '0', '5-1', 'COUNT', '2', 'JUSTID'],
+        ['XAUTOCLAIM', 's', 'g', 'bob', '0', '(6-1', 'JUSTID'],
+        ['XAUTOCLAIM', 's', 'g', 'carol', '99999999', '-', 'JUSTID'],
+        ['XPENDING', 's', 'g'],
+        ['XAUTOCLAIM', 's', 'g', 'bob', 'x', '0'],
+        ['XAUTOCLAIM', 's', 'g', 'bob', '0', 'x'],
+        ['XAUTOCLAIM', 's', 'g', 'bob', '0', '0', 'COUNT', '0'],
+        ['XAUTOCLAIM', 's', 'g', 'bob', '0', '0', 'COUNT', 'x'],
+        ['XAUTOCLAIM', 's', 'g', 'bob', '0', '0', 'FOO'],
+        ['XAUTOCLAIM', 's', 'nog', 'bob', '0', '0'],
+        ['XAUTOCLAIM', 'missing', 'g', 'bob', '0', '0'],
+        ['SET', 'str', 'v'],
+        ['XAUTOCLAIM', 'str', 'g', 'bob', '0', '0'],
+        ['XCLAIM', 'str', 'g', 'bob', '0', '0'],
+      );
+      return s.same(steps);
+    });
+
+    test('XINFO STREAM [FULL [COUNT]], GROUPS (entries-read, lag), CONSUMERS, errors', () => {
+      const steps: Step[] = [['XGROUP', 'CREATE', 'e', 'g', '$', 'MKSTREAM'], ['XINFO', 'STREAM', 'e'], ['XINFO', 'STREAM', 'e', 'FULL'], ['XINFO', 'GROUPS', 'e']];
+      for (let i = 1; i <= 250; i++) steps.push(['XADD', 's', `${i}-1`, 'n', String(i)]);
+      steps.push(
+        ['XINFO', 'STREAM', 's'],
+        ['XGROUP', 'CREATE', 's', 'g2', '0'],
+        ['XGROUP', 'CREATE', 's', 'g1', '$'],
+        ['XGROUP', 'CREATE', 's', 'g3', '100-1', 'ENTRIESREAD', '100'],
+        ['XINFO', 'GROUPS', 's'],
+        ['XREADGROUP', 'GROUP', 'g2', 'c', 'COUNT', '3', 'STREAMS', 's', '>'],
+        ['XREADGROUP', 'GROUP', 'g3', 'c', 'NOACK', 'COUNT', '3', 'STREAMS', 's', '>'],
+        ['XINFO', 'GROUPS', 's'],
+        ['XDEL', 's', '10-1', '1-1'],
+        ['XINFO', 'GROUPS', 's'],
+        ['XREADGROUP', 'GROUP', 'g2', 'c', 'COUNT', '10', 'STREAMS', 's', '>'],
+        ['XINFO', 'GROUPS', 's'],
+        ['XINFO', 'STREAM', 's'],
+        ['XTRIM', 's', 'MAXLEN', '~', '120'],
+        ['XINFO', 'STREAM', 's'],
+        ['XADD', 's', '300-1', 'n', 'x'],
+        ['XINFO', 'GROUPS', 's'],
+        ['XGROUP', 'SETID', 's', 'g1', '0'],
+        ['XINFO', 'GROUPS', 's'],
+        { cmd: ['XINFO', 'STREAM', 's', 'FULL', 'COUNT', '2'], match: 'shape' },
+        { cmd: ['XINFO', 'STREAM', 's', 'FULL'], match: 'shape' },
+        { cmd: ['XINFO', 'CONSUMERS', 's', 'g2'], match: 'shape' },
+        ['XINFO', 'CONSUMERS', 's', 'nog'],
+        ['XINFO', 'CONSUMERS', 'missing', 'g2'],
+        ['XINFO', 'STREAM', 'missing'],
+        ['XINFO', 'STREAM', 's', 'FOO'],
+        ['XINFO', 'STREAM', 's', 'FULL', 'COUNT'],
+        ['XINFO', 'STREAM', 's', 'FULL', 'LIMIT', '3'],
+        ['XINFO', 'STREAM', 's', 'FULL', 'COUNT', 'x'],
+        ['XINFO', 'GROUPS'],
+        ['XINFO', 'FOO', 's'],
+        ['XINFO', 'GROUPS', 's', 'x'],
+        ['SET', 'str', 'v'],
+        ['XINFO', 'STREAM', 'str'],
+        ['XINFO', 'GROUPS', 'str'],
+      );
+      for (let i = 301; i <= 320; i++) steps.push(['XADD', 'fullkey', `${i}-1`, 'n', String(i)]);
+      steps.push(
+        ['XGROUP', 'CREATE', 'fullkey', 'g', '0'],
+        ['XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '4', 'STREAMS', 'fullkey', '>'],
+        ['XCLAIM', 'fullkey', 'g', 'c', '0', '301-1', '302-1', '303-1', '304-1', 'TIME', '1234', 'JUSTID'],
+        ['XGROUP', 'DELCONSUMER', 'fullkey', 'g', 'nobody'],
+        // Consumers' seen-time is the clock's: compared by shape.
+        { cmd: ['XINFO', 'STREAM', 'fullkey', 'FULL', 'COUNT', '3'], match: 'shape' },
+        ['XGROUP', 'CREATE', 'fullkey', 'g0', '305-1'],
+        ['XGROUP', 'DESTROY', 'fullkey', 'g'],
+        ['XINFO', 'STREAM', 'fullkey', 'FULL', 'COUNT', '3'],
+        ['XINFO', 'STREAM', 'fullkey', 'FULL', 'COUNT', '0'],
+      );
+      return s.same(steps);
+    });
+
     test('XREADGROUP BLOCK: served by XADD, several consumers share new entries, DESTROY wakes with NOGROUP', () =>
       s.script(3, [
         [2, ['XGROUP', 'CREATE', 's', 'g', '$', 'MKSTREAM']],

@@ -6,7 +6,7 @@
 // key as ready (Redis's signalKeyAsReady), and a waiter is served when the
 // stream's last ID passes the ID it waits after.
 
-import { ErrCode, type ReplyWriter } from '../../protocol/reply.js';
+import type { ReplyWriter } from '../../protocol/reply.js';
 import {
   INVALID_ENTRIES_READ,
   IdMap,
@@ -827,6 +827,359 @@ function xpending(args: string[], w: ReplyWriter, ctx: CommandContext): void {
   }
 }
 
+// ---------------------------------------------------------------- XCLAIM / XAUTOCLAIM
+
+/** One claimed entry of XCLAIM/XAUTOCLAIM's reply: its ID (JUSTID) or the entry. */
+function writeClaimed(w: ReplyWriter, s: Stream, id: StreamID, justid: boolean): void {
+  if (justid) return w.str(idText(id));
+  const e = s.get(id);
+  if (e === undefined) w.nil();
+  else writeEntry(w, e);
+}
+
+/** Moves a pending entry to `consumer` (removing it from its previous owner's PEL). */
+function transferNack(id: StreamID, nack: Nack, consumer: Consumer): void {
+  if (nack.consumer !== consumer) {
+    nack.consumer.pel.delete(id);
+    consumer.pel.set(id, nack);
+    nack.consumer = consumer;
+  }
+}
+
+function dropNack(g: ConsumerGroup, id: StreamID, nack: Nack): void {
+  g.pel.delete(id);
+  nack.consumer.pel.delete(id);
+}
+
+function xclaim(args: string[], w: ReplyWriter, ctx: CommandContext): void {
+  const s = readStream(ctx.store, args[1], w);
+  if (s === WRONG) return;
+  const g = s?.groups.get(args[2]);
+  if (s === undefined || g === undefined) return err(w, `NOGROUP No such key '${args[1]}' or consumer group '${args[2]}'`);
+  const mi = readLL(args[4]);
+  if (mi === null) return err(w, 'ERR Invalid min-idle-time argument for XCLAIM');
+  const minidle = mi < 0n ? 0 : Number(mi);
+  const ids: StreamID[] = [];
+  let j = 5;
+  for (; j < args.length; j++) {
+    const p = parseId(args[j], 0n, true, false, SILENT);
+    if (p === null) break;
+    ids.push(p.id);
+  }
+  const now = Date.now();
+  let force = false;
+  let justid = false;
+  let deliveryTime = -1;
+  let retryCount = -1;
+  for (; j < args.length; j++) {
+    const moreargs = args.length - 1 - j;
+    const opt = args[j];
+    if (isOpt(opt, 'force')) force = true;
+    else if (isOpt(opt, 'justid')) justid = true;
+    else if (isOpt(opt, 'idle') && moreargs > 0) {
+      const v = readLL(args[++j]);
+      if (v === null) return err(w, 'ERR Invalid IDLE option argument for XCLAIM');
+      deliveryTime = now - Number(v);
+    } else if (isOpt(opt, 'time') && moreargs > 0) {
+      const v = readLL(args[++j]);
+      if (v === null) return err(w, 'ERR Invalid TIME option argument for XCLAIM');
+      deliveryTime = Number(v);
+    } else if (isOpt(opt, 'retrycount') && moreargs > 0) {
+      const v = readLL(args[++j]);
+      if (v === null) return err(w, 'ERR Invalid RETRYCOUNT option argument for XCLAIM');
+      retryCount = Number(v);
+    } else if (isOpt(opt, 'lastid') && moreargs > 0) {
+      const id = parseStrictId(args[++j], w);
+      if (id === null) return;
+      if (cmpId(id, g.lastId) > 0) g.lastId = id;
+    } else return err(w, `ERR Unrecognized XCLAIM option '${opt}'`);
+  }
+  if (deliveryTime !== -1) {
+    if (deliveryTime < 0 || deliveryTime > now) deliveryTime = now;
+  } else deliveryTime = now;
+  let consumer: Consumer | null = null;
+  const claimed: StreamID[] = [];
+  for (const id of ids) {
+    let nack = g.pel.get(id);
+    if (s.get(id) === undefined) {
+      // The entry is gone: its pending record goes too.
+      if (nack !== undefined) dropNack(g, id, nack);
+      continue;
+    }
+    let fresh = false;
+    if (force && nack === undefined) {
+      fresh = true;
+      nack = { consumer: null as unknown as Consumer, deliveryTime: now, deliveryCount: 1 };
+      g.pel.set(id, nack);
+    }
+    if (nack === undefined) continue;
+    if (!fresh && minidle !== 0 && now - nack.deliveryTime < minidle) continue;
+    if (consumer === null) consumer = consumerOf(g, args[3]);
+    nack.deliveryTime = deliveryTime;
+    if (retryCount >= 0) nack.deliveryCount = retryCount;
+    else if (!justid) nack.deliveryCount++;
+    if (fresh) {
+      nack.consumer = consumer;
+      consumer.pel.set(id, nack);
+    } else transferNack(id, nack, consumer);
+    claimed.push(id);
+  }
+  w.arr(claimed.length);
+  for (const id of claimed) writeClaimed(w, s, id, justid);
+}
+
+const COUNT_MAX = Math.floor(Number.MAX_SAFE_INTEGER / 16);
+
+function xautoclaim(args: string[], w: ReplyWriter, ctx: CommandContext): void {
+  const mi = readLL(args[4]);
+  if (mi === null) return err(w, 'ERR Invalid min-idle-time argument for XAUTOCLAIM');
+  const minidle = mi < 0n ? 0 : Number(mi);
+  const start = parseIntervalStart(args[5], w);
+  if (start === null) return;
+  let count = 100;
+  let justid = false;
+  for (let j = 6; j < args.length; j++) {
+    const moreargs = args.length - 1 - j;
+    if (isOpt(args[j], 'count') && moreargs > 0) {
+      const v = readLL(args[j + 1]);
+      // getRangeLongFromObjectOrReply: LONG_MAX / 16 at most (16 = sizeof(streamID)).
+      if (v === null || v < 1n || v > 576460752303423487n) return err(w, 'ERR COUNT must be > 0');
+      count = v > BigInt(COUNT_MAX) ? COUNT_MAX : Number(v);
+      j++;
+    } else if (isOpt(args[j], 'justid')) justid = true;
+    else return err(w, SYNTAX);
+  }
+  const s = readStream(ctx.store, args[1], w);
+  if (s === WRONG) return;
+  const g = s?.groups.get(args[2]);
+  if (s === undefined || g === undefined) return err(w, `NOGROUP No such key '${args[1]}' or consumer group '${args[2]}'`);
+  let attempts = count * 10;
+  // The PEL entries this call may look at, and the one after them (the cursor).
+  const window: [StreamID, Nack][] = [];
+  for (const item of g.pel.range(start)) {
+    window.push(item);
+    if (window.length > attempts) break;
+  }
+  const now = Date.now();
+  let consumer: Consumer | null = null;
+  const claimed: StreamID[] = [];
+  const deleted: StreamID[] = [];
+  let i = 0;
+  while (attempts-- > 0 && count > 0 && i < window.length) {
+    const [id, nack] = window[i++];
+    if (s.get(id) === undefined) {
+      dropNack(g, id, nack);
+      deleted.push(id);
+      count--;
+      continue;
+    }
+    if (minidle !== 0 && now - nack.deliveryTime < minidle) continue;
+    if (consumer === null) consumer = consumerOf(g, args[3]);
+    nack.deliveryTime = now;
+    if (!justid) nack.deliveryCount++;
+    transferNack(id, nack, consumer);
+    claimed.push(id);
+    count--;
+  }
+  const next = i < window.length ? window[i][0] : ZERO_ID;
+  w.arr(3);
+  w.str(idText(next));
+  w.arr(claimed.length);
+  for (const id of claimed) writeClaimed(w, s, id, justid);
+  w.arr(deleted.length);
+  for (const id of deleted) w.str(idText(id));
+}
+
+// ---------------------------------------------------------------- XINFO
+
+/** streamReplyWithCGLag. */
+function writeLag(w: ReplyWriter, s: Stream, g: ConsumerGroup): void {
+  if (s.entriesAdded === 0) return w.int(0);
+  if (g.entriesRead !== INVALID_ENTRIES_READ && !s.rangeHasTombstones(g.lastId, null)) return w.int(s.entriesAdded - g.entriesRead);
+  const read = s.estimateDistance(g.lastId);
+  if (read !== INVALID_ENTRIES_READ) return w.int(s.entriesAdded - read);
+  w.nil();
+}
+
+function writeEntriesRead(w: ReplyWriter, g: ConsumerGroup): void {
+  if (g.entriesRead !== INVALID_ENTRIES_READ) w.int(g.entriesRead);
+  else w.nil();
+}
+
+/** Groups in name order (Redis keeps them in a radix tree). */
+function sortedGroups(s: Stream): ConsumerGroup[] {
+  return [...s.groups.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function writeStreamHead(w: ReplyWriter, s: Stream): void {
+  w.str('length');
+  w.int(s.length);
+  w.str('radix-tree-keys');
+  w.int(s.chunkCount);
+  w.str('radix-tree-nodes');
+  w.int(s.radixNodes());
+  w.str('last-generated-id');
+  w.str(idText(s.lastId));
+  w.str('max-deleted-entry-id');
+  w.str(idText(s.maxDeletedId));
+  w.str('entries-added');
+  w.int(s.entriesAdded);
+  w.str('recorded-first-entry-id');
+  w.str(idText(s.firstId));
+}
+
+const XINFO_HELP = [
+  'XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'CONSUMERS <key> <groupname>',
+  '    Show consumers of <groupname>.',
+  'GROUPS <key>',
+  '    Show the stream consumer groups.',
+  'STREAM <key> [FULL [COUNT <count>]',
+  '    Show information about the stream.',
+  'HELP',
+  '    Prints this help.',
+];
+
+function xinfo(args: string[], w: ReplyWriter, ctx: CommandContext): void {
+  if (isOpt(args[1], 'help')) {
+    w.arr(XINFO_HELP.length);
+    for (const l of XINFO_HELP) w.status(l);
+    return;
+  }
+  const key = args[2];
+  const v = ctx.store.get(key);
+  if (v === undefined) return err(w, 'ERR no such key');
+  if (!(v instanceof Stream)) return wrongType(w);
+  const s = v;
+  if (isOpt(args[1], 'consumers') && args.length === 4) {
+    const g = s.groups.get(args[3]);
+    if (g === undefined) return err(w, `NOGROUP No such consumer group '${args[3]}' for key name '${key}'`);
+    const now = Date.now();
+    const cs = sortedConsumers(g);
+    w.arr(cs.length);
+    for (const c of cs) {
+      w.map(3);
+      w.str('name');
+      w.str(c.name);
+      w.str('pending');
+      w.int(c.pel.size);
+      w.str('idle');
+      w.int(Math.max(0, now - c.seenTime));
+    }
+    return;
+  }
+  if (isOpt(args[1], 'groups') && args.length === 3) {
+    const gs = sortedGroups(s);
+    w.arr(gs.length);
+    for (const g of gs) {
+      w.map(6);
+      w.str('name');
+      w.str(g.name);
+      w.str('consumers');
+      w.int(g.consumers.size);
+      w.str('pending');
+      w.int(g.pel.size);
+      w.str('last-delivered-id');
+      w.str(idText(g.lastId));
+      w.str('entries-read');
+      writeEntriesRead(w, g);
+      w.str('lag');
+      writeLag(w, s, g);
+    }
+    return;
+  }
+  if (isOpt(args[1], 'stream')) {
+    const optc = args.length - 3;
+    let count = 10;
+    if (optc === 0) {
+      w.map(10);
+      writeStreamHead(w, s);
+      w.str('groups');
+      w.int(s.groups.size);
+      w.str('first-entry');
+      const first = s.firstEntry();
+      if (first === undefined) w.nil();
+      else writeEntry(w, first);
+      w.str('last-entry');
+      const last = s.lastEntry();
+      if (last === undefined) w.nil();
+      else writeEntry(w, last);
+      return;
+    }
+    if ((optc !== 1 && optc !== 3) || !isOpt(args[3], 'full') || (optc === 3 && !isOpt(args[4], 'count'))) return subcommandSyntax(args, w);
+    if (optc === 3) {
+      const c = readLL(args[5]);
+      if (c === null) return err(w, NOT_INTEGER);
+      count = c < 0n ? 10 : c > BigInt(Number.MAX_SAFE_INTEGER) ? 0 : Number(c);
+    }
+    w.map(9);
+    writeStreamHead(w, s);
+    w.str('entries');
+    writeEntries(w, [...s.range(ZERO_ID, MAX_ID, count)]);
+    w.str('groups');
+    const gs = sortedGroups(s);
+    w.arr(gs.length);
+    for (const g of gs) {
+      w.map(7);
+      w.str('name');
+      w.str(g.name);
+      w.str('last-delivered-id');
+      w.str(idText(g.lastId));
+      w.str('entries-read');
+      writeEntriesRead(w, g);
+      w.str('lag');
+      writeLag(w, s, g);
+      w.str('pel-count');
+      w.int(g.pel.size);
+      w.str('pending');
+      const pel = limited(g.pel.range(ZERO_ID), count);
+      w.arr(pel.length);
+      for (const [id, nack] of pel) {
+        w.arr(4);
+        w.str(idText(id));
+        w.str(nack.consumer.name);
+        w.int(nack.deliveryTime);
+        w.int(nack.deliveryCount);
+      }
+      w.str('consumers');
+      const cs = sortedConsumers(g);
+      w.arr(cs.length);
+      for (const c of cs) {
+        w.map(4);
+        w.str('name');
+        w.str(c.name);
+        w.str('seen-time');
+        w.int(c.seenTime);
+        w.str('pel-count');
+        w.int(c.pel.size);
+        w.str('pending');
+        const cp = limited(c.pel.range(ZERO_ID), count);
+        w.arr(cp.length);
+        for (const [id, nack] of cp) {
+          w.arr(3);
+          w.str(idText(id));
+          w.int(nack.deliveryTime);
+          w.int(nack.deliveryCount);
+        }
+      }
+    }
+    return;
+  }
+  subcommandSyntax(args, w);
+}
+
+function limited<T>(it: Iterable<T>, count: number): T[] {
+  const out: T[] = [];
+  for (const x of it) {
+    if (count !== 0 && out.length >= count) break;
+    out.push(x);
+  }
+  return out;
+}
+
+/** A writer that swallows everything: parsing an ID without replying (XCLAIM's first pass). */
+const SILENT: ReplyWriter = new Proxy({} as ReplyWriter, { get: () => () => {} });
+
 // ---------------------------------------------------------------- the table
 
 const STREAMS_KEYS = { firstKey: 0, lastKey: 0, keyStep: 0 } as const;
@@ -950,6 +1303,15 @@ export const respStreamCommands: CommandSpec[] = [
   },
   { name: 'xack', arity: -4, flags: ['write', 'fast'], ...KEY1, run: xack },
   { name: 'xpending', arity: -3, flags: ['readonly'], ...KEY1, run: xpending },
+  { name: 'xclaim', arity: -6, flags: ['write', 'fast'], ...KEY1, run: xclaim },
+  { name: 'xautoclaim', arity: -6, flags: ['write', 'fast'], ...KEY1, run: xautoclaim },
+  {
+    name: 'xinfo',
+    arity: -2,
+    flags: [],
+    ...STREAMS_KEYS,
+    subcommand: subcommandCheck(XINFO_SUBCOMMANDS, 'xinfo'),
+    run: xinfo,
+  },
 ];
 
-export { ErrCode, XINFO_SUBCOMMANDS, sortedConsumers };
