@@ -2,6 +2,8 @@
 // the shape of the work — XADD and XRANGE of a small range compare O(log n)
 // IDs (Stream.visits counts them), checked on 1M entries, not timed.
 import { describe, expect, test } from 'vitest';
+import { RdbUnsupportedError, dumpPayload, writeRdb } from '../src/persist/rdb.js';
+import { Keyspace, typeOf } from '../src/store/keyspace.js';
 import { IdMap, MAX_ID, NODE_MAX_ENTRIES, Stream, ZERO_ID, idText, type Nack, type StreamID } from '../src/store/stream.js';
 
 const id = (ms: number, seq = 0): StreamID => ({ ms: BigInt(ms), seq: BigInt(seq) });
@@ -89,5 +91,21 @@ describe('Stream', () => {
     expect(s.length).toBe(3);
     expect(t.length).toBe(4);
     expect(t.groups.get('g')!.lastId).toEqual(id(2));
+  });
+});
+
+describe('streams and RDB', () => {
+  const opts = { compression: true, checksum: true, redisVersion: '7.0.15', unixNowMs: 0, unixOffsetMs: 0, usedMem: 0 };
+
+  test('the writer refuses a stream clearly: DUMP and SAVE throw RdbUnsupportedError, nothing half-written', () => {
+    const s = filled(3);
+    expect(() => dumpPayload(s, opts)).toThrow(RdbUnsupportedError);
+    expect(() => dumpPayload(s, opts)).toThrow(/no RDB encoding for streams/);
+    const ks = new Keyspace();
+    ks.put('a', 'plain');
+    ks.put('s', s);
+    const chunks: Uint8Array[] = [];
+    expect(() => writeRdb(ks, opts, (c) => chunks.push(c.slice()))).toThrow(RdbUnsupportedError);
+    expect(typeOf(s)).toBe('stream');
   });
 });

@@ -632,8 +632,8 @@ const UNSUPPORTED: Record<number, string> = {
   [T.MODULE_PRE_GA]: 'a module value (type 6): redloop has no modules',
   [T.MODULE_2]: 'a module value (type 7): redloop has no modules',
   [T.HASH_ZIPMAP]: 'a zipmap hash (type 9, Redis < 2.6): not supported',
-  [T.STREAM_LISTPACKS]: 'a stream (type 15): redloop has no streams',
-  [T.STREAM_LISTPACKS_2]: 'a stream (type 19): redloop has no streams',
+  [T.STREAM_LISTPACKS]: 'a stream (type 15): redloop reads no streams from RDB',
+  [T.STREAM_LISTPACKS_2]: 'a stream (type 19): redloop reads no streams from RDB',
 };
 
 export function isKnownType(t: number): boolean {

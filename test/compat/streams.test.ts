@@ -536,6 +536,57 @@ describe('streams', () => {
       ]));
   });
 
+  test('WATCH sees XADD and XDEL on an existing stream, not XGROUP, XREADGROUP, XACK, XSETID or a trim that trims nothing; TTLs stay through XADD; COPY and RENAME', () =>
+    s.script(2, [
+      [1, ['XADD', 's', '1-1', 'a', '1']],
+      [0, ['WATCH', 's']],
+      [1, ['XADD', 's', '2-1', 'b', '2']],
+      [0, ['MULTI']],
+      [0, ['XLEN', 's']],
+      [0, ['EXEC']],
+      [0, ['WATCH', 's']],
+      [1, ['XGROUP', 'CREATE', 's', 'g', '0']],
+      [0, ['MULTI']],
+      [0, ['XLEN', 's']],
+      [0, ['EXEC']],
+      [0, ['WATCH', 's']],
+      [1, ['XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '1', 'STREAMS', 's', '>']],
+      [0, ['MULTI']],
+      [0, ['XLEN', 's']],
+      [0, ['EXEC']],
+      [0, ['WATCH', 's']],
+      [1, ['XDEL', 's', '9-9']],
+      [1, ['XACK', 's', 'g', '1-1']],
+      [1, ['XRANGE', 's', '-', '+']],
+      [0, ['MULTI']],
+      [0, ['XLEN', 's']],
+      [0, ['EXEC']],
+      [0, ['WATCH', 's']],
+      [1, ['XDEL', 's', '1-1']],
+      [0, ['MULTI']],
+      [0, ['XLEN', 's']],
+      [0, ['EXEC']],
+      [0, ['WATCH', 's']],
+      [1, ['XTRIM', 's', 'MAXLEN', '5']],
+      [1, ['XSETID', 's', '2-5']],
+      [0, ['MULTI']],
+      [0, ['XLEN', 's']],
+      [0, ['EXEC']],
+      [1, ['EXPIRE', 's', '1000']],
+      [1, ['XADD', 's', '3-1', 'c', '3']],
+      [1, ['TTL', 's']],
+      [1, ['COPY', 's', 's2']],
+      [1, ['XADD', 's2', '4-1', 'd', '4']],
+      [1, ['XLEN', 's']],
+      [1, ['XLEN', 's2']],
+      [1, ['XINFO', 'GROUPS', 's2']],
+      [1, ['RENAME', 's2', 's3']],
+      [1, ['TYPE', 's3']],
+      [1, ['XRANGE', 's3', '-', '+']],
+      [1, ['DEL', 's3']],
+      [1, ['EXISTS', 's3']],
+    ]));
+
   test('a seeded random sequence of stream commands', () => {
     const rand = rng(15);
     const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
