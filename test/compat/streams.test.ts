@@ -587,34 +587,44 @@ describe('streams', () => {
       [1, ['EXISTS', 's3']],
     ]));
 
-  test('a seeded random sequence of stream commands', () => {
-    const rand = rng(15);
-    const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
-    const steps: Step[] = [];
-    let ms = 1;
-    const keys = ['s1', 's2'];
-    const someId = (): string => `${Math.floor(rand() * (ms + 2))}-${Math.floor(rand() * 3)}`;
-    for (let i = 0; i < 400; i++) {
-      const key = pick(keys);
-      const r = rand();
-      let cmd: Cmd;
-      if (r < 0.4) {
-        if (rand() < 0.7) ms += Math.floor(rand() * 3);
-        const id = rand() < 0.5 ? `${ms}-*` : `${ms}-${Math.floor(rand() * 4)}`;
-        const trim = rand() < 0.15 ? ['MAXLEN', pick(['=', '~']), String(Math.floor(rand() * 30))] : [];
-        cmd = ['XADD', key, ...trim, id, 'f', String(i)];
-      } else if (r < 0.5) cmd = ['XRANGE', key, someId(), pick(['+', someId()]), 'COUNT', String(Math.floor(rand() * 6))];
-      else if (r < 0.6) cmd = ['XREVRANGE', key, pick(['+', someId()]), pick(['-', `(${someId()}`])];
-      else if (r < 0.7) cmd = ['XDEL', key, someId(), someId()];
-      else if (r < 0.75) cmd = ['XTRIM', key, pick(['MAXLEN', 'MINID']), pick(['=', '~']), pick([String(Math.floor(rand() * 40)), someId()])];
-      else if (r < 0.82) cmd = ['XREAD', 'COUNT', String(1 + Math.floor(rand() * 4)), 'STREAMS', ...keys, someId(), someId()];
-      else if (r < 0.86) cmd = ['XGROUP', 'CREATE', key, pick(['g1', 'g2']), pick(['0', '$', someId()]), 'MKSTREAM'];
-      else if (r < 0.93) cmd = ['XREADGROUP', 'GROUP', pick(['g1', 'g2']), pick(['a', 'b']), 'COUNT', '2', 'STREAMS', key, pick(['>', '>', '0'])];
-      else if (r < 0.97) cmd = ['XACK', key, pick(['g1', 'g2']), someId(), someId()];
-      else cmd = ['XPENDING', key, pick(['g1', 'g2'])];
-      steps.push(cmd);
-      if (i % 50 === 49) steps.push(['XLEN', 's1'], ['XLEN', 's2'], ['XRANGE', 's1', '-', '+'], ['XRANGE', 's2', '-', '+']);
-    }
-    return s.same(steps);
-  });
+  for (const seed of [15, 7001]) {
+    test(`a seeded random sequence of stream commands (seed ${seed})`, () => {
+      const rand = rng(seed);
+      const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
+      const steps: Step[] = [];
+      let ms = 1;
+      const keys = ['s1', 's2'];
+      const groups = ['g1', 'g2'];
+      const someId = (): string => `${Math.floor(rand() * (ms + 2))}-${Math.floor(rand() * 3)}`;
+      for (let i = 0; i < 500; i++) {
+        const key = pick(keys);
+        const r = rand();
+        let cmd: Cmd;
+        if (r < 0.35) {
+          if (rand() < 0.7) ms += Math.floor(rand() * 3);
+          const id = rand() < 0.5 ? `${ms}-*` : `${ms}-${Math.floor(rand() * 4)}`;
+          const trim = rand() < 0.15 ? [pick(['MAXLEN', 'MINID']), pick(['=', '~']), pick([String(Math.floor(rand() * 30)), someId()])] : [];
+          cmd = ['XADD', key, ...trim, id, 'f', String(i)];
+        } else if (r < 0.43) cmd = ['XRANGE', key, someId(), pick(['+', someId()]), 'COUNT', String(Math.floor(rand() * 6))];
+        else if (r < 0.5) cmd = ['XREVRANGE', key, pick(['+', someId()]), pick(['-', `(${someId()}`])];
+        else if (r < 0.57) cmd = ['XDEL', key, someId(), someId()];
+        else if (r < 0.6) cmd = ['XTRIM', key, pick(['MAXLEN', 'MINID']), pick(['=', '~']), pick([String(Math.floor(rand() * 40)), someId()]), ...(rand() < 0.3 ? ['LIMIT', String(Math.floor(rand() * 200))] : [])];
+        else if (r < 0.65) cmd = ['XREAD', 'COUNT', String(1 + Math.floor(rand() * 4)), 'STREAMS', ...keys, someId(), someId()];
+        else if (r < 0.68) cmd = ['XGROUP', 'CREATE', key, pick(groups), pick(['0', '$', someId()]), 'MKSTREAM'];
+        else if (r < 0.69) cmd = ['XGROUP', 'SETID', key, pick(groups), pick(['0', '$', someId()])];
+        else if (r < 0.76) cmd = ['XREADGROUP', 'GROUP', pick(groups), pick(['a', 'b']), 'COUNT', '2', ...(rand() < 0.2 ? ['NOACK'] : []), 'STREAMS', key, pick(['>', '>', '0'])];
+        else if (r < 0.8) cmd = ['XACK', key, pick(groups), someId(), someId()];
+        else if (r < 0.83) cmd = ['XPENDING', key, pick(groups)];
+        else if (r < 0.86) cmd = ['XCLAIM', key, pick(groups), pick(['a', 'b', 'c']), '0', someId(), someId(), 'JUSTID', 'TIME', String(1000 + i)];
+        else if (r < 0.89) cmd = ['XAUTOCLAIM', key, pick(groups), pick(['a', 'b', 'c']), '0', someId(), 'COUNT', String(1 + Math.floor(rand() * 3)), 'JUSTID'];
+        else if (r < 0.93) cmd = ['XINFO', 'GROUPS', key];
+        else if (r < 0.96) cmd = ['XINFO', 'STREAM', key];
+        else if (r < 0.98) cmd = ['XSETID', key, someId()];
+        else cmd = ['XGROUP', pick(['DELCONSUMER', 'CREATECONSUMER']), key, pick(groups), pick(['a', 'b', 'c'])];
+        steps.push(cmd);
+        if (i % 50 === 49) steps.push(['XLEN', 's1'], ['XLEN', 's2'], ['XRANGE', 's1', '-', '+'], ['XRANGE', 's2', '-', '+']);
+      }
+      return s.same(steps);
+    });
+  }
 });
