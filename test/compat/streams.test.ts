@@ -354,6 +354,10 @@ describe('streams', () => {
         ['XGROUP', 'DESTROY', 's', 'g', 'x'],
         ['XGROUP'],
         ['XGROUP', 'CREATE', 's', 'g', '0', 'MKSTREAM', 'ENTRIESREAD', '1', 'x'],
+        ['XGROUP', 'HELP'],
+        ['XGROUP', 'help', 'x'],
+        ['XINFO', 'HELP'],
+        ['XINFO'],
       ]));
 
     test('XREADGROUP: >, history by ID, COUNT, NOACK, XACK, XPENDING summary and extended', () =>

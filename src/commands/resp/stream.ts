@@ -629,7 +629,7 @@ const XGROUP_HELP = [
   'SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]',
   '    Set the current group ID and entries_read counter.',
   'HELP',
-  '    Print this help.',
+  '    Prints this help.',
 ];
 
 function xgroup(args: string[], w: ReplyWriter, ctx: CommandContext): void {
