@@ -17,12 +17,14 @@
 // - Trimming (MAXLEN, MINID) removes whole chunks from the front, then, unless
 //   approximate (`~`), tombstones entries inside the first remaining chunk.
 //
-// A chunk is Redis's rax node: it closes after NODE_MAX_ENTRIES slots (live or
-// deleted), Redis's default stream-node-max-entries, so approximate trimming
-// removes the same entries as Redis does whenever Redis's node is bounded by its
-// entry count (Redis also closes a node at stream-node-max-bytes, 4096 bytes of
-// listpack: entries larger than ~40 bytes make its nodes smaller than ours; see
-// the README's deviations).
+// A chunk is Redis's rax node, closed where Redis closes one: after
+// NODE_MAX_ENTRIES slots (live or deleted, Redis's stream-node-max-entries) or
+// when the listpack Redis would hold for it would reach NODE_MAX_BYTES
+// (stream-node-max-bytes). The chunk keeps that listpack's size, computed from
+// Redis's layout (master entry, per-entry flags, ID deltas, same-fields
+// compression, integer and string encodings, backlens) without building it, so
+// approximate trimming removes what Redis removes and XINFO's radix-tree-keys
+// are Redis's.
 
 export const NODE_MAX_ENTRIES = 100;
 
@@ -78,6 +80,75 @@ interface Chunk {
   /** Slots in ID order; null where an entry was deleted. */
   readonly slots: (StreamEntry | null)[];
   live: number;
+  /** The size Redis's listpack for this node would have (see listpackBytes). */
+  bytes: number;
+  /** The fields of the node's first entry (Redis's master entry). */
+  readonly masterFields: string[];
+}
+
+/**
+ * Redis closes a stream node when its listpack would reach this many bytes
+ * (stream-node-max-bytes' default) or NODE_MAX_ENTRIES entries.
+ */
+export const NODE_MAX_BYTES = 4096;
+
+/** Bytes of a listpack integer element (encoding + backlen). */
+function lpIntBytes(v: bigint): number {
+  let enc: number;
+  if (v >= 0n && v <= 127n) enc = 1;
+  else if (v >= -4096n && v <= 4095n) enc = 2;
+  else if (v >= -32768n && v <= 32767n) enc = 3;
+  else if (v >= -8388608n && v <= 8388607n) enc = 4;
+  else if (v >= -2147483648n && v <= 2147483647n) enc = 5;
+  else enc = 9;
+  return enc + 1;
+}
+
+const LP_INT = /^-?(0|[1-9][0-9]*)$/;
+const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
+
+/** Bytes of a listpack element holding s: an integer if s is one (lpStringToInt64), else a string. */
+function lpStrBytes(s: string): number {
+  if (s.length > 0 && s.length <= 20 && LP_INT.test(s) && s !== '-0') {
+    const v = BigInt(s);
+    if (v >= INT64_MIN && v <= INT64_MAX) return lpIntBytes(v);
+  }
+  const n = s.length;
+  const enc = n < 64 ? 1 + n : n < 4096 ? 2 + n : 5 + n;
+  const back = enc <= 127 ? 1 : enc < 16383 ? 2 : enc < 2097151 ? 3 : enc < 268435455 ? 4 : 5;
+  return enc + back;
+}
+
+/** An unsigned 64-bit difference as the int64 Redis stores it. */
+function asInt64(v: bigint): bigint {
+  return BigInt.asIntN(64, v);
+}
+
+function sameFields(entryFields: string[], master: string[]): boolean {
+  if (entryFields.length / 2 !== master.length) return false;
+  for (let i = 0; i < master.length; i++) if (entryFields[i * 2] !== master[i]) return false;
+  return true;
+}
+
+/** Bytes an entry adds to its node's listpack (streamAppendItem's layout). */
+function entryBytes(id: StreamID, master: StreamID, fields: string[], masterFields: string[]): number {
+  const same = sameFields(fields, masterFields);
+  const numfields = fields.length / 2;
+  let n = lpIntBytes(same ? 2n : 0n) + lpIntBytes(asInt64(id.ms - master.ms)) + lpIntBytes(asInt64(id.seq - master.seq));
+  if (!same) n += lpIntBytes(BigInt(numfields));
+  for (let i = 0; i < fields.length; i += 2) {
+    if (!same) n += lpStrBytes(fields[i]);
+    n += lpStrBytes(fields[i + 1]);
+  }
+  return n + lpIntBytes(BigInt(numfields + 3 + (same ? 0 : numfields + 1)));
+}
+
+/** A new node's listpack: header, master entry (count, deleted, fields), then the first entry. */
+function newNodeBytes(id: StreamID, fields: string[], masterFields: string[]): number {
+  let n = 6 + 1 + lpIntBytes(1n) + lpIntBytes(0n) + lpIntBytes(BigInt(masterFields.length)) + lpIntBytes(0n);
+  for (const f of masterFields) n += lpStrBytes(f);
+  return n + entryBytes(id, id, fields, masterFields);
 }
 
 /** One pending (delivered, not yet acknowledged) entry of a consumer group. */
@@ -246,11 +317,17 @@ export class Stream {
   append(id: StreamID, fields: string[]): void {
     const entry: StreamEntry = { id, fields };
     const last = this.chunks[this.chunks.length - 1];
-    if (last !== undefined && last.slots.length < NODE_MAX_ENTRIES) {
+    let totelelen = 0;
+    for (const f of fields) totelelen += f.length;
+    // streamAppendItem: a new node once the listpack would reach NODE_MAX_BYTES or the node holds NODE_MAX_ENTRIES slots.
+    if (last !== undefined && last.bytes + totelelen < NODE_MAX_BYTES && last.slots.length < NODE_MAX_ENTRIES) {
+      last.bytes += entryBytes(id, this.slotId(last, 0), fields, last.masterFields);
       last.slots.push(entry);
       last.live++;
     } else {
-      this.chunks.push({ slots: [entry], live: 1 });
+      const masterFields: string[] = [];
+      for (let i = 0; i < fields.length; i += 2) masterFields.push(fields[i]);
+      this.chunks.push({ slots: [entry], live: 1, bytes: newNodeBytes(id, fields, masterFields), masterFields });
     }
     if (this.length === 0) this.firstId = id;
     this.length++;
@@ -449,7 +526,13 @@ export class Stream {
   /** A deep copy (COPY). */
   clone(): Stream {
     const s = new Stream();
-    for (const e of this.range(ZERO_ID, MAX_ID)) s.append(e.id, e.fields.slice());
+    // Node by node, tombstones included, as Redis's streamDup copies its listpacks.
+    s.chunks = this.chunks.map((c) => {
+      const copy: ChunkWithIds = { slots: c.slots.slice(), live: c.live, bytes: c.bytes, masterFields: c.masterFields };
+      const ids = (c as ChunkWithIds).ids;
+      if (ids !== undefined) copy.ids = ids.slice();
+      return copy;
+    });
     s.length = this.length;
     s.lastId = this.lastId;
     s.firstId = this.firstId;

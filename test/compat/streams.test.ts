@@ -199,6 +199,36 @@ describe('streams', () => {
     return s.same(steps);
   });
 
+  test("node boundaries follow Redis's 4096-byte listpacks too: ~ trimming and XINFO with large, numeric and varied entries", () => {
+    const steps: Step[] = [];
+    const rand = rng(4096);
+    for (let i = 1; i <= 300; i++) {
+      const r = rand();
+      const fields =
+        r < 0.3
+          ? ['payload', 'x'.repeat(Math.floor(rand() * 300))]
+          : r < 0.5
+            ? ['n', String(Math.floor(rand() * 1e9) - 5e8), 'm', String(i)]
+            : r < 0.7
+              ? ['payload', String(i), 'extra', 'y'.repeat(Math.floor(rand() * 70))]
+              : ['k'.repeat(1 + Math.floor(rand() * 80)), 'v'];
+      steps.push(['XADD', 'big', `${1000 + i * 7}-${Math.floor(rand() * 3)}`, ...fields]);
+      if (i % 60 === 0) steps.push(['XINFO', 'STREAM', 'big']);
+    }
+    steps.push(['XADD', 'huge', '1-1', 'f', 'z'.repeat(5000)], ['XADD', 'huge', '1-2', 'f', 'a'], ['XADD', 'huge', '1-3', 'f', 'b'], ['XINFO', 'STREAM', 'huge']);
+    steps.push(
+      ['XTRIM', 'big', 'MAXLEN', '~', '250'],
+      ['XINFO', 'STREAM', 'big'],
+      ['XTRIM', 'big', 'MINID', '~', '2000'],
+      ['XINFO', 'STREAM', 'big'],
+      ['XTRIM', 'big', 'MAXLEN', '~', '10'],
+      ['XINFO', 'STREAM', 'big'],
+      ['COPY', 'big', 'big2'],
+      ['XINFO', 'STREAM', 'big2'],
+    );
+    return s.same(steps);
+  });
+
   test('XSETID: last ID, ENTRIESADDED, MAXDELETEDID and its errors', () =>
     s.same([
       ['XADD', 's', '5-5', 'a', '1'],
