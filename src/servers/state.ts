@@ -31,6 +31,10 @@ export interface ServerSettings extends PersistSettings {
   /** Keys expired actively per loop iteration at most. */
   activeExpireLimit: number;
   trace: boolean;
+  /** With trace: each read and write shows its bytes; reads show where each request ends. */
+  traceBytes: boolean;
+  /** A file to write the structured trace to (JSON lines, docs/trace-json.md), or null. */
+  traceJson: string | null;
   step: boolean;
   quiet: boolean;
 }
@@ -55,6 +59,8 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   rdbCompression: true,
   rdbChecksum: true,
   trace: false,
+  traceBytes: false,
+  traceJson: null,
   step: false,
   quiet: false,
 };
