@@ -102,7 +102,12 @@ export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: 
   } else {
     spec.run(args, w, ctx);
   }
-  if (hooks.monitors.size !== 0 && spec.skipMonitor !== true) feedMonitors(args, ctx);
+  if (hooks.monitors.size !== 0 && !skipsMonitor(spec, args)) feedMonitors(args, ctx);
+}
+
+function skipsMonitor(spec: CommandSpec, args: string[]): boolean {
+  const skip = spec.skipMonitor;
+  return skip === undefined ? false : typeof skip === 'boolean' ? skip : skip(args);
 }
 
 /** Looks a command up by name (any case); undefined if unknown. */

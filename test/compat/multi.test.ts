@@ -273,4 +273,19 @@ describe('client commands', () => {
       // RESET leaves monitor mode (the harness's own PINGs afterwards are not streamed to it).
       [0, ['RESET']],
     ]));
+
+  test('MONITOR does not show admin commands (CLIENT KILL/LIST/PAUSE…, CONFIG GET/SET), as Redis 7.0', () =>
+    s.script(2, [
+      [0, ['MONITOR']],
+      [1, ['CLIENT', 'LIST', 'TYPE', 'pubsub']],
+      [1, ['CONFIG', 'GET', 'maxmemory']],
+      [1, ['CLIENT', 'KILL', 'ID', '999999']],
+      [1, ['CLIENT', 'UNBLOCK', '999999']],
+      [1, ['CLIENT', 'NO-EVICT', 'off']],
+      [1, ['CLIENT', 'GETNAME']], // not admin: shown
+      { reply: 0, match: 'monitor' },
+      [1, ['ECHO', 'shown']],
+      { reply: 0, match: 'monitor' },
+      [0, ['RESET']],
+    ]));
 });

@@ -91,6 +91,9 @@ export function clientLine(c: ClientState, ctx: CommandContext, argvMem = 0): st
   );
 }
 
+/** CLIENT's subcommands Redis 7.0 flags admin (COMMAND INFO client|kill …). */
+const ADMIN_SUBCOMMANDS = new Set(['kill', 'list', 'no-evict', 'pause', 'unpause', 'unblock']);
+
 function argvMem(args: string[]): number {
   let n = 0;
   for (const a of args) n += a.length;
@@ -325,6 +328,8 @@ export function respClientCommands(table: () => Map<string, CommandSpec>): Comma
       name: 'client',
       arity: -2,
       flags: ['noscript', 'loading', 'stale'],
+      // Redis 7.0 flags these subcommands admin: MONITOR does not show them.
+      skipMonitor: (args) => ADMIN_SUBCOMMANDS.has(args[1].toLowerCase()),
       ...NO_KEYS,
       run(args, w, ctx) {
         const sub = args[1];
