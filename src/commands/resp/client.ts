@@ -50,6 +50,11 @@ function subArity(w: ReplyWriter, sub: string): void {
   arityError(w, `client|${sub.toLowerCase()}`);
 }
 
+/** Too many arguments for a subcommand whose table arity has no upper bound (Redis's addReplySubcommandSyntaxError). */
+function subcommandSyntax(w: ReplyWriter, sub: string): void {
+  err(w, `ERR unknown subcommand or wrong number of arguments for '${sub.slice(0, 128)}'. Try CLIENT HELP.`);
+}
+
 /** Redis's getClientType: pubsub for subscribed clients, normal otherwise (we have no replicas or masters). */
 function clientType(server: ServerContext, c: ClientState): 'normal' | 'pubsub' {
   return c.subscriptions > 0 ? 'pubsub' : 'normal';
@@ -356,7 +361,8 @@ export function respClientCommands(table: () => Map<string, CommandSpec>): Comma
           if (!arityOk(n, -3)) return subArity(w, sub);
           clientKill(args, w, ctx);
         } else if (isOpt(sub, 'pause')) {
-          if (!arityOk(n, -3) || n > 4) return subArity(w, sub);
+          if (!arityOk(n, -3)) return subArity(w, sub);
+          if (n > 4) return subcommandSyntax(w, sub);
           const ms = parseInt64(args[2]);
           if (ms === null || typeof ms !== 'number') return err(w, 'ERR timeout is not an integer or out of range');
           if (ms < 0) return err(w, 'ERR timeout is negative');
@@ -373,7 +379,8 @@ export function respClientCommands(table: () => Map<string, CommandSpec>): Comma
           pauseOf(ctx.server).stop();
           w.status('OK');
         } else if (isOpt(sub, 'unblock')) {
-          if (!arityOk(n, -3) || n > 4) return subArity(w, sub);
+          if (!arityOk(n, -3)) return subArity(w, sub);
+          if (n > 4) return subcommandSyntax(w, sub);
           const id = parseInt64(args[2]);
           if (id === null || typeof id !== 'number') return err(w, NOT_INTEGER);
           let how: 'timeout' | 'error' = 'timeout';
