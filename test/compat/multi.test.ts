@@ -292,4 +292,27 @@ describe('client commands', () => {
       { reply: 0, match: 'monitor' },
       [0, ['RESET']],
     ]));
+
+  test('a MONITOR client is a replica to Redis: no keyspace commands (not even queued), never paused', () =>
+    s.script(2, [
+      [0, ['MONITOR']],
+      [0, ['GET', 'k']],
+      [0, ['RPUSH', 'q', 'x']],
+      [0, ['BLPOP', 'q', '0']],
+      [0, ['PUBLISH', 'c', 'm']],
+      [0, ['MULTI']],
+      { reply: 0, match: 'monitor' }, // its own MULTI
+      [0, ['SET', 'k', 'v']],
+      [0, ['EXEC']], // EXECABORT
+      { reply: 0, match: 'monitor' }, // its own EXEC
+      [0, ['ECHO', 'allowed']],
+      { reply: 0, match: 'monitor' }, // its own ECHO
+      [1, ['CLIENT', 'PAUSE', '100000', 'ALL']],
+      [0, ['PING']], // answered during the pause
+      { reply: 0, match: 'monitor' },
+      [0, ['CLIENT', 'UNPAUSE']],
+      [1, ['EXISTS', 'k', 'q']],
+      { reply: 0, match: 'monitor' },
+      [0, ['RESET']],
+    ]));
 });

@@ -7,7 +7,7 @@
 
 import type { ReplyWriter } from '../../protocol/reply.js';
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
-import { NO_KEYS, arityError, err, isOpt } from '../common.js';
+import { MAY_REPLICATE, NO_KEYS, arityError, err, isOpt } from '../common.js';
 import type { ClientState, CommandContext, CommandSpec, ServerContext } from '../types.js';
 import { discardTransaction, unwatchAll } from '../multi.js';
 
@@ -173,8 +173,6 @@ class Pause {
   }
 }
 
-/** Commands Redis flags may-replicate (paused by CLIENT PAUSE WRITE although not writes). */
-const MAY_REPLICATE = new Set(['publish', 'spublish', 'pfcount', 'eval', 'evalsha', 'fcall', 'wait']);
 /** Names of write commands, for judging a queued transaction (filled from the table). */
 const WRITE_NAMES = new Set<string>();
 
