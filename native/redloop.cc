@@ -309,6 +309,16 @@ Napi::Value SignalDefault(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), 0);
 }
 
+// signalignore([signo, ...]) -> 0 | -errno: the signals are ignored (SIG_IGN).
+Napi::Value SignalIgnore(const Napi::CallbackInfo& info) {
+  Napi::Array sigs = info[0].As<Napi::Array>();
+  for (uint32_t i = 0; i < sigs.Length(); i++) {
+    if (signal(sigs.Get(i).As<Napi::Number>().Int32Value(), SIG_IGN) == SIG_ERR)
+      return Napi::Number::New(info.Env(), -errno);
+  }
+  return Napi::Number::New(info.Env(), 0);
+}
+
 // ---- resource limits ----------------------------------------------------------------
 
 // getrlimit_nofile() -> { soft, hard } | -errno
@@ -336,14 +346,14 @@ Napi::Object Constants(Napi::Env env) {
 #define K(name) c.Set(#name, static_cast<double>(name))
   K(AF_INET); K(AF_INET6); K(SOCK_STREAM); K(SOCK_NONBLOCK); K(SOCK_CLOEXEC); K(IPPROTO_TCP);
   K(SOL_SOCKET); K(SO_REUSEADDR); K(SO_RCVBUF); K(SO_SNDBUF); K(SO_KEEPALIVE);
-  K(TCP_NODELAY); K(SOMAXCONN); K(SHUT_RD); K(SHUT_WR); K(SHUT_RDWR);
+  K(TCP_NODELAY); K(TCP_KEEPIDLE); K(TCP_KEEPINTVL); K(TCP_KEEPCNT); K(SOMAXCONN); K(SHUT_RD); K(SHUT_WR); K(SHUT_RDWR);
   K(F_GETFL); K(F_SETFL); K(F_GETFD); K(F_SETFD); K(FD_CLOEXEC); K(O_NONBLOCK);
   K(POLLIN); K(POLLOUT); K(POLLERR); K(POLLHUP); K(POLLNVAL); K(POLLPRI); K(POLLRDHUP);
   K(EPOLLIN); K(EPOLLOUT); K(EPOLLERR); K(EPOLLHUP); K(EPOLLRDHUP); K(EPOLLET);
   K(EPOLL_CTL_ADD); K(EPOLL_CTL_MOD); K(EPOLL_CTL_DEL); K(EPOLL_CLOEXEC);
   K(EAGAIN); K(EWOULDBLOCK); K(EINTR); K(ECONNRESET); K(EPIPE); K(EMFILE); K(ENFILE);
   K(ENOBUFS); K(ENOMEM); K(ECONNABORTED); K(EBADF); K(EINVAL); K(EADDRINUSE); K(ENOTCONN);
-  K(SIGINT); K(SIGTERM); K(SIGPIPE); K(SIGHUP);
+  K(SIGINT); K(SIGTERM); K(SIGPIPE); K(SIGHUP); K(SIGUSR1);
 #undef K
   c.Set("SIZEOF_POLLFD", static_cast<double>(sizeof(struct pollfd)));
   c.Set("OFFSETOF_POLLFD_EVENTS", static_cast<double>(offsetof(struct pollfd, events)));
@@ -374,6 +384,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("epoll_wait", Napi::Function::New(env, EpollWait, "epoll_wait"));
   exports.Set("signalpipe", Napi::Function::New(env, SignalPipe, "signalpipe"));
   exports.Set("signaldefault", Napi::Function::New(env, SignalDefault, "signaldefault"));
+  exports.Set("signalignore", Napi::Function::New(env, SignalIgnore, "signalignore"));
   exports.Set("getrlimit_nofile", Napi::Function::New(env, GetrlimitNofile, "getrlimit_nofile"));
   exports.Set("setrlimit_nofile", Napi::Function::New(env, SetrlimitNofile, "setrlimit_nofile"));
   exports.Set("constants", Constants(env));

@@ -417,3 +417,40 @@ test.each(['poll', 'epoll', 'libuv'])('a request that would hold more than --cli
     await srv.stop();
   }
 });
+
+test.each(['poll', 'libuv'])('SIGHUP and SIGUSR1 are ignored: the server keeps serving, no inspector opens (--loop %s)', async (loop) => {
+  const srv = await startServer(['--loop', loop]);
+  try {
+    process.kill(srv.pid, 'SIGHUP');
+    process.kill(srv.pid, 'SIGUSR1');
+    const c = await BookClient.connect(srv.bookPort);
+    expect(await c.call('set', 'k', 'v')).toEqual(nil);
+    expect(await c.call('get', 'k')).toEqual(str('v'));
+    c.close();
+    // Node prints "Debugger listening on ws://…" when SIGUSR1 opens the inspector.
+    expect(srv.stderr()).not.toContain('Debugger listening');
+    expect(srv.proc.exitCode).toBeNull();
+  } finally {
+    expect(await srv.stop()).toBe(0);
+  }
+});
+
+test('TCP keepalive on accepted sockets: 300 s by default (as Redis), off with --tcp-keepalive 0', async () => {
+  for (const [flags, expected] of [[[], '300'], [['--tcp-keepalive', '60'], '60'], [['--tcp-keepalive', '0'], null]] as const) {
+    const srv = await startServer(['--no-resp', '--trace', ...flags]);
+    try {
+      const c = await BookClient.connect(srv.bookPort);
+      expect(await c.call('get', 'k')).toEqual(nil);
+      c.close();
+      const t = srv.stderr();
+      if (expected === null) expect(t).not.toContain('SO_KEEPALIVE');
+      else {
+        expect(t).toMatch(/setsockopt\(\d+, SOL_SOCKET, SO_KEEPALIVE, 1\) = 0/);
+        expect(t).toMatch(new RegExp(`setsockopt\\(\\d+, IPPROTO_TCP, TCP_KEEPIDLE, ${expected}\\) = 0`));
+        expect(t).toMatch(/setsockopt\(\d+, IPPROTO_TCP, TCP_KEEPCNT, 3\) = 0/);
+      }
+    } finally {
+      await srv.stop();
+    }
+  }
+});

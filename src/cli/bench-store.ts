@@ -1,6 +1,8 @@
 // Store microbenchmark (npm run bench:store): the book's zadd/zquery/zrem at 10K,
 // 100K and 1M members, and 1M keys expiring through expireSome(2000) per loop turn.
+// Also: PFADD of 1M distinct elements and PFCOUNT through the RESP command specs.
 // Usage: node dist/cli/bench-store.js [--sizes 10000,100000,1000000] [--time ms] [--rounds n] [--out file.md]
+//        [--sections zset,expiry,hll]
 
 import { cpus } from 'node:os';
 import { execFileSync } from 'node:child_process';
@@ -10,6 +12,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Bench } from 'tinybench';
 import { bookZsetCommands } from '../commands/book/zset.js';
+import { respHllCommands } from '../commands/resp/hll.js';
 import type { CommandContext, CommandSpec } from '../commands/types.js';
 import type { ReplyWriter } from '../protocol/reply.js';
 import { Keyspace } from '../store/keyspace.js';
@@ -29,6 +32,7 @@ const sizes = option('sizes', '10000,100000,1000000').split(',').map(Number);
 const taskTimeMs = Number(option('time', '400'));
 const rounds = Number(option('rounds', '3'));
 const outFile = option('out', '');
+const sections = new Set(option('sections', 'zset,expiry,hll').split(','));
 
 /**
  * Process CPU time (user + system) in ms, µs-precise (getrusage). On a 2-core
@@ -63,6 +67,7 @@ const sink: ReplyWriter = {
   bool() {},
   verbatim() {},
   bigNumber() {},
+  dblText() {},
   push() {},
   pairs() {},
   pair() {},
@@ -306,6 +311,58 @@ function runExpiryInChild(keys: number, sc: ExpiryScenario): ExpiryRow {
   return JSON.parse(out) as ExpiryRow;
 }
 
+interface HllRow {
+  task: string;
+  totalMs: number;
+  nsPerOp: number;
+}
+
+/**
+ * PFADD of `n` distinct elements into one key (1000 per command, as a client
+ * would batch them), through the RESP command spec: hashing, the sparse
+ * phase, the promotion, then dense updates. Then PFCOUNT with the cache
+ * invalidated each time (a full register scan), and PFCOUNT of two keys.
+ */
+function benchHll(n: number): HllRow[] {
+  const store = new Keyspace();
+  const ctx = { store } as unknown as CommandContext;
+  const pf = (name: string) => respHllCommands.find((c) => c.name === name)!;
+  const pfadd = pf('pfadd');
+  const pfcount = pf('pfcount');
+  const PER = 1000;
+  const batches: string[][] = [];
+  for (let i = 0; i < n; i += PER) {
+    const args = ['pfadd', 'h'];
+    for (let j = i; j < Math.min(n, i + PER); j++) args.push(`element:${j}`);
+    batches.push(args);
+  }
+  fullGc();
+  const rows: HllRow[] = [];
+  let t0 = cpuMs();
+  for (const args of batches) pfadd.run(args, sink, ctx);
+  let ms = cpuMs() - t0;
+  rows.push({ task: `PFADD ${n} distinct elements (${PER} per command)`, totalMs: ms, nsPerOp: (ms * 1e6) / n });
+  const again = batches.slice(0, Math.max(1, batches.length / 10));
+  t0 = cpuMs();
+  for (const args of again) pfadd.run(args, sink, ctx);
+  ms = cpuMs() - t0;
+  rows.push({ task: 'PFADD of elements already counted (dense, nothing changes)', totalMs: ms, nsPerOp: (ms * 1e6) / (again.length * PER) });
+  pfadd.run(['pfadd', 'h2', 'x', 'y', ...batches[0].slice(2)], sink, ctx);
+  const ROUNDS = 2000;
+  t0 = cpuMs();
+  for (let i = 0; i < ROUNDS; i++) {
+    pfadd.run(['pfadd', 'h', `fresh:${i}`], sink, ctx); // invalidates the cached cardinality (mostly)
+    pfcount.run(['pfcount', 'h'], sink, ctx);
+  }
+  ms = cpuMs() - t0;
+  rows.push({ task: 'PFADD 1 element + PFCOUNT (dense, recount)', totalMs: ms, nsPerOp: (ms * 1e6) / ROUNDS });
+  t0 = cpuMs();
+  for (let i = 0; i < ROUNDS; i++) pfcount.run(['pfcount', 'h', 'h2'], sink, ctx);
+  ms = cpuMs() - t0;
+  rows.push({ task: 'PFCOUNT of 2 keys (dense + sparse union)', totalMs: ms, nsPerOp: (ms * 1e6) / ROUNDS });
+  return rows;
+}
+
 async function main(): Promise<void> {
   const child = option('expiry-child', '');
   if (child !== '') {
@@ -319,10 +376,11 @@ async function main(): Promise<void> {
     { scenario: 'deadlines spread over 10 s, a loop turn every 1 ms', spreadMs: 10_000, budgetMs: null },
     { scenario: 'mass expiry, expireSome(2000, 2 ms budget)', spreadMs: 0, budgetMs: 2 },
   ];
-  const expiry = scenarios.map((sc) => runExpiryInChild(keys, sc));
+  const expiry = sections.has('expiry') ? scenarios.map((sc) => runExpiryInChild(keys, sc)) : [];
 
   const zrows: ZRow[] = [];
-  for (const n of sizes) zrows.push(...(await benchZset(n)));
+  if (sections.has('zset')) for (const n of sizes) zrows.push(...(await benchZset(n)));
+  const hll = sections.has('hll') ? benchHll(1_000_000) : [];
 
   const base = new Map(zrows.filter((r) => r.size === sizes[0]).map((r) => [r.task, r.nsPerOp]));
   const lines: string[] = [];
@@ -375,7 +433,15 @@ async function main(): Promise<void> {
     'Map spent 100-240 ms in the single call that crossed 262 144 keys). The',
     "budgeted row shows expireSome's optional time budget, which the server may pass as well.",
     '',
+    '## HyperLogLog',
+    '',
+    'Through the RESP command specs with a no-op reply writer; process CPU time, one run (reported, not asserted).',
+    '',
+    '| task | total ms | ns per element or command |',
+    '|---|---:|---:|',
   );
+  for (const r of hll) lines.push(`| ${r.task} | ${fmt(r.totalMs, 0)} | ${fmt(r.nsPerOp, 0)} |`);
+  lines.push('');
   const md = lines.join('\n');
   process.stdout.write(md);
   if (outFile) writeFileSync(outFile, md);

@@ -4,11 +4,14 @@
 
 import { parseArgs } from 'node:util';
 import { writeSync } from 'node:fs';
+import * as sys from '../sys/index.js';
+import { C } from '../sys/index.js';
 import { DEFAULT_SETTINGS, type ServerSettings } from '../servers/state.js';
 import { createSyscallServer } from '../servers/syscall_server.js';
 import { runLibuvServer } from '../servers/libuv_server.js';
 import { createBlockingServer } from '../servers/blocking.js';
 import { createEchoServer } from '../servers/echo.js';
+import { checkPersistSettings } from '../servers/persistence.js';
 
 /** What runs: the full server, or one of the notes' earlier stages. */
 export type ServerMode = 'server' | 'echo' | 'blocking';
@@ -31,13 +34,26 @@ const HELP = `Usage: redloop-server [options]
   --client-query-buffer-limit <n>   disconnect a client whose unparsed input exceeds n bytes
                                     (default 1073741824; 0 = no limit)
   --proto-max-bulk-len <n>          largest RESP bulk string (default 536870912)
+  --tcp-keepalive <seconds>         TCP keepalive on client sockets: probes after this long idle,
+                                    so dead peers free their slot (default 300, as Redis; 0 = off)
   --requirepass <password>          require AUTH before other commands
   --protected-mode <yes|no>         with a non-loopback --host and no --requirepass, refuse
                                     non-loopback clients (default yes)
+  --dir <path>                      directory of the RDB file, loaded at start-up and written
+                                    by SAVE (default: the current directory)
+  --dbfilename <name>               the RDB file's name in --dir (default dump.rdb)
+  --rdbcompression <yes|no>         LZF-compress strings over 20 bytes in the RDB file and
+                                    DUMP payloads (default yes)
+  --rdbchecksum <yes|no>            write the RDB file's CRC-64 trailer and check it when
+                                    loading (default yes)
   --mode <server|echo|blocking>     the full server (default), or one of the notes' stages:
                                     echo (the event loop echoing each message) or blocking
                                     (one client at a time; a second client stalls)
   --trace                           print every loop iteration and syscall to stderr
+  --trace-bytes                     trace, and show the bytes of each read and write (hex and
+                                    printable, first 64) and where each request read ends
+  --trace-json <file>               write the structured trace to file, one JSON object per
+                                    loop iteration (docs/trace-json.md); with or without --trace
   --step                            trace, and wait for Enter before each poll()
   --quiet                           no log lines (the ready line is still printed)
   -h, --help                        show this help
@@ -74,12 +90,19 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
         maxclients: { type: 'string' },
         'client-output-buffer-limit': { type: 'string' },
         'client-output-buffer-limit-pubsub': { type: 'string' },
+        'tcp-keepalive': { type: 'string' },
         'client-query-buffer-limit': { type: 'string' },
         'proto-max-bulk-len': { type: 'string' },
         requirepass: { type: 'string' },
         'protected-mode': { type: 'string' },
+        dir: { type: 'string' },
+        dbfilename: { type: 'string' },
+        rdbcompression: { type: 'string' },
+        rdbchecksum: { type: 'string' },
         mode: { type: 'string' },
         trace: { type: 'boolean' },
+        'trace-bytes': { type: 'boolean' },
+        'trace-json': { type: 'string' },
         step: { type: 'boolean' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -98,10 +121,35 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
   const mode = v.mode ?? 'server';
   if (mode !== 'server' && mode !== 'echo' && mode !== 'blocking') fail(`--mode must be server, echo or blocking, got '${mode}'`);
   if (mode !== 'server' && loop === 'libuv') fail(`--mode ${mode} runs on redloop's own syscalls; it cannot use --loop libuv`);
+  if (loop === 'libuv' && (v.trace || v.step || v['trace-bytes'] || v['trace-json'] !== undefined)) {
+    // Refused rather than silently ignored: libuv's loop runs inside Node, in C. Its epoll_wait,
+    // accept4, reads and writes never pass through our syscall facade, and its iterations are not
+    // ours to step; Node's net events would show a different loop than the one the trace teaches.
+    fail(
+      "--trace, --trace-bytes, --trace-json and --step show redloop's own event loop; with --loop libuv the loop is libuv's, " +
+        'inside Node, and its syscalls never pass through redloop (use --loop poll or --loop epoll, or watch libuv with ' +
+        '`strace -f -e trace=epoll_wait,epoll_ctl,accept4,read,write`)',
+    );
+  }
   if (mode === 'blocking' && v.loop !== undefined) fail('--mode blocking has no event loop; drop --loop');
   if (mode === 'blocking' && v.step) fail('--step steps the event loop; --mode blocking has none (use --trace)');
+  if (mode === 'blocking' && (v['trace-bytes'] || v['trace-json'] !== undefined)) fail('--trace-bytes and --trace-json trace the event loop; --mode blocking has none (use --trace)');
+  if (v['trace-json'] === '') fail('--trace-json needs a file name');
   const pm = v['protected-mode'];
   if (pm !== undefined && pm !== 'yes' && pm !== 'no') fail(`--protected-mode must be yes or no, got '${pm}'`);
+  const yesNo = (name: string, x: string | undefined, dflt: boolean): boolean => {
+    if (x === undefined) return dflt;
+    if (x !== 'yes' && x !== 'no') fail(`--${name} must be yes or no, got '${x}'`);
+    return x === 'yes';
+  };
+  const persist = {
+    dir: v.dir ?? DEFAULT_SETTINGS.dir,
+    dbFilename: v.dbfilename ?? DEFAULT_SETTINGS.dbFilename,
+    rdbCompression: yesNo('rdbcompression', v.rdbcompression, DEFAULT_SETTINGS.rdbCompression),
+    rdbChecksum: yesNo('rdbchecksum', v.rdbchecksum, DEFAULT_SETTINGS.rdbChecksum),
+  };
+  const persistProblem = checkPersistSettings(persist);
+  if (persistProblem !== null) fail(persistProblem);
   return {
     ...DEFAULT_SETTINGS,
     host: v.bind ?? v.host ?? DEFAULT_SETTINGS.host,
@@ -115,9 +163,13 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
       intFlag('client-output-buffer-limit-pubsub', v['client-output-buffer-limit-pubsub'], 0, 2 ** 52) ?? DEFAULT_SETTINGS.pubsubOutputLimit,
     queryLimit: intFlag('client-query-buffer-limit', v['client-query-buffer-limit'], 0, 2 ** 52) ?? DEFAULT_SETTINGS.queryLimit,
     protoMaxBulkLen: intFlag('proto-max-bulk-len', v['proto-max-bulk-len'], 1, 2 ** 52) ?? DEFAULT_SETTINGS.protoMaxBulkLen,
+    tcpKeepAlive: intFlag('tcp-keepalive', v['tcp-keepalive'], 0, 2 ** 31 - 1) ?? DEFAULT_SETTINGS.tcpKeepAlive,
     requirePass: v.requirepass ?? null,
     protectedMode: pm !== 'no',
-    trace: Boolean(v.trace || v.step),
+    ...persist,
+    trace: Boolean(v.trace || v.step || v['trace-bytes']),
+    traceBytes: Boolean(v['trace-bytes']),
+    traceJson: v['trace-json'] ?? null,
     step: Boolean(v.step),
     quiet: Boolean(v.quiet),
     mode,
@@ -134,6 +186,9 @@ function printReady(settings: ServerSettings, ports: { book: number; resp: numbe
 function main(): void {
   const settings = parseServerArgs(process.argv.slice(2));
   const log = settings.quiet ? () => {} : (line: string) => writeSync(2, `redloop: ${line}\n`);
+  // SIGHUP is ignored, as Redis ignores it (a closed terminal must not stop the
+  // server); SIGUSR1 would open Node's inspector, with no password, on 9229.
+  sys.signalIgnore([C.SIGHUP, C.SIGUSR1]);
   if (settings.loop === 'libuv') {
     // The libuv twin listens asynchronously; it prints the same ready line.
     runLibuvServer(settings, log, (ports) => printReady(settings, ports)).then(

@@ -63,7 +63,7 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
     w.err(ErrCode.Unknown, "ERR Replica can't interact with the keyspace");
     return;
   }
-  const { hooks } = ctx.server;
+  const { hooks } = ctx;
   if (hooks.postpone !== null && !client.monitor && hooks.postpone(spec, ctx, () => rerunLater(table, args, ctx))) return;
   if (client.multi !== null && !TRANSACTION_CONTROL.has(spec.name)) {
     if (spec.noMulti === true) {
@@ -109,8 +109,10 @@ function rerunLater(table: CommandTable, args: string[], ctx: CommandContext): (
 
 /** Runs a command that passed dispatch's checks (EXEC runs its queue through here too). */
 export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: CommandContext): void {
-  const { hooks } = ctx.server;
-  if (hooks.aroundWrite !== null && spec.flags !== undefined && spec.flags.includes('write')) {
+  const { hooks } = ctx;
+  // The changes a save would keep: one per write command run (see README: Persistence).
+  if (spec.write === true) ctx.persistence.dirty++;
+  if (hooks.aroundWrite !== null && spec.write === true) {
     hooks.aroundWrite(args, () => spec.run(args, w, ctx));
   } else {
     spec.run(args, w, ctx);
@@ -172,6 +174,7 @@ export function quoteRepr(s: string): string {
 export function commandMap(specs: readonly CommandSpec[]): Map<string, CommandSpec> {
   const m = new Map<string, CommandSpec>();
   for (const s of specs) {
+    if (s.flags !== undefined && s.flags.includes('write')) s.write = true;
     m.set(s.name, s);
     m.set(s.name.toUpperCase(), s);
   }

@@ -120,6 +120,24 @@ export interface ServerStats {
   expiredKeysBase: number;
 }
 
+/** Persistence as commands see it (SAVE, LASTSAVE, DUMP, INFO); the server wires the files. */
+export interface PersistenceControl {
+  /** Write commands run since the last successful save (INFO's rdb_changes_since_last_save). */
+  dirty: number;
+  /** Unix seconds of the last successful save (start-up counts as one, as in Redis). */
+  readonly lastSaveUnixSec: number;
+  /** rdb_last_bgsave_status: set by a successful save; a failed SAVE leaves it, as in Redis (only a background save's failure clears it). */
+  readonly lastSaveOk: boolean;
+  /** Saves attempted since start-up (rdb_saves, which Redis counts at the start of each). */
+  readonly saves: number;
+  /** Keys loaded, and keys skipped as already expired, by the load at start-up. */
+  readonly lastLoad: { readonly loaded: number; readonly expired: number };
+  /** rdbcompression (CONFIG SET may change it): DUMP and SAVE compress strings over 20 bytes. */
+  readonly rdbCompression: boolean;
+  /** SAVE: writes the RDB file now, synchronously. Null on success; otherwise why not (also logged). */
+  save(): string | null;
+}
+
 /** Server-wide facts and settings commands may consult (INFO, CONFIG, ...). */
 export interface ServerContext {
   readonly startedAtMs: number;
@@ -140,6 +158,11 @@ export interface ServerContext {
   removeKeyListener(fn: KeyListener): void;
   /** Calls fn when a client disconnects (free its waits, subscriptions, watched keys). */
   onClientClosed(fn: (client: ClientState) => void): void;
+  /**
+   * The same output to many clients (PUBLISH's fan-out): encoded once per wire
+   * format and appended to each client's output, as deliver() would.
+   */
+  deliverAll(clients: Iterable<ClientState>, write: (w: ReplyWriter) => void): void;
   /** A connected client by id (CLIENT KILL, CLIENT UNBLOCK). */
   clientById(id: number): ClientState | undefined;
   connectedClients(): number;
@@ -147,12 +170,20 @@ export interface ServerContext {
   readonly loopName: string;
   readonly ports: { book: number; resp: number };
   readonly requirePass: string | null;
+  readonly persistence: PersistenceControl;
 }
 
 export interface CommandContext {
   readonly store: Keyspace;
   readonly client: ClientState;
   readonly server: ServerContext;
+  /**
+   * server.hooks and server.persistence, held directly: dispatch reads them on
+   * every command, and a load through the server context (an object with
+   * getters) is a generic, slower property access.
+   */
+  readonly hooks: CommandHooks;
+  readonly persistence: PersistenceControl;
 }
 
 /** A command's body. args[0] is the command name as the client sent it. */
@@ -186,6 +217,8 @@ export interface CommandSpec {
   readonly firstKey?: number;
   readonly lastKey?: number;
   readonly keyStep?: number;
+  /** Set by commandMap from flags: a write command (counted for rdb_changes_since_last_save). */
+  write?: boolean;
 }
 
 /** A protocol's command table with its own wording of dispatch errors. */

@@ -6,7 +6,7 @@
 
 import * as sys from '../sys/index.js';
 import { C } from '../sys/index.js';
-import { sysResult, type Tracer } from './trace.js';
+import { hexRows, sysResult, type Tracer } from './trace.js';
 
 /** The syscalls the loop and its accept guard make (hot ones return -errno). */
 export interface LoopOs {
@@ -18,6 +18,8 @@ export interface LoopOs {
   setNonBlocking(fd: number): void;
   /** TCP_NODELAY: replies go out as soon as they are written. */
   setNoDelay(fd: number): void;
+  /** SO_KEEPALIVE with probes after `seconds` idle (then every seconds/3, 3 times: Redis's anetKeepAlive). */
+  setKeepAlive(fd: number, seconds: number): void;
   /** A spare socket (the EMFILE reserve), or -1 if no fd is free. */
   spareSocket(): number;
   /** Trace notes: what a handler made of a syscall (null when not tracing). */
@@ -35,12 +37,22 @@ export const plainOs: LoopOs = {
   setNoDelay(fd) {
     sys.setsockopt(fd, C.IPPROTO_TCP, C.TCP_NODELAY, 1);
   },
+  setKeepAlive(fd, seconds) {
+    for (const [level, opt, v] of keepAliveOptions(seconds)) sys.setsockopt(fd, level, opt, v);
+  },
   spareSocket,
   note: null,
 };
 
-/** The same calls, each printed to the tracer exactly once, in strace's shape. */
-export function tracedOs(tr: Tracer): LoopOs {
+/**
+ * The same calls, each printed to the tracer exactly once, in strace's shape.
+ * With `bytes` (--trace-bytes) each read and write is followed by the bytes it moved.
+ */
+export function tracedOs(tr: Tracer, bytes = false): LoopOs {
+  const dump = (fd: number, what: string, buf: Uint8Array, offset: number, n: number): void => {
+    tr.note(`fd ${fd} ${what} ${n} byte${n === 1 ? '' : 's'}:`);
+    for (const row of hexRows(buf, offset, n)) tr.note(`  ${row}`);
+  };
   return {
     accept(fd) {
       const rv = sys.accept(fd);
@@ -50,11 +62,13 @@ export function tracedOs(tr: Tracer): LoopOs {
     read(fd, buf, offset, length) {
       const rv = sys.read(fd, buf, offset, length);
       tr.syscall('read', `${fd}, ${length}`, rv === 0 ? '0 (EOF)' : sysResult(rv));
+      if (bytes && rv > 0) dump(fd, 'read', buf, offset, rv);
       return rv;
     },
     write(fd, buf, offset, length) {
       const rv = sys.write(fd, buf, offset, length);
       tr.syscall('write', `${fd}, ${length}`, sysResult(rv));
+      if (bytes && rv > 0) dump(fd, 'wrote', buf, offset, rv);
       if (rv >= 0 && rv < length) tr.note(`fd ${fd}: wrote ${rv} of ${length} bytes, ${length - rv} left for when it is writable`);
       return rv;
     },
@@ -73,6 +87,12 @@ export function tracedOs(tr: Tracer): LoopOs {
       sys.setsockopt(fd, C.IPPROTO_TCP, C.TCP_NODELAY, 1);
       tr.syscall('setsockopt', `${fd}, IPPROTO_TCP, TCP_NODELAY, 1`, '0');
     },
+    setKeepAlive(fd, seconds) {
+      for (const [level, opt, v, name] of keepAliveOptions(seconds)) {
+        sys.setsockopt(fd, level, opt, v);
+        tr.syscall('setsockopt', `${fd}, ${level === C.SOL_SOCKET ? 'SOL_SOCKET' : 'IPPROTO_TCP'}, ${name}, ${v}`, '0');
+      }
+    },
     spareSocket() {
       const fd = spareSocket();
       tr.syscall('socket', 'AF_INET, SOCK_STREAM, 0', fd < 0 ? '-1 (no fd free)' : `${fd}`);
@@ -80,6 +100,16 @@ export function tracedOs(tr: Tracer): LoopOs {
     },
     note: (text) => tr.note(text),
   };
+}
+
+/** Redis's anetKeepAlive: on, idle time, probe interval (a third of it, at least 1 s), 3 probes. */
+function keepAliveOptions(seconds: number): [number, number, number, string][] {
+  return [
+    [C.SOL_SOCKET, C.SO_KEEPALIVE, 1, 'SO_KEEPALIVE'],
+    [C.IPPROTO_TCP, C.TCP_KEEPIDLE, seconds, 'TCP_KEEPIDLE'],
+    [C.IPPROTO_TCP, C.TCP_KEEPINTVL, Math.max(1, Math.floor(seconds / 3)), 'TCP_KEEPINTVL'],
+    [C.IPPROTO_TCP, C.TCP_KEEPCNT, 3, 'TCP_KEEPCNT'],
+  ];
 }
 
 function spareSocket(): number {

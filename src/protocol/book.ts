@@ -182,6 +182,10 @@ export class BookWriter implements ReplyWriter {
     out.end += 9;
   }
 
+  dblText(d: number, _text: string): void {
+    this.dbl(d);
+  }
+
   arr(n: number): void {
     const out = this.out;
     out.reserve(5);

@@ -29,6 +29,11 @@ export interface ReplyWriter {
   int(n: number | bigint): void;
   /** A double: book tag 4 (f64), RESP2 bulk string formatted as Redis does (%.17g), RESP3 `,` (inf, -inf, nan). */
   dbl(d: number): void;
+  /**
+   * A double whose text Redis prints its own way (addReplyHumanLongDouble:
+   * GEOPOS's coordinates): RESP2 a bulk string of `text`, RESP3 `,text`; book tag 4 (f64 d).
+   */
+  dblText(d: number, text: string): void;
   /** The header of an array of n values; the n values follow. */
   arr(n: number): void;
   /** A null array: RESP2 `*-1`, RESP3 `_`; the book protocol sends nil. */

@@ -524,6 +524,11 @@ export class RespWriter implements WireWriter {
     else this.str(formatDouble17g(d));
   }
 
+  dblText(_d: number, text: string): void {
+    if (this.version.resp === 3) this.line(COMMA, text);
+    else this.str(text);
+  }
+
   arr(n: number): void {
     this.out.reserve(24);
     putHeader(this.out, STAR, n);

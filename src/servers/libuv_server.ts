@@ -53,6 +53,8 @@ class SocketConn extends Conn {
 export function createLibuvServer(settings: ServerSettings, log: (line: string) => void): LibuvServer {
   settings = { ...settings, maxClients: clampMaxClients(settings.maxClients, log) };
   const state = new ServerState(settings, log);
+  // The RDB file, if there is one, before any client can connect; a bad file stops the start.
+  state.persistence.loadAtStartup();
   const sockets = new Set<SocketConn>();
   const servers: net.Server[] = [];
   let expireTimer: NodeJS.Timeout | null = null;
@@ -135,6 +137,7 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
   /** One accepted socket: the same Conn, pipeline and sessions the syscall loop uses. */
   const serve = (socket: net.Socket, ep: Endpoint): void => {
     socket.setNoDelay(true);
+    if (settings.tcpKeepAlive > 0) socket.setKeepAlive(true, settings.tcpKeepAlive * 1000);
     const conn = new SocketConn(socket);
     conn.lastActiveMs = host.now();
     sockets.add(conn);

@@ -5,8 +5,10 @@ import { performance } from 'node:perf_hooks';
 import { Keyspace } from '../store/keyspace.js';
 import type { ClientState, CommandHooks, ConnInfo, KeyListener, MultiState, ServerContext, TimerService } from '../commands/types.js';
 import type { ReplyWriter } from '../protocol/reply.js';
+import { Persistence, type PersistSettings } from './persistence.js';
+import { resolve } from 'node:path';
 
-export interface ServerSettings {
+export interface ServerSettings extends PersistSettings {
   host: string;
   port: number;
   /** null when RESP is disabled. */
@@ -21,12 +23,18 @@ export interface ServerSettings {
   /** Client query buffer limit in bytes (unparsed input of one connection); 0 = none. */
   queryLimit: number;
   protoMaxBulkLen: number;
+  /** TCP keepalive idle time on client sockets, seconds; 0 = off (Redis's tcp-keepalive). */
+  tcpKeepAlive: number;
   requirePass: string | null;
   /** Refuse non-loopback clients when bound to a non-loopback address with no password. */
   protectedMode: boolean;
   /** Keys expired actively per loop iteration at most. */
   activeExpireLimit: number;
   trace: boolean;
+  /** With trace: each read and write shows its bytes; reads show where each request ends. */
+  traceBytes: boolean;
+  /** A file to write the structured trace to (JSON lines, docs/trace-json.md), or null. */
+  traceJson: string | null;
   step: boolean;
   quiet: boolean;
 }
@@ -42,10 +50,17 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   pubsubOutputLimit: 32 * 1024 * 1024,
   queryLimit: 1024 * 1024 * 1024,
   protoMaxBulkLen: 512 * 1024 * 1024,
+  tcpKeepAlive: 300,
   requirePass: null,
   protectedMode: true,
   activeExpireLimit: 2000,
+  dir: '.',
+  dbFilename: 'dump.rdb',
+  rdbCompression: true,
+  rdbChecksum: true,
   trace: false,
+  traceBytes: false,
+  traceJson: null,
   step: false,
   quiet: false,
 };
@@ -55,6 +70,9 @@ export interface ClientLink {
   readonly fd: number;
   connInfo(): ConnInfo;
   deliver(write: (w: ReplyWriter) => void): void;
+  deliveryKey(): string;
+  encodeDelivery(write: (w: ReplyWriter) => void): Uint8Array;
+  deliverBytes(bytes: Uint8Array): void;
   kill(reason: string): void;
   wake(): void;
 }
@@ -131,6 +149,9 @@ export class ServerState {
   /** Actual ports once bound (0 if disabled). */
   readonly ports = { book: 0, resp: 0 };
 
+  /** SAVE, the RDB file, and the counters INFO reports. */
+  readonly persistence: Persistence;
+
   /** Timers for commands (blocking timeouts); the wiring sets them before serving. */
   timers: TimerService = nodeTimers;
   /** Trace notes for commands (block, wake-up, timeout); set when tracing. */
@@ -141,6 +162,7 @@ export class ServerState {
     readonly log: (line: string) => void,
   ) {
     const state = this;
+    this.persistence = new Persistence(settings, this.store, log);
     const keyListeners = new Set<KeyListener>();
     const fanOut: KeyListener = (key, why) => {
       for (const fn of keyListeners) fn(key, why);
@@ -151,6 +173,7 @@ export class ServerState {
       ['timeout', String(Math.floor(settings.idleTimeoutMs / 1000))],
       ['maxclients', String(settings.maxClients)],
       ['proto-max-bulk-len', String(settings.protoMaxBulkLen)],
+      ['tcp-keepalive', String(settings.tcpKeepAlive)],
       ['requirepass', settings.requirePass ?? ''],
       ['protected-mode', settings.protectedMode ? 'yes' : 'no'],
       ['save', ''],
@@ -160,6 +183,10 @@ export class ServerState {
       ['maxmemory-policy', 'noeviction'],
       ['client-output-buffer-limit', `normal ${settings.outputLimit} ${settings.outputLimit} 0 slave 268435456 67108864 60 pubsub ${settings.pubsubOutputLimit} ${settings.pubsubOutputLimit} 0`],
       ['client-query-buffer-limit', String(settings.queryLimit)],
+      ['dir', resolve(settings.dir)],
+      ['dbfilename', settings.dbFilename],
+      ['rdbcompression', settings.rdbCompression ? 'yes' : 'no'],
+      ['rdbchecksum', settings.rdbChecksum ? 'yes' : 'no'],
     ]);
     this.context = {
       startedAtMs: Date.now(),
@@ -169,6 +196,8 @@ export class ServerState {
         config.set(name, value);
         // The RESP decoder reads this server's settings on every request.
         if (name === 'proto-max-bulk-len') settings.protoMaxBulkLen = Number(value);
+        // SAVE and DUMP read it on every call.
+        if (name === 'rdbcompression') settings.rdbCompression = value === 'yes';
         return null;
       },
       stats: { totalCommands: 0, totalConnections: 0, rejectedConnections: 0, expiredKeysBase: 0 },
@@ -196,6 +225,29 @@ export class ServerState {
         if (keyListeners.size === 0) state.store.onChange = null;
       },
       clientById: (id) => state.clients.get(id),
+      deliverAll(clients, write) {
+        // One encoding per wire format (RESP2, RESP3, book), shared by every client that speaks it,
+        // as Redis shares one message object among a channel's subscribers.
+        let key0 = '';
+        let bytes0: Uint8Array | null = null;
+        let others: Map<string, Uint8Array> | null = null;
+        for (const c of clients) {
+          const link = (c as Client).link;
+          if (link === null) continue;
+          const key = link.deliveryKey();
+          let bytes: Uint8Array | undefined;
+          if (bytes0 !== null && key === key0) bytes = bytes0;
+          else if (bytes0 === null) {
+            key0 = key;
+            bytes = bytes0 = link.encodeDelivery(write);
+          } else {
+            others ??= new Map();
+            bytes = others.get(key);
+            if (bytes === undefined) others.set(key, (bytes = link.encodeDelivery(write)));
+          }
+          link.deliverBytes(bytes);
+        }
+      },
       onClientClosed: (fn) => state.onClientClosed.push(fn),
       connectedClients: () => state.clients.size,
       clientList: () => [...state.clients.values()],
@@ -206,6 +258,7 @@ export class ServerState {
       get requirePass() {
         return settings.requirePass;
       },
+      persistence: this.persistence,
     };
   }
 

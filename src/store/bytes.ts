@@ -86,6 +86,21 @@ export class Bytes {
     this.text = null;
   }
 
+  /** Makes the string `length` bytes long (≤ its length): the bytes past it are zeroed. */
+  truncate(length: number): void {
+    if (length >= this.length) return;
+    this.buf.fill(0, length, this.length);
+    this.length = length;
+    this.text = null;
+  }
+
+  /** Replaces the whole content with buf's first `length` bytes (buf is taken over; bytes past length must be zero). */
+  assign(buf: Uint8Array, length: number): void {
+    this.buf = buf;
+    this.length = length;
+    this.text = null;
+  }
+
   /** Call after writing into buf: drops the cached string. */
   changed(): void {
     this.text = null;

@@ -28,6 +28,7 @@ interface Addon {
   epoll_wait(epfd: number, events: Uint8Array, maxevents: number, timeoutMs: number): number;
   signalpipe(signals: number[]): number;
   signaldefault(signals: number[]): number;
+  signalignore(signals: number[]): number;
   getrlimit_nofile(): { soft: number; hard: number } | number;
   setrlimit_nofile(soft: number, hard: number): number;
   constants: Record<string, number>;
@@ -73,7 +74,8 @@ export const C = addon.constants as Readonly<{
   EAGAIN: number; EWOULDBLOCK: number; EINTR: number; ECONNRESET: number; EPIPE: number;
   EMFILE: number; ENFILE: number; ENOBUFS: number; ENOMEM: number; ECONNABORTED: number;
   EBADF: number; EINVAL: number; EADDRINUSE: number; ENOTCONN: number;
-  SIGINT: number; SIGTERM: number; SIGPIPE: number; SIGHUP: number;
+  SIGINT: number; SIGTERM: number; SIGPIPE: number; SIGHUP: number; SIGUSR1: number;
+  TCP_KEEPIDLE: number; TCP_KEEPINTVL: number; TCP_KEEPCNT: number;
   SIZEOF_POLLFD: number; OFFSETOF_POLLFD_EVENTS: number; OFFSETOF_POLLFD_REVENTS: number;
   SIZEOF_EPOLL_EVENT: number; OFFSETOF_EPOLL_EVENT_DATA: number;
 }>;
@@ -165,6 +167,11 @@ export function signalPipe(signals: number[]): number {
 
 export function signalDefault(signals: number[]): void {
   check('signal', addon.signaldefault(signals));
+}
+
+/** Ignores the signals (SIG_IGN), as Redis ignores SIGHUP. */
+export function signalIgnore(signals: number[]): void {
+  check('signal', addon.signalignore(signals));
 }
 
 export function getNofileLimit(): { soft: number; hard: number } {

@@ -189,6 +189,25 @@ describe('RESP3: command families', () => {
       ['ZRANGE', 'big', '0', '-1', 'WITHSCORES'],
     ]));
 
+  test('geo and HyperLogLog: coordinates are doubles, distances bulk strings, a missing member _', () =>
+    s.same([
+      ['GEOADD', 'g', '13.361389', '38.115556', 'Palermo', '15.087269', '37.502669', 'Catania'],
+      ['GEOPOS', 'g', 'Palermo', 'nowhere'],
+      ['GEOPOS', 'nokey', 'a'],
+      ['GEOHASH', 'g', 'Palermo', 'nowhere'],
+      ['GEODIST', 'g', 'Palermo', 'Catania', 'km'],
+      ['GEODIST', 'g', 'Palermo', 'nowhere'],
+      ['GEOSEARCH', 'g', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km', 'WITHCOORD', 'WITHDIST', 'WITHHASH', 'ASC'],
+      ['GEOSEARCH', 'g', 'FROMLONLAT', '15', '37', 'BYRADIUS', '1', 'km'],
+      ['GEOSEARCHSTORE', 'd', 'g', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km', 'STOREDIST'],
+      ['ZRANGE', 'd', '0', '-1', 'WITHSCORES'],
+      ['PFADD', 'h', 'a', 'b', 'c'],
+      ['PFCOUNT', 'h'],
+      ['PFDEBUG', 'ENCODING', 'h'],
+      ['PFDEBUG', 'DECODE', 'h'],
+      ['GET', 'h'],
+    ]));
+
   test('server and connection: CONFIG GET is a map, CLIENT GETNAME _, INFO and CLIENT INFO/LIST verbatim', async () => {
     await s.same([
       ['PING'],

@@ -42,6 +42,7 @@ export class Recorder implements ReplyWriter {
   bool(b: boolean): void { this.calls.push(['bool', b]); }
   verbatim(format: string, text: string): void { this.calls.push(['verbatim', format, text]); }
   bigNumber(digits: string): void { this.calls.push(['big', digits]); }
+  dblText(d: number): void { this.calls.push(['dbl', d]); }
   push(n: number): void { this.calls.push(['push', n]); }
   pairs(n: number): void { this.calls.push(['pairs', n]); }
   pair(): void { this.calls.push(['pair']); }

@@ -8,6 +8,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { connect, type Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { decodeResponse, encodeRequest, type BookValue } from '../../src/protocol/book.js';
 
 const SERVER = fileURLToPath(new URL('../../dist/cli/server.js', import.meta.url));
@@ -28,10 +31,16 @@ export interface TestServer {
   exited(): Promise<number | null>;
 }
 
-/** Starts the server with --port 0 --resp-port 0 plus `args` (later flags win). */
+/**
+ * Starts the server with --port 0 --resp-port 0 plus `args` (later flags win).
+ * Without a --dir in args it gets a fresh empty directory of its own (removed
+ * when it exits), so no test reads or writes a dump.rdb in the working directory.
+ */
 export function startServer(args: string[] = [], opts: { prefix?: string[] } = {}): Promise<TestServer> {
   const cmd = opts.prefix ?? [];
-  const full = [...cmd, process.execPath, SERVER, '--port', '0', '--resp-port', '0', ...args];
+  const ownDir = args.includes('--dir') ? null : mkdtempSync(join(tmpdir(), 'redloop-test-'));
+  const dirArgs = ownDir === null ? [] : ['--dir', ownDir];
+  const full = [...cmd, process.execPath, SERVER, '--port', '0', '--resp-port', '0', ...dirArgs, ...args];
   const proc = spawn(full[0], full.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -40,7 +49,12 @@ export function startServer(args: string[] = [], opts: { prefix?: string[] } = {
     err += d;
     for (const w of waiters.splice(0)) w();
   });
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    proc.on('exit', (code) => {
+      if (ownDir !== null) rmSync(ownDir, { recursive: true, force: true });
+      resolve(code);
+    }),
+  );
   return new Promise((resolve, reject) => {
     const onExit = (code: number | null) => reject(new Error(`server exited (${code}) before ready: ${err}`));
     proc.once('exit', onExit);

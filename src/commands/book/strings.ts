@@ -19,6 +19,7 @@ export const bookStringCommands: CommandSpec[] = [
   {
     name: 'set',
     arity: 3,
+    flags: ['write', 'denyoom'],
     run(args, w, { store }) {
       const v = store.get(args[1]);
       if (v !== undefined && typeof v !== 'string') return wrongType(w);
@@ -29,6 +30,7 @@ export const bookStringCommands: CommandSpec[] = [
   {
     name: 'del',
     arity: 2,
+    flags: ['write'],
     run(args, w, { store }) {
       w.int(store.delete(args[1]) ? 1 : 0);
     },
@@ -45,6 +47,7 @@ export const bookStringCommands: CommandSpec[] = [
   {
     name: 'pexpire',
     arity: 3,
+    flags: ['write', 'fast'],
     run(args, w, { store }) {
       const ms = parseInt64(args[2]);
       if (ms === null) return w.err(ErrCode.BadArg, 'expect int64');

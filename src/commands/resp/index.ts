@@ -8,9 +8,12 @@ import { hashCommands } from '../hash.js';
 import { listCommands } from '../list.js';
 import type { CommandSpec, CommandTable } from '../types.js';
 import { respBitCommands } from './bits.js';
+import { respGeoCommands } from './geo.js';
+import { respHllCommands } from './hll.js';
 import { respKeyCommands } from './keys.js';
 import { respScanCommands } from './scan.js';
 import { respServerCommands } from './server.js';
+import { respPersistCommands } from './persist.js';
 import { respClientCommands } from './client.js';
 import { respPubsubCommands } from './pubsub.js';
 import { transactionCommands } from '../multi.js';
@@ -39,6 +42,8 @@ export function unknownCommandMessage(args: string[]): string {
 export const respCommands: CommandSpec[] = [
   ...respStringCommands,
   ...respBitCommands,
+  ...respHllCommands,
+  ...respGeoCommands,
   ...respKeyCommands,
   ...respScanCommands,
   ...setCommands,
@@ -47,6 +52,7 @@ export const respCommands: CommandSpec[] = [
   ...listCommands,
   ...respBlockingCommands,
   ...respServerCommands(() => respTable.commands),
+  ...respPersistCommands,
   ...respClientCommands(() => respTable.commands),
   ...transactionCommands,
   ...respPubsubCommands,

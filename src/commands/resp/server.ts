@@ -16,6 +16,9 @@ import { globMatch } from './keys.js';
 /** The Redis version we answer to (HELLO, INFO): the 7.0 command set and replies. */
 export const REDIS_VERSION = '7.0.0';
 
+/** CONFIG SET refuses these as Redis 7.0 does by default (enable-protected-configs no). */
+const PROTECTED_CONFIGS = new Set(['dir', 'dbfilename']);
+
 const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
 
 /** A random 40-hex run_id, fixed for the process (INFO). */
@@ -102,8 +105,16 @@ function infoSections(ctx: CommandContext): Section[] {
       'Persistence',
       [
         ['loading', 0],
-        ['rdb_changes_since_last_save', 0],
+        ['async_loading', 0],
+        ['rdb_changes_since_last_save', server.persistence.dirty],
         ['rdb_bgsave_in_progress', 0],
+        ['rdb_last_save_time', server.persistence.lastSaveUnixSec],
+        ['rdb_last_bgsave_status', server.persistence.lastSaveOk ? 'ok' : 'err'],
+        ['rdb_last_bgsave_time_sec', -1],
+        ['rdb_current_bgsave_time_sec', -1],
+        ['rdb_saves', server.persistence.saves],
+        ['rdb_last_load_keys_expired', server.persistence.lastLoad.expired],
+        ['rdb_last_load_keys_loaded', server.persistence.lastLoad.loaded],
         ['aof_enabled', 0],
         ['aof_rewrite_in_progress', 0],
       ],
@@ -377,6 +388,13 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
               if (v === null || v < 1) {
                 return err(w, `ERR CONFIG SET failed (possibly related to argument '${args[i]}') - argument couldn't be parsed into an integer`);
               }
+            } else if (name === 'rdbcompression') {
+              if (!isOpt(args[i + 1], 'yes') && !isOpt(args[i + 1], 'no')) {
+                return err(w, `ERR CONFIG SET failed (possibly related to argument '${args[i]}') - argument must be 'yes' or 'no'`);
+              }
+            } else if (PROTECTED_CONFIGS.has(name) && args[i + 1] !== current) {
+              // Redis 7.0 refuses these unless enable-protected-configs is set (redloop has no such switch).
+              return err(w, `ERR CONFIG SET failed (possibly related to argument '${args[i]}') - can't set protected config`);
             } else if (args[i + 1] !== current) {
               // Only proto-max-bulk-len takes effect while running; accepting a
               // new requirepass or maxclients that does nothing would be a lie.
@@ -386,7 +404,8 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
           for (let i = 2; i < args.length; i += 2) {
             const name = args[i].toLowerCase();
             // (proto-max-bulk-len: the server's decoder reads it on every request.)
-            const problem = ctx.server.setConfig(name, args[i + 1]);
+            const value = name === 'rdbcompression' ? args[i + 1].toLowerCase() : args[i + 1];
+            const problem = ctx.server.setConfig(name, value);
             if (problem !== null) return err(w, problem);
           }
           w.status('OK');

@@ -1,0 +1,109 @@
+// Persistence commands: SAVE, BGSAVE (refused: no fork-less background save
+// yet), LASTSAVE, DUMP and RESTORE, with Redis 7.0's arguments, replies and
+// errors. The RDB codec is src/persist/rdb.ts and the file work is the
+// server's (ctx.server.persistence); commands see neither files nor sockets.
+
+import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
+import { KEY1, NO_KEYS, deadlineFromUnixMs, err, isOpt, unixNowMs } from '../common.js';
+import type { CommandSpec } from '../types.js';
+import { DumpError, dumpPayload, restorePayload } from '../../persist/rdb.js';
+
+export const BGSAVE_REFUSED =
+  'ERR BGSAVE is not supported by redloop yet: it has no fork-less background save. Use SAVE, which writes the file synchronously (the server waits)';
+
+export const respPersistCommands: CommandSpec[] = [
+  {
+    name: 'save',
+    arity: 1,
+    flags: ['admin', 'noscript', 'no_async_loading', 'no_multi'],
+    noMulti: true,
+    ...NO_KEYS,
+    run(_args, w, { server }) {
+      // Redis answers a failed SAVE with a bare "-ERR" and logs why; so do we.
+      if (server.persistence.save() === null) w.status('OK');
+      else err(w, 'ERR');
+    },
+  },
+  {
+    name: 'bgsave',
+    arity: -1,
+    flags: ['admin', 'noscript', 'no_async_loading'],
+    ...NO_KEYS,
+    run(args, w) {
+      if (args.length > 2 || (args.length === 2 && !isOpt(args[1], 'schedule'))) return err(w, SYNTAX);
+      err(w, BGSAVE_REFUSED);
+    },
+  },
+  {
+    name: 'lastsave',
+    arity: 1,
+    flags: ['loading', 'stale', 'fast'],
+    ...NO_KEYS,
+    run(_args, w, { server }) {
+      w.int(server.persistence.lastSaveUnixSec);
+    },
+  },
+  {
+    name: 'dump',
+    arity: 2,
+    flags: ['readonly'],
+    ...KEY1,
+    run(args, w, { store, server }) {
+      const v = store.getRaw(args[1]);
+      if (v === undefined) return w.nil();
+      const payload = dumpPayload(v, { compression: server.persistence.rdbCompression });
+      w.str(Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('latin1'));
+    },
+  },
+  {
+    name: 'restore',
+    arity: -4,
+    flags: ['write', 'denyoom'],
+    ...KEY1,
+    run(args, w, { store }) {
+      // As Redis's restoreCommand: options, then the key, the TTL, the payload — in that order.
+      let replace = false;
+      let absttl = false;
+      let idle = false;
+      let freq = false;
+      for (let j = 4; j < args.length; j++) {
+        const more = args.length - j - 1;
+        if (isOpt(args[j], 'replace')) replace = true;
+        else if (isOpt(args[j], 'absttl')) absttl = true;
+        else if (isOpt(args[j], 'idletime') && more >= 1 && !freq) {
+          const v = parseInt64(args[++j]);
+          if (v === null) return err(w, NOT_INTEGER);
+          if (v < 0) return err(w, 'ERR Invalid IDLETIME value, must be >= 0');
+          idle = true; // accepted and checked; redloop keeps no LRU clock
+        } else if (isOpt(args[j], 'freq') && more >= 1 && !idle) {
+          const v = parseInt64(args[++j]);
+          if (v === null) return err(w, NOT_INTEGER);
+          if (v < 0 || v > 255) return err(w, 'ERR Invalid FREQ value, must be >= 0 and <= 255');
+          freq = true; // accepted and checked; redloop keeps no LFU counter
+        } else return err(w, SYNTAX);
+      }
+      const key = args[1];
+      if (!replace && store.has(key)) return err(w, 'BUSYKEY Target key name already exists.');
+      const ttlArg = parseInt64(args[2]);
+      if (ttlArg === null) return err(w, NOT_INTEGER);
+      if (ttlArg < 0) return err(w, 'ERR Invalid TTL value, must be >= 0');
+      let value;
+      try {
+        value = restorePayload(Buffer.from(args[3], 'latin1'));
+      } catch (e) {
+        if (e instanceof DumpError) return err(w, `ERR ${e.message}`);
+        throw e;
+      }
+      if (replace) store.delete(key);
+      let ttl = Number(ttlArg);
+      if (ttl !== 0 && !absttl) ttl += unixNowMs();
+      if (ttl !== 0 && ttl <= unixNowMs()) {
+        // Already expired (ABSTTL in the past): the old key is gone, nothing is stored.
+        return w.status('OK');
+      }
+      store.put(key, value);
+      if (ttl !== 0) store.setDeadline(key, deadlineFromUnixMs(store, ttl));
+      w.status('OK');
+    },
+  },
+];
