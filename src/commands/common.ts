@@ -19,6 +19,9 @@ export const ALL_KEYS = { firstKey: 1, lastKey: -1, keyStep: 1 } as const;
 /** Key positions for COMMAND: no keys. */
 export const NO_KEYS = { firstKey: 0, lastKey: 0, keyStep: 0 } as const;
 
+/** Commands Redis flags may-replicate (CMD_MAY_REPLICATE, not shown by COMMAND): CLIENT PAUSE WRITE holds them, a MONITOR client may not send them. */
+export const MAY_REPLICATE: ReadonlySet<string> = new Set(['publish', 'spublish', 'pfcount', 'eval', 'evalsha', 'fcall', 'wait']);
+
 /**
  * Largest |count| SRANDMEMBER, ZRANDMEMBER and HRANDFIELD take with a negative
  * count (a redloop limit; see README): Redis has no bound, but a reply of

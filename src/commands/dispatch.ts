@@ -9,6 +9,7 @@
 import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
 import type { CommandContext, CommandSpec, CommandTable } from './types.js';
 import { discardTransaction, unwatchAll } from './multi.js';
+import { MAY_REPLICATE } from './common.js';
 
 /** Not queued inside MULTI: they act on the transaction itself (Redis's list). */
 const TRANSACTION_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
@@ -56,8 +57,14 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
     );
     return;
   }
+  // To Redis a MONITOR client is a replica: it may not touch the keyspace, and it is never paused.
+  if (client.monitor && touchesKeyspace(spec)) {
+    if (client.multi !== null) client.multi.failed = true;
+    w.err(ErrCode.Unknown, "ERR Replica can't interact with the keyspace");
+    return;
+  }
   const { hooks } = ctx;
-  if (hooks.postpone !== null && hooks.postpone(spec, ctx, () => rerunLater(table, args, ctx))) return;
+  if (hooks.postpone !== null && !client.monitor && hooks.postpone(spec, ctx, () => rerunLater(table, args, ctx))) return;
   if (client.multi !== null && !TRANSACTION_CONTROL.has(spec.name)) {
     if (spec.noMulti === true) {
       client.multi.failed = true;
@@ -82,6 +89,12 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
   if (hooks.afterCommand !== null) hooks.afterCommand();
 }
 
+/** Redis's is_write_command || is_read_command || is_may_replicate_command. */
+function touchesKeyspace(spec: CommandSpec): boolean {
+  const f = spec.flags;
+  return (f !== undefined && (f.includes('write') || f.includes('readonly'))) || MAY_REPLICATE.has(spec.name);
+}
+
 function execAbort(why: string, w: ReplyWriter, ctx: CommandContext): void {
   discardTransaction(ctx.server, ctx.client);
   unwatchAll(ctx.server, ctx.client);
@@ -104,7 +117,12 @@ export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: 
   } else {
     spec.run(args, w, ctx);
   }
-  if (hooks.monitors.size !== 0 && spec.skipMonitor !== true) feedMonitors(args, ctx);
+  if (hooks.monitors.size !== 0 && !skipsMonitor(spec, args)) feedMonitors(args, ctx);
+}
+
+function skipsMonitor(spec: CommandSpec, args: string[]): boolean {
+  const skip = spec.skipMonitor;
+  return skip === undefined ? false : typeof skip === 'boolean' ? skip : skip(args);
 }
 
 /** Looks a command up by name (any case); undefined if unknown. */

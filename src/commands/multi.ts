@@ -8,13 +8,14 @@
 // changes it before EXEC; EXEC then answers a null array. Changes reach us in
 // two ways: the keyspace's listener reports keys stored, deleted, expired
 // and flushed; and while any key is watched, every write command runs inside
-// `aroundWrite`, which compares a fingerprint of each watched key among its
-// arguments before and after it ran — that catches in-place changes (LPUSH
+// `aroundWrite`, which compares a snapshot of each watched key among its
+// arguments before and after it ran (unless every watcher of the key is
+// already touched) — that catches in-place changes (LPUSH
 // onto an existing list) without a hook in every command, and ignores writes
 // that changed nothing (SREM of a missing member), as Redis's signalModifiedKey
 // does. Both are installed only while some key is watched: the hot path pays
-// nothing otherwise. A fingerprint costs O(size of the value), paid only for
-// watched keys that a write command names.
+// nothing otherwise. A snapshot costs O(size of the value), paid only for
+// watched keys that a write command names, and only until the key is touched.
 
 import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
 import { List, Stream, ZSet, type Keyspace } from '../store/keyspace.js';
@@ -91,18 +92,25 @@ class Watches {
     this.server.hooks.aroundWrite = (args, run) => {
       let watched: string[] | null = null;
       for (let i = 1; i < args.length; i++) {
-        if (this.byKey.has(args[i])) (watched ??= []).push(args[i]);
+        // A key whose watchers are all touched already has nothing more to learn.
+        if (this.byKey.has(args[i]) && this.anyClean(args[i])) (watched ??= []).push(args[i]);
       }
       if (watched === null) return run();
-      const before = watched.map((k) => fingerprint(this.store, k));
+      const before = watched.map((k) => snapshot(this.store, k));
       try {
         run();
       } finally {
         for (let i = 0; i < watched.length; i++) {
-          if (fingerprint(this.store, watched[i]) !== before[i]) this.touch(watched[i]);
+          if (!sameSnapshot(before[i], snapshot(this.store, watched[i]))) this.touch(watched[i]);
         }
       }
     };
+  }
+
+  /** Whether some client watching key has not been touched yet. */
+  private anyClean(key: string): boolean {
+    for (const c of this.byKey.get(key)!) if (!c.dirtyCas) return true;
+    return false;
   }
 
   private deactivate(): void {
@@ -111,28 +119,43 @@ class Watches {
   }
 }
 
-/** A value's identity for WATCH: type, content and TTL as one string (the store is read, not changed). */
-function fingerprint(store: Keyspace, key: string): string {
+/**
+ * A value's identity for WATCH: its type, TTL and contents as a flat array of
+ * references (the element strings are shared with the value, not copied), so
+ * that comparing two costs O(size) without building one string of the whole
+ * value (which for a big value would cost its size again in memory, and past
+ * V8's longest string throw inside another client's write).
+ */
+function snapshot(store: Keyspace, key: string): unknown[] {
   const v = store.get(key);
-  const ttl = store.deadline(key);
-  const head = ttl === undefined ? '' : `${ttl}|`;
-  if (v === undefined) return '';
-  if (typeof v === 'string') return `${head}s${v}`;
-  if (v instanceof List) return `${head}l${v.toArray().join('\0')}\0${v.length}`;
-  if (v instanceof Stream) return `${head}${v.fingerprint()}`;
+  if (v === undefined) return [];
+  const ttl = store.deadline(key) ?? -1;
+  if (typeof v === 'string') return ['s', ttl, v];
+  if (v instanceof List) {
+    const out: unknown[] = v.toArray();
+    out.push('l', ttl);
+    return out;
+  }
+  // A stream's own fingerprint covers its entries (what Redis 7.0's WATCH sees change).
+  if (v instanceof Stream) return ['x', ttl, v.fingerprint()];
+  const out: unknown[] = [];
   if (v instanceof ZSet) {
-    let s = `${head}z${v.size}`;
-    for (const e of v) s += `\0${e.name}\0${e.score}`;
-    return s;
+    for (const e of v) out.push(e.name, e.score);
+    out.push('z', ttl);
+  } else if (v instanceof Map) {
+    for (const [f, x] of v) out.push(f, x);
+    out.push('h', ttl);
+  } else {
+    for (const m of v) out.push(m);
+    out.push('S', ttl);
   }
-  if (v instanceof Map) {
-    let s = `${head}h${v.size}`;
-    for (const [f, x] of v) s += `\0${f}\0${x}`;
-    return s;
-  }
-  let s = `${head}S${v.size}`;
-  for (const m of v) s += `\0${m}`;
-  return s;
+  return out;
+}
+
+function sameSnapshot(a: unknown[], b: unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function watchesOf(server: ServerContext, store: Keyspace): Watches {

@@ -199,8 +199,12 @@ export interface CommandSpec {
   readonly noauth?: boolean;
   /** Refused inside MULTI (the transaction then fails at EXEC). */
   readonly noMulti?: boolean;
-  /** Not shown to MONITOR (admin commands, as Redis). */
-  readonly skipMonitor?: boolean;
+  /**
+   * Not shown to MONITOR (admin commands, as Redis: CMD_ADMIN or CMD_SKIP_MONITOR).
+   * A function decides per request, for a container whose admin flag is per
+   * subcommand (CLIENT KILL is admin, CLIENT ID is not).
+   */
+  readonly skipMonitor?: boolean | ((args: string[]) => boolean);
   /**
    * A container command's subcommand check, run where Redis's lookup would
    * reject it (after the container's arity, before AUTH, the subscribed-context

@@ -462,7 +462,7 @@ export class EventLoop implements LoopView, ConnHost {
     if (keys) this.keyTimers!.run(now);
   }
 
-  /** Closes connections idle past the timeout (blocked and subscribed clients are exempt, as in Redis). */
+  /** Closes connections idle past the timeout (blocked, subscribed and MONITOR clients are exempt, as in Redis). */
   private closeIdle(now: number): void {
     let exempt = 0;
     while (this.idleHead !== null && this.idleHead.lastActiveMs + this.idleTimeoutMs <= now && exempt < this.connCount) {

@@ -151,7 +151,7 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
     if (conn.wantClose) return apply(conn);
     if (settings.idleTimeoutMs > 0) {
       socket.setTimeout(settings.idleTimeoutMs, () => {
-        // Blocked and subscribed clients are exempt, as on the syscall loop.
+        // Blocked, subscribed and MONITOR clients are exempt, as on the syscall loop.
         if (conn.session?.idleExempt) socket.setTimeout(settings.idleTimeoutMs);
         else socket.destroy();
       });

@@ -110,9 +110,9 @@ export class Client implements ClientState {
     return this.link?.fd ?? -1;
   }
 
-  /** Blocked and subscribed clients are not closed by the idle timeout (as Redis). */
+  /** Not closed by --idle-timeout-ms: blocked, subscribed and MONITOR clients (a monitor is a replica to Redis, never timed out). */
   get idleExempt(): boolean {
-    return this.waiting || this.subscriptions > 0;
+    return this.waiting || this.subscriptions > 0 || this.monitor;
   }
 
   connInfo(): ConnInfo {

@@ -225,6 +225,10 @@ describe('client commands', () => {
       ['CLIENT', 'UNBLOCK', '5', 'foo'],
       ['CLIENT', 'UNBLOCK', '99999'],
       ['CLIENT', 'UNBLOCK', '99999', 'ERROR'],
+      ['CLIENT', 'UNBLOCK', '99999', 'ERROR', 'x'],
+      ['CLIENT', 'pause', '10', 'WRITE', 'x'],
+      ['CLIENT', 'PAUSE'],
+      ['CLIENT', 'UNBLOCK'],
       ['CLIENT', 'NO-EVICT', 'maybe'],
       ['CLIENT', 'NO-EVICT', 'on'],
       ['CLIENT', 'NO-EVICT', 'off'],
@@ -271,6 +275,44 @@ describe('client commands', () => {
       [1, ['GET', 'k']],
       { reply: 0, match: 'monitor' },
       // RESET leaves monitor mode (the harness's own PINGs afterwards are not streamed to it).
+      [0, ['RESET']],
+    ]));
+
+  test('MONITOR does not show admin commands (CLIENT KILL/LIST/PAUSE…, CONFIG GET/SET), as Redis 7.0', () =>
+    s.script(2, [
+      [0, ['MONITOR']],
+      [1, ['CLIENT', 'LIST', 'TYPE', 'pubsub']],
+      [1, ['CONFIG', 'GET', 'maxmemory']],
+      [1, ['CLIENT', 'KILL', 'ID', '999999']],
+      [1, ['CLIENT', 'UNBLOCK', '999999']],
+      [1, ['CLIENT', 'NO-EVICT', 'off']],
+      [1, ['CLIENT', 'GETNAME']], // not admin: shown
+      { reply: 0, match: 'monitor' },
+      [1, ['ECHO', 'shown']],
+      { reply: 0, match: 'monitor' },
+      [0, ['RESET']],
+    ]));
+
+  test('a MONITOR client is a replica to Redis: no keyspace commands (not even queued), never paused', () =>
+    s.script(2, [
+      [0, ['MONITOR']],
+      [0, ['GET', 'k']],
+      [0, ['RPUSH', 'q', 'x']],
+      [0, ['BLPOP', 'q', '0']],
+      [0, ['PUBLISH', 'c', 'm']],
+      [0, ['MULTI']],
+      { reply: 0, match: 'monitor' }, // its own MULTI
+      [0, ['SET', 'k', 'v']],
+      [0, ['EXEC']], // EXECABORT
+      { reply: 0, match: 'monitor' }, // its own EXEC
+      [0, ['ECHO', 'allowed']],
+      { reply: 0, match: 'monitor' }, // its own ECHO
+      [1, ['CLIENT', 'PAUSE', '100000', 'ALL']],
+      [0, ['PING']], // answered during the pause
+      { reply: 0, match: 'monitor' },
+      [0, ['CLIENT', 'UNPAUSE']],
+      [1, ['EXISTS', 'k', 'q']],
+      { reply: 0, match: 'monitor' },
       [0, ['RESET']],
     ]));
 });

@@ -7,7 +7,7 @@
 
 import type { ReplyWriter } from '../../protocol/reply.js';
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
-import { NO_KEYS, arityError, err, isOpt } from '../common.js';
+import { MAY_REPLICATE, NO_KEYS, arityError, err, isOpt } from '../common.js';
 import type { ClientState, CommandContext, CommandSpec, ServerContext } from '../types.js';
 import { discardTransaction, unwatchAll } from '../multi.js';
 
@@ -50,6 +50,11 @@ function subArity(w: ReplyWriter, sub: string): void {
   arityError(w, `client|${sub.toLowerCase()}`);
 }
 
+/** Too many arguments for a subcommand whose table arity has no upper bound (Redis's addReplySubcommandSyntaxError). */
+function subcommandSyntax(w: ReplyWriter, sub: string): void {
+  err(w, `ERR unknown subcommand or wrong number of arguments for '${sub.slice(0, 128)}'. Try CLIENT HELP.`);
+}
+
 /** Redis's getClientType: pubsub for subscribed clients, normal otherwise (we have no replicas or masters). */
 function clientType(server: ServerContext, c: ClientState): 'normal' | 'pubsub' {
   return c.subscriptions > 0 ? 'pubsub' : 'normal';
@@ -90,6 +95,9 @@ export function clientLine(c: ClientState, ctx: CommandContext, argvMem = 0): st
     '\n'
   );
 }
+
+/** CLIENT's subcommands Redis 7.0 flags admin (COMMAND INFO client|kill …). */
+const ADMIN_SUBCOMMANDS = new Set(['kill', 'list', 'no-evict', 'pause', 'unpause', 'unblock']);
 
 function argvMem(args: string[]): number {
   let n = 0;
@@ -165,8 +173,6 @@ class Pause {
   }
 }
 
-/** Commands Redis flags may-replicate (paused by CLIENT PAUSE WRITE although not writes). */
-const MAY_REPLICATE = new Set(['publish', 'spublish', 'pfcount', 'eval', 'evalsha', 'fcall', 'wait']);
 /** Names of write commands, for judging a queued transaction (filled from the table). */
 const WRITE_NAMES = new Set<string>();
 
@@ -325,6 +331,8 @@ export function respClientCommands(table: () => Map<string, CommandSpec>): Comma
       name: 'client',
       arity: -2,
       flags: ['noscript', 'loading', 'stale'],
+      // Redis 7.0 flags these subcommands admin: MONITOR does not show them.
+      skipMonitor: (args) => ADMIN_SUBCOMMANDS.has(args[1].toLowerCase()),
       ...NO_KEYS,
       run(args, w, ctx) {
         const sub = args[1];
@@ -351,7 +359,8 @@ export function respClientCommands(table: () => Map<string, CommandSpec>): Comma
           if (!arityOk(n, -3)) return subArity(w, sub);
           clientKill(args, w, ctx);
         } else if (isOpt(sub, 'pause')) {
-          if (!arityOk(n, -3) || n > 4) return subArity(w, sub);
+          if (!arityOk(n, -3)) return subArity(w, sub);
+          if (n > 4) return subcommandSyntax(w, sub);
           const ms = parseInt64(args[2]);
           if (ms === null || typeof ms !== 'number') return err(w, 'ERR timeout is not an integer or out of range');
           if (ms < 0) return err(w, 'ERR timeout is negative');
@@ -368,7 +377,8 @@ export function respClientCommands(table: () => Map<string, CommandSpec>): Comma
           pauseOf(ctx.server).stop();
           w.status('OK');
         } else if (isOpt(sub, 'unblock')) {
-          if (!arityOk(n, -3) || n > 4) return subArity(w, sub);
+          if (!arityOk(n, -3)) return subArity(w, sub);
+          if (n > 4) return subcommandSyntax(w, sub);
           const id = parseInt64(args[2]);
           if (id === null || typeof id !== 'number') return err(w, NOT_INTEGER);
           let how: 'timeout' | 'error' = 'timeout';

@@ -362,6 +362,8 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
       name: 'config',
       arity: -2,
       flags: [],
+      // CONFIG GET/SET/RESETSTAT/REWRITE are admin in Redis 7.0 (HELP is not): MONITOR does not show them.
+      skipMonitor: (args) => !isOpt(args[1], 'help'),
       ...NO_KEYS,
       run(args, w, ctx) {
         const sub = args[1];
