@@ -2,6 +2,7 @@
 // reply writer, and the context (keyspace, this client, the server). A command
 // parses its arguments, applies them to the store, writes exactly one reply.
 
+import type { ConfigStore } from '../servers/config.js';
 import type { ReplyWriter } from '../protocol/reply.js';
 import type { KeyChange, Keyspace } from '../store/keyspace.js';
 
@@ -111,6 +112,22 @@ export interface TimerService {
   cancel(timer: unknown): void;
 }
 
+/** One SLOWLOG entry. */
+export interface SlowlogEntry {
+  id: number;
+  unixSec: number;
+  micros: number;
+  args: string[];
+  peer: string;
+  name: string;
+}
+
+export interface SlowlogControl {
+  /** Newest first. */
+  readonly entries: readonly SlowlogEntry[];
+  reset(): void;
+}
+
 /** The counters INFO's stats section reports. */
 export interface ServerStats {
   totalCommands: number;
@@ -141,9 +158,13 @@ export interface PersistenceControl {
 /** Server-wide facts and settings commands may consult (INFO, CONFIG, ...). */
 export interface ServerContext {
   readonly startedAtMs: number;
+  /** Parameter → value as CONFIG GET shows it (read-only for commands: CONFIG SET goes through configStore). */
   readonly config: Map<string, string>;
-  /** Applies a CONFIG SET; returns an error message or null. */
-  setConfig(name: string, value: string): string | null;
+  /** Every Redis 7.0 parameter: CONFIG GET/SET/REWRITE. */
+  readonly configStore: ConfigStore;
+  /** The address the server listens on. */
+  readonly host: string;
+  readonly slowlog: SlowlogControl;
   readonly stats: ServerStats;
   /** Resets every counter INFO reports (CONFIG RESETSTAT). */
   resetStats(): void;

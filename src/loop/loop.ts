@@ -91,10 +91,12 @@ export class EventLoop implements LoopView, ConnHost {
   private stops = 0;
   private iteration = 0;
   private readonly reserve: AcceptReserve;
-  private readonly idleTimeoutMs: number;
+  /** CONFIG SET timeout changes it while running. */
+  idleTimeoutMs: number;
   private readonly maxAcceptsPerEvent: number;
   private readonly readSize: number;
-  private readonly keepAliveSeconds: number;
+  /** CONFIG SET tcp-keepalive changes it (for new connections). */
+  keepAliveSeconds: number;
   private readonly os: LoopOs;
   private readonly tracer: Tracer | null;
 

@@ -80,6 +80,11 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     os: tracer !== null ? tracedOs(tracer) : plainOs,
     tracer,
   });
+  // CONFIG SET timeout / tcp-keepalive: the loop keeps its own copies.
+  state.configStore.onApplied = () => {
+    loop.idleTimeoutMs = settings.idleTimeoutMs;
+    loop.keepAliveSeconds = settings.tcpKeepAlive;
+  };
   const pipeline = new Pipeline(state, loop);
   loop.handler = pipeline;
   state.timers = {

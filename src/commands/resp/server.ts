@@ -16,9 +16,6 @@ import { globMatch } from './keys.js';
 /** The Redis version we answer to (HELLO, INFO): the 7.0 command set and replies. */
 export const REDIS_VERSION = '7.0.0';
 
-/** CONFIG SET refuses these as Redis 7.0 does by default (enable-protected-configs no). */
-const PROTECTED_CONFIGS = new Set(['dir', 'dbfilename']);
-
 const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
 
 /** A random 40-hex run_id, fixed for the process (INFO). */
@@ -368,52 +365,43 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
         const config = ctx.server.config;
         if (isOpt(sub, 'get')) {
           if (!arityOk(args.length, -3)) return subArity(w, 'config', sub);
-          const found: string[] = [];
-          for (const [name, value] of config) {
-            if (args.slice(2).some((p) => globMatch(p, name, true))) found.push(name, value);
+          const found = ctx.server.configStore.get(args.slice(2), (p, name) => globMatch(p, name, true));
+          w.map(found.length);
+          for (const [name, value] of found) {
+            w.str(name);
+            w.str(value);
           }
-          w.map(found.length / 2);
-          for (const s of found) w.str(s);
         } else if (isOpt(sub, 'set')) {
           if (!arityOk(args.length, -4) || args.length % 2 !== 0) return subArity(w, 'config', sub);
-          // Every pair is checked before any is applied, as Redis does.
-          for (let i = 2; i < args.length; i += 2) {
-            const name = args[i].toLowerCase();
-            const current = config.get(name);
-            if (current === undefined) return err(w, `ERR Unknown option or number of arguments for CONFIG SET - '${args[i]}'`);
-            if (name === 'proto-max-bulk-len') {
-              const v = parseInt64(args[i + 1]);
-              if (v === null || v < 1) {
-                return err(w, `ERR CONFIG SET failed (possibly related to argument '${args[i]}') - argument couldn't be parsed into an integer`);
-              }
-            } else if (name === 'rdbcompression') {
-              if (!isOpt(args[i + 1], 'yes') && !isOpt(args[i + 1], 'no')) {
-                return err(w, `ERR CONFIG SET failed (possibly related to argument '${args[i]}') - argument must be 'yes' or 'no'`);
-              }
-            } else if (PROTECTED_CONFIGS.has(name) && args[i + 1] !== current) {
-              // Redis 7.0 refuses these unless enable-protected-configs is set (redloop has no such switch).
-              return err(w, `ERR CONFIG SET failed (possibly related to argument '${args[i]}') - can't set protected config`);
-            } else if (args[i + 1] !== current) {
-              // Only proto-max-bulk-len takes effect while running; accepting a
-              // new requirepass or maxclients that does nothing would be a lie.
-              return err(w, `ERR CONFIG SET failed (possibly related to argument '${args[i]}') - can't set immutable config`);
-            }
-          }
-          for (let i = 2; i < args.length; i += 2) {
-            const name = args[i].toLowerCase();
-            // (proto-max-bulk-len: the server's decoder reads it on every request.)
-            const value = name === 'rdbcompression' ? args[i + 1].toLowerCase() : args[i + 1];
-            const problem = ctx.server.setConfig(name, value);
-            if (problem !== null) return err(w, problem);
-          }
+          const pairs: [string, string][] = [];
+          for (let i = 2; i < args.length; i += 2) pairs.push([args[i], args[i + 1]]);
+          // Listeners are not re-bound while running: the current address and port only.
+          const problem = ctx.server.configStore.set(pairs, (d, value) => {
+            if (d.name === 'port' && value !== config.get('port')) return 'Unable to listen on this port';
+            if (d.name === 'bind' && value !== config.get('bind')) return 'Failed to bind to specified addresses.';
+            return null;
+          });
+          if (problem !== null) return err(w, problem);
           w.status('OK');
         } else if (isOpt(sub, 'resetstat')) {
           ctx.server.resetStats();
           w.status('OK');
         } else if (isOpt(sub, 'rewrite')) {
-          err(w, 'ERR The server is running without a config file');
+          if (!arityOk(args.length, 2)) return subArity(w, 'config', sub);
+          const problem = ctx.server.configStore.rewrite();
+          if (problem !== null) return err(w, problem);
+          w.status('OK');
         } else if (isOpt(sub, 'help')) {
-          helpReply(w, 'CONFIG', ['GET <pattern>', 'SET <directive> <value>', 'RESETSTAT', 'REWRITE']);
+          helpReply(w, 'CONFIG', [
+            'GET <pattern>',
+            '    Return parameters matching the glob-like <pattern> and their values.',
+            'SET <directive> <value>',
+            '    Set the configuration <directive> to <value>.',
+            'RESETSTAT',
+            '    Reset statistics reported by the INFO command.',
+            'REWRITE',
+            '    Rewrite the configuration file.',
+          ]);
         } else unknownSubcommand(w, 'config', sub);
       },
     },
