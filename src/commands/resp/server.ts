@@ -75,7 +75,7 @@ function infoSections(ctx: CommandContext): Section[] {
         ['uptime_in_days', Math.floor(uptime / 86400)],
         ['hz', 10],
         ['executable', process.argv[1] ?? ''],
-        ['config_file', ''],
+        ['config_file', server.configStore.configFile ?? ''],
       ],
     ],
     [
