@@ -446,6 +446,62 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
       },
     },
     {
+      name: 'slowlog',
+      arity: -2,
+      flags: ['admin', 'loading', 'stale'],
+      ...NO_KEYS,
+      run(args, w, ctx) {
+        const sub = args[1];
+        const log = ctx.server.slowlog;
+        if (isOpt(sub, 'get')) {
+          if (args.length > 3) return err(w, `ERR unknown subcommand or wrong number of arguments for '${sub.slice(0, 128)}'. Try SLOWLOG HELP.`);
+          let count = 10;
+          if (args.length === 3) {
+            const n = parseInt64(args[2]);
+            if (n === null || n < -1) return err(w, 'ERR count should be greater than or equal to -1');
+            count = n === -1 ? Infinity : Number(n);
+          }
+          const entries = log.entries.slice(0, Math.min(count, log.entries.length));
+          w.arr(entries.length);
+          for (const e of entries) {
+            w.arr(6);
+            w.int(e.id);
+            w.int(e.unixSec);
+            w.int(e.micros);
+            w.arr(e.args.length);
+            for (const a of e.args) w.str(a);
+            w.str(e.peer);
+            w.str(e.name);
+          }
+        } else if (isOpt(sub, 'len')) {
+          if (args.length !== 2) return subArity(w, 'slowlog', sub);
+          w.int(log.entries.length);
+        } else if (isOpt(sub, 'reset')) {
+          if (args.length !== 2) return subArity(w, 'slowlog', sub);
+          log.reset();
+          w.status('OK');
+        } else if (isOpt(sub, 'help')) {
+          if (args.length !== 2) return subArity(w, 'slowlog', sub);
+          const lines = [
+            'SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+            'GET [<count>]',
+            '    Return top <count> entries from the slowlog (default: 10, -1 mean all).',
+            '    Entries are made of:',
+            '    id, timestamp, time in microseconds, arguments array, client IP and port,',
+            '    client name',
+            'LEN',
+            '    Return the length of the slowlog.',
+            'RESET',
+            '    Reset the slowlog.',
+            'HELP',
+            '    Prints this help.',
+          ];
+          w.arr(lines.length);
+          for (const l of lines) w.status(l);
+        } else unknownSubcommand(w, 'slowlog', sub);
+      },
+    },
+    {
       name: 'time',
       arity: 1,
       flags: ['loading', 'stale', 'fast'],
