@@ -126,6 +126,10 @@ export interface SlowlogControl {
   /** Newest first. */
   readonly entries: readonly SlowlogEntry[];
   reset(): void;
+  /** slowlog-log-slower-than now (µs; -1 = off). */
+  threshold(): number;
+  /** Logs a command run inside EXEC if it took at least the threshold. */
+  record(args: string[], micros: number, client: ClientState): void;
 }
 
 /** The counters INFO's stats section reports. */

@@ -100,7 +100,7 @@ special('client-output-buffer-limit', 'normal 0 0 0 slave 268435456 67108864 60 
   applied('hard limits of the normal and pubsub classes (0 = none); soft limits and the replica class are stored, not enforced'), A);
 mem('maxmemory-clients', 0n, LLONG_MAX, 0, 'mutable', 'accepted, no effect here (no client eviction)', { percent: true });
 int('busy-reply-threshold', 0n, LONG_MAX, 5000, 'mutable', 'accepted, no effect here (no scripting)', { aliases: ['lua-time-limit'] });
-int('databases', 1n, INT_MAX, 16, 'immutable', 'accepted, no effect here (one database: SELECT 0 only)');
+int('databases', 1n, INT_MAX, 1, 'immutable', 'accepted, no effect here (one database: SELECT 0 only; the default shown is 1)');
 str('requirepass', '', 'mutable', applied('the default user\'s password, for new AUTH/HELLO (authenticated clients stay so)'), { ...A, sensitive: true });
 str('aclfile', '', 'immutable', 'accepted, no effect here (no ACL users)');
 int('acllog-max-len', 0n, LONG_MAX, 128, 'mutable', 'accepted, no effect here (no ACL log)');
@@ -586,19 +586,22 @@ export class ConfigStore {
    */
   set(pairs: [string, string][], live: (d: ParamDef, value: string) => string | null = () => null): string | null {
     const defs: ParamDef[] = [];
+    const names = new Set<string>();
     for (const [name] of pairs) {
       const d = lookupParam(name);
       if (d === undefined) return `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`;
       if (d.mode === 'immutable') return failed(name, "can't set immutable config");
       if (d.mode === 'protected') return failed(name, "can't set protected config");
-      if (defs.includes(d)) return failed(name, 'duplicate parameter');
+      // As Redis 7.0: the same name twice is refused; a name and its alias are not (the last one wins).
+      if (names.has(name.toLowerCase())) return failed(name, 'duplicate parameter');
+      names.add(name.toLowerCase());
       defs.push(d);
     }
     const values: string[] = [];
     for (let i = 0; i < pairs.length; i++) {
       const v = normalizeValue(defs[i], pairs[i][1]);
       if (typeof v !== 'string') return failed(pairs[i][0], v.error);
-      const problem = live(defs[i], v);
+      const problem = refusedHere(defs[i], v) ?? live(defs[i], v);
       if (problem !== null) return failed(pairs[i][0], problem);
       values.push(v);
     }
@@ -749,6 +752,31 @@ function formatMemory(v: string): string {
 /** The default as CONFIG GET would show it. */
 function defaultOf(d: ParamDef): string {
   return d.def;
+}
+
+/**
+ * Values CONFIG SET refuses because what they ask for cannot happen here —
+ * with the words redis-server 7.0 (as packaged, without TLS certificates or
+ * a defragmenting jemalloc) uses when it cannot either.
+ */
+function refusedHere(d: ParamDef, v: string): string | null {
+  if (d.name === 'activedefrag' && v === 'yes') {
+    return 'Active defragmentation cannot be enabled: it requires a Redis server compiled with a modified Jemalloc like the one shipped by default with the Redis source distribution';
+  }
+  if ((d.name === 'tls-port' && v !== '0') || ((d.name === 'tls-cluster' || d.name === 'tls-replication') && v === 'yes')) {
+    return 'Unable to update TLS configuration. Check server logs.';
+  }
+  if (d.name === 'cluster-announce-hostname' && !/^[A-Za-z0-9.-]*$/.test(v)) return 'Hostnames may only contain alphanumeric characters, hyphens or dots';
+  if (d.name === 'proc-title-template' && !validTitleTemplate(v)) return 'template format is invalid or contains unknown variables';
+  return null;
+}
+
+/** Redis's validateProcTitleTemplate: known {variables} only, balanced braces, not empty. */
+function validTitleTemplate(v: string): boolean {
+  const known = new Set(['title', 'listen-addr', 'server-mode', 'port', 'tls-port', 'unixsocket', 'config-file']);
+  if (v.trim() === '') return false;
+  const rest = v.replace(/\{([^{}]*)\}/g, (_m, name: string) => (known.has(name) ? '' : '\u0000'));
+  return !rest.includes('\u0000') && !rest.includes('{') && !rest.includes('}');
 }
 
 function failed(name: string, why: string): string {

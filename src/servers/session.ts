@@ -132,6 +132,8 @@ export class ProtocolSession implements Session, ClientLink {
     // The threshold as it is now: CONFIG SET slowlog-log-slower-than 0 logs itself, as in Redis.
     if (settings.slowlogLogSlowerThan < 0 || micros < settings.slowlogLogSlowerThan || blocked) return;
     if (queuing && !TRANSACTION_CONTROL.has(args[0].toLowerCase())) return;
+    // EXEC is not logged; its commands are, each on its own (multi.ts).
+    if (args[0].length === 4 && args[0].toLowerCase() === 'exec') return;
     this.server.slowlog.push(args, micros, this.client.peer, this.client.name, settings.slowlogMaxLen);
   }
 

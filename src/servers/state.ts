@@ -142,6 +142,17 @@ export class Slowlog implements SlowlogControl {
   entries: SlowlogEntry[] = [];
   nextId = 0;
 
+  constructor(private readonly settings: { slowlogLogSlowerThan: number; slowlogMaxLen: number }) {}
+
+  threshold(): number {
+    return this.settings.slowlogLogSlowerThan;
+  }
+
+  record(args: string[], micros: number, client: ClientState): void {
+    const t = this.settings.slowlogLogSlowerThan;
+    if (t >= 0 && micros >= t) this.push(args, micros, client.peer, client.name, this.settings.slowlogMaxLen);
+  }
+
   /** Logs a command that took `micros` (arguments trimmed as Redis's slowlogCreateEntry). */
   push(args: string[], micros: number, peer: string, name: string, maxLen: number): void {
     const argc = Math.min(args.length, SLOWLOG_MAX_ARGC);
@@ -199,7 +210,7 @@ export class ServerState {
   /** CONFIG's parameters (the applied ones write into settings). */
   readonly configStore: ConfigStore;
   /** SLOWLOG's entries, newest first. */
-  readonly slowlog = new Slowlog();
+  readonly slowlog: Slowlog;
   /** Called by CONFIG RESETSTAT (modules that keep counters INFO reports). */
   readonly onResetStats: (() => void)[] = [];
   /** Called after CONFIG SET changed settings the loop copies (timeout, tcp-keepalive). */
@@ -218,6 +229,7 @@ export class ServerState {
     readonly log: (line: string) => void,
   ) {
     const state = this;
+    this.slowlog = new Slowlog(settings);
     this.persistence = new Persistence(settings, this.store, log);
     const keyListeners = new Set<KeyListener>();
     const fanOut: KeyListener = (key, why) => {

@@ -372,7 +372,8 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
             w.str(value);
           }
         } else if (isOpt(sub, 'set')) {
-          if (!arityOk(args.length, -4) || args.length % 2 !== 0) return subArity(w, 'config', sub);
+          if (!arityOk(args.length, -4)) return subArity(w, 'config', sub);
+          if (args.length % 2 !== 0) return err(w, SYNTAX);
           const pairs: [string, string][] = [];
           for (let i = 2; i < args.length; i += 2) pairs.push([args[i], args[i + 1]]);
           // Listeners are not re-bound while running: the current address and port only.
@@ -392,7 +393,8 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
           if (problem !== null) return err(w, problem);
           w.status('OK');
         } else if (isOpt(sub, 'help')) {
-          helpReply(w, 'CONFIG', [
+          const lines = [
+            'CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
             'GET <pattern>',
             '    Return parameters matching the glob-like <pattern> and their values.',
             'SET <directive> <value>',
@@ -401,7 +403,11 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
             '    Reset statistics reported by the INFO command.',
             'REWRITE',
             '    Rewrite the configuration file.',
-          ]);
+            'HELP',
+            '    Prints this help.',
+          ];
+          w.arr(lines.length);
+          for (const l of lines) w.status(l);
         } else unknownSubcommand(w, 'config', sub);
       },
     },
