@@ -16,7 +16,6 @@
 // nothing otherwise. A fingerprint costs O(size of the value), paid only for
 // watched keys that a write command names.
 
-import { performance } from 'node:perf_hooks';
 import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
 import { List, ZSet, type Keyspace } from '../store/keyspace.js';
 import { NO_KEYS, ALL_KEYS } from './common.js';
@@ -235,10 +234,5 @@ export const transactionCommands: CommandSpec[] = [
 
 /** One queued command inside EXEC: its reply becomes one element of EXEC's array (errors included). */
 function runQueued(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: Parameters<CommandSpec['run']>[2]): void {
-  // SLOWLOG: each queued command is timed and logged on its own (EXEC itself is not, as in Redis).
-  const slowlog = ctx.server.slowlog;
-  if (slowlog.threshold() < 0) return execute(spec, args, w, ctx);
-  const started = performance.now();
   execute(spec, args, w, ctx);
-  slowlog.record(args, Math.floor((performance.now() - started) * 1000), ctx.client);
 }

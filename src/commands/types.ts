@@ -112,6 +112,18 @@ export interface TimerService {
   cancel(timer: unknown): void;
 }
 
+/** INFO commandstats: one command's counters on one server. */
+export interface CommandStat {
+  readonly name: string;
+  calls: number;
+  /** Microseconds spent, measured while slowlog-log-slower-than >= 0 (the clock is read only then). */
+  usec: number;
+  /** Calls timed (usec covers these; usec_per_call divides by it). */
+  timed: number;
+  rejected: number;
+  failed: number;
+}
+
 /** One SLOWLOG entry. */
 export interface SlowlogEntry {
   id: number;
@@ -126,8 +138,8 @@ export interface SlowlogControl {
   /** Newest first. */
   readonly entries: readonly SlowlogEntry[];
   reset(): void;
-  /** slowlog-log-slower-than now (µs; -1 = off). */
-  threshold(): number;
+  /** slowlog-log-slower-than now (µs; -1 = off) and slowlog-max-len: read on every command. */
+  readonly settings: { readonly slowlogLogSlowerThan: number; readonly slowlogMaxLen: number };
   /** Logs a command run inside EXEC if it took at least the threshold. */
   record(args: string[], micros: number, client: ClientState): void;
 }
@@ -139,6 +151,14 @@ export interface ServerStats {
   rejectedConnections: number;
   /** Keys expired at the last RESETSTAT (INFO reports the keyspace's count minus this). */
   expiredKeysBase: number;
+  /** Error replies since RESETSTAT (total_error_replies). */
+  errorReplies: number;
+  /** Bytes read from / written to client sockets since start-up (the backend counts them). */
+  netInput: () => number;
+  netOutput: () => number;
+  /** Their values at the last RESETSTAT. */
+  netInputBase: number;
+  netOutputBase: number;
 }
 
 /** Persistence as commands see it (SAVE, LASTSAVE, DUMP, INFO); the server wires the files. */
@@ -169,6 +189,17 @@ export interface ServerContext {
   /** The address the server listens on. */
   readonly host: string;
   readonly slowlog: SlowlogControl;
+  /** INFO commandstats, by CommandSpec.index. */
+  readonly commandStats: (CommandStat | undefined)[];
+  /** INFO errorstats: error replies by their first word. */
+  readonly errorStats: Map<string, number>;
+  /** Error replies ever (the writer's errorSink counts them); execute() reads it for failed_calls. */
+  errorCount: number;
+  /** Errors of commands run inside another (EXEC's), and the nesting depth: a command's own errors exclude its inner commands'. */
+  nestedErrors: number;
+  execDepth: number;
+  /** The writers' errorSink for this server. */
+  readonly errorSink: (msg: string) => void;
   readonly stats: ServerStats;
   /** Resets every counter INFO reports (CONFIG RESETSTAT). */
   resetStats(): void;
@@ -203,6 +234,8 @@ export interface CommandContext {
 export type CommandFn = (args: string[], w: ReplyWriter, ctx: CommandContext) => void;
 
 export interface CommandSpec {
+  /** Its slot in a server's commandStats (assigned by commandMap). */
+  index?: number;
   /** Lower-case name. */
   readonly name: string;
   /** Redis's arity convention: n > 0 exactly n args (name included); n < 0 at least -n. */

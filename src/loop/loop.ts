@@ -91,6 +91,9 @@ export class EventLoop implements LoopView, ConnHost {
   private stops = 0;
   private iteration = 0;
   private readonly reserve: AcceptReserve;
+  /** Bytes read from and written to connections (INFO's total_net_input_bytes / total_net_output_bytes). */
+  bytesIn = 0;
+  bytesOut = 0;
   /** CONFIG SET timeout changes it while running. */
   idleTimeoutMs: number;
   private readonly maxAcceptsPerEvent: number;
@@ -289,6 +292,7 @@ export class EventLoop implements LoopView, ConnHost {
     if (rv === 0) this.handler.eof(conn);
     else {
       inc.end += rv;
+      this.bytesIn += rv;
       this.handler.received(conn);
     }
     // Replies are written at once (optimistically): the socket is most likely writable.
@@ -305,6 +309,7 @@ export class EventLoop implements LoopView, ConnHost {
       return;
     }
     out.consume(rv);
+    this.bytesOut += rv;
     if (out.length === 0 && !conn.wantClose) this.handler.drained(conn);
     // Partial write: keep wanting to write.
   }

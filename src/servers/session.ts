@@ -14,8 +14,6 @@ import { dispatch } from '../commands/dispatch.js';
 import type { CommandContext, CommandTable, ConnInfo } from '../commands/types.js';
 import type { Client, ClientLink, ServerState } from './state.js';
 
-/** Run, not queued, inside MULTI (dispatch's list). */
-const TRANSACTION_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 
 /** What a session needs of the pipeline that drives it. */
 export interface SessionHost {
@@ -104,13 +102,9 @@ export class ProtocolSession implements Session, ClientLink {
     const mark = out.end - out.start;
     w.begin(out, this.client);
     const empty = out.end - out.start; // nothing written: the command blocked (its reply comes later)
-    // SLOWLOG: a clock read on each side of the command, only while slowlog-log-slower-than >= 0.
-    const settings = this.server.settings;
-    const started = settings.slowlogLogSlowerThan >= 0 ? performance.now() : -1;
-    const queuing = this.client.multi !== null;
+    w.errorSink = this.server.context.errorSink;
     try {
       dispatch(this.table, args, w, this.ctx);
-      if (started >= 0) this.slowlogCheck(args, started, queuing, out.end - out.start === empty);
     } catch (err) {
       // A bug in a command must cost one error reply, not the server: drop
       // the half-written reply and say what happened.
@@ -123,18 +117,6 @@ export class ProtocolSession implements Session, ClientLink {
     else w.end();
     if (this.client.closeAfterReply) (conn.wantClose = true), (conn.closeReason = 'QUIT');
     return true;
-  }
-
-  /** Logs the command just run if it took at least slowlog-log-slower-than µs (not a queued or a blocked one, as Redis). */
-  private slowlogCheck(args: string[], started: number, queuing: boolean, blocked: boolean): void {
-    const micros = Math.floor((performance.now() - started) * 1000);
-    const settings = this.server.settings;
-    // The threshold as it is now: CONFIG SET slowlog-log-slower-than 0 logs itself, as in Redis.
-    if (settings.slowlogLogSlowerThan < 0 || micros < settings.slowlogLogSlowerThan || blocked) return;
-    if (queuing && !TRANSACTION_CONTROL.has(args[0].toLowerCase())) return;
-    // EXEC is not logged; its commands are, each on its own (multi.ts).
-    if (args[0].length === 4 && args[0].toLowerCase() === 'exec') return;
-    this.server.slowlog.push(args, micros, this.client.peer, this.client.name, settings.slowlogMaxLen);
   }
 
   lastRequestName(): string {
@@ -170,6 +152,7 @@ export class ProtocolSession implements Session, ClientLink {
     const { conn } = this;
     if (conn.wantClose) return;
     const w = (this.deliveryWriter ??= this.codec.createWriter());
+    w.errorSink = this.server.context.errorSink;
     const out = conn.outgoing;
     const mark = out.end - out.start;
     w.begin(out, this.client);

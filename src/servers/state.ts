@@ -3,7 +3,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { Keyspace } from '../store/keyspace.js';
-import type { ClientState, CommandHooks, SlowlogControl, SlowlogEntry, ConnInfo, KeyListener, MultiState, ServerContext, TimerService } from '../commands/types.js';
+import type { ClientState, CommandHooks, ServerStats, SlowlogControl, SlowlogEntry, ConnInfo, KeyListener, MultiState, ServerContext, TimerService } from '../commands/types.js';
 import type { ReplyWriter } from '../protocol/reply.js';
 import { Persistence, type PersistSettings } from './persistence.js';
 import { ConfigStore } from './config.js';
@@ -142,11 +142,7 @@ export class Slowlog implements SlowlogControl {
   entries: SlowlogEntry[] = [];
   nextId = 0;
 
-  constructor(private readonly settings: { slowlogLogSlowerThan: number; slowlogMaxLen: number }) {}
-
-  threshold(): number {
-    return this.settings.slowlogLogSlowerThan;
-  }
+  constructor(readonly settings: { slowlogLogSlowerThan: number; slowlogMaxLen: number }) {}
 
   record(args: string[], micros: number, client: ClientState): void {
     const t = this.settings.slowlogLogSlowerThan;
@@ -241,6 +237,17 @@ export class ServerState {
     configStore.syncFromSettings();
     this.configStore = configStore;
     const slowlog = this.slowlog;
+    const st: ServerStats = {
+      totalCommands: 0,
+      totalConnections: 0,
+      rejectedConnections: 0,
+      expiredKeysBase: 0,
+      errorReplies: 0,
+      netInput: () => 0,
+      netOutput: () => 0,
+      netInputBase: 0,
+      netOutputBase: 0,
+    };
     this.context = {
       startedAtMs: Date.now(),
       config: configStore.values,
@@ -249,7 +256,23 @@ export class ServerState {
         return settings.host;
       },
       slowlog,
-      stats: { totalCommands: 0, totalConnections: 0, rejectedConnections: 0, expiredKeysBase: 0 },
+      commandStats: [],
+      errorStats: new Map(),
+      errorCount: 0,
+      nestedErrors: 0,
+      execDepth: 0,
+      errorSink(msg: string) {
+        const ctx = state.context;
+        ctx.errorCount++;
+        const sp = msg.indexOf(' ');
+        const prefix = sp < 0 ? msg : msg.slice(0, sp);
+        const n = ctx.errorStats.get(prefix);
+        // As Redis, at most 128 kinds of error are tracked (a client could invent unbounded prefixes).
+        if (n !== undefined) ctx.errorStats.set(prefix, n + 1);
+        else if (ctx.errorStats.size < 128) ctx.errorStats.set(prefix, 1);
+        st.errorReplies++;
+      },
+      stats: st,
       resetStats() {
         for (const hook of state.onResetStats) hook();
         const st = state.context.stats;
@@ -257,6 +280,11 @@ export class ServerState {
         st.totalConnections = 0;
         st.rejectedConnections = 0;
         st.expiredKeysBase = state.store.expiredCount;
+        st.errorReplies = 0;
+        st.netInputBase = st.netInput();
+        st.netOutputBase = st.netOutput();
+        state.context.commandStats.length = 0;
+        state.context.errorStats.clear();
       },
       get timers() {
         return state.timers;

@@ -85,6 +85,8 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     loop.idleTimeoutMs = settings.idleTimeoutMs;
     loop.keepAliveSeconds = settings.tcpKeepAlive;
   };
+  state.context.stats.netInput = () => loop.bytesIn;
+  state.context.stats.netOutput = () => loop.bytesOut;
   const pipeline = new Pipeline(state, loop);
   loop.handler = pipeline;
   state.timers = {

@@ -229,3 +229,62 @@ describe('SLOWLOG', () => {
     }
   });
 });
+
+describe('INFO commandstats, errorstats, net bytes', () => {
+  const s = useServers();
+
+  /** INFO <section>'s field:value lines as a Map. */
+  async function info(c: RawClient, section: string): Promise<Map<string, string>> {
+    const body = verbatim(parse(await c.call(['INFO', section])));
+    return new Map(body.split('\r\n').filter((l) => l.includes(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]));
+  }
+  const verbatim = (r: RespReply): string => (r.type === 'verbatim' ? r.value.toString('latin1') : text(r));
+
+  test('after known traffic: the same calls, rejected and failed calls, error counts; usec measured', async () => {
+    const steps: string[][] = [
+      ['CONFIG', 'RESETSTAT'],
+      ['SET', 'k', 'v'],
+      ['GET', 'k'],
+      ['GET'],
+      ['INCR', 'k'],
+      ['INCR', 'k'],
+      ['NOSUCHCOMMAND', 'x'],
+      ['LPUSH', 'k', 'x'],
+      ['MULTI'],
+      ['INCR', 'n'],
+      ['GET'],
+      ['EXEC'],
+      ['MULTI'],
+      ['INCR', 'k'],
+      ['EXEC'],
+    ];
+    for (const c of [s.redis, s.ours]) await c.call(['FLUSHALL']);
+    for (const step of steps) {
+      const [a, b] = [await s.redis.call(step), await s.ours.call(step)];
+      expect(b.toString('latin1'), step.join(' ')).toBe(a.toString('latin1'));
+    }
+    const [theirs, ours] = [await info(s.redis, 'commandstats'), await info(s.ours, 'commandstats')];
+    const counts = (v: string | undefined) => v?.replace(/usec=\d+,usec_per_call=[\d.]+,/, '');
+    for (const cmd of ['set', 'get', 'incr', 'lpush', 'multi', 'exec']) {
+      expect(counts(ours.get(`cmdstat_${cmd}`)), cmd).toBe(counts(theirs.get(`cmdstat_${cmd}`)));
+    }
+    expect(ours.get('cmdstat_nosuchcommand')).toBeUndefined();
+    // The default slowlog-log-slower-than (10000) times every command: usec is measured, per call consistent.
+    const [calls, usec, perCall] = /calls=(\d+),usec=(\d+),usec_per_call=([\d.]+)/.exec(ours.get('cmdstat_incr')!)!.slice(1).map(Number) as number[];
+    expect(calls).toBe(3);
+    expect(perCall).toBeCloseTo(usec / calls, 1);
+    expect(await info(s.ours, 'errorstats')).toEqual(await info(s.redis, 'errorstats'));
+    const [rs, os] = [await info(s.redis, 'stats'), await info(s.ours, 'stats')];
+    expect(os.get('total_error_replies')).toBe(rs.get('total_error_replies'));
+    // Bytes on the wire: the same requests were sent to both since RESETSTAT, and this connection is the only one that spoke.
+    expect(Number(os.get('total_net_input_bytes'))).toBe(Number(rs.get('total_net_input_bytes')));
+    expect(Number(os.get('total_net_output_bytes'))).toBeGreaterThan(0);
+  });
+
+  test('INFO, INFO default, INFO all, INFO everything: the same sections as Redis 7.0 (latencystats aside)', async () => {
+    const sections = (b: Buffer) => [...verbatim(parse(b)).matchAll(/^# (\w+)/gm)].map((m) => m[1]).filter((n) => n !== 'Latencystats');
+    for (const args of [['INFO'], ['INFO', 'default'], ['INFO', 'all'], ['INFO', 'everything'], ['INFO', 'commandstats', 'errorstats'], ['INFO', 'STATS']]) {
+      expect(sections(await s.ours.call(args)), args.join(' ')).toEqual(sections(await s.redis.call(args)));
+    }
+  });
+});

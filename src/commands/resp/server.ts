@@ -122,8 +122,11 @@ function infoSections(ctx: CommandContext): Section[] {
         ['total_connections_received', server.stats.totalConnections],
         ['total_commands_processed', server.stats.totalCommands],
         ['rejected_connections', server.stats.rejectedConnections],
+        ['total_net_input_bytes', server.stats.netInput() - server.stats.netInputBase],
+        ['total_net_output_bytes', server.stats.netOutput() - server.stats.netOutputBase],
         ['expired_keys', store.expiredCount - server.stats.expiredKeysBase],
         ['evicted_keys', 0],
+        ['total_error_replies', server.stats.errorReplies],
       ],
     ],
     ['Replication', [['role', 'master'], ['connected_slaves', 0]]],
@@ -134,18 +137,46 @@ function infoSections(ctx: CommandContext): Section[] {
         ['used_cpu_user', (cpu.user / 1e6).toFixed(6)],
       ],
     ],
+    ['Modules', []],
+    ['Commandstats', commandStats(ctx)],
+    ['Errorstats', [...server.errorStats].map(([prefix, n]): [string, string] => [`errorstat_${prefix}`, `count=${n}`])],
     ['Cluster', [['cluster_enabled', 0]]],
     ['Keyspace', keyspace],
   ];
 }
 
+/** INFO commandstats: every command run or refused since RESETSTAT, by name (a container command as a whole: config, not config|get). */
+function commandStats(ctx: CommandContext): [string, string][] {
+  const byName = new Map<string, { calls: number; usec: number; timed: number; rejected: number; failed: number }>();
+  for (const st of ctx.server.commandStats) {
+    if (st === undefined) continue;
+    const sum = byName.get(st.name) ?? { calls: 0, usec: 0, timed: 0, rejected: 0, failed: 0 };
+    sum.calls += st.calls;
+    sum.usec += st.usec;
+    sum.timed += st.timed;
+    sum.rejected += st.rejected;
+    sum.failed += st.failed;
+    byName.set(st.name, sum);
+  }
+  return [...byName].map(([name, s]) => [
+    `cmdstat_${name}`,
+    `calls=${s.calls},usec=${s.usec},usec_per_call=${(s.timed === 0 ? 0 : s.usec / s.timed).toFixed(2)},rejected_calls=${s.rejected},failed_calls=${s.failed}`,
+  ]);
+}
+
+/** Sections `INFO` and `INFO default` leave out (Redis 7.0: `all` and `everything` add them). */
+const NOT_DEFAULT = new Set(['commandstats', 'latencystats']);
+
 /** INFO's text: "# Name\r\nfield:value\r\n…" per section, sections separated by an empty line. */
 function infoText(ctx: CommandContext, wanted: string[]): string {
-  const all = wanted.length === 0 || wanted.some((s) => ['all', 'everything', 'default'].includes(s.toLowerCase()));
-  const names = new Set(wanted.map((s) => s.toLowerCase()));
+  const lower = wanted.map((s) => s.toLowerCase());
+  const all = lower.includes('all') || lower.includes('everything');
+  const dflt = wanted.length === 0 || lower.includes('default');
+  const names = new Set(lower);
   const parts: string[] = [];
   for (const [name, fields] of infoSections(ctx)) {
-    if (!all && !names.has(name.toLowerCase())) continue;
+    const key = name.toLowerCase();
+    if (!all && !names.has(key) && !(dflt && !NOT_DEFAULT.has(key))) continue;
     parts.push(`# ${name}\r\n${fields.map(([k, v]) => `${k}:${v}\r\n`).join('')}`);
   }
   return parts.join('\r\n');
