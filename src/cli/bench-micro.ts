@@ -30,7 +30,7 @@ const slowlogLogSlowerThan = slowArg > 0 ? Number(process.argv[slowArg + 1]) : D
 const state = new ServerState({ ...DEFAULT_SETTINGS, respPort: null, slowlogLogSlowerThan }, () => {});
 for (let i = 0; i < KEYS; i++) state.store.put(keyName(i), value);
 const client = state.newClient(0, () => 'bench:0');
-const ctx = { store: state.store, client, server: state.context };
+const ctx = { store: state.store, client, server: state.context, hooks: state.context.hooks, persistence: state.context.persistence, counters: state.context.counters };
 
 const bookGet = encodeRequest(['get', keyName(1234)]);
 const bookSet = encodeRequest(['set', keyName(1234), value]);

@@ -9,6 +9,7 @@
 import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
 import { performance } from 'node:perf_hooks';
 import type { CommandContext, CommandSpec, CommandStat, CommandTable } from './types.js';
+import type { CommandCounters } from './counters.js';
 import { discardTransaction, unwatchAll } from './multi.js';
 
 /** Not queued inside MULTI: they act on the transaction itself (Redis's list). */
@@ -61,7 +62,7 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
     );
     return;
   }
-  const { hooks } = ctx.server;
+  const { hooks } = ctx;
   if (hooks.postpone !== null && hooks.postpone(spec, ctx, () => rerunLater(table, args, ctx))) return;
   if (client.multi !== null && !TRANSACTION_CONTROL.has(spec.name)) {
     if (spec.noMulti === true) {
@@ -90,15 +91,15 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
 
 /** A command refused before it ran (arity, auth, context): its rejected_calls. */
 function rejected(spec: CommandSpec, ctx: CommandContext): void {
-  statOf(ctx.server, spec).rejected++;
+  statOf(ctx.counters, spec).rejected++;
 }
 
 let nextIndex = 0;
 
 /** This server's counters of a command. */
-function statOf(server: CommandContext['server'], spec: CommandSpec): CommandStat {
+function statOf(counters: CommandCounters, spec: CommandSpec): CommandStat {
   const i = spec.index ?? (spec.index = nextIndex++);
-  return (server.commandStats[i] ??= { name: spec.name, calls: 0, usec: 0, timed: 0, rejected: 0, failed: 0 });
+  return (counters.commandStats[i] ??= { name: spec.name, calls: 0, usec: 0, timed: 0, rejected: 0, failed: 0 });
 }
 
 /** After a timed command: its usec, and the slowlog (not EXEC, whose commands are logged one by one; not a command that blocked). */
@@ -106,11 +107,10 @@ function timed(spec: CommandSpec, stat: CommandStat, args: string[], started: nu
   const micros = Math.floor((performance.now() - started) * 1000);
   stat.usec += micros;
   stat.timed++;
-  const slowlog = ctx.server.slowlog;
-  const threshold = slowlog.settings.slowlogLogSlowerThan;
+  const threshold = ctx.counters.settings.slowlogLogSlowerThan;
   // The threshold as it is now: CONFIG SET slowlog-log-slower-than 0 logs itself, as in Redis.
   if (threshold < 0 || micros < threshold || spec.name === 'exec' || ctx.client.waiting) return;
-  slowlog.record(args, micros, ctx.client);
+  ctx.counters.slowlog.record(args, micros, ctx.client);
 }
 
 function execAbort(why: string, w: ReplyWriter, ctx: CommandContext): void {
@@ -127,26 +127,25 @@ function rerunLater(table: CommandTable, args: string[], ctx: CommandContext): (
 
 /** Runs a command that passed dispatch's checks (EXEC runs its queue through here too). */
 export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: CommandContext): void {
-  const server = ctx.server;
-  const { hooks } = server;
+  const { hooks, counters } = ctx;
   // The changes a save would keep: one per write command run (see README: Persistence).
-  if (spec.write === true) server.persistence.dirty++;
-  const stat = statOf(server, spec);
+  if (spec.write === true) ctx.persistence.dirty++;
+  const stat = statOf(counters, spec);
   stat.calls++;
   // SLOWLOG and commandstats' usec: a clock read on each side, only while slowlog-log-slower-than >= 0.
-  const started = server.slowlog.settings.slowlogLogSlowerThan >= 0 ? performance.now() : -1;
-  const errors = server.errorCount;
-  const nested = server.nestedErrors;
-  server.execDepth++;
-  if (hooks.aroundWrite !== null && spec.flags !== undefined && spec.flags.includes('write')) {
+  const started = counters.settings.slowlogLogSlowerThan >= 0 ? performance.now() : -1;
+  const errors = counters.errorCount;
+  const nested = counters.nestedErrors;
+  counters.execDepth++;
+  if (hooks.aroundWrite !== null && spec.write === true) {
     hooks.aroundWrite(args, () => spec.run(args, w, ctx));
   } else {
     spec.run(args, w, ctx);
   }
   // EXEC's failed_calls leave out its commands' errors (each counts as its own command's failure).
-  const during = server.errorCount - errors;
-  if (during - (server.nestedErrors - nested) > 0) stat.failed++;
-  if (--server.execDepth > 0) server.nestedErrors += during;
+  const during = counters.errorCount - errors;
+  if (during - (counters.nestedErrors - nested) > 0) stat.failed++;
+  if (--counters.execDepth > 0) counters.nestedErrors += during;
   if (started >= 0) timed(spec, stat, args, started, ctx);
   if (hooks.monitors.size !== 0 && spec.skipMonitor !== true) feedMonitors(args, ctx);
 }

@@ -3,6 +3,7 @@
 // parses its arguments, applies them to the store, writes exactly one reply.
 
 import type { ConfigStore } from '../servers/config.js';
+import type { CommandCounters } from './counters.js';
 import type { ReplyWriter } from '../protocol/reply.js';
 import type { KeyChange, Keyspace } from '../store/keyspace.js';
 
@@ -151,8 +152,6 @@ export interface ServerStats {
   rejectedConnections: number;
   /** Keys expired at the last RESETSTAT (INFO reports the keyspace's count minus this). */
   expiredKeysBase: number;
-  /** Error replies since RESETSTAT (total_error_replies). */
-  errorReplies: number;
   /** Bytes read from / written to client sockets since start-up (the backend counts them). */
   netInput: () => number;
   netOutput: () => number;
@@ -189,17 +188,8 @@ export interface ServerContext {
   /** The address the server listens on. */
   readonly host: string;
   readonly slowlog: SlowlogControl;
-  /** INFO commandstats, by CommandSpec.index. */
-  readonly commandStats: (CommandStat | undefined)[];
-  /** INFO errorstats: error replies by their first word. */
-  readonly errorStats: Map<string, number>;
-  /** Error replies ever (the writer's errorSink counts them); execute() reads it for failed_calls. */
-  errorCount: number;
-  /** Errors of commands run inside another (EXEC's), and the nesting depth: a command's own errors exclude its inner commands'. */
-  nestedErrors: number;
-  execDepth: number;
-  /** The writers' errorSink for this server. */
-  readonly errorSink: (msg: string) => void;
+  /** INFO commandstats/errorstats counters and SLOWLOG's switch (also held directly by every CommandContext). */
+  readonly counters: CommandCounters;
   readonly stats: ServerStats;
   /** Resets every counter INFO reports (CONFIG RESETSTAT). */
   resetStats(): void;
@@ -214,6 +204,11 @@ export interface ServerContext {
   removeKeyListener(fn: KeyListener): void;
   /** Calls fn when a client disconnects (free its waits, subscriptions, watched keys). */
   onClientClosed(fn: (client: ClientState) => void): void;
+  /**
+   * The same output to many clients (PUBLISH's fan-out): encoded once per wire
+   * format and appended to each client's output, as deliver() would.
+   */
+  deliverAll(clients: Iterable<ClientState>, write: (w: ReplyWriter) => void): void;
   /** A connected client by id (CLIENT KILL, CLIENT UNBLOCK). */
   clientById(id: number): ClientState | undefined;
   connectedClients(): number;
@@ -228,6 +223,15 @@ export interface CommandContext {
   readonly store: Keyspace;
   readonly client: ClientState;
   readonly server: ServerContext;
+  /**
+   * server.hooks and server.persistence, held directly: dispatch reads them on
+   * every command, and a load through the server context (an object with
+   * getters) is a generic, slower property access.
+   */
+  readonly hooks: CommandHooks;
+  readonly persistence: PersistenceControl;
+  /** server.counters, held directly for the same reason. */
+  readonly counters: CommandCounters;
 }
 
 /** A command's body. args[0] is the command name as the client sent it. */

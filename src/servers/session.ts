@@ -8,6 +8,7 @@
 
 import { performance } from 'node:perf_hooks';
 import type { Conn, Session } from '../loop/conn.js';
+import { ByteBuffer } from '../loop/buffer.js';
 import type { Codec, WireWriter } from '../protocol/codec.js';
 import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
 import { dispatch } from '../commands/dispatch.js';
@@ -53,7 +54,7 @@ export class ProtocolSession implements Session, ClientLink {
     private readonly conn: Conn,
     private readonly pipeline: SessionHost,
   ) {
-    this.ctx = { store: server.store, client, server: server.context };
+    this.ctx = { store: server.store, client, server: server.context, hooks: server.context.hooks, persistence: server.context.persistence, counters: server.context.counters };
     this.stats = server.context.stats;
     client.link = this;
   }
@@ -102,7 +103,7 @@ export class ProtocolSession implements Session, ClientLink {
     const mark = out.end - out.start;
     w.begin(out, this.client);
     const empty = out.end - out.start; // nothing written: the command blocked (its reply comes later)
-    w.errorSink = this.server.context.errorSink;
+    w.errorSink = this.server.context.counters.errorSink;
     try {
       dispatch(this.table, args, w, this.ctx);
     } catch (err) {
@@ -152,7 +153,7 @@ export class ProtocolSession implements Session, ClientLink {
     const { conn } = this;
     if (conn.wantClose) return;
     const w = (this.deliveryWriter ??= this.codec.createWriter());
-    w.errorSink = this.server.context.errorSink;
+    w.errorSink = this.server.context.counters.errorSink;
     const out = conn.outgoing;
     const mark = out.end - out.start;
     w.begin(out, this.client);
@@ -166,6 +167,30 @@ export class ProtocolSession implements Session, ClientLink {
     this.pipeline.delivered(conn, this.server.outputLimitOf(this.client));
   }
 
+  /** Which encoding this client's deliveries take: clients with the same key get the same bytes. */
+  deliveryKey(): string {
+    return this.codec.name === 'resp' ? (this.client.resp === 3 ? 'resp3' : 'resp2') : 'book';
+  }
+
+  /** Encodes one delivery as this client's connection would, without delivering it (for deliverAll). */
+  encodeDelivery(write: (w: ReplyWriter) => void): Buffer {
+    const scratch = (encodeScratch ??= new ByteBuffer(256));
+    scratch.clear();
+    const w = (this.deliveryWriter ??= this.codec.createWriter());
+    w.begin(scratch, this.client);
+    write(w);
+    w.end();
+    return scratch.toBuffer();
+  }
+
+  /** Appends bytes encoded by encodeDelivery for a client of the same deliveryKey. */
+  deliverBytes(bytes: Uint8Array): void {
+    const { conn } = this;
+    if (conn.wantClose) return;
+    conn.outgoing.append(bytes);
+    this.pipeline.delivered(conn, this.server.outputLimitOf(this.client));
+  }
+
   kill(reason: string): void {
     this.pipeline.abort(this.conn, reason);
     this.pipeline.host.schedule(this.conn);
@@ -175,6 +200,9 @@ export class ProtocolSession implements Session, ClientLink {
     this.pipeline.host.schedule(this.conn);
   }
 }
+
+/** Where deliverAll's one encoding is built (the server is single-threaded). */
+let encodeScratch: ByteBuffer | null = null;
 
 /** Client bytes quoted in a log line: control and non-ASCII bytes as \xNN, so one line stays one line. */
 function printable(s: string): string {

@@ -7,6 +7,7 @@ import type { ClientState, CommandHooks, ServerStats, SlowlogControl, SlowlogEnt
 import type { ReplyWriter } from '../protocol/reply.js';
 import { Persistence, type PersistSettings } from './persistence.js';
 import { ConfigStore } from './config.js';
+import { CommandCounters } from '../commands/counters.js';
 
 export interface ServerSettings extends PersistSettings {
   host: string;
@@ -37,6 +38,10 @@ export interface ServerSettings extends PersistSettings {
   /** Keys expired actively per loop iteration at most. */
   activeExpireLimit: number;
   trace: boolean;
+  /** With trace: each read and write shows its bytes; reads show where each request ends. */
+  traceBytes: boolean;
+  /** A file to write the structured trace to (JSON lines, docs/trace-json.md), or null. */
+  traceJson: string | null;
   step: boolean;
   quiet: boolean;
 }
@@ -63,6 +68,8 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   rdbCompression: true,
   rdbChecksum: true,
   trace: false,
+  traceBytes: false,
+  traceJson: null,
   step: false,
   quiet: false,
 };
@@ -72,6 +79,9 @@ export interface ClientLink {
   readonly fd: number;
   connInfo(): ConnInfo;
   deliver(write: (w: ReplyWriter) => void): void;
+  deliveryKey(): string;
+  encodeDelivery(write: (w: ReplyWriter) => void): Uint8Array;
+  deliverBytes(bytes: Uint8Array): void;
   kill(reason: string): void;
   wake(): void;
 }
@@ -237,12 +247,12 @@ export class ServerState {
     configStore.syncFromSettings();
     this.configStore = configStore;
     const slowlog = this.slowlog;
+    const counters = new CommandCounters(settings, slowlog);
     const st: ServerStats = {
       totalCommands: 0,
       totalConnections: 0,
       rejectedConnections: 0,
       expiredKeysBase: 0,
-      errorReplies: 0,
       netInput: () => 0,
       netOutput: () => 0,
       netInputBase: 0,
@@ -256,22 +266,7 @@ export class ServerState {
         return settings.host;
       },
       slowlog,
-      commandStats: [],
-      errorStats: new Map(),
-      errorCount: 0,
-      nestedErrors: 0,
-      execDepth: 0,
-      errorSink(msg: string) {
-        const ctx = state.context;
-        ctx.errorCount++;
-        const sp = msg.indexOf(' ');
-        const prefix = sp < 0 ? msg : msg.slice(0, sp);
-        const n = ctx.errorStats.get(prefix);
-        // As Redis, at most 128 kinds of error are tracked (a client could invent unbounded prefixes).
-        if (n !== undefined) ctx.errorStats.set(prefix, n + 1);
-        else if (ctx.errorStats.size < 128) ctx.errorStats.set(prefix, 1);
-        st.errorReplies++;
-      },
+      counters,
       stats: st,
       resetStats() {
         for (const hook of state.onResetStats) hook();
@@ -280,11 +275,9 @@ export class ServerState {
         st.totalConnections = 0;
         st.rejectedConnections = 0;
         st.expiredKeysBase = state.store.expiredCount;
-        st.errorReplies = 0;
         st.netInputBase = st.netInput();
         st.netOutputBase = st.netOutput();
-        state.context.commandStats.length = 0;
-        state.context.errorStats.clear();
+        counters.reset();
       },
       get timers() {
         return state.timers;
@@ -303,6 +296,29 @@ export class ServerState {
         if (keyListeners.size === 0) state.store.onChange = null;
       },
       clientById: (id) => state.clients.get(id),
+      deliverAll(clients, write) {
+        // One encoding per wire format (RESP2, RESP3, book), shared by every client that speaks it,
+        // as Redis shares one message object among a channel's subscribers.
+        let key0 = '';
+        let bytes0: Uint8Array | null = null;
+        let others: Map<string, Uint8Array> | null = null;
+        for (const c of clients) {
+          const link = (c as Client).link;
+          if (link === null) continue;
+          const key = link.deliveryKey();
+          let bytes: Uint8Array | undefined;
+          if (bytes0 !== null && key === key0) bytes = bytes0;
+          else if (bytes0 === null) {
+            key0 = key;
+            bytes = bytes0 = link.encodeDelivery(write);
+          } else {
+            others ??= new Map();
+            bytes = others.get(key);
+            if (bytes === undefined) others.set(key, (bytes = link.encodeDelivery(write)));
+          }
+          link.deliverBytes(bytes);
+        }
+      },
       onClientClosed: (fn) => state.onClientClosed.push(fn),
       connectedClients: () => state.clients.size,
       clientList: () => [...state.clients.values()],

@@ -126,7 +126,7 @@ function infoSections(ctx: CommandContext): Section[] {
         ['total_net_output_bytes', server.stats.netOutput() - server.stats.netOutputBase],
         ['expired_keys', store.expiredCount - server.stats.expiredKeysBase],
         ['evicted_keys', 0],
-        ['total_error_replies', server.stats.errorReplies],
+        ['total_error_replies', server.counters.errorReplies],
       ],
     ],
     ['Replication', [['role', 'master'], ['connected_slaves', 0]]],
@@ -139,7 +139,7 @@ function infoSections(ctx: CommandContext): Section[] {
     ],
     ['Modules', []],
     ['Commandstats', commandStats(ctx)],
-    ['Errorstats', [...server.errorStats].map(([prefix, n]): [string, string] => [`errorstat_${prefix}`, `count=${n}`])],
+    ['Errorstats', [...server.counters.errorStats].map(([prefix, n]): [string, string] => [`errorstat_${prefix}`, `count=${n}`])],
     ['Cluster', [['cluster_enabled', 0]]],
     ['Keyspace', keyspace],
   ];
@@ -148,7 +148,7 @@ function infoSections(ctx: CommandContext): Section[] {
 /** INFO commandstats: every command run or refused since RESETSTAT, by name (a container command as a whole: config, not config|get). */
 function commandStats(ctx: CommandContext): [string, string][] {
   const byName = new Map<string, { calls: number; usec: number; timed: number; rejected: number; failed: number }>();
-  for (const st of ctx.server.commandStats) {
+  for (const st of ctx.server.counters.commandStats) {
     if (st === undefined) continue;
     const sum = byName.get(st.name) ?? { calls: 0, usec: 0, timed: 0, rejected: 0, failed: 0 };
     sum.calls += st.calls;
