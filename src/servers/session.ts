@@ -15,7 +15,6 @@ import { dispatch } from '../commands/dispatch.js';
 import type { CommandContext, CommandTable, ConnInfo } from '../commands/types.js';
 import type { Client, ClientLink, ServerState } from './state.js';
 
-
 /** What a session needs of the pipeline that drives it. */
 export interface SessionHost {
   /** Output was written into conn from elsewhere: check its limit and have it written. */
@@ -103,7 +102,7 @@ export class ProtocolSession implements Session, ClientLink {
     const mark = out.end - out.start;
     w.begin(out, this.client);
     const empty = out.end - out.start; // nothing written: the command blocked (its reply comes later)
-    w.errorSink = this.server.context.counters.errorSink;
+    w.errorSink = this.ctx.counters.errorSink;
     try {
       dispatch(this.table, args, w, this.ctx);
     } catch (err) {
@@ -153,7 +152,7 @@ export class ProtocolSession implements Session, ClientLink {
     const { conn } = this;
     if (conn.wantClose) return;
     const w = (this.deliveryWriter ??= this.codec.createWriter());
-    w.errorSink = this.server.context.counters.errorSink;
+    w.errorSink = this.ctx.counters.errorSink;
     const out = conn.outgoing;
     const mark = out.end - out.start;
     w.begin(out, this.client);
