@@ -196,8 +196,8 @@ int('set-max-intset-entries', 0n, LONG_MAX, 512, 'mutable', ENCODING);
 int('zset-max-listpack-entries', 0n, LONG_MAX, 128, 'mutable', ENCODING, { aliases: ['zset-max-ziplist-entries'] });
 mem('zset-max-listpack-value', 0n, LONG_MAX, 64, 'mutable', ENCODING, { aliases: ['zset-max-ziplist-value'] });
 mem('hll-sparse-max-bytes', 0n, LONG_MAX, 3000, 'mutable', ENCODING);
-mem('stream-node-max-bytes', 0n, LONG_MAX, 4096, 'mutable', 'accepted, no effect here (no streams)');
-int('stream-node-max-entries', 0n, LLONG_MAX, 100, 'mutable', 'accepted, no effect here (no streams)');
+mem('stream-node-max-bytes', 0n, LONG_MAX, 4096, 'mutable', 'accepted, no effect here (streams keep Redis\'s default, 4096)');
+int('stream-node-max-entries', 0n, LLONG_MAX, 100, 'mutable', 'accepted, no effect here (streams keep Redis\'s default, 100)');
 
 // ---- observability ----
 int('slowlog-log-slower-than', -1n, LLONG_MAX, 10000, 'mutable', applied('commands at least this slow (µs) enter the slowlog; -1 = off (no timing at all)'), A);
