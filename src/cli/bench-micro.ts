@@ -24,10 +24,13 @@ const OPS = 1000; // ops per task call
 const KEYS = 10_000;
 
 const value = 'x'.repeat(16);
-const state = new ServerState({ ...DEFAULT_SETTINGS, respPort: null }, () => {});
+// --slowlog-log-slower-than N: the session's timing (-1 = off: no clock reads; Redis's default 10000 times every command).
+const slowArg = process.argv.indexOf('--slowlog-log-slower-than');
+const slowlogLogSlowerThan = slowArg > 0 ? Number(process.argv[slowArg + 1]) : DEFAULT_SETTINGS.slowlogLogSlowerThan;
+const state = new ServerState({ ...DEFAULT_SETTINGS, respPort: null, slowlogLogSlowerThan }, () => {});
 for (let i = 0; i < KEYS; i++) state.store.put(keyName(i), value);
 const client = state.newClient(0, () => 'bench:0');
-const ctx = { store: state.store, client, server: state.context, hooks: state.context.hooks, persistence: state.context.persistence };
+const ctx = { store: state.store, client, server: state.context, hooks: state.context.hooks, persistence: state.context.persistence, counters: state.context.counters };
 
 const bookGet = encodeRequest(['get', keyName(1234)]);
 const bookSet = encodeRequest(['set', keyName(1234), value]);

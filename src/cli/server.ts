@@ -12,11 +12,17 @@ import { runLibuvServer } from '../servers/libuv_server.js';
 import { createBlockingServer } from '../servers/blocking.js';
 import { createEchoServer } from '../servers/echo.js';
 import { checkPersistSettings } from '../servers/persistence.js';
+import { ConfigFileError, ConfigStore, isDirective } from '../servers/config.js';
 
 /** What runs: the full server, or one of the notes' earlier stages. */
 export type ServerMode = 'server' | 'echo' | 'blocking';
 
-const HELP = `Usage: redloop-server [options]
+const HELP = `Usage: redloop-server [/path/to/redis.conf] [options] [--<redis parameter> <value> ...]
+
+  A config file in Redis's format comes first (include, quoted values, units such as 1gb,
+  save "", repeated directives); an unknown directive stops the start. Any Redis 7.0
+  parameter may also be given as --<name> <value...> (after the file: it wins), and the
+  options below override both. In the file, "port" is the RESP port.
 
   --bind <addr>                     address to listen on (default 127.0.0.1; --host is an alias)
   --port <n>                        book-protocol port (default 1234; 0 = any free port)
@@ -72,11 +78,59 @@ function intFlag(name: string, v: string | undefined, min: number, max: number):
   return n;
 }
 
+/** Options of redloop-server itself; with a value unless boolean. */
+const BOOLEAN_FLAGS = new Set(['no-resp', 'trace', 'step', 'quiet', 'help']);
+const OWN_FLAGS = new Set([
+  'bind', 'host', 'port', 'resp-port', 'loop', 'idle-timeout-ms', 'maxclients', 'client-output-buffer-limit',
+  'client-output-buffer-limit-pubsub', 'tcp-keepalive', 'client-query-buffer-limit', 'proto-max-bulk-len', 'requirepass',
+  'protected-mode', 'dir', 'dbfilename', 'rdbcompression', 'rdbchecksum', 'mode', ...BOOLEAN_FLAGS,
+]);
+
+/**
+ * Splits the command line as redis-server does: an optional config file first,
+ * redloop's own options, and `--<redis parameter> <value…>` directives (every
+ * word up to the next `--option`).
+ */
+function splitCommandLine(argv: string[]): { file: string | null; own: string[]; directives: [string, string[]][] } {
+  let file: string | null = null;
+  let i = 0;
+  if (argv.length > 0 && !argv[0].startsWith('-')) file = argv[i++];
+  const own: string[] = [];
+  const directives: [string, string[]][] = [];
+  while (i < argv.length) {
+    const a = argv[i];
+    const name = a.startsWith('--') ? a.slice(2).split('=')[0] : '';
+    if (name !== '' && !OWN_FLAGS.has(name) && isDirective(name)) {
+      const values: string[] = [];
+      i++;
+      while (i < argv.length && !(argv[i].startsWith('--') && argv[i].length > 2)) values.push(argv[i++]);
+      directives.push([name, values]);
+      continue;
+    }
+    own.push(a);
+    if (name !== '' && OWN_FLAGS.has(name) && !BOOLEAN_FLAGS.has(name) && !a.includes('=') && i + 1 < argv.length) own.push(argv[++i]);
+    i++;
+  }
+  return { file, own, directives };
+}
+
 export function parseServerArgs(argv: string[]): ServerSettings & { mode: ServerMode } {
+  const line = splitCommandLine(argv);
+  // Defaults, then the file, then --<parameter> directives, then redloop's own options.
+  const base: ServerSettings = { ...DEFAULT_SETTINGS };
+  const config = new ConfigStore(base);
+  try {
+    if (line.file !== null) config.loadFile(line.file);
+    config.applyArgs(line.directives);
+  } catch (err) {
+    if (!(err instanceof ConfigFileError)) throw err;
+    writeSync(2, `${err.message}\n`);
+    process.exit(1);
+  }
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: line.own,
       strict: true,
       allowPositionals: false,
       options: {
@@ -116,7 +170,7 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
     writeSync(1, HELP);
     process.exit(0);
   }
-  const loop = v.loop ?? DEFAULT_SETTINGS.loop;
+  const loop = v.loop ?? base.loop;
   if (loop !== 'poll' && loop !== 'epoll' && loop !== 'libuv') fail(`--loop must be poll, epoll or libuv, got '${loop}'`);
   const mode = v.mode ?? 'server';
   if (mode !== 'server' && mode !== 'echo' && mode !== 'blocking') fail(`--mode must be server, echo or blocking, got '${mode}'`);
@@ -143,29 +197,29 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
     return x === 'yes';
   };
   const persist = {
-    dir: v.dir ?? DEFAULT_SETTINGS.dir,
-    dbFilename: v.dbfilename ?? DEFAULT_SETTINGS.dbFilename,
-    rdbCompression: yesNo('rdbcompression', v.rdbcompression, DEFAULT_SETTINGS.rdbCompression),
-    rdbChecksum: yesNo('rdbchecksum', v.rdbchecksum, DEFAULT_SETTINGS.rdbChecksum),
+    dir: v.dir ?? base.dir,
+    dbFilename: v.dbfilename ?? base.dbFilename,
+    rdbCompression: yesNo('rdbcompression', v.rdbcompression, base.rdbCompression),
+    rdbChecksum: yesNo('rdbchecksum', v.rdbchecksum, base.rdbChecksum),
   };
   const persistProblem = checkPersistSettings(persist);
   if (persistProblem !== null) fail(persistProblem);
-  return {
-    ...DEFAULT_SETTINGS,
-    host: v.bind ?? v.host ?? DEFAULT_SETTINGS.host,
-    port: intFlag('port', v.port, 0, 65535) ?? DEFAULT_SETTINGS.port,
-    respPort: v['no-resp'] ? null : (intFlag('resp-port', v['resp-port'], 0, 65535) ?? DEFAULT_SETTINGS.respPort),
+  const settings: ServerSettings & { mode: ServerMode } = {
+    ...base,
+    host: v.bind ?? v.host ?? base.host,
+    port: intFlag('port', v.port, 0, 65535) ?? base.port,
+    respPort: v['no-resp'] ? null : (intFlag('resp-port', v['resp-port'], 0, 65535) ?? base.respPort),
     loop,
-    idleTimeoutMs: intFlag('idle-timeout-ms', v['idle-timeout-ms'], 0, 2 ** 31 - 1) ?? DEFAULT_SETTINGS.idleTimeoutMs,
-    maxClients: intFlag('maxclients', v.maxclients, 1, 1_000_000) ?? DEFAULT_SETTINGS.maxClients,
-    outputLimit: intFlag('client-output-buffer-limit', v['client-output-buffer-limit'], 0, 2 ** 52) ?? DEFAULT_SETTINGS.outputLimit,
+    idleTimeoutMs: intFlag('idle-timeout-ms', v['idle-timeout-ms'], 0, 2 ** 31 - 1) ?? base.idleTimeoutMs,
+    maxClients: intFlag('maxclients', v.maxclients, 1, 1_000_000) ?? base.maxClients,
+    outputLimit: intFlag('client-output-buffer-limit', v['client-output-buffer-limit'], 0, 2 ** 52) ?? base.outputLimit,
     pubsubOutputLimit:
-      intFlag('client-output-buffer-limit-pubsub', v['client-output-buffer-limit-pubsub'], 0, 2 ** 52) ?? DEFAULT_SETTINGS.pubsubOutputLimit,
-    queryLimit: intFlag('client-query-buffer-limit', v['client-query-buffer-limit'], 0, 2 ** 52) ?? DEFAULT_SETTINGS.queryLimit,
-    protoMaxBulkLen: intFlag('proto-max-bulk-len', v['proto-max-bulk-len'], 1, 2 ** 52) ?? DEFAULT_SETTINGS.protoMaxBulkLen,
-    tcpKeepAlive: intFlag('tcp-keepalive', v['tcp-keepalive'], 0, 2 ** 31 - 1) ?? DEFAULT_SETTINGS.tcpKeepAlive,
-    requirePass: v.requirepass ?? null,
-    protectedMode: pm !== 'no',
+      intFlag('client-output-buffer-limit-pubsub', v['client-output-buffer-limit-pubsub'], 0, 2 ** 52) ?? base.pubsubOutputLimit,
+    queryLimit: intFlag('client-query-buffer-limit', v['client-query-buffer-limit'], 0, 2 ** 52) ?? base.queryLimit,
+    protoMaxBulkLen: intFlag('proto-max-bulk-len', v['proto-max-bulk-len'], 1, 2 ** 52) ?? base.protoMaxBulkLen,
+    tcpKeepAlive: intFlag('tcp-keepalive', v['tcp-keepalive'], 0, 2 ** 31 - 1) ?? base.tcpKeepAlive,
+    requirePass: v.requirepass ?? base.requirePass,
+    protectedMode: pm === undefined ? base.protectedMode : pm !== 'no',
     ...persist,
     trace: Boolean(v.trace || v.step || v['trace-bytes']),
     traceBytes: Boolean(v['trace-bytes']),
@@ -173,7 +227,12 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
     step: Boolean(v.step),
     quiet: Boolean(v.quiet),
     mode,
+    config,
   };
+  // CONFIG GET shows what the options made of the file's values.
+  config.bind(settings);
+  config.syncFromSettings();
+  return settings;
 }
 
 /** The line tools and tests wait for: `redloop ready: book=H:P resp=H:P loop=L pid=N`. */

@@ -7,7 +7,9 @@
 // protocol's table words its own errors.
 
 import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
-import type { CommandContext, CommandSpec, CommandTable } from './types.js';
+import { performance } from 'node:perf_hooks';
+import type { CommandContext, CommandSpec, CommandStat, CommandTable } from './types.js';
+import type { CommandCounters } from './counters.js';
 import { discardTransaction, unwatchAll } from './multi.js';
 import { MAY_REPLICATE } from './common.js';
 
@@ -36,21 +38,25 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
   if (spec.arity > 0 ? n !== spec.arity : n < -spec.arity) {
     if (client.multi !== null) client.multi.failed = true;
     // A refused EXEC discards the transaction and says why (Redis's execCommandAbort).
+    rejected(spec, ctx);
     if (spec.name === 'exec') return execAbort(`wrong number of arguments for 'exec' command`, w, ctx);
     table.wrongArity(spec, args, w);
     return;
   }
   if (spec.subcommand !== undefined && !spec.subcommand(args, w)) {
+    rejected(spec, ctx);
     if (client.multi !== null) client.multi.failed = true;
     return;
   }
   if (!client.authenticated && spec.noauth !== true) {
+    rejected(spec, ctx);
     if (client.multi !== null) client.multi.failed = true;
     table.noAuth(w);
     return;
   }
   // Only RESP2 clients are restricted while subscribed; RESP3 separates pushes from replies (Redis 7.0).
   if (client.subscriptions > 0 && client.resp === 2 && client.protocol === 'resp' && !SUBSCRIBED_OK.has(spec.name)) {
+    rejected(spec, ctx);
     w.err(
       ErrCode.Unknown,
       `ERR Can't execute '${client.lastCommand}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
@@ -67,6 +73,7 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
   if (hooks.postpone !== null && !client.monitor && hooks.postpone(spec, ctx, () => rerunLater(table, args, ctx))) return;
   if (client.multi !== null && !TRANSACTION_CONTROL.has(spec.name)) {
     if (spec.noMulti === true) {
+      rejected(spec, ctx);
       client.multi.failed = true;
       w.err(ErrCode.Unknown, `ERR Command not allowed inside a transaction`);
       return;
@@ -95,6 +102,30 @@ function touchesKeyspace(spec: CommandSpec): boolean {
   return (f !== undefined && (f.includes('write') || f.includes('readonly'))) || MAY_REPLICATE.has(spec.name);
 }
 
+/** A command refused before it ran (arity, auth, context): its rejected_calls. */
+function rejected(spec: CommandSpec, ctx: CommandContext): void {
+  statOf(ctx.counters, spec).rejected++;
+}
+
+let nextIndex = 0;
+
+/** This server's counters of a command. */
+function statOf(counters: CommandCounters, spec: CommandSpec): CommandStat {
+  const i = spec.index ?? (spec.index = nextIndex++);
+  return (counters.commandStats[i] ??= { name: spec.name, calls: 0, usec: 0, timed: 0, rejected: 0, failed: 0 });
+}
+
+/** After a timed command: its usec, and the slowlog (not EXEC, whose commands are logged one by one; not a command that blocked). */
+function timed(spec: CommandSpec, stat: CommandStat, args: string[], started: number, ctx: CommandContext): void {
+  const micros = Math.floor((performance.now() - started) * 1000);
+  stat.usec += micros;
+  stat.timed++;
+  const threshold = ctx.counters.settings.slowlogLogSlowerThan;
+  // The threshold as it is now: CONFIG SET slowlog-log-slower-than 0 logs itself, as in Redis.
+  if (threshold < 0 || micros < threshold || spec.name === 'exec' || ctx.client.waiting) return;
+  ctx.counters.slowlog.record(args, micros, ctx.client);
+}
+
 function execAbort(why: string, w: ReplyWriter, ctx: CommandContext): void {
   discardTransaction(ctx.server, ctx.client);
   unwatchAll(ctx.server, ctx.client);
@@ -109,14 +140,26 @@ function rerunLater(table: CommandTable, args: string[], ctx: CommandContext): (
 
 /** Runs a command that passed dispatch's checks (EXEC runs its queue through here too). */
 export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: CommandContext): void {
-  const { hooks } = ctx;
+  const { hooks, counters } = ctx;
   // The changes a save would keep: one per write command run (see README: Persistence).
   if (spec.write === true) ctx.persistence.dirty++;
+  const stat = statOf(counters, spec);
+  stat.calls++;
+  // SLOWLOG and commandstats' usec: a clock read on each side, only while slowlog-log-slower-than >= 0.
+  const started = counters.settings.slowlogLogSlowerThan >= 0 ? performance.now() : -1;
+  const errors = counters.errorCount;
+  const nested = counters.nestedErrors;
+  counters.execDepth++;
   if (hooks.aroundWrite !== null && spec.write === true) {
     hooks.aroundWrite(args, () => spec.run(args, w, ctx));
   } else {
     spec.run(args, w, ctx);
   }
+  // EXEC's failed_calls leave out its commands' errors (each counts as its own command's failure).
+  const during = counters.errorCount - errors;
+  if (during - (counters.nestedErrors - nested) > 0) stat.failed++;
+  if (--counters.execDepth > 0) counters.nestedErrors += during;
+  if (started >= 0) timed(spec, stat, args, started, ctx);
   if (hooks.monitors.size !== 0 && !skipsMonitor(spec, args)) feedMonitors(args, ctx);
 }
 
@@ -175,6 +218,7 @@ export function commandMap(specs: readonly CommandSpec[]): Map<string, CommandSp
   const m = new Map<string, CommandSpec>();
   for (const s of specs) {
     if (s.flags !== undefined && s.flags.includes('write')) s.write = true;
+    if (s.index === undefined) s.index = nextIndex++;
     m.set(s.name, s);
     m.set(s.name.toUpperCase(), s);
   }

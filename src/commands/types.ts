@@ -2,6 +2,8 @@
 // reply writer, and the context (keyspace, this client, the server). A command
 // parses its arguments, applies them to the store, writes exactly one reply.
 
+import type { ConfigStore } from '../servers/config.js';
+import type { CommandCounters } from './counters.js';
 import type { ReplyWriter } from '../protocol/reply.js';
 import type { KeyChange, Keyspace } from '../store/keyspace.js';
 
@@ -111,6 +113,38 @@ export interface TimerService {
   cancel(timer: unknown): void;
 }
 
+/** INFO commandstats: one command's counters on one server. */
+export interface CommandStat {
+  readonly name: string;
+  calls: number;
+  /** Microseconds spent, measured while slowlog-log-slower-than >= 0 (the clock is read only then). */
+  usec: number;
+  /** Calls timed (usec covers these; usec_per_call divides by it). */
+  timed: number;
+  rejected: number;
+  failed: number;
+}
+
+/** One SLOWLOG entry. */
+export interface SlowlogEntry {
+  id: number;
+  unixSec: number;
+  micros: number;
+  args: string[];
+  peer: string;
+  name: string;
+}
+
+export interface SlowlogControl {
+  /** Newest first. */
+  readonly entries: readonly SlowlogEntry[];
+  reset(): void;
+  /** slowlog-log-slower-than now (µs; -1 = off) and slowlog-max-len: read on every command. */
+  readonly settings: { readonly slowlogLogSlowerThan: number; readonly slowlogMaxLen: number };
+  /** Logs a command run inside EXEC if it took at least the threshold. */
+  record(args: string[], micros: number, client: ClientState): void;
+}
+
 /** The counters INFO's stats section reports. */
 export interface ServerStats {
   totalCommands: number;
@@ -118,6 +152,12 @@ export interface ServerStats {
   rejectedConnections: number;
   /** Keys expired at the last RESETSTAT (INFO reports the keyspace's count minus this). */
   expiredKeysBase: number;
+  /** Bytes read from / written to client sockets since start-up (the backend counts them). */
+  netInput: () => number;
+  netOutput: () => number;
+  /** Their values at the last RESETSTAT. */
+  netInputBase: number;
+  netOutputBase: number;
 }
 
 /** Persistence as commands see it (SAVE, LASTSAVE, DUMP, INFO); the server wires the files. */
@@ -141,9 +181,15 @@ export interface PersistenceControl {
 /** Server-wide facts and settings commands may consult (INFO, CONFIG, ...). */
 export interface ServerContext {
   readonly startedAtMs: number;
+  /** Parameter → value as CONFIG GET shows it (read-only for commands: CONFIG SET goes through configStore). */
   readonly config: Map<string, string>;
-  /** Applies a CONFIG SET; returns an error message or null. */
-  setConfig(name: string, value: string): string | null;
+  /** Every Redis 7.0 parameter: CONFIG GET/SET/REWRITE. */
+  readonly configStore: ConfigStore;
+  /** The address the server listens on. */
+  readonly host: string;
+  readonly slowlog: SlowlogControl;
+  /** INFO commandstats/errorstats counters and SLOWLOG's switch (also held directly by every CommandContext). */
+  readonly counters: CommandCounters;
   readonly stats: ServerStats;
   /** Resets every counter INFO reports (CONFIG RESETSTAT). */
   resetStats(): void;
@@ -184,12 +230,16 @@ export interface CommandContext {
    */
   readonly hooks: CommandHooks;
   readonly persistence: PersistenceControl;
+  /** server.counters, held directly for the same reason. */
+  readonly counters: CommandCounters;
 }
 
 /** A command's body. args[0] is the command name as the client sent it. */
 export type CommandFn = (args: string[], w: ReplyWriter, ctx: CommandContext) => void;
 
 export interface CommandSpec {
+  /** Its slot in a server's commandStats (assigned by commandMap). */
+  index?: number;
   /** Lower-case name. */
   readonly name: string;
   /** Redis's arity convention: n > 0 exactly n args (name included); n < 0 at least -n. */

@@ -92,10 +92,15 @@ export class EventLoop implements LoopView, ConnHost {
   private stops = 0;
   private iteration = 0;
   private readonly reserve: AcceptReserve;
-  private readonly idleTimeoutMs: number;
+  /** Bytes read from and written to connections (INFO's total_net_input_bytes / total_net_output_bytes). */
+  bytesIn = 0;
+  bytesOut = 0;
+  /** CONFIG SET timeout changes it while running. */
+  idleTimeoutMs: number;
   private readonly maxAcceptsPerEvent: number;
   private readonly readSize: number;
-  private readonly keepAliveSeconds: number;
+  /** CONFIG SET tcp-keepalive changes it (for new connections). */
+  keepAliveSeconds: number;
   private readonly os: LoopOs;
   private readonly tracer: Tracer | null;
 
@@ -303,6 +308,7 @@ export class EventLoop implements LoopView, ConnHost {
     if (rv === 0) this.handler.eof(conn);
     else {
       inc.end += rv;
+      this.bytesIn += rv;
       this.handler.received(conn);
     }
     // Replies are written at once (optimistically): the socket is most likely writable.
@@ -319,6 +325,7 @@ export class EventLoop implements LoopView, ConnHost {
       return;
     }
     out.consume(rv);
+    this.bytesOut += rv;
     if (out.length === 0 && !conn.wantClose) this.handler.drained(conn);
     // Partial write: keep wanting to write.
   }

@@ -103,7 +103,11 @@ export function tracedOs(tr: Tracer, bytes = false): LoopOs {
 }
 
 /** Redis's anetKeepAlive: on, idle time, probe interval (a third of it, at least 1 s), 3 probes. */
+/** Linux refuses TCP_KEEPIDLE and TCP_KEEPINTVL above this (MAX_TCP_KEEPIDLE): larger settings are clamped. */
+const MAX_TCP_KEEPIDLE = 32767;
+
 function keepAliveOptions(seconds: number): [number, number, number, string][] {
+  seconds = Math.min(seconds, MAX_TCP_KEEPIDLE);
   return [
     [C.SOL_SOCKET, C.SO_KEEPALIVE, 1, 'SO_KEEPALIVE'],
     [C.IPPROTO_TCP, C.TCP_KEEPIDLE, seconds, 'TCP_KEEPIDLE'],

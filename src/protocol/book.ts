@@ -130,7 +130,10 @@ export class BookWriter implements ReplyWriter {
     out.buf[out.end++] = TAG_NIL;
   }
 
+  errorSink: ((msg: string) => void) | null = null;
+
   err(code: ErrCode, msg: string): void {
+    if (this.errorSink !== null) this.errorSink(msg);
     const out = this.out;
     out.reserve(9 + msg.length);
     const b = out.buf;

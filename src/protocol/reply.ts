@@ -21,6 +21,8 @@ export interface ReplyWriter {
   nil(): void;
   /** An error. `msg` is Redis's full error line (e.g. "ERR syntax error"). */
   err(code: ErrCode, msg: string): void;
+  /** Told of every error reply (INFO errorstats, failed_calls); set by the session per request. */
+  errorSink?: ((msg: string) => void) | null;
   /** A (binary) string: book tag 2, RESP bulk string. */
   str(s: string): void;
   /** A status reply such as OK or PONG: RESP `+OK`; the book protocol sends a str. */

@@ -469,7 +469,10 @@ export class RespWriter implements WireWriter {
     out.end = p + 5;
   }
 
+  errorSink: ((msg: string) => void) | null = null;
+
   err(_code: ErrCode, msg: string): void {
+    if (this.errorSink !== null) this.errorSink(msg);
     if (msg.indexOf('\r') >= 0 || msg.indexOf('\n') >= 0) msg = msg.replace(/[\r\n]/g, ' ');
     this.line(MINUS, msg);
   }

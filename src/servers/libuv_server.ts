@@ -53,6 +53,11 @@ class SocketConn extends Conn {
 export function createLibuvServer(settings: ServerSettings, log: (line: string) => void): LibuvServer {
   settings = { ...settings, maxClients: clampMaxClients(settings.maxClients, log) };
   const state = new ServerState(settings, log);
+  // INFO's total_net_input_bytes / total_net_output_bytes: bytes received, and handed to libuv to send.
+  let bytesIn = 0;
+  let bytesOut = 0;
+  state.context.stats.netInput = () => bytesIn;
+  state.context.stats.netOutput = () => bytesOut;
   // The RDB file, if there is one, before any client can connect; a bad file stops the start.
   state.persistence.loadAtStartup();
   const sockets = new Set<SocketConn>();
@@ -104,6 +109,7 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
       const reply = Buffer.allocUnsafe(out.length);
       out.buf.copy(reply, 0, out.start, out.end);
       out.clear();
+      bytesOut += reply.length;
       if (!socket.write(reply)) {
         // The kernel's send buffer and Node's queue are full: this is a
         // partial write; the pipeline hears "drained" when they empty.
@@ -159,6 +165,7 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
     socket.on('data', (chunk: Buffer) => {
       conn.lastActiveMs = host.now();
       conn.incoming.append(chunk);
+      bytesIn += chunk.length;
       pipeline.received(conn);
       apply(conn);
     });

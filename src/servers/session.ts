@@ -53,7 +53,7 @@ export class ProtocolSession implements Session, ClientLink {
     private readonly conn: Conn,
     private readonly pipeline: SessionHost,
   ) {
-    this.ctx = { store: server.store, client, server: server.context, hooks: server.context.hooks, persistence: server.context.persistence };
+    this.ctx = { store: server.store, client, server: server.context, hooks: server.context.hooks, persistence: server.context.persistence, counters: server.context.counters };
     this.stats = server.context.stats;
     client.link = this;
   }
@@ -102,6 +102,7 @@ export class ProtocolSession implements Session, ClientLink {
     const mark = out.end - out.start;
     w.begin(out, this.client);
     const empty = out.end - out.start; // nothing written: the command blocked (its reply comes later)
+    w.errorSink = this.ctx.counters.errorSink;
     try {
       dispatch(this.table, args, w, this.ctx);
     } catch (err) {
@@ -151,6 +152,7 @@ export class ProtocolSession implements Session, ClientLink {
     const { conn } = this;
     if (conn.wantClose) return;
     const w = (this.deliveryWriter ??= this.codec.createWriter());
+    w.errorSink = this.ctx.counters.errorSink;
     const out = conn.outgoing;
     const mark = out.end - out.start;
     w.begin(out, this.client);

@@ -3,10 +3,11 @@
 
 import { performance } from 'node:perf_hooks';
 import { Keyspace } from '../store/keyspace.js';
-import type { ClientState, CommandHooks, ConnInfo, KeyListener, MultiState, ServerContext, TimerService } from '../commands/types.js';
+import type { ClientState, CommandHooks, ServerStats, SlowlogControl, SlowlogEntry, ConnInfo, KeyListener, MultiState, ServerContext, TimerService } from '../commands/types.js';
 import type { ReplyWriter } from '../protocol/reply.js';
 import { Persistence, type PersistSettings } from './persistence.js';
-import { resolve } from 'node:path';
+import { ConfigStore } from './config.js';
+import { CommandCounters } from '../commands/counters.js';
 
 export interface ServerSettings extends PersistSettings {
   host: string;
@@ -28,6 +29,12 @@ export interface ServerSettings extends PersistSettings {
   requirePass: string | null;
   /** Refuse non-loopback clients when bound to a non-loopback address with no password. */
   protectedMode: boolean;
+  /** SLOWLOG: commands at least this slow (µs) are logged; -1 = off, and no command is timed. */
+  slowlogLogSlowerThan: number;
+  /** SLOWLOG: entries kept. */
+  slowlogMaxLen: number;
+  /** The parameters as CONFIG sees them, with the config file they were read from (cli/server.ts). */
+  config?: ConfigStore;
   /** Keys expired actively per loop iteration at most. */
   activeExpireLimit: number;
   trace: boolean;
@@ -54,6 +61,8 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   requirePass: null,
   protectedMode: true,
   activeExpireLimit: 2000,
+  slowlogLogSlowerThan: 10000,
+  slowlogMaxLen: 128,
   dir: '.',
   dbFilename: 'dump.rdb',
   rdbCompression: true,
@@ -138,6 +147,61 @@ export class Client implements ClientState {
   }
 }
 
+/** SLOWLOG's memory: entries newest first, ids from 0 up (RESET does not restart them, as in Redis). */
+export class Slowlog implements SlowlogControl {
+  entries: SlowlogEntry[] = [];
+  nextId = 0;
+
+  constructor(readonly settings: { slowlogLogSlowerThan: number; slowlogMaxLen: number }) {}
+
+  record(args: string[], micros: number, client: ClientState): void {
+    const t = this.settings.slowlogLogSlowerThan;
+    if (t >= 0 && micros >= t) this.push(args, micros, client.peer, client.name, this.settings.slowlogMaxLen);
+  }
+
+  /** Logs a command that took `micros` (arguments trimmed as Redis's slowlogCreateEntry). */
+  push(args: string[], micros: number, peer: string, name: string, maxLen: number): void {
+    const argc = Math.min(args.length, SLOWLOG_MAX_ARGC);
+    const kept: string[] = new Array(argc);
+    for (let i = 0; i < argc; i++) {
+      if (argc !== args.length && i === argc - 1) {
+        kept[i] = `... (${args.length - argc + 1} more arguments)`;
+      } else {
+        const a = args[i];
+        kept[i] = a.length > SLOWLOG_MAX_STRING ? `${a.slice(0, SLOWLOG_MAX_STRING)}... (${a.length - SLOWLOG_MAX_STRING} more bytes)` : a;
+      }
+    }
+    redactSecrets(kept);
+    this.entries.unshift({ id: this.nextId++, unixSec: Math.floor(Date.now() / 1000), micros, args: kept, peer, name });
+    if (this.entries.length > maxLen) this.entries.length = maxLen;
+  }
+
+  reset(): void {
+    this.entries = [];
+  }
+}
+
+const SLOWLOG_MAX_ARGC = 32;
+const SLOWLOG_MAX_STRING = 128;
+
+/** Passwords never reach the slowlog (Redis redacts AUTH's, HELLO AUTH's and CONFIG SET requirepass/masterauth values). */
+function redactSecrets(args: string[]): void {
+  const cmd = args[0].toLowerCase();
+  if (cmd === 'auth') {
+    for (let i = 1; i < args.length; i++) args[i] = '(redacted)';
+  } else if (cmd === 'hello') {
+    for (let i = 1; i < args.length; i++) {
+      if (args[i].toLowerCase() === 'auth') {
+        for (let j = i + 1; j <= i + 2 && j < args.length; j++) args[j] = '(redacted)';
+      }
+    }
+  } else if (cmd === 'config' && args.length > 1 && args[1].toLowerCase() === 'set') {
+    for (let i = 2; i + 1 < args.length; i += 2) {
+      if (['requirepass', 'masterauth', 'tls-key-file-pass', 'tls-client-key-file-pass'].includes(args[i].toLowerCase())) args[i + 1] = '(redacted)';
+    }
+  }
+}
+
 /** Client-provoked log lines allowed per second (see logClientError). */
 export const NOISY_LINES_PER_SECOND = 10;
 
@@ -148,6 +212,15 @@ export class ServerState {
   private nextClientId = 1;
   /** Actual ports once bound (0 if disabled). */
   readonly ports = { book: 0, resp: 0 };
+
+  /** CONFIG's parameters (the applied ones write into settings). */
+  readonly configStore: ConfigStore;
+  /** SLOWLOG's entries, newest first. */
+  readonly slowlog: Slowlog;
+  /** Called by CONFIG RESETSTAT (modules that keep counters INFO reports). */
+  readonly onResetStats: (() => void)[] = [];
+  /** Called after CONFIG SET changed settings the loop copies (timeout, tcp-keepalive). */
+  onSettingsChanged: (() => void) | null = null;
 
   /** SAVE, the RDB file, and the counters INFO reports. */
   readonly persistence: Persistence;
@@ -162,51 +235,49 @@ export class ServerState {
     readonly log: (line: string) => void,
   ) {
     const state = this;
+    this.slowlog = new Slowlog(settings);
     this.persistence = new Persistence(settings, this.store, log);
     const keyListeners = new Set<KeyListener>();
     const fanOut: KeyListener = (key, why) => {
       for (const fn of keyListeners) fn(key, why);
     };
-    const config = new Map<string, string>([
-      ['port', String(settings.respPort ?? 0)],
-      ['bind', settings.host],
-      ['timeout', String(Math.floor(settings.idleTimeoutMs / 1000))],
-      ['maxclients', String(settings.maxClients)],
-      ['proto-max-bulk-len', String(settings.protoMaxBulkLen)],
-      ['tcp-keepalive', String(settings.tcpKeepAlive)],
-      ['requirepass', settings.requirePass ?? ''],
-      ['protected-mode', settings.protectedMode ? 'yes' : 'no'],
-      ['save', ''],
-      ['appendonly', 'no'],
-      ['databases', '1'],
-      ['maxmemory', '0'],
-      ['maxmemory-policy', 'noeviction'],
-      ['client-output-buffer-limit', `normal ${settings.outputLimit} ${settings.outputLimit} 0 slave 268435456 67108864 60 pubsub ${settings.pubsubOutputLimit} ${settings.pubsubOutputLimit} 0`],
-      ['client-query-buffer-limit', String(settings.queryLimit)],
-      ['dir', resolve(settings.dir)],
-      ['dbfilename', settings.dbFilename],
-      ['rdbcompression', settings.rdbCompression ? 'yes' : 'no'],
-      ['rdbchecksum', settings.rdbChecksum ? 'yes' : 'no'],
-    ]);
+    const configStore = settings.config ?? new ConfigStore(settings);
+    // A server copies the settings it was given: applied parameters must write to this copy.
+    configStore.bind(settings);
+    configStore.syncFromSettings();
+    this.configStore = configStore;
+    const slowlog = this.slowlog;
+    const counters = new CommandCounters(settings, slowlog);
+    const st: ServerStats = {
+      totalCommands: 0,
+      totalConnections: 0,
+      rejectedConnections: 0,
+      expiredKeysBase: 0,
+      netInput: () => 0,
+      netOutput: () => 0,
+      netInputBase: 0,
+      netOutputBase: 0,
+    };
     this.context = {
       startedAtMs: Date.now(),
-      config,
-      setConfig(name: string, value: string): string | null {
-        if (!config.has(name)) return `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`;
-        config.set(name, value);
-        // The RESP decoder reads this server's settings on every request.
-        if (name === 'proto-max-bulk-len') settings.protoMaxBulkLen = Number(value);
-        // SAVE and DUMP read it on every call.
-        if (name === 'rdbcompression') settings.rdbCompression = value === 'yes';
-        return null;
+      config: configStore.values,
+      configStore,
+      get host() {
+        return settings.host;
       },
-      stats: { totalCommands: 0, totalConnections: 0, rejectedConnections: 0, expiredKeysBase: 0 },
+      slowlog,
+      counters,
+      stats: st,
       resetStats() {
+        for (const hook of state.onResetStats) hook();
         const st = state.context.stats;
         st.totalCommands = 0;
         st.totalConnections = 0;
         st.rejectedConnections = 0;
         st.expiredKeysBase = state.store.expiredCount;
+        st.netInputBase = st.netInput();
+        st.netOutputBase = st.netOutput();
+        counters.reset();
       },
       get timers() {
         return state.timers;

@@ -82,6 +82,13 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     os: tracer !== null ? tracedOs(tracer, settings.traceBytes) : plainOs,
     tracer,
   });
+  // CONFIG SET timeout / tcp-keepalive: the loop keeps its own copies.
+  state.configStore.onApplied = () => {
+    loop.idleTimeoutMs = settings.idleTimeoutMs;
+    loop.keepAliveSeconds = settings.tcpKeepAlive;
+  };
+  state.context.stats.netInput = () => loop.bytesIn;
+  state.context.stats.netOutput = () => loop.bytesOut;
   const pipeline = new Pipeline(state, loop);
   loop.handler = pipeline;
   state.timers = {

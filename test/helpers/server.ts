@@ -36,11 +36,12 @@ export interface TestServer {
  * Without a --dir in args it gets a fresh empty directory of its own (removed
  * when it exits), so no test reads or writes a dump.rdb in the working directory.
  */
-export function startServer(args: string[] = [], opts: { prefix?: string[] } = {}): Promise<TestServer> {
+export function startServer(args: string[] = [], opts: { prefix?: string[]; configFile?: string } = {}): Promise<TestServer> {
   const cmd = opts.prefix ?? [];
-  const ownDir = args.includes('--dir') ? null : mkdtempSync(join(tmpdir(), 'redloop-test-'));
+  const ownDir = args.includes('--dir') || opts.configFile !== undefined ? null : mkdtempSync(join(tmpdir(), 'redloop-test-'));
   const dirArgs = ownDir === null ? [] : ['--dir', ownDir];
-  const full = [...cmd, process.execPath, SERVER, '--port', '0', '--resp-port', '0', ...dirArgs, ...args];
+  const file = opts.configFile === undefined ? [] : [opts.configFile]; // a config file comes first, as for redis-server
+  const full = [...cmd, process.execPath, SERVER, ...file, '--port', '0', '--resp-port', '0', ...dirArgs, ...args];
   const proc = spawn(full[0], full.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

@@ -65,7 +65,7 @@ const CLIENT_TYPES = new Set(['normal', 'master', 'slave', 'replica', 'pubsub'])
 /** One CLIENT LIST / CLIENT INFO line, in Redis 7.0's field order, from the client's real state. */
 export function clientLine(c: ClientState, ctx: CommandContext, argvMem = 0): string {
   const now = Date.now();
-  const host = ctx.server.config.get('bind') ?? '127.0.0.1';
+  const host = ctx.server.host;
   const info = c.connInfo();
   const counts = clientExtensions.pubsubCounts?.(ctx.server, c) ?? { sub: 0, psub: 0, ssub: 0 };
   const x = extra(c);
@@ -226,7 +226,7 @@ function kill(ctx: CommandContext, c: ClientState): void {
 }
 
 function clientKill(args: string[], w: ReplyWriter, ctx: CommandContext): void {
-  const host = ctx.server.config.get('bind') ?? '127.0.0.1';
+  const host = ctx.server.host;
   if (args.length === 3) {
     // The old form: CLIENT KILL ip:port, oneself included.
     const target = ctx.server.clientList().find((c) => c.peer === args[2]);

@@ -16,9 +16,6 @@ import { globMatch } from './keys.js';
 /** The Redis version we answer to (HELLO, INFO): the 7.0 command set and replies. */
 export const REDIS_VERSION = '7.0.0';
 
-/** CONFIG SET refuses these as Redis 7.0 does by default (enable-protected-configs no). */
-const PROTECTED_CONFIGS = new Set(['dir', 'dbfilename']);
-
 const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
 
 /** A random 40-hex run_id, fixed for the process (INFO). */
@@ -78,7 +75,7 @@ function infoSections(ctx: CommandContext): Section[] {
         ['uptime_in_days', Math.floor(uptime / 86400)],
         ['hz', 10],
         ['executable', process.argv[1] ?? ''],
-        ['config_file', ''],
+        ['config_file', server.configStore.configFile ?? ''],
       ],
     ],
     [
@@ -125,8 +122,11 @@ function infoSections(ctx: CommandContext): Section[] {
         ['total_connections_received', server.stats.totalConnections],
         ['total_commands_processed', server.stats.totalCommands],
         ['rejected_connections', server.stats.rejectedConnections],
+        ['total_net_input_bytes', server.stats.netInput() - server.stats.netInputBase],
+        ['total_net_output_bytes', server.stats.netOutput() - server.stats.netOutputBase],
         ['expired_keys', store.expiredCount - server.stats.expiredKeysBase],
         ['evicted_keys', 0],
+        ['total_error_replies', server.counters.errorReplies],
       ],
     ],
     ['Replication', [['role', 'master'], ['connected_slaves', 0]]],
@@ -137,18 +137,46 @@ function infoSections(ctx: CommandContext): Section[] {
         ['used_cpu_user', (cpu.user / 1e6).toFixed(6)],
       ],
     ],
+    ['Modules', []],
+    ['Commandstats', commandStats(ctx)],
+    ['Errorstats', [...server.counters.errorStats].map(([prefix, n]): [string, string] => [`errorstat_${prefix}`, `count=${n}`])],
     ['Cluster', [['cluster_enabled', 0]]],
     ['Keyspace', keyspace],
   ];
 }
 
+/** INFO commandstats: every command run or refused since RESETSTAT, by name (a container command as a whole: config, not config|get). */
+function commandStats(ctx: CommandContext): [string, string][] {
+  const byName = new Map<string, { calls: number; usec: number; timed: number; rejected: number; failed: number }>();
+  for (const st of ctx.server.counters.commandStats) {
+    if (st === undefined) continue;
+    const sum = byName.get(st.name) ?? { calls: 0, usec: 0, timed: 0, rejected: 0, failed: 0 };
+    sum.calls += st.calls;
+    sum.usec += st.usec;
+    sum.timed += st.timed;
+    sum.rejected += st.rejected;
+    sum.failed += st.failed;
+    byName.set(st.name, sum);
+  }
+  return [...byName].map(([name, s]) => [
+    `cmdstat_${name}`,
+    `calls=${s.calls},usec=${s.usec},usec_per_call=${(s.timed === 0 ? 0 : s.usec / s.timed).toFixed(2)},rejected_calls=${s.rejected},failed_calls=${s.failed}`,
+  ]);
+}
+
+/** Sections `INFO` and `INFO default` leave out (Redis 7.0: `all` and `everything` add them). */
+const NOT_DEFAULT = new Set(['commandstats', 'latencystats']);
+
 /** INFO's text: "# Name\r\nfield:value\r\n…" per section, sections separated by an empty line. */
 function infoText(ctx: CommandContext, wanted: string[]): string {
-  const all = wanted.length === 0 || wanted.some((s) => ['all', 'everything', 'default'].includes(s.toLowerCase()));
-  const names = new Set(wanted.map((s) => s.toLowerCase()));
+  const lower = wanted.map((s) => s.toLowerCase());
+  const all = lower.includes('all') || lower.includes('everything');
+  const dflt = wanted.length === 0 || lower.includes('default');
+  const names = new Set(lower);
   const parts: string[] = [];
   for (const [name, fields] of infoSections(ctx)) {
-    if (!all && !names.has(name.toLowerCase())) continue;
+    const key = name.toLowerCase();
+    if (!all && !names.has(key) && !(dflt && !NOT_DEFAULT.has(key))) continue;
     parts.push(`# ${name}\r\n${fields.map(([k, v]) => `${k}:${v}\r\n`).join('')}`);
   }
   return parts.join('\r\n');
@@ -370,52 +398,49 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
         const config = ctx.server.config;
         if (isOpt(sub, 'get')) {
           if (!arityOk(args.length, -3)) return subArity(w, 'config', sub);
-          const found: string[] = [];
-          for (const [name, value] of config) {
-            if (args.slice(2).some((p) => globMatch(p, name, true))) found.push(name, value);
+          const found = ctx.server.configStore.get(args.slice(2), (p, name) => globMatch(p, name, true));
+          w.map(found.length);
+          for (const [name, value] of found) {
+            w.str(name);
+            w.str(value);
           }
-          w.map(found.length / 2);
-          for (const s of found) w.str(s);
         } else if (isOpt(sub, 'set')) {
-          if (!arityOk(args.length, -4) || args.length % 2 !== 0) return subArity(w, 'config', sub);
-          // Every pair is checked before any is applied, as Redis does.
-          for (let i = 2; i < args.length; i += 2) {
-            const name = args[i].toLowerCase();
-            const current = config.get(name);
-            if (current === undefined) return err(w, `ERR Unknown option or number of arguments for CONFIG SET - '${args[i]}'`);
-            if (name === 'proto-max-bulk-len') {
-              const v = parseInt64(args[i + 1]);
-              if (v === null || v < 1) {
-                return err(w, `ERR CONFIG SET failed (possibly related to argument '${args[i]}') - argument couldn't be parsed into an integer`);
-              }
-            } else if (name === 'rdbcompression') {
-              if (!isOpt(args[i + 1], 'yes') && !isOpt(args[i + 1], 'no')) {
-                return err(w, `ERR CONFIG SET failed (possibly related to argument '${args[i]}') - argument must be 'yes' or 'no'`);
-              }
-            } else if (PROTECTED_CONFIGS.has(name) && args[i + 1] !== current) {
-              // Redis 7.0 refuses these unless enable-protected-configs is set (redloop has no such switch).
-              return err(w, `ERR CONFIG SET failed (possibly related to argument '${args[i]}') - can't set protected config`);
-            } else if (args[i + 1] !== current) {
-              // Only proto-max-bulk-len takes effect while running; accepting a
-              // new requirepass or maxclients that does nothing would be a lie.
-              return err(w, `ERR CONFIG SET failed (possibly related to argument '${args[i]}') - can't set immutable config`);
-            }
-          }
-          for (let i = 2; i < args.length; i += 2) {
-            const name = args[i].toLowerCase();
-            // (proto-max-bulk-len: the server's decoder reads it on every request.)
-            const value = name === 'rdbcompression' ? args[i + 1].toLowerCase() : args[i + 1];
-            const problem = ctx.server.setConfig(name, value);
-            if (problem !== null) return err(w, problem);
-          }
+          if (!arityOk(args.length, -4)) return subArity(w, 'config', sub);
+          if (args.length % 2 !== 0) return err(w, SYNTAX);
+          const pairs: [string, string][] = [];
+          for (let i = 2; i < args.length; i += 2) pairs.push([args[i], args[i + 1]]);
+          // Listeners are not re-bound while running: the current address and port only.
+          const problem = ctx.server.configStore.set(pairs, (d, value) => {
+            if (d.name === 'port' && value !== config.get('port')) return 'Unable to listen on this port';
+            if (d.name === 'bind' && value !== config.get('bind')) return 'Failed to bind to specified addresses.';
+            return null;
+          });
+          if (problem !== null) return err(w, problem);
           w.status('OK');
         } else if (isOpt(sub, 'resetstat')) {
           ctx.server.resetStats();
           w.status('OK');
         } else if (isOpt(sub, 'rewrite')) {
-          err(w, 'ERR The server is running without a config file');
+          if (!arityOk(args.length, 2)) return subArity(w, 'config', sub);
+          const problem = ctx.server.configStore.rewrite();
+          if (problem !== null) return err(w, problem);
+          w.status('OK');
         } else if (isOpt(sub, 'help')) {
-          helpReply(w, 'CONFIG', ['GET <pattern>', 'SET <directive> <value>', 'RESETSTAT', 'REWRITE']);
+          const lines = [
+            'CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+            'GET <pattern>',
+            '    Return parameters matching the glob-like <pattern> and their values.',
+            'SET <directive> <value>',
+            '    Set the configuration <directive> to <value>.',
+            'RESETSTAT',
+            '    Reset statistics reported by the INFO command.',
+            'REWRITE',
+            '    Rewrite the configuration file.',
+            'HELP',
+            '    Prints this help.',
+          ];
+          w.arr(lines.length);
+          for (const l of lines) w.status(l);
         } else unknownSubcommand(w, 'config', sub);
       },
     },
@@ -457,6 +482,62 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
         } else if (isOpt(sub, 'help')) {
           helpReply(w, 'COMMAND', ['(no subcommand)', 'COUNT', 'DOCS [<command-name> ...]', 'INFO [<command-name> ...]', 'LIST']);
         } else unknownSubcommand(w, 'command', sub);
+      },
+    },
+    {
+      name: 'slowlog',
+      arity: -2,
+      flags: ['admin', 'loading', 'stale'],
+      ...NO_KEYS,
+      run(args, w, ctx) {
+        const sub = args[1];
+        const log = ctx.server.slowlog;
+        if (isOpt(sub, 'get')) {
+          if (args.length > 3) return err(w, `ERR unknown subcommand or wrong number of arguments for '${sub.slice(0, 128)}'. Try SLOWLOG HELP.`);
+          let count = 10;
+          if (args.length === 3) {
+            const n = parseInt64(args[2]);
+            if (n === null || n < -1) return err(w, 'ERR count should be greater than or equal to -1');
+            count = n === -1 ? Infinity : Number(n);
+          }
+          const entries = log.entries.slice(0, Math.min(count, log.entries.length));
+          w.arr(entries.length);
+          for (const e of entries) {
+            w.arr(6);
+            w.int(e.id);
+            w.int(e.unixSec);
+            w.int(e.micros);
+            w.arr(e.args.length);
+            for (const a of e.args) w.str(a);
+            w.str(e.peer);
+            w.str(e.name);
+          }
+        } else if (isOpt(sub, 'len')) {
+          if (args.length !== 2) return subArity(w, 'slowlog', sub);
+          w.int(log.entries.length);
+        } else if (isOpt(sub, 'reset')) {
+          if (args.length !== 2) return subArity(w, 'slowlog', sub);
+          log.reset();
+          w.status('OK');
+        } else if (isOpt(sub, 'help')) {
+          if (args.length !== 2) return subArity(w, 'slowlog', sub);
+          const lines = [
+            'SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+            'GET [<count>]',
+            '    Return top <count> entries from the slowlog (default: 10, -1 mean all).',
+            '    Entries are made of:',
+            '    id, timestamp, time in microseconds, arguments array, client IP and port,',
+            '    client name',
+            'LEN',
+            '    Return the length of the slowlog.',
+            'RESET',
+            '    Reset the slowlog.',
+            'HELP',
+            '    Prints this help.',
+          ];
+          w.arr(lines.length);
+          for (const l of lines) w.status(l);
+        } else unknownSubcommand(w, 'slowlog', sub);
       },
     },
     {
