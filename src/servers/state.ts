@@ -178,6 +178,7 @@ export class ServerState {
       ['dbfilename', settings.dbFilename],
       ['rdbcompression', settings.rdbCompression ? 'yes' : 'no'],
       ['rdbchecksum', settings.rdbChecksum ? 'yes' : 'no'],
+      ['busy-reply-threshold', '5000'],
     ]);
     this.context = {
       startedAtMs: Date.now(),
@@ -227,6 +228,7 @@ export class ServerState {
         return settings.requirePass;
       },
       persistence: this.persistence,
+      log,
     };
   }
 
