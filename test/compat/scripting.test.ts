@@ -122,6 +122,13 @@ describe('scripting', () => {
       ev("return redis.call('blpop', 'nokey', 0)"),
       ev("return redis.call('eval', 'return 1', 0)"),
       ev("return redis.call('multi')"),
+      ev("return redis.call('subscribe', 'ch')"),
+      ev("return redis.call('watch', 'k')"),
+      ev("return redis.call('script', 'flush')"),
+      ev("return redis.call('brpoplpush', 'a', 'b', 0)"),
+      ev("return redis.call('lpop', 'nolist')"),
+      ev("return redis.call('echo', 'x\\r\\ny')"),
+      ev("return redis.error_reply('line\\none')"),
       ['GET', 'str'],
     ]));
 

@@ -390,6 +390,12 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
               if (!isOpt(args[i + 1], 'yes') && !isOpt(args[i + 1], 'no')) {
                 return err(w, `ERR CONFIG SET failed (possibly related to argument '${args[i]}') - argument must be 'yes' or 'no'`);
               }
+            } else if (name === 'busy-reply-threshold') {
+              // Read by every EVAL (src/commands/resp/scripting.ts): how long a script may run.
+              const v = parseInt64(args[i + 1]);
+              if (v === null || v < 0 || v > Number.MAX_SAFE_INTEGER) {
+                return err(w, `ERR CONFIG SET failed (possibly related to argument '${args[i]}') - argument couldn't be parsed into an integer`);
+              }
             } else if (PROTECTED_CONFIGS.has(name) && args[i + 1] !== current) {
               // Redis 7.0 refuses these unless enable-protected-configs is set (redloop has no such switch).
               return err(w, `ERR CONFIG SET failed (possibly related to argument '${args[i]}') - can't set protected config`);
