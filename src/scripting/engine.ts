@@ -7,6 +7,7 @@
 
 import { createHash } from 'node:crypto';
 import type { ErrCode, ReplyWriter } from '../protocol/reply.js';
+import { pushBit } from './bit.js';
 import { pushCjson } from './cjson.js';
 import { fromLua, lauxlib, lua, lualib, toLua, type LuaState } from './fengari.js';
 import { fmtG } from './numfmt.js';
@@ -31,6 +32,25 @@ export interface ScriptRun {
   readonly limitMs: number;
   killed: boolean;
 }
+
+/** A function a library registered (FCALL's target). */
+export interface LibFunction {
+  readonly name: string;
+  readonly ref: number;
+  readonly description: string | null;
+  readonly flags: ScriptFlags;
+  library: string;
+}
+
+export interface Library {
+  readonly name: string;
+  readonly code: string;
+  readonly functions: LibFunction[];
+}
+
+const VALID_NAME = /^[A-Za-z0-9_]+$/;
+/** (Redis 7.0 words the bad function name error as the library name one.) */
+const BAD_NAME = 'Library names can only contain letters, numbers, or underscores(_) and must be at least one character long';
 
 /** A compiled script. */
 interface Compiled {
@@ -193,9 +213,10 @@ export class ScriptEngine {
 
   /** SCRIPT FLUSH: forgets every script and starts a fresh VM. */
   flush(): void {
+    for (const s of this.scripts.values()) lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, s.ref);
     this.scripts.clear();
     this.bodyBytes = 0;
-    this.L = this.newState();
+    lua.lua_gc(this.L, lua.LUA_GCCOLLECT, 0);
   }
 
   /** Compiles and caches body (SCRIPT LOAD, EVAL): its sha; throws ScriptError on a bad shebang or syntax. */
@@ -231,17 +252,28 @@ export class ScriptEngine {
   exec(sha: string, keys: string[], argv: string[], w: ReplyWriter, run: ScriptRun): void {
     const script = this.scripts.get(sha.toLowerCase());
     if (script === undefined) throw new Error(`script ${sha} is not loaded`);
-    const L = this.L;
-    const top = lua.lua_gettop(L);
     this.setArray('KEYS', keys);
     this.setArray('ARGV', argv);
+    this.invoke(script.ref, null, w, run);
+  }
+
+  /** FCALL: runs a registered function with its keys and args tables as arguments. */
+  fcall(fn: LibFunction, keys: string[], argv: string[], w: ReplyWriter, run: ScriptRun): void {
+    this.invoke(fn.ref, [keys, argv], w, run);
+  }
+
+  /** Calls the function held at registry ref with the given array arguments; its result or error is the reply. */
+  private invoke(ref: number, arrays: string[][] | null, w: ReplyWriter, run: ScriptRun): void {
+    const L = this.L;
+    const top = lua.lua_gettop(L);
     lua.lua_pushjsfunction(L, errorHandler);
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, script.ref);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
+    if (arrays !== null) for (const a of arrays) pushArray(L, a);
     this.run = run;
     if (Number.isFinite(run.deadline)) lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, 10000);
     let status: number;
     try {
-      status = lua.lua_pcall(L, 0, 1, top + 1);
+      status = lua.lua_pcall(L, arrays === null ? 0 : arrays.length, 1, top + 1);
     } finally {
       this.run = null;
       lua.lua_sethook(L, null, 0, 0);
@@ -256,6 +288,235 @@ export class ScriptEngine {
     }
   }
 
+  // ---- Functions (FUNCTION LOAD, FCALL) ----
+
+  readonly libraries = new Map<string, Library>();
+  /** By lower-cased name: FCALL finds a function in any case, as Redis's case-insensitive dict. */
+  readonly functions = new Map<string, LibFunction>();
+  /** Functions registered by the library being loaded (redis.register_function), or null outside FUNCTION LOAD. */
+  private registering: LibFunction[] | null = null;
+  private loadRedis: number | null = null;
+
+  /** FUNCTION LOAD: the library's name; throws ScriptError with Redis's message. */
+  loadLibrary(code: string, replace: boolean): string {
+    if (!code.startsWith('#!')) throw new ScriptError('ERR Missing library metadata');
+    const nl = code.indexOf('\n');
+    const line = nl < 0 ? code : code.slice(0, nl);
+    const parts = line.slice(2).split(' ').filter((p) => p !== '');
+    if (parts[0] === undefined || parts[0].toLowerCase() !== 'lua') throw new ScriptError(`ERR Engine '${parts[0] ?? ''}' not found`);
+    let name: string | null = null;
+    for (const p of parts.slice(1)) {
+      if (p.startsWith('name=')) name = p.slice(5);
+      else throw new ScriptError(`ERR Invalid metadata value given: ${p}`);
+    }
+    if (name === null) throw new ScriptError('ERR Library name was not given');
+    if (!VALID_NAME.test(name)) throw new ScriptError(`ERR ${BAD_NAME}`);
+    const old = this.libraries.get(name);
+    if (old !== undefined && !replace) throw new ScriptError(`ERR Library '${name}' already exists`);
+    const L = this.L;
+    const top = lua.lua_gettop(L);
+    const src = '--' + code.slice(2);
+    if (lauxlib.luaL_loadbuffer(L, toLua(src), null, toLua('@user_function')) !== lua.LUA_OK) {
+      const msg = fromLua(lua.lua_tolstring(L, -1) ?? toLua('unknown error'));
+      lua.lua_settop(L, top);
+      throw new ScriptError(`ERR Error compiling function: ${msg.replace(/ near <eof>$/, " near '<eof>'")}`);
+    }
+    // While the library's code runs, its globals are the load-time API (Redis's library API: only `redis`
+    // with register_function and log); afterwards the same environment reads the real globals.
+    const chunk = lua.lua_gettop(L);
+    const env = this.functionsEnv();
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, env);
+    lua.lua_setupvalue(L, chunk, 1);
+    lua.lua_pushjsfunction(L, errorHandler);
+    lua.lua_insert(L, chunk);
+    this.setEnvIndex(this.loadApi());
+    const registered: LibFunction[] = [];
+    this.registering = registered;
+    this.run = { name, resp: 2, deadline: Date.now() + 500, limitMs: 500, killed: false, call: () => {} };
+    lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, 10000);
+    let status: number;
+    try {
+      status = lua.lua_pcall(L, 0, 0, chunk);
+    } finally {
+      this.run = null;
+      this.registering = null;
+      lua.lua_sethook(L, null, 0, 0);
+      this.setEnvIndex(null);
+    }
+    const fail = (msg: string): never => {
+      for (const f of registered) lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, f.ref);
+      lua.lua_settop(L, top);
+      throw new ScriptError(oneLine(msg));
+    };
+    if (status !== lua.LUA_OK) {
+      const idx = lua.lua_gettop(L);
+      const msg = lua.lua_type(L, idx) === lua.LUA_TTABLE ? rawString(L, idx, 'err') ?? 'unknown error' : 'unknown error';
+      fail(`ERR Error registering functions: ${msg}`);
+    }
+    lua.lua_settop(L, top);
+    if (registered.length === 0) fail('ERR No functions registered');
+    for (const f of registered) {
+      const other = this.functions.get(f.name.toLowerCase());
+      if (other !== undefined && other.library !== name) fail(`ERR Function ${f.name} already exists`);
+    }
+    if (old !== undefined) this.deleteLibrary(name);
+    const lib: Library = { name, code, functions: registered };
+    for (const f of registered) {
+      f.library = name;
+      this.functions.set(f.name.toLowerCase(), f);
+    }
+    this.libraries.set(name, lib);
+    return name;
+  }
+
+  /** FUNCTION DELETE: false if there is no such library. */
+  deleteLibrary(name: string): boolean {
+    const lib = this.libraries.get(name);
+    if (lib === undefined) return false;
+    for (const f of lib.functions) {
+      this.functions.delete(f.name.toLowerCase());
+      lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, f.ref);
+    }
+    this.libraries.delete(name);
+    return true;
+  }
+
+  /** FUNCTION FLUSH. */
+  flushFunctions(): void {
+    for (const name of [...this.libraries.keys()]) this.deleteLibrary(name);
+  }
+
+  private envRef: number | null = null;
+  private envMetaRef: number | null = null;
+  private loadApiRef: number | null = null;
+
+  /** The environment of every library's code: empty, read-only, reading through to the globals (or the load API). */
+  private functionsEnv(): number {
+    if (this.envRef !== null) return this.envRef;
+    const L = this.L;
+    lua.lua_newtable(L);
+    lua.lua_newtable(L);
+    lua.lua_pushjsfunction(L, () => lauxlib.luaL_error(L, toLua('Attempt to modify a readonly table')));
+    lua.lua_setfield(L, -2, toLua('__newindex'));
+    lua.lua_pushboolean(L, false);
+    lua.lua_setfield(L, -2, toLua('__metatable'));
+    lua.lua_pushvalue(L, -1);
+    this.envMetaRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_setmetatable(L, -2);
+    const ref: number = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    this.envRef = ref;
+    this.setEnvIndex(null);
+    return ref;
+  }
+
+  /** Points the library environment's __index at the table held at ref, or at the globals (null). */
+  private setEnvIndex(ref: number | null): void {
+    const L = this.L;
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.envMetaRef);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref ?? lua.LUA_RIDX_GLOBALS);
+    lua.lua_setfield(L, -2, toLua('__index'));
+    lua.lua_pop(L, 1);
+  }
+
+  /** The globals library code sees while it loads: only `redis`, itself limited (loadRedisTable). */
+  private loadApi(): number {
+    if (this.loadApiRef !== null) return this.loadApiRef;
+    const L = this.L;
+    lua.lua_newtable(L);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.loadRedisTable());
+    lua.lua_setfield(L, -2, toLua('redis'));
+    lua.lua_newtable(L);
+    lua.lua_pushjsfunction(L, (L: LuaState) => {
+      const k = lua.lua_tolstring(L, 2);
+      return lauxlib.luaL_error(L, toLua("Script attempted to access nonexistent global variable '%s'"), k ?? toLua('?'));
+    });
+    lua.lua_setfield(L, -2, toLua('__index'));
+    lua.lua_setmetatable(L, -2);
+    const ref: number = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    this.loadApiRef = ref;
+    return ref;
+  }
+
+  /** The `redis` table library code sees while it loads: register_function, log, versions. */
+  private loadRedisTable(): number {
+    if (this.loadRedis !== null) return this.loadRedis;
+    const L = this.L;
+    lua.lua_newtable(L);
+    lua.lua_pushjsfunction(L, (L: LuaState) => this.registerFunction(L));
+    lua.lua_setfield(L, -2, toLua('register_function'));
+    lua.lua_getglobal(L, toLua('redis'));
+    for (const k of ['log', 'LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE', 'LOG_WARNING', 'REDIS_VERSION', 'REDIS_VERSION_NUM', 'setresp']) {
+      lua.lua_getfield(L, -1, toLua(k));
+      lua.lua_setfield(L, -3, toLua(k));
+    }
+    lua.lua_pop(L, 1);
+    lua.lua_newtable(L);
+    lua.lua_pushjsfunction(L, (L: LuaState) => {
+      const k = lua.lua_tolstring(L, 2);
+      return lauxlib.luaL_error(L, toLua("Script attempted to access nonexistent global variable '%s'"), k ?? toLua('?'));
+    });
+    lua.lua_setfield(L, -2, toLua('__index'));
+    lua.lua_setmetatable(L, -2);
+    const ref: number = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    this.loadRedis = ref;
+    return ref;
+  }
+
+  /** redis.register_function(name, callback) or redis.register_function{function_name=…, callback=…, flags=…, description=…}. */
+  private registerFunction(L: LuaState): number {
+    const regs = this.registering;
+    if (regs === null) return this.fail(L, true, 'redis.register_function can only be called on FUNCTION LOAD command');
+    const argc = lua.lua_gettop(L);
+    let name: string | null = null;
+    let description: string | null = null;
+    const flags: Record<string, boolean> = { ...NO_FLAGS, shebang: true };
+    if (argc === 2) {
+      if (lua.lua_type(L, 1) !== lua.LUA_TSTRING) return this.fail(L, true, 'first argument to redis.register_function must be a string');
+      if (lua.lua_type(L, 2) !== lua.LUA_TFUNCTION) return this.fail(L, true, 'second argument to redis.register_function must be a function');
+      name = fromLua(lua.lua_tolstring(L, 1));
+      lua.lua_settop(L, 2);
+    } else if (argc === 1 && lua.lua_type(L, 1) === lua.LUA_TTABLE) {
+      let callback = false;
+      lua.lua_pushnil(L);
+      while (lua.lua_next(L, 1) !== 0) {
+        const key = lua.lua_type(L, -2) === lua.LUA_TSTRING ? fromLua(lua.lua_tolstring(L, -2)) : '';
+        const t = lua.lua_type(L, -1);
+        if (key === 'function_name') {
+          if (t !== lua.LUA_TSTRING) return this.fail(L, true, 'function_name argument given to redis.register_function must be a string');
+          name = fromLua(lua.lua_tolstring(L, -1));
+        } else if (key === 'description') {
+          if (t !== lua.LUA_TSTRING) return this.fail(L, true, 'description argument given to redis.register_function must be a string');
+          description = fromLua(lua.lua_tolstring(L, -1));
+        } else if (key === 'callback') {
+          if (t !== lua.LUA_TFUNCTION) return this.fail(L, true, 'callback argument given to redis.register_function must be a function');
+          callback = true;
+        } else if (key === 'flags') {
+          if (t !== lua.LUA_TTABLE) return this.fail(L, true, 'flags argument to redis.register_function must be a table representing function flags');
+          for (let i = 1; lua.lua_rawgeti(L, -1, i) !== lua.LUA_TNIL; i++) {
+            const f = lua.lua_type(L, -1) === lua.LUA_TSTRING ? FLAG_NAMES[fromLua(lua.lua_tolstring(L, -1))] : undefined;
+            if (f === undefined) return this.fail(L, true, 'unknown flag given');
+            flags[f] = true;
+            lua.lua_pop(L, 1);
+          }
+          lua.lua_pop(L, 1);
+        } else {
+          return this.fail(L, true, 'unknown argument given to redis.register_function');
+        }
+        lua.lua_pop(L, 1);
+      }
+      if (name === null) return this.fail(L, true, 'redis.register_function must get a function name argument');
+      if (!callback) return this.fail(L, true, 'redis.register_function must get a callback argument');
+      lua.lua_getfield(L, 1, toLua('callback'));
+    } else {
+      return this.fail(L, true, 'wrong number of arguments to redis.register_function');
+    }
+    if (!VALID_NAME.test(name)) return this.fail(L, true, BAD_NAME);
+    if (regs.some((f) => f.name.toLowerCase() === name!.toLowerCase())) return this.fail(L, true, 'Function already exists in the library');
+    const ref = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    regs.push({ name, ref, description, flags: flags as unknown as ScriptFlags, library: '' });
+    return 0;
+  }
+
   private hook = (L: LuaState): void => {
     const run = this.run;
     if (run === null) return;
@@ -268,12 +529,7 @@ export class ScriptEngine {
 
   private setArray(name: string, values: string[]): void {
     const L = this.L;
-    lauxlib.luaL_checkstack(L, 3, 'KEYS/ARGV');
-    lua.lua_createtable(L, values.length, 0);
-    for (let i = 0; i < values.length; i++) {
-      lua.lua_pushstring(L, toLua(values[i]));
-      lua.lua_rawseti(L, -2, i + 1);
-    }
+    pushArray(L, values);
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
     lua.lua_insert(L, -2);
     lua.lua_setfield(L, -2, toLua(name)); // rawset would do; the metatable has no __newindex for existing slots
@@ -573,6 +829,8 @@ export class ScriptEngine {
     lua.lua_setglobal(L, toLua('redis'));
     pushCjson(L);
     lua.lua_setglobal(L, toLua('cjson'));
+    pushBit(L);
+    lua.lua_setglobal(L, toLua('bit'));
     // pcall and xpcall may not catch the error that stops a script past its time limit.
     const rawPcall = (L: LuaState, handler: boolean): number => {
       const argc = lua.lua_gettop(L);
@@ -675,6 +933,15 @@ function errorHandler(L: LuaState): number {
     lua.lua_setfield(L, -2, toLua('line'));
   }
   return 1;
+}
+
+function pushArray(L: LuaState, values: string[]): void {
+  lauxlib.luaL_checkstack(L, 2, 'arguments');
+  lua.lua_createtable(L, values.length, 0);
+  for (let i = 0; i < values.length; i++) {
+    lua.lua_pushstring(L, toLua(values[i]));
+    lua.lua_rawseti(L, -2, i + 1);
+  }
 }
 
 function pushField(L: LuaState, key: string, value: string): void {

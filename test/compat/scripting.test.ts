@@ -177,6 +177,15 @@ describe('scripting', () => {
       ev("return cjson.encode(cjson.decode(ARGV[1]))", '0', '[1,"two",true,false,null,[]]'),
     ]));
 
+  test('bit: the LuaBitOp operations on 32-bit numbers', () =>
+    s.same([
+      ev('return {bit.tobit(2^32+5), bit.tohex(255), bit.tohex(-1, -4), bit.tohex(255, 2), bit.bnot(0), bit.band(0xff, 0x0f, 0x3), bit.bor(1,2,4), bit.bxor(5,1)}'),
+      ev('return {bit.lshift(1, 31), bit.rshift(-1, 28), bit.arshift(-256, 4), bit.rol(0x12345678, 8), bit.ror(0x12345678, 8), bit.bswap(0x12345678)}'),
+      ev('return {bit.tohex(1.5), bit.tohex(2.5), bit.tobit(-0.5), bit.tobit(2^40 + 3), bit.tohex(0x1234, 10), bit.lshift(1, 33)}'),
+      ev("return bit.band('a')"),
+      ev("return bit.band('12', 4)"),
+    ]));
+
   test('the sandbox: no new globals, no os/io/require/loadfile/dofile/print/debug', () =>
     s.same([
       ev('x = 1'),
@@ -261,5 +270,58 @@ describe('scripting', () => {
       ['EXEC'],
       ev("redis.call('set', 'm2', 'a') redis.call('append', 'm2', 'b') error('after writes')"),
       ['GET', 'm2'],
+    ]));
+
+  test('FUNCTION LOAD, LIST, DELETE, FLUSH, STATS, KILL and FCALL, FCALL_RO', () =>
+    s.same([
+      ['FUNCTION', 'FLUSH'],
+      ['FUNCTION', 'LOAD', 'return 1'],
+      ['FUNCTION', 'LOAD', "#!lua name=one\nredis.register_function('g1', function(keys, args) return redis.call('incr', keys[1]) end)"],
+      ['FUNCTION', 'LIST'],
+      ['FUNCTION', 'LIST', 'WITHCODE'],
+      ['FUNCTION', 'LIST', 'LIBRARYNAME', 'o*'],
+      ['FUNCTION', 'LIST', 'LIBRARYNAME', 'nomatch'],
+      ['FCALL', 'g1', '1', 'fk'],
+      ['FCALL', 'g1', '1', 'fk'],
+      ['FCALL_RO', 'g1', '1', 'fk'],
+      ['FCALL', 'G1', '1', 'fk'],
+      ['FCALL', 'nosuch', '0'],
+      ['FCALL', 'g1', 'x'],
+      ['FCALL', 'g1', '5', 'a'],
+      ['FCALL', 'g1', '-1'],
+      ['FUNCTION', 'LOAD', "#!lua name=one\nredis.register_function('g1', function() return 2 end)"],
+      ['FUNCTION', 'LOAD', 'REPLACE', "#!lua name=one\nredis.register_function('g1', function() return 2 end)"],
+      ['FCALL', 'g1', '0'],
+      ['FUNCTION', 'LOAD', "#!lua name=two\nredis.register_function('g1', function() return 3 end)"],
+      ['FUNCTION', 'LOAD', "#!lua name=three\nredis.register_function{function_name='ro', callback=function(keys, args) return redis.call('get', keys[1]) end, flags={'no-writes'}, description='reads'}"],
+      ['FUNCTION', 'LIST', 'LIBRARYNAME', 'three'],
+      ['FCALL_RO', 'ro', '1', 'fk'],
+      ['FUNCTION', 'LOAD', "#!lua name=four\nredis.register_function{function_name='w', callback=function(keys) return redis.call('set', keys[1], 'x') end, flags={'no-writes'}}"],
+      ['FCALL', 'w', '1', 'fk'],
+      ['FUNCTION', 'LOAD', "#!lua name=five\nredis.register_function('e', function(keys, args)\n  error('boom')\nend)"],
+      ['FCALL', 'e', '0'],
+      ['FUNCTION', 'LOAD', "#!lua name=six\nredis.register_function('k', function(keys, args) return {keys[1], args[1], #keys, #args} end)"],
+      ['FCALL', 'k', '1', 'key', 'arg1', 'arg2'],
+      ['FUNCTION', 'LOAD', '#!lua name=lib2\nlocal x = 1'],
+      ['FUNCTION', 'LOAD', "#!lua name=lib3\nredis.call('ping')"],
+      ['FUNCTION', 'LOAD', '#!lua name=lib4\nreturn +'],
+      ['FUNCTION', 'LOAD', "#!lua name=lib6\nredis.register_function('bad name', function() return 1 end)"],
+      ['FUNCTION', 'LOAD', '#!lua name=lib7\nx = 1'],
+      ['FUNCTION', 'LOAD', "#!lua name=lib8\nerror('at load')"],
+      ['FUNCTION', 'LOAD', "#!lua name=bad-name\nredis.register_function('q', function() return 1 end)"],
+      ['FUNCTION', 'STATS'],
+      ['FUNCTION', 'KILL'],
+      ['FUNCTION', 'DELETE', 'nolib'],
+      ['FUNCTION', 'DELETE', 'two'],
+      ['FUNCTION', 'DELETE', 'one'],
+      ['FCALL', 'g1', '0'],
+      ['FUNCTION', 'FLUSH', 'bogus'],
+      ['FUNCTION', 'FLUSH', 'ASYNC'],
+      ['FUNCTION', 'LIST'],
+      ['FUNCTION', 'STATS'],
+      ['FUNCTION', 'bogus'],
+      ['FUNCTION', 'DELETE'],
+      ['FUNCTION', 'HELP'],
+      ['GET', 'fk'],
     ]));
 });
