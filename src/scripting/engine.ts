@@ -866,6 +866,8 @@ export class ScriptEngine {
       unpack = table.unpack
       loadstring = load
       table.getn = function(t) return #t end
+      table.maxn = function(t) local m = 0 for k in pairs(t) do if type(k) == 'number' and k > m then m = k end end return m end
+      string.gfind = string.gmatch
       math.pow = function(a, b) return a ^ b end
       math.mod = math.fmod
       table.unpack = nil
