@@ -3,7 +3,7 @@
 // each length-prefixed message, and --mode is validated.
 
 import { describe, expect, test } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { BookClient, startServer } from './helpers/server.js';
@@ -116,11 +116,51 @@ describe('--mode validation', () => {
       [['--mode', 'blocking', '--step'], '--step steps the event loop'],
       [['--mode', 'blocking', '--loop', 'epoll'], '--mode blocking has no event loop'],
       [['--mode', 'echo', '--loop', 'libuv'], 'cannot use --loop libuv'],
+      [['--mode', 'blocking', '--trace-bytes'], '--mode blocking has none'],
+      [['--mode', 'blocking', '--trace-json', 'x.jsonl'], '--mode blocking has none'],
+      [['--trace-json', ''], '--trace-json needs a file name'],
+      // libuv's loop is not ours to trace: refused at start-up, saying why.
+      ...['--trace', '--step', '--trace-bytes'].map((f): [string[], string] => [['--loop', 'libuv', f], "with --loop libuv the loop is libuv's"]),
+      [['--loop', 'libuv', '--trace-json', 'x.jsonl'], 'its syscalls never pass through redloop'],
     ];
     for (const [args, msg] of cases) {
       const r = run(...args);
       expect(r.status).toBe(2);
       expect(r.stderr).toContain(msg);
+    }
+  });
+});
+
+describe('redloop-cli --echo', () => {
+  const cli = fileURLToPath(new URL('../dist/cli/client.js', import.meta.url));
+  const runCli = (...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      const p = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      p.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+
+  test('sends length-prefixed messages in one write and prints each echoed back, in order', async () => {
+    const srv = await startServer(['--no-resp', '--mode', 'echo', '--trace']);
+    try {
+      const r = await runCli('--port', String(srv.bookPort), '--echo', 'hello', '', 'héllo wörld', '--not-a-flag');
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe('hello\n\nhéllo wörld\n--not-a-flag\n');
+      // One write, so the loop handled all four in one read (the notes' pipelining).
+      await srv.waitForStderr('4 requests (echo, echo, echo, echo)');
+      // Without --echo the book client says what went wrong instead of crashing.
+      const plain = await runCli('--port', String(srv.bookPort), 'get', 'k');
+      expect(plain.status).toBe(1);
+      expect(plain.stderr).toContain('use redloop-cli --echo');
+      const none = await runCli('--port', String(srv.bookPort), '--echo');
+      expect(none.status).toBe(2);
+      expect(none.stderr).toContain('--echo needs at least one message');
+    } finally {
+      await srv.stop();
     }
   });
 });

@@ -27,7 +27,7 @@ const value = 'x'.repeat(16);
 const state = new ServerState({ ...DEFAULT_SETTINGS, respPort: null }, () => {});
 for (let i = 0; i < KEYS; i++) state.store.put(keyName(i), value);
 const client = state.newClient(0, () => 'bench:0');
-const ctx = { store: state.store, client, server: state.context };
+const ctx = { store: state.store, client, server: state.context, hooks: state.context.hooks, persistence: state.context.persistence };
 
 const bookGet = encodeRequest(['get', keyName(1234)]);
 const bookSet = encodeRequest(['set', keyName(1234), value]);

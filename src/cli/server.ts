@@ -50,6 +50,10 @@ const HELP = `Usage: redloop-server [options]
                                     echo (the event loop echoing each message) or blocking
                                     (one client at a time; a second client stalls)
   --trace                           print every loop iteration and syscall to stderr
+  --trace-bytes                     trace, and show the bytes of each read and write (hex and
+                                    printable, first 64) and where each request read ends
+  --trace-json <file>               write the structured trace to file, one JSON object per
+                                    loop iteration (docs/trace-json.md); with or without --trace
   --step                            trace, and wait for Enter before each poll()
   --quiet                           no log lines (the ready line is still printed)
   -h, --help                        show this help
@@ -97,6 +101,8 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
         rdbchecksum: { type: 'string' },
         mode: { type: 'string' },
         trace: { type: 'boolean' },
+        'trace-bytes': { type: 'boolean' },
+        'trace-json': { type: 'string' },
         step: { type: 'boolean' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -115,8 +121,20 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
   const mode = v.mode ?? 'server';
   if (mode !== 'server' && mode !== 'echo' && mode !== 'blocking') fail(`--mode must be server, echo or blocking, got '${mode}'`);
   if (mode !== 'server' && loop === 'libuv') fail(`--mode ${mode} runs on redloop's own syscalls; it cannot use --loop libuv`);
+  if (loop === 'libuv' && (v.trace || v.step || v['trace-bytes'] || v['trace-json'] !== undefined)) {
+    // Refused rather than silently ignored: libuv's loop runs inside Node, in C. Its epoll_wait,
+    // accept4, reads and writes never pass through our syscall facade, and its iterations are not
+    // ours to step; Node's net events would show a different loop than the one the trace teaches.
+    fail(
+      "--trace, --trace-bytes, --trace-json and --step show redloop's own event loop; with --loop libuv the loop is libuv's, " +
+        'inside Node, and its syscalls never pass through redloop (use --loop poll or --loop epoll, or watch libuv with ' +
+        '`strace -f -e trace=epoll_wait,epoll_ctl,accept4,read,write`)',
+    );
+  }
   if (mode === 'blocking' && v.loop !== undefined) fail('--mode blocking has no event loop; drop --loop');
   if (mode === 'blocking' && v.step) fail('--step steps the event loop; --mode blocking has none (use --trace)');
+  if (mode === 'blocking' && (v['trace-bytes'] || v['trace-json'] !== undefined)) fail('--trace-bytes and --trace-json trace the event loop; --mode blocking has none (use --trace)');
+  if (v['trace-json'] === '') fail('--trace-json needs a file name');
   const pm = v['protected-mode'];
   if (pm !== undefined && pm !== 'yes' && pm !== 'no') fail(`--protected-mode must be yes or no, got '${pm}'`);
   const yesNo = (name: string, x: string | undefined, dflt: boolean): boolean => {
@@ -149,7 +167,9 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
     requirePass: v.requirepass ?? null,
     protectedMode: pm !== 'no',
     ...persist,
-    trace: Boolean(v.trace || v.step),
+    trace: Boolean(v.trace || v.step || v['trace-bytes']),
+    traceBytes: Boolean(v['trace-bytes']),
+    traceJson: v['trace-json'] ?? null,
     step: Boolean(v.step),
     quiet: Boolean(v.quiet),
     mode,

@@ -56,7 +56,7 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
     );
     return;
   }
-  const { hooks } = ctx.server;
+  const { hooks } = ctx;
   if (hooks.postpone !== null && hooks.postpone(spec, ctx, () => rerunLater(table, args, ctx))) return;
   if (client.multi !== null && !TRANSACTION_CONTROL.has(spec.name)) {
     if (spec.noMulti === true) {
@@ -96,10 +96,10 @@ function rerunLater(table: CommandTable, args: string[], ctx: CommandContext): (
 
 /** Runs a command that passed dispatch's checks (EXEC runs its queue through here too). */
 export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: CommandContext): void {
-  const { hooks } = ctx.server;
+  const { hooks } = ctx;
   // The changes a save would keep: one per write command run (see README: Persistence).
-  if (spec.write === true) ctx.server.persistence.dirty++;
-  if (hooks.aroundWrite !== null && spec.flags !== undefined && spec.flags.includes('write')) {
+  if (spec.write === true) ctx.persistence.dirty++;
+  if (hooks.aroundWrite !== null && spec.write === true) {
     hooks.aroundWrite(args, () => spec.run(args, w, ctx));
   } else {
     spec.run(args, w, ctx);

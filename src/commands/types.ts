@@ -158,6 +158,11 @@ export interface ServerContext {
   removeKeyListener(fn: KeyListener): void;
   /** Calls fn when a client disconnects (free its waits, subscriptions, watched keys). */
   onClientClosed(fn: (client: ClientState) => void): void;
+  /**
+   * The same output to many clients (PUBLISH's fan-out): encoded once per wire
+   * format and appended to each client's output, as deliver() would.
+   */
+  deliverAll(clients: Iterable<ClientState>, write: (w: ReplyWriter) => void): void;
   /** A connected client by id (CLIENT KILL, CLIENT UNBLOCK). */
   clientById(id: number): ClientState | undefined;
   connectedClients(): number;
@@ -174,6 +179,13 @@ export interface CommandContext {
   readonly store: Keyspace;
   readonly client: ClientState;
   readonly server: ServerContext;
+  /**
+   * server.hooks and server.persistence, held directly: dispatch reads them on
+   * every command, and a load through the server context (an object with
+   * getters) is a generic, slower property access.
+   */
+  readonly hooks: CommandHooks;
+  readonly persistence: PersistenceControl;
 }
 
 /** A command's body. args[0] is the command name as the client sent it. */

@@ -8,6 +8,7 @@ import * as sys from '../sys/index.js';
 import { C } from '../sys/index.js';
 import { ERROR, HANGUP, READABLE, WRITABLE, type Backend, type LoopView } from './backend.js';
 import { sysResult, type Tracer } from './trace.js';
+import { bitNames } from './poll.js';
 
 // struct epoll_event is { uint32_t events; epoll_data_t data; }: 12 bytes and
 // packed on x86_64, 16 with data at +8 elsewhere. Both sizes and the offset are
@@ -94,8 +95,9 @@ export class EpollBackend implements Backend {
   }
 
   private traceCtl(op: number, fd: number, events: number, rv: number): void {
-    const opName = op === C.EPOLL_CTL_ADD ? 'ADD' : op === C.EPOLL_CTL_MOD ? 'MOD' : 'DEL';
+    const opName = op === C.EPOLL_CTL_ADD ? 'ADD' : op === C.EPOLL_CTL_MOD ? 'MOD' : ('DEL' as const);
     const args = op === C.EPOLL_CTL_DEL ? `${this.epfd}, DEL, ${fd}` : `${this.epfd}, ${opName}, ${fd}, ${epollBits(events)}`;
+    this.tracer!.json?.ctl({ op: opName, fd, events: bitNames(epollBits(events)), ret: rv < 0 ? -1 : rv });
     this.tracer!.syscall('epoll_ctl', args, sysResult(rv));
   }
 
@@ -105,6 +107,12 @@ export class EpollBackend implements Backend {
       ready.push(`${this.words[i * STRIDE + DATA]}:${epollBits(this.words[i * STRIDE])}`);
     }
     const result = rv < 0 ? sysResult(rv) : `${rv}${ready.length ? ' [' + ready.join(' ') + ']' : ''}`;
+    const json = this.tracer!.json;
+    if (json !== null) {
+      const list = [];
+      for (let i = 0; i < rv; i++) list.push({ fd: this.words[i * STRIDE + DATA], events: bitNames(epollBits(this.words[i * STRIDE])) });
+      json.ready(list);
+    }
     this.tracer!.syscall('epoll_wait', `${this.epfd}, ${this.cap}, ${timeoutMs}`, result);
   }
 }

@@ -23,6 +23,7 @@ import { TimerHeap } from './timers.js';
 /** The longest wait poll(2) and epoll_wait(2) can be asked for (their timeout is a C int). */
 const MAX_WAIT_MS = 2 ** 31 - 1;
 import type { Tracer } from './trace.js';
+import type { ConnState } from './trace_json.js';
 
 /** A listening socket and what to do with the connections it accepts. */
 export interface Listener {
@@ -109,6 +110,21 @@ export class EventLoop implements LoopView, ConnHost {
     this.os = opts.os ?? plainOs;
     this.tracer = opts.tracer ?? null;
     this.reserve = new AcceptReserve(this.os);
+    if (this.tracer !== null && this.tracer.json !== null) this.tracer.json.connState = (fd) => this.connState(fd);
+  }
+
+  /** A connection's state, for the structured trace (--trace-json); null if fd is no connection. */
+  connState(fd: number): ConnState | null {
+    const conn = fd < this.fd2conn.length ? this.fd2conn[fd] : null;
+    if (conn === null) return null;
+    return {
+      wantRead: conn.wantRead,
+      wantWrite: conn.wantWrite,
+      wantClose: conn.wantClose,
+      incoming: conn.incoming.length,
+      outgoing: conn.outgoing.length,
+      idleDeadline: this.idleTimeoutMs > 0 ? conn.lastActiveMs + this.idleTimeoutMs : null,
+    };
   }
 
   /** Monotonic milliseconds. */
@@ -179,7 +195,7 @@ export class EventLoop implements LoopView, ConnHost {
     while (this.running) this.runOnce();
     this.drain(graceMs);
     for (const conn of this.fd2conn) if (conn !== null) this.destroy(conn, 'server shutdown');
-    if (this.tracer !== null) this.tracer.flush();
+    if (this.tracer !== null) this.tracer.end();
   }
 
   /** One iteration of the loop. */
@@ -439,7 +455,7 @@ export class EventLoop implements LoopView, ConnHost {
     if (this.idleTimeoutMs > 0) this.closeIdle(now);
     if (this.timers.size !== 0) {
       const tr = this.tracer;
-      this.timers.runDue(now, tr === null ? undefined : (t) => tr.note(`timers: ${t.what}`));
+      this.timers.runDue(now, tr === null ? undefined : (t) => tr.timer(t.what));
       // A fired timer may have served a client (a timeout reply): write it now.
       if (this.scheduled.length !== 0) this.runScheduled();
     }

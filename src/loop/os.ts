@@ -6,7 +6,7 @@
 
 import * as sys from '../sys/index.js';
 import { C } from '../sys/index.js';
-import { sysResult, type Tracer } from './trace.js';
+import { hexRows, sysResult, type Tracer } from './trace.js';
 
 /** The syscalls the loop and its accept guard make (hot ones return -errno). */
 export interface LoopOs {
@@ -44,8 +44,15 @@ export const plainOs: LoopOs = {
   note: null,
 };
 
-/** The same calls, each printed to the tracer exactly once, in strace's shape. */
-export function tracedOs(tr: Tracer): LoopOs {
+/**
+ * The same calls, each printed to the tracer exactly once, in strace's shape.
+ * With `bytes` (--trace-bytes) each read and write is followed by the bytes it moved.
+ */
+export function tracedOs(tr: Tracer, bytes = false): LoopOs {
+  const dump = (fd: number, what: string, buf: Uint8Array, offset: number, n: number): void => {
+    tr.note(`fd ${fd} ${what} ${n} byte${n === 1 ? '' : 's'}:`);
+    for (const row of hexRows(buf, offset, n)) tr.note(`  ${row}`);
+  };
   return {
     accept(fd) {
       const rv = sys.accept(fd);
@@ -55,11 +62,13 @@ export function tracedOs(tr: Tracer): LoopOs {
     read(fd, buf, offset, length) {
       const rv = sys.read(fd, buf, offset, length);
       tr.syscall('read', `${fd}, ${length}`, rv === 0 ? '0 (EOF)' : sysResult(rv));
+      if (bytes && rv > 0) dump(fd, 'read', buf, offset, rv);
       return rv;
     },
     write(fd, buf, offset, length) {
       const rv = sys.write(fd, buf, offset, length);
       tr.syscall('write', `${fd}, ${length}`, sysResult(rv));
+      if (bytes && rv > 0) dump(fd, 'wrote', buf, offset, rv);
       if (rv >= 0 && rv < length) tr.note(`fd ${fd}: wrote ${rv} of ${length} bytes, ${length - rv} left for when it is writable`);
       return rv;
     },

@@ -10,6 +10,10 @@ import * as sys from '../sys/index.js';
 import { C } from '../sys/index.js';
 import { ERROR, HANGUP, READABLE, WRITABLE, type Backend, type LoopView } from './backend.js';
 import { sysResult, type Tracer } from './trace.js';
+import type { FdEvents } from './trace_json.js';
+
+/** "IN|ERR" → ["IN", "ERR"]; "0" → []. */
+export const bitNames = (bits: string): string[] => (bits === '0' ? [] : bits.split('|'));
 
 const SIZE = C.SIZEOF_POLLFD; // 8
 const EV = C.OFFSETOF_POLLFD_EVENTS / 2; // int16 index of events within an entry
@@ -98,6 +102,14 @@ export class PollBackend implements Backend {
       if (re !== 0) ready.push(`${fd}:${pollBits(re)}`);
     }
     const result = rv < 0 ? sysResult(rv) : `${rv}${ready.length ? ' [' + ready.join(' ') + ']' : ''}`;
+    const json = this.tracer!.json;
+    if (json !== null) {
+      const set: FdEvents[] = [];
+      for (let i = 0; i < n; i++) {
+        set.push({ fd: this.fds[i * 2], events: bitNames(pollBits(this.ev[i * 4 + EV])), revents: bitNames(pollBits(this.ev[i * 4 + REV])) });
+      }
+      json.pollSet(set);
+    }
     this.tracer!.syscall('poll', `[${args.join(' ')}], ${n}, ${timeoutMs}`, result);
   }
 }

@@ -41,6 +41,8 @@ export class Pipeline implements ConnHandler {
   private loggedOverflow = false;
   /** Trace notes (null when not tracing). */
   note: ((text: string) => void) | null = null;
+  /** Tracing: told where each request ended in incoming and what is left unparsed (--trace-bytes, --trace-json). */
+  frames: ((fd: number, before: number, ends: readonly number[], unparsed: number) => void) | null = null;
 
   constructor(
     private readonly state: ServerState,
@@ -168,6 +170,9 @@ export class Pipeline implements ConnHandler {
     const names: string[] | null = note !== null ? [] : null;
     const outputLimit = this.state.settings.outputLimit;
     let handled = 0;
+    // --trace-bytes: where each request ends, as offsets into incoming as it stood.
+    const start = conn.incoming.length;
+    const ends: number[] | null = this.frames !== null ? [] : null;
     conn.pending = false;
     while (!conn.wantClose) {
       if (session.waiting) {
@@ -177,6 +182,7 @@ export class Pipeline implements ConnHandler {
       }
       if (!session.tryOneRequest(conn)) break;
       handled++;
+      if (ends !== null) ends.push(start - conn.incoming.length);
       if (names !== null && names.length < 4) names.push(session.lastRequestName());
       if (outputLimit !== 0 && conn.outgoing.length > outputLimit) {
         this.state.log(`closing fd ${conn.fd}: output buffer over the limit (${conn.outgoing.length} > ${outputLimit} bytes)`);
@@ -196,6 +202,7 @@ export class Pipeline implements ConnHandler {
       } else if (handled > 0) {
         note(`fd ${conn.fd}: ${handled} request${handled > 1 ? 's' : ''} (${names!.join(', ')}${handled > names!.length ? ', …' : ''})${conn.pending && !session.waiting ? ', more pending' : ''}`);
       }
+      if (ends !== null && !conn.aborted) this.frames!(conn.fd, start, ends, conn.incoming.length);
       if (session.waiting && handled > 0) note(`fd ${conn.fd}: blocked (${session.lastRequestName()}): waiting for a reply from elsewhere`);
     }
     this.decide(conn);

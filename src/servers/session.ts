@@ -8,6 +8,7 @@
 
 import { performance } from 'node:perf_hooks';
 import type { Conn, Session } from '../loop/conn.js';
+import { ByteBuffer } from '../loop/buffer.js';
 import type { Codec, WireWriter } from '../protocol/codec.js';
 import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
 import { dispatch } from '../commands/dispatch.js';
@@ -52,7 +53,7 @@ export class ProtocolSession implements Session, ClientLink {
     private readonly conn: Conn,
     private readonly pipeline: SessionHost,
   ) {
-    this.ctx = { store: server.store, client, server: server.context };
+    this.ctx = { store: server.store, client, server: server.context, hooks: server.context.hooks, persistence: server.context.persistence };
     this.stats = server.context.stats;
     client.link = this;
   }
@@ -163,6 +164,30 @@ export class ProtocolSession implements Session, ClientLink {
     this.pipeline.delivered(conn, this.server.outputLimitOf(this.client));
   }
 
+  /** Which encoding this client's deliveries take: clients with the same key get the same bytes. */
+  deliveryKey(): string {
+    return this.codec.name === 'resp' ? (this.client.resp === 3 ? 'resp3' : 'resp2') : 'book';
+  }
+
+  /** Encodes one delivery as this client's connection would, without delivering it (for deliverAll). */
+  encodeDelivery(write: (w: ReplyWriter) => void): Buffer {
+    const scratch = (encodeScratch ??= new ByteBuffer(256));
+    scratch.clear();
+    const w = (this.deliveryWriter ??= this.codec.createWriter());
+    w.begin(scratch, this.client);
+    write(w);
+    w.end();
+    return scratch.toBuffer();
+  }
+
+  /** Appends bytes encoded by encodeDelivery for a client of the same deliveryKey. */
+  deliverBytes(bytes: Uint8Array): void {
+    const { conn } = this;
+    if (conn.wantClose) return;
+    conn.outgoing.append(bytes);
+    this.pipeline.delivered(conn, this.server.outputLimitOf(this.client));
+  }
+
   kill(reason: string): void {
     this.pipeline.abort(this.conn, reason);
     this.pipeline.host.schedule(this.conn);
@@ -172,6 +197,9 @@ export class ProtocolSession implements Session, ClientLink {
     this.pipeline.host.schedule(this.conn);
   }
 }
+
+/** Where deliverAll's one encoding is built (the server is single-threaded). */
+let encodeScratch: ByteBuffer | null = null;
 
 /** Client bytes quoted in a log line: control and non-ASCII bytes as \xNN, so one line stays one line. */
 function printable(s: string): string {

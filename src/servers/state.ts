@@ -31,6 +31,10 @@ export interface ServerSettings extends PersistSettings {
   /** Keys expired actively per loop iteration at most. */
   activeExpireLimit: number;
   trace: boolean;
+  /** With trace: each read and write shows its bytes; reads show where each request ends. */
+  traceBytes: boolean;
+  /** A file to write the structured trace to (JSON lines, docs/trace-json.md), or null. */
+  traceJson: string | null;
   step: boolean;
   quiet: boolean;
 }
@@ -55,6 +59,8 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   rdbCompression: true,
   rdbChecksum: true,
   trace: false,
+  traceBytes: false,
+  traceJson: null,
   step: false,
   quiet: false,
 };
@@ -64,6 +70,9 @@ export interface ClientLink {
   readonly fd: number;
   connInfo(): ConnInfo;
   deliver(write: (w: ReplyWriter) => void): void;
+  deliveryKey(): string;
+  encodeDelivery(write: (w: ReplyWriter) => void): Uint8Array;
+  deliverBytes(bytes: Uint8Array): void;
   kill(reason: string): void;
   wake(): void;
 }
@@ -217,6 +226,29 @@ export class ServerState {
         if (keyListeners.size === 0) state.store.onChange = null;
       },
       clientById: (id) => state.clients.get(id),
+      deliverAll(clients, write) {
+        // One encoding per wire format (RESP2, RESP3, book), shared by every client that speaks it,
+        // as Redis shares one message object among a channel's subscribers.
+        let key0 = '';
+        let bytes0: Uint8Array | null = null;
+        let others: Map<string, Uint8Array> | null = null;
+        for (const c of clients) {
+          const link = (c as Client).link;
+          if (link === null) continue;
+          const key = link.deliveryKey();
+          let bytes: Uint8Array | undefined;
+          if (bytes0 !== null && key === key0) bytes = bytes0;
+          else if (bytes0 === null) {
+            key0 = key;
+            bytes = bytes0 = link.encodeDelivery(write);
+          } else {
+            others ??= new Map();
+            bytes = others.get(key);
+            if (bytes === undefined) others.set(key, (bytes = link.encodeDelivery(write)));
+          }
+          link.deliverBytes(bytes);
+        }
+      },
       onClientClosed: (fn) => state.onClientClosed.push(fn),
       connectedClients: () => state.clients.size,
       clientList: () => [...state.clients.values()],

@@ -10,7 +10,9 @@ import { plainOs, tracedOs } from '../loop/os.js';
 import type { Timer } from '../loop/timers.js';
 import { PollBackend } from '../loop/poll.js';
 import { EpollBackend } from '../loop/epoll.js';
-import { Tracer, sysResult } from '../loop/trace.js';
+import { sysResult } from '../loop/trace.js';
+import { performance } from 'node:perf_hooks';
+import { createTracer, labelClient, tracePipeline } from './tracing.js';
 import { Stepper } from '../loop/step.js';
 import type { Backend } from '../loop/backend.js';
 import { bookCodec } from '../protocol/book.js';
@@ -61,7 +63,7 @@ export interface RunningServer {
 /** Binds the listeners and builds the loop; run() blocks in it. */
 export function createSyscallServer(settings: ServerSettings, log: (line: string) => void): RunningServer {
   settings = { ...settings, maxClients: clampMaxClients(settings.maxClients, log) };
-  const tracer = settings.trace || settings.step ? new Tracer() : null;
+  const tracer = createTracer(settings, () => performance.now());
   if (tracer !== null) {
     // Trace lines are buffered per iteration: flush them before a log line so the two stay in order.
     const untraced = log;
@@ -77,7 +79,7 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
   const loop = new EventLoop(backend, {
     idleTimeoutMs: settings.idleTimeoutMs,
     keepAliveSeconds: settings.tcpKeepAlive,
-    os: tracer !== null ? tracedOs(tracer) : plainOs,
+    os: tracer !== null ? tracedOs(tracer, settings.traceBytes) : plainOs,
     tracer,
   });
   const pipeline = new Pipeline(state, loop);
@@ -87,7 +89,10 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     add: (deadline, fire, what) => loop.timers.add(deadline, fire, what),
     cancel: (t) => loop.timers.cancel(t as Timer),
   };
-  if (tracer !== null) pipeline.note = state.note = (text) => tracer.note(text);
+  if (tracer !== null) {
+    tracePipeline(tracer, pipeline);
+    state.note = (text) => tracer.note(text);
+  }
 
   const listen = (port: number | null, codec: Codec, table: CommandTable, refusal: string): number => {
     const { fd, port: bound } = listenTcp(settings.host, port ?? 0);
@@ -99,8 +104,12 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     };
     loop.addListener({
       fd,
-      open: (conn, overflow) => pipeline.opened(conn, ep, () => sys.getpeername(conn.fd), overflow),
+      open: (conn, overflow) => {
+        if (tracer !== null) labelClient(tracer, conn.fd, codec.name);
+        pipeline.opened(conn, ep, () => sys.getpeername(conn.fd), overflow);
+      },
     });
+    if (tracer !== null) tracer.label(fd, `${codec.name}-listener`);
     return bound;
   };
   state.ports.book = listen(settings.port, bookCodec, bookTable, '');
@@ -114,13 +123,14 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     nextDeadline: () => state.store.nextDeadline(),
     run: () => {
       const n = state.store.expireSome(settings.activeExpireLimit);
-      if (tracer !== null && n > 0) tracer.note(`timers: ${n} key${n > 1 ? 's' : ''} expired`);
+      if (tracer !== null && n > 0) tracer.keysExpired(n);
     },
   };
 
   // Signals reach the loop as bytes in a pipe that sits in the poll set.
   const sigFd = sys.signalPipe([C.SIGINT, C.SIGTERM]);
   const sigBuf = Buffer.alloc(16);
+  if (tracer !== null) tracer.label(sigFd, 'signal-pipe');
   loop.addWatch(sigFd, () => {
     const n = sys.read(sigFd, sigBuf, 0, sigBuf.length);
     if (tracer !== null) {
@@ -137,7 +147,10 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     }
   });
   // --step: stdin joins the poll set, and each iteration waits for Enter.
-  if (settings.step && tracer !== null) new Stepper(loop, tracer).attach();
+  if (settings.step && tracer !== null) {
+    tracer.label(0, 'stdin');
+    new Stepper(loop, tracer).attach();
+  }
 
   return {
     loop,

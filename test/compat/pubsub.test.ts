@@ -349,6 +349,28 @@ describe('pub/sub', () => {
   });
 });
 
+describe('pub/sub with RESP2 and RESP3 subscribers on one channel', () => {
+  const s = useServers([], { resp: 2 });
+
+  test('each subscriber gets the message in its own protocol (one encoding per protocol, shared)', () =>
+    s.script(4, [
+      [1, ['HELLO', '3'], 'hello'],
+      [0, ['SUBSCRIBE', 'ch']],
+      [1, ['SUBSCRIBE', 'ch']],
+      [2, ['SUBSCRIBE', 'ch']],
+      [3, ['PUBLISH', 'ch', 'one']],
+      { reply: 0 },
+      { reply: 1 },
+      { reply: 2 },
+      [1, ['PSUBSCRIBE', 'c*']],
+      [3, ['PUBLISH', 'ch', 'two']],
+      { reply: 0 },
+      { reply: 1 },
+      { reply: 1 },
+      { reply: 2 },
+    ]));
+});
+
 describe('pub/sub under RESP3', () => {
   const s = useServers([], { resp: 3 });
 

@@ -229,7 +229,7 @@ function publish(server: ServerContext, channel: string, message: string): numbe
       w.str(channel);
       w.str(message);
     };
-    for (const c of direct) c.deliver(write);
+    server.deliverAll(direct, write);
     receivers += direct.size;
   }
   if (ps.patterns.size !== 0) {
@@ -242,7 +242,7 @@ function publish(server: ServerContext, channel: string, message: string): numbe
         w.str(channel);
         w.str(message);
       };
-      for (const c of clients) c.deliver(write);
+      server.deliverAll(clients, write);
       receivers += clients.size;
     }
   }
@@ -258,7 +258,7 @@ function spublish(server: ServerContext, channel: string, message: string): numb
     w.str(channel);
     w.str(message);
   };
-  for (const c of clients) c.deliver(write);
+  server.deliverAll(clients, write);
   return clients.size;
 }
 
