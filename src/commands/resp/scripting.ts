@@ -75,7 +75,7 @@ function newRun(name: string, ctx: CommandContext, readOnly: boolean, commands: 
   client.inExec = true;
   client.multi = null;
   client.waiting = false;
-  const scriptCtx: CommandContext = { store: ctx.store, client, server: ctx.server };
+  const scriptCtx: CommandContext = { store: ctx.store, client, server: ctx.server, hooks: ctx.hooks, persistence: ctx.persistence };
   return run;
 }
 
