@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { ErrCode, ReplyWriter } from '../protocol/reply.js';
 import { pushBit } from './bit.js';
 import { pushCjson } from './cjson.js';
+import { pushCmsgpack } from './cmsgpack.js';
 import { fromLua, lauxlib, lua, lualib, toLua, type LuaState } from './fengari.js';
 import { fmtG } from './numfmt.js';
 
@@ -831,6 +832,8 @@ export class ScriptEngine {
     lua.lua_setglobal(L, toLua('cjson'));
     pushBit(L);
     lua.lua_setglobal(L, toLua('bit'));
+    pushCmsgpack(L);
+    lua.lua_setglobal(L, toLua('cmsgpack'));
     // pcall and xpcall may not catch the error that stops a script past its time limit.
     const rawPcall = (L: LuaState, handler: boolean): number => {
       const argc = lua.lua_gettop(L);

@@ -186,6 +186,21 @@ describe('scripting', () => {
       ev("return bit.band('12', 4)"),
     ]));
 
+  test('cmsgpack: pack of every type and size class, unpack round trips, errors', () =>
+    s.same([
+      ev("return cmsgpack.pack(1, -1, 127, 128, 255, 256, 65535, 65536, 2^32, -32, -33, -128, -129, -40000, -2^33, 1.5, 0.1, 1e300, 'abc', string.rep('x', 40), string.rep('y', 300), true, false, {1, 2, 3}, {a=1}, {}, nil)"),
+      ev("return cmsgpack.pack(string.rep('z', 70000))"),
+      ev("local t = {} for i = 1, 20 do t[i] = i end return cmsgpack.pack(t)"),
+      ev("return {cmsgpack.unpack(cmsgpack.pack(1, 'a', {1, {2}}, 2.5, -7, 2^40))}"),
+      ev("local t = cmsgpack.unpack(cmsgpack.pack({k = 'v'})) return t.k"),
+      ev('return cmsgpack.unpack(ARGV[1])', '0', '\x93\x01\x02'),
+      ev('return cmsgpack.unpack(ARGV[1])', '0', '\xc1'),
+      ev('return {cmsgpack.unpack(ARGV[1])}', '0', '\xc0\xc3\xc2\xa1x'),
+      ev('return cmsgpack.pack()'),
+      ev("local t = {} local c = t for i = 1, 20 do c[1] = {} c = c[1] end return cmsgpack.pack(t)"),
+      ev('return {cmsgpack.unpack_one(cmsgpack.pack(5, 6))}'),
+    ]));
+
   test('the sandbox: no new globals, no os/io/require/loadfile/dofile/print/debug', () =>
     s.same([
       ev('x = 1'),
