@@ -10,6 +10,7 @@ import type { ErrCode, ReplyWriter } from '../protocol/reply.js';
 import { pushBit } from './bit.js';
 import { pushCjson } from './cjson.js';
 import { pushCmsgpack } from './cmsgpack.js';
+import { pushStruct } from './struct.js';
 import { fromLua, lauxlib, lua, lualib, toLua, type LuaState } from './fengari.js';
 import { fmtG } from './numfmt.js';
 
@@ -834,6 +835,8 @@ export class ScriptEngine {
     lua.lua_setglobal(L, toLua('bit'));
     pushCmsgpack(L);
     lua.lua_setglobal(L, toLua('cmsgpack'));
+    pushStruct(L);
+    lua.lua_setglobal(L, toLua('struct'));
     // pcall and xpcall may not catch the error that stops a script past its time limit.
     const rawPcall = (L: LuaState, handler: boolean): number => {
       const argc = lua.lua_gettop(L);

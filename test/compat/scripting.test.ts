@@ -201,6 +201,25 @@ describe('scripting', () => {
       ev('return {cmsgpack.unpack_one(cmsgpack.pack(5, 6))}'),
     ]));
 
+  test('struct: pack, unpack and size with byte order, alignment, strings', () =>
+    s.same([
+      ev("return {struct.pack('>I2', 258), struct.pack('<i4', -2), struct.pack('b', -1), struct.pack('s', 'ab'), struct.pack('c3', 'abcdef'), struct.pack('d', 1.5), struct.pack('f', 0.5)}"),
+      ev("return {struct.size('>I2i4'), struct.pack('!4 b i4', 1, 2), struct.pack('l', 1), struct.pack('h', 1), struct.pack('>i3', -2), struct.pack('B x H', 255, 65535)}"),
+      ev("return {struct.unpack('>I2i4', struct.pack('>I2i4', 258, -5))}"),
+      ev("return {struct.unpack('b c0', struct.pack('b c0', 3, 'abc'))}"),
+      ev("return {struct.unpack('c0', 'abc')}"),
+      ev("return struct.pack('q', 1)"),
+      ev("return struct.unpack('i4', 'ab')"),
+      ev("return {struct.unpack('s', 'ab\\0c')}"),
+      ev("return {struct.unpack('i2', 'xxab', 3)}"),
+      ev("return {struct.unpack('>I8', '\\255\\255\\255\\255\\255\\255\\255\\255')}"),
+      ev("return {struct.unpack('<h', '\\255\\127'), struct.unpack('<H', '\\255\\255')}"),
+      ev("return {struct.unpack('d', struct.pack('d', 0.1)) == 0.1, struct.unpack('f', struct.pack('f', 0.1)) * 1e7}"),
+      ev("return struct.size('s')"),
+      ev("return struct.pack('!3 i4', 1)"),
+      ev("return struct.pack('c5', 'ab')"),
+    ]));
+
   test('the sandbox: no new globals, no os/io/require/loadfile/dofile/print/debug', () =>
     s.same([
       ev('x = 1'),
