@@ -29,6 +29,8 @@ export interface ScriptRun {
   readonly name: string;
   /** RESP version redis.call's replies are converted from (redis.setresp). */
   resp: 2 | 3;
+  /** Told of redis.setresp (the script's client replies in that version from then on). */
+  readonly onResp?: (v: 2 | 3) => void;
   /** Wall-clock ms after which the script is stopped; Infinity for none. */
   readonly deadline: number;
   readonly limitMs: number;
@@ -107,6 +109,9 @@ export function sha1hex(s: string): string {
 
 /** An error a run ends with: the reply's whole error line. */
 export class ScriptError extends Error {}
+
+const KEYS_NAME = toLua('KEYS');
+const ARGV_NAME = toLua('ARGV');
 
 /** Deepest nesting converted between replies and Lua tables. */
 const MAX_DEPTH = 1000;
@@ -529,12 +534,12 @@ export class ScriptEngine {
     }
   };
 
-  private setArray(name: string, values: string[]): void {
+  private setArray(name: 'KEYS' | 'ARGV', values: string[]): void {
     const L = this.L;
     pushArray(L, values);
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
     lua.lua_insert(L, -2);
-    lua.lua_setfield(L, -2, toLua(name)); // rawset would do; the metatable has no __newindex for existing slots
+    lua.lua_setfield(L, -2, name === 'KEYS' ? KEYS_NAME : ARGV_NAME); // the metatable's __newindex lets these two through
     lua.lua_pop(L, 1);
   }
 
@@ -797,7 +802,10 @@ export class ScriptEngine {
       if (lua.lua_gettop(L) !== 1) return this.fail(L, true, 'redis.setresp() requires one argument.');
       const v = lua.lua_tonumber(L, 1);
       if (v !== 2 && v !== 3) return this.fail(L, true, 'RESP version must be 2 or 3.');
-      if (this.run !== null) this.run.resp = v;
+      if (this.run !== null) {
+        this.run.resp = v;
+        this.run.onResp?.(v);
+      }
       this.replyResp = v;
       return 0;
     });

@@ -68,10 +68,11 @@ function newRun(name: string, ctx: CommandContext, readOnly: boolean, commands: 
     limitMs: limit,
     killed: false,
     call: (cargs, cw) => scriptCall(cargs, cw, scriptCtx, readOnly, commands),
+    onResp: (v) => (client.resp = v),
   };
   // The script's own client: the caller's identity, its own RESP version (redis.setresp), never in MULTI, never blocking.
   const client = Object.create(ctx.client) as ClientState;
-  Object.defineProperty(client, 'resp', { get: () => run.resp, set: () => {}, configurable: true });
+  client.resp = 2;
   client.inExec = true;
   client.multi = null;
   client.waiting = false;
