@@ -22,6 +22,7 @@ import { respStringCommands } from './strings.js';
 import { respZsetCommands } from './zset.js';
 import { respBlockingCommands } from './blocking.js';
 import { respScriptingCommands } from './scripting.js';
+import { respStreamCommands } from './stream.js';
 
 /** printf's "%.*s": at most n bytes, and a C string ends at its first NUL. */
 function cString(s: string, n: number): string {
@@ -52,6 +53,7 @@ export const respCommands: CommandSpec[] = [
   ...hashCommands,
   ...listCommands,
   ...respBlockingCommands,
+  ...respStreamCommands,
   ...respServerCommands(() => respTable.commands),
   ...respPersistCommands,
   ...respClientCommands(() => respTable.commands),
