@@ -217,6 +217,8 @@ export interface ServerContext {
   readonly ports: { book: number; resp: number };
   readonly requirePass: string | null;
   readonly persistence: PersistenceControl;
+  /** The server log (redis.log from scripts); absent in tests that build a context by hand. */
+  readonly log?: (line: string) => void;
 }
 
 export interface CommandContext {

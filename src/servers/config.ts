@@ -99,7 +99,7 @@ mem('proto-max-bulk-len', 1048576n, LLONG_MAX, 536870912, 'mutable', applied('la
 special('client-output-buffer-limit', 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60', parseOutputLimits, 'mutable',
   applied('hard limits of the normal and pubsub classes (0 = none); soft limits and the replica class are stored, not enforced'), A);
 mem('maxmemory-clients', 0n, LLONG_MAX, 0, 'mutable', 'accepted, no effect here (no client eviction)', { percent: true });
-int('busy-reply-threshold', 0n, LONG_MAX, 5000, 'mutable', 'accepted, no effect here (no scripting)', { aliases: ['lua-time-limit'] });
+int('busy-reply-threshold', 0n, LONG_MAX, 5000, 'mutable', 'applied: a script running longer is stopped with an error (see README: Scripting)', { aliases: ['lua-time-limit'] });
 int('databases', 1n, INT_MAX, 1, 'immutable', 'accepted, no effect here (one database: SELECT 0 only; the default shown is 1)');
 str('requirepass', '', 'mutable', applied('the default user\'s password, for new AUTH/HELLO (authenticated clients stay so)'), { ...A, sensitive: true });
 str('aclfile', '', 'immutable', 'accepted, no effect here (no ACL users)');

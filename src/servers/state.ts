@@ -330,6 +330,7 @@ export class ServerState {
         return settings.requirePass;
       },
       persistence: this.persistence,
+      log,
     };
   }
 

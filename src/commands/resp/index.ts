@@ -21,6 +21,7 @@ import { setCommands } from '../set.js';
 import { respStringCommands } from './strings.js';
 import { respZsetCommands } from './zset.js';
 import { respBlockingCommands } from './blocking.js';
+import { respScriptingCommands } from './scripting.js';
 import { respStreamCommands } from './stream.js';
 
 /** printf's "%.*s": at most n bytes, and a C string ends at its first NUL. */
@@ -58,6 +59,7 @@ export const respCommands: CommandSpec[] = [
   ...respClientCommands(() => respTable.commands),
   ...transactionCommands,
   ...respPubsubCommands,
+  ...respScriptingCommands(() => respTable.commands),
 ];
 
 export const respTable: CommandTable = {

@@ -1,0 +1,44 @@
+// Loads fengari (Lua 5.3 in pure JavaScript) configured for Redis's scripts:
+// integral floats print without ".0" (LUA_COMPAT_FLOATSTRING), so that with
+// every number a script receives being a float, tostring(10/2) is "5" as in
+// the Lua 5.1 Redis embeds. fengari reads its configuration from
+// FENGARICONF once, when it is first loaded; we set it only around that load.
+
+import { createRequire } from 'node:module';
+import { fmt14g } from './numfmt.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export type LuaState = any;
+
+function load(): any {
+  const require = createRequire(import.meta.url);
+  const before = process.env.FENGARICONF;
+  process.env.FENGARICONF = JSON.stringify({ LUA_COMPAT_FLOATSTRING: true });
+  try {
+    // Lua 5.1 prints numbers with "%.14g" (1e+20, 1e-07); fengari with JavaScript's String().
+    // Its number formatter is taken from luaconf when the VM's modules load, so it is replaced first.
+    // (defs.js first: it and luaconf.js require each other, and defs is the one fengari loads first.)
+    require('fengari/src/defs.js');
+    const conf = require('fengari/src/luaconf.js');
+    conf.lua_number2str = (n: number) => fmt14g(n);
+    return require('fengari');
+  } finally {
+    if (before === undefined) delete process.env.FENGARICONF;
+    else process.env.FENGARICONF = before;
+  }
+}
+
+export const fengari = load();
+export const lua: any = fengari.lua;
+export const lauxlib: any = fengari.lauxlib;
+export const lualib: any = fengari.lualib;
+
+/** A binary (latin1) JS string as Lua bytes. */
+export function toLua(s: string): Uint8Array {
+  return Buffer.from(s, 'latin1');
+}
+
+/** Lua bytes as a binary (latin1) JS string. */
+export function fromLua(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+}
