@@ -99,11 +99,15 @@ export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: 
   const { hooks } = ctx;
   // The changes a save would keep: one per write command run (see README: Persistence).
   if (spec.write === true) ctx.persistence.dirty++;
-  if (hooks.aroundWrite !== null && spec.write === true) {
-    hooks.aroundWrite(args, () => spec.run(args, w, ctx));
+  if (spec.write === true && (hooks.aroundWrite !== null || hooks.trackWrite !== null)) {
+    const { aroundWrite, trackWrite } = hooks;
+    const run = aroundWrite === null ? () => spec.run(args, w, ctx) : () => aroundWrite(args, () => spec.run(args, w, ctx));
+    if (trackWrite !== null) trackWrite(ctx, args, run);
+    else run();
   } else {
     spec.run(args, w, ctx);
   }
+  if (hooks.afterRead !== null && spec.readOnly === true) hooks.afterRead(spec, args, ctx);
   if (hooks.monitors.size !== 0 && spec.skipMonitor !== true) feedMonitors(args, ctx);
 }
 
@@ -157,6 +161,7 @@ export function commandMap(specs: readonly CommandSpec[]): Map<string, CommandSp
   const m = new Map<string, CommandSpec>();
   for (const s of specs) {
     if (s.flags !== undefined && s.flags.includes('write')) s.write = true;
+    if (s.flags !== undefined && s.flags.includes('readonly')) s.readOnly = true;
     m.set(s.name, s);
     m.set(s.name.toUpperCase(), s);
   }

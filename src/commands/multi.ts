@@ -112,7 +112,7 @@ class Watches {
 }
 
 /** A value's identity for WATCH: type, content and TTL as one string (the store is read, not changed). */
-function fingerprint(store: Keyspace, key: string): string {
+export function fingerprint(store: Keyspace, key: string): string {
   const v = store.get(key);
   const ttl = store.deadline(key);
   const head = ttl === undefined ? '' : `${ttl}|`;

@@ -187,6 +187,7 @@ export class ServerState {
       ['dbfilename', settings.dbFilename],
       ['rdbcompression', settings.rdbCompression ? 'yes' : 'no'],
       ['rdbchecksum', settings.rdbChecksum ? 'yes' : 'no'],
+      ['tracking-table-max-keys', '1000000'],
     ]);
     this.context = {
       startedAtMs: Date.now(),
@@ -214,7 +215,7 @@ export class ServerState {
       get note() {
         return state.note;
       },
-      hooks: { afterCommand: null, aroundWrite: null, monitors: new Set(), postpone: null } satisfies CommandHooks,
+      hooks: { afterCommand: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null } satisfies CommandHooks,
       registry: new Map(),
       addKeyListener(fn) {
         keyListeners.add(fn);
