@@ -293,6 +293,9 @@ describe('CLIENT TRACKING (RESP3)', () => {
       [0, ['CLIENT', 'GETREDIR']],
       [0, ['CLIENT', 'TRACKINGINFO']],
       [0, ['RESET']],
+      [0, ['CONFIG', 'GET', 'tracking-table-max-keys']],
+      [0, ['CONFIG', 'SET', 'tracking-table-max-keys', 'x']],
+      [0, ['CONFIG', 'SET', 'tracking-table-max-keys', '-1']],
     ]));
 
   test('RESET turns tracking off', () =>

@@ -386,6 +386,13 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
               if (v === null || v < 1) {
                 return err(w, `ERR CONFIG SET failed (possibly related to argument '${args[i]}') - argument couldn't be parsed into an integer`);
               }
+            } else if (name === 'tracking-table-max-keys') {
+              // Read by CLIENT TRACKING on every remembered read.
+              const v = parseInt64(args[i + 1]);
+              if (v === null) return err(w, `ERR CONFIG SET failed (possibly related to argument '${args[i]}') - argument couldn't be parsed into an integer`);
+              if (v < 0) {
+                return err(w, `ERR CONFIG SET failed (possibly related to argument '${args[i]}') - argument must be between 0 and 9223372036854775807 inclusive`);
+              }
             } else if (name === 'rdbcompression') {
               if (!isOpt(args[i + 1], 'yes') && !isOpt(args[i + 1], 'no')) {
                 return err(w, `ERR CONFIG SET failed (possibly related to argument '${args[i]}') - argument must be 'yes' or 'no'`);
