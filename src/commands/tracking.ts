@@ -57,6 +57,9 @@ interface Bcast {
 
 type Value = string[] | null;
 
+/** Read-only commands whose keys follow a numkeys argument (legacy key positions 0). */
+const NUMKEYS_READS = new Set(['sintercard', 'zunion', 'zinter', 'zdiff', 'zintercard']);
+
 class Tracking {
   readonly clients = new Map<ClientState, TrackState>();
   /** key → ids of clients that read it (default mode). */
@@ -139,10 +142,19 @@ class Tracking {
     const st = this.clients.get(c);
     if (st === undefined || st.bcast) return;
     if ((st.optin && !st.caching) || (st.optout && st.caching)) return;
-    const first = spec.firstKey ?? 0;
-    if (first <= 0 || first >= args.length) return;
-    const lastKey = spec.lastKey ?? first;
-    const last = lastKey < 0 ? args.length + lastKey : Math.min(lastKey, args.length - 1);
+    let first = spec.firstKey ?? 0;
+    let last: number;
+    if (NUMKEYS_READS.has(spec.name)) {
+      // Movable keys: numkeys at args[1], the keys after it (Redis's key specs).
+      const n = Number(args[1]);
+      if (!Number.isInteger(n) || n <= 0) return;
+      first = 2;
+      last = Math.min(1 + n, args.length - 1);
+    } else {
+      if (first <= 0 || first >= args.length) return;
+      const lastKey = spec.lastKey ?? first;
+      last = lastKey < 0 ? args.length + lastKey : Math.min(lastKey, args.length - 1);
+    }
     const step = spec.keyStep || 1;
     for (let i = first; i <= last; i += step) {
       const key = args[i];

@@ -108,6 +108,19 @@ describe('CLIENT TRACKING (RESP3)', () => {
       { reply: 0 },
     ]));
 
+  test('default mode: the keys of movable-key reads (numkeys) are remembered', () =>
+    s.script(2, [
+      [0, ON],
+      [0, ['ZUNION', '2', 'z1', 'z2']],
+      [0, ['SINTERCARD', '2', 's1', 's2', 'LIMIT', '1']],
+      [1, ['ZADD', 'z2', '1', 'm']],
+      { reply: 0 },
+      [1, ['SADD', 's1', 'm']],
+      { reply: 0 },
+      [1, ['SADD', 'LIMIT', 'm']], // not a key of SINTERCARD
+      { quiet: 0 },
+    ]));
+
   test('transactions: writes inside EXEC invalidate; reads inside EXEC are remembered', () =>
     s.script(2, [
       [0, ON],
