@@ -587,6 +587,23 @@ describe('server: SAVE, load at start-up, DUMP/RESTORE', () => {
         .map((l) => l.split(':') as [string, string]),
     );
 
+  test('a stream cannot be saved yet: SAVE answers -ERR and logs why, the old file stays; DUMP of a stream is an error', async () => {
+    const d = mkdtempSync(join(dir, 'stream-'));
+    const srv = await startServer(['--dir', d]);
+    const r = await connect(srv.respPort);
+    await r.set('k', 'v');
+    expect(await r.save()).toBe('OK');
+    const saved = readFileSync(join(d, 'dump.rdb'));
+    await r.xadd('s', '1-1', 'f', 'v');
+    await expect(r.save()).rejects.toThrow(/^ERR$/);
+    expect(srv.stderr()).toMatch(/cannot write a stream: redloop has no RDB encoding for streams/);
+    expect(readFileSync(join(d, 'dump.rdb'))).toEqual(saved);
+    expect(existsSync(join(d, `temp-${srv.pid}.rdb`))).toBe(false);
+    await expect(r.dump('s')).rejects.toThrow('ERR cannot write a stream: redloop has no RDB encoding for streams (type 19)');
+    await r.del('s');
+    expect(await r.save()).toBe('OK');
+  });
+
   test('SAVE writes dump.rdb atomically; a restart loads it; INFO counts changes', async () => {
     const d = mkdtempSync(join(dir, 'save-'));
     let srv = await startServer(['--dir', d, '--quiet']);

@@ -1,8 +1,9 @@
 // Store microbenchmark (npm run bench:store): the book's zadd/zquery/zrem at 10K,
 // 100K and 1M members, and 1M keys expiring through expireSome(2000) per loop turn.
-// Also: PFADD of 1M distinct elements and PFCOUNT through the RESP command specs.
+// Also: PFADD of 1M distinct elements and PFCOUNT through the RESP command specs, and
+// XADD of 1M stream entries and small XRANGEs (at 1K and 1M entries).
 // Usage: node dist/cli/bench-store.js [--sizes 10000,100000,1000000] [--time ms] [--rounds n] [--out file.md]
-//        [--sections zset,expiry,hll]
+//        [--sections zset,expiry,hll,stream]
 
 import { cpus } from 'node:os';
 import { execFileSync } from 'node:child_process';
@@ -13,6 +14,7 @@ import { runInNewContext } from 'node:vm';
 import { Bench } from 'tinybench';
 import { bookZsetCommands } from '../commands/book/zset.js';
 import { respHllCommands } from '../commands/resp/hll.js';
+import { respStreamCommands } from '../commands/resp/stream.js';
 import type { CommandContext, CommandSpec } from '../commands/types.js';
 import type { ReplyWriter } from '../protocol/reply.js';
 import { Keyspace } from '../store/keyspace.js';
@@ -32,7 +34,7 @@ const sizes = option('sizes', '10000,100000,1000000').split(',').map(Number);
 const taskTimeMs = Number(option('time', '400'));
 const rounds = Number(option('rounds', '3'));
 const outFile = option('out', '');
-const sections = new Set(option('sections', 'zset,expiry,hll').split(','));
+const sections = new Set(option('sections', 'zset,expiry,hll,stream').split(','));
 
 /**
  * Process CPU time (user + system) in ms, µs-precise (getrusage). On a 2-core
@@ -363,6 +365,39 @@ function benchHll(n: number): HllRow[] {
   return rows;
 }
 
+/**
+ * XADD of `n` entries with explicit IDs (one field each) through the RESP
+ * command spec, then XRANGE of 10 entries from random starting IDs and XADD of
+ * one more entry, at 1K and at `n` entries: O(log n) shows as nearly equal
+ * figures (the stream's own counter of compared IDs is reported too).
+ */
+function benchStream(n: number): HllRow[] {
+  const cmd = (name: string) => respStreamCommands.find((c) => c.name === name)!;
+  const xadd = cmd('xadd');
+  const xrange = cmd('xrange');
+  const rows: HllRow[] = [];
+  for (const size of [1000, n]) {
+    const store = new Keyspace();
+    const ctx = { store, server: { registry: new Map() } } as unknown as CommandContext;
+    fullGc();
+    let t0 = cpuMs();
+    for (let i = 1; i <= size; i++) xadd.run(['xadd', 's', `${i}-1`, 'field', 'value'], sink, ctx);
+    let ms = cpuMs() - t0;
+    rows.push({ task: `XADD ${size} entries (explicit IDs, 1 field)`, totalMs: ms, nsPerOp: (ms * 1e6) / size });
+    const rand = prng(15);
+    const ROUNDS = 20_000;
+    const starts = Array.from({ length: ROUNDS }, () => `${1 + Math.floor(rand() * (size - 10))}-1`);
+    const stream = store.get('s') as unknown as { visits: number };
+    const v0 = stream.visits;
+    t0 = cpuMs();
+    for (const start of starts) xrange.run(['xrange', 's', start, '+', 'COUNT', '10'], sink, ctx);
+    ms = cpuMs() - t0;
+    const per = (stream.visits - v0) / ROUNDS;
+    rows.push({ task: `XRANGE … COUNT 10 at ${size} entries (${per.toFixed(1)} IDs compared per search)`, totalMs: ms, nsPerOp: (ms * 1e6) / ROUNDS });
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   const child = option('expiry-child', '');
   if (child !== '') {
@@ -381,6 +416,7 @@ async function main(): Promise<void> {
   const zrows: ZRow[] = [];
   if (sections.has('zset')) for (const n of sizes) zrows.push(...(await benchZset(n)));
   const hll = sections.has('hll') ? benchHll(1_000_000) : [];
+  const streamRows = sections.has('stream') ? benchStream(1_000_000) : [];
 
   const base = new Map(zrows.filter((r) => r.size === sizes[0]).map((r) => [r.task, r.nsPerOp]));
   const lines: string[] = [];
@@ -441,6 +477,16 @@ async function main(): Promise<void> {
     '|---|---:|---:|',
   );
   for (const r of hll) lines.push(`| ${r.task} | ${fmt(r.totalMs, 0)} | ${fmt(r.nsPerOp, 0)} |`);
+  lines.push(
+    '',
+    '## Streams',
+    '',
+    'Through the RESP command specs with a no-op reply writer; process CPU time, one run (reported, not asserted).',
+    '',
+    '| task | total ms | ns per entry or command |',
+    '|---|---:|---:|',
+  );
+  for (const r of streamRows) lines.push(`| ${r.task} | ${fmt(r.totalMs, 0)} | ${fmt(r.nsPerOp, 0)} |`);
   lines.push('');
   const md = lines.join('\n');
   process.stdout.write(md);

@@ -17,7 +17,7 @@
 // watched keys that a write command names.
 
 import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
-import { List, ZSet, type Keyspace } from '../store/keyspace.js';
+import { List, Stream, ZSet, type Keyspace } from '../store/keyspace.js';
 import { NO_KEYS, ALL_KEYS } from './common.js';
 import { execute } from './dispatch.js';
 import type { ClientState, CommandSpec, KeyListener, ServerContext } from './types.js';
@@ -119,6 +119,7 @@ export function fingerprint(store: Keyspace, key: string): string {
   if (v === undefined) return '';
   if (typeof v === 'string') return `${head}s${v}`;
   if (v instanceof List) return `${head}l${v.toArray().join('\0')}\0${v.length}`;
+  if (v instanceof Stream) return `${head}${v.fingerprint()}`;
   if (v instanceof ZSet) {
     let s = `${head}z${v.size}`;
     for (const e of v) s += `\0${e.name}\0${e.score}`;

@@ -21,7 +21,7 @@
 import { performance } from 'node:perf_hooks';
 import { constants as bufferConstants } from 'node:buffer';
 import { Bytes } from '../store/bytes.js';
-import { Keyspace, List, ZSet, type Stored, type Value } from '../store/keyspace.js';
+import { Keyspace, List, Stream, ZSet, type Stored, type Value } from '../store/keyspace.js';
 import { Crc64 } from './crc64.js';
 import { lzfCompress, lzfDecompress, LzfError } from './lzf.js';
 import {
@@ -235,8 +235,16 @@ function writeLzf(out: Out, b: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * Thrown for a value the writer has no RDB encoding for (a stream): SAVE fails
+ * with this message (logged, `-ERR` to the client) and the old file stays;
+ * DUMP answers an error. Nothing is ever written half.
+ */
+export class RdbUnsupportedError extends Error {}
+
 /** The RDB type redis-server 7.0 would save this value as (see the header). */
 export function rdbTypeOf(v: Stored): number {
+  if (v instanceof Stream) throw new RdbUnsupportedError('cannot write a stream: redloop has no RDB encoding for streams (type 19)');
   if (typeof v === 'string' || v instanceof Bytes) return T.STRING;
   if (v instanceof List) return T.LIST_QUICKLIST_2;
   if (v instanceof Set) {
@@ -624,8 +632,8 @@ const UNSUPPORTED: Record<number, string> = {
   [T.MODULE_PRE_GA]: 'a module value (type 6): redloop has no modules',
   [T.MODULE_2]: 'a module value (type 7): redloop has no modules',
   [T.HASH_ZIPMAP]: 'a zipmap hash (type 9, Redis < 2.6): not supported',
-  [T.STREAM_LISTPACKS]: 'a stream (type 15): redloop has no streams',
-  [T.STREAM_LISTPACKS_2]: 'a stream (type 19): redloop has no streams',
+  [T.STREAM_LISTPACKS]: 'a stream (type 15): redloop reads no streams from RDB',
+  [T.STREAM_LISTPACKS_2]: 'a stream (type 19): redloop reads no streams from RDB',
 };
 
 export function isKnownType(t: number): boolean {

@@ -9,23 +9,25 @@
 import { performance } from 'node:perf_hooks';
 import { Bytes } from './bytes.js';
 import { List } from './list.js';
+import { Stream } from './stream.js';
 import { TtlHeap, type TtlEntry } from './ttl.js';
 import { ZSet } from './zset.js';
 
-export { Bytes, List, ZSet };
+export { Bytes, List, Stream, ZSet };
 export type Hash = Map<string, string>;
 export type RSet = Set<string>;
 /** A value: a string is stored as a (binary) JS string itself. */
-export type Value = string | Hash | List | RSet | ZSet;
+export type Value = string | Hash | List | RSet | ZSet | Stream;
 /** What the keyspace holds: a Value, or a string as mutable bytes. */
 export type Stored = Value | Bytes;
-export type TypeName = 'string' | 'hash' | 'list' | 'set' | 'zset';
+export type TypeName = 'string' | 'hash' | 'list' | 'set' | 'zset' | 'stream';
 
 export function typeOf(v: Value): TypeName {
   if (typeof v === 'string') return 'string';
   if (v instanceof Map) return 'hash';
   if (v instanceof List) return 'list';
   if (v instanceof Set) return 'set';
+  if (v instanceof Stream) return 'stream';
   return 'zset';
 }
 

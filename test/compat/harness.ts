@@ -28,6 +28,9 @@
 //   ]);
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { encodeCommand, formatReply, parseReply, type RespReply } from '../../src/protocol/resp.js';
@@ -72,12 +75,19 @@ export function freePort(): Promise<number> {
 /** Starts redis-server on a free port, without persistence; resolves once it answers. */
 export async function startRedis(extra: string[] = []): Promise<{ port: number; proc: ChildProcess; stop(): Promise<void> }> {
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra], {
+  // Its own directory: a SAVE sent to it (the arity sweep sends every command) must not write into the work tree.
+  const dir = mkdtempSync(join(tmpdir(), 'redloop-compat-redis-'));
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
   proc.stdout!.on('data', (d) => (log += d));
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  const exited = new Promise<void>((r) =>
+    proc.once('exit', () => {
+      rmSync(dir, { recursive: true, force: true });
+      r();
+    }),
+  );
   for (let i = 0; i < 100; i++) {
     try {
       const c = await RawClient.connect(port);

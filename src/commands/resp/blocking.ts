@@ -31,7 +31,7 @@
 // The book port has none of these: its protocol has no way to say "later".
 
 import { ErrCode, type ReplyWriter } from '../../protocol/reply.js';
-import { List, ZSet, type Keyspace } from '../../store/keyspace.js';
+import { List, Stream, ZSet, type Keyspace } from '../../store/keyspace.js';
 import { LIST_ENDS, lmoveApply, lmpopApply, parseListEnd, type ListEnd } from '../list.js';
 import { mpopParse } from '../mpop.js';
 import { readTimeout } from '../timeout.js';
@@ -40,7 +40,16 @@ import { ZSET_ENDS, zpopApply, type ZSetEnd } from './zset.js';
 import { clientExtensions } from './client.js';
 
 /** Which values a waiter can be served from (Redis's BLOCKED_LIST / BLOCKED_ZSET). */
-type Kind = 'list' | 'zset';
+type Kind = 'list' | 'zset' | 'stream';
+
+/**
+ * How a stream waiter (XREAD, XREADGROUP BLOCK) is served from a key that holds
+ * a stream: the reply to deliver, or null to keep waiting (nothing new after
+ * the ID it waits after).
+ */
+export interface StreamServe {
+  serve(store: Keyspace, key: string, client: ClientState): ((w: ReplyWriter) => void) | null;
+}
 
 /** One blocked client. */
 interface Waiter {
@@ -54,6 +63,8 @@ interface Waiter {
   readonly target: string | null;
   /** Pops from `key` (which holds a value of `kind`) and writes the reply. */
   readonly serve: (store: Keyspace, key: string, w: ReplyWriter) => void;
+  /** Stream waiters: decides whether (and what) to serve. */
+  readonly stream: StreamServe | null;
   /** The timeout timer, or null (timeout 0: forever). */
   timer: unknown;
   readonly timeoutMs: number;
@@ -67,6 +78,7 @@ interface BlockRequest {
   readonly target: string | null;
   readonly timeoutMs: number;
   readonly serve: Waiter['serve'];
+  readonly stream?: StreamServe;
 }
 
 /** The reply of a timeout (and of CLIENT UNBLOCK ... TIMEOUT): Redis 7.0's addReplyNullArray for every blocked list and zset command. */
@@ -110,7 +122,7 @@ class Blocking {
   block(client: ClientState, req: BlockRequest): void {
     const { server } = this;
     const keys = [...new Set(req.keys)];
-    const waiter: Waiter = { client, name: req.name, kind: req.kind, keys, target: req.target, serve: req.serve, timer: null, timeoutMs: req.timeoutMs };
+    const waiter: Waiter = { client, name: req.name, kind: req.kind, keys, target: req.target, serve: req.serve, stream: req.stream ?? null, timer: null, timeoutMs: req.timeoutMs };
     if (this.byClient.size === 0) server.addKeyListener(this.listener);
     this.byClient.set(client, waiter);
     for (const key of keys) {
@@ -162,6 +174,16 @@ class Blocking {
     this.release(waiter, timeoutReply);
   }
 
+  /**
+   * Redis's signalKeyAsReady for a change the key listener does not see (XADD
+   * onto an existing stream, XGROUP DESTROY): waiters on it are looked at after the command.
+   */
+  signal(key: string): void {
+    if (!this.byKey.has(key)) return;
+    this.ready.add(key);
+    this.server.hooks.afterCommand = this.serveReady;
+  }
+
   unblock(client: ClientState, how: 'timeout' | 'error'): boolean {
     const waiter = this.byClient.get(client);
     if (waiter === undefined) return false;
@@ -189,16 +211,39 @@ class Blocking {
   private serveKey(key: string): void {
     const { store } = this;
     const value = store.get(key);
-    const kind: Kind | null = value instanceof List ? 'list' : value instanceof ZSet ? 'zset' : null;
+    const kind: Kind | null = value instanceof List ? 'list' : value instanceof ZSet ? 'zset' : value instanceof Stream ? 'stream' : null;
     if (kind === null) return;
     const queue = this.byKey.get(key);
     if (queue === undefined) return;
     for (const waiter of [...queue]) {
       if (waiter.kind !== kind || !queue.has(waiter)) continue;
+      if (waiter.stream !== null) {
+        this.serveStreamWaiter(waiter, key);
+        continue;
+      }
       this.serveWaiter(waiter, key);
       // The value was emptied (and deleted): the others keep waiting.
       if (store.get(key) !== value) break;
     }
+  }
+
+  /** Redis's serveClientsBlockedOnStreamKey: a stream is not consumed, so every waiter with something new is served. */
+  private serveStreamWaiter(waiter: Waiter, key: string): void {
+    const { client } = waiter;
+    const { hooks, note } = this.server;
+    let reply: ((w: ReplyWriter) => void) | null = null;
+    // WATCH sees an XREADGROUP's changes to the groups as a write command's.
+    const decide = (): void => {
+      reply = waiter.stream!.serve(this.store, key, client);
+      if (reply !== null) client.deliver(reply);
+    };
+    if (hooks.aroundWrite !== null && waiter.name === 'XREADGROUP') hooks.aroundWrite([waiter.name, key], decide);
+    else decide();
+    if (reply === null) return;
+    this.remove(waiter);
+    client.waiting = false;
+    client.wake();
+    note?.(`client ${client.id}: ${waiter.name} woken: served from ${quoteKey(key)}`);
   }
 
   private serveWaiter(waiter: Waiter, key: string): void {
@@ -238,6 +283,25 @@ export function unblockClient(server: ServerContext, client: ClientState, how: '
 }
 
 clientExtensions.unblock = unblockClient;
+
+/** signalKeyAsReady: XADD and XGROUP DESTROY tell waiters on the key to look again (nothing to do when nobody waits). */
+export function signalKeyAsReady(server: ServerContext, key: string): void {
+  const b = server.registry.get('blocking') as Blocking | undefined;
+  if (b !== undefined) b.signal(key);
+}
+
+/** Blocks the client on stream keys (XREAD, XREADGROUP); timeoutMs 0 waits forever. */
+export function blockOnStreams(ctx: CommandContext, name: string, keys: string[], timeoutMs: number, stream: StreamServe): void {
+  blockingOf(ctx).block(ctx.client, {
+    name,
+    kind: 'stream',
+    keys,
+    target: null,
+    timeoutMs,
+    serve: () => {},
+    stream,
+  });
+}
 
 // ---- the commands ----
 

@@ -21,6 +21,7 @@ import { setCommands } from '../set.js';
 import { respStringCommands } from './strings.js';
 import { respZsetCommands } from './zset.js';
 import { respBlockingCommands } from './blocking.js';
+import { respStreamCommands } from './stream.js';
 
 /** printf's "%.*s": at most n bytes, and a C string ends at its first NUL. */
 function cString(s: string, n: number): string {
@@ -51,6 +52,7 @@ export const respCommands: CommandSpec[] = [
   ...hashCommands,
   ...listCommands,
   ...respBlockingCommands,
+  ...respStreamCommands,
   ...respServerCommands(() => respTable.commands),
   ...respPersistCommands,
   ...respClientCommands(() => respTable.commands),

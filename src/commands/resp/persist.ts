@@ -6,7 +6,7 @@
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
 import { KEY1, NO_KEYS, deadlineFromUnixMs, err, isOpt, unixNowMs } from '../common.js';
 import type { CommandSpec } from '../types.js';
-import { DumpError, dumpPayload, restorePayload } from '../../persist/rdb.js';
+import { DumpError, RdbUnsupportedError, dumpPayload, restorePayload } from '../../persist/rdb.js';
 
 export const BGSAVE_REFUSED =
   'ERR BGSAVE is not supported by redloop yet: it has no fork-less background save. Use SAVE, which writes the file synchronously (the server waits)';
@@ -51,7 +51,13 @@ export const respPersistCommands: CommandSpec[] = [
     run(args, w, { store, server }) {
       const v = store.getRaw(args[1]);
       if (v === undefined) return w.nil();
-      const payload = dumpPayload(v, { compression: server.persistence.rdbCompression });
+      let payload: Uint8Array;
+      try {
+        payload = dumpPayload(v, { compression: server.persistence.rdbCompression });
+      } catch (e) {
+        if (e instanceof RdbUnsupportedError) return err(w, `ERR ${e.message}`);
+        throw e;
+      }
       w.str(Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('latin1'));
     },
   },
