@@ -150,6 +150,12 @@ class Tracking {
       if (!Number.isInteger(n) || n <= 0) return;
       first = 2;
       last = Math.min(1 + n, args.length - 1);
+    } else if (spec.name === 'xread') {
+      // XREAD … STREAMS k1 k2 … id1 id2 …: the first half after STREAMS.
+      const at = args.findIndex((a, i) => i > 0 && a.toLowerCase() === 'streams');
+      if (at < 0) return;
+      first = at + 1;
+      last = at + Math.floor((args.length - at - 1) / 2);
     } else {
       if (first <= 0 || first >= args.length) return;
       const lastKey = spec.lastKey ?? first;

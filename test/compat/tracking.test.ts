@@ -119,6 +119,12 @@ describe('CLIENT TRACKING (RESP3)', () => {
       { reply: 0 },
       [1, ['SADD', 'LIMIT', 'm']], // not a key of SINTERCARD
       { quiet: 0 },
+      [0, ['XREAD', 'COUNT', '1', 'STREAMS', 'x1', 'x2', '0', '0']],
+      [1, ['XADD', 'x2', '1-1', 'f', 'v']],
+      { reply: 0 },
+      [0, ['XRANGE', 'x2', '-', '+']],
+      [1, ['XADD', 'x2', '1-2', 'f', 'v']], // in place
+      { reply: 0 },
     ]));
 
   test('transactions: writes inside EXEC invalidate; reads inside EXEC are remembered', () =>
