@@ -11,7 +11,9 @@ import { BasicClientSideCache, createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.js';
 
-describe('node-redis 6 clientSideCache against redloop', () => {
+const LOOPS = ['poll', 'epoll', 'libuv'] as const;
+
+describe.each(LOOPS)('node-redis 6 clientSideCache against redloop, --loop %s', (loop) => {
   let server: TestServer;
   const clients: ReturnType<typeof createClient>[] = [];
   const connect = async (opts: Parameters<typeof createClient>[0] = {}) => {
@@ -22,7 +24,7 @@ describe('node-redis 6 clientSideCache against redloop', () => {
     return c;
   };
   beforeAll(async () => {
-    server = await startServer(['--quiet']);
+    server = await startServer(['--quiet', '--loop', loop]);
   });
   afterAll(async () => {
     for (const c of clients) if (c.isOpen) c.destroy();

@@ -127,6 +127,24 @@ describe('CLIENT TRACKING (RESP3)', () => {
       { reply: 0 },
     ]));
 
+  test('tracking off and on again: keys read before are still in the table (ids, as Redis keeps them)', () =>
+    s.script(3, [
+      [1, ON], // keeps the table in use meanwhile
+      [0, ON],
+      [0, ['GET', 'a']],
+      [0, ['CLIENT', 'TRACKING', 'OFF']],
+      [0, ON],
+      [2, ['SET', 'a', '1']],
+      { reply: 0 },
+      [0, ['GET', 'b']],
+      [0, ['CLIENT', 'TRACKING', 'OFF']],
+      [2, ['SET', 'b', '1']], // off: not told, and the key is forgotten
+      { quiet: 0 },
+      [0, ON],
+      [2, ['SET', 'b', '2']],
+      { quiet: 0 },
+    ]));
+
   test('transactions: writes inside EXEC invalidate; reads inside EXEC are remembered', () =>
     s.script(2, [
       [0, ON],
