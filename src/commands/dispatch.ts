@@ -150,11 +150,16 @@ export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: 
   const errors = counters.errorCount;
   const nested = counters.nestedErrors;
   counters.execDepth++;
-  if (hooks.aroundWrite !== null && spec.write === true) {
-    hooks.aroundWrite(args, () => spec.run(args, w, ctx));
+  if (spec.write === true && (hooks.aroundWrite !== null || hooks.trackWrite !== null)) {
+    const { aroundWrite, trackWrite } = hooks;
+    const run = aroundWrite === null ? () => spec.run(args, w, ctx) : () => aroundWrite(args, () => spec.run(args, w, ctx));
+    if (trackWrite !== null) trackWrite(ctx, args, run);
+    else run();
   } else {
     spec.run(args, w, ctx);
   }
+  // CLIENT TRACKING: the keys a read-only command named are remembered for the reader.
+  if (hooks.afterRead !== null && spec.readOnly === true) hooks.afterRead(spec, args, ctx);
   // EXEC's failed_calls leave out its commands' errors (each counts as its own command's failure).
   const during = counters.errorCount - errors;
   if (during - (counters.nestedErrors - nested) > 0) stat.failed++;
@@ -219,6 +224,7 @@ export function commandMap(specs: readonly CommandSpec[]): Map<string, CommandSp
   for (const s of specs) {
     if (s.flags !== undefined && s.flags.includes('write')) s.write = true;
     if (s.index === undefined) s.index = nextIndex++;
+    if (s.flags !== undefined && s.flags.includes('readonly')) s.readOnly = true;
     m.set(s.name, s);
     m.set(s.name.toUpperCase(), s);
   }

@@ -126,7 +126,7 @@ class Watches {
  * value (which for a big value would cost its size again in memory, and past
  * V8's longest string throw inside another client's write).
  */
-function snapshot(store: Keyspace, key: string): unknown[] {
+export function snapshot(store: Keyspace, key: string): unknown[] {
   const v = store.get(key);
   if (v === undefined) return [];
   const ttl = store.deadline(key) ?? -1;
@@ -152,7 +152,7 @@ function snapshot(store: Keyspace, key: string): unknown[] {
   return out;
 }
 
-function sameSnapshot(a: unknown[], b: unknown[]): boolean {
+export function sameSnapshot(a: unknown[], b: unknown[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

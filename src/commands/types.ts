@@ -73,6 +73,15 @@ export interface CommandHooks {
   afterCommand: (() => void) | null;
   /** While any key is WATCHed: run a write command, noticing which watched keys it changed. */
   aroundWrite: ((args: string[], run: () => void) => void) | null;
+  /** While some client has CLIENT TRACKING on: run a write command, noticing which tracked keys it changed (and who changed them). */
+  trackWrite: ((ctx: CommandContext, args: string[], run: () => void) => void) | null;
+  /** While some client has CLIENT TRACKING on: after a read-only command ran (remember the keys it read). */
+  afterRead: ((spec: CommandSpec, args: string[], ctx: CommandContext) => void) | null;
+  /**
+   * After a top-level command's reply is written (client: who sent it) and
+   * after an active-expiry cycle (client null): deliver what tracking queued.
+   */
+  afterReply: ((client: ClientState | null) => void) | null;
   /** MONITOR clients: each command run is streamed to them. */
   readonly monitors: Set<ClientState>;
   /**
@@ -271,6 +280,8 @@ export interface CommandSpec {
   readonly keyStep?: number;
   /** Set by commandMap from flags: a write command (counted for rdb_changes_since_last_save). */
   write?: boolean;
+  /** Set by commandMap from flags: a read-only command (CLIENT TRACKING remembers its keys). */
+  readOnly?: boolean;
 }
 
 /** A protocol's command table with its own wording of dispatch errors. */

@@ -111,7 +111,7 @@ enm('enable-module-command', ['no', 'yes', 'local'], 'no', 'immutable', 'accepte
 int('hz', 0n, INT_MAX, 10, 'mutable', 'accepted, no effect here (active expiry runs every loop iteration)');
 bool('dynamic-hz', 'yes', 'mutable');
 int('active-expire-effort', 1n, 10n, 1, 'mutable', 'accepted, no effect here (active expiry: at most 2000 keys per iteration)');
-int('tracking-table-max-keys', 0n, LONG_MAX, 1000000, 'mutable', 'accepted, no effect here (no client tracking)');
+int('tracking-table-max-keys', 0n, LONG_MAX, 1000000, 'mutable', 'applied: CLIENT TRACKING forgets the oldest keys past it');
 special('notify-keyspace-events', '', parseNotify, 'mutable', 'accepted, no effect here (keyspace notifications: not yet)');
 
 // ---- process ----

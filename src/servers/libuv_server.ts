@@ -205,7 +205,10 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
       if (settings.respPort !== null) {
         ports.resp = await listenOn(settings.respPort, 'resp', createRespCodec(settings), respTable, '-ERR max number of clients reached\r\n');
       }
-      expireTimer = setInterval(() => state.store.expireSome(settings.activeExpireLimit), ACTIVE_EXPIRE_INTERVAL_MS);
+      expireTimer = setInterval(() => {
+        state.store.expireSome(settings.activeExpireLimit);
+        state.context.hooks.afterReply?.(null); // tracking's invalidations of the expired keys
+      }, ACTIVE_EXPIRE_INTERVAL_MS);
     },
     close(graceMs = 5000) {
       if (expireTimer !== null) clearInterval(expireTimer);

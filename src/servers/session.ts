@@ -115,6 +115,8 @@ export class ProtocolSession implements Session, ClientLink {
     }
     if (out.end - out.start === empty) out.end = out.start + mark; // no reply now: no frame either
     else w.end();
+    const { afterReply } = this.ctx.hooks;
+    if (afterReply !== null) afterReply(this.client);
     if (this.client.closeAfterReply) (conn.wantClose = true), (conn.closeReason = 'QUIT');
     return true;
   }

@@ -285,7 +285,7 @@ export class ServerState {
       get note() {
         return state.note;
       },
-      hooks: { afterCommand: null, aroundWrite: null, monitors: new Set(), postpone: null } satisfies CommandHooks,
+      hooks: { afterCommand: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null } satisfies CommandHooks,
       registry: new Map(),
       addKeyListener(fn) {
         keyListeners.add(fn);

@@ -130,6 +130,7 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     nextDeadline: () => state.store.nextDeadline(),
     run: () => {
       const n = state.store.expireSome(settings.activeExpireLimit);
+      state.context.hooks.afterReply?.(null); // tracking's invalidations of the expired keys
       if (tracer !== null && n > 0) tracer.keysExpired(n);
     },
   };

@@ -10,6 +10,7 @@ import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
 import { MAY_REPLICATE, NO_KEYS, arityError, err, isOpt } from '../common.js';
 import type { ClientState, CommandContext, CommandSpec, ServerContext } from '../types.js';
 import { discardTransaction, unwatchAll } from '../multi.js';
+import { clientCaching, clientGetRedir, clientTracking, clientTrackingInfo, disableTracking, trackingListFields } from '../tracking.js';
 
 /** What other modules hang off a client for CLIENT LIST and RESET (pub/sub, blocking). */
 export interface ClientExtensions {
@@ -74,6 +75,8 @@ export function clientLine(c: ClientState, ctx: CommandContext, argvMem = 0): st
   if (c.subscriptions > 0) flags += 'P';
   if (c.multi !== null) flags += 'x';
   if (c.waiting) flags += 'b';
+  const tracking = trackingListFields(ctx.server, c);
+  flags += tracking.flags;
   if (c.dirtyCas) flags += 'd';
   if (c.closeAfterReply) flags += 'c';
   if (x.noEvict) flags += 'e';
@@ -90,7 +93,7 @@ export function clientLine(c: ClientState, ctx: CommandContext, argvMem = 0): st
     `qbuf=${info.qbuf} qbuf-free=${info.qbufFree} argv-mem=${argvMem} multi-mem=${multiMem} ` +
     `rbs=${info.obufSize} rbp=${info.obufSize} obl=${info.obl} oll=0 omem=${info.omem} ` +
     `tot-mem=${qmem + info.obufSize + argvMem + multiMem} events=${info.events} ` +
-    `cmd=${c.lastCommand || 'NULL'} user=default redir=-1 resp=${c.resp}` +
+    `cmd=${c.lastCommand || 'NULL'} user=default redir=${tracking.redir} resp=${c.resp}` +
     (x.libName || x.libVer ? ` lib-name=${x.libName} lib-ver=${x.libVer}` : '') +
     '\n'
   );
@@ -144,6 +147,7 @@ class Pause {
       this.timer = server.timers.add(this.end, () => {
         this.timer = null;
         this.stop();
+        server.hooks.afterReply?.(null); // tracking's messages from the postponed commands
       }, 'CLIENT PAUSE ends');
     }
     server.hooks.postpone = (spec, ctx, rerun) => {
@@ -272,6 +276,10 @@ function clientList(args: string[], w: ReplyWriter, ctx: CommandContext): void {
 }
 
 const HELP = [
+  'CACHING (YES|NO)',
+  '    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.',
+  'GETREDIR',
+  '    Return the client ID we are redirecting to when tracking is enabled.',
   'GETNAME',
   '    Return the name of the current connection.',
   'ID',
@@ -304,6 +312,11 @@ const HELP = [
   '    Assign the name <name> to the current connection.',
   'UNBLOCK <clientid> [TIMEOUT|ERROR]',
   '    Unblock the specified blocked client.',
+  'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]',
+  '         [OPTIN] [OPTOUT] [NOLOOP]',
+  '    Control server assisted client side caching.',
+  'TRACKINGINFO',
+  '    Report tracking status for the current connection.',
   'NO-EVICT (ON|OFF)',
   '    Protect current client connection from eviction.',
 ];
@@ -409,6 +422,18 @@ export function respClientCommands(table: () => Map<string, CommandSpec>): Comma
             extra(client).libVer = v;
           } else return err(w, `ERR Unrecognized option '${args[2]}'`);
           w.status('OK');
+        } else if (isOpt(sub, 'tracking')) {
+          if (!arityOk(n, -3)) return subArity(w, sub);
+          clientTracking(args, w, ctx);
+        } else if (isOpt(sub, 'caching')) {
+          if (!arityOk(n, 3)) return subArity(w, sub);
+          clientCaching(args, w, ctx);
+        } else if (isOpt(sub, 'getredir')) {
+          if (!arityOk(n, 2)) return subArity(w, sub);
+          clientGetRedir(w, ctx);
+        } else if (isOpt(sub, 'trackinginfo')) {
+          if (!arityOk(n, 2)) return subArity(w, sub);
+          clientTrackingInfo(w, ctx);
         } else if (isOpt(sub, 'help')) {
           helpReply(w, HELP);
         } else {
@@ -432,6 +457,7 @@ export function respClientCommands(table: () => Map<string, CommandSpec>): Comma
           server.hooks.monitors.delete(client);
         }
         clientExtensions.unsubscribeAll?.(server, client);
+        disableTracking(server, client);
         client.name = '';
         client.resp = 2;
         extra(client).noEvict = false;
