@@ -137,6 +137,40 @@ describe.each(LOOPS)('--loop %s', (loop) => {
     }
   });
 
+  test('node-redis 6 with its default options (RESP3): messages arrive as pushes, and the subscribed connection keeps serving commands', async () => {
+    const pub = createClient({ socket: { port: server.respPort, host: '127.0.0.1' } });
+    pub.on('error', () => {});
+    await pub.connect();
+    const sub = pub.duplicate();
+    sub.on('error', () => {});
+    await sub.connect();
+    try {
+      const plain = collector<[string, string]>(2);
+      const byPattern = collector<[string, string]>(1);
+      await sub.subscribe('n3:a', (message, channel) => plain.push([channel, message]));
+      await sub.pSubscribe('n3:b*', (message, channel) => byPattern.push([channel, message]));
+      // RESP3: the subscribed connection is not restricted; its own replies and the pushes interleave.
+      expect(await sub.set('n3:k', 'v')).toBe('OK');
+      expect(await pub.publish('n3:a', 'one')).toBe(1);
+      expect(await sub.get('n3:k')).toBe('v');
+      expect(await pub.publish('n3:bee', 'two')).toBe(1);
+      expect(await pub.publish('n3:a', 'three')).toBe(1);
+      expect(await plain.done).toEqual([
+        ['n3:a', 'one'],
+        ['n3:a', 'three'],
+      ]);
+      expect(await byPattern.done).toEqual([['n3:bee', 'two']]);
+      // A transaction on the RESP3 connection.
+      expect(await pub.multi().set('n3:t', '1').incr('n3:t').exec()).toEqual(['OK', 2]);
+      await sub.unsubscribe('n3:a');
+      await sub.pUnsubscribe('n3:b*');
+      expect(await pub.publish('n3:a', 'unheard')).toBe(0);
+    } finally {
+      pub.destroy();
+      sub.destroy();
+    }
+  });
+
   test('a disconnected subscriber holds nothing: NUMSUB and NUMPAT drop to 0, PUBLISH reaches nobody', async () => {
     const sub = client();
     const pub = client();
