@@ -25,12 +25,6 @@ export function parseInt64(s: string): number | bigint | null {
   return Number.isSafeInteger(Number(b)) ? Number(b) : b;
 }
 
-/** parseInt64 narrowed to a safe JS number (null beyond ±2^53). */
-export function parseSafeInt(s: string): number | null {
-  const v = parseInt64(s);
-  return typeof v === 'number' ? v : null;
-}
-
 const FLOAT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /**

@@ -382,11 +382,6 @@ export class EventLoop implements LoopView, ConnHost {
     this.handler.closed(conn);
   }
 
-  /** Closes a connection from outside the loop's callbacks (CLIENT KILL): at once, without flushing. */
-  kill(conn: Conn, reason: string): void {
-    this.destroy(conn, reason);
-  }
-
   // ---- shutdown -------------------------------------------------------------------
 
   /** Shutdown: stop accepting and reading; flush what is owed for at most graceMs. */
