@@ -45,7 +45,8 @@ const HELP = `Usage: npm run bench -- [options]
                      (the full run takes the median of three 2 s measurements)
   --label <name>     name of the report files (default: full; quick with --quick; pubsub with
                      --groups pubsub)
-  --out <dir>        where to write them (default bench/results)
+  --out <dir>        where to write them (default bench/results; a --quick run without --label:
+                     bench/results/tmp, which git ignores)
   --servers <list>   a subset, e.g. poll,epoll (default poll,epoll,libuv,redis)
   --duration <s>     seconds per measurement instead (for a smoke run; warm-up at most half of it)
   --blocked <n>      clients blocked in BLPOP in group e (default 10 000, 5 000 with --quick)
@@ -169,7 +170,9 @@ async function main(): Promise<void> {
   const subset = groups.length === GROUPS.length ? '' : groups.join('') === 'efg' ? 'pubsub' : `groups-${groups.join('')}`;
   const label = v.label ?? (subset ? `${subset}${quick ? '-quick' : ''}` : quick ? 'quick' : 'full');
   if (!/^[\w.-]+$/.test(label)) throw new Error(`--label may hold letters, digits, '.', '_' and '-' only`);
-  const outDir = v.out ?? fileURLToPath(new URL('../../bench/results/', import.meta.url));
+  // A --quick run is a look, not a result: its files go where git ignores them, unless --label or --out asks to keep them.
+  const keep = v.label !== undefined || !quick;
+  const outDir = v.out ?? fileURLToPath(new URL(keep ? '../../bench/results/' : '../../bench/results/tmp/', import.meta.url));
   const wanted = (v.servers ?? TARGET_ORDER.join(',')).split(',') as TargetName[];
   for (const w of wanted) if (!TARGET_ORDER.includes(w)) throw new Error(`--servers: unknown server '${w}'`);
   const durationSec = v.duration !== undefined ? Number(v.duration) : quick ? 1 : 2;
@@ -479,8 +482,10 @@ async function writeReport(report: SuiteReport, outDir: string): Promise<void> {
 
   const out: string[] = ['', consoleTable(runs, report.messages, report.skipped), '', 'Targets (server CPU per request unless noted):'];
   for (const t of report.targets) {
-    const mark = t.met === null ? '  ?' : t.met ? ' ok' : ' NO';
-    out.push(`${mark}  ${t.name}: ${t.ratio === null ? '–' : t.ratio.toFixed(2)} — ${t.verdict}${t.basis ? ` (${t.basis})` : ''}`);
+    // How far each figure is from its target, in words: a miss is a figure to read, not a failed run.
+    const mark = t.met === null ? '   ?' : t.met ? ' met' : 'miss';
+    const ratio = t.ratio === null ? '–' : `${t.ratio.toFixed(2)}×`;
+    out.push(`${mark}  ${t.name}: ${ratio} (target ${t.kind === 'max' ? '≤' : '≥'} ${t.limit}×) — ${t.verdict}${t.basis ? ` (${t.basis})` : ''}`);
   }
   for (const n of notes) out.push(`note: ${n}`);
   for (const x of (report.skipped ?? []).filter((x) => x.status === 'error')) out.push(`error: ${x.title} on ${x.target}: ${x.reason}`);
