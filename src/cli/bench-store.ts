@@ -19,6 +19,7 @@ import type { CommandContext, CommandSpec } from '../commands/types.js';
 import type { ReplyWriter } from '../protocol/reply.js';
 import { Keyspace } from '../store/keyspace.js';
 import type { ZSet } from '../store/zset.js';
+import { prng } from '../util/prng.js';
 
 /** Commands run in batches so that the clock's own cost (a getrusage call, ~1 µs) stays out of ns/op. */
 const BATCH = 200;
@@ -80,15 +81,6 @@ const zadd = spec('zadd');
 const zrem = spec('zrem');
 const zquery = spec('zquery');
 
-/** A deterministic PRNG (mulberry32), so runs are comparable. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface ZRow {
   size: number;

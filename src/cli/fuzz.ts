@@ -12,7 +12,8 @@
 import { parseArgs } from 'node:util';
 import { connect, type Socket } from 'node:net';
 import { encodeRequest, K_MAX_MSG, type BookValue } from '../protocol/book.js';
-import { ControlClient, cpuSeconds, fdCount, prng, rssBytes, spawnServer, type LiveServer } from './live_server.js';
+import { ControlClient, cpuSeconds, fdCount, rssBytes, spawnServer, type LiveServer } from './live_server.js';
+import { prng } from '../util/prng.js';
 
 type Rng = () => number;
 

@@ -1,5 +1,6 @@
 // Shared by the fuzz and soak tools: spawn the built server on free ports and
 // read its ready line; a minimal book-protocol control client; /proc readings.
+// (The seeded PRNG they share is src/util/prng.ts.)
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -137,16 +138,4 @@ export class ControlClient {
   close(): void {
     this.sock.destroy();
   }
-}
-
-/** A seeded PRNG (mulberry32): the same seed replays the same run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

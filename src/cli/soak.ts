@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util';
 import { connect } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { decodeResponse, encodeRequest } from '../protocol/book.js';
-import { cpuSeconds, fdCount, prng, rssBytes, spawnServer } from './live_server.js';
+import { cpuSeconds, fdCount, rssBytes, spawnServer } from './live_server.js';
+import { prng } from '../util/prng.js';
 
 interface Counts {
   done: number;

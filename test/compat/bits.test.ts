@@ -4,6 +4,7 @@
 // rewrite the same keys (GET, APPEND, SETRANGE, ...).
 import { describe, test } from 'vitest';
 import { useServers, type Step } from './harness.js';
+import { prng } from '../../src/util/prng.js';
 
 const ones = Buffer.alloc(5, 0xff);
 const binary = Buffer.from([0, 1, 2, 0x80, 0x7f, 0xff, 0x10, 0xaa, 0x55]);
@@ -413,15 +414,6 @@ describe('bitmaps', () => {
     ]));
 });
 
-/** mulberry32, as in random.test.ts. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function generate(seed: number, n: number): Step[] {
   const r = prng(seed);

@@ -10,6 +10,7 @@
 import { describe, expect, test } from 'vitest';
 import { parseReply } from '../../src/protocol/resp.js';
 import { useServers, type Cmd } from './harness.js';
+import { prng } from '../../src/util/prng.js';
 
 const BLOCKING = ['blpop', 'brpop', 'blmove', 'brpoplpush', 'blmpop', 'bzpopmin', 'bzpopmax', 'bzmpop'];
 
@@ -547,15 +548,6 @@ describe('blocking commands', () => {
   });
 
   describe('random interleavings', () => {
-    /** mulberry32: a failure can be replayed from its seed. */
-    function prng(seed: number): () => number {
-      return () => {
-        seed = (seed + 0x6d2b79f5) | 0;
-        let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-        t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-      };
-    }
 
     // Three waiters (connections 0-2) and a writer (3) over three keys. A waiter
     // that is not blocked sends a random blocking command (answered at once or

@@ -5,16 +5,8 @@
 // searches show Redis's cell order), errors.
 import { describe, test } from 'vitest';
 import { useServers, type Step } from './harness.js';
+import { prng } from '../../src/util/prng.js';
 
-/** mulberry32: a small seeded PRNG, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** [name, longitude, latitude] */
 const CITIES: [string, number, number][] = [

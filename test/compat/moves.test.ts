@@ -6,6 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import { parseReply } from '../../src/protocol/resp.js';
 import { useServers, type ClientStep, type Step } from './harness.js';
+import { prng } from '../../src/util/prng.js';
 
 const binary = Buffer.from([0, 255, 13, 10, 1]);
 
@@ -333,15 +334,6 @@ describe('moves and multi-pops', () => {
   });
 
   describe('random streams', () => {
-    /** mulberry32, as random.test.ts: a failure can be replayed from its seed. */
-    function prng(seed: number): () => number {
-      return () => {
-        seed = (seed + 0x6d2b79f5) | 0;
-        let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-        t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-      };
-    }
 
     function generate(seed: number, n: number): string[][] {
       const r = prng(seed);

@@ -5,18 +5,7 @@
 // scripts: a reader blocks ({ quiet } proves it still waits), a writer adds.
 import { describe, test } from 'vitest';
 import { useServers, type Cmd, type Step } from './harness.js';
-
-/** A tiny deterministic PRNG (mulberry32), so a failing sequence can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as rng } from '../../src/util/prng.js';
 
 describe('streams', () => {
   const s = useServers();

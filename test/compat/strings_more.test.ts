@@ -1,18 +1,10 @@
 // Differential: LCS and SUBSTR against a real redis-server.
 import { describe, test } from 'vitest';
 import { useServers, type Step } from './harness.js';
+import { prng } from '../../src/util/prng.js';
 
 const binary = Buffer.from([0, 255, 13, 10, 1, 0]);
 
-/** mulberry32, as in random.test.ts: a seeded case can be replayed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('strings: LCS', () => {
   const s = useServers();

@@ -3,6 +3,7 @@
 // ZRANDMEMBER, ZADD's flag combinations — against a real redis-server.
 import { describe, test } from 'vitest';
 import { flatPairs, useServers, type Step } from './harness.js';
+import { prng } from '../../src/util/prng.js';
 
 const binary = Buffer.from([0, 255, 13, 10, 1]);
 
@@ -411,15 +412,6 @@ describe('sorted sets: ZRANDMEMBER and ZADD flags', () => {
     ]));
 });
 
-/** mulberry32, as in random.test.ts: a seeded stream can be replayed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random streams of the commands above over a few keys (zsets, sets, a string): types collide on purpose. */
 function generate(seed: number, n: number): Step[] {

@@ -261,9 +261,7 @@ export const respKeyCommands: CommandSpec[] = [
     flags: ['readonly', 'fast'],
     ...ALL_KEYS,
     run(args, w, { store }) {
-      let n = 0;
-      for (let i = 1; i < args.length; i++) if (store.has(args[i])) n++;
-      w.int(n);
+      w.int(countExisting(store, args));
     },
   },
   {
@@ -469,10 +467,8 @@ export const respKeyCommands: CommandSpec[] = [
     flags: ['readonly', 'fast'],
     ...ALL_KEYS,
     run(args, w, { store }) {
-      // redloop keeps no access times: TOUCH counts the keys that exist.
-      let n = 0;
-      for (let i = 1; i < args.length; i++) if (store.has(args[i])) n++;
-      w.int(n);
+      // redloop keeps no access times: TOUCH counts the keys that exist, as EXISTS does.
+      w.int(countExisting(store, args));
     },
   },
   {
@@ -505,3 +501,10 @@ export const respKeyCommands: CommandSpec[] = [
     },
   },
 ];
+
+/** EXISTS and TOUCH: how many of args[1..] exist (a key named twice counts twice, as in Redis). */
+function countExisting(store: Keyspace, args: string[]): number {
+  let n = 0;
+  for (let i = 1; i < args.length; i++) if (store.has(args[i])) n++;
+  return n;
+}

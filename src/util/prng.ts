@@ -1,0 +1,13 @@
+// A seeded PRNG (mulberry32): the same seed replays the same run. Shared by
+// the fuzz and soak tools, the store benchmark and the seeded differential tests.
+
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
