@@ -128,7 +128,7 @@ describe.each(['poll', 'epoll', 'libuv'])('faults (--loop %s)', (loop) => {
     await c.waitClosed();
     expect(c.received.length).toBe(0);
     await healthy();
-    expect(srv.stderr()).toMatch(/protocol error: message longer than 33554432 bytes; closing/);
+    await srv.waitForStderr(/protocol error: message longer than 33554432 bytes; closing/);
   });
 
   test('a frame declaring a huge (allowed) length but never completing holds only that connection', async () => {

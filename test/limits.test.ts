@@ -442,6 +442,8 @@ test('TCP keepalive on accepted sockets: 300 s by default (as Redis), off with -
       const c = await BookClient.connect(srv.bookPort);
       expect(await c.call('get', 'k')).toEqual(nil);
       c.close();
+      // The reply's write is traced after the accept and its setsockopt calls.
+      await srv.waitForStderr(/^  write\(\d+, \d+\) = \d+$/m);
       const t = srv.stderr();
       if (expected === null) expect(t).not.toContain('SO_KEEPALIVE');
       else {

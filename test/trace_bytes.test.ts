@@ -27,7 +27,7 @@ test('a request and a half in one write, then the rest: bytes, frame ends, unpar
       ].join('\n'),
     );
     await c.waitFor(() => c.received.toString('latin1') === '+PONG\r\n', 'PONG');
-    expect(t + srv.stderr()).toContain(`    fd ${fd} wrote 7 bytes:\n      0000  2b 50 4f 4e 47 0d 0a`);
+    await srv.waitForStderr(`    fd ${fd} wrote 7 bytes:\n      0000  2b 50 4f 4e 47 0d 0a`);
     c.sock.write(echo.slice(10));
     await c.waitFor(() => c.received.length === 7 + 108, 'the ECHO reply');
     await srv.waitForStderr(/wrote 108 bytes:(\n.*){5}/);

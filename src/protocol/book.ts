@@ -37,6 +37,12 @@ function u32(b: Buffer, p: number): number {
   return (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16)) + b[p + 3] * 0x1000000;
 }
 
+/** A frame found broken after some strings were decoded leaves no half-filled args behind. */
+function malformed(args: string[]): number {
+  args.length = 0;
+  return ERR_MALFORMED;
+}
+
 /**
  * Decodes one request from buf[start, end). On success fills `args` (binary
  * strings) and returns the bytes consumed (> 0). Returns 0 when the message is
@@ -57,16 +63,16 @@ export function decodeRequest(buf: Buffer, start: number, end: number, args: str
   // before building anything.
   if (nstr > (stop - p) / 4) return ERR_MALFORMED;
   for (let i = 0; i < nstr; i++) {
-    if (stop - p < 4) return ERR_MALFORMED;
+    if (stop - p < 4) return malformed(args);
     const sl = u32(buf, p);
     p += 4;
-    if (sl > stop - p) return ERR_MALFORMED;
+    if (sl > stop - p) return malformed(args);
     // binaryString builds short strings in JavaScript: cheaper than a call
     // into Buffer's native latin1Slice for command names and most keys.
     args[i] = binaryString(buf, p, sl);
     p += sl;
   }
-  if (p !== stop) return ERR_MALFORMED;
+  if (p !== stop) return malformed(args);
   // Set by index and trimmed once: the array is reused for every request.
   if (args.length !== nstr) args.length = nstr;
   return 4 + len;

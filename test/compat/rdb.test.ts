@@ -256,7 +256,7 @@ describe('RDB and DUMP/RESTORE against redis-server 7.0', () => {
     const srv = await startServer(['--dir', redisDir]);
     const c = await RawClient.connect(srv.respPort);
     try {
-      expect(srv.stderr()).toMatch(/DB loaded from disk: .*\(RDB v10, redis-ver 7\.0\.\d+\): \d+ keys/);
+      await srv.waitForStderr(/DB loaded from disk: .*\(RDB v10, redis-ver 7\.0\.\d+\): \d+ keys/);
       expect(int(await c.call(['DBSIZE']))).toBe(int(await rc.call(['DBSIZE'])));
       for (const key of allKeys()) expect(await readValue(c, key)).toBe(await readValue(rc, key));
       expect(int(await c.call(['PEXPIRETIME', 'ttl-string']))).toBe(BigInt(FAR));
