@@ -61,6 +61,8 @@ const HELP = `Usage: redloop-server [/path/to/redis.conf] [options] [--<redis pa
   --trace-json <file>               write the structured trace to file, one JSON object per
                                     loop iteration (docs/trace-json.md); with or without --trace
   --step                            trace, and wait for Enter before each poll()
+  --inspect-port <port>             serve the live view of the loop on http://127.0.0.1:<port>/
+                                    (loopback only; off by default; 0 picks a free port)
   --quiet                           no log lines (the ready line is still printed)
   -h, --help                        show this help
 `;
@@ -158,6 +160,7 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
         'trace-bytes': { type: 'boolean' },
         'trace-json': { type: 'string' },
         step: { type: 'boolean' },
+        'inspect-port': { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -175,6 +178,9 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
   const mode = v.mode ?? 'server';
   if (mode !== 'server' && mode !== 'echo' && mode !== 'blocking') fail(`--mode must be server, echo or blocking, got '${mode}'`);
   if (mode !== 'server' && loop === 'libuv') fail(`--mode ${mode} runs on redloop's own syscalls; it cannot use --loop libuv`);
+  if (v['inspect-port'] !== undefined && (loop === 'libuv' || mode !== 'server')) {
+    fail("--inspect-port shows redloop's own event loop serving data: it needs --mode server with --loop poll or epoll");
+  }
   if (loop === 'libuv' && (v.trace || v.step || v['trace-bytes'] || v['trace-json'] !== undefined)) {
     // Refused rather than silently ignored: libuv's loop runs inside Node, in C. Its epoll_wait,
     // accept4, reads and writes never pass through our syscall facade, and its iterations are not
@@ -225,6 +231,7 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
     traceBytes: Boolean(v['trace-bytes']),
     traceJson: v['trace-json'] ?? null,
     step: Boolean(v.step),
+    inspectPort: intFlag('inspect-port', v['inspect-port'], 0, 65535) ?? base.inspectPort,
     quiet: Boolean(v.quiet),
     mode,
     config,

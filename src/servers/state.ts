@@ -43,6 +43,8 @@ export interface ServerSettings extends PersistSettings {
   /** A file to write the structured trace to (JSON lines, docs/trace-json.md), or null. */
   traceJson: string | null;
   step: boolean;
+  /** --inspect-port: the live view's HTTP port on 127.0.0.1 (0: any free one), or null (off). */
+  inspectPort: number | null;
   quiet: boolean;
 }
 
@@ -71,6 +73,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   traceBytes: false,
   traceJson: null,
   step: false,
+  inspectPort: null,
   quiet: false,
 };
 

@@ -14,6 +14,7 @@ import { sysResult } from '../loop/trace.js';
 import { performance } from 'node:perf_hooks';
 import { createTracer, labelClient, tracePipeline } from './tracing.js';
 import { Stepper } from '../loop/step.js';
+import { Inspector } from '../inspect/inspector.js';
 import type { Backend } from '../loop/backend.js';
 import { bookCodec } from '../protocol/book.js';
 import { createRespCodec } from '../protocol/resp.js';
@@ -155,9 +156,18 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     }
   });
   // --step: stdin joins the poll set, and each iteration waits for Enter.
-  if (settings.step && tracer !== null) {
-    tracer.label(0, 'stdin');
-    new Stepper(loop, tracer).attach();
+  // --inspect-port: the live view's listener joins it, and its page steps the same gate.
+  let inspector: Inspector | null = null;
+  if ((settings.step || settings.inspectPort !== null) && tracer !== null) {
+    if (settings.step) tracer.label(0, 'stdin');
+    const stepper = new Stepper(loop, tracer, settings.step ? 0 : -1);
+    stepper.attach();
+    if (settings.inspectPort !== null) {
+      inspector = new Inspector(loop, tracer, stepper, settings.inspectPort, backend.name, log);
+      const ins = inspector;
+      tracer.json!.addSink((line) => ins.record(line));
+      log(`inspector: http://127.0.0.1:${inspector.port}/ (the live view of this loop; loopback only)`);
+    }
   }
 
   return {
@@ -165,6 +175,7 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     state,
     run() {
       loop.run(); // closes the listeners and every connection on the way out
+      if (inspector !== null) inspector.closeAll();
       backend.close();
     },
   };
