@@ -10,12 +10,13 @@ import { DEFAULT_SETTINGS, type ServerSettings } from '../servers/state.js';
 import { createSyscallServer } from '../servers/syscall_server.js';
 import { runLibuvServer } from '../servers/libuv_server.js';
 import { createBlockingServer } from '../servers/blocking.js';
+import { createThreadServer } from '../servers/threads.js';
 import { createEchoServer } from '../servers/echo.js';
 import { checkPersistSettings } from '../servers/persistence.js';
 import { ConfigFileError, ConfigStore, isDirective } from '../servers/config.js';
 
 /** What runs: the full server, or one of the notes' earlier stages. */
-export type ServerMode = 'server' | 'echo' | 'blocking';
+export type ServerMode = 'server' | 'echo' | 'blocking' | 'thread-per-connection';
 
 const HELP = `Usage: redloop-server [/path/to/redis.conf] [options] [--<redis parameter> <value> ...]
 
@@ -52,9 +53,11 @@ const HELP = `Usage: redloop-server [/path/to/redis.conf] [options] [--<redis pa
                                     DUMP payloads (default yes)
   --rdbchecksum <yes|no>            write the RDB file's CRC-64 trailer and check it when
                                     loading (default yes)
-  --mode <server|echo|blocking>     the full server (default), or one of the notes' stages:
-                                    echo (the event loop echoing each message) or blocking
-                                    (one client at a time; a second client stalls)
+  --mode <server|echo|blocking|thread-per-connection>
+                                    the full server (default), or one of the notes' stages:
+                                    echo (the event loop echoing each message), blocking
+                                    (one client at a time; a second client stalls), or
+                                    thread-per-connection (a blocking thread per client, echoing)
   --trace                           print every loop iteration and syscall to stderr
   --trace-bytes                     trace, and show the bytes of each read and write (hex and
                                     printable, first 64) and where each request read ends
@@ -176,7 +179,9 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
   const loop = v.loop ?? base.loop;
   if (loop !== 'poll' && loop !== 'epoll' && loop !== 'libuv') fail(`--loop must be poll, epoll or libuv, got '${loop}'`);
   const mode = v.mode ?? 'server';
-  if (mode !== 'server' && mode !== 'echo' && mode !== 'blocking') fail(`--mode must be server, echo or blocking, got '${mode}'`);
+  if (mode !== 'server' && mode !== 'echo' && mode !== 'blocking' && mode !== 'thread-per-connection') {
+    fail(`--mode must be server, echo, blocking or thread-per-connection, got '${mode}'`);
+  }
   if (mode !== 'server' && loop === 'libuv') fail(`--mode ${mode} runs on redloop's own syscalls; it cannot use --loop libuv`);
   if (v['inspect-port'] !== undefined && (loop === 'libuv' || mode !== 'server')) {
     fail("--inspect-port shows redloop's own event loop serving data: it needs --mode server with --loop poll or epoll");
@@ -192,6 +197,9 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
     );
   }
   if (mode === 'blocking' && v.loop !== undefined) fail('--mode blocking has no event loop; drop --loop');
+  if (mode === 'thread-per-connection' && (v.loop !== undefined || v.step || v['trace-bytes'] || v['trace-json'] !== undefined)) {
+    fail('--mode thread-per-connection has no event loop (a blocking thread per client): drop --loop, --step, --trace-bytes and --trace-json (--trace shows each thread\'s syscalls)');
+  }
   if (mode === 'blocking' && v.step) fail('--step steps the event loop; --mode blocking has none (use --trace)');
   if (mode === 'blocking' && (v['trace-bytes'] || v['trace-json'] !== undefined)) fail('--trace-bytes and --trace-json trace the event loop; --mode blocking has none (use --trace)');
   if (v['trace-json'] === '') fail('--trace-json needs a file name');
@@ -264,6 +272,19 @@ function main(): void {
         process.exit(1);
       },
     );
+    return;
+  }
+  if (settings.mode === 'thread-per-connection') {
+    const lesson = { ...settings, respPort: null };
+    let server;
+    try {
+      server = createThreadServer(lesson, log);
+    } catch (err) {
+      writeSync(2, `redloop-server: cannot start: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+    printReady(lesson, server.ports, 'thread-per-connection');
+    void server.run();
     return;
   }
   if (settings.mode !== 'server') {
