@@ -6,7 +6,33 @@
 // timeout and what set it, the syscalls, the notes, and a card per open
 // connection with its want flags and the bytes it read and wrote, frame ends
 // marked. History: every record received is kept (up to 5000), so the view
-// steps back and forward through past iterations in both modes.
+// steps back and forward through past iterations in both modes. URLs are
+// relative, so the same page also serves under /a/ and /b/ of a comparison.
+
+/** Two recordings side by side (redloop-replay A B): each half is the page above; ◀ ▶ step both. */
+export function comparePage(a: string, b: string): string {
+  const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>redloop — ${esc(a)} vs ${esc(b)}</title>
+<style>
+  body { margin:0; background:#0b0f13; color:#d8dee4; font:14px ui-monospace, monospace; }
+  header { padding:.5rem 1rem; display:flex; gap:1rem; align-items:center; }
+  button { font:inherit; background:#223040; color:#d8dee4; border:1px solid #34475a; border-radius:4px; padding:.2rem .7rem; cursor:pointer; }
+  .panes { display:grid; grid-template-columns:1fr 1fr; gap:4px; height:calc(100vh - 44px); }
+  iframe { width:100%; height:100%; border:0; }
+</style></head>
+<body>
+<header><b>the same traffic, two recordings</b> <span>${esc(a)} | ${esc(b)}</span>
+  <button id="back">◀ both</button><button id="forward">both ▶</button></header>
+<div class="panes"><iframe id="a" src="a/" title="${esc(a)}"></iframe><iframe id="b" src="b/" title="${esc(b)}"></iframe></div>
+<script>
+  const click = (id) => { for (const f of ['a', 'b']) document.getElementById(f).contentDocument.getElementById(id).click(); };
+  document.getElementById('back').onclick = () => click('back');
+  document.getElementById('forward').onclick = () => click('forward');
+</script>
+</body></html>
+`;
+}
 
 export const PAGE_HTML = `<!doctype html>
 <html lang="en">
@@ -46,6 +72,7 @@ export const PAGE_HTML = `<!doctype html>
   .esc { color:var(--acc); }
   .muted { color:var(--dim); }
   #about { grid-column: 1 / -1; color:var(--dim); }
+  @media (max-width: 900px) { main { grid-template-columns: 1fr; } }
 </style>
 </head>
 <body>
@@ -186,7 +213,7 @@ export const PAGE_HTML = `<!doctype html>
     render();
   }
 
-  const post = (what) => fetch('/' + what, { method: 'POST' });
+  const post = (what) => fetch(what, { method: 'POST' }); // relative: the page may sit under /a/ (redloop-replay A B)
   $('pause').onclick = () => post('pause');
   $('step').onclick = () => post('step');
   $('continue').onclick = () => post('continue');
@@ -194,11 +221,12 @@ export const PAGE_HTML = `<!doctype html>
   $('forward').onclick = () => { if (shown < records.length - 1) { shown++; follow = shown === records.length - 1 && mode === 'live'; render(); } };
   $('latest').onclick = () => { follow = true; shown = records.length - 1; render(); };
 
-  const es = new EventSource('/events');
+  const es = new EventSource('events');
   es.addEventListener('hello', (e) => {
     const h = JSON.parse(e.data);
     mode = h.mode; paused = !!h.paused; pausedAt = h.iteration;
     if (mode === 'replay') follow = false;
+    if (h.title) { document.title = h.title + ' — redloop'; document.querySelector('h1').textContent = h.title; }
     records.length = 0; shown = -1;
     if (h.last) add(h.last);
     setStatus();

@@ -154,6 +154,46 @@ describe('redloop-replay', () => {
     }
   });
 
+  test('two recordings side by side: the committed poll and epoll lessons, stepped together', async () => {
+    const lessons = fileURLToPath(new URL('../../docs/lessons/', import.meta.url));
+    const replay: ChildProcess = spawn(process.execPath, [REPLAY, join(lessons, 'poll.jsonl'), join(lessons, 'epoll.jsonl'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        replay.stdout!.setEncoding('utf8').on('data', (d: string) => {
+          out += d;
+          const m = /on http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
+          if (m) resolve(Number(m[1]));
+        });
+        replay.once('exit', (code) => reject(new Error(`redloop-replay exited (${code})`)));
+      });
+      const page = await openPage(port);
+      const a = page.frameLocator('#a');
+      const b = page.frameLocator('#b');
+      await a.locator('#status.replay').waitFor();
+      await b.locator('#status.replay').waitFor();
+      await expect(a.locator('h1').innerText()).resolves.toBe('poll.jsonl (poll)');
+      await expect(b.locator('h1').innerText()).resolves.toBe('epoll.jsonl (epoll)');
+      // Step both panes to the iteration where the busy client's pipelined SET and GET are read.
+      for (let i = 0; i < 40 && (await a.locator('.bytes.in', { hasText: 'greeting' }).count()) === 0; i++) await a.locator('#forward').click();
+      for (let i = 0; i < 40 && (await b.locator('.bytes.in', { hasText: 'greeting' }).count()) === 0; i++) await b.locator('#forward').click();
+      // poll: the whole array, 20 idle clients included; epoll: just the ready fd.
+      await expect(a.locator('#interest-title').textContent()).resolves.toContain('pollfd array');
+      expect(await a.locator('#interest tbody tr').count()).toBeGreaterThanOrEqual(24);
+      await expect(b.locator('#interest-title').textContent()).resolves.toContain('epoll_wait');
+      expect(await b.locator('#interest tbody tr').count()).toBe(1);
+      if (shots) await page.screenshot({ path: join(DOCS, 'inspector-compare.png') });
+      // The header's ◀ steps both panes back one iteration.
+      const at = [Number(await a.locator('#iteration').getAttribute('data-iteration')), Number(await b.locator('#iteration').getAttribute('data-iteration'))];
+      await page.click('#back');
+      await expect(a.locator('#iteration').getAttribute('data-iteration')).resolves.toBe(String(at[0] - 1));
+      await expect(b.locator('#iteration').getAttribute('data-iteration')).resolves.toBe(String(at[1] - 1));
+      await page.close();
+    } finally {
+      replay.kill('SIGTERM');
+    }
+  });
+
   test('a file that is not a trace is refused with its line', async () => {
     const bad = join(dir, 'bad.jsonl');
     const { writeFileSync } = await import('node:fs');
