@@ -6,6 +6,8 @@
 import { describe, expect, test } from 'vitest';
 import { Keyspace } from '../src/store/keyspace.js';
 import { DEFAULT_SETTINGS, ServerState } from '../src/servers/state.js';
+import { BookClient, startServer } from './helpers/server.js';
+import { RawClient } from './compat/harness.js';
 
 describe('Keyspace and databases', () => {
   test('swapContents exchanges keys, values and TTLs; ids stay; each side expires on its own afterwards', () => {
@@ -88,5 +90,27 @@ describe('Keyspace and databases', () => {
     expect(state.databases.map((db) => db.size)).toEqual([0, 0, 0, 0, 0]);
     expect(state.expiredCount()).toBe(9);
     expect(state.nextDeadline()).toBeNull();
+  });
+});
+
+describe('the book port', () => {
+  test('stays on database 0 whatever RESP clients select; FLUSHALL over RESP empties it too', async () => {
+    const srv = await startServer(['--quiet']);
+    const book = await BookClient.connect(srv.bookPort);
+    const resp = await RawClient.connect(srv.respPort);
+    try {
+      for (const cmd of [['SELECT', '3'], ['SET', 'k', 'in 3'], ['SELECT', '0'], ['SET', 'k', 'in 0'], ['SELECT', '3']]) await resp.call(cmd);
+      expect(await book.call('get', 'k')).toEqual({ type: 'str', value: Buffer.from('in 0') });
+      await book.call('set', 'b', 'from book');
+      expect((await resp.call(['EXISTS', 'b'])).toString()).toBe(':0\r\n');
+      expect((await resp.call(['SELECT', '0'])).toString()).toBe('+OK\r\n');
+      expect((await resp.call(['GET', 'b'])).toString()).toBe('$9\r\nfrom book\r\n');
+      await resp.call(['FLUSHALL']);
+      expect(await book.call('get', 'k')).toEqual({ type: 'nil' });
+    } finally {
+      book.close();
+      resp.close();
+      await srv.stop();
+    }
   });
 });
