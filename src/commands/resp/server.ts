@@ -5,7 +5,7 @@
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { ErrCode, type ReplyWriter } from '../../protocol/reply.js';
-import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
+import { SYNTAX, parseInt64 } from '../args.js';
 import type { ClientState, CommandContext, CommandSpec } from '../types.js';
 import { NO_KEYS, arityError, err, isOpt, parseDbIndex, selectDb } from '../common.js';
 import { COMMAND_DOCS } from './docs.js';
@@ -47,7 +47,7 @@ function arityOk(n: number, arity: number): boolean {
 type Section = [name: string, fields: [string, string | number][]];
 
 function infoSections(ctx: CommandContext): Section[] {
-  const { server, store } = ctx;
+  const { server } = ctx;
   const mem = process.memoryUsage();
   const cpu = process.cpuUsage();
   const uptime = Math.floor((Date.now() - server.startedAtMs) / 1000);
