@@ -318,11 +318,13 @@ function generate(seed: number, n: number): Step[] {
   const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)];
   const key = () => pick(['a', 'b', 'c']);
   const db = () => pick(['0', '1', '2', '3', '3', '16', 'x']);
+  const farSec = () => String(Math.floor(FAR / 1000) + Math.floor(r() * 3));
   const gens: (() => Step)[] = [
     () => ['SELECT', db()],
     () => ['SELECT', db()],
     () => ['SET', key(), pick(['1', 'v', '10'])],
-    () => ['SET', key(), 'v', 'EX', pick(['100', '2000'])],
+    // Absolute deadlines far ahead: TTL replies then do not depend on when each server ran the command.
+    () => ['SET', key(), 'v', 'EXAT', farSec()],
     () => ['GET', key()],
     () => ['INCR', key()],
     () => ['RPUSH', key(), pick(['x', 'y'])],
@@ -332,9 +334,11 @@ function generate(seed: number, n: number): Step[] {
     () => ['TYPE', key()],
     () => ['EXISTS', key(), key()],
     () => ['DEL', key()],
-    () => ['EXPIRE', key(), pick(['100', '1000', '0', '-1'])],
+    () => ['EXPIREAT', key(), farSec(), ...(r() < 0.3 ? [pick(['NX', 'XX', 'GT', 'LT'])] : [])],
+    () => ['EXPIRE', key(), pick(['0', '-1'])],
     () => ['PERSIST', key()],
-    () => ['TTL', key()],
+    () => ['EXPIRETIME', key()],
+    () => ['PEXPIRETIME', key()],
     () => ['MOVE', key(), db()],
     () => ['MOVE', key(), db()],
     () => ['COPY', key(), key(), 'DB', db(), ...(r() < 0.5 ? ['REPLACE'] : [])],
@@ -354,7 +358,7 @@ function generate(seed: number, n: number): Step[] {
   // Whatever state the stream left, the end of a transaction and a look at every database.
   steps.push(['DISCARD']);
   for (const d of ['0', '1', '2', '3']) {
-    steps.push(['SELECT', d], ['DBSIZE'], ['TYPE', 'a'], ['TYPE', 'b'], ['TYPE', 'c'], ['TTL', 'a'], ['TTL', 'b'], ['TTL', 'c']);
+    steps.push(['SELECT', d], ['DBSIZE'], ['TYPE', 'a'], ['TYPE', 'b'], ['TYPE', 'c'], ['PEXPIRETIME', 'a'], ['PEXPIRETIME', 'b'], ['PEXPIRETIME', 'c']);
   }
   return steps;
 }
