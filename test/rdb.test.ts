@@ -365,6 +365,32 @@ describe('RDB round trips', () => {
     expect(bin('REDIS0010').equals(Buffer.from(empty.subarray(0, 9)))).toBe(true);
   });
 
+  test('several databases: each non-empty one after SELECTDB and RESIZEDB, loaded back into the same index', () => {
+    const dbs = Array.from({ length: 16 }, (_, i) => new Keyspace(() => MONO_NOW, i));
+    dbs[0].put('k', 'zero');
+    dbs[3].put('k', 'three');
+    const l = new List();
+    l.pushBack('a');
+    l.pushBack('b');
+    dbs[3].put('l', l);
+    dbs[3].setDeadline('l', MONO_NOW + 5000);
+    dbs[15].put('s', new Set(['x']));
+    const file = Buffer.from(rdbBytes(dbs, SAVE));
+    // SELECTDB 3 then RESIZEDB 2 1: the sizes of database 3 (two keys, one with a TTL).
+    expect(file.includes(Buffer.from([0xfe, 0x03, 0xfb, 0x02, 0x01]))).toBe(true);
+    expect(file.includes(Buffer.from([0xfe, 0x0f, 0xfb, 0x01, 0x00]))).toBe(true);
+    expect(file.includes(Buffer.from([0xfe, 0x01]))).toBe(false); // an empty database is not written
+    const back = Array.from({ length: 16 }, (_, i) => new Keyspace(() => MONO_NOW, i));
+    expect(loadRdb(file, back, LOAD).keys).toBe(4);
+    expect(back.map((db) => db.size)).toEqual(dbs.map((db) => db.size));
+    for (const i of [0, 3, 15]) expect(snapshot(back[i])).toEqual(snapshot(dbs[i]));
+    expect(back[3].deadline('l')).toBe(MONO_NOW + 5000);
+    // Into fewer databases: refused, and nothing is loaded.
+    const few = Array.from({ length: 4 }, (_, i) => new Keyspace(() => MONO_NOW, i));
+    expect(() => loadRdb(file, few, LOAD)).toThrow(/the file holds database 15, but this server has 4 databases \(0 to 3\)/);
+    expect(few.every((db) => db.size === 0)).toBe(true);
+  });
+
   test('rdbchecksum no: the trailer is zeros, and a zero trailer is not checked', () => {
     const ks = fresh();
     ks.put('k', 'v');
@@ -414,7 +440,7 @@ describe('older encodings redis-server 7.0 still loads', () => {
 
 describe('refusals', () => {
   test.each([
-    ['a database other than 0', [0xfe, 0x01], /database 1; redloop has one database/, 9],
+    ['a database the server does not have', [0xfe, 0x01], /the file holds database 1, but this server has 1 database \(0 to 0\): start it with --databases 2 or more/, 9],
     ['module aux data', [0xf7, 0x00], /module data/, 9],
     ['a function library', [0xf5, 0x00], /function library/, 9],
     ['a stream', [15, ...rstr('st'), 0x00], /a stream \(type 15\)/, 9],

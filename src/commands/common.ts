@@ -7,7 +7,8 @@ import { constants as bufferConstants } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
 import type { Keyspace, Value } from '../store/keyspace.js';
-import { wrongType } from './args.js';
+import { NOT_INTEGER, parseInt64, wrongType } from './args.js';
+import type { CommandContext } from './types.js';
 
 /** The longest JS string (V8's limit): no value can be longer. */
 const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
@@ -138,4 +139,34 @@ export function checkStringLength(config: Map<string, string>, size: number, app
     return false;
   }
   return true;
+}
+
+/**
+ * A database index argument, as Redis's getIntFromObjectOrReply reads it: an
+ * integer that fits a C int (else `msg`, or Redis's own wording), then within
+ * [0, databases) (else "ERR DB index is out of range"). Writes the error and
+ * returns null when it is not usable.
+ */
+export function parseDbIndex(arg: string, databases: number, w: ReplyWriter, msg?: string): number | null {
+  const n = parseInt64(arg);
+  if (n === null) {
+    err(w, msg ?? NOT_INTEGER);
+    return null;
+  }
+  if (n < -2147483648 || n > 2147483647) {
+    err(w, msg ?? 'ERR value is out of range, value must between -2147483648 and 2147483647');
+    return null;
+  }
+  const id = Number(n);
+  if (id < 0 || id >= databases) {
+    err(w, 'ERR DB index is out of range');
+    return null;
+  }
+  return id;
+}
+
+/** Points the context at database id (a valid index) and records it on the client (SELECT, RESET, scripts). */
+export function selectDb(ctx: CommandContext, id: number): void {
+  ctx.store = ctx.server.databases[id];
+  ctx.client.db = id;
 }

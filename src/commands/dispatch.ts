@@ -152,7 +152,7 @@ export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: 
   counters.execDepth++;
   if (spec.write === true && (hooks.aroundWrite !== null || hooks.trackWrite !== null)) {
     const { aroundWrite, trackWrite } = hooks;
-    const run = aroundWrite === null ? () => spec.run(args, w, ctx) : () => aroundWrite(args, () => spec.run(args, w, ctx));
+    const run = aroundWrite === null ? () => spec.run(args, w, ctx) : () => aroundWrite(args, () => spec.run(args, w, ctx), ctx.store);
     if (trackWrite !== null) trackWrite(ctx, args, run);
     else run();
   } else {
@@ -178,12 +178,12 @@ export function lookup(table: CommandTable, name: string): CommandSpec | undefin
   return table.commands.get(name) ?? table.commands.get(name.toLowerCase());
 }
 
-/** MONITOR's line: `+<unix seconds.micros> [0 <peer>] "cmd" "arg" …`, arguments quoted as Redis's sdscatrepr. */
+/** MONITOR's line: `+<unix seconds.micros> [<db> <peer>] "cmd" "arg" …`, arguments quoted as Redis's sdscatrepr. */
 function feedMonitors(args: string[], ctx: CommandContext): void {
   const ms = performance.timeOrigin + performance.now(); // wall clock with sub-ms precision
   const secs = Math.floor(ms / 1000);
   const micros = String(Math.floor(ms * 1000) % 1e6).padStart(6, '0');
-  let line = `${secs}.${micros} [0 ${ctx.client.peer}]`;
+  let line = `${secs}.${micros} [${ctx.store.id} ${ctx.client.peer}]`;
   // Secrets are redacted, as Redis 7.0 does for AUTH and HELLO's AUTH.
   const redactFrom = isAuth(args) ? 1 : args.length;
   const helloAuth = args[0].toLowerCase() === 'hello' ? args.findIndex((a, i) => i > 0 && a.toLowerCase() === 'auth') : -1;

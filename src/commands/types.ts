@@ -53,6 +53,12 @@ export interface ClientState {
   dirtyCas: boolean;
   /** Closed once its pending output is written (QUIT; CLIENT KILL of oneself). */
   closeAfterReply: boolean;
+  /**
+   * The index of its selected database (SELECT; CLIENT LIST's db=). Its
+   * session's CommandContext.store is that database: change both together
+   * (selectDb in src/commands/common.ts).
+   */
+  db: number;
 }
 
 /** A transaction being queued. */
@@ -71,8 +77,8 @@ export interface MultiState {
 export interface CommandHooks {
   /** After each top-level command (and after EXEC as a whole): serve blocked clients whose keys became ready. */
   afterCommand: (() => void) | null;
-  /** While any key is WATCHed: run a write command, noticing which watched keys it changed. */
-  aroundWrite: ((args: string[], run: () => void) => void) | null;
+  /** While any key is WATCHed: run a write command (in database db), noticing which watched keys it changed. */
+  aroundWrite: ((args: string[], run: () => void, db: Keyspace) => void) | null;
   /** While some client has CLIENT TRACKING on: run a write command, noticing which tracked keys it changed (and who changed them). */
   trackWrite: ((ctx: CommandContext, args: string[], run: () => void) => void) | null;
   /** While some client has CLIENT TRACKING on: after a read-only command ran (remember the keys it read). */
@@ -91,8 +97,12 @@ export interface CommandHooks {
   postpone: ((spec: CommandSpec, ctx: CommandContext, rerun: () => (w: ReplyWriter) => void) => boolean) | null;
 }
 
-/** Told of keys stored ('put': none was there; 'overwrite': replace() over a live key), deleted, expired, and of a flush (key null). */
-export type KeyListener = (key: string | null, why: KeyChange) => void;
+/**
+ * Told of keys stored ('put': none was there; 'overwrite': replace() over a
+ * live key), deleted, expired, and of a flush (key null), with the database
+ * (Keyspace; its id is the index) where it happened.
+ */
+export type KeyListener = (key: string | null, why: KeyChange, db: Keyspace) => void;
 
 /** What CLIENT LIST reports of a connection's buffers. */
 export interface ConnInfo {
@@ -208,7 +218,16 @@ export interface ServerContext {
   readonly hooks: CommandHooks;
   /** Per-server state of feature modules (pub/sub channels, blocked keys, watched keys), by module name. */
   readonly registry: Map<string, unknown>;
-  /** Listen to every key stored, deleted, expired or flushed (WATCH, blocked clients). */
+  /** The databases, by index (SELECT's number); every one is a Keyspace whose id is its index. */
+  readonly databases: readonly Keyspace[];
+  /**
+   * SWAPDB: exchanges the contents of databases a and b (valid indexes), then
+   * calls the onSwapDb hooks (blocked clients, WATCH), as Redis's dbSwapDatabases.
+   */
+  swapDatabases(a: number, b: number): void;
+  /** Called after SWAPDB exchanged two databases' contents. */
+  onSwapDb(fn: (a: Keyspace, b: Keyspace) => void): void;
+  /** Listen to every key stored, deleted, expired or flushed, in any database (WATCH, blocked clients). */
   addKeyListener(fn: KeyListener): void;
   removeKeyListener(fn: KeyListener): void;
   /** Calls fn when a client disconnects (free its waits, subscriptions, watched keys). */
@@ -231,7 +250,12 @@ export interface ServerContext {
 }
 
 export interface CommandContext {
-  readonly store: Keyspace;
+  /**
+   * The client's selected database. Not readonly: SELECT (and RESET, and
+   * SELECT inside a script, on the script's own context) points it at
+   * another database, together with client.db (selectDb in common.ts).
+   */
+  store: Keyspace;
   readonly client: ClientState;
   readonly server: ServerContext;
   /**

@@ -399,11 +399,13 @@ export interface SaveOptions extends WriteOptions {
 const CHUNK = 1 << 20;
 
 /**
- * Serializes the keyspace as an RDB file, handing the bytes to sink in chunks
- * of about 1 MiB (a sink that copies nothing must consume each chunk before
- * returning). Returns the number of keys written.
+ * Serializes the databases as an RDB file (a single Keyspace is database 0),
+ * handing the bytes to sink in chunks of about 1 MiB (a sink that copies
+ * nothing must consume each chunk before returning). Each non-empty database
+ * is written after a SELECTDB with its index and a RESIZEDB with its sizes,
+ * as Redis's rdbSaveRio does. Returns the number of keys written.
  */
-export function writeRdb(ks: Keyspace, opts: SaveOptions, sink: (chunk: Uint8Array) => void): number {
+export function writeRdb(dbs: Keyspace | readonly Keyspace[], opts: SaveOptions, sink: (chunk: Uint8Array) => void): number {
   const out = new Out();
   out.latin1(`REDIS${String(RDB_VERSION).padStart(4, '0')}`);
   const aux = (k: string, v: string): void => {
@@ -417,9 +419,12 @@ export function writeRdb(ks: Keyspace, opts: SaveOptions, sink: (chunk: Uint8Arr
   aux('used-mem', String(opts.usedMem));
   aux('aof-base', '0');
   let written = 0;
-  if (ks.size > 0) {
+  const list = dbs instanceof Keyspace ? [dbs] : dbs;
+  for (let id = 0; id < list.length; id++) {
+    const ks = list[id];
+    if (ks.size === 0) continue;
     out.u8(OP.SELECTDB);
-    out.len(0);
+    out.len(id);
     out.u8(OP.RESIZEDB);
     out.len(ks.size);
     out.len(ks.volatileCount);
@@ -448,7 +453,7 @@ export function writeRdb(ks: Keyspace, opts: SaveOptions, sink: (chunk: Uint8Arr
 }
 
 /** The whole file in one buffer (tests, small keyspaces). */
-export function rdbBytes(ks: Keyspace, opts: SaveOptions): Uint8Array {
+export function rdbBytes(ks: Keyspace | readonly Keyspace[], opts: SaveOptions): Uint8Array {
   const chunks: Uint8Array[] = [];
   writeRdb(ks, opts, (c) => chunks.push(c.slice()));
   return Buffer.concat(chunks);
@@ -812,15 +817,19 @@ export const unixNowFine = (): number => performance.timeOrigin + performance.no
 export const MONOTONIC_UNIX_OFFSET_MS = performance.timeOrigin;
 
 /**
- * Loads an RDB file's keys into ks, which must be empty. All or nothing: the
- * file is parsed and its checksum verified before a key is stored; on an
- * RdbError ks is left empty.
+ * Loads an RDB file's keys into the databases (a single Keyspace is database
+ * 0 alone), which must be empty: the keys after a SELECTDB n go into dbs[n];
+ * an n the server does not have is an error. All or nothing: the file is
+ * parsed and its checksum verified before a key is stored; on an RdbError
+ * every database is left empty.
  */
-export function loadRdb(data: Uint8Array, ks: Keyspace, opts: LoadOptions): LoadResult {
-  if (ks.size !== 0) throw new Error('loadRdb needs an empty keyspace');
+export function loadRdb(data: Uint8Array, dbs: Keyspace | readonly Keyspace[], opts: LoadOptions): LoadResult {
+  const list = dbs instanceof Keyspace ? [dbs] : dbs;
+  if (list.some((ks) => ks.size !== 0)) throw new Error('loadRdb needs empty databases');
   const r = new Reader(data);
   const result: LoadResult = { version: 0, keys: 0, expiredSkipped: 0, emptySkipped: 0, aux: new Map(), checksumVerified: false };
-  const entries: { key: string; value: Value; expireMs: number; at: number }[] = [];
+  const entries: { db: number; key: string; value: Value; expireMs: number; at: number }[] = [];
+  let db = 0;
   try {
     r.need(9, 'the RDB header');
     const magic = Buffer.from(data.buffer, data.byteOffset, 5).toString('latin1');
@@ -852,8 +861,14 @@ export function loadRdb(data: Uint8Array, ks: Keyspace, opts: LoadOptions): Load
           r.u8('FREQ'); // LFU counter: redloop keeps none
           continue;
         case OP.SELECTDB: {
-          const db = r.len('SELECTDB');
-          if (db !== 0) r.fail(`the file holds database ${db}; redloop has one database (0): move its keys to db 0 first`, at);
+          db = r.len('SELECTDB');
+          if (db >= list.length) {
+            r.fail(
+              `the file holds database ${db}, but this server has ${list.length} database${list.length === 1 ? '' : 's'} (0 to ${list.length - 1}): ` +
+                `start it with --databases ${db + 1} or more`,
+              at,
+            );
+          }
           continue;
         }
         case OP.RESIZEDB:
@@ -877,7 +892,7 @@ export function loadRdb(data: Uint8Array, ks: Keyspace, opts: LoadOptions): Load
       const value = readValue(r, op, at);
       if (value === null) result.emptySkipped++;
       else if (expireMs !== -1 && expireMs < opts.unixNowMs) result.expiredSkipped++;
-      else entries.push({ key, value, expireMs, at });
+      else entries.push({ db, key, value, expireMs, at });
       expireMs = -1;
     }
     if (version >= 5) {
@@ -896,9 +911,10 @@ export function loadRdb(data: Uint8Array, ks: Keyspace, opts: LoadOptions): Load
     throw new RdbError(`unreadable data (${(e as Error).message})`, r.pos);
   }
   for (const e of entries) {
+    const ks = list[e.db];
     if (ks.has(e.key)) {
-      ks.flush();
-      throw new RdbError(`duplicate key ${JSON.stringify(e.key)}`, e.at);
+      for (const k of list) k.flush();
+      throw new RdbError(`duplicate key ${JSON.stringify(e.key)}${list.length > 1 ? ` in database ${e.db}` : ''}`, e.at);
     }
     ks.put(e.key, e.value);
     if (e.expireMs !== -1) ks.setDeadline(e.key, e.expireMs - opts.unixOffsetMs);

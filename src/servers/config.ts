@@ -100,7 +100,7 @@ special('client-output-buffer-limit', 'normal 0 0 0 slave 268435456 67108864 60 
   applied('hard limits of the normal and pubsub classes (0 = none); soft limits and the replica class are stored, not enforced'), A);
 mem('maxmemory-clients', 0n, LLONG_MAX, 0, 'mutable', 'accepted, no effect here (no client eviction)', { percent: true });
 int('busy-reply-threshold', 0n, LONG_MAX, 5000, 'mutable', 'applied: a script running longer is stopped with an error (see README: Scripting)', { aliases: ['lua-time-limit'] });
-int('databases', 1n, INT_MAX, 1, 'immutable', 'accepted, no effect here (one database: SELECT 0 only; the default shown is 1)');
+int('databases', 1n, 4096n, 16, 'immutable', applied('the number of databases (SELECT 0 to N-1), at start-up; at most 4096 here (see README: Limits)'), A);
 str('requirepass', '', 'mutable', applied('the default user\'s password, for new AUTH/HELLO (authenticated clients stay so)'), { ...A, sensitive: true });
 str('aclfile', '', 'immutable', 'accepted, no effect here (no ACL users)');
 int('acllog-max-len', 0n, LONG_MAX, 128, 'mutable', 'accepted, no effect here (no ACL log)');
@@ -507,6 +507,7 @@ export class ConfigStore {
     v.set('tcp-keepalive', String(s.tcpKeepAlive));
     v.set('protected-mode', s.protectedMode ? 'yes' : 'no');
     v.set('maxclients', String(s.maxClients));
+    v.set('databases', String(s.databases));
     v.set('client-query-buffer-limit', String(s.queryLimit));
     v.set('proto-max-bulk-len', String(s.protoMaxBulkLen));
     const old = v.get('client-output-buffer-limit')!;
@@ -535,6 +536,7 @@ export class ConfigStore {
       case 'tcp-keepalive': s.tcpKeepAlive = Number(value); break;
       case 'protected-mode': s.protectedMode = value === 'yes'; break;
       case 'maxclients': s.maxClients = Number(value); break;
+      case 'databases': s.databases = Number(value); break;
       case 'client-query-buffer-limit': s.queryLimit = Number(value); break;
       case 'proto-max-bulk-len': s.protoMaxBulkLen = Number(value); break;
       case 'client-output-buffer-limit': {

@@ -206,7 +206,7 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
         ports.resp = await listenOn(settings.respPort, 'resp', createRespCodec(settings), respTable, '-ERR max number of clients reached\r\n');
       }
       expireTimer = setInterval(() => {
-        state.store.expireSome(settings.activeExpireLimit);
+        state.expireSome(settings.activeExpireLimit);
         state.context.hooks.afterReply?.(null); // tracking's invalidations of the expired keys
       }, ACTIVE_EXPIRE_INTERVAL_MS);
     },

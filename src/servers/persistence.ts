@@ -45,7 +45,7 @@ export class Persistence implements PersistenceControl {
 
   constructor(
     private readonly settings: PersistSettings,
-    private readonly store: Keyspace,
+    private readonly databases: readonly Keyspace[],
     private readonly log: (line: string) => void,
   ) {}
 
@@ -62,7 +62,7 @@ export class Persistence implements PersistenceControl {
     const started = performance.now();
     this.saves++; // attempts, as Redis's rdb_saves counts them
     try {
-      const { keys, bytes } = saveRdbFile(this.store, resolve(this.settings.dir), this.settings.dbFilename, {
+      const { keys, bytes } = saveRdbFile(this.databases, resolve(this.settings.dir), this.settings.dbFilename, {
         compression: this.settings.rdbCompression,
         checksum: this.settings.rdbChecksum,
         redisVersion: REDIS_VERSION,
@@ -83,7 +83,7 @@ export class Persistence implements PersistenceControl {
   }
 
   /**
-   * Loads the RDB file into the (empty) keyspace if there is one. Throws an
+   * Loads the RDB file into the (empty) databases if there is one. Throws an
    * Error whose message names the file and, for a corrupt one, the byte offset.
    */
   loadAtStartup(): void {
@@ -97,7 +97,7 @@ export class Persistence implements PersistenceControl {
     if (data === null) return;
     const started = performance.now();
     try {
-      const r = loadRdb(data, this.store, {
+      const r = loadRdb(data, this.databases, {
         checksum: this.settings.rdbChecksum,
         unixNowMs: unixNowFine(),
         unixOffsetMs: MONOTONIC_UNIX_OFFSET_MS,

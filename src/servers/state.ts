@@ -37,6 +37,8 @@ export interface ServerSettings extends PersistSettings {
   config?: ConfigStore;
   /** Keys expired actively per loop iteration at most. */
   activeExpireLimit: number;
+  /** Number of databases (Redis's `databases`; immutable once the server runs). */
+  databases: number;
   trace: boolean;
   /** With trace: each read and write shows its bytes; reads show where each request ends. */
   traceBytes: boolean;
@@ -63,6 +65,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   requirePass: null,
   protectedMode: true,
   activeExpireLimit: 2000,
+  databases: 16,
   slowlogLogSlowerThan: 10000,
   slowlogMaxLen: 128,
   dir: '.',
@@ -101,6 +104,7 @@ export class Client implements ClientState {
   inExec = false;
   monitor = false;
   dirtyCas = false;
+  db = 0;
   /** Channels, patterns and shard channels subscribed to (the pub/sub module keeps it). */
   subscriptions = 0;
   readonly createdAtMs = Date.now();
@@ -208,8 +212,14 @@ function redactSecrets(args: string[]): void {
 /** Client-provoked log lines allowed per second (see logClientError). */
 export const NOISY_LINES_PER_SECOND = 10;
 
+/** The most databases a server may have (Redis allows up to INT_MAX; each empty database costs a few KB here, and active expiry looks at each one per loop turn). */
+export const MAX_DATABASES = 4096;
+
 export class ServerState {
-  readonly store = new Keyspace();
+  /** The databases, by index: databases[i].id === i. */
+  readonly databases: Keyspace[];
+  /** Database 0 (the book port's, and what tools that know one database look at). */
+  readonly store: Keyspace;
   readonly clients = new Map<number, Client>();
   readonly context: ServerContext;
   private nextClientId = 1;
@@ -238,12 +248,18 @@ export class ServerState {
     readonly log: (line: string) => void,
   ) {
     const state = this;
+    const dbCount = Math.max(1, Math.min(MAX_DATABASES, settings.databases));
+    const databases: Keyspace[] = [];
+    for (let i = 0; i < dbCount; i++) databases.push(new Keyspace(undefined, i));
+    this.databases = databases;
+    this.store = databases[0];
     this.slowlog = new Slowlog(settings);
-    this.persistence = new Persistence(settings, this.store, log);
+    this.persistence = new Persistence(settings, databases, log);
     const keyListeners = new Set<KeyListener>();
-    const fanOut: KeyListener = (key, why) => {
-      for (const fn of keyListeners) fn(key, why);
+    const fanOut: KeyListener = (key, why, db) => {
+      for (const fn of keyListeners) fn(key, why, db);
     };
+    const swapHooks: ((a: Keyspace, b: Keyspace) => void)[] = [];
     const configStore = settings.config ?? new ConfigStore(settings);
     // A server copies the settings it was given: applied parameters must write to this copy.
     configStore.bind(settings);
@@ -277,7 +293,7 @@ export class ServerState {
         st.totalCommands = 0;
         st.totalConnections = 0;
         st.rejectedConnections = 0;
-        st.expiredKeysBase = state.store.expiredCount;
+        st.expiredKeysBase = state.expiredCount();
         st.netInputBase = st.netInput();
         st.netOutputBase = st.netOutput();
         counters.reset();
@@ -290,13 +306,22 @@ export class ServerState {
       },
       hooks: { afterCommand: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null } satisfies CommandHooks,
       registry: new Map(),
+      databases,
+      swapDatabases(a, b) {
+        if (a === b) return;
+        databases[a].swapContents(databases[b]);
+        for (const fn of swapHooks) fn(databases[a], databases[b]);
+      },
+      onSwapDb(fn) {
+        swapHooks.push(fn);
+      },
       addKeyListener(fn) {
         keyListeners.add(fn);
-        state.store.onChange = fanOut;
+        for (const db of databases) db.onChange = fanOut;
       },
       removeKeyListener(fn) {
         keyListeners.delete(fn);
-        if (keyListeners.size === 0) state.store.onChange = null;
+        if (keyListeners.size === 0) for (const db of databases) db.onChange = null;
       },
       clientById: (id) => state.clients.get(id),
       deliverAll(clients, write) {
@@ -336,6 +361,42 @@ export class ServerState {
       log,
     };
   }
+
+  /** Keys expired (lazily or actively) in every database since start-up. */
+  expiredCount(): number {
+    let n = 0;
+    for (const db of this.databases) n += db.expiredCount;
+    return n;
+  }
+
+  /** The nearest TTL deadline over every database, or null (the loop's key timer). */
+  nextDeadline(): number | null {
+    let best: number | null = null;
+    for (const db of this.databases) {
+      if (db.volatileCount === 0) continue;
+      const d = db.nextDeadline();
+      if (d !== null && (best === null || d < best)) best = d;
+    }
+    return best;
+  }
+
+  /**
+   * Active expiry over every database: up to max keys in all, each database
+   * in turn from where the last call stopped (so a busy database 0 cannot keep
+   * the others' keys from ever expiring). Returns how many.
+   */
+  expireSome(max: number): number {
+    const dbs = this.databases;
+    let n = 0;
+    for (let k = 0; k < dbs.length && n < max; k++) {
+      const db = dbs[this.expireCursor];
+      if (db.volatileCount !== 0) n += db.expireSome(max - n);
+      if (n < max) this.expireCursor = (this.expireCursor + 1) % dbs.length;
+    }
+    return n;
+  }
+
+  private expireCursor = 0;
 
   private noisyWindowStart = 0;
   private noisyInWindow = 0;

@@ -128,9 +128,9 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
   // Keys with a TTL expire actively too, at most activeExpireLimit per iteration
   // so that a mass expiry cannot stall the loop.
   loop.keyTimers = {
-    nextDeadline: () => state.store.nextDeadline(),
+    nextDeadline: () => state.nextDeadline(),
     run: () => {
-      const n = state.store.expireSome(settings.activeExpireLimit);
+      const n = state.expireSome(settings.activeExpireLimit);
       state.context.hooks.afterReply?.(null); // tracking's invalidations of the expired keys
       if (tracer !== null && n > 0) tracer.keysExpired(n);
     },

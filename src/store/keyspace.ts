@@ -145,6 +145,9 @@ class ShardedMap<V> {
 
 const EMPTY_MAP: ReadonlyMap<string, never> = new Map<string, never>();
 
+/** avgTtl() is exact up to this many keys with a TTL, sampled beyond. */
+const AVG_TTL_SAMPLE = 10_000;
+
 /** With a time budget, expireSome reads the clock once per this many deletions. */
 export const EXPIRE_BUDGET_STRIDE = 32;
 
@@ -156,24 +159,36 @@ export const monotonicNow = (): number => performance.now();
  * ('put'), stored over a live key by replace() ('overwrite'), deleted,
  * expired, or every key flushed (key null).
  */
-export type KeyChange = 'put' | 'overwrite' | 'delete' | 'expire' | 'flush';
+export type KeyChange = 'put' | 'overwrite' | 'delete' | 'expire' | 'flush' | 'flushall';
+
+/** Keyspace.onChange's listener: the key (null for a flush), what happened, and the database it happened in. */
+export type ChangeListener = (key: string | null, why: KeyChange, db: Keyspace) => void;
 
 export class Keyspace {
-  private readonly data = new ShardedMap<Stored>();
-  private readonly ttl = new ShardedMap<TtlEntry>();
-  private readonly heap = new TtlHeap();
+  // Not readonly: SWAPDB exchanges the contents of two databases (swapContents).
+  private data = new ShardedMap<Stored>();
+  private ttl = new ShardedMap<TtlEntry>();
+  private heap = new TtlHeap();
   /** Keys removed because their TTL passed (lazily or actively). */
   expiredCount = 0;
   /**
    * Told of every key stored (put, replace), deleted or expired, and of a
-   * flush (key null): WATCH invalidation and blocked clients' ready keys
+   * flush (key null; 'flushall' when every database is flushed at once, as
+   * FLUSHALL does): WATCH invalidation and blocked clients' ready keys
    * listen here. Null when nobody listens, so it costs one check per write.
    * In-place changes to a collection (LPUSH onto an existing list) do not
-   * come through here; see src/commands/watch.ts for how those are seen.
+   * come through here; see src/commands/multi.ts for how those are seen.
    */
-  onChange: ((key: string | null, why: KeyChange) => void) | null = null;
+  onChange: ChangeListener | null = null;
 
-  constructor(readonly now: () => number = monotonicNow) {}
+  /**
+   * @param id the database index (SELECT's number): a server holds one
+   *   Keyspace per database; keyspace notifications name it (`__keyspace@<id>__`).
+   */
+  constructor(
+    readonly now: () => number = monotonicNow,
+    readonly id: number = 0,
+  ) {}
 
   /** Number of keys, counting expired keys not yet removed (like Redis's DBSIZE). */
   get size(): number {
@@ -217,7 +232,7 @@ export class Keyspace {
     const s = shardOf(key);
     if (this.ttl.size !== 0) this.expireIfDue(key, s);
     this.data.set(key, v, s);
-    if (this.onChange !== null) this.onChange(key, 'put');
+    if (this.onChange !== null) this.onChange(key, 'put', this);
   }
 
   /**
@@ -229,7 +244,7 @@ export class Keyspace {
     const why: KeyChange = this.onChange !== null && this.has(key) ? 'overwrite' : 'put';
     this.data.set(key, v);
     if (this.ttl.size !== 0) this.clearDeadline(key);
-    if (this.onChange !== null) this.onChange(key, why);
+    if (this.onChange !== null) this.onChange(key, why, this);
   }
 
   /** Removes a key and its TTL. True if a live key was removed. */
@@ -244,7 +259,7 @@ export class Keyspace {
         this.ttl.delete(key, s);
       }
     }
-    if (this.onChange !== null) this.onChange(key, 'delete');
+    if (this.onChange !== null) this.onChange(key, 'delete', this);
     return true;
   }
 
@@ -308,7 +323,7 @@ export class Keyspace {
       this.heap.remove(top);
       this.ttl.delete(top.key, s);
       this.data.delete(top.key, s);
-      if (this.onChange !== null) this.onChange(top.key, 'expire');
+      if (this.onChange !== null) this.onChange(top.key, 'expire', this);
       n++;
       if (n % EXPIRE_BUDGET_STRIDE === 0 && stopAt !== Infinity && performance.now() >= stopAt) break;
     }
@@ -344,12 +359,59 @@ export class Keyspace {
     }
   }
 
-  /** Removes every key. */
-  flush(): void {
-    if (this.onChange !== null) this.onChange(null, 'flush');
+  /**
+   * Removes every key. Listeners hear of it first (while the keys are still
+   * there: WATCH touches the watched keys that exist), as 'flush' (FLUSHDB) or
+   * 'flushall' (one of the databases FLUSHALL empties).
+   */
+  flush(why: 'flush' | 'flushall' = 'flush'): void {
+    if (this.onChange !== null) this.onChange(null, why, this);
     this.data.clear();
     this.ttl.clear();
     this.heap.clear();
+  }
+
+  /**
+   * Whether the key is in the table, expired or not, without expiring it
+   * (Redis's dictFind on the db's dict: what SWAPDB's and FLUSHALL's WATCH
+   * rules and the ready-key scan consult).
+   */
+  holds(key: string): boolean {
+    return this.data.has(key);
+  }
+
+  /**
+   * SWAPDB: exchanges every key, value and TTL with other (and their expiry
+   * counts), as Redis swaps two databases' dicts. The ids, and whatever is
+   * kept per database index elsewhere (blocked clients, watched keys, the
+   * clients that selected it), stay where they are. Listeners are not told:
+   * the caller (ServerState.swapDatabases) does what Redis's dbSwapDatabases does.
+   */
+  swapContents(other: Keyspace): void {
+    if (other === this) return;
+    [this.data, other.data] = [other.data, this.data];
+    [this.ttl, other.ttl] = [other.ttl, this.ttl];
+    [this.heap, other.heap] = [other.heap, this.heap];
+  }
+
+  /**
+   * INFO keyspace's avg_ttl: the mean remaining TTL in ms of the keys that
+   * have one (0 when none does). Exact up to AVG_TTL_SAMPLE keys with a TTL;
+   * beyond, estimated from that many picked at random (Redis estimates it too,
+   * from the keys its expiry cycle samples), so INFO stays O(1) in the size.
+   */
+  avgTtl(): number {
+    const all = this.heap.entries();
+    const n = all.length;
+    if (n === 0) return 0;
+    const now = this.now();
+    const picks = Math.min(n, AVG_TTL_SAMPLE);
+    let sum = 0;
+    for (let i = 0; i < picks; i++) {
+      const e = picks === n ? all[i] : all[Math.floor(Math.random() * n)];
+      sum += Math.max(0, e.deadline - now);
+    }
+    return Math.round(sum / picks);
   }
 
   private expireIfDue(key: string, s: number): void {
@@ -359,7 +421,7 @@ export class Keyspace {
       this.ttl.delete(key, s);
       this.data.delete(key, s);
       this.expiredCount++;
-      if (this.onChange !== null) this.onChange(key, 'expire');
+      if (this.onChange !== null) this.onChange(key, 'expire', this);
     }
   }
 }

@@ -252,7 +252,7 @@ export function maskHello(b: Buffer): string {
 export function compareReplies(redis: Buffer, ours: Buffer, match: Match): string | null {
   if (match === 'monitor') {
     // A MONITOR line: `+<unix time> [<db> <client address>] "cmd" ...` — the time and address differ.
-    const strip = (b: Buffer) => b.toString('latin1').replace(/^\+\d+\.\d{6} \[0 [^\]]*\]/, '+T [0 ADDR]');
+    const strip = (b: Buffer) => b.toString('latin1').replace(/^\+\d+\.\d{6} \[(\d+) [^\]]*\]/, '+T [$1 ADDR]');
     return strip(redis) === strip(ours) && /^\+\d+\.\d{6} \[/.test(ours.toString('latin1')) ? null : 'monitor lines differ';
   }
   if (match === 'hello') return maskHello(redis) === maskHello(ours) && /^[*%]/.test(maskHello(ours)) ? null : 'HELLO replies differ';

@@ -140,12 +140,6 @@ describe('connection and server commands', () => {
     expect(replies[1][4]).toBe('$-1\r\n');
   });
 
-  // Not compared: redloop has one database (Redis has 16).
-  test('SELECT: only database 0 exists (a documented deviation)', async () => {
-    expect((await s.ours.call(['SELECT', '1'])).toString()).toBe('-ERR DB index is out of range\r\n');
-    expect((await s.ours.call(['SELECT', '0'])).toString()).toBe('+OK\r\n');
-  });
-
   test('QUIT replies +OK and closes', async () => {
     for (const port of [s.redisPort, s.oursPort]) {
       const c = await RawClient.connect(port);

@@ -7,7 +7,7 @@
 
 import type { ReplyWriter } from '../../protocol/reply.js';
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
-import { MAY_REPLICATE, NO_KEYS, arityError, err, isOpt } from '../common.js';
+import { MAY_REPLICATE, NO_KEYS, arityError, err, isOpt, selectDb } from '../common.js';
 import type { ClientState, CommandContext, CommandSpec, ServerContext } from '../types.js';
 import { discardTransaction, unwatchAll } from '../multi.js';
 import { clientCaching, clientGetRedir, clientTracking, clientTrackingInfo, disableTracking, trackingListFields } from '../tracking.js';
@@ -88,7 +88,7 @@ export function clientLine(c: ClientState, ctx: CommandContext, argvMem = 0): st
   // peak of the last 5 s) reads the same, as the buffer only grows to a peak.
   return (
     `id=${c.id} addr=${c.peer} laddr=${host}:${c.localPort} fd=${c.fd} name=${c.name} ` +
-    `age=${Math.floor((now - c.createdAtMs) / 1000)} idle=${Math.floor(info.idleMs / 1000)} flags=${flags || 'N'} db=0 ` +
+    `age=${Math.floor((now - c.createdAtMs) / 1000)} idle=${Math.floor(info.idleMs / 1000)} flags=${flags || 'N'} db=${c.db} ` +
     `sub=${counts.sub} psub=${counts.psub} ssub=${counts.ssub} multi=${c.multi === null ? -1 : c.multi.queue.length} ` +
     `qbuf=${info.qbuf} qbuf-free=${info.qbufFree} argv-mem=${argvMem} multi-mem=${multiMem} ` +
     `rbs=${info.obufSize} rbp=${info.obufSize} obl=${info.obl} oll=0 omem=${info.omem} ` +
@@ -462,6 +462,7 @@ export function respClientCommands(table: () => Map<string, CommandSpec>): Comma
         client.resp = 2;
         extra(client).noEvict = false;
         client.authenticated = server.requirePass === null;
+        selectDb(ctx, 0);
         w.status('RESET');
       },
     },

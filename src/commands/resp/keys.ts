@@ -7,8 +7,8 @@ import type { ReplyWriter } from '../../protocol/reply.js';
 import { Keyspace, cloneValue, typeOf } from '../../store/keyspace.js';
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
 import { bookStringCommands } from '../book/strings.js';
-import type { CommandSpec } from '../types.js';
-import { ALL_KEYS, KEY1, NO_KEYS, deadlineFromUnixMs, err, isOpt, unixExpireOf, unixNowMs } from '../common.js';
+import type { CommandContext, CommandSpec } from '../types.js';
+import { ALL_KEYS, KEY1, NO_KEYS, deadlineFromUnixMs, err, isOpt, parseDbIndex, unixExpireOf, unixNowMs } from '../common.js';
 
 /** PTTL means the same on both protocols: the book's implementation serves RESP too. */
 const bookPttl = bookStringCommands.find((c) => c.name === 'pttl')!.run;
@@ -162,11 +162,52 @@ function expireGeneric(args: string[], w: ReplyWriter, store: Keyspace, cmd: str
   w.int(1);
 }
 
-/** FLUSHDB/FLUSHALL [ASYNC|SYNC]. */
-function flush(args: string[], w: ReplyWriter, store: Keyspace): void {
+/** FLUSHDB [ASYNC|SYNC] (the selected database) and FLUSHALL (every database, dbs given). Frees are synchronous either way. */
+function flush(args: string[], w: ReplyWriter, store: Keyspace, dbs: readonly Keyspace[] | null): void {
   if (args.length > 2 || (args.length === 2 && !isOpt(args[1], 'sync') && !isOpt(args[1], 'async'))) return err(w, SYNTAX);
-  store.flush();
+  if (dbs === null) store.flush();
+  else for (const db of dbs) db.flush('flushall');
   w.status('OK');
+}
+
+/** MOVE key db: the key, its value and TTL go to database db, unless it is there already (Redis's moveCommand). */
+function move(args: string[], w: ReplyWriter, ctx: CommandContext): void {
+  const src = ctx.store;
+  const id = parseDbIndex(args[2], ctx.server.databases.length, w);
+  if (id === null) return;
+  const dst = ctx.server.databases[id];
+  if (dst === src) return err(w, 'ERR source and destination objects are the same');
+  const key = args[1];
+  const v = src.getRaw(key);
+  if (v === undefined) return w.int(0);
+  const deadline = src.deadline(key);
+  if (dst.has(key)) return w.int(0);
+  dst.put(key, v);
+  if (deadline !== undefined) dst.setDeadline(key, deadline);
+  src.delete(key);
+  w.int(1);
+}
+
+/** SWAPDB index1 index2: the two databases exchange their contents; clients stay with their index (Redis's dbSwapDatabases). */
+function swapdb(args: string[], w: ReplyWriter, ctx: CommandContext): void {
+  const n = ctx.server.databases.length;
+  const a = parseDbArg(args[1], w, 'ERR invalid first DB index');
+  if (a === null) return;
+  const b = parseDbArg(args[2], w, 'ERR invalid second DB index');
+  if (b === null) return;
+  if (a < 0 || a >= n || b < 0 || b >= n) return err(w, 'ERR DB index is out of range');
+  ctx.server.swapDatabases(a, b);
+  w.status('OK');
+}
+
+/** A C int, or msg (SWAPDB's getIntFromObjectOrReply with its own message). */
+function parseDbArg(arg: string, w: ReplyWriter, msg: string): number | null {
+  const n = parseInt64(arg);
+  if (n === null || n < -2147483648 || n > 2147483647) {
+    err(w, msg);
+    return null;
+  }
+  return Number(n);
 }
 
 /** RENAME/RENAMENX: the value and its TTL move; the destination is overwritten (or, with nx, kept). */
@@ -196,30 +237,31 @@ function expireTime(args: string[], w: ReplyWriter, store: Keyspace, ms: boolean
 
 /**
  * COPY source destination [DB destination-db] [REPLACE]: a deep copy with the
- * source's TTL. One database exists, so DB accepts 0 only (README's deviations).
+ * source's TTL, into the selected database or destination-db.
  */
-function copy(args: string[], w: ReplyWriter, store: Keyspace): void {
+function copy(args: string[], w: ReplyWriter, ctx: CommandContext): void {
+  const store = ctx.store;
+  let target = store;
   let replace = false;
   for (let j = 3; j < args.length; j++) {
     if (isOpt(args[j], 'replace')) replace = true;
     else if (isOpt(args[j], 'db') && j + 1 < args.length) {
-      const db = parseInt64(args[++j]);
-      if (db === null) return err(w, NOT_INTEGER);
-      if (db < -2147483648 || db > 2147483647) return err(w, 'ERR value is out of range, value must between -2147483648 and 2147483647');
-      if (db !== 0) return err(w, 'ERR DB index is out of range');
+      const id = parseDbIndex(args[++j], ctx.server.databases.length, w);
+      if (id === null) return;
+      target = ctx.server.databases[id];
     } else return err(w, SYNTAX);
   }
   const [, src, dst] = args;
-  if (src === dst) return err(w, 'ERR source and destination objects are the same');
+  if (target === store && src === dst) return err(w, 'ERR source and destination objects are the same');
   const v = store.get(src);
   if (v === undefined) return w.int(0);
-  if (store.has(dst)) {
-    if (!replace) return w.int(0);
-    store.delete(dst);
-  }
   const deadline = store.deadline(src);
-  store.replace(dst, cloneValue(v));
-  if (deadline !== undefined) store.setDeadline(dst, deadline);
+  if (target.has(dst)) {
+    if (!replace) return w.int(0);
+    target.delete(dst);
+  }
+  target.put(dst, cloneValue(v));
+  if (deadline !== undefined) target.setDeadline(dst, deadline);
   w.int(1);
 }
 
@@ -430,7 +472,7 @@ export const respKeyCommands: CommandSpec[] = [
     flags: ['write'],
     ...NO_KEYS,
     run(args, w, { store }) {
-      flush(args, w, store);
+      flush(args, w, store, null);
     },
   },
   {
@@ -438,8 +480,8 @@ export const respKeyCommands: CommandSpec[] = [
     arity: -1,
     flags: ['write'],
     ...NO_KEYS,
-    run(args, w, { store }) {
-      flush(args, w, store);
+    run(args, w, { store, server }) {
+      flush(args, w, store, server.databases);
     },
   },
   {
@@ -496,9 +538,23 @@ export const respKeyCommands: CommandSpec[] = [
     firstKey: 1,
     lastKey: 2,
     keyStep: 1,
-    run(args, w, { store }) {
-      copy(args, w, store);
+    run(args, w, ctx) {
+      copy(args, w, ctx);
     },
+  },
+  {
+    name: 'move',
+    arity: 3,
+    flags: ['write', 'fast'],
+    ...KEY1,
+    run: move,
+  },
+  {
+    name: 'swapdb',
+    arity: 3,
+    flags: ['write', 'fast'],
+    ...NO_KEYS,
+    run: swapdb,
   },
 ];
 

@@ -5,9 +5,9 @@
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { ErrCode, type ReplyWriter } from '../../protocol/reply.js';
-import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
+import { SYNTAX, parseInt64 } from '../args.js';
 import type { ClientState, CommandContext, CommandSpec } from '../types.js';
-import { NO_KEYS, arityError, err, isOpt } from '../common.js';
+import { NO_KEYS, arityError, err, isOpt, parseDbIndex, selectDb } from '../common.js';
 import { COMMAND_DOCS } from './docs.js';
 import { validClientName } from './client.js';
 import { passwordMatches } from '../book/auth.js';
@@ -47,13 +47,18 @@ function arityOk(n: number, arity: number): boolean {
 type Section = [name: string, fields: [string, string | number][]];
 
 function infoSections(ctx: CommandContext): Section[] {
-  const { server, store } = ctx;
+  const { server } = ctx;
   const mem = process.memoryUsage();
   const cpu = process.cpuUsage();
   const uptime = Math.floor((Date.now() - server.startedAtMs) / 1000);
   const human = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)}M` : `${(n / 1024).toFixed(2)}K`);
-  const keyspace: [string, string][] =
-    store.size === 0 ? [] : [['db0', `keys=${store.size},expires=${store.volatileCount},avg_ttl=0`]];
+  // One line per non-empty database, as Redis's INFO keyspace.
+  const keyspace: [string, string][] = [];
+  let expired = 0;
+  for (const db of server.databases) {
+    expired += db.expiredCount;
+    if (db.size !== 0) keyspace.push([`db${db.id}`, `keys=${db.size},expires=${db.volatileCount},avg_ttl=${db.avgTtl()}`]);
+  }
   return [
     [
       'Server',
@@ -124,7 +129,7 @@ function infoSections(ctx: CommandContext): Section[] {
         ['rejected_connections', server.stats.rejectedConnections],
         ['total_net_input_bytes', server.stats.netInput() - server.stats.netInputBase],
         ['total_net_output_bytes', server.stats.netOutput() - server.stats.netOutputBase],
-        ['expired_keys', store.expiredCount - server.stats.expiredKeysBase],
+        ['expired_keys', expired - server.stats.expiredKeysBase],
         ['evicted_keys', 0],
         ['total_error_replies', server.counters.errorReplies],
       ],
@@ -280,10 +285,10 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
       arity: 2,
       flags: ['loading', 'stale', 'fast'],
       ...NO_KEYS,
-      run(args, w) {
-        const id = parseInt64(args[1]);
-        if (id === null || id < -(2 ** 31) || id >= 2 ** 31) return err(w, NOT_INTEGER);
-        if (id !== 0) return err(w, 'ERR DB index is out of range');
+      run(args, w, ctx) {
+        const id = parseDbIndex(args[1], ctx.server.databases.length, w);
+        if (id === null) return;
+        selectDb(ctx, id);
         w.status('OK');
       },
     },
