@@ -100,8 +100,13 @@ describe('--inspect-port over raw HTTP', () => {
       }
       expect(await http(port, 'GET / HTTP/1.1\r\n\r\n')).toMatch(/^HTTP\/1\.1 503 /);
       held[0].sock.destroy();
-      await held[1].waitFor(() => held[1].received.includes('event: iteration'), 'a record of the close');
-      expect(await http(port, 'GET /nope HTTP/1.1\r\n\r\n')).toMatch(/^HTTP\/1\.1 404 /);
+      // Once the inspector has seen that close (an iteration of the loop), a slot is free again.
+      let answer = '';
+      for (let i = 0; i < 1000; i++) {
+        answer = await http(port, 'GET /nope HTTP/1.1\r\n\r\n');
+        if (!answer.startsWith('HTTP/1.1 503 ')) break;
+      }
+      expect(answer).toMatch(/^HTTP\/1\.1 404 /);
     } finally {
       await srv.stop();
     }
