@@ -194,6 +194,33 @@ describe('redloop-replay', () => {
     }
   });
 
+  test('the BLPOP lesson: a blocked client, the timer that sets poll\'s timeout, and its firing', async () => {
+    const lessons = fileURLToPath(new URL('../../docs/lessons/', import.meta.url));
+    const replay: ChildProcess = spawn(process.execPath, [REPLAY, join(lessons, 'blpop.jsonl'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        replay.stdout!.setEncoding('utf8').on('data', (d: string) => {
+          out += d;
+          const m = /on http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
+          if (m) resolve(Number(m[1]));
+        });
+        replay.once('exit', (code) => reject(new Error(`redloop-replay exited (${code})`)));
+      });
+      const page = await openPage(port);
+      await page.locator('#status.replay').waitFor();
+      for (let i = 0; i < 20 && !(await page.locator('#timeout').innerText()).includes('BLPOP timeout'); i++) await page.click('#forward');
+      await expect(page.locator('#timeout').innerText()).resolves.toBe('timeout 100 ms — BLPOP timeout of client 1');
+      if (shots) await page.screenshot({ path: join(DOCS, 'inspector-blpop.png') });
+      // The same iteration: poll returns 0 when the timeout ends, and the timer fires (the client gets its nil array).
+      await expect(page.locator('#syscalls li').first().innerText()).resolves.toMatch(/^poll\(.*, 100\) = 0/);
+      await expect(page.locator('#timers').innerText()).resolves.toContain('timers fired: BLPOP timeout of client 1');
+      await page.close();
+    } finally {
+      replay.kill('SIGTERM');
+    }
+  });
+
   test('a file that is not a trace is refused with its line', async () => {
     const bad = join(dir, 'bad.jsonl');
     const { writeFileSync } = await import('node:fs');
