@@ -57,7 +57,7 @@ async function sendAndShut(port: number, requests: string[][]): Promise<Buffer> 
 }
 
 test('sections 2, 6 and 7 excerpts match a real --trace run of `redloop-cli set k v`', async () => {
-  const srv = await startServer(['--trace']);
+  const srv = await startServer(['--trace', '--save', '']);
   try {
     const c = await BookClient.connect(srv.bookPort);
     expect(await c.call('set', 'k', 'v')).toEqual({ type: 'nil' });
@@ -98,7 +98,7 @@ test('section 8 excerpts match a real --trace run: a pipelined pair, then 1500 g
   const blocks = sectionExcerpts(8);
   expect(blocks.length).toBe(4);
   expect(blocks[0][0]).toContain("s.end(Buffer.concat([e(['set','k','v']), e(['get','k'])]))");
-  const srv = await startServer(['--trace']);
+  const srv = await startServer(['--trace', '--save', '']);
   try {
     expect((await sendAndShut(srv.bookPort, [['set', 'k', 'v'], ['get', 'k']])).length).toBe(15);
     expect((await sendAndShut(srv.bookPort, Array.from({ length: 1500 }, () => ['get', 'k']))).length).toBe(15000);
@@ -112,7 +112,7 @@ test('section 8 excerpts match a real --trace run: a pipelined pair, then 1500 g
 test('section 10 excerpts match a real --trace run of BLPOP, LPUSH and a timeout', async () => {
   const blocks = sectionExcerpts();
   expect(blocks.length).toBe(3);
-  const srv = await startServer(['--trace']);
+  const srv = await startServer(['--trace', '--save', '']);
   try {
     const waiter = await RawClient.connect(srv.respPort);
     const pusher = await RawClient.connect(srv.respPort);

@@ -236,7 +236,6 @@ export class ServerState {
   ) {
     const state = this;
     this.slowlog = new Slowlog(settings);
-    this.persistence = new Persistence(settings, this.store, log);
     const keyListeners = new Set<KeyListener>();
     const fanOut: KeyListener = (key, why) => {
       for (const fn of keyListeners) fn(key, why);
@@ -258,6 +257,9 @@ export class ServerState {
       netInputBase: 0,
       netOutputBase: 0,
     };
+    const hooks: CommandHooks = { afterCommand: null, beforeWrite: null, denyWrites: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null };
+    // The keyspaces a save writes (database i = list[i]); one for now.
+    this.persistence = new Persistence(settings, () => [state.store], configStore.values, hooks, log);
     this.context = {
       startedAtMs: Date.now(),
       config: configStore.values,
@@ -285,7 +287,7 @@ export class ServerState {
       get note() {
         return state.note;
       },
-      hooks: { afterCommand: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null } satisfies CommandHooks,
+      hooks,
       registry: new Map(),
       addKeyListener(fn) {
         keyListeners.add(fn);

@@ -137,6 +137,11 @@ class ShardedMap<V> {
     for (const m of this.shards) if (m !== undefined) yield* m.keys();
   }
 
+  /** The shard Maps themselves (a copy of the array, not of the Maps). */
+  shardMaps(): (Map<string, V> | undefined)[] {
+    return this.shards.slice();
+  }
+
   /** Keys of shard i alone. */
   keysOfShard(i: number): IterableIterator<string> {
     return (this.shards[i] ?? EMPTY_MAP).keys();
@@ -173,7 +178,30 @@ export class Keyspace {
    */
   onChange: ((key: string | null, why: KeyChange) => void) | null = null;
 
+  /**
+   * Told *before* a key is stored, deleted, expired, or has its TTL changed,
+   * and before a flush (key null) — while the old value is still in place. A
+   * background save (src/persist/snapshot.ts) preserves the key's
+   * point-in-time value here. Null when no save runs: one check per write.
+   */
+  beforeChange: ((key: string | null) => void) | null = null;
+
   constructor(readonly now: () => number = monotonicNow) {}
+
+  /** The shard a key lives in (0 ≤ shard < Keyspace.shardCount). */
+  static shardOf(key: string): number {
+    return shardOf(key);
+  }
+
+  /**
+   * The keyspace's tables as they are now, shard by shard: the Map objects
+   * themselves (undefined for a shard never used). A flush replaces them
+   * rather than emptying them, so what is captured here stays the
+   * pre-flush content; other changes show through (see beforeChange).
+   */
+  captureShards(): { data: readonly (ReadonlyMap<string, Stored> | undefined)[]; ttl: readonly (ReadonlyMap<string, TtlEntry> | undefined)[] } {
+    return { data: this.data.shardMaps(), ttl: this.ttl.shardMaps() };
+  }
 
   /** Number of keys, counting expired keys not yet removed (like Redis's DBSIZE). */
   get size(): number {
@@ -214,6 +242,7 @@ export class Keyspace {
    * exists, so it is dropped first rather than expiring the new value at once.
    */
   put(key: string, v: Stored): void {
+    if (this.beforeChange !== null) this.beforeChange(key);
     const s = shardOf(key);
     if (this.ttl.size !== 0) this.expireIfDue(key, s);
     this.data.set(key, v, s);
@@ -226,6 +255,7 @@ export class Keyspace {
    * wakes no blocked client) and 'put' otherwise (dbAdd).
    */
   replace(key: string, v: Stored): void {
+    if (this.beforeChange !== null) this.beforeChange(key);
     const why: KeyChange = this.onChange !== null && this.has(key) ? 'overwrite' : 'put';
     this.data.set(key, v);
     if (this.ttl.size !== 0) this.clearDeadline(key);
@@ -234,6 +264,7 @@ export class Keyspace {
 
   /** Removes a key and its TTL. True if a live key was removed. */
   delete(key: string): boolean {
+    if (this.beforeChange !== null) this.beforeChange(key);
     const s = shardOf(key);
     if (this.ttl.size !== 0) this.expireIfDue(key, s);
     if (!this.data.delete(key, s)) return false;
@@ -250,6 +281,7 @@ export class Keyspace {
 
   /** Sets the key's absolute deadline (monotonic ms). The key must exist. */
   setDeadline(key: string, deadline: number): void {
+    if (this.beforeChange !== null) this.beforeChange(key);
     const e = this.ttl.get(key);
     if (e) {
       e.deadline = deadline;
@@ -265,6 +297,7 @@ export class Keyspace {
   clearDeadline(key: string): boolean {
     const e = this.ttl.get(key);
     if (!e) return false;
+    if (this.beforeChange !== null) this.beforeChange(key);
     this.heap.remove(e);
     this.ttl.delete(key);
     return true;
@@ -304,6 +337,7 @@ export class Keyspace {
     while (n < max) {
       const top = this.heap.peek();
       if (!top || top.deadline > now) break;
+      if (this.beforeChange !== null) this.beforeChange(top.key);
       const s = shardOf(top.key);
       this.heap.remove(top);
       this.ttl.delete(top.key, s);
@@ -346,6 +380,7 @@ export class Keyspace {
 
   /** Removes every key. */
   flush(): void {
+    if (this.beforeChange !== null) this.beforeChange(null);
     if (this.onChange !== null) this.onChange(null, 'flush');
     this.data.clear();
     this.ttl.clear();
@@ -355,6 +390,7 @@ export class Keyspace {
   private expireIfDue(key: string, s: number): void {
     const e = this.ttl.get(key, s);
     if (e && e.deadline <= this.now()) {
+      if (this.beforeChange !== null) this.beforeChange(key);
       this.heap.remove(e);
       this.ttl.delete(key, s);
       this.data.delete(key, s);
