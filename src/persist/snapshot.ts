@@ -39,6 +39,8 @@ export interface SnapshotStats {
   preservedBytes: number;
   /** The most bytes handed to the sink and not yet consumed at once. */
   peakBacklog: number;
+  /** The longest step() (ms): the walk's longest stall of the loop. */
+  longestStepMs: number;
 }
 
 export type StepResult = 'more' | 'waiting' | 'done' | 'failed';
@@ -67,7 +69,7 @@ interface DbWalk {
 }
 
 export class Snapshot {
-  readonly stats: SnapshotStats = { keys: 0, bytes: 0, preservedKeys: 0, preservedBytes: 0, peakBacklog: 0 };
+  readonly stats: SnapshotStats = { keys: 0, bytes: 0, preservedKeys: 0, preservedBytes: 0, peakBacklog: 0, longestStepMs: 0 };
   /** Why the snapshot failed (a value it cannot serialize), or null. */
   error: string | null = null;
   private readonly walks: DbWalk[] = [];
@@ -179,10 +181,17 @@ export class Snapshot {
    * 'done': every byte is handed over (hooks removed); 'failed': see error.
    */
   step(budgetMs: number): StepResult {
+    const started = performance.now();
+    const r = this.walk(started + budgetMs);
+    const took = performance.now() - started;
+    if (took > this.stats.longestStepMs) this.stats.longestStepMs = took;
+    return r;
+  }
+
+  private walk(stopAt: number): StepResult {
     if (this.error !== null) return 'failed';
     if (this.db >= this.walks.length) return 'done';
     if (this.sink.backlog() > this.maxBacklog) return 'waiting';
-    const stopAt = performance.now() + budgetMs;
     let n = 0;
     while (this.db < this.walks.length) {
       const w = this.walks[this.db];

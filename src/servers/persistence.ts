@@ -303,7 +303,7 @@ export class Persistence implements PersistenceControl {
       this.lastSaveOk = true;
       this.log(
         `DB saved on disk: ${this.path} (${st.keys} keys, ${st.bytes} bytes, ${ms} ms; ` +
-          `${st.preservedKeys} keys / ${st.preservedBytes} bytes preserved before a write)`,
+          `${st.preservedKeys} keys / ${st.preservedBytes} bytes preserved before a write; longest slice ${st.longestStepMs.toFixed(1)} ms)`,
       );
       this.log('Background saving terminated with success');
     } else {
