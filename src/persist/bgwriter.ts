@@ -31,6 +31,8 @@ export interface FdWatcher {
   watch(fd: number, label: string, onReadable: () => void): void;
   unwatch(fd: number): void;
   read(fd: number, buf: Uint8Array, offset: number, length: number): number;
+  /** A trace note (--trace), or absent. */
+  note?: ((text: string) => void) | null;
 }
 
 /** What a job hears back. */
@@ -82,6 +84,13 @@ export class FileJob {
   }
 }
 
+/** An event line in words, for the trace. */
+function describe(line: string): string {
+  const [code, id, ...rest] = line.split(' ');
+  const what: Record<string, string> = { o: 'opened', w: `wrote ${rest[0]} bytes`, f: 'fsynced', c: 'committed (fsync, rename, directory fsync)', a: 'aborted', x: `failed: ${rest.join(' ')}` };
+  return `job ${id} ${what[code] ?? line}`;
+}
+
 export class BackgroundWriter {
   private worker: Worker | null = null;
   private readFd = -1;
@@ -117,7 +126,12 @@ export class BackgroundWriter {
     this.jobs.delete(id);
   }
 
-  private start(): void {
+  /**
+   * Starts the thread and its pipe now (open() does it otherwise). Creating a
+   * Worker takes tens of ms on the calling thread: a server that will save
+   * does it at start-up rather than inside its first BGSAVE.
+   */
+  start(): void {
     if (this.worker !== null) return;
     const [r, w] = sys.pipe();
     sys.setNonBlocking(r);
@@ -144,6 +158,7 @@ export class BackgroundWriter {
   }
 
   private event(line: string): void {
+    this.watcher.note?.(`writer thread: ${describe(line)}`);
     const sp = line.indexOf(' ', 2);
     const id = Number(line.slice(2, sp < 0 ? undefined : sp));
     const job = this.jobs.get(id);

@@ -162,6 +162,9 @@ export class Persistence implements PersistenceControl {
   configChanged(): void {
     this.refreshDeny();
     this.armCron();
+    // Save rules mean background saves: start the writer thread now, not inside the first one
+    // (creating a Worker stalls the calling thread for tens of ms).
+    if (this.wiring !== null && this.rules.length > 0) (this.writer ??= new BackgroundWriter(this.wiring.watcher)).start();
   }
 
   /** -MISCONF while the last background save failed, save rules are set and stop-writes-on-bgsave-error is yes. */

@@ -174,6 +174,7 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
       },
       unwatch: (fd) => loop.removeWatch(fd),
       read: (fd, buf, off, len) => loop.os.read(fd, buf, off, len),
+      note: tracer === null ? null : (text) => tracer.note(text),
     },
   });
   // --step: stdin joins the poll set, and each iteration waits for Enter.
