@@ -137,3 +137,22 @@ test('section 10 excerpts match a real --trace run of BLPOP, LPUSH and a timeout
     await srv.stop();
   }
 });
+
+test("section 11 excerpts match a real --trace run of BGSAVE: the writer thread's pipe in the poll set", async () => {
+  const blocks = sectionExcerpts(11);
+  expect(blocks.length).toBe(2);
+  const srv = await startServer(['--trace', '--save', '']);
+  try {
+    const c = await RawClient.connect(srv.respPort);
+    c.sock.write('*3\r\n$3\r\nset\r\n$1\r\nk\r\n$1\r\nv\r\n');
+    await c.waitFor(() => c.received.toString('latin1') === '+OK\r\n', 'OK');
+    c.sock.write('*1\r\n$6\r\nbgsave\r\n'); // lowercase, as redis-cli sends what was typed
+    await c.waitFor(() => c.received.toString('latin1').endsWith('+Background saving started\r\n'), 'BGSAVE');
+    // The client stays connected, as redis-cli's session does in the walkthrough.
+    await srv.waitForStderr('Background saving terminated with success');
+    expectBlocksInTrace(srv, blocks);
+    c.sock.destroy();
+  } finally {
+    await srv.stop();
+  }
+});
