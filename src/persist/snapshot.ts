@@ -48,7 +48,7 @@ export type StepResult = 'more' | 'waiting' | 'done' | 'failed';
 /** A chunk is handed to the sink once this many bytes are serialized. */
 const CHUNK = 256 * 1024;
 /** The walk pauses while the sink holds this many unconsumed bytes (memory bound). */
-const MAX_BACKLOG = 16 * 1024 * 1024;
+const MAX_BACKLOG = 4 * 1024 * 1024;
 
 interface DbWalk {
   readonly ks: Keyspace;
@@ -60,7 +60,7 @@ interface DbWalk {
   readonly expires: number;
   /** Shards below this are written; the shard at it is being walked. */
   cursor: number;
-  iter: Iterator<[string, Stored]> | null;
+  iter: Iterator<string> | null;
   /** Per shard: keys already accounted for (written, or absent at the start). */
   readonly done: (Set<string> | undefined)[];
   /** A flush replaced the keyspace's Maps: what we hold can no longer change. */
@@ -205,10 +205,11 @@ export class Snapshot {
           w.cursor++;
           continue;
         }
-        w.iter = map.entries();
+        w.iter = map.keys(); // keys, then get: entries() would allocate a pair per key
         w.done[w.cursor] ??= new Set();
       }
       const done = w.done[w.cursor]!;
+      const map = w.data[w.cursor]!;
       const ttlMap = w.ttl[w.cursor];
       for (;;) {
         const r = w.iter.next();
@@ -218,16 +219,16 @@ export class Snapshot {
           w.cursor++;
           break;
         }
-        const [key, v] = r.value;
+        const key = r.value;
         if (done.has(key)) continue;
         done.add(key);
-        this.write(this.db, w, key, v, ttlMap?.get(key));
+        this.write(this.db, w, key, map.get(key)!, ttlMap?.get(key));
         if (this.error !== null) return 'failed';
         if (this.out.pending >= CHUNK) {
           this.hand();
           if (this.sink.backlog() > this.maxBacklog) return 'waiting';
         }
-        if ((++n & 31) === 0 && performance.now() >= stopAt) {
+        if ((++n & 7) === 0 && performance.now() >= stopAt) {
           this.hand();
           return 'more';
         }

@@ -48,7 +48,7 @@ export const MISCONF =
   'if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.';
 
 /** Time a BGSAVE slice may take on the loop (ms) before clients are served again. */
-export const SLICE_BUDGET_MS = 1;
+export const SLICE_BUDGET_MS = 0.5;
 /** How often the save rules are checked once one could fire (Redis's serverCron runs at hz 10). */
 const CRON_MS = 100;
 /** After a failed background save, rules wait this long before trying again (CONFIG_BGSAVE_RETRY_DELAY). */
@@ -210,7 +210,8 @@ export class Persistence implements PersistenceControl {
       this.armCron();
       return 'scheduled';
     }
-    void schedule; // SCHEDULE matters only while another background job (an AOF rewrite) runs: none can yet
+    // SCHEDULE matters only while another background job (an AOF rewrite) runs: none can yet.
+    void schedule;
     const why = this.startBgsave();
     return why === null ? 'started' : { error: why };
   }
@@ -222,7 +223,6 @@ export class Persistence implements PersistenceControl {
     this.lastBgsaveTryMs = Date.now();
     this.saves++;
     const dir = resolve(this.settings.dir);
-    const final = join(dir, this.settings.dbFilename);
     this.writer ??= new BackgroundWriter(this.wiring.watcher);
     let bg: Bgsave | null = null;
     const job = this.writer.open(tempRdbPath(dir), { crcTrailer: this.settings.rdbChecksum }, {
@@ -252,7 +252,6 @@ export class Persistence implements PersistenceControl {
     this.hooks.beforeWrite = (store, args) => snap.preserveArgs(store, args);
     this.log(`Background saving started (fork-less snapshot, written by the writer thread to ${tempRdbPath(dir)})`);
     this.armSlice(bg);
-    void final;
     return null;
   }
 
@@ -294,7 +293,7 @@ export class Persistence implements PersistenceControl {
     bg.snap.detach();
     this.hooks.beforeWrite = null;
     const st = bg.snap.stats;
-    this.lastBgsaveSec = Math.round((Date.now() - bg.startedMs) / 1000);
+    this.lastBgsaveSec = Math.floor((Date.now() - bg.startedMs) / 1000);
     this.lastCowBytes = st.preservedBytes;
     this.lastPreservedKeys = st.preservedKeys;
     this.lastPeakBacklog = Math.max(st.peakBacklog, bg.peakInFlight);
@@ -411,7 +410,7 @@ export class Persistence implements PersistenceControl {
   shutdownOnSignal(sig: 'SIGTERM' | 'SIGINT'): void {
     const words = (this.config.get(sig === 'SIGTERM' ? 'shutdown-on-sigterm' : 'shutdown-on-sigint') ?? 'default').split(' ');
     const why = this.shutdown({ nosave: words.includes('nosave'), save: words.includes('save'), now: words.includes('now'), force: words.includes('force') });
-    if (why !== null) this.log(`SIGTERM received but errors trying to shut down the server, check the logs for more information`.replace('SIGTERM', sig));
+    if (why !== null) this.log(`${sig} received but errors trying to shut down the server, check the logs for more information`);
   }
 
   /** The server is exiting: stop the writer thread. */
