@@ -59,7 +59,7 @@ async function sendAndShut(port: number, requests: string[][]): Promise<Buffer> 
 }
 
 test('sections 2, 6 and 7 excerpts match a real --trace run of `redloop-cli set k v`', async () => {
-  const srv = await startServer(['--trace']);
+  const srv = await startServer(['--trace', '--save', '']);
   try {
     const c = await BookClient.connect(srv.bookPort);
     expect(await c.call('set', 'k', 'v')).toEqual({ type: 'nil' });
@@ -100,7 +100,7 @@ test('section 8 excerpts match a real --trace run: a pipelined pair, then 1500 g
   const blocks = sectionExcerpts(8);
   expect(blocks.length).toBe(4);
   expect(blocks[0][0]).toContain("s.end(Buffer.concat([e(['set','k','v']), e(['get','k'])]))");
-  const srv = await startServer(['--trace']);
+  const srv = await startServer(['--trace', '--save', '']);
   try {
     expect((await sendAndShut(srv.bookPort, [['set', 'k', 'v'], ['get', 'k']])).length).toBe(15);
     expect((await sendAndShut(srv.bookPort, Array.from({ length: 1500 }, () => ['get', 'k']))).length).toBe(15000);
@@ -114,7 +114,7 @@ test('section 8 excerpts match a real --trace run: a pipelined pair, then 1500 g
 test('section 10 excerpts match a real --trace run of BLPOP, LPUSH and a timeout', async () => {
   const blocks = sectionExcerpts();
   expect(blocks.length).toBe(3);
-  const srv = await startServer(['--trace']);
+  const srv = await startServer(['--trace', '--save', '']);
   try {
     const waiter = await RawClient.connect(srv.respPort);
     const pusher = await RawClient.connect(srv.respPort);
@@ -165,6 +165,25 @@ test("the epoll section's excerpt matches a real --loop epoll --trace run of `re
     await c.waitClosed();
     await srv.waitForStderr(/closed \(EOF\)/);
     expectBlocksInTrace(srv, [sectionExcerpts('Afterwards: the same loop on epoll')[0]]);
+  } finally {
+    await srv.stop();
+  }
+});
+
+test("section 11 excerpts match a real --trace run of BGSAVE: the writer thread's pipe in the poll set", async () => {
+  const blocks = sectionExcerpts(11);
+  expect(blocks.length).toBe(2);
+  const srv = await startServer(['--trace', '--save', '']);
+  try {
+    const c = await RawClient.connect(srv.respPort);
+    c.sock.write('*3\r\n$3\r\nset\r\n$1\r\nk\r\n$1\r\nv\r\n');
+    await c.waitFor(() => c.received.toString('latin1') === '+OK\r\n', 'OK');
+    c.sock.write('*1\r\n$6\r\nbgsave\r\n'); // lowercase, as redis-cli sends what was typed
+    await c.waitFor(() => c.received.toString('latin1').endsWith('+Background saving started\r\n'), 'BGSAVE');
+    // The client stays connected, as redis-cli's session does in the walkthrough.
+    await srv.waitForStderr('Background saving terminated with success');
+    expectBlocksInTrace(srv, blocks);
+    c.sock.destroy();
   } finally {
     await srv.stop();
   }

@@ -71,6 +71,15 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
   }
   const { hooks } = ctx;
   if (hooks.postpone !== null && !client.monitor && hooks.postpone(spec, ctx, () => rerunLater(table, args, ctx))) return;
+  // A failed background save with stop-writes-on-bgsave-error: writes (and PING) get -MISCONF,
+  // queued or not (Redis's writeCommandsDeniedByDiskError in processCommand).
+  if (hooks.denyWrites !== null && !client.inExec && (spec.write === true || spec.name === 'ping' || writesQueued(spec, ctx))) {
+    rejected(spec, ctx);
+    if (spec.name === 'exec') return execAbort(hooks.denyWrites, w, ctx);
+    if (client.multi !== null) client.multi.failed = true;
+    w.err(ErrCode.Unknown, hooks.denyWrites);
+    return;
+  }
   if (client.multi !== null && !TRANSACTION_CONTROL.has(spec.name)) {
     if (spec.noMulti === true) {
       rejected(spec, ctx);
@@ -94,6 +103,11 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
   }
   execute(spec, args, w, ctx);
   if (hooks.afterCommand !== null) hooks.afterCommand();
+}
+
+/** EXEC of a transaction with a write command in it (Redis counts it as a write command). */
+function writesQueued(spec: CommandSpec, ctx: CommandContext): boolean {
+  return spec.name === 'exec' && ctx.client.multi !== null && ctx.client.multi.specs.some((s) => s.write === true);
 }
 
 /** Redis's is_write_command || is_read_command || is_may_replicate_command. */
@@ -142,7 +156,7 @@ function rerunLater(table: CommandTable, args: string[], ctx: CommandContext): (
 export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: CommandContext): void {
   const { hooks, counters } = ctx;
   // The changes a save would keep: one per write command run (see README: Persistence).
-  if (spec.write === true) ctx.persistence.dirty++;
+  if (spec.write === true && ++ctx.persistence.dirty >= ctx.persistence.dirtyAlarm) ctx.persistence.dirtied();
   const stat = statOf(counters, spec);
   stat.calls++;
   // SLOWLOG and commandstats' usec: a clock read on each side, only while slowlog-log-slower-than >= 0.
@@ -150,6 +164,7 @@ export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: 
   const errors = counters.errorCount;
   const nested = counters.nestedErrors;
   counters.execDepth++;
+  if (spec.write === true && hooks.beforeWrite !== null) hooks.beforeWrite(ctx.store, args);
   if (spec.write === true && (hooks.aroundWrite !== null || hooks.trackWrite !== null)) {
     const { aroundWrite, trackWrite } = hooks;
     const run = aroundWrite === null ? () => spec.run(args, w, ctx) : () => aroundWrite(args, () => spec.run(args, w, ctx), ctx.store);

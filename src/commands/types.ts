@@ -77,6 +77,17 @@ export interface MultiState {
 export interface CommandHooks {
   /** After each top-level command (and after EXEC as a whole): serve blocked clients whose keys became ready. */
   afterCommand: (() => void) | null;
+  /**
+   * While a background save runs: before a write command (or a blocked
+   * client's pop) runs, with its arguments — any of them may be a key it is
+   * about to change in place (src/persist/snapshot.ts preserves it first).
+   */
+  beforeWrite: ((store: Keyspace, args: readonly string[]) => void) | null;
+  /**
+   * Set while writes are refused (a failed background save with
+   * stop-writes-on-bgsave-error): the error text write commands and PING get.
+   */
+  denyWrites: string | null;
   /** While any key is WATCHed: run a write command (in database db), noticing which watched keys it changed. */
   aroundWrite: ((args: string[], run: () => void, db: Keyspace) => void) | null;
   /** While some client has CLIENT TRACKING on: run a write command, noticing which tracked keys it changed (and who changed them). */
@@ -195,6 +206,28 @@ export interface PersistenceControl {
   readonly rdbCompression: boolean;
   /** SAVE: writes the RDB file now, synchronously. Null on success; otherwise why not (also logged). */
   save(): string | null;
+  /** Dispatch calls dirtied() when dirty reaches this (the next save rule's number of changes; Infinity: none). */
+  readonly dirtyAlarm: number;
+  /** dirty reached dirtyAlarm: a save rule may fire once its time has come. */
+  dirtied(): void;
+  /** BGSAVE [SCHEDULE]: started, scheduled (inside EXEC), or Redis's error text. */
+  bgsave(schedule: boolean, inExec: boolean): 'started' | 'scheduled' | { error: string };
+  readonly bgsaveInProgress: boolean;
+  /** rdb_current_bgsave_time_sec, rdb_last_bgsave_time_sec (-1: none). */
+  readonly currentBgsaveSec: number;
+  readonly lastBgsaveSec: number;
+  /** rdb_last_cow_size: bytes the last background save serialized early because a write was about to change them. */
+  readonly lastCowBytes: number;
+  /** SHUTDOWN: null when the server is stopping; else the error text (it keeps running). */
+  shutdown(flags: ShutdownFlags): string | null;
+}
+
+/** SHUTDOWN's modifiers. */
+export interface ShutdownFlags {
+  nosave: boolean;
+  save: boolean;
+  now: boolean;
+  force: boolean;
 }
 
 /** Server-wide facts and settings commands may consult (INFO, CONFIG, ...). */

@@ -407,6 +407,32 @@ const CHUNK = 1 << 20;
  */
 export function writeRdb(dbs: Keyspace | readonly Keyspace[], opts: SaveOptions, sink: (chunk: Uint8Array) => void): number {
   const out = new Out();
+  writeHeader(out, opts);
+  let written = 0;
+  const list = dbs instanceof Keyspace ? [dbs] : dbs;
+  for (let id = 0; id < list.length; id++) {
+    const ks = list[id];
+    if (ks.size === 0) continue;
+    writeSelectDb(out, id, ks.size, ks.volatileCount);
+    for (const key of ks.keys()) {
+      const v = ks.getRaw(key);
+      if (v === undefined) continue;
+      const d = ks.deadline(key);
+      writeEntry(out, key, v, d === undefined ? undefined : Math.round(d + opts.unixOffsetMs), opts);
+      written++;
+      if (out.pos >= CHUNK) out.drain(sink);
+    }
+  }
+  out.u8(OP.EOF);
+  out.drain(sink);
+  const trailer = new Uint8Array(8);
+  if (opts.checksum) out.crc.writeLE(trailer, 0);
+  sink(trailer);
+  return written;
+}
+
+/** The magic and the aux fields. */
+function writeHeader(out: Out, opts: SaveOptions): void {
   out.latin1(`REDIS${String(RDB_VERSION).padStart(4, '0')}`);
   const aux = (k: string, v: string): void => {
     out.u8(OP.AUX);
@@ -418,38 +444,79 @@ export function writeRdb(dbs: Keyspace | readonly Keyspace[], opts: SaveOptions,
   aux('ctime', String(Math.floor(opts.unixNowMs / 1000)));
   aux('used-mem', String(opts.usedMem));
   aux('aof-base', '0');
-  let written = 0;
-  const list = dbs instanceof Keyspace ? [dbs] : dbs;
-  for (let id = 0; id < list.length; id++) {
-    const ks = list[id];
-    if (ks.size === 0) continue;
-    out.u8(OP.SELECTDB);
-    out.len(id);
-    out.u8(OP.RESIZEDB);
-    out.len(ks.size);
-    out.len(ks.volatileCount);
-    for (const key of ks.keys()) {
-      const v = ks.getRaw(key);
-      if (v === undefined) continue;
-      const d = ks.deadline(key);
-      if (d !== undefined) {
-        out.u8(OP.EXPIRETIME_MS);
-        out.int64LE(Math.round(d + opts.unixOffsetMs));
-      }
-      const type = rdbTypeOf(v);
-      out.u8(type);
-      writeString(out, key, opts);
-      writeValue(out, v, type, opts);
-      written++;
-      if (out.pos >= CHUNK) out.drain(sink);
+}
+
+/** SELECTDB, then RESIZEDB with the database's sizes (a hint for the loader), unless sizes is null. */
+function writeSelectDb(out: Out, db: number, size: number | null, expires: number): void {
+  out.u8(OP.SELECTDB);
+  out.len(db);
+  if (size === null) return;
+  out.u8(OP.RESIZEDB);
+  out.len(size);
+  out.len(expires);
+}
+
+/** One key: its expiry (unix ms) if any, its type, name and value. */
+function writeEntry(out: Out, key: string, v: Stored, deadlineUnixMs: number | undefined, opts: WriteOptions): void {
+  if (deadlineUnixMs !== undefined) {
+    out.u8(OP.EXPIRETIME_MS);
+    out.int64LE(deadlineUnixMs);
+  }
+  const type = rdbTypeOf(v);
+  out.u8(type);
+  writeString(out, key, opts);
+  writeValue(out, v, type, opts);
+}
+
+/**
+ * An RDB file written piece by piece, by a caller that decides the order of
+ * the keys and when to take the bytes (a background save, which interleaves
+ * keys it walks with keys it preserves before a write changes them). The
+ * CRC-64 trailer is not written here: whoever receives the bytes computes it
+ * (the background writer does, off the loop).
+ */
+export class RdbPieceWriter {
+  private readonly out = new Out();
+  constructor(private readonly opts: SaveOptions) {}
+
+  /** Bytes written and not yet taken. */
+  get pending(): number {
+    return this.out.pos;
+  }
+
+  header(): void {
+    writeHeader(this.out, this.opts);
+  }
+
+  /** SELECTDB (with RESIZEDB unless size is null). */
+  selectDb(db: number, size: number | null, expires: number): void {
+    writeSelectDb(this.out, db, size, expires);
+  }
+
+  /** One key; deadlineUnixMs undefined when it has no TTL. Throws RdbUnsupportedError for a value it cannot write. */
+  entry(key: string, v: Stored, deadlineUnixMs: number | undefined): void {
+    const out = this.out;
+    const mark = out.pos;
+    try {
+      writeEntry(out, key, v, deadlineUnixMs, this.opts);
+    } catch (e) {
+      out.pos = mark; // nothing half-written stays behind
+      throw e;
     }
   }
-  out.u8(OP.EOF);
-  out.drain(sink);
-  const trailer = new Uint8Array(8);
-  if (opts.checksum) out.crc.writeLE(trailer, 0);
-  sink(trailer);
-  return written;
+
+  /** The EOF opcode (the trailer follows, from the receiver). */
+  eof(): void {
+    this.out.u8(OP.EOF);
+  }
+
+  /** Everything written since the last take, as a fresh buffer of its own (the writer reuses its own). */
+  take(): Uint8Array {
+    const out = this.out;
+    const chunk = out.buf.slice(0, out.pos);
+    out.pos = 0;
+    return chunk;
+  }
 }
 
 /** The whole file in one buffer (tests, small keyspaces). */

@@ -132,8 +132,8 @@ str('ignore-warnings', '', 'mutable', PROC);
 bool('disable-thp', 'yes', 'immutable', PROC);
 enm('oom-score-adj', ['no', 'yes', 'relative', 'absolute'], 'no', 'mutable', PROC);
 special('oom-score-adj-values', '0 200 800', parseOomValues, 'mutable', PROC);
-enm('shutdown-on-sigint', ['default', 'save', 'nosave', 'now', 'force'], 'default', 'mutable', 'accepted, no effect here (SIGINT stops without saving)', { multi: true });
-enm('shutdown-on-sigterm', ['default', 'save', 'nosave', 'now', 'force'], 'default', 'mutable', 'accepted, no effect here (SIGTERM stops without saving)', { multi: true });
+enm('shutdown-on-sigint', ['default', 'save', 'nosave', 'now', 'force'], 'default', 'mutable', applied('SIGINT: default saves if save rules are set; save, nosave, force as SHUTDOWN\'s'), { multi: true, applied: true });
+enm('shutdown-on-sigterm', ['default', 'save', 'nosave', 'now', 'force'], 'default', 'mutable', applied('SIGTERM: default saves if save rules are set; save, nosave, force as SHUTDOWN\'s'), { multi: true, applied: true });
 int('shutdown-timeout', 0n, INT_MAX, 10, 'mutable', REPL);
 bool('jemalloc-bg-thread', 'yes', 'mutable', 'accepted, no effect here (no jemalloc)');
 int('io-threads', 1n, 128n, 1, 'immutable', THREADS);
@@ -144,8 +144,8 @@ str('aof_rewrite_cpulist', '', 'immutable', THREADS);
 str('bgsave_cpulist', '', 'immutable', THREADS);
 
 // ---- persistence ----
-special('save', '', parseSave, 'mutable', 'accepted, no effect here (no automatic saves: SAVE writes the file)');
-bool('stop-writes-on-bgsave-error', 'yes', 'mutable', 'accepted, no effect here (no BGSAVE)');
+special('save', '3600 1 300 100 60 10000', parseSave, 'mutable', applied('save rules: a background save after <seconds> if <changes> writes were made; "" disables them (and saving at shutdown)'), A);
+bool('stop-writes-on-bgsave-error', 'yes', 'mutable', applied('after a failed background save, writes (and PING) get -MISCONF until a save succeeds (while save rules are set)'), A);
 bool('rdbcompression', 'yes', 'mutable', applied('LZF-compress strings in the RDB file and DUMP payloads'), A);
 bool('rdbchecksum', 'yes', 'immutable', applied('write and verify the RDB file\'s CRC-64 (at start-up)'), A);
 enm('sanitize-dump-payload', ['no', 'yes', 'clients'], 'no', 'mutable', 'accepted; RESTORE payloads are always validated fully here');

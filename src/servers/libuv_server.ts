@@ -19,6 +19,7 @@ import { ProtocolSession } from './session.js';
 import { ServerState, type ServerSettings } from './state.js';
 import { Pipeline, type Endpoint } from './pipeline.js';
 import { clampMaxClients } from './syscall_server.js';
+import * as sys from '../sys/index.js';
 
 /** How often keys with a TTL are expired actively (Redis's default hz is 10). */
 const ACTIVE_EXPIRE_INTERVAL_MS = 100;
@@ -36,6 +37,8 @@ export interface LibuvServer {
   close(graceMs?: number): Promise<void>;
   /** Closes every connection at once, without flushing. */
   abort(): void;
+  /** Called when SHUTDOWN or a signal has decided the server stops (runLibuvServer sets it). */
+  onStop: () => void;
 }
 
 /** A connection on a net.Socket: the pipeline's Conn plus what libuv needs. */
@@ -197,9 +200,14 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
     });
 
   const ports = state.ports;
-  return {
+  // Persistence's background work: slices on Node's timers; the writer
+  // thread's pipe is read on a short interval while a job runs (libuv's own
+  // loop polls its fds in C, out of our reach: a simple equivalent).
+  let watchTimer: NodeJS.Timeout | null = null;
+  const server: LibuvServer = {
     state,
     ports,
+    onStop: () => {},
     async listen() {
       ports.book = await listenOn(settings.port, 'book', bookCodec, bookTable, '');
       if (settings.respPort !== null) {
@@ -227,6 +235,23 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
       for (const { socket } of sockets) socket.destroy();
     },
   };
+  state.configStore.onApplied = () => state.persistence.configChanged();
+  state.persistence.attach({
+    timers: state.timers,
+    stop: () => server.onStop(),
+    watcher: {
+      watch(_fd, _label, onReadable) {
+        watchTimer = setInterval(onReadable, 10);
+        watchTimer.unref();
+      },
+      unwatch() {
+        if (watchTimer !== null) clearInterval(watchTimer);
+        watchTimer = null;
+      },
+      read: (fd, buf, off, len) => sys.read(fd, buf, off, len),
+    },
+  });
+  return server;
 }
 
 /** Runs the libuv twin until SIGINT/SIGTERM; `onReady` gets the bound ports. */
@@ -240,6 +265,13 @@ export async function runLibuvServer(
   onReady(server.ports);
   await new Promise<void>((resolve) => {
     let stopping = false;
+    server.onStop = () => {
+      stopping = true;
+      server.close().then(() => {
+        server.state.persistence.close();
+        resolve();
+      });
+    };
     const stop = (sig: NodeJS.Signals) => {
       if (stopping) {
         // A second signal: give up on flushing.
@@ -249,9 +281,9 @@ export async function runLibuvServer(
         server.abort();
         return;
       }
-      stopping = true;
       log(`received ${sig}, shutting down`);
-      server.close().then(resolve);
+      // Saves first when save rules are set (shutdown-on-sig*); a failed save keeps the server up.
+      server.state.persistence.shutdownOnSignal(sig === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

@@ -254,7 +254,6 @@ export class ServerState {
     this.databases = databases;
     this.store = databases[0];
     this.slowlog = new Slowlog(settings);
-    this.persistence = new Persistence(settings, databases, log);
     const keyListeners = new Set<KeyListener>();
     const fanOut: KeyListener = (key, why, db) => {
       for (const fn of keyListeners) fn(key, why, db);
@@ -277,6 +276,9 @@ export class ServerState {
       netInputBase: 0,
       netOutputBase: 0,
     };
+    const hooks: CommandHooks = { afterCommand: null, beforeWrite: null, denyWrites: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null };
+    // The keyspaces a save writes (database i = list[i]).
+    this.persistence = new Persistence(settings, () => state.databases, configStore.values, hooks, log);
     this.context = {
       startedAtMs: Date.now(),
       config: configStore.values,
@@ -304,7 +306,7 @@ export class ServerState {
       get note() {
         return state.note;
       },
-      hooks: { afterCommand: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null } satisfies CommandHooks,
+      hooks,
       registry: new Map(),
       databases,
       swapDatabases(a, b) {

@@ -85,6 +85,7 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
   });
   // CONFIG SET timeout / tcp-keepalive: the loop keeps its own copies.
   state.configStore.onApplied = () => {
+    state.persistence.configChanged(); // save rules, stop-writes-on-bgsave-error
     loop.idleTimeoutMs = settings.idleTimeoutMs;
     loop.keepAliveSeconds = settings.tcpKeepAlive;
   };
@@ -150,10 +151,32 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     // One byte per signal: two signals that arrived together are two stops
     // (the second one gives up on flushing replies).
     for (let i = 0; i < n; i++) {
-      const sig = sigBuf[i] === C.SIGINT ? 'SIGINT' : sigBuf[i] === C.SIGTERM ? 'SIGTERM' : `signal ${sigBuf[i]}`;
-      log(loop.isStopping ? `received ${sig} again, closing without flushing` : `received ${sig}, shutting down`);
-      loop.stop();
+      const sig = sigBuf[i] === C.SIGINT ? 'SIGINT' : 'SIGTERM';
+      if (loop.isStopping) {
+        log(`received ${sig} again, closing without flushing`);
+        loop.stop();
+      } else {
+        log(`received ${sig}, shutting down`);
+        // Saves first when save rules are set (shutdown-on-sig*), as Redis; a failed save keeps the server up.
+        state.persistence.shutdownOnSignal(sig);
+      }
     }
+  });
+
+  // Persistence's background work: BGSAVE slices run as loop timers, and the
+  // writer thread's completions arrive through a pipe watched like the signal pipe.
+  state.persistence.attach({
+    timers: state.timers,
+    stop: () => loop.stop(),
+    watcher: {
+      watch(fd, label, onReadable) {
+        if (tracer !== null) tracer.label(fd, label);
+        loop.addWatch(fd, onReadable);
+      },
+      unwatch: (fd) => loop.removeWatch(fd),
+      read: (fd, buf, off, len) => loop.os.read(fd, buf, off, len),
+      note: tracer === null ? null : (text) => tracer.note(text),
+    },
   });
   // --step: stdin joins the poll set, and each iteration waits for Enter.
   // --inspect-port: the live view's listener joins it, and its page steps the same gate.
@@ -176,6 +199,7 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     run() {
       loop.run(); // closes the listeners and every connection on the way out
       if (inspector !== null) inspector.closeAll();
+      state.persistence.close();
       backend.close();
     },
   };

@@ -137,6 +137,11 @@ class ShardedMap<V> {
     for (const m of this.shards) if (m !== undefined) yield* m.keys();
   }
 
+  /** The shard Maps themselves (a copy of the array, not of the Maps). */
+  shardMaps(): (Map<string, V> | undefined)[] {
+    return this.shards.slice();
+  }
+
   /** Keys of shard i alone. */
   keysOfShard(i: number): IterableIterator<string> {
     return (this.shards[i] ?? EMPTY_MAP).keys();
@@ -182,6 +187,14 @@ export class Keyspace {
   onChange: ChangeListener | null = null;
 
   /**
+   * Told *before* a key is stored, deleted, expired, or has its TTL changed,
+   * and before a flush (key null) — while the old value is still in place. A
+   * background save (src/persist/snapshot.ts) preserves the key's
+   * point-in-time value here. Null when no save runs: one check per write.
+   */
+  beforeChange: ((key: string | null) => void) | null = null;
+
+  /**
    * @param id the database index (SELECT's number): a server holds one
    *   Keyspace per database; keyspace notifications name it (`__keyspace@<id>__`).
    */
@@ -189,6 +202,21 @@ export class Keyspace {
     readonly now: () => number = monotonicNow,
     readonly id: number = 0,
   ) {}
+
+  /** The shard a key lives in (0 ≤ shard < Keyspace.shardCount). */
+  static shardOf(key: string): number {
+    return shardOf(key);
+  }
+
+  /**
+   * The keyspace's tables as they are now, shard by shard: the Map objects
+   * themselves (undefined for a shard never used). A flush replaces them
+   * rather than emptying them, so what is captured here stays the
+   * pre-flush content; other changes show through (see beforeChange).
+   */
+  captureShards(): { data: readonly (ReadonlyMap<string, Stored> | undefined)[]; ttl: readonly (ReadonlyMap<string, TtlEntry> | undefined)[] } {
+    return { data: this.data.shardMaps(), ttl: this.ttl.shardMaps() };
+  }
 
   /** Number of keys, counting expired keys not yet removed (like Redis's DBSIZE). */
   get size(): number {
@@ -229,6 +257,7 @@ export class Keyspace {
    * exists, so it is dropped first rather than expiring the new value at once.
    */
   put(key: string, v: Stored): void {
+    if (this.beforeChange !== null) this.beforeChange(key);
     const s = shardOf(key);
     if (this.ttl.size !== 0) this.expireIfDue(key, s);
     this.data.set(key, v, s);
@@ -241,6 +270,7 @@ export class Keyspace {
    * wakes no blocked client) and 'put' otherwise (dbAdd).
    */
   replace(key: string, v: Stored): void {
+    if (this.beforeChange !== null) this.beforeChange(key);
     const why: KeyChange = this.onChange !== null && this.has(key) ? 'overwrite' : 'put';
     this.data.set(key, v);
     if (this.ttl.size !== 0) this.clearDeadline(key);
@@ -249,6 +279,7 @@ export class Keyspace {
 
   /** Removes a key and its TTL. True if a live key was removed. */
   delete(key: string): boolean {
+    if (this.beforeChange !== null) this.beforeChange(key);
     const s = shardOf(key);
     if (this.ttl.size !== 0) this.expireIfDue(key, s);
     if (!this.data.delete(key, s)) return false;
@@ -265,6 +296,7 @@ export class Keyspace {
 
   /** Sets the key's absolute deadline (monotonic ms). The key must exist. */
   setDeadline(key: string, deadline: number): void {
+    if (this.beforeChange !== null) this.beforeChange(key);
     const e = this.ttl.get(key);
     if (e) {
       e.deadline = deadline;
@@ -280,6 +312,7 @@ export class Keyspace {
   clearDeadline(key: string): boolean {
     const e = this.ttl.get(key);
     if (!e) return false;
+    if (this.beforeChange !== null) this.beforeChange(key);
     this.heap.remove(e);
     this.ttl.delete(key);
     return true;
@@ -319,6 +352,7 @@ export class Keyspace {
     while (n < max) {
       const top = this.heap.peek();
       if (!top || top.deadline > now) break;
+      if (this.beforeChange !== null) this.beforeChange(top.key);
       const s = shardOf(top.key);
       this.heap.remove(top);
       this.ttl.delete(top.key, s);
@@ -365,6 +399,7 @@ export class Keyspace {
    * 'flushall' (one of the databases FLUSHALL empties).
    */
   flush(why: 'flush' | 'flushall' = 'flush'): void {
+    if (this.beforeChange !== null) this.beforeChange(null);
     if (this.onChange !== null) this.onChange(null, why, this);
     this.data.clear();
     this.ttl.clear();
@@ -392,6 +427,8 @@ export class Keyspace {
     [this.data, other.data] = [other.data, this.data];
     [this.ttl, other.ttl] = [other.ttl, this.ttl];
     [this.heap, other.heap] = [other.heap, this.heap];
+    // A background save's hook follows the contents it guards (SWAPDB during BGSAVE).
+    [this.beforeChange, other.beforeChange] = [other.beforeChange, this.beforeChange];
   }
 
   /**
@@ -417,6 +454,7 @@ export class Keyspace {
   private expireIfDue(key: string, s: number): void {
     const e = this.ttl.get(key, s);
     if (e && e.deadline <= this.now()) {
+      if (this.beforeChange !== null) this.beforeChange(key);
       this.heap.remove(e);
       this.ttl.delete(key, s);
       this.data.delete(key, s);

@@ -253,6 +253,7 @@ class Blocking {
       reply = waiter.stream!.serve(store, key, client);
       if (reply !== null) client.deliver(reply);
     };
+    if (hooks.beforeWrite !== null && waiter.name === 'XREADGROUP') hooks.beforeWrite(store, [waiter.name, key]);
     if (hooks.aroundWrite !== null && waiter.name === 'XREADGROUP') hooks.aroundWrite([waiter.name, key], decide, store);
     else decide();
     if (reply === null) return;
@@ -267,7 +268,8 @@ class Blocking {
     const { client } = waiter;
     const { hooks, note } = this.server;
     const pop = (): void => client.deliver((w) => waiter.serve(store, key, w));
-    // WATCH sees the pop (and BLMOVE's push) as it sees a write command's changes.
+    // A background save and WATCH see the pop (and BLMOVE's push) as they see a write command's changes.
+    if (hooks.beforeWrite !== null) hooks.beforeWrite(store, waiter.target === null ? [waiter.name, key] : [waiter.name, key, waiter.target]);
     if (hooks.aroundWrite !== null) hooks.aroundWrite(waiter.target === null ? [waiter.name, key] : [waiter.name, key, waiter.target], pop, store);
     else pop();
     client.waiting = false;
