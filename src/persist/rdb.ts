@@ -21,7 +21,7 @@
 import { performance } from 'node:perf_hooks';
 import { constants as bufferConstants } from 'node:buffer';
 import { Bytes } from '../store/bytes.js';
-import { Keyspace, List, Stream, ZSet, type Stored, type Value } from '../store/keyspace.js';
+import { Hash, Keyspace, List, RSet, Stream, ZSet, type Stored, type Value } from '../store/keyspace.js';
 import { Crc64 } from './crc64.js';
 import { lzfCompress, lzfDecompress, LzfError } from './lzf.js';
 import {
@@ -653,7 +653,7 @@ function readValue(r: Reader, type: number, typeAt: number): Value | null {
     }
     case T.SET: {
       const n = r.len('set size');
-      const set = new Set<string>();
+      const set = new RSet();
       for (let i = 0; i < n; i++) {
         const at = r.pos;
         const m = r.str('set member');
@@ -679,7 +679,7 @@ function readValue(r: Reader, type: number, typeAt: number): Value | null {
     }
     case T.HASH: {
       const n = r.len('hash size');
-      const h = new Map<string, string>();
+      const h = new Hash();
       for (let i = 0; i < n; i++) {
         const at = r.pos;
         const f = r.str('hash field');
@@ -691,7 +691,7 @@ function readValue(r: Reader, type: number, typeAt: number): Value | null {
     }
     case T.SET_INTSET: {
       const members = r.compact('intset', decodeIntset);
-      return members.length === 0 ? null : new Set(members);
+      return members.length === 0 ? null : new RSet(members);
     }
     case T.LIST_ZIPLIST: {
       const items = r.compact('list ziplist', decodeZiplist);
@@ -740,7 +740,7 @@ function readValue(r: Reader, type: number, typeAt: number): Value | null {
       const at = r.pos;
       const items = r.compact('hash listpack', type === T.HASH_LISTPACK ? decodeListpack : decodeZiplist);
       if (items.length % 2 !== 0) r.fail('hash listpack has an odd number of elements', at);
-      const h = new Map<string, string>();
+      const h = new Hash();
       for (let i = 0; i < items.length; i += 2) {
         if (h.has(items[i])) r.fail('duplicate hash field in listpack', at);
         h.set(items[i], items[i + 1]);

@@ -12,6 +12,7 @@ import { respGeoCommands } from './geo.js';
 import { respHllCommands } from './hll.js';
 import { respKeyCommands } from './keys.js';
 import { respScanCommands } from './scan.js';
+import { respObjectCommands } from './object.js';
 import { respServerCommands } from './server.js';
 import { respPersistCommands } from './persist.js';
 import { respClientCommands } from './client.js';
@@ -48,6 +49,7 @@ export const respCommands: CommandSpec[] = [
   ...respGeoCommands,
   ...respKeyCommands,
   ...respScanCommands,
+  ...respObjectCommands,
   ...setCommands,
   ...respZsetCommands,
   ...hashCommands,

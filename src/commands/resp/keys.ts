@@ -494,17 +494,9 @@ export const respKeyCommands: CommandSpec[] = [
     flags: ['readonly'],
     ...NO_KEYS,
     run(_args, w, { store }) {
-      // A Map has no random access: walk to a random position (O(n), see README).
-      const n = store.size;
-      if (n === 0) return w.nil();
-      let skip = Math.floor(Math.random() * n);
-      let last: string | undefined;
-      for (const k of store.keys()) {
-        last = k;
-        if (skip-- === 0) break;
-      }
-      if (last === undefined) w.nil();
-      else w.str(last);
+      const k = store.randomKey();
+      if (k === undefined) w.nil();
+      else w.str(k);
     },
   },
   {
