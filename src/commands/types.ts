@@ -53,6 +53,8 @@ export interface ClientState {
   dirtyCas: boolean;
   /** Closed once its pending output is written (QUIT; CLIENT KILL of oneself). */
   closeAfterReply: boolean;
+  /** True for a script's own client (Redis's CLIENT_SCRIPT): SORT then sorts a set it would leave unsorted. */
+  script?: boolean;
 }
 
 /** A transaction being queued. */

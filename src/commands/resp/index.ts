@@ -13,6 +13,7 @@ import { respHllCommands } from './hll.js';
 import { respKeyCommands } from './keys.js';
 import { respScanCommands } from './scan.js';
 import { respObjectCommands } from './object.js';
+import { respSortCommands } from './sort.js';
 import { respServerCommands } from './server.js';
 import { respPersistCommands } from './persist.js';
 import { respClientCommands } from './client.js';
@@ -50,6 +51,7 @@ export const respCommands: CommandSpec[] = [
   ...respKeyCommands,
   ...respScanCommands,
   ...respObjectCommands,
+  ...respSortCommands,
   ...setCommands,
   ...respZsetCommands,
   ...hashCommands,
