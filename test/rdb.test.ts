@@ -314,8 +314,8 @@ describe('RDB round trips', () => {
     expect(rdbTypeOf(set(LIMITS.setIntsetEntries + 1))).toBe(T.SET);
     expect(rdbTypeOf(set(3, (i) => (i === 2 ? 'x' : String(i))))).toBe(T.SET);
     const hash = (n: number, len = 1): Map<string, string> => new Map(Array.from({ length: n }, (_, i) => [`f${i}`, 'v'.repeat(len)]));
-    expect(rdbTypeOf(hash(128, 64))).toBe(T.HASH_LISTPACK);
-    expect(rdbTypeOf(hash(129))).toBe(T.HASH);
+    expect(rdbTypeOf(hash(512, 64))).toBe(T.HASH_LISTPACK);
+    expect(rdbTypeOf(hash(513))).toBe(T.HASH);
     expect(rdbTypeOf(hash(1, 65))).toBe(T.HASH);
     const zset = (n: number, len = 1): ZSet => {
       const z = new ZSet();

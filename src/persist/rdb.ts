@@ -9,9 +9,12 @@
 //   string  RDB_TYPE_STRING: integer-encoded when it is a canonical int32,
 //           LZF-compressed when longer than 20 bytes (rdbcompression), else raw;
 //   list    LIST_QUICKLIST_2: listpack nodes filled up to 8 KiB (list-max-listpack-size -2);
-//   set     SET_INTSET when every member is an integer and there are ≤ 512, else SET;
-//   zset    ZSET_LISTPACK when ≤ 128 members of ≤ 64 bytes, else ZSET_2 (highest first, as Redis);
-//   hash    HASH_LISTPACK when ≤ 128 fields, fields and values ≤ 64 bytes, else HASH;
+//   set     SET_INTSET while OBJECT ENCODING says intset (every member an integer, never more
+//           than set-max-intset-entries, 512), else SET;
+//   zset    ZSET_LISTPACK while it says listpack (never more than 128 members, none over 64
+//           bytes, by default), else ZSET_2 (highest first, as Redis);
+//   hash    HASH_LISTPACK while it says listpack (never more than 512 fields, none and no value
+//           over 64 bytes, by default), else HASH;
 //   stream  STREAM_LISTPACKS_2: each node's listpack as Redis lays it out, the
 //           stream's counters, consumer groups with their PELs and consumers.
 // Reading takes all of that plus the older encodings redis-server 7.0 still
@@ -77,9 +80,9 @@ const OP = {
   EOF: 0xff,
 } as const;
 
-/** Redis 7.0's default encoding thresholds (redloop has no such settings: they only shape the file). */
+/** Redis 7.0's default encoding thresholds, for values the commands did not build (those carry their own `wide` flag). */
 export const LIMITS = {
-  hashListpackEntries: 128,
+  hashListpackEntries: 512,
   hashListpackValue: 64,
   zsetListpackEntries: 128,
   zsetListpackValue: 64,
@@ -267,19 +270,21 @@ export function rdbTypeOf(v: Stored): number {
   if (v instanceof Stream) return T.STREAM_LISTPACKS_2;
   if (typeof v === 'string' || v instanceof Bytes) return T.STRING;
   if (v instanceof List) return T.LIST_QUICKLIST_2;
-  if (v instanceof Set) {
-    if (v.size > LIMITS.setIntsetEntries) return T.SET;
-    for (const m of v) if (canonicalInt(m) === null) return T.SET;
+  // A set, hash or sorted set built by commands knows the encoding Redis would hold it in (its
+  // sticky `wide` flag, which follows the CONFIG thresholds); a plain one is judged by content.
+  if (v instanceof RSet) return v.wide ? T.SET : T.SET_INTSET;
+  if (v instanceof Hash) return v.wide ? T.HASH : T.HASH_LISTPACK;
+  if (v instanceof ZSet) return v.wide ? T.ZSET_2 : T.ZSET_LISTPACK;
+  // Not a value the commands built (tests put plain Sets and Maps): Redis 7.0's default thresholds.
+  const plain = v as unknown as Set<string> | Map<string, string>;
+  if (plain instanceof Set) {
+    if (plain.size > LIMITS.setIntsetEntries) return T.SET;
+    for (const m of plain) if (canonicalInt(m) === null) return T.SET;
     return T.SET_INTSET;
   }
-  if (v instanceof Map) {
-    if (v.size > LIMITS.hashListpackEntries) return T.HASH;
-    for (const [f, x] of v) if (f.length > LIMITS.hashListpackValue || x.length > LIMITS.hashListpackValue) return T.HASH;
-    return T.HASH_LISTPACK;
-  }
-  if (v.size > LIMITS.zsetListpackEntries) return T.ZSET_2;
-  for (const e of v.byInsertion()) if (e.name.length > LIMITS.zsetListpackValue) return T.ZSET_2;
-  return T.ZSET_LISTPACK;
+  if (plain.size > LIMITS.hashListpackEntries) return T.HASH;
+  for (const [f, x] of plain) if (f.length > LIMITS.hashListpackValue || x.length > LIMITS.hashListpackValue) return T.HASH;
+  return T.HASH_LISTPACK;
 }
 
 /** %.17g as Redis 7.0's d2string writes a score into a listpack (integers without a fraction). */

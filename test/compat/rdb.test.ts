@@ -41,6 +41,8 @@ interface Case {
   name: string;
   build: (key: string) => Arg[][];
   exact: boolean;
+  /** Wide only through its history: a load (Redis's or ours) judges it afresh, compact again. */
+  history?: boolean;
 }
 
 const cases: Case[] = [
@@ -80,7 +82,11 @@ const cases: Case[] = [
   { name: 'big set', build: (k) => [['SADD', k, ...range(3000).map((i) => `member-${i}`)]], exact: false },
   { name: 'small hash', build: (k) => [['HSET', k, 'f', 'v', 'n', '12', 'neg', '-99999', 'empty', '', 'long', 'v'.repeat(64)]], exact: true },
   { name: 'hash of 128 fields', build: (k) => [['HSET', k, ...range(128).flatMap((i) => [`f${i}`, String(i)])]], exact: true },
-  { name: 'hash of 129 fields', build: (k) => [['HSET', k, ...range(129).flatMap((i) => [`f${i}`, String(i)])]], exact: false },
+  { name: 'hash of 129 fields', build: (k) => [['HSET', k, ...range(129).flatMap((i) => [`f${i}`, String(i)])]], exact: true },
+  { name: 'hash of 512 fields', build: (k) => [['HSET', k, ...range(512).flatMap((i) => [`f${i}`, String(i)])]], exact: true },
+  { name: 'hash of 513 fields', build: (k) => [['HSET', k, ...range(513).flatMap((i) => [`f${i}`, String(i)])]], exact: false },
+  { name: 'hash grown then shrunk', build: (k) => [['HSET', k, 'f', 'v'.repeat(65)], ['HDEL', k, 'f'], ['HSET', k, 'g', 'w']], exact: true, history: true },
+  { name: 'set grown then shrunk', build: (k) => [['SADD', k, '1', 'x'], ['SREM', k, 'x']], exact: true, history: true },
   { name: 'hash with a long value', build: (k) => [['HSET', k, 'f', 'v'.repeat(65), 'g', 'w']], exact: false },
   {
     name: 'small zset',
@@ -289,7 +295,7 @@ describe('RDB and DUMP/RESTORE against redis-server 7.0', () => {
       expect(int(await lc.call(['PEXPIRETIME', 'ttl-list']))).toBe(BigInt(FAR + 1));
       expect(int(await lc.call(['PEXPIRETIME', 'soon']))).toBe(int(await oc.call(['PEXPIRETIME', 'soon'])));
       // Where redloop chose redis-server's encoding, redis-server's own DUMP of the loaded value is the same bytes.
-      for (const cs of cases.filter((c) => c.exact)) expect(bulk(await lc.call(['DUMP', cs.name]))).toEqual(bulk(await oc.call(['DUMP', cs.name])));
+      for (const cs of cases.filter((c) => c.exact && c.history !== true)) expect(bulk(await lc.call(['DUMP', cs.name]))).toEqual(bulk(await oc.call(['DUMP', cs.name])));
     } finally {
       lc.close();
       await loaded.stop();
