@@ -14,14 +14,26 @@ export const encodingLimits = {
   zsetMaxListpackValue: 64,
 };
 
-/** string2ll's grammar and range: what Redis stores as an integer (intset member, int-encoded string). */
-const INT_TEXT = /^-?[1-9][0-9]{0,18}$|^0$/;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
+/** string2ll's grammar and range: what Redis stores as an integer (intset member, int-encoded string). A loop, not a regex: SADD runs it per member. */
 export function isIntText(s: string): boolean {
-  if (!INT_TEXT.test(s)) return false;
-  if (s.length < 19) return true;
+  const n = s.length;
+  if (n === 0 || n > 20) return false;
+  let i = 0;
+  if (s.charCodeAt(0) === 45) {
+    if (n === 1) return false;
+    i = 1;
+  }
+  const first = s.charCodeAt(i);
+  if (first === 48) return n === 1; // "0"; no leading zeros, no "-0"
+  if (first < 49 || first > 57) return false;
+  for (let j = i + 1; j < n; j++) {
+    const c = s.charCodeAt(j);
+    if (c < 48 || c > 57) return false;
+  }
+  if (n - i < 19) return true;
   const v = BigInt(s);
   return v >= INT64_MIN && v <= INT64_MAX;
 }
