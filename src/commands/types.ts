@@ -59,6 +59,8 @@ export interface ClientState {
    * (selectDb in src/commands/common.ts).
    */
   db: number;
+  /** True for a script's own client (Redis's CLIENT_SCRIPT): SORT then sorts a set it would leave unsorted. */
+  script?: boolean;
 }
 
 /** A transaction being queued. */

@@ -5,6 +5,7 @@
 // effect (replication, cluster, TLS, modules, …). CONFIG GET/SET/REWRITE and
 // the config file all go through ConfigStore; commands never see the file.
 
+import { encodingLimits } from '../store/collections.js';
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname, resolve, isAbsolute } from 'node:path';
 import type { ServerSettings } from './state.js';
@@ -51,6 +52,7 @@ const CLUSTER = 'accepted, no effect here (no cluster mode)';
 const TLS = 'accepted, no effect here (no TLS)';
 const AOF = 'accepted, no effect here (no AOF)';
 const ENCODING = 'accepted, no effect here (encodings are decided by the store, see README)';
+const ENCODING_APPLIED = 'the encoding OBJECT ENCODING reports (and HSCAN/SSCAN/ZSCAN\'s compact replies) for values that grow after the change; the in-memory structures are the same';
 const DEFRAG = 'accepted, no effect here (no allocator defragmentation: V8 owns the heap)';
 const LAZY = 'accepted, no effect here (frees are synchronous; V8 collects)';
 const THREADS = 'accepted, no effect here (one thread; Node decides CPU placement)';
@@ -188,13 +190,13 @@ int('active-defrag-cycle-max', 1n, 99n, 25, 'mutable', DEFRAG);
 int('active-defrag-max-scan-fields', 1n, LONG_MAX, 1000, 'mutable', DEFRAG);
 
 // ---- encodings ----
-int('hash-max-listpack-entries', 0n, LONG_MAX, 512, 'mutable', ENCODING, { aliases: ['hash-max-ziplist-entries'] });
-mem('hash-max-listpack-value', 0n, LONG_MAX, 64, 'mutable', ENCODING, { aliases: ['hash-max-ziplist-value'] });
+int('hash-max-listpack-entries', 0n, LONG_MAX, 512, 'mutable', applied(ENCODING_APPLIED), { aliases: ['hash-max-ziplist-entries'], ...A });
+mem('hash-max-listpack-value', 0n, LONG_MAX, 64, 'mutable', applied(ENCODING_APPLIED), { aliases: ['hash-max-ziplist-value'], ...A });
 int('list-max-listpack-size', INT_MIN, INT_MAX, -2, 'mutable', ENCODING, { aliases: ['list-max-ziplist-size'] });
 int('list-compress-depth', 0n, INT_MAX, 0, 'mutable', ENCODING);
-int('set-max-intset-entries', 0n, LONG_MAX, 512, 'mutable', ENCODING);
-int('zset-max-listpack-entries', 0n, LONG_MAX, 128, 'mutable', ENCODING, { aliases: ['zset-max-ziplist-entries'] });
-mem('zset-max-listpack-value', 0n, LONG_MAX, 64, 'mutable', ENCODING, { aliases: ['zset-max-ziplist-value'] });
+int('set-max-intset-entries', 0n, LONG_MAX, 512, 'mutable', applied(ENCODING_APPLIED), A);
+int('zset-max-listpack-entries', 0n, LONG_MAX, 128, 'mutable', applied(ENCODING_APPLIED), { aliases: ['zset-max-ziplist-entries'], ...A });
+mem('zset-max-listpack-value', 0n, LONG_MAX, 64, 'mutable', applied(ENCODING_APPLIED), { aliases: ['zset-max-ziplist-value'], ...A });
 mem('hll-sparse-max-bytes', 0n, LONG_MAX, 3000, 'mutable', ENCODING);
 mem('stream-node-max-bytes', 0n, LONG_MAX, 4096, 'mutable', 'accepted, no effect here (streams keep Redis\'s default, 4096)');
 int('stream-node-max-entries', 0n, LLONG_MAX, 100, 'mutable', 'accepted, no effect here (streams keep Redis\'s default, 100)');
@@ -554,6 +556,12 @@ export class ConfigStore {
       case 'rdbchecksum': s.rdbChecksum = value === 'yes'; break;
       case 'slowlog-log-slower-than': s.slowlogLogSlowerThan = Number(value); break;
       case 'slowlog-max-len': s.slowlogMaxLen = Number(value); break;
+      // Process-wide, as Redis's are server-wide: the store reads them on every write.
+      case 'hash-max-listpack-entries': encodingLimits.hashMaxListpackEntries = Number(value); break;
+      case 'hash-max-listpack-value': encodingLimits.hashMaxListpackValue = Number(value); break;
+      case 'set-max-intset-entries': encodingLimits.setMaxIntsetEntries = Number(value); break;
+      case 'zset-max-listpack-entries': encodingLimits.zsetMaxListpackEntries = Number(value); break;
+      case 'zset-max-listpack-value': encodingLimits.zsetMaxListpackValue = Number(value); break;
     }
   }
 

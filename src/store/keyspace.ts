@@ -13,9 +13,9 @@ import { Stream } from './stream.js';
 import { TtlHeap, type TtlEntry } from './ttl.js';
 import { ZSet } from './zset.js';
 
-export { Bytes, List, Stream, ZSet };
-export type Hash = Map<string, string>;
-export type RSet = Set<string>;
+import { Hash, Picker, RSet } from './collections.js';
+
+export { Bytes, Hash, List, RSet, Stream, ZSet };
 /** A value: a string is stored as a (binary) JS string itself. */
 export type Value = string | Hash | List | RSet | ZSet | Stream;
 /** What the keyspace holds: a Value, or a string as mutable bytes. */
@@ -34,8 +34,8 @@ export function typeOf(v: Value): TypeName {
 /** A deep copy of a value (COPY): changing one never changes the other. Strings are immutable. */
 export function cloneValue(v: Value): Value {
   if (typeof v === 'string') return v;
-  if (v instanceof Map) return new Map(v);
-  if (v instanceof Set) return new Set(v);
+  if (v instanceof Hash) return v.copy();
+  if (v instanceof RSet) return v.copy();
   return v.clone();
 }
 
@@ -96,6 +96,8 @@ function shardOf(key: string): number {
 class ShardedMap<V> {
   private readonly shards: (Map<string, V> | undefined)[] = new Array(SHARD_COUNT);
   private count = 0;
+  /** Uniform random picks over the keys (RANDOMKEY): built on the first random(), then kept up to date. */
+  private picker: Picker | null = null;
 
   get size(): number {
     return this.count;
@@ -117,19 +119,35 @@ class ShardedMap<V> {
     if (m === undefined) m = this.shards[i] = new Map();
     const before = m.size;
     m.set(key, v);
-    this.count += m.size - before;
+    if (m.size !== before) {
+      this.count++;
+      if (this.picker !== null) this.picker.add(key);
+    }
   }
 
   delete(key: string, i = shardOf(key)): boolean {
     const m = this.shards[i];
     if (m === undefined || !m.delete(key)) return false;
     this.count--;
+    if (this.picker !== null) this.picker.delete(key);
     return true;
   }
 
   clear(): void {
     this.shards.fill(undefined);
     this.count = 0;
+    this.picker = null;
+  }
+
+  /**
+   * A key chosen uniformly, O(1). The first call indexes every key (O(n), once):
+   * from then on each new key costs an array push and an index entry, each
+   * delete a swap-remove, so a keyspace nobody samples pays nothing.
+   */
+  random(rand: () => number): string | undefined {
+    if (this.count === 0) return undefined;
+    if (this.picker === null) this.picker = new Picker(this.keys(), new ShardedMap<number>());
+    return this.picker.pick(rand);
   }
 
   /** Keys, shard by shard (insertion order within a shard; KEYS promises no order). */
@@ -363,6 +381,18 @@ export class Keyspace {
     }
     this.expiredCount += n;
     return n;
+  }
+
+  /**
+   * A live key chosen uniformly at random, or undefined when there is none
+   * (RANDOMKEY): O(1) expected. An expired key drawn is deleted, as Redis's
+   * RANDOMKEY does, and another drawn.
+   */
+  randomKey(rand: () => number = Math.random): string | undefined {
+    for (;;) {
+      const k = this.data.random(rand);
+      if (k === undefined || this.getRaw(k) !== undefined) return k;
+    }
   }
 
   /** Iterates over live keys (expired ones are skipped, not yielded). */

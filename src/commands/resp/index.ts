@@ -12,6 +12,8 @@ import { respGeoCommands } from './geo.js';
 import { respHllCommands } from './hll.js';
 import { respKeyCommands } from './keys.js';
 import { respScanCommands } from './scan.js';
+import { respObjectCommands } from './object.js';
+import { respSortCommands } from './sort.js';
 import { respServerCommands } from './server.js';
 import { respPersistCommands } from './persist.js';
 import { respClientCommands } from './client.js';
@@ -48,6 +50,8 @@ export const respCommands: CommandSpec[] = [
   ...respGeoCommands,
   ...respKeyCommands,
   ...respScanCommands,
+  ...respObjectCommands,
+  ...respSortCommands,
   ...setCommands,
   ...respZsetCommands,
   ...hashCommands,

@@ -4,7 +4,7 @@
 // FLUSHDB/FLUSHALL, RANDOMKEY.
 
 import type { ReplyWriter } from '../../protocol/reply.js';
-import { Keyspace, cloneValue, typeOf } from '../../store/keyspace.js';
+import { Bytes, Keyspace, cloneValue, typeOf } from '../../store/keyspace.js';
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
 import { bookStringCommands } from '../book/strings.js';
 import type { CommandContext, CommandSpec } from '../types.js';
@@ -274,6 +274,70 @@ export function parseCursor(s: string): bigint | null {
   return v > 2n ** 64n - 1n ? null : v;
 }
 
+// ---- SCAN's cursor ----
+//
+// The keyspace is Keyspace.shardCount Maps and a key never changes shard. A
+// cursor names a shard and, within it, a live iterator over that shard's Map
+// (a Map's own iterator survives inserts, deletes and rehashing: a key deleted
+// before it is reached is skipped, one added later is reached), parked in a
+// table under a number: cursor = number × shardCount + shard. Each call walks
+// COUNT keys from there (and past empty shards), so it does O(COUNT) work plus
+// at most one step per shard. The table holds at most MAX_SCAN_CURSORS
+// iterators, least recently used dropped first; a cursor whose iterator is gone
+// (dropped, another server's, a made-up number) restarts its shard from the
+// beginning. Shards before it were walked whole, so a key present for the whole
+// iteration is still returned at least once (some of that shard's come twice,
+// which SCAN allows).
+
+interface ScanCursor {
+  readonly store: Keyspace;
+  readonly shard: number;
+  readonly keys: Iterator<string>;
+}
+
+/** Most parked SCAN iterators at once. */
+const MAX_SCAN_CURSORS = 1024;
+/** number → iterator; Map order is recency (a use removes the entry; parking again appends it). */
+const scanCursors = new Map<number, ScanCursor>();
+let lastScanCursor = 0;
+
+/**
+ * One SCAN call: walks about count keys from cursor; returns the next cursor
+ * ('0' when the walk is over) and the keys walked that match the pattern and
+ * type (lower case).
+ */
+export function scanKeys(store: Keyspace, cursor: bigint, count: number, pattern: string | null, type: string | null): [string, string[]] {
+  const shards = BigInt(Keyspace.shardCount);
+  let shard = Number(cursor % shards);
+  const id = Number(cursor / shards);
+  const parked = id === 0 ? undefined : scanCursors.get(id);
+  let it: Iterator<string>;
+  if (parked !== undefined && parked.store === store && parked.shard === shard) {
+    scanCursors.delete(id);
+    it = parked.keys;
+  } else it = store.keysInShard(shard);
+  const found: string[] = [];
+  let walked = 0;
+  for (;;) {
+    const r = it.next();
+    if (r.done === true) {
+      if (++shard >= Keyspace.shardCount) return ['0', found];
+      it = store.keysInShard(shard);
+      continue;
+    }
+    const k = r.value;
+    // A key of a Map the keyspace has since dropped (FLUSHALL) or one just deleted is not there.
+    const v = store.getRaw(k);
+    if (v === undefined) continue;
+    if ((pattern === null || globMatch(pattern, k)) && (type === null || (v instanceof Bytes ? 'string' : typeOf(v)) === type)) found.push(k);
+    if (++walked >= count) break;
+  }
+  if (scanCursors.size >= MAX_SCAN_CURSORS) scanCursors.delete(scanCursors.keys().next().value!);
+  const next = ++lastScanCursor;
+  scanCursors.set(next, { store, shard, keys: it });
+  return [String(BigInt(next) * shards + BigInt(shard)), found];
+}
+
 export const respKeyCommands: CommandSpec[] = [
   {
     name: 'del',
@@ -353,27 +417,9 @@ export const respKeyCommands: CommandSpec[] = [
           type = args[i + 1];
         } else return err(w, SYNTAX);
       }
-      // The cursor is a shard index of the keyspace: each call walks whole
-      // shards until it has looked at COUNT keys. A key never changes shard,
-      // so a key present for the whole iteration is returned (exactly once),
-      // whatever happens to the keyspace in between — SCAN's guarantee.
-      const found: string[] = [];
-      let shard = cursor < BigInt(Keyspace.shardCount) ? Number(cursor) : Keyspace.shardCount;
-      let seen = 0;
-      while (shard < Keyspace.shardCount && seen < count) {
-        for (const k of store.keysInShard(shard)) {
-          seen++;
-          if (pattern !== null && !globMatch(pattern, k)) continue;
-          if (type !== null) {
-            const v = store.get(k);
-            if (v === undefined || typeOf(v) !== type.toLowerCase()) continue;
-          }
-          found.push(k);
-        }
-        shard++;
-      }
+      const [next, found] = scanKeys(store, cursor, count, pattern, type === null ? null : type.toLowerCase());
       w.arr(2);
-      w.str(shard >= Keyspace.shardCount ? '0' : String(shard));
+      w.str(next);
       w.arr(found.length);
       for (const k of found) w.str(k);
     },
@@ -490,17 +536,9 @@ export const respKeyCommands: CommandSpec[] = [
     flags: ['readonly'],
     ...NO_KEYS,
     run(_args, w, { store }) {
-      // A Map has no random access: walk to a random position (O(n), see README).
-      const n = store.size;
-      if (n === 0) return w.nil();
-      let skip = Math.floor(Math.random() * n);
-      let last: string | undefined;
-      for (const k of store.keys()) {
-        last = k;
-        if (skip-- === 0) break;
-      }
-      if (last === undefined) w.nil();
-      else w.str(last);
+      const k = store.randomKey();
+      if (k === undefined) w.nil();
+      else w.str(k);
     },
   },
   {

@@ -76,6 +76,7 @@ function newRun(name: string, ctx: CommandContext, readOnly: boolean, commands: 
   client.inExec = true;
   client.multi = null;
   client.waiting = false;
+  client.script = true;
   const scriptCtx: CommandContext = { store: ctx.store, client, server: ctx.server, hooks: ctx.hooks, persistence: ctx.persistence, counters: ctx.counters };
   return run;
 }

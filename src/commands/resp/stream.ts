@@ -593,7 +593,7 @@ const XINFO_SUBCOMMANDS = new Map<string, number>([
   ['help', 2],
 ]);
 
-function subcommandCheck(table: Map<string, number>, container: string) {
+export function subcommandCheck(table: Map<string, number>, container: string) {
   return (args: string[], w: ReplyWriter): boolean => {
     const arity = table.get(args[1].toLowerCase());
     if (arity === undefined) {
