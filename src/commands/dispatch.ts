@@ -15,8 +15,6 @@ import { MAY_REPLICATE } from './common.js';
 
 /** Not queued inside MULTI: they act on the transaction itself (Redis's list). */
 const TRANSACTION_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
-/** Commands with subcommands. */
-const CONTAINERS = new Set(['client', 'config', 'command', 'pubsub', 'object', 'memory', 'script', 'function', 'xinfo', 'xgroup', 'debug', 'latency', 'slowlog']);
 /** All a RESP2 client may send while subscribed. */
 const SUBSCRIBED_OK = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
 
@@ -33,7 +31,8 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
   }
   // CLIENT LIST's cmd: the last command looked up, queued or refused ones too (Redis's lastcmd),
   // naming a container command's subcommand as Redis 7 does (client|list).
-  client.lastCommand = CONTAINERS.has(spec.name) && args.length > 1 ? `${spec.name}|${args[1].toLowerCase()}` : spec.name;
+  const subs = spec.subcommandNames;
+  client.lastCommand = subs !== undefined && args.length > 1 && subs.has(args[1].toLowerCase()) ? `${spec.name}|${args[1].toLowerCase()}` : spec.name;
   const n = args.length;
   if (spec.arity > 0 ? n !== spec.arity : n < -spec.arity) {
     if (client.multi !== null) client.multi.failed = true;
@@ -218,10 +217,15 @@ export function quoteRepr(s: string): string {
   return out + '"';
 }
 
-/** Builds a name → spec map holding both lower- and upper-case names (no lowercasing on the hot path). */
-export function commandMap(specs: readonly CommandSpec[]): Map<string, CommandSpec> {
+/**
+ * Builds a name → spec map holding both lower- and upper-case names (no
+ * lowercasing on the hot path). `describe` (the RESP table: applyMeta) gives
+ * each spec its arity, flags and key positions from the command's description.
+ */
+export function commandMap(specs: readonly CommandSpec[], describe?: (spec: CommandSpec) => void): Map<string, CommandSpec> {
   const m = new Map<string, CommandSpec>();
   for (const s of specs) {
+    if (describe !== undefined) describe(s);
     if (s.flags !== undefined && s.flags.includes('write')) s.write = true;
     if (s.index === undefined) s.index = nextIndex++;
     if (s.flags !== undefined && s.flags.includes('readonly')) s.readOnly = true;

@@ -253,8 +253,12 @@ export interface CommandSpec {
   index?: number;
   /** Lower-case name. */
   readonly name: string;
-  /** Redis's arity convention: n > 0 exactly n args (name included); n < 0 at least -n. */
-  readonly arity: number;
+  /**
+   * Redis's arity convention: n > 0 exactly n args (name included); n < 0 at
+   * least -n. On the RESP table it, flags and the key positions come from the
+   * command's Redis 7.0 description (src/commands/meta.ts), whatever the spec says.
+   */
+  arity: number;
   readonly run: CommandFn;
   /** Allowed before AUTH (AUTH, HELLO, QUIT). */
   readonly noauth?: boolean;
@@ -273,11 +277,19 @@ export interface CommandSpec {
    * returns false. Absent: the command checks its subcommands itself.
    */
   readonly subcommand?: (args: string[], w: ReplyWriter) => boolean;
-  /** Redis's COMMAND flags and key positions, for COMMAND/COMMAND DOCS. */
-  readonly flags?: readonly string[];
-  readonly firstKey?: number;
-  readonly lastKey?: number;
-  readonly keyStep?: number;
+  /** Redis's COMMAND flags and key positions (filled from the description on the RESP table). */
+  flags?: readonly string[];
+  firstKey?: number;
+  lastKey?: number;
+  keyStep?: number;
+  /**
+   * A container's subcommands that redloop implements (lower-case), when not
+   * all of Redis's: COMMAND shows only these. test/command_meta.test.ts checks
+   * that every subcommand shown answers something other than "unknown subcommand".
+   */
+  readonly subcommands?: readonly string[];
+  /** Set from the description and `subcommands`: the subcommands served (undefined: not a container). */
+  subcommandNames?: ReadonlySet<string>;
   /** Set by commandMap from flags: a write command (counted for rdb_changes_since_last_save). */
   write?: boolean;
   /** Set by commandMap from flags: a read-only command (CLIENT TRACKING remembers its keys). */

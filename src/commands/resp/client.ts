@@ -343,7 +343,8 @@ export function respClientCommands(table: () => Map<string, CommandSpec>): Comma
     {
       name: 'client',
       arity: -2,
-      flags: ['noscript', 'loading', 'stale'],
+      // All of Redis 7.0's but REPLY.
+      subcommands: ['caching', 'getname', 'getredir', 'help', 'id', 'info', 'kill', 'list', 'no-evict', 'pause', 'setname', 'tracking', 'trackinginfo', 'unblock', 'unpause'],
       // Redis 7.0 flags these subcommands admin: MONITOR does not show them.
       skipMonitor: (args) => ADMIN_SUBCOMMANDS.has(args[1].toLowerCase()),
       ...NO_KEYS,

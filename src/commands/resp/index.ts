@@ -4,6 +4,7 @@
 
 import { ErrCode } from '../../protocol/reply.js';
 import { commandMap } from '../dispatch.js';
+import { applyMeta } from '../meta.js';
 import { hashCommands } from '../hash.js';
 import { listCommands } from '../list.js';
 import type { CommandSpec, CommandTable } from '../types.js';
@@ -63,7 +64,7 @@ export const respCommands: CommandSpec[] = [
 ];
 
 export const respTable: CommandTable = {
-  commands: commandMap(respCommands),
+  commands: commandMap(respCommands, applyMeta),
   unknownCommand(args, w) {
     w.err(ErrCode.Unknown, unknownCommandMessage(args));
   },

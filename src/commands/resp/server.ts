@@ -8,7 +8,7 @@ import { ErrCode, type ReplyWriter } from '../../protocol/reply.js';
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
 import type { ClientState, CommandContext, CommandSpec } from '../types.js';
 import { NO_KEYS, arityError, err, isOpt } from '../common.js';
-import { COMMAND_DOCS } from './docs.js';
+import { commandCommand } from './command.js';
 import { validClientName } from './client.js';
 import { passwordMatches } from '../book/auth.js';
 import { globMatch } from './keys.js';
@@ -182,66 +182,6 @@ function infoText(ctx: CommandContext, wanted: string[]): string {
   return parts.join('\r\n');
 }
 
-// ---- COMMAND ----
-
-/** The family a command belongs to, for COMMAND DOCS's "group". */
-function groupOf(name: string): string {
-  if (name.startsWith('h')) return 'hash';
-  if (name.startsWith('z')) return 'sorted-set';
-  if (name.startsWith('s') && !['set', 'setnx', 'setex', 'setrange', 'strlen', 'scan', 'select'].includes(name)) return 'set';
-  if (/^(l|r)(push|pop|range|index|set|trim|rem|insert|pos|len|pushx)/.test(name) && !['rename', 'renamenx', 'randomkey'].includes(name)) return 'list';
-  return 'generic';
-}
-
-/** One COMMAND / COMMAND INFO entry: Redis 7's ten fields. */
-function writeCommandInfo(spec: CommandSpec, w: ReplyWriter): void {
-  w.arr(10);
-  w.str(spec.name);
-  w.int(spec.arity);
-  const flags = spec.flags ?? [];
-  w.set(flags.length);
-  for (const f of flags) w.status(f);
-  w.int(spec.firstKey ?? 0);
-  w.int(spec.lastKey ?? 0);
-  w.int(spec.keyStep ?? 0);
-  w.set(0); // ACL categories
-  w.set(0); // tips
-  w.set(0); // key specs
-  w.set(0); // subcommands
-}
-
-/**
- * One COMMAND DOCS entry: Redis's summary, since, group and complexity, and the
- * syntax as a single argument that redis-cli prints verbatim (`help get` → GET key).
- */
-function writeCommandDocs(spec: CommandSpec, w: ReplyWriter): void {
-  const [summary, since, group, complexity, syntax] = COMMAND_DOCS[spec.name] ?? [`${spec.name.toUpperCase()}`, '', groupOf(spec.name), '', ''];
-  w.str(spec.name);
-  w.map(syntax === '' ? 4 : 5);
-  w.str('summary');
-  w.str(summary);
-  w.str('since');
-  w.str(since);
-  w.str('group');
-  w.str(group);
-  w.str('complexity');
-  w.str(complexity);
-  if (syntax !== '') {
-    w.str('arguments');
-    w.arr(1);
-    w.map(2);
-    w.str('name');
-    w.str(syntax);
-    w.str('type');
-    w.str('string');
-  }
-}
-
-/** The distinct specs of a table (its map holds each under two spellings). */
-function distinctSpecs(specs: Map<string, CommandSpec>): CommandSpec[] {
-  return [...new Set(specs.values())];
-}
-
 /**
  * The connection and server commands. `table` gives the RESP table's specs
  * (COMMAND lists them); it is a function because the table is built from this list.
@@ -269,7 +209,7 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
     {
       name: 'echo',
       arity: 2,
-      flags: ['fast'],
+      flags: ['loading', 'stale', 'fast'],
       ...NO_KEYS,
       run(args, w) {
         w.str(args[1]);
@@ -444,50 +384,10 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
         } else unknownSubcommand(w, 'config', sub);
       },
     },
-    {
-      name: 'command',
-      arity: -1,
-      flags: ['loading', 'stale'],
-      ...NO_KEYS,
-      run(args, w) {
-        const specs = table();
-        if (args.length === 1) {
-          const all = distinctSpecs(specs);
-          w.arr(all.length);
-          for (const s of all) writeCommandInfo(s, w);
-          return;
-        }
-        const sub = args[1];
-        if (isOpt(sub, 'count')) {
-          if (!arityOk(args.length, 2)) return subArity(w, 'command', sub);
-          w.int(distinctSpecs(specs).length);
-        } else if (isOpt(sub, 'info')) {
-          const names = args.length === 2 ? distinctSpecs(specs).map((s) => s.name) : args.slice(2);
-          w.arr(names.length);
-          for (const name of names) {
-            const spec = specs.get(name.toLowerCase());
-            if (spec === undefined) w.nil();
-            else writeCommandInfo(spec, w);
-          }
-        } else if (isOpt(sub, 'docs')) {
-          const found = (args.length === 2 ? distinctSpecs(specs).map((s) => s.name) : args.slice(2))
-            .map((n) => specs.get(n.toLowerCase()))
-            .filter((s): s is CommandSpec => s !== undefined);
-          w.map(found.length);
-          for (const s of found) writeCommandDocs(s, w);
-        } else if (isOpt(sub, 'list')) {
-          const all = distinctSpecs(specs);
-          w.arr(all.length);
-          for (const s of all) w.str(s.name);
-        } else if (isOpt(sub, 'help')) {
-          helpReply(w, 'COMMAND', ['(no subcommand)', 'COUNT', 'DOCS [<command-name> ...]', 'INFO [<command-name> ...]', 'LIST']);
-        } else unknownSubcommand(w, 'command', sub);
-      },
-    },
+    commandCommand(table),
     {
       name: 'slowlog',
       arity: -2,
-      flags: ['admin', 'loading', 'stale'],
       ...NO_KEYS,
       run(args, w, ctx) {
         const sub = args[1];
@@ -553,13 +453,4 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
       },
     },
   ];
-}
-
-/** A HELP subcommand's reply: status lines, as Redis's addReplyHelp. */
-function helpReply(w: ReplyWriter, cmd: string, lines: string[]): void {
-  w.arr(lines.length + 3);
-  w.status(`${cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`);
-  for (const l of lines) w.status(l);
-  w.status('HELP');
-  w.status('    Print this help.');
 }
