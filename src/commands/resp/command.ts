@@ -101,6 +101,25 @@ const KEY_FINDERS: Record<string, (args: readonly string[]) => FoundKey[]> = {
     return keys;
   },
   sort_ro: () => [{ pos: 1, flags: ['RO', 'access'] }],
+  // SET and BITFIELD: their key's flags depend on the arguments (key specs flagged variable_flags).
+  set(args) {
+    for (let i = 3; i < args.length; i++) if (args[i].toLowerCase() === 'get') return [{ pos: 1, flags: ['RW', 'access', 'update'] }];
+    return [{ pos: 1, flags: ['OW', 'update'] }];
+  },
+  bitfield(args) {
+    let readOnly = true;
+    for (let i = 2; i < args.length; i++) {
+      const a = args[i].toLowerCase();
+      const rest = args.length - i - 1;
+      if (a === 'get' && rest >= 2) i += 2;
+      else if (a === 'overflow' && rest >= 1) i += 1;
+      else {
+        readOnly = false; // SET, INCRBY, or a syntax error (assumed to write)
+        break;
+      }
+    }
+    return [{ pos: 1, flags: readOnly ? ['RO', 'access'] : ['RW', 'access', 'update'] }];
+  },
   georadius: (args) => geoKeys(args, 6),
   georadiusbymember: (args) => geoKeys(args, 5),
 };
@@ -122,7 +141,10 @@ function geoKeys(args: readonly string[], from: number): FoundKey[] {
 
 /** Redis's getKeysFromCommandWithSpecs: the specs, or the command's own finder when they cannot be followed. */
 export function keysOf(name: string, meta: CommandMeta, args: readonly string[]): FoundKey[] {
-  const bySpecs = meta.keySpecs.length > 0 ? keysBySpecs(meta, args) : null;
+  // Specs are preferred, unless one says its flags depend on the arguments.
+  const specs = keySpecsOf(meta);
+  const usable = specs.length > 0 && !specs.some((k) => k.flags.includes('variable_flags'));
+  const bySpecs = usable ? keysBySpecs(meta, args) : null;
   if (bySpecs !== null) return bySpecs;
   const finder = KEY_FINDERS[name];
   return finder === undefined ? [] : finder(args);
