@@ -12,6 +12,7 @@ import type { CommandContext, CommandSpec, CommandStat, CommandTable } from './t
 import type { CommandCounters } from './counters.js';
 import { discardTransaction, unwatchAll } from './multi.js';
 import { MAY_REPLICATE } from './common.js';
+import { LatencyHistogram } from './latency.js';
 
 /** Not queued inside MULTI: they act on the transaction itself (Redis's list). */
 const TRANSACTION_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
@@ -42,7 +43,7 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
     table.wrongArity(spec, args, w);
     return;
   }
-  if (spec.subcommand !== undefined && !spec.subcommand(args, w)) {
+  if (spec.subcommand !== undefined && !spec.subcommand(args, w, ctx)) {
     rejected(spec, ctx);
     if (client.multi !== null) client.multi.failed = true;
     return;
@@ -114,15 +115,25 @@ function statOf(counters: CommandCounters, spec: CommandSpec): CommandStat {
   return (counters.commandStats[i] ??= { name: spec.name, calls: 0, usec: 0, timed: 0, rejected: 0, failed: 0 });
 }
 
-/** After a timed command: its usec, and the slowlog (not EXEC, whose commands are logged one by one; not a command that blocked). */
+/**
+ * After a timed command: its usec, its latency histogram, the latency monitor's
+ * command / fast-command event, and the slowlog (not EXEC, whose commands are
+ * logged one by one; not a command that blocked: Redis counts it when served).
+ */
 function timed(spec: CommandSpec, stat: CommandStat, args: string[], started: number, ctx: CommandContext): void {
-  const micros = Math.floor((performance.now() - started) * 1000);
+  const ms = performance.now() - started;
+  const micros = Math.floor(ms * 1000);
   stat.usec += micros;
   stat.timed++;
-  const threshold = ctx.counters.settings.slowlogLogSlowerThan;
+  const { counters } = ctx;
+  if (ctx.client.waiting) return;
+  const { settings } = counters;
+  if (settings.latencyTracking) (stat.hist ??= new LatencyHistogram()).record(ms * 1e6);
+  if (settings.latencyMonitorThreshold > 0) counters.latency.addSampleIfNeeded(spec.fast === true ? 'fast-command' : 'command', Math.floor(micros / 1000));
+  const threshold = settings.slowlogLogSlowerThan;
   // The threshold as it is now: CONFIG SET slowlog-log-slower-than 0 logs itself, as in Redis.
-  if (threshold < 0 || micros < threshold || spec.name === 'exec' || ctx.client.waiting) return;
-  ctx.counters.slowlog.record(args, micros, ctx.client);
+  if (threshold < 0 || micros < threshold || spec.name === 'exec') return;
+  counters.slowlog.record(args, micros, ctx.client);
 }
 
 function execAbort(why: string, w: ReplyWriter, ctx: CommandContext): void {
@@ -144,8 +155,9 @@ export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: 
   if (spec.write === true) ctx.persistence.dirty++;
   const stat = statOf(counters, spec);
   stat.calls++;
-  // SLOWLOG and commandstats' usec: a clock read on each side, only while slowlog-log-slower-than >= 0.
-  const started = counters.settings.slowlogLogSlowerThan >= 0 ? performance.now() : -1;
+  // SLOWLOG, LATENCY, latencystats and commandstats' usec: a clock read on each side, only while one of them is on.
+  const { settings } = counters;
+  const started = settings.slowlogLogSlowerThan >= 0 || settings.latencyTracking || settings.latencyMonitorThreshold > 0 ? performance.now() : -1;
   const errors = counters.errorCount;
   const nested = counters.nestedErrors;
   counters.execDepth++;
@@ -229,6 +241,7 @@ export function commandMap(specs: readonly CommandSpec[], describe?: (spec: Comm
     if (s.flags !== undefined && s.flags.includes('write')) s.write = true;
     if (s.index === undefined) s.index = nextIndex++;
     if (s.flags !== undefined && s.flags.includes('readonly')) s.readOnly = true;
+    if (s.flags !== undefined && s.flags.includes('fast')) s.fast = true;
     m.set(s.name, s);
     m.set(s.name.toUpperCase(), s);
   }

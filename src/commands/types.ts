@@ -4,6 +4,7 @@
 
 import type { ConfigStore } from '../servers/config.js';
 import type { CommandCounters } from './counters.js';
+import type { LatencyHistogram, LatencyMonitor } from './latency.js';
 import type { ReplyWriter } from '../protocol/reply.js';
 import type { KeyChange, Keyspace } from '../store/keyspace.js';
 
@@ -132,6 +133,8 @@ export interface CommandStat {
   timed: number;
   rejected: number;
   failed: number;
+  /** Its latencies (latency-tracking), created at its first timed call. */
+  hist?: LatencyHistogram;
 }
 
 /** One SLOWLOG entry. */
@@ -197,6 +200,10 @@ export interface ServerContext {
   /** The address the server listens on. */
   readonly host: string;
   readonly slowlog: SlowlogControl;
+  /** Active expiry on (DEBUG SET-ACTIVE-EXPIRE 0 turns it off: keys then expire only when touched). */
+  activeExpire: boolean;
+  /** LATENCY's monitor: latencyAddSampleIfNeeded for any event (eviction, fsync, …). */
+  readonly latency: LatencyMonitor;
   /** INFO commandstats/errorstats counters and SLOWLOG's switch (also held directly by every CommandContext). */
   readonly counters: CommandCounters;
   readonly stats: ServerStats;
@@ -276,7 +283,7 @@ export interface CommandSpec {
    * rule and MULTI's queue): writes the unknown-subcommand or arity error and
    * returns false. Absent: the command checks its subcommands itself.
    */
-  readonly subcommand?: (args: string[], w: ReplyWriter) => boolean;
+  readonly subcommand?: (args: string[], w: ReplyWriter, ctx: CommandContext) => boolean;
   /** Redis's COMMAND flags and key positions (filled from the description on the RESP table). */
   flags?: readonly string[];
   firstKey?: number;
@@ -294,6 +301,8 @@ export interface CommandSpec {
   write?: boolean;
   /** Set by commandMap from flags: a read-only command (CLIENT TRACKING remembers its keys). */
   readOnly?: boolean;
+  /** Set by commandMap from flags: a fast command (its latency is the fast-command event). */
+  fast?: boolean;
 }
 
 /** A protocol's command table with its own wording of dispatch errors. */

@@ -8,6 +8,7 @@ import type { ReplyWriter } from '../protocol/reply.js';
 import { Persistence, type PersistSettings } from './persistence.js';
 import { ConfigStore } from './config.js';
 import { CommandCounters } from '../commands/counters.js';
+import { LatencyMonitor } from '../commands/latency.js';
 
 export interface ServerSettings extends PersistSettings {
   host: string;
@@ -33,6 +34,14 @@ export interface ServerSettings extends PersistSettings {
   slowlogLogSlowerThan: number;
   /** SLOWLOG: entries kept. */
   slowlogMaxLen: number;
+  /** LATENCY: events at least this slow (ms) are recorded; 0 = off. */
+  latencyMonitorThreshold: number;
+  /** INFO latencystats / LATENCY HISTOGRAM: every command's latency goes into its histogram. */
+  latencyTracking: boolean;
+  /** The percentiles INFO latencystats reports. */
+  latencyPercentiles: number[];
+  /** DEBUG: 'no', 'yes', or 'local' (loopback clients only), as Redis's enable-debug-command. */
+  enableDebugCommand: 'no' | 'yes' | 'local';
   /** The parameters as CONFIG sees them, with the config file they were read from (cli/server.ts). */
   config?: ConfigStore;
   /** Keys expired actively per loop iteration at most. */
@@ -63,6 +72,10 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   activeExpireLimit: 2000,
   slowlogLogSlowerThan: 10000,
   slowlogMaxLen: 128,
+  latencyMonitorThreshold: 0,
+  latencyTracking: true,
+  latencyPercentiles: [50, 99, 99.9],
+  enableDebugCommand: 'no',
   dir: '.',
   dbFilename: 'dump.rdb',
   rdbCompression: true,
@@ -222,6 +235,9 @@ export class ServerState {
   /** Called after CONFIG SET changed settings the loop copies (timeout, tcp-keepalive). */
   onSettingsChanged: (() => void) | null = null;
 
+  /** Active expiry on; DEBUG SET-ACTIVE-EXPIRE 0 turns it off. */
+  activeExpire = true;
+
   /** SAVE, the RDB file, and the counters INFO reports. */
   readonly persistence: Persistence;
 
@@ -247,7 +263,7 @@ export class ServerState {
     configStore.syncFromSettings();
     this.configStore = configStore;
     const slowlog = this.slowlog;
-    const counters = new CommandCounters(settings, slowlog);
+    const counters = new CommandCounters(settings, slowlog, new LatencyMonitor(settings));
     const st: ServerStats = {
       totalCommands: 0,
       totalConnections: 0,
@@ -267,6 +283,13 @@ export class ServerState {
       },
       slowlog,
       counters,
+      latency: counters.latency,
+      get activeExpire() {
+        return state.activeExpire;
+      },
+      set activeExpire(on: boolean) {
+        state.activeExpire = on;
+      },
       stats: st,
       resetStats() {
         for (const hook of state.onResetStats) hook();
@@ -359,6 +382,21 @@ export class ServerState {
       this.noisySuppressed = 0;
     }
     this.log(line);
+  }
+
+  /**
+   * One active-expiry pass (at most activeExpireLimit keys): tracking's
+   * invalidations of what expired, and, while the latency monitor is on, its
+   * duration as the "expire-cycle" event. Returns how many keys expired.
+   */
+  expireCycle(): number {
+    if (!this.activeExpire) return 0;
+    const monitor = this.context.latency;
+    const started = monitor.enabled ? performance.now() : -1;
+    const n = this.store.expireSome(this.settings.activeExpireLimit);
+    this.context.hooks.afterReply?.(null); // tracking's invalidations of the expired keys
+    if (started >= 0) monitor.addSampleIfNeeded('expire-cycle', Math.floor(performance.now() - started));
+    return n;
   }
 
   /** A client's connection is gone: forget it (and, through the hooks, its waits and subscriptions). */

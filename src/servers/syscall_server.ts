@@ -127,10 +127,9 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
   // Keys with a TTL expire actively too, at most activeExpireLimit per iteration
   // so that a mass expiry cannot stall the loop.
   loop.keyTimers = {
-    nextDeadline: () => state.store.nextDeadline(),
+    nextDeadline: () => (state.activeExpire ? state.store.nextDeadline() : null),
     run: () => {
-      const n = state.store.expireSome(settings.activeExpireLimit);
-      state.context.hooks.afterReply?.(null); // tracking's invalidations of the expired keys
+      const n = state.expireCycle();
       if (tracer !== null && n > 0) tracer.keysExpired(n);
     },
   };

@@ -24,6 +24,7 @@ import { respZsetCommands } from './zset.js';
 import { respBlockingCommands } from './blocking.js';
 import { respScriptingCommands } from './scripting.js';
 import { respStreamCommands } from './stream.js';
+import { debugCommand } from './debug.js';
 
 /** printf's "%.*s": at most n bytes, and a C string ends at its first NUL. */
 function cString(s: string, n: number): string {
@@ -61,6 +62,7 @@ export const respCommands: CommandSpec[] = [
   ...transactionCommands,
   ...respPubsubCommands,
   ...respScriptingCommands(() => respTable.commands),
+  debugCommand,
 ];
 
 export const respTable: CommandTable = {

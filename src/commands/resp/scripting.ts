@@ -253,7 +253,7 @@ function scriptCall(args: string[], w: ReplyWriter, ctx: CommandContext, readOnl
   if (spec === undefined) return err(w, 'ERR Unknown Redis command called from script');
   const n = args.length;
   if (spec.arity > 0 ? n !== spec.arity : n < -spec.arity) return err(w, 'ERR Wrong number of args calling Redis command from script');
-  if (spec.subcommand !== undefined && !spec.subcommand(args, w)) return;
+  if (spec.subcommand !== undefined && !spec.subcommand(args, w, ctx)) return;
   // A container's flags are its subcommand's (CLIENT, SCRIPT and FUNCTION have none of their own).
   const sub = spec.subcommandNames !== undefined && n > 1 ? redisMeta(`${spec.name}|${args[1].toLowerCase()}`) : undefined;
   const flags = sub?.flags ?? spec.flags ?? [];

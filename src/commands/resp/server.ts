@@ -9,6 +9,7 @@ import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
 import type { ClientState, CommandContext, CommandSpec } from '../types.js';
 import { NO_KEYS, arityError, err, isOpt } from '../common.js';
 import { commandCommand } from './command.js';
+import { latencyCommand, latencyStats } from './latency.js';
 import { validClientName } from './client.js';
 import { passwordMatches } from '../book/auth.js';
 import { globMatch } from './keys.js';
@@ -140,6 +141,8 @@ function infoSections(ctx: CommandContext): Section[] {
     ['Modules', []],
     ['Commandstats', commandStats(ctx)],
     ['Errorstats', [...server.counters.errorStats].map(([prefix, n]): [string, string] => [`errorstat_${prefix}`, `count=${n}`])],
+    // Empty while latency-tracking is off, as Redis.
+    ['Latencystats', ctx.counters.settings.latencyTracking ? latencyStats(ctx, (server.config.get('latency-tracking-info-percentiles') ?? '').split(' ').filter((p) => p !== '').map(Number)) : []],
     ['Cluster', [['cluster_enabled', 0]]],
     ['Keyspace', keyspace],
   ];
@@ -385,6 +388,7 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
       },
     },
     commandCommand(table),
+    latencyCommand(table),
     {
       name: 'slowlog',
       arity: -2,
