@@ -146,6 +146,7 @@ export function latencyDoctor(monitor: LatencyMonitor, slowlogLogSlowerThan: num
   let report = "Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n";
   let n = 1;
   let commands = false;
+  let fast = false;
   let expires = false;
   for (const [event, ts] of monitor.events) {
     const lat = ts.samples.map((s) => s.latency);
@@ -156,19 +157,24 @@ export function latencyDoctor(monitor: LatencyMonitor, slowlogLogSlowerThan: num
     const last = ts.samples[ts.samples.length - 1].time;
     const period = lat.length > 1 ? (last - first) / (lat.length - 1) : 1;
     report += `${n++}. ${event}: ${lat.length} latency spikes (average ${Math.round(avg)}ms, mean deviation ${Math.round(mad)}ms, period ${period.toFixed(2)} sec). Worst all time event ${ts.max}ms.\n`;
-    if (event === 'command' || event === 'fast-command') commands = true;
+    if (event === 'command') commands = true;
+    if (event === 'fast-command') fast = true;
     if (event === 'expire-cycle') expires = true;
   }
   report += '\nI have a few advices for you:\n\n';
   if (commands) {
-    const thresholdUs = monitor.settings.latencyMonitorThreshold * 1000;
+    const threshold = monitor.settings.latencyMonitorThreshold;
     if (slowlogLogSlowerThan < 0) report += "- The slow log is disabled, please enable it with 'CONFIG SET slowlog-log-slower-than <microseconds>'.\n";
-    else if (slowlogLogSlowerThan > thresholdUs) {
-      report += `- Your current Slow Log configuration only logs events that are slower than your configured latency monitor threshold. Please use 'CONFIG SET slowlog-log-slower-than ${thresholdUs}'.\n`;
+    else if (Math.floor(slowlogLogSlowerThan / 1000) > threshold) {
+      report += `- Your current Slow Log configuration only logs events that are slower than your configured latency monitor threshold. Please use 'CONFIG SET slowlog-log-slower-than ${threshold * 1000}'.\n`;
     }
     report += '- Check your Slow Log to understand what are the commands you are running which are too slow to execute. Please check https://redis.io/commands/slowlog for more information.\n';
     report +=
       '- Deleting, expiring or evicting (because of maxmemory policy) large objects is a blocking operation. If you have very large objects that are often deleted, expired, or evicted, try to fragment those objects into multiple smaller objects.\n';
+  }
+  if (fast) {
+    report +=
+      '- Commands that should run in a few microseconds took milliseconds: the process was not given the CPU at a fast enough pace (an overloaded host or virtual machine, or a garbage-collection pause).\n';
   }
   if (expires) {
     report +=

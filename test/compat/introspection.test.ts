@@ -269,3 +269,136 @@ describe('COMMAND introspection', () => {
       ['COMMAND', 'COUNT', 'x'],
     ]));
 });
+
+/** A reply's skeleton: integers and numeric strings become their type, runs of integers (histogram buckets) one 'ints'. */
+function skeleton(p: Plain): unknown {
+  if (typeof p === 'number') return 'int';
+  if (typeof p === 'string') return /^\d+$/.test(p) ? 'numeric' : p;
+  if (p === null) return null;
+  if (Array.isArray(p)) return p.length > 0 && p.every((x) => typeof x === 'number') ? 'ints' : p.map(skeleton);
+  const [type, v] = Object.entries(p)[0];
+  if (Array.isArray(v)) return { [type]: v.length > 0 && v.every((x) => typeof x === 'number') ? 'ints' : v.map(skeleton) };
+  return { [type]: v };
+}
+/** Text with every number masked. */
+const masked = (b: Buffer) => b.toString('latin1').replace(/\d+/g, 'N');
+
+describe('LATENCY: shapes as Redis 7.0 after a slow command (DEBUG SLEEP) and a few fast ones', () => {
+  const s = useServers(['--enable-debug-command', 'yes'], { redisArgs: ['--enable-debug-command', 'yes'] });
+
+  test('LATEST, HISTORY, GRAPH, DOCTOR, HISTOGRAM, RESET, HELP and errors', async () => {
+    const both = async (cmd: string[]) => Promise.all([s.redis.call(cmd), s.ours.call(cmd)]);
+    // Off: nothing recorded, the doctor says so.
+    await s.same([['LATENCY', 'LATEST'], ['LATENCY', 'DOCTOR'], ['LATENCY', 'HISTORY', 'command'], ['LATENCY', 'GRAPH', 'command']]);
+    // A threshold no ordinary command reaches, and one sleep over it.
+    await s.same([['CONFIG', 'SET', 'latency-monitor-threshold', '200'], ['DEBUG', 'SLEEP', '0.3'], ['SET', 'k', 'v'], ['GET', 'k']]);
+    for (const cmd of [['LATENCY', 'LATEST'], ['LATENCY', 'HISTORY', 'command'], ['LATENCY', 'HISTORY', 'nosuch'], ['LATENCY', 'HISTOGRAM', 'get', 'set', 'nosuch']]) {
+      const [a, b] = await both(cmd);
+      expect(skeleton(parse(b)), cmd.join(' ')).toEqual(skeleton(parse(a)));
+    }
+    // One sample of 300 ms or so: the same graph and report but for the numbers.
+    for (const cmd of [['LATENCY', 'GRAPH', 'command'], ['LATENCY', 'DOCTOR']]) {
+      const [a, b] = await both(cmd);
+      expect(masked(b), cmd.join(' ')).toBe(masked(a));
+    }
+    const latest = parse(await s.ours.call(['LATENCY', 'LATEST'])) as Plain[][];
+    expect(latest[0][0]).toBe('command');
+    expect(latest[0][2]).toBeGreaterThanOrEqual(300);
+    await s.same([
+      ['LATENCY', 'RESET', 'nosuch'],
+      ['LATENCY', 'RESET', 'command', 'nosuch'],
+      ['LATENCY', 'LATEST'],
+      ['LATENCY', 'RESET'],
+      ['LATENCY', 'HELP'],
+      ['LATENCY', 'NOSUCH'],
+      ['LATENCY', 'GRAPH'],
+      ['LATENCY', 'HISTORY'],
+      ['LATENCY', 'LATEST', 'x'],
+      ['LATENCY', 'GRAPH', 'nosuch'],
+      ['CONFIG', 'SET', 'latency-monitor-threshold', '0'],
+    ]);
+  });
+
+  test('INFO latencystats: one line per command run, p50/p99/p99.9 as configured; empty when tracking is off', async () => {
+    await s.same([['CONFIG', 'RESETSTAT'], ['SET', 'k', 'v'], ['GET', 'k'], ['GET', 'k']]);
+    const lines = (b: Buffer) => masked(b).split('\r\n').filter((l) => l.startsWith('latency_percentiles_usec_get') || l.startsWith('latency_percentiles_usec_set') || l.startsWith('#')).sort();
+    let [a, b] = await Promise.all([s.redis.call(['INFO', 'latencystats']), s.ours.call(['INFO', 'latencystats'])]);
+    expect(lines(b)).toEqual(lines(a));
+    expect(b.toString('latin1')).toMatch(/latency_percentiles_usec_get:p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}\r\n/);
+    await s.same([['CONFIG', 'SET', 'latency-tracking-info-percentiles', '0 50 100'], ['GET', 'k']]);
+    [a, b] = await Promise.all([s.redis.call(['INFO', 'latencystats']), s.ours.call(['INFO', 'latencystats'])]);
+    expect(lines(b)).toEqual(lines(a));
+    await s.same([['CONFIG', 'SET', 'latency-tracking', 'no'], ['CONFIG', 'SET', 'latency-tracking-info-percentiles', '50 99 99.9'], ['INFO', 'latencystats'], ['CONFIG', 'SET', 'latency-tracking', 'yes']]);
+  });
+});
+
+describe('DEBUG', () => {
+  describe('refused by default (enable-debug-command no), as Redis 7.0', () => {
+    const s = useServers();
+    test('any subcommand, after the arity check', () =>
+      s.same([['DEBUG', 'SLEEP', '0'], ['DEBUG', 'OBJECT', 'k'], ['DEBUG', 'NOSUCH'], ['DEBUG'], ['CONFIG', 'GET', 'enable-debug-command'], ['CONFIG', 'SET', 'enable-debug-command', 'yes']]));
+  });
+
+  describe('allowed from loopback with enable-debug-command local', () => {
+    const s = useServers(['--enable-debug-command', 'local'], { redisArgs: ['--enable-debug-command', 'local'] });
+    test('DEBUG SLEEP 0 answers OK', () => s.same([['DEBUG', 'SLEEP', '0'], ['CONFIG', 'GET', 'enable-debug-command']]));
+  });
+
+  describe('enabled', () => {
+    const s = useServers(['--enable-debug-command', 'yes'], { redisArgs: ['--enable-debug-command', 'yes'] });
+    /** DEBUG OBJECT with the fields redloop cannot know (address, LRU clock and idle time) masked. */
+    const maskObject = (b: Buffer) => b.toString('latin1').replace(/Value at:0x[0-9a-f]+/, 'Value at:ADDR').replace(/lru:\d+ lru_seconds_idle:\d+/, 'lru:L lru_seconds_idle:I');
+
+    test('DEBUG OBJECT: encoding, refcount, serializedlength and the quicklist fields as Redis for every type and encoding', async () => {
+      const big = 'x'.repeat(100);
+      const setup: string[][] = [
+        ['SET', 'int', '100'],
+        ['SET', 'bigint', '123456789'],
+        ['SET', 'neg', '-5'],
+        ['SET', 'emb', 'hello'],
+        ['SET', 'raw', big],
+        ['SET', 'raw2', 'y'.repeat(45)],
+        ['RPUSH', 'list', 'a', 'b', '1', '2'],
+        ['SADD', 'iset', '1', '2', '3'],
+        ['SADD', 'hset', 'a', 'b'],
+        ['HSET', 'hsmall', 'f', 'v'],
+        ['HSET', 'hbig', 'f', big],
+        ['ZADD', 'zsmall', '1', 'a'],
+        ['ZADD', 'zbig', '1', big],
+        // Not SETRANGE/APPEND on a short string: Redis makes those raw, redloop does not know a string's history (README).
+      ];
+      await s.same(setup);
+      // A list over several quicklist nodes.
+      const many = Array.from({ length: 3000 }, (_, i) => `element-${i}`);
+      await Promise.all([s.redis.call(['RPUSH', 'longlist', ...many]), s.ours.call(['RPUSH', 'longlist', ...many])]);
+      const problems: string[] = [];
+      for (const key of [...setup.map((c) => c[1]), 'longlist']) {
+        const [a, b] = await Promise.all([s.redis.call(['DEBUG', 'OBJECT', key]), s.ours.call(['DEBUG', 'OBJECT', key])]);
+        if (maskObject(a) !== maskObject(b)) problems.push(`${key}: redis ${maskObject(a)} ours ${maskObject(b)}`);
+      }
+      expect(problems).toEqual([]);
+    });
+
+    test('DEBUG SLEEP, SET-ACTIVE-EXPIRE (keys then expire only when touched), and the errors', async () => {
+      await s.same([
+        ['DEBUG', 'SLEEP', '0'],
+        ['DEBUG', 'SLEEP', '0.01'],
+        ['DEBUG', 'SLEEP', 'x'],
+        ['DEBUG', 'SLEEP'],
+        ['DEBUG', 'OBJECT', 'nokey'],
+        ['DEBUG', 'OBJECT'],
+        ['DEBUG', 'NOSUCH', 'x'],
+        ['DEBUG', 'RELOADX'],
+        ['DEBUG', 'SET-ACTIVE-EXPIRE', '0'],
+        ['SET', 'e', 'v', 'PX', '1'],
+        { sleepMs: 50 },
+        ['DBSIZE'], // still there: nothing expires it actively
+        ['GET', 'e'], // touched: expired
+        ['DBSIZE'],
+        ['DEBUG', 'SET-ACTIVE-EXPIRE', '1'],
+      ]);
+      const help = parse(await s.ours.call(['DEBUG', 'HELP'])) as Plain[];
+      expect(help[0]).toEqual({ status: 'DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:' });
+    });
+  });
+});
