@@ -166,6 +166,12 @@ export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: 
     const run = aroundWrite === null ? () => spec.run(args, w, ctx) : () => aroundWrite(args, () => spec.run(args, w, ctx));
     if (trackWrite !== null) trackWrite(ctx, args, run);
     else run();
+  } else if (spec.readOnly === true) {
+    // keyspace_hits / keyspace_misses: the key lookups of read-only commands.
+    const { store } = ctx;
+    store.countLookups = true;
+    spec.run(args, w, ctx);
+    store.countLookups = false;
   } else {
     spec.run(args, w, ctx);
   }

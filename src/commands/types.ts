@@ -5,6 +5,7 @@
 import type { ConfigStore } from '../servers/config.js';
 import type { CommandCounters } from './counters.js';
 import type { LatencyHistogram, LatencyMonitor } from './latency.js';
+import type { InstantMetrics } from '../servers/metrics.js';
 import type { ReplyWriter } from '../protocol/reply.js';
 import type { KeyChange, Keyspace } from '../store/keyspace.js';
 
@@ -170,6 +171,11 @@ export interface ServerStats {
   /** Their values at the last RESETSTAT. */
   netInputBase: number;
   netOutputBase: number;
+  /** instantaneous_ops_per_sec and _input/_output_kbps (sampled by the server's loop, src/servers/metrics.ts). */
+  readonly instant: InstantMetrics;
+  /** keyspace_hits / keyspace_misses at the last RESETSTAT. */
+  hitsBase: number;
+  missesBase: number;
 }
 
 /** Persistence as commands see it (SAVE, LASTSAVE, DUMP, INFO); the server wires the files. */

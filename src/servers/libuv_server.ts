@@ -207,6 +207,7 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
       }
       expireTimer = setInterval(() => {
         state.expireCycle();
+        state.context.stats.instant.maybeSample(performance.now());
       }, ACTIVE_EXPIRE_INTERVAL_MS);
     },
     close(graceMs = 5000) {

@@ -9,6 +9,7 @@ import { Persistence, type PersistSettings } from './persistence.js';
 import { ConfigStore } from './config.js';
 import { CommandCounters } from '../commands/counters.js';
 import { LatencyMonitor } from '../commands/latency.js';
+import { InstantMetrics } from './metrics.js';
 
 export interface ServerSettings extends PersistSettings {
   host: string;
@@ -273,6 +274,14 @@ export class ServerState {
       netOutput: () => 0,
       netInputBase: 0,
       netOutputBase: 0,
+      instant: new InstantMetrics(
+        () => st.totalCommands,
+        () => st.netInput(),
+        () => st.netOutput(),
+        performance.now(),
+      ),
+      hitsBase: 0,
+      missesBase: 0,
     };
     this.context = {
       startedAtMs: Date.now(),
@@ -300,7 +309,10 @@ export class ServerState {
         st.expiredKeysBase = state.store.expiredCount;
         st.netInputBase = st.netInput();
         st.netOutputBase = st.netOutput();
+        st.hitsBase = state.store.hits;
+        st.missesBase = state.store.misses;
         counters.reset();
+        st.instant.reset(performance.now());
       },
       get timers() {
         return state.timers;

@@ -134,6 +134,12 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     },
   };
 
+  // INFO's instantaneous metrics: a sample at the start of an iteration, at most every 100 ms (see metrics.ts).
+  loop.beforePoll = () => {
+    state.context.stats.instant.maybeSample(performance.now());
+    return true;
+  };
+
   // Signals reach the loop as bytes in a pipe that sits in the poll set.
   const sigFd = sys.signalPipe([C.SIGINT, C.SIGTERM]);
   const sigBuf = Buffer.alloc(16);

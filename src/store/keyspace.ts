@@ -164,6 +164,12 @@ export class Keyspace {
   private readonly heap = new TtlHeap();
   /** Keys removed because their TTL passed (lazily or actively). */
   expiredCount = 0;
+  /** INFO's keyspace_hits / keyspace_misses: lookups by get/getRaw while countLookups is on (dispatch turns it on for read-only commands). */
+  hits = 0;
+  misses = 0;
+  countLookups = false;
+  /** The sum of every TTL's deadline (INFO keyspace's avg_ttl). */
+  private deadlineSum = 0;
   /**
    * Told of every key stored (put, replace), deleted or expired, and of a
    * flush (key null): WATCH invalidation and blocked clients' ready keys
@@ -193,6 +199,7 @@ export class Keyspace {
     const s = shardOf(key);
     if (this.ttl.size !== 0) this.expireIfDue(key, s);
     const v = this.data.get(key, s);
+    if (this.countLookups) v === undefined ? this.misses++ : this.hits++;
     // typeof first: GET's hot path pays no instanceof (no measurable cost at 10K keys).
     return typeof v === 'string' || !(v instanceof Bytes) ? v : v.toString();
   }
@@ -201,7 +208,15 @@ export class Keyspace {
   getRaw(key: string): Stored | undefined {
     const s = shardOf(key);
     if (this.ttl.size !== 0) this.expireIfDue(key, s);
-    return this.data.get(key, s);
+    const v = this.data.get(key, s);
+    if (this.countLookups) v === undefined ? this.misses++ : this.hits++;
+    return v;
+  }
+
+  /** The mean time to live of the keys with a TTL, ms (0 when none). */
+  avgTtl(): number {
+    const n = this.ttl.size;
+    return n === 0 ? 0 : Math.max(0, Math.round(this.deadlineSum / n - this.now()));
   }
 
   has(key: string): boolean {
@@ -242,6 +257,7 @@ export class Keyspace {
       if (e) {
         this.heap.remove(e);
         this.ttl.delete(key, s);
+        this.deadlineSum -= e.deadline;
       }
     }
     if (this.onChange !== null) this.onChange(key, 'delete');
@@ -252,9 +268,11 @@ export class Keyspace {
   setDeadline(key: string, deadline: number): void {
     const e = this.ttl.get(key);
     if (e) {
+      this.deadlineSum += deadline - e.deadline;
       e.deadline = deadline;
       this.heap.update(e);
     } else {
+      this.deadlineSum += deadline;
       const entry: TtlEntry = { key, deadline, pos: -1 };
       this.ttl.set(key, entry);
       this.heap.push(entry);
@@ -267,6 +285,7 @@ export class Keyspace {
     if (!e) return false;
     this.heap.remove(e);
     this.ttl.delete(key);
+    this.deadlineSum -= e.deadline;
     return true;
   }
 
@@ -307,6 +326,7 @@ export class Keyspace {
       const s = shardOf(top.key);
       this.heap.remove(top);
       this.ttl.delete(top.key, s);
+      this.deadlineSum -= top.deadline;
       this.data.delete(top.key, s);
       if (this.onChange !== null) this.onChange(top.key, 'expire');
       n++;
@@ -350,6 +370,7 @@ export class Keyspace {
     this.data.clear();
     this.ttl.clear();
     this.heap.clear();
+    this.deadlineSum = 0;
   }
 
   private expireIfDue(key: string, s: number): void {
@@ -357,6 +378,7 @@ export class Keyspace {
     if (e && e.deadline <= this.now()) {
       this.heap.remove(e);
       this.ttl.delete(key, s);
+      this.deadlineSum -= e.deadline;
       this.data.delete(key, s);
       this.expiredCount++;
       if (this.onChange !== null) this.onChange(key, 'expire');

@@ -402,3 +402,68 @@ describe('DEBUG', () => {
     });
   });
 });
+
+describe('INFO: keyspace hits and misses, instantaneous metrics, sections', () => {
+  const s = useServers();
+  const field = (b: Buffer, name: string) => new RegExp(`\\r\\n${name}:([^\\r]*)\\r\\n`).exec(b.toString('latin1'))?.[1];
+
+  test('keyspace_hits / keyspace_misses count the lookups of read commands as Redis; RESETSTAT zeroes them', async () => {
+    await s.same([
+      ['SET', 'a', '1'],
+      ['HSET', 'h', 'f', 'v'],
+      ['RPUSH', 'l', 'x'],
+      ['SADD', 's', 'm'],
+      ['CONFIG', 'RESETSTAT'],
+      ['GET', 'a'], // hit
+      ['GET', 'nokey'], // miss
+      ['MGET', 'a', 'b', 'c'], // 1 hit, 2 misses
+      ['HGET', 'h', 'f'],
+      ['HGET', 'nokey', 'f'],
+      ['EXISTS', 'a', 'nokey'],
+      ['TYPE', 'l'],
+      ['LRANGE', 'l', '0', '-1'],
+      ['SISMEMBER', 's', 'm'],
+      ['STRLEN', 'nokey'],
+      ['SET', 'b', '2'], // writes do not count
+      ['INCR', 'c'],
+      ['DEL', 'b', 'nokey'],
+      ['MULTI'],
+      ['GET', 'a'],
+      ['EXEC'],
+      ['EVAL', "return redis.call('GET', KEYS[1])", '1', 'a'],
+      ['EVAL', "return redis.call('GET', KEYS[1])", '1', 'nokey'],
+    ]);
+    const [a, b] = await Promise.all([s.redis.call(['INFO', 'stats']), s.ours.call(['INFO', 'stats'])]);
+    expect([field(b, 'keyspace_hits'), field(b, 'keyspace_misses')]).toEqual([field(a, 'keyspace_hits'), field(a, 'keyspace_misses')]);
+    expect(Number(field(b, 'keyspace_hits'))).toBeGreaterThan(0);
+    await s.same([['CONFIG', 'RESETSTAT']]);
+    const after = await s.ours.call(['INFO', 'stats']);
+    expect([field(after, 'keyspace_hits'), field(after, 'keyspace_misses'), field(after, 'total_error_replies')]).toEqual(['0', '0', '0']);
+  });
+
+  test('the Stats fields redloop reports come in Redis\'s order, numbers where Redis has numbers', async () => {
+    const [a, b] = await Promise.all([s.redis.call(['INFO', 'stats']), s.ours.call(['INFO', 'stats'])]);
+    const names = (x: Buffer) => x.toString('latin1').split('\r\n').filter((l) => l.includes(':')).map((l) => l.split(':')[0]);
+    const ours = names(b);
+    for (const f of ['instantaneous_ops_per_sec', 'instantaneous_input_kbps', 'instantaneous_output_kbps', 'total_net_input_bytes', 'keyspace_hits', 'total_error_replies']) expect(ours).toContain(f);
+    expect(names(a).filter((n) => ours.includes(n))).toEqual(ours);
+    for (const f of ours) expect(field(b, f), f).toMatch(/^\d+(\.\d\d)?$/);
+    expect(field(b, 'instantaneous_input_kbps')).toMatch(/^\d+\.\d\d$/);
+  });
+
+  test('INFO everything / all / default / several sections: the same sections in the same order as Redis', async () => {
+    const heads = (x: Buffer) => x.toString('latin1').split('\r\n').filter((l) => l.startsWith('# '));
+    for (const cmd of [['INFO'], ['INFO', 'default'], ['INFO', 'all'], ['INFO', 'everything'], ['INFO', 'default', 'commandstats'], ['INFO', 'keyspace', 'server'], ['INFO', 'latencystats'], ['INFO', 'nosuch']]) {
+      const [a, b] = await Promise.all([s.redis.call(cmd), s.ours.call(cmd)]);
+      expect(heads(b), cmd.join(' ')).toEqual(heads(a));
+    }
+  });
+
+  test('avg_ttl is the mean time to live of the keys with one', async () => {
+    await s.same([['SET', 'p', 'v'], ['SET', 'x', 'v', 'EX', '1000'], ['SET', 'y', 'v', 'EX', '3000']]);
+    const info = (await s.ours.call(['INFO', 'keyspace'])).toString('latin1');
+    const avg = Number(/avg_ttl=(\d+)/.exec(info)![1]);
+    expect(avg).toBeGreaterThan(1_990_000);
+    expect(avg).toBeLessThanOrEqual(2_000_000);
+  });
+});

@@ -47,6 +47,14 @@ function arityOk(n: number, arity: number): boolean {
 
 type Section = [name: string, fields: [string, string | number][]];
 
+/** Redis's bytesToHuman: B, K, M, G … with two decimals above bytes. */
+function bytesHuman(n: number): string {
+  const units = ['B', 'K', 'M', 'G', 'T', 'P'];
+  let i = 0;
+  while (i < units.length - 1 && n >= 1024 ** (i + 1)) i++;
+  return i === 0 ? `${n}B` : `${(n / 1024 ** i).toFixed(2)}${units[i]}`;
+}
+
 function infoSections(ctx: CommandContext): Section[] {
   const { server, store } = ctx;
   const mem = process.memoryUsage();
@@ -54,7 +62,7 @@ function infoSections(ctx: CommandContext): Section[] {
   const uptime = Math.floor((Date.now() - server.startedAtMs) / 1000);
   const human = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)}M` : `${(n / 1024).toFixed(2)}K`);
   const keyspace: [string, string][] =
-    store.size === 0 ? [] : [['db0', `keys=${store.size},expires=${store.volatileCount},avg_ttl=0`]];
+    store.size === 0 ? [] : [['db0', `keys=${store.size},expires=${store.volatileCount},avg_ttl=${store.avgTtl()}`]];
   return [
     [
       'Server',
@@ -65,7 +73,7 @@ function infoSections(ctx: CommandContext): Section[] {
         ['redis_build_id', '0'],
         ['redis_mode', 'standalone'],
         ['os', `${os.type()} ${os.release()} ${os.arch()}`],
-        ['arch_bits', 64],
+        ['arch_bits', /64/.test(os.arch()) ? 64 : 32],
         ['multiplexing_api', server.loopName],
         ['redloop_loop', server.loopName],
         ['process_id', process.pid],
@@ -74,7 +82,8 @@ function infoSections(ctx: CommandContext): Section[] {
         ['server_time_usec', Math.round((performance.timeOrigin + performance.now()) * 1000)],
         ['uptime_in_seconds', uptime],
         ['uptime_in_days', Math.floor(uptime / 86400)],
-        ['hz', 10],
+        ['hz', server.config.get('hz') ?? '10'],
+        ['configured_hz', server.config.get('hz') ?? '10'],
         ['executable', process.argv[1] ?? ''],
         ['config_file', server.configStore.configFile ?? ''],
       ],
@@ -94,9 +103,9 @@ function infoSections(ctx: CommandContext): Section[] {
         ['used_memory_human', human(mem.heapUsed + mem.external)],
         ['used_memory_rss', mem.rss],
         ['used_memory_rss_human', human(mem.rss)],
-        ['maxmemory', 0],
-        ['maxmemory_human', '0B'],
-        ['maxmemory_policy', 'noeviction'],
+        ['maxmemory', server.config.get('maxmemory') ?? '0'],
+        ['maxmemory_human', bytesHuman(Number(server.config.get('maxmemory') ?? '0'))],
+        ['maxmemory_policy', server.config.get('maxmemory-policy') ?? 'noeviction'],
       ],
     ],
     [
@@ -122,11 +131,16 @@ function infoSections(ctx: CommandContext): Section[] {
       [
         ['total_connections_received', server.stats.totalConnections],
         ['total_commands_processed', server.stats.totalCommands],
-        ['rejected_connections', server.stats.rejectedConnections],
+        ['instantaneous_ops_per_sec', server.stats.instant.opsPerSec],
         ['total_net_input_bytes', server.stats.netInput() - server.stats.netInputBase],
         ['total_net_output_bytes', server.stats.netOutput() - server.stats.netOutputBase],
+        ['instantaneous_input_kbps', server.stats.instant.inputKbps.toFixed(2)],
+        ['instantaneous_output_kbps', server.stats.instant.outputKbps.toFixed(2)],
+        ['rejected_connections', server.stats.rejectedConnections],
         ['expired_keys', store.expiredCount - server.stats.expiredKeysBase],
         ['evicted_keys', 0],
+        ['keyspace_hits', store.hits - server.stats.hitsBase],
+        ['keyspace_misses', store.misses - server.stats.missesBase],
         ['total_error_replies', server.counters.errorReplies],
       ],
     ],
