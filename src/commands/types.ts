@@ -98,14 +98,16 @@ export type KeyListener = (key: string | null, why: KeyChange) => void;
 
 /** What CLIENT LIST reports of a connection's buffers. */
 export interface ConnInfo {
-  /** Unparsed input bytes. */
+  /** Unparsed input bytes (a partly received request's parsed arguments are in argvMem instead). */
   qbuf: number;
+  /** Bytes of the arguments already parsed out of a partly received request (Redis's argv-mem). */
+  argvMem: number;
+  /** Bytes of the request being run (still in the query buffer, as Redis 7.0 reports its own client's qbuf). */
+  current: number;
   /** Free bytes in the input buffer. */
   qbufFree: number;
-  /** Unsent output bytes. */
-  obl: number;
-  /** Output memory beyond the buffer's resting size (Redis: the reply list). */
-  omem: number;
+  /** Unsent output bytes (CLIENT LIST splits them as Redis's 16 KiB buffer and reply list: obl, oll, omem). */
+  pending: number;
   /** Output buffer capacity (Redis's rbs). */
   obufSize: number;
   /** Milliseconds since the last read or write. */

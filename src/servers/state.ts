@@ -139,7 +139,7 @@ export class Client implements ClientState {
   }
 
   connInfo(): ConnInfo {
-    return this.link?.connInfo() ?? { qbuf: 0, qbufFree: 0, obl: 0, omem: 0, obufSize: 0, idleMs: 0, events: '' };
+    return this.link?.connInfo() ?? { qbuf: 0, argvMem: 0, current: 0, qbufFree: 0, pending: 0, obufSize: 0, idleMs: 0, events: '' };
   }
 
   deliver(write: (w: ReplyWriter) => void): void {

@@ -12,7 +12,7 @@
 import { describe, expect, test } from 'vitest';
 import { respTable } from '../../src/commands/resp/index.js';
 import { parseReply, type RespReply } from '../../src/protocol/resp.js';
-import { useServers } from './harness.js';
+import { RawClient, useServers } from './harness.js';
 
 const names = [...new Set([...respTable.commands.values()].map((s) => s.name))].sort();
 /** Subcommands of Redis 7.0 that redloop does not implement (README: deviations). */
@@ -443,7 +443,8 @@ describe('INFO: keyspace hits and misses, instantaneous metrics, sections', () =
 
   test('the Stats fields redloop reports come in Redis\'s order, numbers where Redis has numbers', async () => {
     const [a, b] = await Promise.all([s.redis.call(['INFO', 'stats']), s.ours.call(['INFO', 'stats'])]);
-    const names = (x: Buffer) => x.toString('latin1').split('\r\n').filter((l) => l.includes(':')).map((l) => l.split(':')[0]);
+    const names = (x: Buffer) =>
+      x.toString('latin1').replace(/^[$=]\d+\r\n(txt:)?/, '').split('\r\n').filter((l) => l.includes(':')).map((l) => l.split(':')[0]);
     const ours = names(b);
     for (const f of ['instantaneous_ops_per_sec', 'instantaneous_input_kbps', 'instantaneous_output_kbps', 'total_net_input_bytes', 'keyspace_hits', 'total_error_replies']) expect(ours).toContain(f);
     expect(names(a).filter((n) => ours.includes(n))).toEqual(ours);
@@ -465,5 +466,70 @@ describe('INFO: keyspace hits and misses, instantaneous metrics, sections', () =
     const avg = Number(/avg_ttl=(\d+)/.exec(info)![1]);
     expect(avg).toBeGreaterThan(1_990_000);
     expect(avg).toBeLessThanOrEqual(2_000_000);
+  });
+});
+
+describe('CLIENT LIST / CLIENT INFO fields after known traffic', () => {
+  const s = useServers();
+  /** One client's fields, from a CLIENT LIST reply, by its id. */
+  const fieldsOf = (list: Buffer, id: string): Record<string, string> => {
+    const line = list.toString('latin1').split('\n').find((l) => l.includes(`id=${id} `)) ?? '';
+    return Object.fromEntries(line.trim().split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  };
+  const idOf = (b: Buffer) => /:(\d+)/.exec(b.toString('latin1'))![1];
+  const pick = (f: Record<string, string>, names: string[]) => Object.fromEntries(names.map((n) => [n, f[n]]));
+  const SAME = ['flags', 'db', 'sub', 'psub', 'ssub', 'multi', 'qbuf', 'argv-mem', 'multi-mem', 'obl', 'oll', 'omem', 'events', 'cmd', 'user', 'redir', 'resp'];
+
+  test('CLIENT INFO of oneself: the running request is in qbuf and argv-mem, cmd names the subcommand', async () => {
+    const [a, b] = await Promise.all([s.redis.call(['CLIENT', 'INFO']), s.ours.call(['CLIENT', 'INFO'])]);
+    const line = (x: Buffer) => fieldsOf(Buffer.from(x.toString('latin1').replace(/^\$\d+\r\n|^=\d+\r\ntxt:/, '')), /id=(\d+)/.exec(x.toString('latin1'))![1]);
+    expect(pick(line(b), SAME)).toEqual(pick(line(a), SAME));
+    expect(line(b).qbuf).toBe('26');
+    expect(line(b).cmd).toBe('client|info');
+  });
+
+  test('another client: a partly received request (qbuf, argv-mem), MULTI with queued commands, subscriptions, a pending big reply', async () => {
+    for (const [srv, port] of [['redis', s.redisPort], ['ours', s.oursPort]] as const) {
+      const main = srv === 'redis' ? s.redis : s.ours;
+      const [partial, multi, sub, reader] = await Promise.all([0, 1, 2, 3].map(() => RawClient.connect(port)));
+      try {
+        // The id, and half a request in the same write: when the id comes back, the server has read both.
+        partial.write('CLIENT ID\r\n*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nva');
+        const partialId = idOf((await partial.next())[0]);
+        const multiId = idOf(await multi.call(['CLIENT', 'ID']));
+        await multi.call(['MULTI']);
+        await multi.call(['SET', 'a', '1']);
+        await multi.call(['GET', 'a']);
+        const subId = idOf(await sub.call(['CLIENT', 'ID']));
+        await sub.call(['SUBSCRIBE', 'c1', 'c2']);
+        await sub.next();
+        await sub.call(['PSUBSCRIBE', 'p*']);
+        const list = await main.call(['CLIENT', 'LIST']);
+        const got = { partial: fieldsOf(list, partialId), multi: fieldsOf(list, multiId), sub: fieldsOf(list, subId) };
+        expect(pick(got.partial, ['qbuf', 'argv-mem', 'cmd', 'events', 'multi']), srv).toEqual({ qbuf: '2', 'argv-mem': '6', cmd: 'client|id', events: 'r', multi: '-1' });
+        expect(pick(got.multi, ['flags', 'multi', 'cmd', 'multi-mem']), srv).toEqual({ flags: 'x', multi: '2', cmd: 'get', 'multi-mem': got.multi['multi-mem'] });
+        expect(pick(got.sub, ['flags', 'sub', 'psub', 'ssub', 'cmd']), srv).toEqual({ flags: 'P', sub: '2', psub: '1', ssub: '0', cmd: 'psubscribe' });
+
+        // A reader that stops reading: replies pile up in its output buffer.
+        const readerId = idOf(await reader.call(['CLIENT', 'ID']));
+        await main.call(['SET', 'big', 'x'.repeat(1 << 20)]);
+        reader.sock.pause();
+        reader.write(Buffer.from('*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n'.repeat(32)));
+        let f: Record<string, string> = {};
+        // Wait (polling CLIENT LIST) until the kernel's socket buffers are full and the rest waits in the server.
+        for (let i = 0; i < 500; i++) {
+          f = fieldsOf(await main.call(['CLIENT', 'LIST']), readerId);
+          if (f.cmd === 'get' && Number(f.oll) > 0 && f.events.includes('w')) break;
+          await new Promise((r) => setImmediate(r));
+        }
+        expect(Number(f.oll), `${srv} oll`).toBeGreaterThan(0);
+        expect(Number(f.omem), `${srv} omem`).toBeGreaterThan(0);
+        expect(f.obl, `${srv} obl`).toBe('0'); // the reply buffer went out first
+        // Waiting to write; Redis goes on reading (rw), redloop stops reading a client whose replies wait (w).
+        expect(f.events, srv).toBe(srv === 'redis' ? 'rw' : 'w');
+      } finally {
+        for (const c of [partial, multi, sub, reader]) c.close();
+      }
+    }
   });
 });
