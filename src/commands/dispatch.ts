@@ -38,25 +38,25 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
   if (spec.arity > 0 ? n !== spec.arity : n < -spec.arity) {
     if (client.multi !== null) client.multi.failed = true;
     // A refused EXEC discards the transaction and says why (Redis's execCommandAbort).
-    rejected(spec, ctx);
+    rejected(spec, args, ctx);
     if (spec.name === 'exec') return execAbort(`wrong number of arguments for 'exec' command`, w, ctx);
     table.wrongArity(spec, args, w);
     return;
   }
   if (spec.subcommand !== undefined && !spec.subcommand(args, w, ctx)) {
-    rejected(spec, ctx);
+    rejected(spec, args, ctx);
     if (client.multi !== null) client.multi.failed = true;
     return;
   }
   if (!client.authenticated && spec.noauth !== true) {
-    rejected(spec, ctx);
+    rejected(spec, args, ctx);
     if (client.multi !== null) client.multi.failed = true;
     table.noAuth(w);
     return;
   }
   // Only RESP2 clients are restricted while subscribed; RESP3 separates pushes from replies (Redis 7.0).
   if (client.subscriptions > 0 && client.resp === 2 && client.protocol === 'resp' && !SUBSCRIBED_OK.has(spec.name)) {
-    rejected(spec, ctx);
+    rejected(spec, args, ctx);
     w.err(
       ErrCode.Unknown,
       `ERR Can't execute '${client.lastCommand}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
@@ -73,7 +73,7 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
   if (hooks.postpone !== null && !client.monitor && hooks.postpone(spec, ctx, () => rerunLater(table, args, ctx))) return;
   if (client.multi !== null && !TRANSACTION_CONTROL.has(spec.name)) {
     if (spec.noMulti === true) {
-      rejected(spec, ctx);
+      rejected(spec, args, ctx);
       client.multi.failed = true;
       w.err(ErrCode.Unknown, `ERR Command not allowed inside a transaction`);
       return;
@@ -103,16 +103,27 @@ function touchesKeyspace(spec: CommandSpec): boolean {
 }
 
 /** A command refused before it ran (arity, auth, context): its rejected_calls. */
-function rejected(spec: CommandSpec, ctx: CommandContext): void {
-  statOf(ctx.counters, spec).rejected++;
+function rejected(spec: CommandSpec, args: string[], ctx: CommandContext): void {
+  // An unknown subcommand is no command at all to Redis: nothing is counted.
+  if (spec.subStats !== undefined && args.length > 1 && !spec.subStats.has(args[1].toLowerCase())) return;
+  statOf(ctx.counters, spec, args).rejected++;
 }
 
 let nextIndex = 0;
 
-/** This server's counters of a command. */
-function statOf(counters: CommandCounters, spec: CommandSpec): CommandStat {
+/** This server's counters of a command, or of a container's subcommand (config|get), as Redis 7 keeps them. */
+function statOf(counters: CommandCounters, spec: CommandSpec, args: string[]): CommandStat {
+  const subs = spec.subStats;
+  if (subs !== undefined && args.length > 1) {
+    const sub = subs.get(args[1].toLowerCase());
+    if (sub !== undefined) return (counters.commandStats[sub.index] ??= newStat(sub.name));
+  }
   const i = spec.index ?? (spec.index = nextIndex++);
-  return (counters.commandStats[i] ??= { name: spec.name, calls: 0, usec: 0, timed: 0, rejected: 0, failed: 0 });
+  return (counters.commandStats[i] ??= newStat(spec.name));
+}
+
+function newStat(name: string): CommandStat {
+  return { name, calls: 0, usec: 0, timed: 0, rejected: 0, failed: 0 };
 }
 
 /**
@@ -153,8 +164,6 @@ export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: 
   const { hooks, counters } = ctx;
   // The changes a save would keep: one per write command run (see README: Persistence).
   if (spec.write === true) ctx.persistence.dirty++;
-  const stat = statOf(counters, spec);
-  stat.calls++;
   // SLOWLOG, LATENCY, latencystats and commandstats' usec: a clock read on each side, only while one of them is on.
   const { settings } = counters;
   const started = settings.slowlogLogSlowerThan >= 0 || settings.latencyTracking || settings.latencyMonitorThreshold > 0 ? performance.now() : -1;
@@ -177,6 +186,9 @@ export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: 
   }
   // CLIENT TRACKING: the keys a read-only command named are remembered for the reader.
   if (hooks.afterRead !== null && spec.readOnly === true) hooks.afterRead(spec, args, ctx);
+  // Counted after it ran, as Redis's call() does: INFO commandstats leaves itself out, RESETSTAT's own call stays.
+  const stat = statOf(counters, spec, args);
+  stat.calls++;
   // EXEC's failed_calls leave out its commands' errors (each counts as its own command's failure).
   const during = counters.errorCount - errors;
   if (during - (counters.nestedErrors - nested) > 0) stat.failed++;
@@ -246,6 +258,9 @@ export function commandMap(specs: readonly CommandSpec[], describe?: (spec: Comm
     if (describe !== undefined) describe(s);
     if (s.flags !== undefined && s.flags.includes('write')) s.write = true;
     if (s.index === undefined) s.index = nextIndex++;
+    if (s.subcommandNames !== undefined && s.subStats === undefined) {
+      s.subStats = new Map([...s.subcommandNames].map((sub) => [sub, { index: nextIndex++, name: `${s.name}|${sub}` }]));
+    }
     if (s.flags !== undefined && s.flags.includes('readonly')) s.readOnly = true;
     if (s.flags !== undefined && s.flags.includes('fast')) s.fast = true;
     m.set(s.name, s);

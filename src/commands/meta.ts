@@ -6,7 +6,7 @@
 // the same description COMMAND prints), and COMMAND INFO / DOCS / LIST /
 // GETKEYS answer from it. Nothing here runs per dispatched command.
 
-import type { ReplyWriter } from '../protocol/reply.js';
+import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
 import { REDIS_COMMANDS } from './meta.generated.js';
 import type { CommandSpec } from './types.js';
 
@@ -68,11 +68,18 @@ export function applyMeta(spec: CommandSpec): void {
   spec.keyStep = m.keyStep;
   if (Object.keys(m.subcommands).length > 0) {
     const implemented = spec.subcommands;
-    spec.subcommandNames = new Set(
+    const names = new Set(
       Object.keys(m.subcommands)
         .map((full) => full.slice(full.indexOf('|') + 1))
         .filter((sub) => implemented === undefined || implemented.includes(sub)),
     );
+    spec.subcommandNames = names;
+    // Subcommands the spec serves beyond Redis 7.0's (CLIENT SETINFO, from 7.2): checked by the command itself.
+    const beyond = new Set((implemented ?? []).filter((sub) => !Object.hasOwn(m.subcommands, `${spec.name}|${sub}`)));
+    // Redis's lookup refuses an unknown subcommand, or a known one with the wrong arity, before the command runs.
+    const own = spec.subcommand;
+    const generic = (args: string[], w: ReplyWriter) => (args.length > 1 && beyond.has(args[1].toLowerCase())) || checkSubcommandOf(spec.name, names, args, w);
+    spec.subcommand = own === undefined ? generic : (args, w, ctx) => generic(args, w) && own(args, w, ctx);
   }
 }
 
@@ -80,6 +87,27 @@ export function applyMeta(spec: CommandSpec): void {
 export const missingMeta: string[] = [];
 /** Where a spec's own arity, flags or key positions differ from its description (the description is used). */
 export const metaDisagreements: string[] = [];
+
+/**
+ * A container's subcommand check, where Redis's lookup makes it (dispatch calls
+ * it after the container's own arity): an unknown subcommand, or a known one
+ * with the wrong number of arguments, is refused with Redis's words.
+ */
+export function checkSubcommandOf(container: string, served: ReadonlySet<string>, args: string[], w: ReplyWriter): boolean {
+  if (args.length < 2) return true;
+  const sub = args[1].toLowerCase();
+  const meta = served.has(sub) ? redisMeta(`${container}|${sub}`) : undefined;
+  if (meta === undefined) {
+    w.err(ErrCode.Unknown, `ERR unknown subcommand '${args[1].slice(0, 128)}'. Try ${container.toUpperCase()} HELP.`);
+    return false;
+  }
+  const n = args.length;
+  if (meta.arity > 0 ? n !== meta.arity : n < -meta.arity) {
+    w.err(ErrCode.Unknown, `ERR wrong number of arguments for '${container}|${sub}' command`);
+    return false;
+  }
+  return true;
+}
 
 /** Writes a stored reply. */
 export function writeStored(w: ReplyWriter, v: StoredReply): void {

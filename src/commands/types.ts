@@ -291,7 +291,7 @@ export interface CommandSpec {
    * rule and MULTI's queue): writes the unknown-subcommand or arity error and
    * returns false. Absent: the command checks its subcommands itself.
    */
-  readonly subcommand?: (args: string[], w: ReplyWriter, ctx: CommandContext) => boolean;
+  subcommand?: (args: string[], w: ReplyWriter, ctx: CommandContext) => boolean;
   /** Redis's COMMAND flags and key positions (filled from the description on the RESP table). */
   flags?: readonly string[];
   firstKey?: number;
@@ -305,6 +305,8 @@ export interface CommandSpec {
   readonly subcommands?: readonly string[];
   /** Set from the description and `subcommands`: the subcommands served (undefined: not a container). */
   subcommandNames?: ReadonlySet<string>;
+  /** Set by commandMap: each served subcommand's slot in commandStats (INFO commandstats shows config|get). */
+  subStats?: ReadonlyMap<string, { readonly index: number; readonly name: string }>;
   /** Set by commandMap from flags: a write command (counted for rdb_changes_since_last_save). */
   write?: boolean;
   /** Set by commandMap from flags: a read-only command (CLIENT TRACKING remembers its keys). */

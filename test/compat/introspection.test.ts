@@ -460,6 +460,31 @@ describe('INFO: keyspace hits and misses, instantaneous metrics, sections', () =
     }
   });
 
+  test('INFO commandstats and latencystats: a container\'s subcommands on lines of their own (cmdstat_config|get), as Redis 7', async () => {
+    await s.same([
+      ['CONFIG', 'RESETSTAT'],
+      ['CONFIG', 'GET', 'maxmemory'],
+      ['CONFIG', 'GET'],
+      ['CLIENT', 'SETNAME', 'x'],
+      ['CLIENT', 'GETNAME'],
+      ['CLIENT', 'NOSUCH'],
+      ['COMMAND', 'COUNT', 'x'],
+    ]);
+    const stats = (x: Buffer) =>
+      x
+        .toString('latin1')
+        .split('\r\n')
+        .filter((l) => l.startsWith('cmdstat_'))
+        .map((l) => l.replace(/usec=\d+,usec_per_call=[\d.]+,/, ''))
+        .sort();
+    const [a, b] = await Promise.all([s.redis.call(['INFO', 'commandstats']), s.ours.call(['INFO', 'commandstats'])]);
+    expect(stats(b)).toEqual(stats(a));
+    expect(stats(b)).toContain('cmdstat_config|get:calls=1,rejected_calls=1,failed_calls=0');
+    const lat = (x: Buffer) => x.toString('latin1').split('\r\n').filter((l) => l.startsWith('latency_percentiles_usec_')).map((l) => l.split(':')[0]).sort();
+    const [la, lb] = await Promise.all([s.redis.call(['INFO', 'latencystats']), s.ours.call(['INFO', 'latencystats'])]);
+    expect(lat(lb)).toEqual(lat(la));
+  });
+
   test('avg_ttl is the mean time to live of the keys with one', async () => {
     await s.same([['SET', 'p', 'v'], ['SET', 'x', 'v', 'EX', '1000'], ['SET', 'y', 'v', 'EX', '3000']]);
     const info = (await s.ours.call(['INFO', 'keyspace'])).toString('latin1');

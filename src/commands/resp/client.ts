@@ -356,8 +356,8 @@ export function respClientCommands(table: () => Map<string, CommandSpec>): Comma
     {
       name: 'client',
       arity: -2,
-      // All of Redis 7.0's but REPLY.
-      subcommands: ['caching', 'getname', 'getredir', 'help', 'id', 'info', 'kill', 'list', 'no-evict', 'pause', 'setname', 'tracking', 'trackinginfo', 'unblock', 'unpause'],
+      // All of Redis 7.0's but REPLY, and SETINFO (Redis 7.2, which clients such as node-redis send).
+      subcommands: ['caching', 'getname', 'getredir', 'help', 'id', 'info', 'kill', 'list', 'no-evict', 'pause', 'setname', 'tracking', 'trackinginfo', 'unblock', 'unpause', 'setinfo'],
       // Redis 7.0 flags these subcommands admin: MONITOR does not show them.
       skipMonitor: (args) => ADMIN_SUBCOMMANDS.has(args[1].toLowerCase()),
       ...NO_KEYS,

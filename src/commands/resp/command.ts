@@ -197,7 +197,6 @@ export function commandCommand(table: () => Map<string, CommandSpec>): CommandSp
     name: 'command',
     arity: -1,
     ...NO_KEYS,
-    subcommand: (args, w) => checkSubcommand(table().get('command')!, args, w),
     run(args, w) {
       const specs = table();
       if (args.length === 1) {
@@ -255,25 +254,4 @@ export function commandCommand(table: () => Map<string, CommandSpec>): CommandSp
       }
     },
   };
-}
-
-/**
- * A container's subcommand check from its description, where Redis's lookup
- * makes it (dispatch calls it after the container's own arity): an unknown
- * subcommand, or a known one with the wrong number of arguments.
- */
-export function checkSubcommand(spec: CommandSpec, args: string[], w: ReplyWriter): boolean {
-  if (args.length < 2) return true;
-  const sub = args[1].toLowerCase();
-  const meta = spec.subcommandNames?.has(sub) === true ? redisMeta(`${spec.name}|${sub}`) : undefined;
-  if (meta === undefined) {
-    err(w, `ERR unknown subcommand '${args[1].slice(0, 128)}'. Try ${spec.name.toUpperCase()} HELP.`);
-    return false;
-  }
-  const n = args.length;
-  if (meta.arity > 0 ? n !== meta.arity : n < -meta.arity) {
-    err(w, `ERR wrong number of arguments for '${spec.name}|${sub}' command`);
-    return false;
-  }
-  return true;
 }

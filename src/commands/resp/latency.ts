@@ -5,7 +5,6 @@
 import type { CommandContext, CommandSpec, CommandStat } from '../types.js';
 import { NO_KEYS, err } from '../common.js';
 import { LatencyHistogram, latencyDoctor, latencyGraph } from '../latency.js';
-import { checkSubcommand } from './command.js';
 
 const LATENCY_HELP = [
   'LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
@@ -53,7 +52,6 @@ export function latencyCommand(table: () => Map<string, CommandSpec>): CommandSp
     name: 'latency',
     arity: -2,
     ...NO_KEYS,
-    subcommand: (args, w) => checkSubcommand(table().get('latency')!, args, w),
     run(args, w, ctx) {
       const monitor = ctx.server.latency;
       switch (args[1].toLowerCase()) {

@@ -162,7 +162,7 @@ function infoSections(ctx: CommandContext): Section[] {
   ];
 }
 
-/** INFO commandstats: every command run or refused since RESETSTAT, by name (a container command as a whole: config, not config|get). */
+/** INFO commandstats: every command run or refused since RESETSTAT, by name (a container's subcommands each on their own: config|get). */
 function commandStats(ctx: CommandContext): [string, string][] {
   const byName = new Map<string, { calls: number; usec: number; timed: number; rejected: number; failed: number }>();
   for (const st of ctx.server.counters.commandStats) {
