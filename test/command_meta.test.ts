@@ -7,6 +7,7 @@ import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { respTable } from '../src/commands/resp/index.js';
 import { metaDisagreements, missingMeta, redisMeta, keysBySpecs } from '../src/commands/meta.js';
+import { keysOf } from '../src/commands/resp/command.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 const specs = [...new Set(respTable.commands.values())];
@@ -43,6 +44,20 @@ describe('command descriptions', () => {
     expect(keys('zunionstore', ['zunionstore', 'd', '9', 'a'])).toBeNull();
     expect(keys('xread', ['xread', 'COUNT', '1', 'STREAMS', 'a', 'b', '0', '0'])).toEqual(['a', 'b']);
     expect(keys('blpop', ['blpop', 'a', 'b', '0'])).toEqual(['a', 'b']);
+  });
+});
+
+describe('key finders for commands the key specs cannot describe (answers taken from redis-server 7.0)', () => {
+  const keys = (name: string, args: string[]) => keysOf(name, redisMeta(name)!, args).map((k) => [args[k.pos], ...k.flags]);
+  test('SORT and SORT_RO (not in the table yet: ready for when they are)', () => {
+    expect(keys('sort', ['sort', 'a', 'alpha', 'store', 'b'])).toEqual([['a', 'RO', 'access'], ['b', 'OW', 'update']]);
+    expect(keys('sort', ['sort', 'a', 'limit', '0', '1', 'by', 'store', 'get', 'x', 'store', 'c'])).toEqual([['a', 'RO', 'access'], ['c', 'OW', 'update']]);
+    expect(keys('sort', ['sort', 'a', 'store'])).toEqual([['a', 'RO', 'access']]);
+    expect(keys('sort_ro', ['sort_ro', 'a', 'by', 'x'])).toEqual([['a', 'RO', 'access']]);
+  });
+  test('GEORADIUS: STORE and STOREDIST by their key specs, a STORE without its key by the finder', () => {
+    expect(keys('georadius', ['georadius', 'a', '0', '0', '1', 'km', 'store', 'b', 'storedist', 'c']).map((k) => k[0])).toEqual(['a', 'b', 'c']);
+    expect(keys('georadius', ['georadius', 'a', '0', '0', '1', 'km', 'store']).map((k) => k[0])).toEqual(['a']);
   });
 });
 
