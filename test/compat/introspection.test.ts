@@ -292,7 +292,7 @@ describe('LATENCY: shapes as Redis 7.0 after a slow command (DEBUG SLEEP) and a 
     await s.same([['LATENCY', 'LATEST'], ['LATENCY', 'DOCTOR'], ['LATENCY', 'HISTORY', 'command'], ['LATENCY', 'GRAPH', 'command']]);
     // A threshold no ordinary command reaches, and one sleep over it.
     await s.same([['CONFIG', 'SET', 'latency-monitor-threshold', '200'], ['DEBUG', 'SLEEP', '0.3'], ['SET', 'k', 'v'], ['GET', 'k']]);
-    for (const cmd of [['LATENCY', 'LATEST'], ['LATENCY', 'HISTORY', 'command'], ['LATENCY', 'HISTORY', 'nosuch'], ['LATENCY', 'HISTOGRAM', 'get', 'set', 'nosuch']]) {
+    for (const cmd of [['LATENCY', 'LATEST'], ['LATENCY', 'HISTORY', 'command'], ['LATENCY', 'HISTORY', 'nosuch'], ['LATENCY', 'HISTOGRAM', 'get', 'set', 'nosuch'], ['LATENCY', 'HISTOGRAM', 'config'], ['LATENCY', 'HISTOGRAM', 'CONFIG|SET']]) {
       const [a, b] = await both(cmd);
       expect(skeleton(parse(b)), cmd.join(' ')).toEqual(skeleton(parse(a)));
     }
@@ -483,6 +483,20 @@ describe('INFO: keyspace hits and misses, instantaneous metrics, sections', () =
     const lat = (x: Buffer) => x.toString('latin1').split('\r\n').filter((l) => l.startsWith('latency_percentiles_usec_')).map((l) => l.split(':')[0]).sort();
     const [la, lb] = await Promise.all([s.redis.call(['INFO', 'latencystats']), s.ours.call(['INFO', 'latencystats'])]);
     expect(lat(lb)).toEqual(lat(la));
+  });
+
+  test('pubsub_channels, pubsub_patterns, pubsubshard_channels count what has subscribers', async () => {
+    for (const [srv, port] of [['redis', s.redisPort], ['ours', s.oursPort]] as const) {
+      const sub = await RawClient.connect(port);
+      try {
+        sub.write('SUBSCRIBE c1 c2\r\nPSUBSCRIBE p*\r\nSSUBSCRIBE s1\r\n');
+        await sub.next(4);
+        const info = await (srv === 'redis' ? s.redis : s.ours).call(['INFO', 'stats']);
+        expect([field(info, 'pubsub_channels'), field(info, 'pubsub_patterns'), field(info, 'pubsubshard_channels')], srv).toEqual(['2', '1', '1']);
+      } finally {
+        sub.close();
+      }
+    }
   });
 
   test('avg_ttl is the mean time to live of the keys with one', async () => {

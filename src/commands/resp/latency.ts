@@ -94,10 +94,14 @@ export function latencyCommand(table: () => Map<string, CommandSpec>): CommandSp
           else {
             picked = [];
             const specs = table();
-            for (const name of args.slice(2)) {
-              const spec = specs.get(name.toLowerCase());
-              const h = spec === undefined ? undefined : all.get(spec.name);
-              if (h !== undefined && spec !== undefined) picked.push([spec.name, h]);
+            for (const arg of args.slice(2)) {
+              // A command, a container (its subcommands that have data), or a full name (config|get).
+              const name = arg.toLowerCase();
+              const spec = specs.get(name.split('|')[0]);
+              if (spec === undefined) continue;
+              for (const [stat, h] of all) {
+                if (stat === (name.includes('|') ? name : spec.name) || (!name.includes('|') && stat.startsWith(`${spec.name}|`))) picked.push([stat, h]);
+              }
             }
           }
           w.map(picked.length);

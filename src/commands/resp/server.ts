@@ -10,6 +10,7 @@ import type { ClientState, CommandContext, CommandSpec } from '../types.js';
 import { NO_KEYS, arityError, err, isOpt } from '../common.js';
 import { commandCommand } from './command.js';
 import { latencyCommand, latencyStats } from './latency.js';
+import { pubsubTotals } from './pubsub.js';
 import { validClientName } from './client.js';
 import { passwordMatches } from '../book/auth.js';
 import { globMatch } from './keys.js';
@@ -60,6 +61,7 @@ function infoSections(ctx: CommandContext): Section[] {
   const mem = process.memoryUsage();
   const cpu = process.cpuUsage();
   const uptime = Math.floor((Date.now() - server.startedAtMs) / 1000);
+  const pubsub = pubsubTotals(server);
   const human = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)}M` : `${(n / 1024).toFixed(2)}K`);
   const keyspace: [string, string][] =
     store.size === 0 ? [] : [['db0', `keys=${store.size},expires=${store.volatileCount},avg_ttl=${store.avgTtl()}`]];
@@ -141,6 +143,9 @@ function infoSections(ctx: CommandContext): Section[] {
         ['evicted_keys', 0],
         ['keyspace_hits', store.hits - server.stats.hitsBase],
         ['keyspace_misses', store.misses - server.stats.missesBase],
+        ['pubsub_channels', pubsub.channels],
+        ['pubsub_patterns', pubsub.patterns],
+        ['pubsubshard_channels', pubsub.shardChannels],
         ['total_error_replies', server.counters.errorReplies],
       ],
     ],
