@@ -499,6 +499,25 @@ describe('INFO: keyspace hits and misses, instantaneous metrics, sections', () =
     }
   });
 
+  test('tracking_clients and tracking_total_keys/items/prefixes after known CLIENT TRACKING traffic', async () => {
+    for (const [srv, port] of [['redis', s.redisPort], ['ours', s.oursPort]] as const) {
+      const [a, b] = await Promise.all([RawClient.connect(port), RawClient.connect(port)]);
+      try {
+        for (const c of [a, b]) await c.call(['HELLO', '3']);
+        await a.call(['CLIENT', 'TRACKING', 'ON']);
+        await b.call(['CLIENT', 'TRACKING', 'ON', 'BCAST', 'PREFIX', 'p:', 'PREFIX', 'q:']);
+        await a.call(['GET', 'k1']);
+        await a.call(['MGET', 'k2', 'k3']);
+        const info = await (srv === 'redis' ? s.redis : s.ours).call(['INFO', 'everything']);
+        const got = ['tracking_clients', 'tracking_total_keys', 'tracking_total_items', 'tracking_total_prefixes'].map((f) => field(info, f));
+        expect(got, srv).toEqual(['2', '3', '3', '2']);
+      } finally {
+        a.close();
+        b.close();
+      }
+    }
+  });
+
   test('avg_ttl is the mean time to live of the keys with one', async () => {
     await s.same([['SET', 'p', 'v'], ['SET', 'x', 'v', 'EX', '1000'], ['SET', 'y', 'v', 'EX', '3000']]);
     const info = (await s.ours.call(['INFO', 'keyspace'])).toString('latin1');

@@ -11,6 +11,7 @@ import { NO_KEYS, arityError, err, isOpt } from '../common.js';
 import { commandCommand } from './command.js';
 import { latencyCommand, latencyStats } from './latency.js';
 import { pubsubTotals } from './pubsub.js';
+import { trackingTotals } from '../tracking.js';
 import { validClientName } from './client.js';
 import { passwordMatches } from '../book/auth.js';
 import { globMatch } from './keys.js';
@@ -62,6 +63,7 @@ function infoSections(ctx: CommandContext): Section[] {
   const cpu = process.cpuUsage();
   const uptime = Math.floor((Date.now() - server.startedAtMs) / 1000);
   const pubsub = pubsubTotals(server);
+  const tracking = trackingTotals(server);
   const human = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)}M` : `${(n / 1024).toFixed(2)}K`);
   const keyspace: [string, string][] =
     store.size === 0 ? [] : [['db0', `keys=${store.size},expires=${store.volatileCount},avg_ttl=${store.avgTtl()}`]];
@@ -96,6 +98,7 @@ function infoSections(ctx: CommandContext): Section[] {
         ['connected_clients', server.connectedClients()],
         ['maxclients', server.config.get('maxclients') ?? '10000'],
         ['blocked_clients', server.clientList().filter((c) => c.waiting).length],
+        ['tracking_clients', tracking.clients],
       ],
     ],
     [
@@ -146,6 +149,9 @@ function infoSections(ctx: CommandContext): Section[] {
         ['pubsub_channels', pubsub.channels],
         ['pubsub_patterns', pubsub.patterns],
         ['pubsubshard_channels', pubsub.shardChannels],
+        ['tracking_total_keys', tracking.keys],
+        ['tracking_total_items', tracking.items],
+        ['tracking_total_prefixes', tracking.prefixes],
         ['total_error_replies', server.counters.errorReplies],
       ],
     ],
