@@ -261,6 +261,17 @@ describe('COMMAND introspection', () => {
       ['COMMAND', 'GETKEYSANDFLAGS', 'get'],
     ]));
 
+  test('a container called from a script: unknown subcommand, its arity and its noscript flag, in the script wording', () =>
+    s.same([
+      ['EVAL', "return redis.call('config','nosuch')", '0'],
+      ['EVAL', "return redis.call('config','get')", '0'],
+      ['EVAL', "return redis.call('client','list')", '0'],
+      ['EVAL', "return redis.call('config','get','maxmemory')", '0'],
+      ['EVAL', "return redis.call('command','count','x')", '0'],
+      ['EVAL', "return redis.call('latency','latest')", '0'],
+      ['EVAL', "return redis.call('pubsub','numpat')", '0'],
+    ]));
+
   test('COMMAND HELP and its errors', () =>
     s.same([
       ['COMMAND', 'HELP'],

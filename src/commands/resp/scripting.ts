@@ -253,11 +253,17 @@ function scriptCall(args: string[], w: ReplyWriter, ctx: CommandContext, readOnl
   if (spec === undefined) return err(w, 'ERR Unknown Redis command called from script');
   const n = args.length;
   if (spec.arity > 0 ? n !== spec.arity : n < -spec.arity) return err(w, 'ERR Wrong number of args calling Redis command from script');
-  if (spec.subcommand !== undefined && !spec.subcommand(args, w, ctx)) return;
-  // A container's flags are its subcommand's (CLIENT, SCRIPT and FUNCTION have none of their own).
-  const sub = spec.subcommandNames !== undefined && n > 1 ? redisMeta(`${spec.name}|${args[1].toLowerCase()}`) : undefined;
+  // A container's subcommand is looked up as Redis's scriptCall does (its wording), and its flags are the subcommand's.
+  let sub: ReturnType<typeof redisMeta>;
+  if (spec.subcommandNames !== undefined && n > 1) {
+    const name = args[1].toLowerCase();
+    sub = spec.subcommandNames.has(name) ? redisMeta(`${spec.name}|${name}`) : undefined;
+    if (sub === undefined && !(spec.subcommands ?? []).includes(name)) return err(w, 'ERR Unknown Redis command called from script');
+    if (sub !== undefined && (sub.arity > 0 ? n !== sub.arity : n < -sub.arity)) return err(w, 'ERR Wrong number of args calling Redis command from script');
+  }
   const flags = sub?.flags ?? spec.flags ?? [];
   if (flags.includes('noscript')) return err(w, 'ERR This Redis command is not allowed from script');
+  if (spec.subcommand !== undefined && !spec.subcommand(args, w, ctx)) return;
   if (readOnly && spec.write === true) return err(w, 'ERR Write commands are not allowed from read-only scripts.');
   ctx.client.lastCommand = spec.name;
   execute(spec, args, w, ctx);
