@@ -56,6 +56,15 @@ export function applyMeta(spec: CommandSpec): void {
   const said = (what: string, own: unknown, theirs: unknown) => {
     if (own !== undefined && JSON.stringify(own) !== JSON.stringify(theirs)) metaDisagreements.push(`${spec.name} ${what}: spec ${JSON.stringify(own)}, Redis ${JSON.stringify(theirs)}`);
   };
+  // MONITOR does not show admin commands (Redis's CMD_ADMIN); a spec may decide for itself (CONFIG, CLIENT).
+  if (spec.skipMonitor === undefined) {
+    const subs = Object.keys(m.subcommands);
+    if (subs.length === 0) {
+      if (m.flags.includes('admin')) spec.skipMonitor = true;
+    } else if (subs.some((full) => m.subcommands[full].flags.includes('admin'))) {
+      spec.skipMonitor = (args) => args.length > 1 && redisMeta(`${spec.name}|${args[1].toLowerCase()}`)?.flags.includes('admin') === true;
+    }
+  }
   said('arity', spec.arity, m.arity);
   said('flags', spec.flags, m.flags);
   said('firstKey', spec.firstKey, m.firstKey);

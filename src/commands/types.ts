@@ -284,7 +284,7 @@ export interface CommandSpec {
    * A function decides per request, for a container whose admin flag is per
    * subcommand (CLIENT KILL is admin, CLIENT ID is not).
    */
-  readonly skipMonitor?: boolean | ((args: string[]) => boolean);
+  skipMonitor?: boolean | ((args: string[]) => boolean);
   /**
    * A container command's subcommand check, run where Redis's lookup would
    * reject it (after the container's arity, before AUTH, the subscribed-context

@@ -272,6 +272,20 @@ describe('COMMAND introspection', () => {
       ['EVAL', "return redis.call('pubsub','numpat')", '0'],
     ]));
 
+  test('MONITOR leaves out admin commands and subcommands by their description (SLOWLOG, LATENCY, PFSELFTEST…)', () =>
+    s.script(2, [
+      [0, ['MONITOR']],
+      [1, ['SLOWLOG', 'RESET']],
+      [1, ['LATENCY', 'LATEST']],
+      [1, ['PFSELFTEST']],
+      [1, ['COMMAND', 'COUNT', 'x']],
+      [1, ['LATENCY', 'HELP']], // not admin: shown
+      { reply: 0, match: 'monitor' },
+      [1, ['ECHO', 'shown']],
+      { reply: 0, match: 'monitor' },
+      [0, ['RESET']],
+    ]));
+
   test('COMMAND HELP and its errors', () =>
     s.same([
       ['COMMAND', 'HELP'],
