@@ -6,7 +6,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { ErrCode, type ReplyWriter } from '../../protocol/reply.js';
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
-import type { ClientState, CommandContext, CommandSpec } from '../types.js';
+import type { CommandContext, CommandSpec } from '../types.js';
 import { NO_KEYS, arityError, err, isOpt } from '../common.js';
 import { commandCommand } from './command.js';
 import { latencyCommand, latencyStats } from './latency.js';
