@@ -174,7 +174,7 @@ export const setCommands: CommandSpec[] = [
   {
     name: 'spop',
     arity: -2,
-    flags: ['write', 'random', 'fast'],
+    flags: ['write', 'fast'],
     ...KEY1,
     run(args, w, { store }) {
       if (args.length > 3) return err(w, SYNTAX);
@@ -216,7 +216,7 @@ export const setCommands: CommandSpec[] = [
   {
     name: 'srandmember',
     arity: -2,
-    flags: ['readonly', 'random'],
+    flags: ['readonly'],
     ...KEY1,
     run(args, w, { store }) {
       if (args.length > 3) return err(w, SYNTAX);

@@ -312,6 +312,15 @@ export function trackingOf(server: ServerContext): Tracking {
   return t;
 }
 
+/** INFO's tracking_clients, tracking_total_keys, tracking_total_items (key-client pairs; O(keys)), tracking_total_prefixes. */
+export function trackingTotals(server: ServerContext): { clients: number; keys: number; items: number; prefixes: number } {
+  const t = server.registry.get('tracking') as Tracking | undefined;
+  if (t === undefined) return { clients: 0, keys: 0, items: 0, prefixes: 0 };
+  let items = 0;
+  for (const ids of t.table.values()) items += ids.size;
+  return { clients: t.clients.size, keys: t.table.size, items, prefixes: t.prefixes.size };
+}
+
 /** The client's tracking state if tracking is on. */
 export function trackState(server: ServerContext, c: ClientState): TrackState | undefined {
   return (server.registry.get('tracking') as Tracking | undefined)?.state(c);

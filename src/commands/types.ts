@@ -4,6 +4,8 @@
 
 import type { ConfigStore } from '../servers/config.js';
 import type { CommandCounters } from './counters.js';
+import type { LatencyHistogram, LatencyMonitor } from './latency.js';
+import type { InstantMetrics } from '../servers/metrics.js';
 import type { ReplyWriter } from '../protocol/reply.js';
 import type { KeyChange, Keyspace } from '../store/keyspace.js';
 
@@ -119,14 +121,16 @@ export type KeyListener = (key: string | null, why: KeyChange, db: Keyspace) => 
 
 /** What CLIENT LIST reports of a connection's buffers. */
 export interface ConnInfo {
-  /** Unparsed input bytes. */
+  /** Unparsed input bytes (a partly received request's parsed arguments are in argvMem instead). */
   qbuf: number;
+  /** Bytes of the arguments already parsed out of a partly received request (Redis's argv-mem). */
+  argvMem: number;
+  /** Bytes of the request being run (still in the query buffer, as Redis 7.0 reports its own client's qbuf). */
+  current: number;
   /** Free bytes in the input buffer. */
   qbufFree: number;
-  /** Unsent output bytes. */
-  obl: number;
-  /** Output memory beyond the buffer's resting size (Redis: the reply list). */
-  omem: number;
+  /** Unsent output bytes (CLIENT LIST splits them as Redis's 16 KiB buffer and reply list: obl, oll, omem). */
+  pending: number;
   /** Output buffer capacity (Redis's rbs). */
   obufSize: number;
   /** Milliseconds since the last read or write. */
@@ -155,6 +159,8 @@ export interface CommandStat {
   timed: number;
   rejected: number;
   failed: number;
+  /** Its latencies (latency-tracking), created at its first timed call. */
+  hist?: LatencyHistogram;
 }
 
 /** One SLOWLOG entry. */
@@ -190,6 +196,11 @@ export interface ServerStats {
   /** Their values at the last RESETSTAT. */
   netInputBase: number;
   netOutputBase: number;
+  /** instantaneous_ops_per_sec and _input/_output_kbps (sampled by the server's loop, src/servers/metrics.ts). */
+  readonly instant: InstantMetrics;
+  /** keyspace_hits / keyspace_misses at the last RESETSTAT. */
+  hitsBase: number;
+  missesBase: number;
 }
 
 /** Persistence as commands see it (SAVE, LASTSAVE, DUMP, INFO); the server wires the files. */
@@ -242,6 +253,10 @@ export interface ServerContext {
   /** The address the server listens on. */
   readonly host: string;
   readonly slowlog: SlowlogControl;
+  /** Active expiry on (DEBUG SET-ACTIVE-EXPIRE 0 turns it off: keys then expire only when touched). */
+  activeExpire: boolean;
+  /** LATENCY's monitor: latencyAddSampleIfNeeded for any event (eviction, fsync, …). */
+  readonly latency: LatencyMonitor;
   /** INFO commandstats/errorstats counters and SLOWLOG's switch (also held directly by every CommandContext). */
   readonly counters: CommandCounters;
   readonly stats: ServerStats;
@@ -312,8 +327,12 @@ export interface CommandSpec {
   index?: number;
   /** Lower-case name. */
   readonly name: string;
-  /** Redis's arity convention: n > 0 exactly n args (name included); n < 0 at least -n. */
-  readonly arity: number;
+  /**
+   * Redis's arity convention: n > 0 exactly n args (name included); n < 0 at
+   * least -n. On the RESP table it, flags and the key positions come from the
+   * command's Redis 7.0 description (src/commands/meta.ts), whatever the spec says.
+   */
+  arity: number;
   readonly run: CommandFn;
   /** Allowed before AUTH (AUTH, HELLO, QUIT). */
   readonly noauth?: boolean;
@@ -324,23 +343,35 @@ export interface CommandSpec {
    * A function decides per request, for a container whose admin flag is per
    * subcommand (CLIENT KILL is admin, CLIENT ID is not).
    */
-  readonly skipMonitor?: boolean | ((args: string[]) => boolean);
+  skipMonitor?: boolean | ((args: string[]) => boolean);
   /**
    * A container command's subcommand check, run where Redis's lookup would
    * reject it (after the container's arity, before AUTH, the subscribed-context
    * rule and MULTI's queue): writes the unknown-subcommand or arity error and
    * returns false. Absent: the command checks its subcommands itself.
    */
-  readonly subcommand?: (args: string[], w: ReplyWriter) => boolean;
-  /** Redis's COMMAND flags and key positions, for COMMAND/COMMAND DOCS. */
-  readonly flags?: readonly string[];
-  readonly firstKey?: number;
-  readonly lastKey?: number;
-  readonly keyStep?: number;
+  subcommand?: (args: string[], w: ReplyWriter, ctx: CommandContext) => boolean;
+  /** Redis's COMMAND flags and key positions (filled from the description on the RESP table). */
+  flags?: readonly string[];
+  firstKey?: number;
+  lastKey?: number;
+  keyStep?: number;
+  /**
+   * A container's subcommands that redloop implements (lower-case), when not
+   * all of Redis's: COMMAND shows only these. test/command_meta.test.ts checks
+   * that every subcommand shown answers something other than "unknown subcommand".
+   */
+  readonly subcommands?: readonly string[];
+  /** Set from the description and `subcommands`: the subcommands served (undefined: not a container). */
+  subcommandNames?: ReadonlySet<string>;
+  /** Set by commandMap: each served subcommand's slot in commandStats (INFO commandstats shows config|get). */
+  subStats?: ReadonlyMap<string, { readonly index: number; readonly name: string }>;
   /** Set by commandMap from flags: a write command (counted for rdb_changes_since_last_save). */
   write?: boolean;
   /** Set by commandMap from flags: a read-only command (CLIENT TRACKING remembers its keys). */
   readOnly?: boolean;
+  /** Set by commandMap from flags: a fast command (its latency is the fast-command event). */
+  fast?: boolean;
 }
 
 /** A protocol's command table with its own wording of dispatch errors. */

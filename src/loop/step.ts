@@ -65,7 +65,9 @@ export class Stepper {
       this.free = true;
       return;
     }
-    this.loop.beforePoll = () => this.gate();
+    // After what the server already does there (its stats sampling).
+    const before = this.loop.beforePoll;
+    this.loop.beforePoll = before === null ? () => this.gate() : () => before() && this.gate();
   }
 
   /** Before an iteration's poll: returns once it may run (false: the loop was stopped). */

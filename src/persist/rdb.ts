@@ -320,6 +320,22 @@ function nodeAllows(nodeBytes: number, sz: number): boolean {
   return nodeBytes + sz + 8 <= LIMITS.listNodeBytes;
 }
 
+/** A list's quicklist nodes as redis-server 7.0 would hold them: listpacks filled up to 8 KiB (DEBUG OBJECT reports them too). */
+export function quicklistNodes(list: List): Uint8Array[] {
+  const nodes: Uint8Array[] = [];
+  let node: ListpackBuilder | null = null;
+  for (let i = 0; i < list.length; i++) {
+    const s = list.at(i);
+    if (node === null || !nodeAllows(node.bytes, s.length)) {
+      if (node !== null) nodes.push(node.build());
+      node = new ListpackBuilder();
+    }
+    node.add(s);
+  }
+  if (node !== null) nodes.push(node.build());
+  return nodes;
+}
+
 /** Writes the value (without its type byte) in the encoding `type`, from rdbTypeOf. */
 function writeValue(out: Out, v: Stored, type: number, opts: WriteOptions): void {
   switch (type) {
@@ -328,18 +344,7 @@ function writeValue(out: Out, v: Stored, type: number, opts: WriteOptions): void
       else writeString(out, v as string, opts);
       return;
     case T.LIST_QUICKLIST_2: {
-      const list = v as List;
-      const nodes: Uint8Array[] = [];
-      let node: ListpackBuilder | null = null;
-      for (let i = 0; i < list.length; i++) {
-        const s = list.at(i);
-        if (node === null || !nodeAllows(node.bytes, s.length)) {
-          if (node !== null) nodes.push(node.build());
-          node = new ListpackBuilder();
-        }
-        node.add(s);
-      }
-      if (node !== null) nodes.push(node.build());
+      const nodes = quicklistNodes(v as List);
       out.len(nodes.length);
       for (const lp of nodes) {
         out.len(QUICKLIST_PACKED);

@@ -108,7 +108,7 @@ str('aclfile', '', 'immutable', 'accepted, no effect here (no ACL users)');
 int('acllog-max-len', 0n, LONG_MAX, 128, 'mutable', 'accepted, no effect here (no ACL log)');
 enm('acl-pubsub-default', ['allchannels', 'resetchannels'], 'resetchannels', 'mutable', 'accepted, no effect here (no ACL users)');
 enm('enable-protected-configs', ['no', 'yes', 'local'], 'no', 'immutable', 'accepted; protected configs (dir, dbfilename) stay refused by CONFIG SET');
-enm('enable-debug-command', ['no', 'yes', 'local'], 'no', 'immutable', 'accepted, no effect here (no DEBUG command)');
+enm('enable-debug-command', ['no', 'yes', 'local'], 'no', 'immutable', applied('DEBUG is refused (no), allowed (yes), or allowed from loopback clients only (local)'), A);
 enm('enable-module-command', ['no', 'yes', 'local'], 'no', 'immutable', 'accepted, no effect here (no modules)');
 int('hz', 0n, INT_MAX, 10, 'mutable', 'accepted, no effect here (active expiry runs every loop iteration)');
 bool('dynamic-hz', 'yes', 'mutable');
@@ -202,11 +202,11 @@ mem('stream-node-max-bytes', 0n, LONG_MAX, 4096, 'mutable', 'accepted, no effect
 int('stream-node-max-entries', 0n, LLONG_MAX, 100, 'mutable', 'accepted, no effect here (streams keep Redis\'s default, 100)');
 
 // ---- observability ----
-int('slowlog-log-slower-than', -1n, LLONG_MAX, 10000, 'mutable', applied('commands at least this slow (µs) enter the slowlog; -1 = off (no timing at all)'), A);
+int('slowlog-log-slower-than', -1n, LLONG_MAX, 10000, 'mutable', applied('commands at least this slow (µs) enter the slowlog; -1 = off (with latency-tracking no and latency-monitor-threshold 0: no timing at all)'), A);
 int('slowlog-max-len', 0n, LONG_MAX, 128, 'mutable', applied('entries the slowlog keeps'), A);
-int('latency-monitor-threshold', 0n, LLONG_MAX, 0, 'mutable', 'accepted, no effect here (no LATENCY monitor yet)');
-bool('latency-tracking', 'yes', 'mutable', 'accepted, no effect here (no latencystats yet)');
-special('latency-tracking-info-percentiles', '50 99 99.9', parsePercentiles, 'mutable', 'accepted, no effect here (no latencystats yet)');
+int('latency-monitor-threshold', 0n, LLONG_MAX, 0, 'mutable', applied('LATENCY records command, fast-command and expire-cycle events at least this slow (ms); 0 = off'), A);
+bool('latency-tracking', 'yes', 'mutable', applied('per-command latency histograms for INFO latencystats and LATENCY HISTOGRAM'), A);
+special('latency-tracking-info-percentiles', '50 99 99.9', parsePercentiles, 'mutable', applied('the percentiles INFO latencystats reports'), A);
 
 // ---- replication ----
 special('replicaof', '', parseReplicaof, 'immutable', 'accepted at start-up, no effect here (no replication; REPLICAOF is not a command here)', { aliases: ['slaveof'] });
@@ -526,6 +526,10 @@ export class ConfigStore {
     v.set('rdbchecksum', s.rdbChecksum ? 'yes' : 'no');
     v.set('slowlog-log-slower-than', String(s.slowlogLogSlowerThan));
     v.set('slowlog-max-len', String(s.slowlogMaxLen));
+    v.set('latency-monitor-threshold', String(s.latencyMonitorThreshold));
+    v.set('latency-tracking', s.latencyTracking ? 'yes' : 'no');
+    v.set('latency-tracking-info-percentiles', s.latencyPercentiles.map((p) => fmtG(p)).join(' '));
+    v.set('enable-debug-command', s.enableDebugCommand);
   }
 
   /** Writes an applied parameter's (normalized) value into the settings. */
@@ -562,6 +566,10 @@ export class ConfigStore {
       case 'set-max-intset-entries': encodingLimits.setMaxIntsetEntries = Number(value); break;
       case 'zset-max-listpack-entries': encodingLimits.zsetMaxListpackEntries = Number(value); break;
       case 'zset-max-listpack-value': encodingLimits.zsetMaxListpackValue = Number(value); break;
+      case 'latency-monitor-threshold': s.latencyMonitorThreshold = Number(value); break;
+      case 'latency-tracking': s.latencyTracking = value === 'yes'; break;
+      case 'latency-tracking-info-percentiles': s.latencyPercentiles = value === '' ? [] : value.split(' ').map(Number); break;
+      case 'enable-debug-command': s.enableDebugCommand = value as 'no' | 'yes' | 'local'; break;
     }
   }
 

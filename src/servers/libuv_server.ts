@@ -214,8 +214,8 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
         ports.resp = await listenOn(settings.respPort, 'resp', createRespCodec(settings), respTable, '-ERR max number of clients reached\r\n');
       }
       expireTimer = setInterval(() => {
-        state.expireSome(settings.activeExpireLimit);
-        state.context.hooks.afterReply?.(null); // tracking's invalidations of the expired keys
+        state.expireCycle();
+        state.context.stats.instant.maybeSample(performance.now());
       }, ACTIVE_EXPIRE_INTERVAL_MS);
     },
     close(graceMs = 5000) {

@@ -8,6 +8,8 @@ import type { ReplyWriter } from '../protocol/reply.js';
 import { Persistence, type PersistSettings } from './persistence.js';
 import { ConfigStore } from './config.js';
 import { CommandCounters } from '../commands/counters.js';
+import { LatencyMonitor } from '../commands/latency.js';
+import { InstantMetrics } from './metrics.js';
 
 export interface ServerSettings extends PersistSettings {
   host: string;
@@ -33,6 +35,14 @@ export interface ServerSettings extends PersistSettings {
   slowlogLogSlowerThan: number;
   /** SLOWLOG: entries kept. */
   slowlogMaxLen: number;
+  /** LATENCY: events at least this slow (ms) are recorded; 0 = off. */
+  latencyMonitorThreshold: number;
+  /** INFO latencystats / LATENCY HISTOGRAM: every command's latency goes into its histogram. */
+  latencyTracking: boolean;
+  /** The percentiles INFO latencystats reports. */
+  latencyPercentiles: number[];
+  /** DEBUG: 'no', 'yes', or 'local' (loopback clients only), as Redis's enable-debug-command. */
+  enableDebugCommand: 'no' | 'yes' | 'local';
   /** The parameters as CONFIG sees them, with the config file they were read from (cli/server.ts). */
   config?: ConfigStore;
   /** Keys expired actively per loop iteration at most. */
@@ -68,6 +78,10 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   databases: 16,
   slowlogLogSlowerThan: 10000,
   slowlogMaxLen: 128,
+  latencyMonitorThreshold: 0,
+  latencyTracking: true,
+  latencyPercentiles: [50, 99, 99.9],
+  enableDebugCommand: 'no',
   dir: '.',
   dbFilename: 'dump.rdb',
   rdbCompression: true,
@@ -132,7 +146,7 @@ export class Client implements ClientState {
   }
 
   connInfo(): ConnInfo {
-    return this.link?.connInfo() ?? { qbuf: 0, qbufFree: 0, obl: 0, omem: 0, obufSize: 0, idleMs: 0, events: '' };
+    return this.link?.connInfo() ?? { qbuf: 0, argvMem: 0, current: 0, qbufFree: 0, pending: 0, obufSize: 0, idleMs: 0, events: '' };
   }
 
   deliver(write: (w: ReplyWriter) => void): void {
@@ -235,6 +249,9 @@ export class ServerState {
   /** Called after CONFIG SET changed settings the loop copies (timeout, tcp-keepalive). */
   onSettingsChanged: (() => void) | null = null;
 
+  /** Active expiry on; DEBUG SET-ACTIVE-EXPIRE 0 turns it off. */
+  activeExpire = true;
+
   /** SAVE, the RDB file, and the counters INFO reports. */
   readonly persistence: Persistence;
 
@@ -265,7 +282,7 @@ export class ServerState {
     configStore.syncFromSettings();
     this.configStore = configStore;
     const slowlog = this.slowlog;
-    const counters = new CommandCounters(settings, slowlog);
+    const counters = new CommandCounters(settings, slowlog, new LatencyMonitor(settings));
     const st: ServerStats = {
       totalCommands: 0,
       totalConnections: 0,
@@ -275,6 +292,14 @@ export class ServerState {
       netOutput: () => 0,
       netInputBase: 0,
       netOutputBase: 0,
+      instant: new InstantMetrics(
+        () => st.totalCommands,
+        () => st.netInput(),
+        () => st.netOutput(),
+        performance.now(),
+      ),
+      hitsBase: 0,
+      missesBase: 0,
     };
     const hooks: CommandHooks = { afterCommand: null, beforeWrite: null, denyWrites: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null };
     // The keyspaces a save writes (database i = list[i]).
@@ -288,6 +313,13 @@ export class ServerState {
       },
       slowlog,
       counters,
+      latency: counters.latency,
+      get activeExpire() {
+        return state.activeExpire;
+      },
+      set activeExpire(on: boolean) {
+        state.activeExpire = on;
+      },
       stats: st,
       resetStats() {
         for (const hook of state.onResetStats) hook();
@@ -298,7 +330,10 @@ export class ServerState {
         st.expiredKeysBase = state.expiredCount();
         st.netInputBase = st.netInput();
         st.netOutputBase = st.netOutput();
+        st.hitsBase = state.keyspaceHits();
+        st.missesBase = state.keyspaceMisses();
         counters.reset();
+        st.instant.reset(performance.now());
       },
       get timers() {
         return state.timers;
@@ -371,6 +406,19 @@ export class ServerState {
     return n;
   }
 
+  /** INFO's keyspace_hits and keyspace_misses: the lookups counted in every database. */
+  keyspaceHits(): number {
+    let n = 0;
+    for (const db of this.databases) n += db.hits;
+    return n;
+  }
+
+  keyspaceMisses(): number {
+    let n = 0;
+    for (const db of this.databases) n += db.misses;
+    return n;
+  }
+
   /** The nearest TTL deadline over every database, or null (the loop's key timer). */
   nextDeadline(): number | null {
     let best: number | null = null;
@@ -425,6 +473,21 @@ export class ServerState {
       this.noisySuppressed = 0;
     }
     this.log(line);
+  }
+
+  /**
+   * One active-expiry pass (at most activeExpireLimit keys): tracking's
+   * invalidations of what expired, and, while the latency monitor is on, its
+   * duration as the "expire-cycle" event. Returns how many keys expired.
+   */
+  expireCycle(): number {
+    if (!this.activeExpire) return 0;
+    const monitor = this.context.latency;
+    const started = monitor.enabled ? performance.now() : -1;
+    const n = this.expireSome(this.settings.activeExpireLimit);
+    this.context.hooks.afterReply?.(null); // tracking's invalidations of the expired keys
+    if (started >= 0) monitor.addSampleIfNeeded('expire-cycle', Math.floor(performance.now() - started));
+    return n;
   }
 
   /** A client's connection is gone: forget it (and, through the hooks, its waits and subscriptions). */

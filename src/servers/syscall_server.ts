@@ -129,12 +129,17 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
   // Keys with a TTL expire actively too, at most activeExpireLimit per iteration
   // so that a mass expiry cannot stall the loop.
   loop.keyTimers = {
-    nextDeadline: () => state.nextDeadline(),
+    nextDeadline: () => (state.activeExpire ? state.nextDeadline() : null),
     run: () => {
-      const n = state.expireSome(settings.activeExpireLimit);
-      state.context.hooks.afterReply?.(null); // tracking's invalidations of the expired keys
+      const n = state.expireCycle();
       if (tracer !== null && n > 0) tracer.keysExpired(n);
     },
+  };
+
+  // INFO's instantaneous metrics: a sample at the start of an iteration, at most every 100 ms (see metrics.ts).
+  loop.beforePoll = () => {
+    state.context.stats.instant.maybeSample(performance.now());
+    return true;
   };
 
   // Signals reach the loop as bytes in a pipe that sits in the poll set.

@@ -169,7 +169,6 @@ class ShardedMap<V> {
 const EMPTY_MAP: ReadonlyMap<string, never> = new Map<string, never>();
 
 /** avgTtl() is exact up to this many keys with a TTL, sampled beyond. */
-const AVG_TTL_SAMPLE = 10_000;
 
 /** With a time budget, expireSome reads the clock once per this many deletions. */
 export const EXPIRE_BUDGET_STRIDE = 32;
@@ -194,6 +193,12 @@ export class Keyspace {
   private heap = new TtlHeap();
   /** Keys removed because their TTL passed (lazily or actively). */
   expiredCount = 0;
+  /** INFO's keyspace_hits / keyspace_misses: lookups by get/getRaw while countLookups is on (dispatch turns it on for read-only commands). */
+  hits = 0;
+  misses = 0;
+  countLookups = false;
+  /** The sum of every TTL's deadline (INFO keyspace's avg_ttl). */
+  private deadlineSum = 0;
   /**
    * Told of every key stored (put, replace), deleted or expired, and of a
    * flush (key null; 'flushall' when every database is flushed at once, as
@@ -254,6 +259,7 @@ export class Keyspace {
     const s = shardOf(key);
     if (this.ttl.size !== 0) this.expireIfDue(key, s);
     const v = this.data.get(key, s);
+    if (this.countLookups) v === undefined ? this.misses++ : this.hits++;
     // typeof first: GET's hot path pays no instanceof (no measurable cost at 10K keys).
     return typeof v === 'string' || !(v instanceof Bytes) ? v : v.toString();
   }
@@ -262,7 +268,15 @@ export class Keyspace {
   getRaw(key: string): Stored | undefined {
     const s = shardOf(key);
     if (this.ttl.size !== 0) this.expireIfDue(key, s);
-    return this.data.get(key, s);
+    const v = this.data.get(key, s);
+    if (this.countLookups) v === undefined ? this.misses++ : this.hits++;
+    return v;
+  }
+
+  /** The mean time to live of the keys with a TTL, ms (0 when none). */
+  avgTtl(): number {
+    const n = this.ttl.size;
+    return n === 0 ? 0 : Math.max(0, Math.round(this.deadlineSum / n - this.now()));
   }
 
   has(key: string): boolean {
@@ -306,6 +320,7 @@ export class Keyspace {
       if (e) {
         this.heap.remove(e);
         this.ttl.delete(key, s);
+        this.deadlineSum -= e.deadline;
       }
     }
     if (this.onChange !== null) this.onChange(key, 'delete', this);
@@ -317,9 +332,11 @@ export class Keyspace {
     if (this.beforeChange !== null) this.beforeChange(key);
     const e = this.ttl.get(key);
     if (e) {
+      this.deadlineSum += deadline - e.deadline;
       e.deadline = deadline;
       this.heap.update(e);
     } else {
+      this.deadlineSum += deadline;
       const entry: TtlEntry = { key, deadline, pos: -1 };
       this.ttl.set(key, entry);
       this.heap.push(entry);
@@ -333,6 +350,7 @@ export class Keyspace {
     if (this.beforeChange !== null) this.beforeChange(key);
     this.heap.remove(e);
     this.ttl.delete(key);
+    this.deadlineSum -= e.deadline;
     return true;
   }
 
@@ -374,6 +392,7 @@ export class Keyspace {
       const s = shardOf(top.key);
       this.heap.remove(top);
       this.ttl.delete(top.key, s);
+      this.deadlineSum -= top.deadline;
       this.data.delete(top.key, s);
       if (this.onChange !== null) this.onChange(top.key, 'expire', this);
       n++;
@@ -434,6 +453,7 @@ export class Keyspace {
     this.data.clear();
     this.ttl.clear();
     this.heap.clear();
+    this.deadlineSum = 0;
   }
 
   /**
@@ -457,28 +477,9 @@ export class Keyspace {
     [this.data, other.data] = [other.data, this.data];
     [this.ttl, other.ttl] = [other.ttl, this.ttl];
     [this.heap, other.heap] = [other.heap, this.heap];
+    [this.deadlineSum, other.deadlineSum] = [other.deadlineSum, this.deadlineSum];
     // A background save's hook follows the contents it guards (SWAPDB during BGSAVE).
     [this.beforeChange, other.beforeChange] = [other.beforeChange, this.beforeChange];
-  }
-
-  /**
-   * INFO keyspace's avg_ttl: the mean remaining TTL in ms of the keys that
-   * have one (0 when none does). Exact up to AVG_TTL_SAMPLE keys with a TTL;
-   * beyond, estimated from that many picked at random (Redis estimates it too,
-   * from the keys its expiry cycle samples), so INFO stays O(1) in the size.
-   */
-  avgTtl(): number {
-    const all = this.heap.entries();
-    const n = all.length;
-    if (n === 0) return 0;
-    const now = this.now();
-    const picks = Math.min(n, AVG_TTL_SAMPLE);
-    let sum = 0;
-    for (let i = 0; i < picks; i++) {
-      const e = picks === n ? all[i] : all[Math.floor(Math.random() * n)];
-      sum += Math.max(0, e.deadline - now);
-    }
-    return Math.round(sum / picks);
   }
 
   private expireIfDue(key: string, s: number): void {
@@ -487,6 +488,7 @@ export class Keyspace {
       if (this.beforeChange !== null) this.beforeChange(key);
       this.heap.remove(e);
       this.ttl.delete(key, s);
+      this.deadlineSum -= e.deadline;
       this.data.delete(key, s);
       this.expiredCount++;
       if (this.onChange !== null) this.onChange(key, 'expire', this);

@@ -362,12 +362,12 @@ export async function connectResp(port: number, resp: 2 | 3): Promise<RawClient>
 }
 
 /** Starts redis-server and redloop for the enclosing describe() and stops them after it. */
-export function useServers(redloopArgs: string[] = [], opts: { resp?: 2 | 3 } = {}): Servers {
+export function useServers(redloopArgs: string[] = [], opts: { resp?: 2 | 3; redisArgs?: string[] } = {}): Servers {
   const resp = opts.resp ?? DEFAULT_RESP;
   const servers = { resp } as Servers;
   let redis: Awaited<ReturnType<typeof startRedis>>;
   beforeAll(async () => {
-    [redis, servers.ourServer] = await Promise.all([startRedis(), startServer(['--quiet', ...LOOP, ...redloopArgs])]);
+    [redis, servers.ourServer] = await Promise.all([startRedis(opts.redisArgs), startServer(['--quiet', ...LOOP, ...redloopArgs])]);
     servers.redisPort = redis.port;
     servers.oursPort = servers.ourServer.respPort;
     servers.redis = await connectResp(redis.port, resp);

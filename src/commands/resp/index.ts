@@ -4,6 +4,7 @@
 
 import { ErrCode } from '../../protocol/reply.js';
 import { commandMap } from '../dispatch.js';
+import { applyMeta } from '../meta.js';
 import { hashCommands } from '../hash.js';
 import { listCommands } from '../list.js';
 import type { CommandSpec, CommandTable } from '../types.js';
@@ -25,6 +26,7 @@ import { respZsetCommands } from './zset.js';
 import { respBlockingCommands } from './blocking.js';
 import { respScriptingCommands } from './scripting.js';
 import { respStreamCommands } from './stream.js';
+import { debugCommand } from './debug.js';
 
 /** printf's "%.*s": at most n bytes, and a C string ends at its first NUL. */
 function cString(s: string, n: number): string {
@@ -64,10 +66,11 @@ export const respCommands: CommandSpec[] = [
   ...transactionCommands,
   ...respPubsubCommands,
   ...respScriptingCommands(() => respTable.commands),
+  debugCommand,
 ];
 
 export const respTable: CommandTable = {
-  commands: commandMap(respCommands),
+  commands: commandMap(respCommands, applyMeta),
   unknownCommand(args, w) {
     w.err(ErrCode.Unknown, unknownCommandMessage(args));
   },
