@@ -66,7 +66,7 @@ export class FileJob {
     readonly events: FileJobEvents,
   ) {}
 
-  /** Appends a chunk; the buffer is transferred to the thread (do not touch it afterwards). */
+  /** Appends a chunk: its bytes are copied (into the ring, or kept while they wait), so the caller may reuse its buffer. */
   write(chunk: Uint8Array): void {
     if (this.done || chunk.length === 0) return;
     this.inFlight += chunk.length;
@@ -131,7 +131,9 @@ export class BackgroundWriter {
 
   /** Sends a request now, or queues it behind others waiting for ring space. */
   send(m: WriterRequest): void {
-    if (this.queue.length !== 0 || !this.trySend(m)) this.queue.push(m);
+    if (this.queue.length === 0 && this.trySend(m)) return;
+    // It waits: a chunk gets a copy of its own (the caller's buffer is reused).
+    this.queue.push(m.op === 'write' ? { ...m, chunk: m.chunk.slice() } : m);
   }
 
   /** Sends m unless it is a chunk that must wait for ring space. */
@@ -143,7 +145,8 @@ export class BackgroundWriter {
     const len = m.chunk.length;
     if (len > RING_BYTES) {
       this.spans.push(0);
-      this.post(m, m.chunk); // too big for the ring: its own buffer goes over
+      const own = m.chunk.slice(); // too big for the ring: a copy of its own is transferred
+      this.post({ ...m, chunk: own }, own);
       return true;
     }
     // Contiguous space at the head, or from 0 with the end of the ring as padding.
