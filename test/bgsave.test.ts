@@ -6,6 +6,7 @@
 // SHUTDOWN's variants; SIGTERM saving; the writer thread's pipe in --trace.
 
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,6 +157,36 @@ describe('BGSAVE', () => {
     },
     120_000,
   );
+
+  test('a save bigger than the writer ring (8 MiB): chunks wrap around it and wait for space; a value bigger than the ring goes on its own', async () => {
+    const d = freshDir('ring');
+    const srv = await startServer(['--dir', d, '--save', '']);
+    const r = await connect(srv.respPort);
+    // Random bytes do not compress: 24 MiB of values, and one value of 9 MiB.
+    const values = Array.from({ length: 3000 }, () => randomBytes(8192));
+    for (let base = 0; base < values.length; base += 500) {
+      const p = r.pipeline();
+      for (let i = base; i < base + 500; i++) p.set(`big:${i}`, values[i]);
+      await p.exec();
+    }
+    const huge = randomBytes(9 * 1024 * 1024);
+    await r.set('huge', huge);
+    expect(await r.bgsave()).toBe('Background saving started');
+    const done = await bgsaveDone(r);
+    expect(done.rdb_last_bgsave_status).toBe('ok');
+    r.call('shutdown', 'nosave').catch(() => {});
+    await srv.exited();
+    const check = spawnSync('redis-check-rdb', [join(d, 'dump.rdb')], { encoding: 'utf8' });
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+    const again = await startServer(['--dir', d, '--save', '']);
+    const back = await connect(again.respPort);
+    expect(await back.dbsize()).toBe(values.length + 1);
+    expect((await back.getBuffer('huge'))!.equals(huge)).toBe(true);
+    for (let base = 0; base < values.length; base += 500) {
+      const got = await back.mgetBuffer(...Array.from({ length: 500 }, (_, j) => `big:${base + j}`));
+      got.forEach((v, j) => expect(v!.equals(values[base + j])).toBe(true));
+    }
+  }, 60_000);
 
   test('BGSAVE while one runs: the error; SAVE too; SCHEDULE inside MULTI is scheduled and runs; LASTSAVE moves', async () => {
     const d = freshDir('replies');

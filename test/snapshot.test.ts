@@ -18,7 +18,7 @@ class MemSink {
   chunks: Uint8Array[] = [];
   held = 0;
   chunk(b: Uint8Array): void {
-    this.chunks.push(b);
+    this.chunks.push(b.slice()); // a view of the snapshot's buffer: valid during the call only
     this.held += b.length;
   }
   backlog(): number {

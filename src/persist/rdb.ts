@@ -620,12 +620,16 @@ export class RdbPieceWriter {
     this.out.u8(OP.EOF);
   }
 
-  /** Everything written since the last take, as a fresh buffer of its own (the writer reuses its own). */
-  take(): Uint8Array {
+  /**
+   * Hands everything written since the last call to fn, as a view of the
+   * writer's own buffer — valid only during the call (fn copies what it
+   * keeps) — then starts over. No allocation per chunk.
+   */
+  drainTo(fn: (bytes: Uint8Array) => void): void {
     const out = this.out;
-    const chunk = out.buf.slice(0, out.pos);
+    const n = out.pos;
     out.pos = 0;
-    return chunk;
+    fn(out.buf.subarray(0, n));
   }
 }
 

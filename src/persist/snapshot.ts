@@ -24,7 +24,7 @@ import { RdbPieceWriter, type SaveOptions } from './rdb.js';
 
 /** Where the snapshot's bytes go (a background file writer, for BGSAVE). */
 export interface SnapshotSink {
-  /** Takes a chunk of the file, in order; the buffer is the sink's from now on. */
+  /** Takes a chunk of the file, in order; the bytes are valid only during the call (copy what is kept). */
   chunk(bytes: Uint8Array): void;
   /** Bytes handed over and not yet consumed: the walk waits while this is over maxBacklog. */
   backlog(): number;
@@ -169,9 +169,8 @@ export class Snapshot {
   /** Hands what is serialized to the sink. */
   private hand(): void {
     if (this.out.pending === 0) return;
-    const chunk = this.out.take();
-    this.stats.bytes += chunk.length;
-    this.sink.chunk(chunk);
+    this.stats.bytes += this.out.pending;
+    this.out.drainTo((bytes) => this.sink.chunk(bytes));
     const backlog = this.sink.backlog();
     if (backlog > this.stats.peakBacklog) this.stats.peakBacklog = backlog;
   }

@@ -11,7 +11,9 @@ import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } fro
 import { Crc64 } from './crc64.js';
 import type { WriterRequest } from './bgwriter.js';
 
-const notifyFd: number = (workerData as { notifyFd: number }).notifyFd;
+const { notifyFd, ring: shared } = workerData as { notifyFd: number; ring: SharedArrayBuffer };
+/** The ring of shared memory the main thread copies chunks into (bgwriter.ts). */
+const ring = new Uint8Array(shared);
 
 interface Job {
   fd: number;
@@ -56,8 +58,12 @@ function fail(id: number, job: Job | undefined, e: unknown): void {
 
 function handle(m: WriterRequest): void {
   const job = jobs.get(m.id);
-  // A job that failed is forgotten: what the main thread sent after it is dropped.
-  if (m.op !== 'open' && job === undefined) return;
+  // A job that failed is forgotten: what the main thread sent after it is dropped — but a
+  // chunk is still acknowledged, so that the main thread can reuse its ring space.
+  if (m.op !== 'open' && job === undefined) {
+    if (m.op === 'write' || m.op === 'ringwrite') notify(`w ${m.id} ${m.op === 'write' ? m.chunk.length : m.len}`);
+    return;
+  }
   try {
     switch (m.op) {
       case 'open':
@@ -65,10 +71,17 @@ function handle(m: WriterRequest): void {
         notify(`o ${m.id}`);
         break;
       case 'write':
-        writeAll(job!.fd, m.chunk);
-        job!.crc?.update(m.chunk);
-        notify(`w ${m.id} ${m.chunk.length}`);
+      case 'ringwrite': {
+        const chunk = m.op === 'write' ? m.chunk : ring.subarray(m.off, m.off + m.len);
+        try {
+          writeAll(job!.fd, chunk);
+          job!.crc?.update(chunk);
+        } finally {
+          // Acknowledged even when it failed (then "x" follows): its ring space is free.
+          notify(`w ${m.id} ${chunk.length}`);
+        }
         break;
+      }
       case 'fsync':
         fsyncSync(job!.fd);
         notify(`f ${m.id}`);
