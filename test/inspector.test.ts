@@ -112,6 +112,39 @@ describe('--inspect-port over raw HTTP', () => {
     }
   });
 
+  test('silent connections cannot hold the page away: a newcomer takes the oldest waiting slot', async () => {
+    const srv = await startServer(['--inspect-port', '0']);
+    try {
+      const port = await inspectorPort(srv);
+      // 16 connections that send half a request head and then nothing (slowloris).
+      const silent: RawClient[] = [];
+      for (let i = 0; i < 16; i++) {
+        const h = await RawClient.connect(port);
+        h.sock.write('GET / HTTP/1.1\r\n');
+        silent.push(h);
+      }
+      // Accepted after all 16 (one backlog, in order): it is served, and the oldest silent one is closed.
+      const page = await http(port, 'GET / HTTP/1.1\r\n\r\n');
+      expect(page).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      await silent[0].waitFor(() => silent[0].closed, 'the oldest silent connection is closed');
+      expect(silent[0].received.length).toBe(0);
+      // A newcomer while paused is served the same way (the paused poll has no timers).
+      expect(await http(port, 'POST /pause HTTP/1.1\r\n\r\n')).toMatch(/^HTTP\/1\.1 204 /);
+      for (let i = 0; i < 3; i++) {
+        const h = await RawClient.connect(port);
+        h.sock.write('GET');
+        silent.push(h);
+      }
+      expect(await http(port, 'POST /continue HTTP/1.1\r\n\r\n')).toMatch(/^HTTP\/1\.1 204 /);
+      const c = await RawClient.connect(srv.respPort);
+      c.sock.write('*1\r\n$4\r\nPING\r\n');
+      await c.waitFor(() => c.received.toString('latin1') === '+PONG\r\n', 'PONG');
+      for (const h of silent) h.sock.destroy();
+    } finally {
+      await srv.stop();
+    }
+  });
+
   test('refused with --loop libuv and with --mode blocking or echo', () => {
     for (const args of [['--loop', 'libuv'], ['--mode', 'blocking'], ['--mode', 'echo']]) {
       const r = spawnSync(process.execPath, [SERVER, '--port', '0', '--no-resp', '--inspect-port', '0', ...args], { encoding: 'utf8' });

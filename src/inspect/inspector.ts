@@ -18,10 +18,12 @@
 // syscalls, not the traced ones: were they traced, each record sent would
 // create the next record, and watching would make the traffic it watches.
 //
-// Limits: at most MAX_CLIENTS inspector connections (more are answered 503
-// and closed), request heads of at most MAX_HEAD bytes, and at most
-// MAX_PENDING bytes owed to an events stream that does not read: past that,
-// that page is cut off, as any client over its output limit. Writes are
+// Limits: at most MAX_CLIENTS inspector connections (a newcomer takes the
+// slot of the oldest one still waiting for its request head; when all are
+// events streams, it is answered 503 and closed), request heads of at most
+// MAX_HEAD bytes, and at most MAX_PENDING bytes owed to an events stream that
+// does not read: past that, that page is cut off, as any client over its
+// output limit. Writes are
 // non-blocking; what a stream could not take waits for the next record.
 
 import * as sys from '../sys/index.js';
@@ -93,6 +95,19 @@ export class Inspector {
         return;
       }
       sys.setNonBlocking(fd);
+      // Full: a connection still waiting for its request head (one that connected and said
+      // nothing, or half a head) gives its slot to the newcomer, oldest first. Without this,
+      // 16 silent connections would hold the page away for good (there is no timer to cut
+      // them off while the loop is paused). Only events streams hold a slot for as long as
+      // they read; then the newcomer is answered 503.
+      if (this.clients.size >= MAX_CLIENTS) {
+        for (const old of this.clients.values()) {
+          if (!old.stream) {
+            this.close(old);
+            break;
+          }
+        }
+      }
       if (this.clients.size >= MAX_CLIENTS) {
         this.writeRaw(fd, Buffer.from('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'));
         sys.close(fd);
