@@ -27,7 +27,7 @@ describe('--inspect-port over raw HTTP', () => {
     const srv = await startServer(['--inspect-port', '0']);
     try {
       const port = await inspectorPort(srv);
-      const page = await http(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      const page = await http(port, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
       expect(page).toMatch(/^HTTP\/1\.1 200 OK\r\nContent-Type: text\/html; charset=utf-8\r\nContent-Length: \d+\r\n/);
       expect(page).toContain('<title>redloop — the loop, live</title>');
       expect(await http(port, 'GET /nope HTTP/1.1\r\n\r\n')).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
@@ -140,6 +140,28 @@ describe('--inspect-port over raw HTTP', () => {
       c.sock.write('*1\r\n$4\r\nPING\r\n');
       await c.waitFor(() => c.received.toString('latin1') === '+PONG\r\n', 'PONG');
       for (const h of silent) h.sock.destroy();
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  test('other sites are refused: a non-loopback Host (DNS rebinding) or Origin (cross-site POST)', async () => {
+    const srv = await startServer(['--inspect-port', '0']);
+    try {
+      const port = await inspectorPort(srv);
+      // A rebinding page would read the events stream: every client's first bytes, AUTH's password too.
+      expect(await http(port, `GET /events HTTP/1.1\r\nHost: evil.example:${port}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
+      expect(await http(port, `GET / HTTP/1.1\r\nHost: evil.example:${port}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 403 /);
+      // A cross-site form or fetch would pause the loop, and every data client with it.
+      expect(await http(port, `POST /pause HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: http://evil.example\r\n\r\n`)).toMatch(/^HTTP\/1\.1 403 /);
+      expect(await http(port, `POST /pause HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: null\r\n\r\n`)).toMatch(/^HTTP\/1\.1 403 /);
+      const c = await RawClient.connect(srv.respPort);
+      c.sock.write('*1\r\n$4\r\nPING\r\n');
+      await c.waitFor(() => c.received.toString('latin1') === '+PONG\r\n', 'not paused: PONG');
+      // The page's own requests (same origin, by any loopback name) are served.
+      expect(await http(port, `GET / HTTP/1.1\r\nHost: localhost:${port}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 200 /);
+      expect(await http(port, `POST /pause HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: http://127.0.0.1:${port}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 204 /);
+      expect(await http(port, `POST /continue HTTP/1.1\r\nhost: [::1]:${port}\r\norigin: http://[::1]:${port}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 204 /);
     } finally {
       await srv.stop();
     }

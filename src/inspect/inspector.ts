@@ -133,7 +133,32 @@ export class Inspector {
       return;
     }
     const [method, path] = c.head.slice(0, c.head.indexOf('\r\n')).split(' ');
+    if (!this.sameHost(c.head.slice(0, end))) return this.respond(c, 403, 'text/plain', 'the live view answers pages from 127.0.0.1, localhost or [::1] only\n');
     this.route(c, method, path ?? '');
+  }
+
+  /**
+   * Binding loopback keeps other machines out, not other sites: a page from anywhere, open in
+   * the student's browser, can send requests to 127.0.0.1. A Host that is not a loopback name
+   * is a DNS-rebinding page (it could read /events: the first bytes of every request, AUTH's
+   * password included); an Origin that is not one is a cross-site form or fetch (it could POST
+   * /pause and stall every data client). Both are refused, as Node's own inspector does.
+   * Requests without them (curl -H 'Host:', raw sockets) come from local programs, not sites.
+   */
+  private sameHost(head: string): boolean {
+    const loopback = (h: string) => /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/i.test(h);
+    for (const line of head.split('\r\n').slice(1)) {
+      const colon = line.indexOf(':');
+      if (colon < 0) continue;
+      const name = line.slice(0, colon).trim().toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      if (name === 'host' && !loopback(value)) return false;
+      if (name === 'origin') {
+        const m = /^https?:\/\/(.*)$/i.exec(value);
+        if (m === null || !loopback(m[1])) return false;
+      }
+    }
+    return true;
   }
 
   private route(c: Client, method: string, path: string): void {
@@ -152,7 +177,7 @@ export class Inspector {
   }
 
   private respond(c: Client, status: number, type: string, body: string): void {
-    const reason: Record<number, string> = { 200: 'OK', 204: 'No Content', 404: 'Not Found', 405: 'Method Not Allowed', 431: 'Request Header Fields Too Large' };
+    const reason: Record<number, string> = { 200: 'OK', 204: 'No Content', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 431: 'Request Header Fields Too Large' };
     const bytes = Buffer.from(body, 'utf8');
     const head = `HTTP/1.1 ${status} ${reason[status] ?? ''}\r\nContent-Type: ${type}\r\nContent-Length: ${bytes.length}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n`;
     // Small responses into an empty loopback socket: written whole, or the page retries.
