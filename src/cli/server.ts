@@ -200,6 +200,10 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
   if (mode === 'thread-per-connection' && (v.loop !== undefined || v.step || v['trace-bytes'] || v['trace-json'] !== undefined)) {
     fail('--mode thread-per-connection has no event loop (a blocking thread per client): drop --loop, --step, --trace-bytes and --trace-json (--trace shows each thread\'s syscalls)');
   }
+  if ((mode === 'blocking' || mode === 'thread-per-connection') && v['idle-timeout-ms'] !== undefined && Number(v['idle-timeout-ms']) !== 0) {
+    // Refused rather than ignored: a thread blocked in read() has no idle timer to wake it.
+    fail(`--idle-timeout-ms needs the event loop's idle timers; --mode ${mode} blocks in read() and has none (use --mode echo)`);
+  }
   if (mode === 'blocking' && v.step) fail('--step steps the event loop; --mode blocking has none (use --trace)');
   if (mode === 'blocking' && (v['trace-bytes'] || v['trace-json'] !== undefined)) fail('--trace-bytes and --trace-json trace the event loop; --mode blocking has none (use --trace)');
   if (v['trace-json'] === '') fail('--trace-json needs a file name');
