@@ -58,6 +58,26 @@ describe('--inspect-port over raw HTTP', () => {
     }
   });
 
+  test('a pause outlives no page: when the last events stream closes, the loop runs freely again', async () => {
+    const srv = await startServer(['--inspect-port', '0']);
+    try {
+      const port = await inspectorPort(srv);
+      const ev = await RawClient.connect(port);
+      ev.sock.write('GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      await ev.waitFor(() => ev.received.includes('event: hello'), 'hello');
+      expect(await http(port, 'POST /pause HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')).toMatch(/^HTTP\/1\.1 204 /);
+      await ev.waitFor(() => ev.received.includes('event: paused'), 'paused');
+      const c = await RawClient.connect(srv.respPort);
+      c.sock.write('*1\r\n$4\r\nPING\r\n');
+      expect(await http(port, 'GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')).toMatch(/^HTTP\/1\.1 404 /);
+      expect(c.received.length).toBe(0); // held by the pause
+      ev.sock.destroy(); // the only page goes away
+      await c.waitFor(() => c.received.toString('latin1') === '+PONG\r\n', 'PONG once the last page left');
+    } finally {
+      await srv.stop();
+    }
+  });
+
   test('a page that stops reading its events is cut off; data clients are not affected', async () => {
     const srv = await startServer(['--inspect-port', '0']);
     try {

@@ -229,7 +229,8 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
     respPort: v['no-resp'] ? null : (intFlag('resp-port', v['resp-port'], 0, 65535) ?? base.respPort),
     loop,
     idleTimeoutMs: intFlag('idle-timeout-ms', v['idle-timeout-ms'], 0, 2 ** 31 - 1) ?? base.idleTimeoutMs,
-    maxClients: intFlag('maxclients', v.maxclients, 1, 1_000_000) ?? base.maxClients,
+    // A thread per client costs ~8 MiB: that mode's default is 256 threads, not 10000.
+    maxClients: intFlag('maxclients', v.maxclients, 1, 1_000_000) ?? (mode === 'thread-per-connection' && base.maxClients === DEFAULT_SETTINGS.maxClients ? 256 : base.maxClients),
     outputLimit: intFlag('client-output-buffer-limit', v['client-output-buffer-limit'], 0, 2 ** 52) ?? base.outputLimit,
     pubsubOutputLimit:
       intFlag('client-output-buffer-limit-pubsub', v['client-output-buffer-limit-pubsub'], 0, 2 ** 52) ?? base.pubsubOutputLimit,

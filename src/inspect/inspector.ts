@@ -229,6 +229,13 @@ export class Inspector {
     this.loop.removeWatch(c.fd);
     sys.close(c.fd);
     this.tracer.unlabel(c.fd);
+    // The last page watching is gone: a pause nobody can see would hold every data client
+    // until a Continue that may never come, so the loop runs freely again (--step's own
+    // pause, from the keyboard, is left alone).
+    if (c.stream && !this.stepper.keyboard && this.stepper.isHeld && ![...this.clients.values()].some((o) => o.stream)) {
+      this.tracer.note('inspector: the last page left; continuing');
+      this.stepper.resume();
+    }
   }
 
   /** At shutdown. */
