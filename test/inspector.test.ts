@@ -27,7 +27,7 @@ describe('--inspect-port over raw HTTP', () => {
     const srv = await startServer(['--inspect-port', '0']);
     try {
       const port = await inspectorPort(srv);
-      const page = await http(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      const page = await http(port, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
       expect(page).toMatch(/^HTTP\/1\.1 200 OK\r\nContent-Type: text\/html; charset=utf-8\r\nContent-Length: \d+\r\n/);
       expect(page).toContain('<title>redloop — the loop, live</title>');
       expect(await http(port, 'GET /nope HTTP/1.1\r\n\r\n')).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
@@ -53,6 +53,26 @@ describe('--inspect-port over raw HTTP', () => {
       c.sock.write('*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n');
       await c.waitFor(() => c.received.length === 7 + 8, 'ECHO reply');
       await ev.waitFor(() => /event: iteration\ndata: \{.*"readBytes":"\*2\\r\\n\$4\\r\\nECHO\\r\\n\$2\\r\\nhi\\r\\n"/.test(ev.received.toString()), 'the ECHO iteration');
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  test('a pause outlives no page: when the last events stream closes, the loop runs freely again', async () => {
+    const srv = await startServer(['--inspect-port', '0']);
+    try {
+      const port = await inspectorPort(srv);
+      const ev = await RawClient.connect(port);
+      ev.sock.write('GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      await ev.waitFor(() => ev.received.includes('event: hello'), 'hello');
+      expect(await http(port, 'POST /pause HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')).toMatch(/^HTTP\/1\.1 204 /);
+      await ev.waitFor(() => ev.received.includes('event: paused'), 'paused');
+      const c = await RawClient.connect(srv.respPort);
+      c.sock.write('*1\r\n$4\r\nPING\r\n');
+      expect(await http(port, 'GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')).toMatch(/^HTTP\/1\.1 404 /);
+      expect(c.received.length).toBe(0); // held by the pause
+      ev.sock.destroy(); // the only page goes away
+      await c.waitFor(() => c.received.toString('latin1') === '+PONG\r\n', 'PONG once the last page left');
     } finally {
       await srv.stop();
     }
@@ -107,6 +127,61 @@ describe('--inspect-port over raw HTTP', () => {
         if (!answer.startsWith('HTTP/1.1 503 ')) break;
       }
       expect(answer).toMatch(/^HTTP\/1\.1 404 /);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  test('silent connections cannot hold the page away: a newcomer takes the oldest waiting slot', async () => {
+    const srv = await startServer(['--inspect-port', '0']);
+    try {
+      const port = await inspectorPort(srv);
+      // 16 connections that send half a request head and then nothing (slowloris).
+      const silent: RawClient[] = [];
+      for (let i = 0; i < 16; i++) {
+        const h = await RawClient.connect(port);
+        h.sock.write('GET / HTTP/1.1\r\n');
+        silent.push(h);
+      }
+      // Accepted after all 16 (one backlog, in order): it is served, and the oldest silent one is closed.
+      const page = await http(port, 'GET / HTTP/1.1\r\n\r\n');
+      expect(page).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      await silent[0].waitFor(() => silent[0].closed, 'the oldest silent connection is closed');
+      expect(silent[0].received.length).toBe(0);
+      // A newcomer while paused is served the same way (the paused poll has no timers).
+      expect(await http(port, 'POST /pause HTTP/1.1\r\n\r\n')).toMatch(/^HTTP\/1\.1 204 /);
+      for (let i = 0; i < 3; i++) {
+        const h = await RawClient.connect(port);
+        h.sock.write('GET');
+        silent.push(h);
+      }
+      expect(await http(port, 'POST /continue HTTP/1.1\r\n\r\n')).toMatch(/^HTTP\/1\.1 204 /);
+      const c = await RawClient.connect(srv.respPort);
+      c.sock.write('*1\r\n$4\r\nPING\r\n');
+      await c.waitFor(() => c.received.toString('latin1') === '+PONG\r\n', 'PONG');
+      for (const h of silent) h.sock.destroy();
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  test('other sites are refused: a non-loopback Host (DNS rebinding) or Origin (cross-site POST)', async () => {
+    const srv = await startServer(['--inspect-port', '0']);
+    try {
+      const port = await inspectorPort(srv);
+      // A rebinding page would read the events stream: every client's first bytes, AUTH's password too.
+      expect(await http(port, `GET /events HTTP/1.1\r\nHost: evil.example:${port}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
+      expect(await http(port, `GET / HTTP/1.1\r\nHost: evil.example:${port}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 403 /);
+      // A cross-site form or fetch would pause the loop, and every data client with it.
+      expect(await http(port, `POST /pause HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: http://evil.example\r\n\r\n`)).toMatch(/^HTTP\/1\.1 403 /);
+      expect(await http(port, `POST /pause HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: null\r\n\r\n`)).toMatch(/^HTTP\/1\.1 403 /);
+      const c = await RawClient.connect(srv.respPort);
+      c.sock.write('*1\r\n$4\r\nPING\r\n');
+      await c.waitFor(() => c.received.toString('latin1') === '+PONG\r\n', 'not paused: PONG');
+      // The page's own requests (same origin, by any loopback name) are served.
+      expect(await http(port, `GET / HTTP/1.1\r\nHost: localhost:${port}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 200 /);
+      expect(await http(port, `POST /pause HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: http://127.0.0.1:${port}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 204 /);
+      expect(await http(port, `POST /continue HTTP/1.1\r\nhost: [::1]:${port}\r\norigin: http://[::1]:${port}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 204 /);
     } finally {
       await srv.stop();
     }

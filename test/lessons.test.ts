@@ -148,7 +148,8 @@ describe('--mode thread-per-connection', () => {
 
 describe('--mode validation', () => {
   const server = fileURLToPath(new URL('../dist/cli/server.js', import.meta.url));
-  const run = (...args: string[]) => spawnSync(process.execPath, [server, '--port', '0', '--no-resp', ...args], { encoding: 'utf8' });
+  // A timeout so that a combination that is not refused fails (the server would run) instead of hanging.
+  const run = (...args: string[]) => spawnSync(process.execPath, [server, '--port', '0', '--no-resp', ...args], { encoding: 'utf8', timeout: 20_000 });
 
   test('an unknown mode and impossible combinations exit 2 with a message', () => {
     const cases: [string[], string][] = [
@@ -157,6 +158,8 @@ describe('--mode validation', () => {
       [['--mode', 'thread-per-connection', '--step'], '--mode thread-per-connection has no event loop'],
       [['--mode', 'blocking', '--step'], '--step steps the event loop'],
       [['--mode', 'blocking', '--loop', 'epoll'], '--mode blocking has no event loop'],
+      [['--mode', 'thread-per-connection', '--idle-timeout-ms', '100'], '--idle-timeout-ms needs the event loop'],
+      [['--mode', 'blocking', '--idle-timeout-ms', '100'], '--idle-timeout-ms needs the event loop'],
       [['--mode', 'echo', '--loop', 'libuv'], 'cannot use --loop libuv'],
       [['--mode', 'blocking', '--trace-bytes'], '--mode blocking has none'],
       [['--mode', 'blocking', '--trace-json', 'x.jsonl'], '--mode blocking has none'],

@@ -252,7 +252,8 @@ async function main(): Promise<void> {
   const levels = (values.clients ?? (values.quick ? '10,100' : '10,100,1000')).split(',').map(Number);
   if (levels.some((n) => !Number.isInteger(n) || n < 1 || n > 5000)) throw new Error('--clients: counts from 1 to 5000');
   const total = Number(values.requests ?? (values.quick ? 5000 : 30000));
-  const label = values.label ?? (values.quick ? null : 'models');
+  // Only a full default run (or an explicit --label) replaces the committed bench/results/models.*.
+  const label = values.label ?? (values.quick || values.clients !== undefined || values.requests !== undefined ? null : 'models');
   const dir = label === null ? `${RESULTS}tmp/` : RESULTS;
   const name = label ?? 'models-quick';
   mkdirSync(dir, { recursive: true });

@@ -200,6 +200,10 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
   if (mode === 'thread-per-connection' && (v.loop !== undefined || v.step || v['trace-bytes'] || v['trace-json'] !== undefined)) {
     fail('--mode thread-per-connection has no event loop (a blocking thread per client): drop --loop, --step, --trace-bytes and --trace-json (--trace shows each thread\'s syscalls)');
   }
+  if ((mode === 'blocking' || mode === 'thread-per-connection') && v['idle-timeout-ms'] !== undefined && Number(v['idle-timeout-ms']) !== 0) {
+    // Refused rather than ignored: a thread blocked in read() has no idle timer to wake it.
+    fail(`--idle-timeout-ms needs the event loop's idle timers; --mode ${mode} blocks in read() and has none (use --mode echo)`);
+  }
   if (mode === 'blocking' && v.step) fail('--step steps the event loop; --mode blocking has none (use --trace)');
   if (mode === 'blocking' && (v['trace-bytes'] || v['trace-json'] !== undefined)) fail('--trace-bytes and --trace-json trace the event loop; --mode blocking has none (use --trace)');
   if (v['trace-json'] === '') fail('--trace-json needs a file name');
@@ -225,7 +229,8 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
     respPort: v['no-resp'] ? null : (intFlag('resp-port', v['resp-port'], 0, 65535) ?? base.respPort),
     loop,
     idleTimeoutMs: intFlag('idle-timeout-ms', v['idle-timeout-ms'], 0, 2 ** 31 - 1) ?? base.idleTimeoutMs,
-    maxClients: intFlag('maxclients', v.maxclients, 1, 1_000_000) ?? base.maxClients,
+    // A thread per client costs ~8 MiB: that mode's default is 256 threads, not 10000.
+    maxClients: intFlag('maxclients', v.maxclients, 1, 1_000_000) ?? (mode === 'thread-per-connection' && base.maxClients === DEFAULT_SETTINGS.maxClients ? 256 : base.maxClients),
     outputLimit: intFlag('client-output-buffer-limit', v['client-output-buffer-limit'], 0, 2 ** 52) ?? base.outputLimit,
     pubsubOutputLimit:
       intFlag('client-output-buffer-limit-pubsub', v['client-output-buffer-limit-pubsub'], 0, 2 ** 52) ?? base.pubsubOutputLimit,

@@ -18,10 +18,12 @@
 // syscalls, not the traced ones: were they traced, each record sent would
 // create the next record, and watching would make the traffic it watches.
 //
-// Limits: at most MAX_CLIENTS inspector connections (more are answered 503
-// and closed), request heads of at most MAX_HEAD bytes, and at most
-// MAX_PENDING bytes owed to an events stream that does not read: past that,
-// that page is cut off, as any client over its output limit. Writes are
+// Limits: at most MAX_CLIENTS inspector connections (a newcomer takes the
+// slot of the oldest one still waiting for its request head; when all are
+// events streams, it is answered 503 and closed), request heads of at most
+// MAX_HEAD bytes, and at most MAX_PENDING bytes owed to an events stream that
+// does not read: past that, that page is cut off, as any client over its
+// output limit. Writes are
 // non-blocking; what a stream could not take waits for the next record.
 
 import * as sys from '../sys/index.js';
@@ -93,6 +95,19 @@ export class Inspector {
         return;
       }
       sys.setNonBlocking(fd);
+      // Full: a connection still waiting for its request head (one that connected and said
+      // nothing, or half a head) gives its slot to the newcomer, oldest first. Without this,
+      // 16 silent connections would hold the page away for good (there is no timer to cut
+      // them off while the loop is paused). Only events streams hold a slot for as long as
+      // they read; then the newcomer is answered 503.
+      if (this.clients.size >= MAX_CLIENTS) {
+        for (const old of this.clients.values()) {
+          if (!old.stream) {
+            this.close(old);
+            break;
+          }
+        }
+      }
       if (this.clients.size >= MAX_CLIENTS) {
         this.writeRaw(fd, Buffer.from('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'));
         sys.close(fd);
@@ -118,7 +133,32 @@ export class Inspector {
       return;
     }
     const [method, path] = c.head.slice(0, c.head.indexOf('\r\n')).split(' ');
+    if (!this.sameHost(c.head.slice(0, end))) return this.respond(c, 403, 'text/plain', 'the live view answers pages from 127.0.0.1, localhost or [::1] only\n');
     this.route(c, method, path ?? '');
+  }
+
+  /**
+   * Binding loopback keeps other machines out, not other sites: a page from anywhere, open in
+   * the student's browser, can send requests to 127.0.0.1. A Host that is not a loopback name
+   * is a DNS-rebinding page (it could read /events: the first bytes of every request, AUTH's
+   * password included); an Origin that is not one is a cross-site form or fetch (it could POST
+   * /pause and stall every data client). Both are refused, as Node's own inspector does.
+   * Requests without them (curl -H 'Host:', raw sockets) come from local programs, not sites.
+   */
+  private sameHost(head: string): boolean {
+    const loopback = (h: string) => /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/i.test(h);
+    for (const line of head.split('\r\n').slice(1)) {
+      const colon = line.indexOf(':');
+      if (colon < 0) continue;
+      const name = line.slice(0, colon).trim().toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      if (name === 'host' && !loopback(value)) return false;
+      if (name === 'origin') {
+        const m = /^https?:\/\/(.*)$/i.exec(value);
+        if (m === null || !loopback(m[1])) return false;
+      }
+    }
+    return true;
   }
 
   private route(c: Client, method: string, path: string): void {
@@ -137,7 +177,7 @@ export class Inspector {
   }
 
   private respond(c: Client, status: number, type: string, body: string): void {
-    const reason: Record<number, string> = { 200: 'OK', 204: 'No Content', 404: 'Not Found', 405: 'Method Not Allowed', 431: 'Request Header Fields Too Large' };
+    const reason: Record<number, string> = { 200: 'OK', 204: 'No Content', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 431: 'Request Header Fields Too Large' };
     const bytes = Buffer.from(body, 'utf8');
     const head = `HTTP/1.1 ${status} ${reason[status] ?? ''}\r\nContent-Type: ${type}\r\nContent-Length: ${bytes.length}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n`;
     // Small responses into an empty loopback socket: written whole, or the page retries.
@@ -189,6 +229,13 @@ export class Inspector {
     this.loop.removeWatch(c.fd);
     sys.close(c.fd);
     this.tracer.unlabel(c.fd);
+    // The last page watching is gone: a pause nobody can see would hold every data client
+    // until a Continue that may never come, so the loop runs freely again (--step's own
+    // pause, from the keyboard, is left alone).
+    if (c.stream && !this.stepper.keyboard && this.stepper.isHeld && ![...this.clients.values()].some((o) => o.stream)) {
+      this.tracer.note('inspector: the last page left; continuing');
+      this.stepper.resume();
+    }
   }
 
   /** At shutdown. */

@@ -138,6 +138,16 @@ export class Stepper {
     return this.paused;
   }
 
+  /** Stepping (paused, or about to pause before the next iteration): not running freely. */
+  get isHeld(): boolean {
+    return !this.free;
+  }
+
+  /** Steps come from the keyboard (--step), not only from the inspector. */
+  get keyboard(): boolean {
+    return this.fd >= 0;
+  }
+
   /** The inspector's Pause: the next iteration waits for step() or resume(). */
   pause(): void {
     this.free = false;
