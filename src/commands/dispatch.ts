@@ -162,6 +162,8 @@ export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: 
   if (hooks.afterRead !== null && spec.readOnly === true) hooks.afterRead(spec, args, ctx);
   // EXEC's failed_calls leave out its commands' errors (each counts as its own command's failure).
   const during = counters.errorCount - errors;
+  // The AOF logs the write's effect (before execDepth drops: a top-level command commits its writes).
+  if (hooks.propagate !== null) hooks.propagate(spec, args, ctx, during - (counters.nestedErrors - nested) > 0);
   if (during - (counters.nestedErrors - nested) > 0) stat.failed++;
   if (--counters.execDepth > 0) counters.nestedErrors += during;
   if (started >= 0) timed(spec, stat, args, started, ctx);

@@ -393,6 +393,10 @@ export interface SaveOptions extends WriteOptions {
   unixOffsetMs: number;
   /** used-mem aux field. */
   usedMem: number;
+  /** The aof-base aux field: 1 for an AOF's base file, 0 (the default) for dump.rdb. */
+  aofBase?: boolean;
+  /** Keys left out (an AOF base writes the values it has no RDB encoding for as commands after the RDB). */
+  skip?: (v: Stored) => boolean;
 }
 
 /** Bytes handed to the sink at a time while saving. */
@@ -415,7 +419,7 @@ export function writeRdb(ks: Keyspace, opts: SaveOptions, sink: (chunk: Uint8Arr
   aux('redis-bits', '64');
   aux('ctime', String(Math.floor(opts.unixNowMs / 1000)));
   aux('used-mem', String(opts.usedMem));
-  aux('aof-base', '0');
+  aux('aof-base', opts.aofBase === true ? '1' : '0');
   let written = 0;
   if (ks.size > 0) {
     out.u8(OP.SELECTDB);
@@ -425,7 +429,7 @@ export function writeRdb(ks: Keyspace, opts: SaveOptions, sink: (chunk: Uint8Arr
     out.len(ks.volatileCount);
     for (const key of ks.keys()) {
       const v = ks.getRaw(key);
-      if (v === undefined) continue;
+      if (v === undefined || (opts.skip !== undefined && opts.skip(v))) continue;
       const d = ks.deadline(key);
       if (d !== undefined) {
         out.u8(OP.EXPIRETIME_MS);
@@ -799,6 +803,8 @@ export interface LoadResult {
   aux: Map<string, string>;
   /** Whether the CRC was checked (false when the file had none, or rdbchecksum is off). */
   checksumVerified: boolean;
+  /** Where the RDB ended in data (an AOF base may go on with commands). */
+  end: number;
 }
 
 /** Unix ms from the monotonic clock (sub-ms precision, as the commands convert TTLs). */
@@ -819,7 +825,7 @@ export const MONOTONIC_UNIX_OFFSET_MS = performance.timeOrigin;
 export function loadRdb(data: Uint8Array, ks: Keyspace, opts: LoadOptions): LoadResult {
   if (ks.size !== 0) throw new Error('loadRdb needs an empty keyspace');
   const r = new Reader(data);
-  const result: LoadResult = { version: 0, keys: 0, expiredSkipped: 0, emptySkipped: 0, aux: new Map(), checksumVerified: false };
+  const result: LoadResult = { version: 0, keys: 0, expiredSkipped: 0, emptySkipped: 0, aux: new Map(), checksumVerified: false, end: 0 };
   const entries: { key: string; value: Value; expireMs: number; at: number }[] = [];
   try {
     r.need(9, 'the RDB header');
@@ -890,6 +896,7 @@ export function loadRdb(data: Uint8Array, ks: Keyspace, opts: LoadOptions): Load
       }
       r.pos += 8;
     }
+    result.end = r.pos;
   } catch (e) {
     if (e instanceof RdbError) throw e;
     // Not expected: anything else is still the file's fault, at the reader's position.

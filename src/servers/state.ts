@@ -6,10 +6,11 @@ import { Keyspace } from '../store/keyspace.js';
 import type { ClientState, CommandHooks, ServerStats, SlowlogControl, SlowlogEntry, ConnInfo, KeyListener, MultiState, ServerContext, TimerService } from '../commands/types.js';
 import type { ReplyWriter } from '../protocol/reply.js';
 import { Persistence, type PersistSettings } from './persistence.js';
+import { Aof, type AofSettings } from './aof.js';
 import { ConfigStore } from './config.js';
 import { CommandCounters } from '../commands/counters.js';
 
-export interface ServerSettings extends PersistSettings {
+export interface ServerSettings extends PersistSettings, AofSettings {
   host: string;
   port: number;
   /** null when RESP is disabled. */
@@ -67,6 +68,12 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   dbFilename: 'dump.rdb',
   rdbCompression: true,
   rdbChecksum: true,
+  appendOnly: false,
+  appendFilename: 'appendonly.aof',
+  appendDirname: 'appendonlydir',
+  appendFsync: 'everysec',
+  aofUseRdbPreamble: true,
+  aofLoadTruncated: true,
   trace: false,
   traceBytes: false,
   traceJson: null,
@@ -225,6 +232,11 @@ export class ServerState {
   /** SAVE, the RDB file, and the counters INFO reports. */
   readonly persistence: Persistence;
 
+  /** The append-only file (src/servers/aof.ts); its hooks are installed while it is on. */
+  readonly aof: Aof;
+  /** The AOF was turned on or off: the backend flushes it before replies only while it is on. */
+  onAofToggled: ((on: boolean) => void) | null = null;
+
   /** Timers for commands (blocking timeouts); the wiring sets them before serving. */
   timers: TimerService = nodeTimers;
   /** Trace notes for commands (block, wake-up, timeout); set when tracing. */
@@ -237,6 +249,14 @@ export class ServerState {
     const state = this;
     this.slowlog = new Slowlog(settings);
     this.persistence = new Persistence(settings, this.store, log);
+    this.aof = new Aof(settings, {
+      store: this.store,
+      get counters() {
+        return state.context.counters;
+      },
+      timers: () => state.timers,
+      log,
+    });
     const keyListeners = new Set<KeyListener>();
     const fanOut: KeyListener = (key, why) => {
       for (const fn of keyListeners) fn(key, why);
@@ -285,7 +305,7 @@ export class ServerState {
       get note() {
         return state.note;
       },
-      hooks: { afterCommand: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null } satisfies CommandHooks,
+      hooks: { afterCommand: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null, propagate: null, propagateAs: null } satisfies CommandHooks,
       registry: new Map(),
       addKeyListener(fn) {
         keyListeners.add(fn);
@@ -330,8 +350,54 @@ export class ServerState {
         return settings.requirePass;
       },
       persistence: this.persistence,
+      aof: {
+        get enabled() {
+          return state.aof.enabled;
+        },
+        rewrite: () => state.aof.rewrite(),
+        start: () => {
+          const why = state.aof.start();
+          if (why === null) state.aofHooks(true);
+          return why;
+        },
+        stop: () => {
+          state.aofHooks(false);
+          state.aof.stop();
+        },
+        info: () => state.aof.info(),
+      },
       log,
     };
+  }
+
+  /**
+   * Start-up: with appendonly yes the AOF is loaded (it takes precedence over
+   * dump.rdb, as in Redis) through `replay`, else the RDB file. Throws an Error
+   * that names the file (and offset) when a file cannot be loaded.
+   */
+  loadData(replay: (args: string[]) => void): void {
+    if (!this.settings.appendOnly) {
+      this.persistence.loadAtStartup();
+      return;
+    }
+    this.aof.loadAtStartup(replay);
+    this.persistence.dirty = 0;
+    this.aofHooks(true);
+  }
+
+  /** Whether writes are logged to the AOF: its hooks in dispatch, blocking and the keyspace. */
+  aofHooks(on: boolean): void {
+    const { hooks } = this.context;
+    if (this.onAofToggled !== null) this.onAofToggled(on);
+    if (on) {
+      hooks.propagate = this.aof.propagate;
+      hooks.propagateAs = this.aof.propagateAs;
+      this.context.addKeyListener(this.aof.keyChanged);
+    } else {
+      hooks.propagate = null;
+      hooks.propagateAs = null;
+      this.context.removeKeyListener(this.aof.keyChanged);
+    }
   }
 
   private noisyWindowStart = 0;

@@ -25,6 +25,7 @@ import { Pipeline, type Endpoint } from './pipeline.js';
 import { ProtocolSession } from './session.js';
 import { ServerState, type ServerSettings } from './state.js';
 import { listenTcp } from './listen.js';
+import { loadDataAtStartup } from './aof_load.js';
 
 /** fds kept free for the server itself (listeners, signal pipe, reserve fd, Node's own), as Redis's 32. */
 export const RESERVED_FDS = 32;
@@ -73,8 +74,6 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     };
   }
   const state = new ServerState(settings, log);
-  // The RDB file, if there is one, before any client can connect; a bad file stops the start.
-  state.persistence.loadAtStartup();
   const backend: Backend = settings.loop === 'epoll' ? new EpollBackend(tracer) : new PollBackend(tracer);
   const loop = new EventLoop(backend, {
     idleTimeoutMs: settings.idleTimeoutMs,
@@ -87,6 +86,14 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     loop.idleTimeoutMs = settings.idleTimeoutMs;
     loop.keepAliveSeconds = settings.tcpKeepAlive;
   };
+  // The AOF is written (and, under appendfsync always, fsynced) once per
+  // iteration before the iteration's replies go out: the loop's beforeReplies.
+  const flushAof = (): void => state.aof.flush();
+  state.onAofToggled = (on) => {
+    loop.beforeReplies = on ? flushAof : null;
+  };
+  // The AOF or the RDB file, before any client can connect; a bad file stops the start.
+  loadDataAtStartup(state);
   state.context.stats.netInput = () => loop.bytesIn;
   state.context.stats.netOutput = () => loop.bytesOut;
   const pipeline = new Pipeline(state, loop);
@@ -165,6 +172,7 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     state,
     run() {
       loop.run(); // closes the listeners and every connection on the way out
+      state.aof.stop(); // what was logged is written and fsynced before exit
       backend.close();
     },
   };

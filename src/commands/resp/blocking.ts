@@ -240,6 +240,8 @@ class Blocking {
     if (hooks.aroundWrite !== null && waiter.name === 'XREADGROUP') hooks.aroundWrite([waiter.name, key], decide);
     else decide();
     if (reply === null) return;
+    // The AOF logs the groups' new state (Redis propagates XCLAIMs and XGROUP SETID).
+    if (hooks.propagateAs !== null && waiter.name === 'XREADGROUP') hooks.propagateAs([], [key]);
     this.remove(waiter);
     client.waiting = false;
     client.wake();
@@ -254,6 +256,7 @@ class Blocking {
     // WATCH sees the pop (and BLMOVE's push) as it sees a write command's changes.
     if (hooks.aroundWrite !== null) hooks.aroundWrite(waiter.target === null ? [waiter.name, key] : [waiter.name, key, waiter.target], pop);
     else pop();
+    if (hooks.propagateAs !== null) propagateServed(hooks.propagateAs, waiter, key);
     client.waiting = false;
     client.wake();
     note?.(`client ${client.id}: ${waiter.name} woken: served from ${quoteKey(key)}`);
@@ -454,3 +457,13 @@ export const respBlockingCommands: CommandSpec[] = [
     },
   },
 ];
+
+/** NON_BLOCKING[name]: the command a served waiter's pop is logged as (Redis propagates the non-blocking form). */
+const NON_BLOCKING: Record<string, string> = { BLPOP: 'LPOP', BRPOP: 'RPOP', BZPOPMIN: 'ZPOPMIN', BZPOPMAX: 'ZPOPMAX', BRPOPLPUSH: 'RPOPLPUSH' };
+
+/** The AOF's record of a served pop: its non-blocking form, or (BLMOVE, BLMPOP, BZMPOP) the keys' resulting state. */
+function propagateServed(propagateAs: (argvs: string[][], keys?: readonly string[]) => void, waiter: Waiter, key: string): void {
+  const plain = NON_BLOCKING[waiter.name];
+  if (plain !== undefined) propagateAs([waiter.target === null ? [plain, key] : [plain, key, waiter.target]]);
+  else propagateAs([], waiter.target === null ? [key] : [key, waiter.target]);
+}

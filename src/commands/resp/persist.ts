@@ -1,5 +1,5 @@
 // Persistence commands: SAVE, BGSAVE (refused: no fork-less background save
-// yet), LASTSAVE, DUMP and RESTORE, with Redis 7.0's arguments, replies and
+// yet), BGREWRITEAOF (foreground for now), LASTSAVE, DUMP and RESTORE, with Redis 7.0's arguments, replies and
 // errors. The RDB codec is src/persist/rdb.ts and the file work is the
 // server's (ctx.server.persistence); commands see neither files nor sockets.
 
@@ -32,6 +32,17 @@ export const respPersistCommands: CommandSpec[] = [
     run(args, w) {
       if (args.length > 2 || (args.length === 2 && !isOpt(args[1], 'schedule'))) return err(w, SYNTAX);
       err(w, BGSAVE_REFUSED);
+    },
+  },
+  {
+    name: 'bgrewriteaof',
+    arity: 1,
+    flags: ['admin', 'noscript', 'no_async_loading'],
+    ...NO_KEYS,
+    run(_args, w, { server }) {
+      // Runs in the foreground for now (README: deviations); the reply is Redis's, sent once it is done.
+      if (server.aof.rewrite() === null) w.status('Background append only file rewriting started');
+      else err(w, "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.");
     },
   },
   {
