@@ -118,7 +118,7 @@ export class Aof implements AofControl {
     if (override !== null) for (const a of override) this.pending.push(encodeCommand(a));
     // A blocking command that blocked did nothing yet: its pop is logged when it is served.
     else if (spec.write === true && !failed && !ctx.client.waiting) {
-      const effect = effectOf(spec.name, args, this.host.store);
+      const effect = ctx.client.protocol === 'book' ? bookEffectOf(spec.name, args, this.host.store) : effectOf(spec.name, args, this.host.store);
       if (effect === null) this.pending.push(encodeCommand(args));
       else for (const a of effect) this.pending.push(encodeCommand(a));
     }
@@ -590,6 +590,17 @@ export function effectOf(name: string, args: string[], store: Keyspace): string[
     default:
       return null;
   }
+}
+
+/**
+ * The book protocol's writes (port 1234) as RESP commands: its SET keeps a
+ * TTL (Redis's drops it) and its PEXPIRE is relative, so both are logged as
+ * the key's resulting state; DEL, ZADD and ZREM mean what Redis's do.
+ */
+function bookEffectOf(name: string, args: string[], store: Keyspace): string[][] | null {
+  if (name === 'set') return stringState(args[1], store);
+  if (name === 'pexpire') return ttlState(args[1], store);
+  return null;
 }
 
 /** XADD with `*`, a partial ID or `~` → XADD with the ID it made (and an exact trim to the length it left). */
