@@ -53,6 +53,7 @@ export function checkAofSettings(s: AofSettings): string | null {
 }
 
 const SELECT0 = encodeCommand(['SELECT', '0']);
+const FUNCTION_WRITES = new Set(['load', 'delete', 'flush', 'restore']);
 const MULTI = encodeCommand(['MULTI']);
 const EXEC = encodeCommand(['EXEC']);
 
@@ -62,6 +63,8 @@ export interface AofHost {
   readonly counters: CommandCounters;
   timers(): TimerService;
   log(line: string): void;
+  /** The code of each FUNCTION library loaded (a base keeps them as FUNCTION LOAD). */
+  functionLibraries(): string[];
 }
 
 export class Aof implements AofControl {
@@ -116,6 +119,8 @@ export class Aof implements AofControl {
     const override = this.override;
     this.override = null;
     if (override !== null) for (const a of override) this.pending.push(encodeCommand(a));
+    // FUNCTION LOAD/DELETE/FLUSH/RESTORE change the libraries, which Redis 7.0 keeps in the AOF too.
+    else if (spec.name === 'function' && !failed && FUNCTION_WRITES.has(args[1].toLowerCase())) this.pending.push(encodeCommand(args));
     // A blocking command that blocked did nothing yet: its pop is logged when it is served.
     else if (spec.write === true && !failed && !ctx.client.waiting) {
       const effect = ctx.client.protocol === 'book' ? bookEffectOf(spec.name, args, this.host.store) : effectOf(spec.name, args, this.host.store);
@@ -286,7 +291,8 @@ export class Aof implements AofControl {
         },
         sink,
       );
-      let tail = '';
+      let tail = this.functionsText();
+      if (tail !== '') tail = SELECT0 + tail;
       for (const key of store.keys()) {
         if (!(store.getRaw(key) instanceof Stream)) continue;
         if (tail === '') tail = SELECT0;
@@ -299,7 +305,7 @@ export class Aof implements AofControl {
       if (tail.length > SELECT0.length) sink(Buffer.from(tail, 'latin1'));
       return;
     }
-    let text = SELECT0;
+    let text = SELECT0 + this.functionsText();
     for (const key of store.keys()) {
       for (const a of keyState(key, store, this.settings.rdbCompression)) text += encodeCommand(a);
       if (text.length >= 1 << 20) {
@@ -308,6 +314,13 @@ export class Aof implements AofControl {
       }
     }
     sink(Buffer.from(text, 'latin1'));
+  }
+
+  /** FUNCTION LOAD of every library (Redis's rewriteFunctions). */
+  private functionsText(): string {
+    let text = '';
+    for (const code of this.host.functionLibraries()) text += encodeCommand(['FUNCTION', 'LOAD', code]);
+    return text;
   }
 
   /**

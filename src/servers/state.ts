@@ -256,6 +256,11 @@ export class ServerState {
       },
       timers: () => state.timers,
       log,
+      functionLibraries: () => {
+        // The scripting module's engine, if a script or function ran (src/commands/resp/scripting.ts).
+        const engine = state.context.registry.get('scripting') as { libraries: Map<string, { code: string }> } | undefined;
+        return engine === undefined ? [] : [...engine.libraries.values()].map((l) => l.code);
+      },
     });
     const keyListeners = new Set<KeyListener>();
     const fanOut: KeyListener = (key, why) => {

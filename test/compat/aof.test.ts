@@ -96,6 +96,8 @@ async function snapshot(c: RawClient): Promise<Record<string, string>> {
     }
     out[key] = `${type} ${value} pexpiretime=${await q(['PEXPIRETIME', key])}`;
   }
+  // Libraries in name order (redis-server lists them in its dict's order).
+  out['(functions)'] = (await ok(c, ['FUNCTION', 'LIST', 'WITHCODE'])).items!.map(flat).sort().join(',');
   return out;
 }
 
@@ -153,6 +155,8 @@ async function firstHalf(c: RawClient, c2: RawClient, streams: boolean): Promise
   await ok(c, ['ZINCRBY', 'z', '2.5', 'a']);
   await ok(c, ['ZPOPMIN', 'z']);
   await ok(c, ['GEOADD', 'geo', '13.361389', '38.115556', 'Palermo']);
+  await ok(c, ['FUNCTION', 'LOAD', "#!lua name=lib1\nredis.register_function('setit', function(keys, args) return redis.call('set', keys[1], args[1]) end)"]);
+  await ok(c, ['FCALL', 'setit', '1', 'fk', 'by-function']);
   if (streams) {
     await ok(c, ['XADD', 'st', '*', 'f', 'v']);
     await ok(c, ['XADD', 'st', 'MAXLEN', '~', '1000', '*', 'g', 'w']);
@@ -177,6 +181,7 @@ async function secondHalf(c: RawClient, streams: boolean): Promise<void> {
   await ok(c, ['EXPIRE', 'tx', '100000']);
   await ok(c, ['EXEC']);
   await ok(c, ['EVAL', "redis.call('set', KEYS[1], 'lua'); redis.call('rpush', KEYS[2], 'x'); return redis.call('spop', KEYS[3])", '3', 'ev1', 'ev2', 'set']);
+  await ok(c, ['FUNCTION', 'LOAD', "#!lua name=lib2\nredis.register_function('two', function(keys, args) return 2 end)"]);
   await ok(c, ['SET', 'soon', 'v', 'PX', '1']);
   await untilGone(c, 'soon');
   await ok(c, ['PEXPIRE', 'l', '200000000']);
