@@ -297,4 +297,19 @@ describe('AOF at run time', () => {
       await again.stop();
     }
   });
+
+  test('appendfsync everysec: the fsync runs on a worker thread whose completion comes back through a pipe in the poll set (--trace shows it)', async () => {
+    const dir = tempDir();
+    const srv = await startServer(['--dir', dir, '--appendonly', 'yes', '--trace']);
+    const c = await RawClient.connect(srv.respPort);
+    try {
+      await text(c, ['SET', 'a', '1']);
+      await srv.waitForStderr('aof-fsync-pipe: the worker finished an fdatasync of the AOF', 5000);
+      expect(srv.stderr()).toMatch(/poll\(\[[^\]]*(\d+):IN[^\]]*\][^\n]*\[\1:IN\]\n\s+fd .*\1 aof-fsync-pipe/);
+      expect(await text(c, ['INFO', 'persistence'])).toContain('aof_last_write_status:ok');
+    } finally {
+      c.close();
+      expect(await srv.stop()).toBe(0);
+    }
+  });
 });

@@ -29,6 +29,7 @@ import { REDIS_VERSION } from '../commands/resp/server.js';
 import { unixExpireOf } from '../commands/common.js';
 import type { AofControl, CommandContext, CommandSpec, TimerService } from '../commands/types.js';
 import type { CommandCounters } from '../commands/counters.js';
+import type { BackgroundFsync } from './aof_fsync.js';
 
 export type AppendFsync = 'always' | 'everysec' | 'no';
 
@@ -85,6 +86,13 @@ export class Aof implements AofControl {
   private unsynced = false;
   private lastFsyncMs = 0;
   private fsyncTimer: unknown = null;
+  /**
+   * everysec's fsync thread (the syscall loops set it; its completions come
+   * back through the poll set). Null: fsync on the loop (the libuv twin).
+   */
+  private bg: BackgroundFsync | null = null;
+  /** Makes `bg` when everysec first needs it (a server that never fsyncs in the background starts no thread). */
+  private makeBg: (() => BackgroundFsync) | null = null;
   // INFO persistence
   currentSize = 0;
   baseSize = 0;
@@ -99,6 +107,31 @@ export class Aof implements AofControl {
     private readonly settings: AofSettings,
     private readonly host: AofHost,
   ) {}
+
+  /** everysec fsyncs on a worker made by `make` (when first needed) from now on. */
+  useBackgroundFsync(make: () => BackgroundFsync): void {
+    this.makeBg = make;
+  }
+
+  /** The fsync thread, started now if it was not. */
+  private background(): BackgroundFsync | null {
+    if (this.bg !== null || this.makeBg === null) return this.bg;
+    const bg = (this.bg = this.makeBg());
+    bg.onDone = (error) => {
+      if (error === null) return;
+      // The data may not be on disk: fsync again at the next chance, and say so.
+      this.unsynced = true;
+      this.lastWriteOk = false;
+      this.host.log(`Error syncing the AOF file in the background: ${error}`);
+    };
+    return bg;
+  }
+
+  /** Shutdown: the fsync thread (if one was started) ends. */
+  closeBackground(): void {
+    if (this.bg !== null) this.bg.close();
+    this.bg = null;
+  }
 
   get dirPath(): string {
     return join(resolve(this.settings.dir), this.settings.appendDirname);
@@ -195,9 +228,27 @@ export class Aof implements AofControl {
     const mode = this.settings.appendFsync;
     if (mode === 'always') this.fsyncNow();
     else if (mode === 'everysec') {
-      if (this.host.timers().now() - this.lastFsyncMs >= 1000) this.fsyncNow();
+      if (this.host.timers().now() - this.lastFsyncMs >= 1000) this.fsyncEverysec();
       else this.armFsyncTimer();
     }
+  }
+
+  /** everysec's fsync: on the worker if there is one (a running one postpones it, counted as Redis's aof_delayed_fsync). */
+  private fsyncEverysec(): void {
+    const bg = this.background();
+    if (bg === null) return this.fsyncNow();
+    if (!bg.start(this.fd)) {
+      this.delayedFsync++;
+      this.armFsyncTimer();
+      return;
+    }
+    this.unsynced = false;
+    this.lastFsyncMs = this.host.timers().now();
+  }
+
+  /** The fd is about to be closed or replaced: no fsync of it may still be running. */
+  private settleBackground(): void {
+    if (this.bg !== null) this.bg.wait();
   }
 
   private writeFailed(e: Error): void {
@@ -228,7 +279,7 @@ export class Aof implements AofControl {
       this.lastFsyncMs + 1000,
       () => {
         this.fsyncTimer = null;
-        if (this.enabled && this.unsynced && this.settings.appendFsync === 'everysec') this.fsyncNow();
+        if (this.enabled && this.unsynced && this.settings.appendFsync === 'everysec') this.fsyncEverysec();
       },
       'AOF everysec fsync',
     );
@@ -371,6 +422,7 @@ export class Aof implements AofControl {
         { name: newIncr, seq: incrSeq, type: 'i' },
       ]);
       // Switch: from here on commands go to the new incr file.
+      this.settleBackground();
       if (this.fd >= 0) closeSync(this.fd);
       this.fd = -1;
       // With the AOF off the files are written (as Redis's BGREWRITEAOF does) but nothing is kept open.
@@ -414,6 +466,7 @@ export class Aof implements AofControl {
   stop(): void {
     if (!this.enabled) return;
     this.flush();
+    this.settleBackground();
     if (this.unsynced) this.fsyncNow();
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
@@ -540,7 +593,7 @@ export class Aof implements AofControl {
         ['aof_base_size', this.baseSize],
         ['aof_pending_rewrite', 0],
         ['aof_buffer_length', this.buf.length],
-        ['aof_pending_bio_fsync', 0],
+        ['aof_pending_bio_fsync', this.bg !== null && this.bg.busy ? 1 : 0],
         ['aof_delayed_fsync', this.delayedFsync],
       );
     }

@@ -26,6 +26,7 @@ import { ProtocolSession } from './session.js';
 import { ServerState, type ServerSettings } from './state.js';
 import { listenTcp } from './listen.js';
 import { loadDataAtStartup } from './aof_load.js';
+import { createBackgroundFsync } from './aof_fsync.js';
 
 /** fds kept free for the server itself (listeners, signal pipe, reserve fd, Node's own), as Redis's 32. */
 export const RESERVED_FDS = 32;
@@ -92,6 +93,19 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
   state.onAofToggled = (on) => {
     loop.beforeReplies = on ? flushAof : null;
   };
+  // appendfsync everysec fsyncs on a worker thread; it says it is done through a pipe in the poll set.
+  state.aof.useBackgroundFsync(() => {
+    const bg = createBackgroundFsync();
+    if (tracer !== null) tracer.label(bg.fd, 'aof-fsync-pipe');
+    loop.addWatch(bg.fd, () => {
+      const n = bg.readable();
+      if (tracer !== null) {
+        tracer.syscall('read', `${bg.fd}, 64`, sysResult(n));
+        if (n > 0) tracer.note('aof-fsync-pipe: the worker finished an fdatasync of the AOF');
+      }
+    });
+    return bg;
+  });
   // The AOF or the RDB file, before any client can connect; a bad file stops the start.
   loadDataAtStartup(state);
   state.context.stats.netInput = () => loop.bytesIn;
@@ -173,6 +187,7 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     run() {
       loop.run(); // closes the listeners and every connection on the way out
       state.aof.stop(); // what was logged is written and fsynced before exit
+      state.aof.closeBackground();
       backend.close();
     },
   };
