@@ -44,8 +44,8 @@ function stopper(proc: ChildProcess): () => Promise<void> {
  * Starts redloop with `--loop name` on free ports; resolves once it printed its
  * ready line. `script` is another build's dist/cli/server.js (default: this one's).
  */
-export function startRedloop(name: 'poll' | 'epoll' | 'libuv', maxClients: number, script = SERVER): Promise<RunningTarget> {
-  const args = [script, '--loop', name, '--port', '0', '--resp-port', '0', '--quiet', '--maxclients', String(maxClients)];
+export function startRedloop(name: 'poll' | 'epoll' | 'libuv', maxClients: number, script = SERVER, extra: string[] = []): Promise<RunningTarget> {
+  const args = [script, '--loop', name, '--port', '0', '--resp-port', '0', '--quiet', '--maxclients', String(maxClients), ...extra];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);
   let out = '';
@@ -103,10 +103,10 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-/** Starts `redis-server` with persistence off on a free port. */
-export async function startRedis(maxClients: number): Promise<RunningTarget> {
+/** Starts `redis-server` with persistence off (unless `extra` turns it on) on a free port. */
+export async function startRedis(maxClients: number, extra: string[] = []): Promise<RunningTarget> {
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxclients', String(maxClients), '--loglevel', 'warning'];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxclients', String(maxClients), '--loglevel', 'warning', ...extra];
   const proc = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   children.add(proc);
   let err = '';
