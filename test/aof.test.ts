@@ -16,6 +16,7 @@ import { prng } from '../src/util/prng.js';
 import { startServer } from './helpers/server.js';
 import { RawClient } from './compat/harness.js';
 import { parseReply } from '../src/protocol/resp.js';
+import { CommandReader } from '../src/persist/aof.js';
 
 const SERVER = fileURLToPath(new URL('../dist/cli/server.js', import.meta.url));
 const dirs: string[] = [];
@@ -310,6 +311,63 @@ describe('AOF at run time', () => {
     } finally {
       c.close();
       expect(await srv.stop()).toBe(0);
+    }
+  });
+
+  test('each write is logged as its effect, as Redis propagates it', async () => {
+    const dir = tempDir();
+    const srv = await startServer(['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always']);
+    const c = await RawClient.connect(srv.respPort);
+    const c2 = await RawClient.connect(srv.respPort);
+    try {
+      await text(c, ['SET', 's', 'v', 'EX', '100']);
+      await text(c, ['SET', 'p', 'v']);
+      await text(c, ['EXPIRE', 'p', '100']);
+      await text(c, ['INCRBYFLOAT', 'f', '1.5']);
+      await text(c, ['SADD', 'set', 'only']);
+      await text(c, ['SPOP', 'set']);
+      await text(c, ['HSET', 'h', 'x', '1']);
+      await text(c, ['INCR', 'h']); // WRONGTYPE: not logged
+      await text(c, ['GET', 'p']); // a read: not logged
+      const id = await text(c, ['XADD', 'st', '*', 'a', 'b']);
+      const blocked = c2.call(['BLPOP', 'q', '0']); // blocks: logged only when served
+      await text(c, ['CLIENT', 'LIST']);
+      await text(c, ['RPUSH', 'q', 'one', 'two']);
+      await blocked;
+      await text(c, ['BRPOP', 'q', '0']); // data there at once
+      await text(c, ['MULTI']);
+      await text(c, ['SET', 'm1', '1']);
+      await text(c, ['SET', 'm2', '2']);
+      await text(c, ['EXEC']);
+      await text(c, ['SET', 'gone', 'v', 'PX', '1']);
+      for (let i = 0; i < 500 && (await text(c, ['EXISTS', 'gone'])) !== '0'; i++) await new Promise((r) => setTimeout(r, 5));
+      const logged: string[] = [];
+      const reader = new CommandReader(readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof')), 'incr');
+      for (let cmd = reader.next(); cmd !== null; cmd = reader.next()) logged.push(cmd.args.join(' ').replace(/\b1\d{12}\b/g, 'T'));
+      expect(logged).toEqual([
+        'SELECT 0',
+        'SET s v PXAT T',
+        'SET p v',
+        'PEXPIREAT p T',
+        'SET f 1.5',
+        'SADD set only',
+        'SREM set only',
+        'HSET h x 1',
+        `XADD st ${id.replace(/^1\d{12}/, 'T')} a b`,
+        'RPUSH q one two',
+        'LPOP q',
+        'RPOP q',
+        'MULTI',
+        'SET m1 1',
+        'SET m2 2',
+        'EXEC',
+        'SET gone v PXAT T',
+        'DEL gone',
+      ]);
+    } finally {
+      c.close();
+      c2.close();
+      await srv.stop();
     }
   });
 });

@@ -172,6 +172,21 @@ async function firstHalf(c: RawClient, c2: RawClient, streams: boolean): Promise
   await ok(c, ['CLIENT', 'LIST']); // the BLPOP has reached the server before the push
   await ok(c, ['RPUSH', 'bl', 'a', 'b', 'c']);
   await blocked;
+  const moving = c2.call(['BLMOVE', 'src', 'dst', 'LEFT', 'RIGHT', '0']);
+  await ok(c, ['CLIENT', 'LIST']);
+  await ok(c, ['RPUSH', 'src', 'x', 'y']);
+  await moving;
+  const zpop = c2.call(['BZMPOP', '0', '1', 'bz0', 'MAX', 'COUNT', '2']);
+  await ok(c, ['CLIENT', 'LIST']);
+  await ok(c, ['ZADD', 'bz0', '1', 'a', '2', 'b', '3', 'c']);
+  await zpop;
+  // Blocking pops that find data at once.
+  await ok(c, ['RPUSH', 'bl2', 'a', 'b', 'c', 'd']);
+  await ok(c, ['BLMPOP', '0', '1', 'bl2', 'RIGHT', 'COUNT', '2']);
+  await ok(c, ['BRPOP', 'nothing', 'bl2', '0']);
+  await ok(c, ['ZADD', 'bz', '1', 'a', '2', 'b']);
+  await ok(c, ['BZPOPMAX', 'bz', '0']);
+  await ok(c, ['BRPOPLPUSH', 'bl2', 'bl3', '0']);
 }
 
 async function secondHalf(c: RawClient, streams: boolean): Promise<void> {

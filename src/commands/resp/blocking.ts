@@ -256,7 +256,6 @@ class Blocking {
     // WATCH sees the pop (and BLMOVE's push) as it sees a write command's changes.
     if (hooks.aroundWrite !== null) hooks.aroundWrite(waiter.target === null ? [waiter.name, key] : [waiter.name, key, waiter.target], pop);
     else pop();
-    if (hooks.propagateAs !== null) propagateServed(hooks.propagateAs, waiter, key);
     client.waiting = false;
     client.wake();
     note?.(`client ${client.id}: ${waiter.name} woken: served from ${quoteKey(key)}`);
@@ -318,7 +317,10 @@ function blockingPop(args: string[], w: ReplyWriter, ctx: CommandContext, end: L
 
 /** The pop of BLPOP, BRPOP (count -1) and BLMPOP (count ≥ 1), or the block. */
 function listPopOrBlock(ctx: CommandContext, w: ReplyWriter, name: string, keys: string[], end: ListEnd, count: number, timeoutMs: number): void {
+  // The AOF logs the pop as its non-blocking form (Redis: BLPOP → LPOP, BLMPOP → LPOP key count).
+  const log = (key: string): void => logAs(ctx, count === -1 ? [end === 'left' ? 'LPOP' : 'RPOP', key] : [end === 'left' ? 'LPOP' : 'RPOP', key, String(count)]);
   const popped = lmpopApply(ctx.store, keys, end, count, w);
+  if (typeof popped === 'string') log(popped);
   if (popped !== null) return; // popped, or WRONGTYPE
   if (ctx.client.inExec) return w.nilArr();
   blockingOf(ctx).block(ctx.client, {
@@ -327,13 +329,24 @@ function listPopOrBlock(ctx: CommandContext, w: ReplyWriter, name: string, keys:
     keys,
     target: null,
     timeoutMs,
-    serve: (store, key, out) => void lmpopApply(store, [key], end, count, out),
+    serve: (store, key, out) => {
+      if (typeof lmpopApply(store, [key], end, count, out) === 'string') log(key);
+    },
   });
+}
+
+/** Tells the AOF (if it is on) what a blocking command did, in its non-blocking form. */
+function logAs(ctx: CommandContext, argv: string[]): void {
+  const { propagateAs } = ctx.hooks;
+  if (propagateAs !== null) propagateAs([argv]);
 }
 
 /** BLMOVE/BRPOPLPUSH: the element moved; WRONGTYPE (nothing moved) if the destination holds another type when served. */
 function blockingMove(ctx: CommandContext, w: ReplyWriter, name: string, src: string, dst: string, from: ListEnd, to: ListEnd, timeoutMs: number): void {
-  if (lmoveApply(ctx.store, src, dst, from, to, w) !== 'none') return; // moved, or WRONGTYPE
+  const log = (): void => logAs(ctx, name === 'BRPOPLPUSH' ? ['RPOPLPUSH', src, dst] : ['LMOVE', src, dst, from.toUpperCase(), to.toUpperCase()]);
+  const moved = lmoveApply(ctx.store, src, dst, from, to, w);
+  if (moved === 'moved') log();
+  if (moved !== 'none') return; // moved, or WRONGTYPE
   if (ctx.client.inExec) return w.nil();
   blockingOf(ctx).block(ctx.client, {
     name,
@@ -341,7 +354,9 @@ function blockingMove(ctx: CommandContext, w: ReplyWriter, name: string, src: st
     keys: [src],
     target: dst,
     timeoutMs,
-    serve: (store, key, out) => void lmoveApply(store, key, dst, from, to, out),
+    serve: (store, key, out) => {
+      if (lmoveApply(store, key, dst, from, to, out) === 'moved') log();
+    },
   });
 }
 
@@ -349,7 +364,9 @@ function blockingMove(ctx: CommandContext, w: ReplyWriter, name: string, src: st
 function zsetPopOrBlock(ctx: CommandContext, w: ReplyWriter, name: string, keys: string[], end: ZSetEnd, count: number, timeoutMs: number): void {
   const shape = count === -1 ? 'keyed' : 'nested';
   const n = count === -1 ? 1 : count;
+  const log = (key: string): void => logAs(ctx, count === -1 ? [end === 'min' ? 'ZPOPMIN' : 'ZPOPMAX', key] : [end === 'min' ? 'ZPOPMIN' : 'ZPOPMAX', key, String(n)]);
   const popped = zpopApply(ctx.store, keys, end, n, shape, w);
+  if (typeof popped === 'string') log(popped);
   if (popped !== null) return;
   if (ctx.client.inExec) return w.nilArr();
   blockingOf(ctx).block(ctx.client, {
@@ -358,7 +375,9 @@ function zsetPopOrBlock(ctx: CommandContext, w: ReplyWriter, name: string, keys:
     keys,
     target: null,
     timeoutMs,
-    serve: (store, key, out) => void zpopApply(store, [key], end, n, shape, out),
+    serve: (store, key, out) => {
+      if (typeof zpopApply(store, [key], end, n, shape, out) === 'string') log(key);
+    },
   });
 }
 
@@ -457,13 +476,3 @@ export const respBlockingCommands: CommandSpec[] = [
     },
   },
 ];
-
-/** NON_BLOCKING[name]: the command a served waiter's pop is logged as (Redis propagates the non-blocking form). */
-const NON_BLOCKING: Record<string, string> = { BLPOP: 'LPOP', BRPOP: 'RPOP', BZPOPMIN: 'ZPOPMIN', BZPOPMAX: 'ZPOPMAX', BRPOPLPUSH: 'RPOPLPUSH' };
-
-/** The AOF's record of a served pop: its non-blocking form, or (BLMOVE, BLMPOP, BZMPOP) the keys' resulting state. */
-function propagateServed(propagateAs: (argvs: string[][], keys?: readonly string[]) => void, waiter: Waiter, key: string): void {
-  const plain = NON_BLOCKING[waiter.name];
-  if (plain !== undefined) propagateAs([waiter.target === null ? [plain, key] : [plain, key, waiter.target]]);
-  else propagateAs([], waiter.target === null ? [key] : [key, waiter.target]);
-}
