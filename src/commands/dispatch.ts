@@ -70,6 +70,13 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
     return;
   }
   const { hooks } = ctx;
+  // The AOF cannot be written: writes are refused, not acknowledged and lost (Redis's -MISCONF).
+  if (hooks.refuseWrites !== null && (spec.write === true || spec.name === 'ping')) {
+    rejected(spec, ctx);
+    if (client.multi !== null) client.multi.failed = true;
+    w.err(ErrCode.Unknown, hooks.refuseWrites);
+    return;
+  }
   if (hooks.postpone !== null && !client.monitor && hooks.postpone(spec, ctx, () => rerunLater(table, args, ctx))) return;
   if (client.multi !== null && !TRANSACTION_CONTROL.has(spec.name)) {
     if (spec.noMulti === true) {

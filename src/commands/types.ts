@@ -100,6 +100,8 @@ export interface CommandHooks {
    * then the whole state of `keys` (when the effect is easiest said so).
    */
   propagateAs: ((argvs: string[][], keys?: readonly string[]) => void) | null;
+  /** While the AOF cannot be written: the error write commands (and PING) get instead of running (Redis's -MISCONF). */
+  refuseWrites: string | null;
 }
 
 /** Told of keys stored ('put': none was there; 'overwrite': replace() over a live key), deleted, expired, and of a flush (key null). */

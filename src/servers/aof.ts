@@ -66,6 +66,8 @@ export interface AofHost {
   log(line: string): void;
   /** The code of each FUNCTION library loaded (a base keeps them as FUNCTION LOAD). */
   functionLibraries(): string[];
+  /** The AOF cannot be written (why), or can again (null): writes are refused meanwhile (-MISCONF). */
+  writeStatus(why: string | null): void;
 }
 
 export class Aof implements AofControl {
@@ -86,6 +88,9 @@ export class Aof implements AofControl {
   private unsynced = false;
   private lastFsyncMs = 0;
   private fsyncTimer: unknown = null;
+  private retryTimer: unknown = null;
+  /** Bytes in the current incr file (where a failed write is cut back to). */
+  private incrSize = 0;
   /**
    * everysec's fsync thread (the syscall loops set it; its completions come
    * back through the poll set). Null: fsync on the loop (the libuv twin).
@@ -122,6 +127,7 @@ export class Aof implements AofControl {
       // The data may not be on disk: fsync again at the next chance, and say so.
       this.unsynced = true;
       this.lastWriteOk = false;
+      this.host.writeStatus(`fsync: ${error}`);
       this.host.log(`Error syncing the AOF file in the background: ${error}`);
     };
     return bg;
@@ -211,17 +217,22 @@ export class Aof implements AofControl {
     if (!this.enabled) return;
     if (this.buf.length !== 0) {
       const bytes = Buffer.from(this.buf, 'latin1');
+      let off = 0;
       try {
-        let off = 0;
         while (off < bytes.length) off += writeSync(this.fd, bytes, off, bytes.length - off);
-        this.buf = '';
-        this.currentSize += bytes.length;
-        this.unsynced = true;
-        if (!this.lastWriteOk) this.host.log('AOF write error looks solved, Redis can write again.');
-        this.lastWriteOk = true;
       } catch (e) {
+        this.partialWrite(off);
         this.writeFailed(e as Error);
         return;
+      }
+      this.buf = '';
+      this.incrSize += bytes.length;
+      this.currentSize += bytes.length;
+      this.unsynced = true;
+      if (!this.lastWriteOk) {
+        this.host.log('AOF write error looks solved: writes are accepted again.');
+        this.lastWriteOk = true;
+        this.host.writeStatus(null);
       }
     }
     if (!this.unsynced) return;
@@ -251,13 +262,50 @@ export class Aof implements AofControl {
     if (this.bg !== null) this.bg.wait();
   }
 
+  /**
+   * A write() failed after `written` bytes: cut them off again so the retry
+   * does not log them twice (Redis's ftruncate); if even that fails, keep them
+   * and retry only the rest.
+   */
+  private partialWrite(written: number): void {
+    if (written === 0) return;
+    try {
+      ftruncateSync(this.fd, this.incrSize);
+    } catch {
+      this.buf = this.buf.slice(written);
+      this.incrSize += written;
+      this.currentSize += written;
+    }
+  }
+
+  /**
+   * The AOF could not be written or fsynced. Under `always` the server stops
+   * (it may neither acknowledge nor hold the replies forever: Redis exits
+   * too); otherwise writes are refused with -MISCONF (as Redis does) and the
+   * write is retried every 100 ms until it works.
+   */
   private writeFailed(e: Error): void {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOSPC' ? 'No space left on device' : e.message;
+    if (this.lastWriteOk) this.host.log(`Error writing to the AOF file: ${why}`);
     this.lastWriteOk = false;
-    this.host.log(`Error writing to the AOF file: ${e.message}`);
+    this.host.writeStatus(why);
     if (this.settings.appendFsync === 'always') {
-      // Replies cannot be held forever and must not acknowledge what is not on disk (Redis exits too).
       this.host.log("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
       process.exit(1);
+    }
+    if (this.retryTimer === null) {
+      const timers = this.host.timers();
+      this.retryTimer = timers.add(
+        timers.now() + 100,
+        () => {
+          this.retryTimer = null;
+          if (!this.enabled) return;
+          this.flush();
+          if (this.unsynced && !this.lastWriteOk) this.fsyncNow();
+        },
+        'AOF write retry',
+      );
     }
   }
 
@@ -266,6 +314,10 @@ export class Aof implements AofControl {
       fdatasyncSync(this.fd);
       this.unsynced = false;
       this.lastFsyncMs = this.host.timers().now();
+      if (!this.lastWriteOk && this.buf.length === 0) {
+        this.lastWriteOk = true;
+        this.host.writeStatus(null);
+      }
     } catch (e) {
       this.writeFailed(e as Error);
     }
@@ -431,6 +483,7 @@ export class Aof implements AofControl {
       incrFd = -1;
       this.selected = false;
       this.unsynced = false;
+      this.incrSize = 0;
       this.baseSize = size;
       this.currentSize = size;
       for (const e of old) if (e.name !== baseName && e.name !== newIncr) removeQuietly(join(dir, e.name));
@@ -471,6 +524,11 @@ export class Aof implements AofControl {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
     this.enabled = false;
+    if (!this.lastWriteOk) {
+      // Nothing is logged any more: writes are no longer refused for the AOF's sake.
+      this.lastWriteOk = true;
+      this.host.writeStatus(null);
+    }
     if (this.fsyncTimer !== null) this.host.timers().cancel(this.fsyncTimer);
     this.fsyncTimer = null;
   }
@@ -569,6 +627,7 @@ export class Aof implements AofControl {
       this.fd = openSync(this.path(incrs[incrs.length - 1].name), 'a', 0o644);
     }
     this.selected = false;
+    this.incrSize = incrs.length === 0 ? 0 : lastIncrSize;
     this.enabled = true;
     this.lastFsyncMs = this.host.timers().now();
   }

@@ -261,6 +261,9 @@ export class ServerState {
         const engine = state.context.registry.get('scripting') as { libraries: Map<string, { code: string }> } | undefined;
         return engine === undefined ? [] : [...engine.libraries.values()].map((l) => l.code);
       },
+      writeStatus: (why) => {
+        state.context.hooks.refuseWrites = why === null ? null : `MISCONF Errors writing to the AOF file: ${why}`;
+      },
     });
     const keyListeners = new Set<KeyListener>();
     const fanOut: KeyListener = (key, why) => {
@@ -310,7 +313,7 @@ export class ServerState {
       get note() {
         return state.note;
       },
-      hooks: { afterCommand: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null, propagate: null, propagateAs: null } satisfies CommandHooks,
+      hooks: { afterCommand: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null, propagate: null, propagateAs: null, refuseWrites: null } satisfies CommandHooks,
       registry: new Map(),
       addKeyListener(fn) {
         keyListeners.add(fn);
