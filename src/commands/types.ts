@@ -97,9 +97,10 @@ export interface CommandHooks {
   /**
    * While the AOF is on: a command whose effect its text does not say (SPOP's
    * members, a served blocking pop) logs these commands instead of itself,
-   * then the whole state of `keys` (when the effect is easiest said so).
+   * then the whole state of `keys` (when the effect is easiest said so), or
+   * of their consumer group `group`.
    */
-  propagateAs: ((argvs: string[][], keys?: readonly string[]) => void) | null;
+  propagateAs: ((argvs: string[][], keys?: readonly string[], group?: string) => void) | null;
   /** While the AOF cannot be written: the error write commands (and PING) get instead of running (Redis's -MISCONF). */
   refuseWrites: string | null;
 }

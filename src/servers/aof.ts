@@ -22,7 +22,7 @@ import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Keyspace, KeyChange } from '../store/keyspace.js';
-import { MAX_ID, Stream, ZERO_ID, idText } from '../store/stream.js';
+import { MAX_ID, Stream, ZERO_ID, idText, type ConsumerGroup } from '../store/stream.js';
 import { AofError, CommandReader, aofNames, encodeCommand, formatManifest, parseManifest, type ManifestEntry } from '../persist/aof.js';
 import { MONOTONIC_UNIX_OFFSET_MS, RdbError, dumpPayload, loadRdb, unixNowFine, writeRdb } from '../persist/rdb.js';
 import { REDIS_VERSION } from '../commands/resp/server.js';
@@ -170,10 +170,10 @@ export class Aof implements AofControl {
   };
 
   /** A command's (or a served blocked client's) effect, logged instead of its text. */
-  readonly propagateAs = (argvs: string[][], keys?: readonly string[]): void => {
+  readonly propagateAs = (argvs: string[][], keys?: readonly string[], group?: string): void => {
     if (keys !== undefined) {
       argvs = argvs.slice();
-      for (const k of keys) argvs.push(...keyState(k, this.host.store, this.settings.rdbCompression));
+      for (const k of keys) argvs.push(...(group === undefined ? keyState(k, this.host.store, this.settings.rdbCompression) : groupState(k, group, this.host.store)));
     }
     if (this.host.counters.execDepth > 0) {
       this.override = (this.override ?? []).concat(argvs);
@@ -698,18 +698,18 @@ export function effectOf(name: string, args: string[], store: Keyspace): string[
       return s instanceof Stream ? [['XTRIM', args[1], 'MAXLEN', '=', String(s.length)]] : [];
     }
     case 'restore':
+      return keyState(args[1], store, true);
     case 'xclaim':
     case 'xautoclaim':
-    case 'xsetid':
-      return keyState(args[1], store, true);
-    case 'xgroup':
-      return args.length > 2 ? keyState(args[2], store, true) : [];
+      // Which entries an idle time selects depends on the clock: log the group as it is now.
+      return groupState(args[1], args[2], store);
     case 'xreadgroup': {
+      // XREADGROUP GROUP <group> <consumer> … STREAMS <keys> <ids>: each group as it is now.
       const at = args.findIndex((a) => a.toLowerCase() === 'streams');
       if (at < 0) return [];
       const n = Math.floor((args.length - at - 1) / 2);
       const out: string[][] = [];
-      for (const k of args.slice(at + 1, at + 1 + n)) out.push(...keyState(k, store, true));
+      for (const k of args.slice(at + 1, at + 1 + n)) out.push(...groupState(k, args[2], store));
       return out;
     }
     default:
@@ -748,6 +748,29 @@ function xaddEffect(args: string[], store: Keyspace): string[][] {
   }
   const out: string[][] = [['XADD', key, idText(s.lastId), ...args.slice(i + 1)]];
   if (trims) out.push(['XTRIM', key, 'MAXLEN', '=', String(s.length)]);
+  return out;
+}
+
+/**
+ * A consumer group as it is now, as commands: XGROUP DESTROY, then CREATE
+ * with its last ID and entries-read, its consumers, and each pending entry
+ * (XCLAIM … FORCE JUSTID with its delivery time and count). O(PEL + consumers),
+ * not O(stream): what XREADGROUP and XCLAIM change is the group.
+ */
+export function groupState(key: string, group: string, store: Keyspace): string[][] {
+  const s = store.get(key);
+  if (!(s instanceof Stream)) return [];
+  const g = s.groups.get(group);
+  if (g === undefined) return [];
+  return [['XGROUP', 'DESTROY', key, group], ...groupCommands(key, g)];
+}
+
+function groupCommands(key: string, g: ConsumerGroup): string[][] {
+  const out: string[][] = [['XGROUP', 'CREATE', key, g.name, idText(g.lastId), 'ENTRIESREAD', String(g.entriesRead)]];
+  for (const c of g.consumers.values()) out.push(['XGROUP', 'CREATECONSUMER', key, g.name, c.name]);
+  for (const [id, nack] of g.pel.range(ZERO_ID, MAX_ID)) {
+    out.push(['XCLAIM', key, g.name, nack.consumer.name, '0', idText(id), 'TIME', String(nack.deliveryTime), 'RETRYCOUNT', String(nack.deliveryCount), 'FORCE', 'JUSTID']);
+  }
   return out;
 }
 
@@ -801,13 +824,7 @@ function streamCommands(key: string, s: Stream): string[][] {
   for (const e of s.range(ZERO_ID, MAX_ID)) out.push(['XADD', key, idText(e.id), ...e.fields]);
   if (s.length === 0) out.push(['XADD', key, 'MAXLEN', '0', idText(s.lastId), 'x', 'y']);
   out.push(['XSETID', key, idText(s.lastId), 'ENTRIESADDED', String(s.entriesAdded), 'MAXDELETEDID', idText(s.maxDeletedId)]);
-  for (const g of s.groups.values()) {
-    out.push(['XGROUP', 'CREATE', key, g.name, idText(g.lastId), 'ENTRIESREAD', String(g.entriesRead)]);
-    for (const c of g.consumers.values()) out.push(['XGROUP', 'CREATECONSUMER', key, g.name, c.name]);
-    for (const [id, nack] of g.pel.range(ZERO_ID, MAX_ID)) {
-      out.push(['XCLAIM', key, g.name, nack.consumer.name, '0', idText(id), 'TIME', String(nack.deliveryTime), 'RETRYCOUNT', String(nack.deliveryCount), 'FORCE', 'JUSTID']);
-    }
-  }
+  for (const g of s.groups.values()) out.push(...groupCommands(key, g));
   return out;
 }
 

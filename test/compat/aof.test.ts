@@ -163,6 +163,13 @@ async function firstHalf(c: RawClient, c2: RawClient, streams: boolean): Promise
     await ok(c, ['XADD', 'st', '*', 'h', 'x']);
     await ok(c, ['XGROUP', 'CREATE', 'st', 'grp', '0']);
     await ok(c, ['XREADGROUP', 'GROUP', 'grp', 'alice', 'COUNT', '1', 'STREAMS', 'st', '>']);
+    // A served XREADGROUP BLOCK: its group's new state is logged when it is served.
+    await ok(c, ['XGROUP', 'CREATE', 'st3', 'g3', '$', 'MKSTREAM']);
+    const reading = c2.call(['XREADGROUP', 'GROUP', 'g3', 'carol', 'BLOCK', '0', 'STREAMS', 'st3', '>']);
+    await ok(c, ['CLIENT', 'LIST']);
+    await ok(c, ['XADD', 'st3', '*', 'n', '1']);
+    await reading;
+    await ok(c, ['XCLAIM', 'st', 'grp', 'dave', '0', flat((await ok(c, ['XRANGE', 'st', '-', '+', 'COUNT', '1'])).items![0].items![0]).slice(1, -1)]);
     await ok(c, ['XADD', 'st2', '5-1', 'a', 'b']);
     await ok(c, ['XADD', 'st2', '5-2', 'c', 'd']);
     await ok(c, ['XDEL', 'st2', '5-1']);

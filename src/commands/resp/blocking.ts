@@ -49,6 +49,8 @@ type Kind = 'list' | 'zset' | 'stream';
  */
 export interface StreamServe {
   serve(store: Keyspace, key: string, client: ClientState): ((w: ReplyWriter) => void) | null;
+  /** XREADGROUP's group (the AOF logs its new state), null for XREAD. */
+  readonly group: string | null;
 }
 
 /** One blocked client. */
@@ -240,8 +242,9 @@ class Blocking {
     if (hooks.aroundWrite !== null && waiter.name === 'XREADGROUP') hooks.aroundWrite([waiter.name, key], decide);
     else decide();
     if (reply === null) return;
-    // The AOF logs the groups' new state (Redis propagates XCLAIMs and XGROUP SETID).
-    if (hooks.propagateAs !== null && waiter.name === 'XREADGROUP') hooks.propagateAs([], [key]);
+    // The AOF logs the group's new state (Redis propagates XCLAIMs and XGROUP SETID).
+    const group = waiter.stream!.group;
+    if (hooks.propagateAs !== null && group !== null) hooks.propagateAs([], [key], group);
     this.remove(waiter);
     client.waiting = false;
     client.wake();
