@@ -6,6 +6,7 @@
 // INFO persistence's aof_* fields follow the files.
 
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { startServer } from './helpers/server.js';
 import { RawClient } from './compat/harness.js';
 import { parseReply } from '../src/protocol/resp.js';
 import { CommandReader } from '../src/persist/aof.js';
+import { straceWorks } from './helpers/strace.js';
 
 const SERVER = fileURLToPath(new URL('../dist/cli/server.js', import.meta.url));
 const dirs: string[] = [];
@@ -110,7 +112,7 @@ function failToStart(args: string[]): Promise<{ code: number | null; stderr: str
 }
 
 describe('AOF crash safety', () => {
-  for (const loop of ['poll', 'epoll']) {
+  for (const loop of ['poll', 'epoll', 'libuv']) {
     test(`kill -9 under pipelined writes with appendfsync always (--loop ${loop}): every acknowledged write is there after a restart`, async () => {
       const dir = tempDir();
       const srv = await startServer(['--dir', dir, '--loop', loop, '--appendonly', 'yes', '--appendfsync', 'always']);
@@ -213,7 +215,7 @@ describe('AOF loading: truncation and corruption', () => {
     }
   });
 
-  test('aof-load-truncated no refuses a cut tail; a corrupt byte in the middle stops the start naming file and offset; a missing file too', async () => {
+  test('aof-load-truncated no refuses a cut tail; a corrupt byte in the middle, a cut base, a missing file, a bad manifest stop the start naming file and offset', async () => {
     const { dir, boundaries } = await makeAof(20);
     const cutCopy = tempDir();
     cpSync(dir, cutCopy, { recursive: true });
@@ -243,6 +245,16 @@ describe('AOF loading: truncation and corruption', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('cannot read AOF file');
     expect(r.stderr).toContain('appendonly.aof.1.incr.aof (listed in the manifest)');
+
+    // A base cut short: the RDB reader names the offset.
+    const cutBase = tempDir();
+    cpSync(dir, cutBase, { recursive: true });
+    const baseFile = join(cutBase, 'appendonlydir', 'appendonly.aof.1.base.rdb');
+    truncateSync(baseFile, statSync(baseFile).size - 5);
+    r = await failToStart(['--dir', cutBase, '--appendonly', 'yes']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot load .*appendonly\.aof\.1\.base\.rdb: bad RDB preamble at byte offset \d+/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
 
     const manifest = tempDir();
     cpSync(dir, manifest, { recursive: true });
@@ -369,5 +381,48 @@ describe('AOF at run time', () => {
       c2.close();
       await srv.stop();
     }
+  });
+
+  test.skipIf(!straceWorks())('appendfsync always is a group commit: a pipelined batch costs one AOF write and one fdatasync, both before the replies (strace)', async () => {
+    const dir = tempDir();
+    const log = join(dir, 'strace.log');
+    const srv = await startServer(['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always'], {
+      prefix: ['strace', '-f', '-o', log, '-e', 'trace=write,fdatasync,fsync'],
+    });
+    const c = await RawClient.connect(srv.respPort);
+    await text(c, ['PING']);
+    // 50 SETs in one write: the server reads them in one iteration.
+    const sock = connect(srv.respPort, '127.0.0.1');
+    await new Promise<void>((resolve) => sock.on('connect', () => resolve()));
+    let got = 0;
+    const all = new Promise<void>((resolve) =>
+      sock.on('data', (d) => {
+        got += d.length;
+        if (got >= 50 * 5) resolve();
+      }),
+    );
+    sock.write(Array.from({ length: 50 }, (_, i) => setCmd(i)).join(''));
+    await all;
+    sock.destroy();
+    c.close();
+    // SIGTERM to the server itself (srv.proc is strace).
+    process.kill(srv.pid, 'SIGTERM');
+    if (srv.proc.exitCode === null) await once(srv.proc, 'exit');
+    const lines = readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith(`${srv.pid} `));
+    const firstReply = lines.findIndex((l) => /write\(\d+, "\+OK\\r\\n\+OK/.test(l));
+    expect(firstReply).toBeGreaterThan(0);
+    // Since the PING's reply: the batch's AOF write, one fdatasync of that fd, then the replies.
+    const ping = lines.findIndex((l) => l.includes('"+PONG'));
+    const between = lines.slice(ping + 1, firstReply);
+    const aofWrites = between.filter((l) => /write\(\d+, "\*/.test(l));
+    const syncs = between.filter((l) => /fdatasync\(\d+\)/.test(l));
+    expect(aofWrites).toHaveLength(1);
+    // SELECT 0 and the 50 SETs, in one write().
+    const bytes = '*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n'.length + Array.from({ length: 50 }, (_, i) => setCmd(i).length).reduce((a, b) => a + b, 0);
+    expect(aofWrites[0]).toMatch(new RegExp(`, ${bytes}\\) = ${bytes}$`));
+    expect(syncs).toHaveLength(1);
+    const aofFd = /write\((\d+),/.exec(aofWrites[0])![1];
+    expect(syncs[0]).toContain(`fdatasync(${aofFd})`);
+    expect(between.indexOf(aofWrites[0])).toBeLessThan(between.indexOf(syncs[0]));
   });
 });
