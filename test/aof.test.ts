@@ -246,6 +246,21 @@ describe('AOF loading: truncation and corruption', () => {
     expect(r.stderr).toContain('cannot read AOF file');
     expect(r.stderr).toContain('appendonly.aof.1.incr.aof (listed in the manifest)');
 
+    // A command redloop does not know, or a second database: refused (their data would be lost silently).
+    for (const [cmd, why] of [
+      ['*2\r\n$7\r\nNOSUCHX\r\n$1\r\na\r\n', "unknown command 'NOSUCHX'"],
+      ['*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n', 'it selects database 3; redloop has one database (0)'],
+    ]) {
+      const odd = tempDir();
+      cpSync(dir, odd, { recursive: true });
+      const f = join(odd, 'appendonlydir', 'appendonly.aof.1.incr.aof');
+      const at = statSync(f).size;
+      writeFileSync(f, cmd, { flag: 'a' });
+      r = await failToStart(['--dir', odd, '--appendonly', 'yes']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`${f}: ${why} (at byte offset ${at})`);
+    }
+
     // A base cut short: the RDB reader names the offset.
     const cutBase = tempDir();
     cpSync(dir, cutBase, { recursive: true });

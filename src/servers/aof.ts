@@ -543,7 +543,7 @@ export class Aof implements AofControl {
    * cut off and logged when aof-load-truncated is yes; anything else wrong
    * throws an Error naming the file and byte offset, and nothing is changed.
    */
-  loadAtStartup(replay: (args: string[]) => void): void {
+  loadAtStartup(replay: (args: string[]) => string | null): void {
     const manifest = this.readManifest();
     if (manifest === null) {
       this.host.log(`no AOF in ${this.dirPath}: starting empty, creating its base and incr files`);
@@ -586,12 +586,13 @@ export class Aof implements AofControl {
           const name = c.args[0].toLowerCase();
           if (name === 'multi') inMulti = c.start;
           else if (name === 'exec') inMulti = -1;
-          replay(c.args);
+          const refused = replay(c.args);
+          if (refused !== null) throw new AofError(p, c.start, refused);
           commands++;
           validEnd = c.end;
         }
       } catch (e) {
-        if (e instanceof AofError) throw new Error(`cannot load the AOF: ${e.message}. The files were left as they are; redis-check-aof --fix can cut a corrupt tail.`);
+        if (e instanceof AofError) throw new Error(`cannot load the AOF: ${e.message}. The files were left as they are.`);
         throw e;
       }
       const end = reader.end;

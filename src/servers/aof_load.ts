@@ -3,17 +3,22 @@
 // createAOFClient). Kept apart from aof.ts so that the AOF's file work does
 // not depend on the command tables.
 
-import { dispatch } from '../commands/dispatch.js';
+import { dispatch, lookup } from '../commands/dispatch.js';
 import { respTable } from '../commands/resp/index.js';
 import type { CommandContext } from '../commands/types.js';
 import type { ReplyWriter } from '../protocol/reply.js';
 import type { ServerState } from './state.js';
 
 const discard = (): void => {};
-/** A reply writer that drops everything (a replayed command's reply has no reader). */
+/** Error replies of the commands replayed (Redis ignores them too; the load logs how many). */
+let errors = 0;
+let firstError = '';
+/** A reply writer that drops everything (a replayed command's reply has no reader) but counts errors. */
 const nowhere: ReplyWriter = {
   nil: discard,
-  err: discard,
+  err: (_code, msg) => {
+    if (errors++ === 0) firstError = msg;
+  },
   str: discard,
   status: discard,
   int: discard,
@@ -34,7 +39,7 @@ const nowhere: ReplyWriter = {
 /** Loads what is on disk (AOF or RDB, as the settings say) into the state's keyspace. Throws on a bad file. */
 export function loadDataAtStartup(state: ServerState): void {
   if (!state.settings.appendOnly) {
-    state.loadData(() => {});
+    state.loadData(() => null);
     return;
   }
   const client = state.newClient(0, () => 'aof-loader', 'resp');
@@ -47,12 +52,20 @@ export function loadDataAtStartup(state: ServerState): void {
     persistence: state.context.persistence,
     counters: state.context.counters,
   };
+  errors = 0;
   try {
     state.loadData((args) => {
+      // As Redis: a command it does not know stops the load (its data would be lost silently).
+      const spec = lookup(respTable, args[0]);
+      if (spec === undefined) return `unknown command '${args[0]}'`;
+      // One database here: what another would hold cannot be put anywhere.
+      if (spec.name === 'select' && args[1] !== '0') return `it selects database ${args[1]}; redloop has one database (0)`;
       // Blocking commands behave as their non-blocking forms (they ran with data there).
       client.inExec = true;
       dispatch(respTable, args, nowhere, ctx);
+      return null;
     });
+    if (errors > 0) state.log(`${errors} commands replayed from the AOF answered an error (ignored, as Redis does); the first: ${firstError}`);
   } finally {
     state.clientClosed(client);
     state.context.stats.totalConnections--;

@@ -383,7 +383,7 @@ export class ServerState {
    * dump.rdb, as in Redis) through `replay`, else the RDB file. Throws an Error
    * that names the file (and offset) when a file cannot be loaded.
    */
-  loadData(replay: (args: string[]) => void): void {
+  loadData(replay: (args: string[]) => string | null): void {
     if (!this.settings.appendOnly) {
       this.persistence.loadAtStartup();
       return;
