@@ -326,6 +326,30 @@ describe('AOF at run time', () => {
     }
   });
 
+  test('with appendonly yes the AOF is loaded, not dump.rdb (as Redis); with no AOF yet the server starts empty and creates one (as Redis 7.0)', async () => {
+    const dir = tempDir();
+    const srv = await startServer(['--dir', dir]);
+    const c = await RawClient.connect(srv.respPort);
+    await text(c, ['SET', 'x', 'from-rdb']);
+    await text(c, ['SAVE']);
+    c.close();
+    await srv.stop();
+    // No AOF directory yet: empty, and a base and incr file are made.
+    const fresh = await startServer(['--dir', dir, '--appendonly', 'yes']);
+    const f = await RawClient.connect(fresh.respPort);
+    expect(await text(f, ['GET', 'x'])).toBe('(nil)');
+    await text(f, ['SET', 'x', 'from-aof']);
+    f.close();
+    await fresh.stop();
+    for (const [args, want] of [[['--appendonly', 'yes'], 'from-aof'], [[], 'from-rdb']] as const) {
+      const s2 = await startServer(['--dir', dir, ...args]);
+      const c2 = await RawClient.connect(s2.respPort);
+      expect(await text(c2, ['GET', 'x'])).toBe(want);
+      c2.close();
+      await s2.stop();
+    }
+  });
+
   test('appendfsync everysec: the fsync runs on a worker thread whose completion comes back through a pipe in the poll set (--trace shows it)', async () => {
     const dir = tempDir();
     const srv = await startServer(['--dir', dir, '--appendonly', 'yes', '--trace']);
