@@ -89,6 +89,8 @@ export class Aof implements AofControl {
   private lastFsyncMs = 0;
   private fsyncTimer: unknown = null;
   private retryTimer: unknown = null;
+  /** everysec: when a write began waiting for the worker's fsync (0: none waits). */
+  private postponedSince = 0;
   /** Bytes in the current incr file (where a failed write is cut back to). */
   private incrSize = 0;
   /**
@@ -213,8 +215,9 @@ export class Aof implements AofControl {
    * the iteration logged, and under `always` the fdatasync that makes it
    * durable before any reply acknowledges it.
    */
-  flush(): void {
+  flush(force = false): void {
     if (!this.enabled) return;
+    if (this.buf.length !== 0 && !force && this.postponeWrite()) return;
     if (this.buf.length !== 0) {
       const bytes = Buffer.from(this.buf, 'latin1');
       let off = 0;
@@ -244,12 +247,33 @@ export class Aof implements AofControl {
     }
   }
 
-  /** everysec's fsync: on the worker if there is one (a running one postpones it, counted as Redis's aof_delayed_fsync). */
+  /**
+   * everysec, while the worker's fsync runs: a write() to the file could wait
+   * for it (the filesystem serializes them), stalling the loop, so the write
+   * waits instead — up to 2 s, then it goes ahead anyway and is counted in
+   * aof_delayed_fsync (Redis's flushAppendOnlyFile does the same).
+   */
+  private postponeWrite(): boolean {
+    if (this.settings.appendFsync !== 'everysec' || this.bg === null || !this.bg.busy) {
+      this.postponedSince = 0;
+      return false;
+    }
+    const now = this.host.timers().now();
+    if (this.postponedSince === 0) this.postponedSince = now;
+    if (now - this.postponedSince < 2000) {
+      this.armRetry(50); // the worker's completion wakes the loop too; this covers a stuck one
+      return true;
+    }
+    this.delayedFsync++;
+    this.postponedSince = 0;
+    return false;
+  }
+
+  /** everysec's fsync, on the worker if there is one (a running one makes this one wait for the next chance). */
   private fsyncEverysec(): void {
     const bg = this.background();
     if (bg === null) return this.fsyncNow();
     if (!bg.start(this.fd)) {
-      this.delayedFsync++;
       this.armFsyncTimer();
       return;
     }
@@ -294,19 +318,23 @@ export class Aof implements AofControl {
       this.host.log("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
       process.exit(1);
     }
-    if (this.retryTimer === null) {
-      const timers = this.host.timers();
-      this.retryTimer = timers.add(
-        timers.now() + 100,
-        () => {
-          this.retryTimer = null;
-          if (!this.enabled) return;
-          this.flush();
-          if (this.unsynced && !this.lastWriteOk) this.fsyncNow();
-        },
-        'AOF write retry',
-      );
-    }
+    this.armRetry(100);
+  }
+
+  /** Tries flush() again in `ms` (a failed write, a postponed one). */
+  private armRetry(ms: number): void {
+    if (this.retryTimer !== null) return;
+    const timers = this.host.timers();
+    this.retryTimer = timers.add(
+      timers.now() + ms,
+      () => {
+        this.retryTimer = null;
+        if (!this.enabled) return;
+        this.flush();
+        if (this.unsynced && !this.lastWriteOk) this.fsyncNow();
+      },
+      'AOF write retry',
+    );
   }
 
   private fsyncNow(): void {
@@ -443,7 +471,8 @@ export class Aof implements AofControl {
       mkdirSync(dir, { recursive: true });
       // Everything logged so far goes to the old incr file first.
       if (this.enabled) {
-        this.flush();
+        this.settleBackground();
+        this.flush(true);
         if (this.unsynced) this.fsyncNow();
       }
       const old = this.manifest.length > 0 ? this.manifest : (this.readManifest() ?? []);
@@ -518,8 +547,8 @@ export class Aof implements AofControl {
   /** CONFIG SET appendonly no, and shutdown: write and fsync what is logged, close the file. */
   stop(): void {
     if (!this.enabled) return;
-    this.flush();
     this.settleBackground();
+    this.flush(true);
     if (this.unsynced) this.fsyncNow();
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
