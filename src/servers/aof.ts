@@ -513,6 +513,8 @@ export class Aof implements AofControl {
       this.selected = false;
       this.unsynced = false;
       this.incrSize = 0;
+      // Writes of a running transaction before this BGREWRITEAOF are in the new base already.
+      this.pending = [];
       this.baseSize = size;
       this.currentSize = size;
       for (const e of old) if (e.name !== baseName && e.name !== newIncr) removeQuietly(join(dir, e.name));
