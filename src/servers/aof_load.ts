@@ -66,6 +66,8 @@ export function loadDataAtStartup(state: ServerState): void {
       return null;
     });
     if (errors > 0) state.log(`${errors} commands replayed from the AOF answered an error (ignored, as Redis does); the first: ${firstError}`);
+    // INFO commandstats/errorstats start from the clients' commands, not the replay's.
+    state.context.counters.reset();
   } finally {
     state.clientClosed(client);
     state.context.stats.totalConnections--;
