@@ -459,9 +459,9 @@ export class Aof implements AofControl {
    * them, and removes the files it no longer lists. On failure the old files
    * and manifest stay as they were; returns why, or null.
    */
-  rewrite(opening = false): string | null {
+  rewrite(opening = false, counted = true): string | null {
     const started = performance.now();
-    this.rewrites++;
+    if (counted) this.rewrites++; // the files made at start-up are no rewrite to INFO (as in Redis)
     const prefix = this.settings.appendFilename;
     const dir = this.dirPath;
     let tmpBase = '';
@@ -537,9 +537,9 @@ export class Aof implements AofControl {
   }
 
   /** CONFIG SET appendonly yes: write a base of the data now and start logging (Redis's startAppendOnly). */
-  start(): string | null {
+  start(counted = true): string | null {
     if (this.enabled) return null;
-    const why = this.rewrite(true);
+    const why = this.rewrite(true, counted);
     if (why !== null) return why;
     this.enabled = true;
     this.lastFsyncMs = this.host.timers().now();
@@ -578,7 +578,7 @@ export class Aof implements AofControl {
     const manifest = this.readManifest();
     if (manifest === null) {
       this.host.log(`no AOF in ${this.dirPath}: starting empty, creating its base and incr files`);
-      const why = this.start();
+      const why = this.start(false);
       if (why !== null) throw new Error(`cannot create the AOF in ${this.dirPath}: ${why}`);
       return;
     }
@@ -677,6 +677,8 @@ export class Aof implements AofControl {
       ['aof_rewrites_consecutive_failures', this.lastRewriteOk ? 0 : this.rewriteFailures],
       ['aof_last_write_status', this.lastWriteOk ? 'ok' : 'err'],
       ['aof_last_cow_size', 0],
+      ['module_fork_in_progress', 0],
+      ['module_fork_last_cow_size', 0],
     ];
     if (this.enabled) {
       fields.push(
