@@ -42,6 +42,8 @@ export interface AofSettings {
   appendFsync: AppendFsync;
   aofUseRdbPreamble: boolean;
   aofLoadTruncated: boolean;
+  /** aof-timestamp-enabled: a `#TS:<unix seconds>` line before the commands of each new second. */
+  aofTimestampEnabled: boolean;
   rdbCompression: boolean;
   rdbChecksum: boolean;
 }
@@ -84,6 +86,8 @@ export class Aof implements AofControl {
   private override: string[][] | null = null;
   /** SELECT 0 has been logged in the current incr file. */
   private selected = false;
+  /** The second of the last `#TS:` annotation (aof-timestamp-enabled). */
+  private lastTimestamp = 0;
   /** Bytes written to the incr file and not yet fsynced. */
   private unsynced = false;
   private lastFsyncMs = 0;
@@ -195,6 +199,14 @@ export class Aof implements AofControl {
   private commit(): void {
     const p = this.pending;
     if (p.length === 0) return;
+    if (this.settings.aofTimestampEnabled) {
+      // Redis's genAofTimestampAnnotationIfNeeded: one annotation per second that has writes.
+      const sec = Math.floor(Date.now() / 1000);
+      if (sec !== this.lastTimestamp) {
+        this.buf += `#TS:${sec}\r\n`;
+        this.lastTimestamp = sec;
+      }
+    }
     if (!this.selected) {
       this.buf += SELECT0;
       this.selected = true;
@@ -511,6 +523,7 @@ export class Aof implements AofControl {
       else closeSync(incrFd);
       incrFd = -1;
       this.selected = false;
+      this.lastTimestamp = 0;
       this.unsynced = false;
       this.incrSize = 0;
       // Writes of a running transaction before this BGREWRITEAOF are in the new base already.

@@ -163,7 +163,7 @@ mem('auto-aof-rewrite-min-size', 0n, LLONG_MAX, 67108864, 'mutable', AOF_AUTO);
 bool('aof-load-truncated', 'yes', 'mutable', applied('a truncated AOF tail is cut off and logged at start-up (no: refuse to start)'), A);
 bool('aof-use-rdb-preamble', 'yes', 'mutable', applied('the AOF base is an RDB file (no: commands)'), A);
 bool('aof-rewrite-incremental-fsync', 'yes', 'mutable', 'accepted, no effect here (the base is fsynced once, at its end)');
-bool('aof-timestamp-enabled', 'no', 'mutable', 'accepted, no effect here (no timestamp annotations are written; loading skips them)');
+bool('aof-timestamp-enabled', 'no', 'mutable', applied('a #TS:<unix seconds> annotation in the AOF before the writes of each new second (loading skips them)'), A);
 bool('aof-disable-auto-gc', 'no', 'mutable', 'accepted, no effect here (a rewrite removes the old files at once)');
 
 // ---- memory ----
@@ -527,6 +527,7 @@ export class ConfigStore {
     v.set('appendfsync', s.appendFsync);
     v.set('aof-load-truncated', s.aofLoadTruncated ? 'yes' : 'no');
     v.set('aof-use-rdb-preamble', s.aofUseRdbPreamble ? 'yes' : 'no');
+    v.set('aof-timestamp-enabled', s.aofTimestampEnabled ? 'yes' : 'no');
     v.set('slowlog-log-slower-than', String(s.slowlogLogSlowerThan));
     v.set('slowlog-max-len', String(s.slowlogMaxLen));
   }
@@ -562,6 +563,7 @@ export class ConfigStore {
       case 'appendfsync': s.appendFsync = value as 'always' | 'everysec' | 'no'; break;
       case 'aof-load-truncated': s.aofLoadTruncated = value === 'yes'; break;
       case 'aof-use-rdb-preamble': s.aofUseRdbPreamble = value === 'yes'; break;
+      case 'aof-timestamp-enabled': s.aofTimestampEnabled = value === 'yes'; break;
       case 'slowlog-log-slower-than': s.slowlogLogSlowerThan = Number(value); break;
       case 'slowlog-max-len': s.slowlogMaxLen = Number(value); break;
     }

@@ -74,6 +74,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   appendFsync: 'everysec',
   aofUseRdbPreamble: true,
   aofLoadTruncated: true,
+  aofTimestampEnabled: false,
   trace: false,
   traceBytes: false,
   traceJson: null,

@@ -348,4 +348,37 @@ describe('AOF against redis-server 7.0', () => {
       }
     });
   }
+
+  test('aof-timestamp-enabled yes: #TS annotations that redis-check-aof accepts and both servers skip', async () => {
+    const dir = tempDir();
+    const ours = await startServer(['--dir', dir, '--appendonly', 'yes', '--aof-timestamp-enabled', 'yes']);
+    const c = await RawClient.connect(ours.respPort);
+    await ok(c, ['SET', 'a', '1']);
+    await ok(c, ['RPUSH', 'l', 'x', 'y']);
+    c.close();
+    expect(await ours.stop()).toBe(0);
+    const incr = readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof'), 'latin1');
+    expect(incr).toMatch(/^#TS:\d{10}\r\n\*2\r\n\$6\r\nSELECT/);
+    const check = checkAof(dir);
+    expect(check).toMatch(/^0 /);
+    expect(check).toContain('All AOF files and manifest are valid');
+    for (const start of ['redloop', 'redis']) {
+      let port: number;
+      let stop: () => Promise<unknown>;
+      if (start === 'redloop') {
+        const s = await startServer(['--dir', dir, '--appendonly', 'yes']);
+        port = s.respPort;
+        stop = () => s.stop();
+      } else {
+        const r = await startRedis(['--dir', dir, '--appendonly', 'yes']);
+        port = r.port;
+        stop = () => r.stop();
+      }
+      const rc = await RawClient.connect(port);
+      expect(flat(await ok(rc, ['GET', 'a']))).toBe('"1"');
+      expect(flat(await ok(rc, ['LRANGE', 'l', '0', '-1']))).toBe('["x","y"]');
+      rc.close();
+      await stop();
+    }
+  });
 });
