@@ -149,10 +149,6 @@ export class Aof implements AofControl {
     return join(resolve(this.settings.dir), this.settings.appendDirname);
   }
 
-  get bufferLength(): number {
-    return this.buf.length;
-  }
-
   // ---- capturing what to log ------------------------------------------------------
 
   /**
