@@ -71,10 +71,10 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
   }
   const { hooks } = ctx;
   // The AOF cannot be written: writes are refused, not acknowledged and lost (Redis's -MISCONF).
-  if (hooks.refuseWrites !== null && (spec.write === true || spec.name === 'ping')) {
+  if (hooks.denyWrites !== null && (spec.write === true || spec.name === 'ping')) {
     rejected(spec, ctx);
     if (client.multi !== null) client.multi.failed = true;
-    w.err(ErrCode.Unknown, hooks.refuseWrites);
+    w.err(ErrCode.Unknown, hooks.denyWrites);
     return;
   }
   if (hooks.postpone !== null && !client.monitor && hooks.postpone(spec, ctx, () => rerunLater(table, args, ctx))) return;

@@ -102,7 +102,7 @@ export interface CommandHooks {
    */
   propagateAs: ((argvs: string[][], keys?: readonly string[], group?: string) => void) | null;
   /** While the AOF cannot be written: the error write commands (and PING) get instead of running (Redis's -MISCONF). */
-  refuseWrites: string | null;
+  denyWrites: string | null;
 }
 
 /** Told of keys stored ('put': none was there; 'overwrite': replace() over a live key), deleted, expired, and of a flush (key null). */

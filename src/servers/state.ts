@@ -263,7 +263,7 @@ export class ServerState {
         return engine === undefined ? [] : [...engine.libraries.values()].map((l) => l.code);
       },
       writeStatus: (why) => {
-        state.context.hooks.refuseWrites = why === null ? null : `MISCONF Errors writing to the AOF file: ${why}`;
+        state.context.hooks.denyWrites = why === null ? null : `MISCONF Errors writing to the AOF file: ${why}`;
       },
     });
     const keyListeners = new Set<KeyListener>();
@@ -314,7 +314,7 @@ export class ServerState {
       get note() {
         return state.note;
       },
-      hooks: { afterCommand: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null, propagate: null, propagateAs: null, refuseWrites: null } satisfies CommandHooks,
+      hooks: { afterCommand: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null, propagate: null, propagateAs: null, denyWrites: null } satisfies CommandHooks,
       registry: new Map(),
       addKeyListener(fn) {
         keyListeners.add(fn);
