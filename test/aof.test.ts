@@ -428,25 +428,37 @@ describe('AOF at run time', () => {
     const srv = await startServer(['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always'], {
       prefix: ['strace', '-f', '-o', log, '-e', 'trace=write,fdatasync,fsync'],
     });
-    const c = await RawClient.connect(srv.respPort);
-    await text(c, ['PING']);
-    // 50 SETs in one write: the server reads them in one iteration.
-    const sock = connect(srv.respPort, '127.0.0.1');
-    await new Promise<void>((resolve) => sock.on('connect', () => resolve()));
-    let got = 0;
-    const all = new Promise<void>((resolve) =>
-      sock.on('data', (d) => {
-        got += d.length;
-        if (got >= 50 * 5) resolve();
-      }),
-    );
-    sock.write(Array.from({ length: 50 }, (_, i) => setCmd(i)).join(''));
-    await all;
-    sock.destroy();
-    c.close();
-    // SIGTERM to the server itself (srv.proc is strace).
-    process.kill(srv.pid, 'SIGTERM');
-    if (srv.proc.exitCode === null) await once(srv.proc, 'exit');
+    try {
+      const c = await RawClient.connect(srv.respPort);
+      await text(c, ['PING']);
+      // 50 SETs in one write: the server reads them in one iteration.
+      const sock = connect(srv.respPort, '127.0.0.1');
+      await new Promise<void>((resolve) => sock.on('connect', () => resolve()));
+      let got = 0;
+      const all = new Promise<void>((resolve) =>
+        sock.on('data', (d) => {
+          got += d.length;
+          if (got >= 50 * 5) resolve();
+        }),
+      );
+      sock.write(Array.from({ length: 50 }, (_, i) => setCmd(i)).join(''));
+      await all;
+      sock.destroy();
+      c.close();
+      // SIGTERM to the server itself (srv.proc is strace).
+      process.kill(srv.pid, 'SIGTERM');
+      if (srv.proc.exitCode === null) await once(srv.proc, 'exit');
+    } finally {
+      // Never leave the server (or strace) behind, whatever failed above.
+      if (srv.proc.exitCode === null && srv.proc.signalCode === null) {
+        try {
+          process.kill(srv.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        srv.proc.kill('SIGKILL');
+      }
+    }
     const lines = readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith(`${srv.pid} `));
     const firstReply = lines.findIndex((l) => /write\(\d+, "\+OK\\r\\n\+OK/.test(l));
     expect(firstReply).toBeGreaterThan(0);
