@@ -246,10 +246,10 @@ describe('AOF loading: truncation and corruption', () => {
     expect(r.stderr).toContain('cannot read AOF file');
     expect(r.stderr).toContain('appendonly.aof.1.incr.aof (listed in the manifest)');
 
-    // A command redloop does not know, or a second database: refused (their data would be lost silently).
+    // A command redloop does not know, or a database the server does not have: refused (their data would be lost silently).
     for (const [cmd, why] of [
       ['*2\r\n$7\r\nNOSUCHX\r\n$1\r\na\r\n', "unknown command 'NOSUCHX'"],
-      ['*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n', 'it selects database 3; redloop has one database (0)'],
+      ['*2\r\n$6\r\nSELECT\r\n$2\r\n16\r\n', 'it selects database 16, and this server has 16 (databases)'],
     ]) {
       const odd = tempDir();
       cpSync(dir, odd, { recursive: true });

@@ -303,3 +303,15 @@ describe('pub/sub and blocking scenarios', () => {
     }
   });
 });
+
+describe('bench:models', () => {
+  test('runs every model in miniature and writes its table (into bench/results/tmp)', async () => {
+    const script = fileURLToPath(new URL('../dist/cli/bench-models.js', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, [script, '--quick', '--clients', '3', '--requests', '30']);
+    const rows = stdout.split('\n').filter((l) => /^\| (event loop|thread per connection)/.test(l));
+    expect(rows.map((r) => r.split(' | ')[0])).toEqual(['| event loop (poll)', '| event loop (epoll)', '| thread per connection']);
+    // Three clients: the thread model runs a thread for each (plus the acceptor and Node's own).
+    const threads = rows.map((r) => Number(r.split(' | ')[5]));
+    expect(threads[2]).toBeGreaterThanOrEqual(threads[0] + 4);
+  });
+});

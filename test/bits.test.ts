@@ -95,8 +95,11 @@ describe('strings written by bit commands', () => {
     expect(cmd('BITOP', 'NOT', 'd', 'a')).toBe(3);
     expect(store.getRaw('d')).toBeInstanceOf(Bytes);
     expect(cmd('GET', 'd')).toBe('\x9e\x9d\x9c');
+    // APPEND appends to the bytes in place (Redis's raw string stays raw).
+    const before = store.getRaw('d');
     expect(cmd('APPEND', 'd', 'z')).toBe(4);
-    expect(store.getRaw('d')).toBe('\x9e\x9d\x9cz');
+    expect(store.getRaw('d')).toBe(before);
+    expect(cmd('GET', 'd')).toBe('\x9e\x9d\x9cz');
   });
 });
 

@@ -5,6 +5,7 @@
 import { expect, test } from 'vitest';
 import { connect } from 'node:net';
 import { BookClient, startServer } from './helpers/server.js';
+import { RawClient } from './compat/harness.js';
 
 /** Sends one RESP command and resolves with the raw reply text. */
 function respCall(port: number, ...args: string[]): Promise<string> {
@@ -47,3 +48,41 @@ test('3000 keys with a 100 ms TTL, never touched again, are expired actively', a
   c.close();
   await srv.stop();
 });
+
+/** One RESP connection, pipelined: the raw reply of each command, in order. */
+async function respPipeline(port: number, cmds: string[][]): Promise<string[]> {
+  const c = await RawClient.connect(port);
+  try {
+    const out: string[] = [];
+    for (const cmd of cmds) out.push((await c.call(cmd)).toString('latin1'));
+    return out;
+  } finally {
+    c.close();
+  }
+}
+
+for (const loop of ['poll', 'libuv']) {
+  test(`active expiry covers every database (${loop} loop)`, async () => {
+    const srv = await startServer(['--loop', loop, '--quiet']);
+    try {
+      const fill: string[][] = [];
+      for (const db of ['0', '5', '15']) {
+        fill.push(['SELECT', db]);
+        for (let i = 0; i < 200; i++) fill.push(['SET', `ttl:${i}`, 'v', 'PX', '100']);
+        fill.push(['SET', `keeper${db}`, 'v']);
+      }
+      await respPipeline(srv.respPort, fill);
+      // Nobody reads the keys again: only active expiry can remove them, in each database.
+      const sizes = () => respPipeline(srv.respPort, [['SELECT', '0'], ['DBSIZE'], ['SELECT', '5'], ['DBSIZE'], ['SELECT', '15'], ['DBSIZE']]);
+      let got: string[] = [];
+      for (let i = 0; i < 100; i++) {
+        got = await sizes();
+        if (got.every((r) => r === '+OK\r\n' || r === ':1\r\n')) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(got).toEqual(['+OK\r\n', ':1\r\n', '+OK\r\n', ':1\r\n', '+OK\r\n', ':1\r\n']);
+    } finally {
+      await srv.stop();
+    }
+  });
+}

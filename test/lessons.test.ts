@@ -106,13 +106,55 @@ describe('--mode echo', () => {
   });
 });
 
+describe('--mode thread-per-connection', () => {
+  test('a thread per client: a silent first client does not stall a second one (as it does in --mode blocking)', async () => {
+    const srv = await startServer(['--no-resp', '--mode', 'thread-per-connection', '--trace']);
+    // Client 1 connects and says nothing: its thread blocks in read().
+    const c1 = await rawConnect(srv.bookPort);
+    await srv.waitForStderr(/\[acceptor\] accept\(\d+\) = \d+/);
+    // Client 2 is served meanwhile by a thread of its own, pipelined messages too.
+    const c2 = await rawConnect(srv.bookPort);
+    const sent = Buffer.concat([frame('hello'), frame(''), frame(Buffer.alloc(100_000, 7))]);
+    c2.sock.write(sent);
+    expect((await c2.until(sent.length)).equals(sent)).toBe(true);
+    // Now client 1 speaks, and its own thread answers.
+    c1.sock.write(frame('late'));
+    expect((await c1.until(8)).equals(frame('late'))).toBe(true);
+    await srv.waitForStderr(/\[thread 1\] write\(\d+, 8\) = 8/);
+    expect(srv.stderr()).toMatch(/\[thread 2\] write\(\d+, \d+\) = \d+/);
+    // A message longer than k_max_msg ends that client's thread only.
+    const hdr = Buffer.alloc(4);
+    hdr.writeUInt32LE(K_MAX_MSG + 1);
+    c2.sock.write(hdr);
+    await c2.closed;
+    c1.sock.write(frame('still here'));
+    expect((await c1.until(8 + 14)).subarray(8).equals(frame('still here'))).toBe(true);
+    c1.sock.destroy();
+    await srv.stop();
+  });
+
+  test('maxclients bounds the threads: a client over it is closed', async () => {
+    const srv = await startServer(['--no-resp', '--mode', 'thread-per-connection', '--maxclients', '1']);
+    const c1 = await rawConnect(srv.bookPort);
+    c1.sock.write(frame('one'));
+    await c1.until(7);
+    const c2 = await rawConnect(srv.bookPort);
+    await c2.closed;
+    await srv.waitForStderr(/refused: 1 threads already \(maxclients 1, at most 2000 threads\)/);
+    c1.sock.destroy();
+    await srv.stop();
+  });
+});
+
 describe('--mode validation', () => {
   const server = fileURLToPath(new URL('../dist/cli/server.js', import.meta.url));
   const run = (...args: string[]) => spawnSync(process.execPath, [server, '--port', '0', '--no-resp', ...args], { encoding: 'utf8' });
 
   test('an unknown mode and impossible combinations exit 2 with a message', () => {
     const cases: [string[], string][] = [
-      [['--mode', 'fast'], "--mode must be server, echo or blocking, got 'fast'"],
+      [['--mode', 'fast'], "--mode must be server, echo, blocking or thread-per-connection, got 'fast'"],
+      [['--mode', 'thread-per-connection', '--loop', 'epoll'], '--mode thread-per-connection has no event loop'],
+      [['--mode', 'thread-per-connection', '--step'], '--mode thread-per-connection has no event loop'],
       [['--mode', 'blocking', '--step'], '--step steps the event loop'],
       [['--mode', 'blocking', '--loop', 'epoll'], '--mode blocking has no event loop'],
       [['--mode', 'echo', '--loop', 'libuv'], 'cannot use --loop libuv'],

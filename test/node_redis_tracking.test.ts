@@ -69,8 +69,10 @@ describe.each(LOOPS)('node-redis 6 clientSideCache against redloop, --loop %s', 
     const cache = new BasicClientSideCache({ ttl: 0, maxEntries: 0 });
     const cached = await connect({ RESP: 3, clientSideCache: cache });
     const writer = await connect();
-    await writer.set('e', 'v', { PX: 20 });
-    await cached.get('e');
+    // Long enough that the tracked GET reads the value before it expires, even on a loaded machine
+    // (if it read nothing, no expiry would follow to invalidate it).
+    await writer.set('e', 'v', { PX: 1000 });
+    expect(await cached.get('e')).toBe('v');
     const gone = new Promise<unknown>((resolve) => cache.once('invalidate', resolve));
     // Active expiry sends it without any further request; the promise waits for it.
     expect(String(await gone)).toBe('e');

@@ -314,8 +314,8 @@ describe('RDB round trips', () => {
     expect(rdbTypeOf(set(LIMITS.setIntsetEntries + 1))).toBe(T.SET);
     expect(rdbTypeOf(set(3, (i) => (i === 2 ? 'x' : String(i))))).toBe(T.SET);
     const hash = (n: number, len = 1): Map<string, string> => new Map(Array.from({ length: n }, (_, i) => [`f${i}`, 'v'.repeat(len)]));
-    expect(rdbTypeOf(hash(128, 64))).toBe(T.HASH_LISTPACK);
-    expect(rdbTypeOf(hash(129))).toBe(T.HASH);
+    expect(rdbTypeOf(hash(512, 64))).toBe(T.HASH_LISTPACK);
+    expect(rdbTypeOf(hash(513))).toBe(T.HASH);
     expect(rdbTypeOf(hash(1, 65))).toBe(T.HASH);
     const zset = (n: number, len = 1): ZSet => {
       const z = new ZSet();
@@ -363,6 +363,32 @@ describe('RDB round trips', () => {
     const empty = rdbBytes(fresh(), SAVE);
     expect(loadRdb(empty, fresh(), LOAD).keys).toBe(0);
     expect(bin('REDIS0010').equals(Buffer.from(empty.subarray(0, 9)))).toBe(true);
+  });
+
+  test('several databases: each non-empty one after SELECTDB and RESIZEDB, loaded back into the same index', () => {
+    const dbs = Array.from({ length: 16 }, (_, i) => new Keyspace(() => MONO_NOW, i));
+    dbs[0].put('k', 'zero');
+    dbs[3].put('k', 'three');
+    const l = new List();
+    l.pushBack('a');
+    l.pushBack('b');
+    dbs[3].put('l', l);
+    dbs[3].setDeadline('l', MONO_NOW + 5000);
+    dbs[15].put('s', new Set(['x']));
+    const file = Buffer.from(rdbBytes(dbs, SAVE));
+    // SELECTDB 3 then RESIZEDB 2 1: the sizes of database 3 (two keys, one with a TTL).
+    expect(file.includes(Buffer.from([0xfe, 0x03, 0xfb, 0x02, 0x01]))).toBe(true);
+    expect(file.includes(Buffer.from([0xfe, 0x0f, 0xfb, 0x01, 0x00]))).toBe(true);
+    expect(file.includes(Buffer.from([0xfe, 0x01]))).toBe(false); // an empty database is not written
+    const back = Array.from({ length: 16 }, (_, i) => new Keyspace(() => MONO_NOW, i));
+    expect(loadRdb(file, back, LOAD).keys).toBe(4);
+    expect(back.map((db) => db.size)).toEqual(dbs.map((db) => db.size));
+    for (const i of [0, 3, 15]) expect(snapshot(back[i])).toEqual(snapshot(dbs[i]));
+    expect(back[3].deadline('l')).toBe(MONO_NOW + 5000);
+    // Into fewer databases: refused, and nothing is loaded.
+    const few = Array.from({ length: 4 }, (_, i) => new Keyspace(() => MONO_NOW, i));
+    expect(() => loadRdb(file, few, LOAD)).toThrow(/the file holds database 15, but this server has 4 databases \(0 to 3\)/);
+    expect(few.every((db) => db.size === 0)).toBe(true);
   });
 
   test('rdbchecksum no: the trailer is zeros, and a zero trailer is not checked', () => {
@@ -414,7 +440,7 @@ describe('older encodings redis-server 7.0 still loads', () => {
 
 describe('refusals', () => {
   test.each([
-    ['a database other than 0', [0xfe, 0x01], /database 1; redloop has one database/, 9],
+    ['a database the server does not have', [0xfe, 0x01], /the file holds database 1, but this server has 1 database \(0 to 0\): start it with --databases 2 or more/, 9],
     ['module aux data', [0xf7, 0x00], /module data/, 9],
     ['a function library', [0xf5, 0x00], /function library/, 9],
     ['a stream', [15, ...rstr('st'), 0x00], /a stream \(type 15\)/, 9],
@@ -587,21 +613,43 @@ describe('server: SAVE, load at start-up, DUMP/RESTORE', () => {
         .map((l) => l.split(':') as [string, string]),
     );
 
-  test('a stream cannot be saved yet: SAVE answers -ERR and logs why, the old file stays; DUMP of a stream is an error', async () => {
+  test('a stream survives SAVE and a restart (entries, deletions, groups, PELs, consumers); DUMP/RESTORE round-trips it', async () => {
     const d = mkdtempSync(join(dir, 'stream-'));
-    const srv = await startServer(['--dir', d]);
-    const r = await connect(srv.respPort);
-    await r.set('k', 'v');
+    let srv = await startServer(['--dir', d, '--quiet']);
+    let r = await connect(srv.respPort);
+    // 250 entries over three nodes, some with the master entry's fields and some not.
+    for (let i = 1; i <= 250; i++) await r.xadd('s', `${i}-1`, 'f', String(i), ...(i % 3 === 0 ? ['g', 'x'] : []));
+    await r.xdel('s', '5-1', '120-1');
+    await r.xgroup('CREATE', 's', 'g1', '0');
+    await r.xreadgroup('GROUP', 'g1', 'alice', 'COUNT', 3, 'STREAMS', 's', '>');
+    await r.xreadgroup('GROUP', 'g1', 'bob', 'COUNT', 2, 'STREAMS', 's', '>');
+    await r.xack('s', 'g1', '2-1');
+    await r.xgroup('CREATE', 's', 'g0', '$');
+    await r.xgroup('CREATECONSUMER', 's', 'g0', 'idle');
+    await r.xadd('empty', '1-1', 'a', 'b');
+    await r.xdel('empty', '1-1');
+    const view = async (key: string): Promise<unknown> => [
+      await r.xrange(key, '-', '+'),
+      await r.call('XINFO', 'STREAM', key, 'FULL'),
+    ];
+    const before = await view('s');
+    const beforeEmpty = await view('empty');
+    const dump = await r.dumpBuffer('s');
+    await r.restore('copy', 0, dump);
+    expect(await view('copy')).toEqual(before);
     expect(await r.save()).toBe('OK');
-    const saved = readFileSync(join(d, 'dump.rdb'));
-    await r.xadd('s', '1-1', 'f', 'v');
-    await expect(r.save()).rejects.toThrow(/^ERR$/);
-    await srv.waitForStderr(/cannot write a stream: redloop has no RDB encoding for streams/);
-    expect(readFileSync(join(d, 'dump.rdb'))).toEqual(saved);
-    expect(existsSync(join(d, `temp-${srv.pid}.rdb`))).toBe(false);
-    await expect(r.dump('s')).rejects.toThrow('ERR cannot write a stream: redloop has no RDB encoding for streams (type 19)');
-    await r.del('s');
-    expect(await r.save()).toBe('OK');
+    r.disconnect();
+    await srv.stop();
+
+    srv = await startServer(['--dir', d, '--quiet']);
+    r = await connect(srv.respPort);
+    expect(await view('s')).toEqual(before);
+    expect(await view('empty')).toEqual(beforeEmpty);
+    // The PEL still works: bob's entries can be acknowledged, new reads continue after the group's last ID.
+    expect(await r.xack('s', 'g1', '4-1', '6-1')).toBe(2);
+    expect(await r.xreadgroup('GROUP', 'g1', 'carol', 'COUNT', 1, 'STREAMS', 's', '>')).toEqual([['s', [['7-1', ['f', '7']]]]]);
+    r.disconnect();
+    await srv.stop();
   });
 
   test('SAVE writes dump.rdb atomically; a restart loads it; INFO counts changes', async () => {
@@ -722,7 +770,7 @@ describe('server: SAVE, load at start-up, DUMP/RESTORE', () => {
     await srv.stop();
   });
 
-  test('DUMP, RESTORE and their errors; BGSAVE refused; SAVE not in MULTI', async () => {
+  test('DUMP, RESTORE and their errors; BGSAVE\'s syntax error; SAVE not in MULTI', async () => {
     const srv = await startServer(['--quiet']);
     const r = await connect(srv.respPort);
     expect(await r.dump('nosuch')).toBeNull();
@@ -755,7 +803,6 @@ describe('server: SAVE, load at start-up, DUMP/RESTORE', () => {
     const bad = Buffer.from(payload);
     bad[3] ^= 0xff;
     await expect(r.restore('y', 0, bad)).rejects.toThrow('ERR DUMP payload version or checksum are wrong');
-    await expect(r.bgsave()).rejects.toThrow(/BGSAVE is not supported by redloop yet/);
     await expect(r.call('BGSAVE', 'x')).rejects.toThrow('ERR syntax error');
     expect(await r.call('MULTI')).toBe('OK');
     await expect(r.call('SAVE')).rejects.toThrow('ERR Command not allowed inside a transaction');

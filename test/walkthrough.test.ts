@@ -4,7 +4,8 @@
 // ending in `= ...` matches by its start), so the sections cannot silently go
 // stale: sections 2, 6 and 7 (one client's set), 3 and 4 (the blocking
 // server, one client and then two), 8 (a pipelined pair, the fairness cap) and
-// 10 (one BLPOP served by another client's LPUSH, a BLPOP timing out).
+// 10 (one BLPOP served by another client's LPUSH, a BLPOP timing out), the
+// thread-per-connection section and the epoll one.
 // Section 1 and section 7's strace output are strace's, not ours
 // (test/trace.test.ts holds the trace against strace call for call).
 // Section 8's third excerpt (an 8 MB value over many reads and partial writes)
@@ -25,9 +26,10 @@ const norm = (line: string): string =>
     .replace(/\d+/g, 'N');
 
 /** The fenced code blocks of the section whose heading starts with `## <n>.`. */
-function sectionExcerpts(n = 10): string[][] {
+function sectionExcerpts(n: number | string = 10): string[][] {
   const text = readFileSync(new URL('../docs/walkthrough.md', import.meta.url), 'utf8');
-  const start = text.indexOf(`\n## ${n}.`);
+  const start = text.indexOf(typeof n === 'number' ? `\n## ${n}.` : `\n## ${n}`);
+  if (start < 0) throw new Error(`no section ${n} in docs/walkthrough.md`);
   const end = text.indexOf('\n## ', start + 1);
   const section = text.slice(start, end);
   const blocks = [...section.matchAll(/```\n([\s\S]*?)```/g)].map((m) => m[1].split('\n').filter((l) => l.trim() !== ''));
@@ -57,7 +59,7 @@ async function sendAndShut(port: number, requests: string[][]): Promise<Buffer> 
 }
 
 test('sections 2, 6 and 7 excerpts match a real --trace run of `redloop-cli set k v`', async () => {
-  const srv = await startServer(['--trace']);
+  const srv = await startServer(['--trace', '--save', '']);
   try {
     const c = await BookClient.connect(srv.bookPort);
     expect(await c.call('set', 'k', 'v')).toEqual({ type: 'nil' });
@@ -98,7 +100,7 @@ test('section 8 excerpts match a real --trace run: a pipelined pair, then 1500 g
   const blocks = sectionExcerpts(8);
   expect(blocks.length).toBe(4);
   expect(blocks[0][0]).toContain("s.end(Buffer.concat([e(['set','k','v']), e(['get','k'])]))");
-  const srv = await startServer(['--trace']);
+  const srv = await startServer(['--trace', '--save', '']);
   try {
     expect((await sendAndShut(srv.bookPort, [['set', 'k', 'v'], ['get', 'k']])).length).toBe(15);
     expect((await sendAndShut(srv.bookPort, Array.from({ length: 1500 }, () => ['get', 'k']))).length).toBe(15000);
@@ -112,7 +114,7 @@ test('section 8 excerpts match a real --trace run: a pipelined pair, then 1500 g
 test('section 10 excerpts match a real --trace run of BLPOP, LPUSH and a timeout', async () => {
   const blocks = sectionExcerpts();
   expect(blocks.length).toBe(3);
-  const srv = await startServer(['--trace']);
+  const srv = await startServer(['--trace', '--save', '']);
   try {
     const waiter = await RawClient.connect(srv.respPort);
     const pusher = await RawClient.connect(srv.respPort);
@@ -133,6 +135,55 @@ test('section 10 excerpts match a real --trace run of BLPOP, LPUSH and a timeout
     expectBlocksInTrace(srv, blocks);
     waiter.sock.destroy();
     pusher.sock.destroy();
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('the thread-per-connection excerpt matches a real --trace run: a silent client, and one echoed', async () => {
+  const srv = await startServer(['--no-resp', '--mode', 'thread-per-connection', '--trace']);
+  try {
+    const silent = await RawClient.connect(srv.bookPort);
+    await srv.waitForStderr(/\[acceptor\] accept/);
+    const c = await RawClient.connect(srv.bookPort);
+    c.sock.end(Buffer.from([5, 0, 0, 0, ...Buffer.from('hello')]));
+    await c.waitFor(() => c.closed, 'the echo and the close');
+    await srv.waitForStderr(/\[thread 2\] close\(\d+\) = 0/);
+    expectBlocksInTrace(srv, sectionExcerpts('Concurrency models, measured'));
+    silent.sock.destroy();
+  } finally {
+    await srv.stop();
+  }
+});
+
+test("the epoll section's excerpt matches a real --loop epoll --trace run of `redloop-cli set k v`", async () => {
+  const srv = await startServer(['--loop', 'epoll', '--trace']);
+  try {
+    const c = await BookClient.connect(srv.bookPort);
+    expect(await c.call('set', 'k', 'v')).toEqual({ type: 'nil' });
+    c.sock.end();
+    await c.waitClosed();
+    await srv.waitForStderr(/closed \(EOF\)/);
+    expectBlocksInTrace(srv, [sectionExcerpts('Afterwards: the same loop on epoll')[0]]);
+  } finally {
+    await srv.stop();
+  }
+});
+
+test("section 11 excerpts match a real --trace run of BGSAVE: the writer thread's pipe in the poll set", async () => {
+  const blocks = sectionExcerpts(11);
+  expect(blocks.length).toBe(2);
+  const srv = await startServer(['--trace', '--save', '']);
+  try {
+    const c = await RawClient.connect(srv.respPort);
+    c.sock.write('*3\r\n$3\r\nset\r\n$1\r\nk\r\n$1\r\nv\r\n');
+    await c.waitFor(() => c.received.toString('latin1') === '+OK\r\n', 'OK');
+    c.sock.write('*1\r\n$6\r\nbgsave\r\n'); // lowercase, as redis-cli sends what was typed
+    await c.waitFor(() => c.received.toString('latin1').endsWith('+Background saving started\r\n'), 'BGSAVE');
+    // The client stays connected, as redis-cli's session does in the walkthrough.
+    await srv.waitForStderr('Background saving terminated with success');
+    expectBlocksInTrace(srv, blocks);
+    c.sock.destroy();
   } finally {
     await srv.stop();
   }

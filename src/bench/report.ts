@@ -340,7 +340,7 @@ export function consoleTable(runs: SuiteRun[], messages: MessageRun[] = [], skip
 
 // ---- charts --------------------------------------------------------------------
 
-async function render(spec: vl.TopLevelSpec): Promise<string> {
+export async function render(spec: vl.TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
   return view.toSVG();
 }

@@ -41,11 +41,12 @@ function stopper(proc: ChildProcess): () => Promise<void> {
 }
 
 /**
- * Starts redloop with `--loop name` on free ports; resolves once it printed its
+ * Starts redloop with `--loop name` on free ports, persistence off as for
+ * redis-server below (`--save ""`; `extra` may set rules again); resolves once it printed its
  * ready line. `script` is another build's dist/cli/server.js (default: this one's).
  */
 export function startRedloop(name: 'poll' | 'epoll' | 'libuv', maxClients: number, script = SERVER, extra: string[] = []): Promise<RunningTarget> {
-  const args = [script, '--loop', name, '--port', '0', '--resp-port', '0', '--quiet', '--maxclients', String(maxClients), ...extra];
+  const args = [script, '--loop', name, '--port', '0', '--resp-port', '0', '--quiet', '--maxclients', String(maxClients), '--save', '', ...extra];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);
   let out = '';

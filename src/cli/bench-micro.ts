@@ -27,7 +27,10 @@ const value = 'x'.repeat(16);
 // --slowlog-log-slower-than N: the session's timing (-1 = off: no clock reads; Redis's default 10000 times every command).
 const slowArg = process.argv.indexOf('--slowlog-log-slower-than');
 const slowlogLogSlowerThan = slowArg > 0 ? Number(process.argv[slowArg + 1]) : DEFAULT_SETTINGS.slowlogLogSlowerThan;
-const state = new ServerState({ ...DEFAULT_SETTINGS, respPort: null, slowlogLogSlowerThan }, () => {});
+// --latency-tracking yes|no: per-command latency histograms (Redis's default: yes; with the slowlog off and this no, no clock reads).
+const trackArg = process.argv.indexOf('--latency-tracking');
+const latencyTracking = trackArg > 0 ? process.argv[trackArg + 1] === 'yes' : DEFAULT_SETTINGS.latencyTracking;
+const state = new ServerState({ ...DEFAULT_SETTINGS, respPort: null, slowlogLogSlowerThan, latencyTracking }, () => {});
 for (let i = 0; i < KEYS; i++) state.store.put(keyName(i), value);
 const client = state.newClient(0, () => 'bench:0');
 const ctx = { store: state.store, client, server: state.context, hooks: state.context.hooks, persistence: state.context.persistence, counters: state.context.counters };

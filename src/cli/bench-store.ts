@@ -3,7 +3,9 @@
 // Also: PFADD of 1M distinct elements and PFCOUNT through the RESP command specs, and
 // XADD of 1M stream entries and small XRANGEs (at 1K and 1M entries).
 // Usage: node dist/cli/bench-store.js [--sizes 10000,100000,1000000] [--time ms] [--rounds n] [--out file.md]
-//        [--sections zset,expiry,hll,stream]
+//        [--sections zset,expiry,hll,stream,vs]
+// `vs` starts a redis-server and a redloop server and runs SCAN over 1M keys, PFCOUNT, GEOSEARCH and
+// XADD/XRANGE on 1M entries against both over RESP (src/cli/bench-store-vs.ts), side by side.
 
 import { cpus } from 'node:os';
 import { execFileSync } from 'node:child_process';
@@ -20,6 +22,7 @@ import type { ReplyWriter } from '../protocol/reply.js';
 import { Keyspace } from '../store/keyspace.js';
 import type { ZSet } from '../store/zset.js';
 import { prng } from '../util/prng.js';
+import { benchVsRedis, type VsRow } from './bench-store-vs.js';
 
 /** Commands run in batches so that the clock's own cost (a getrusage call, ~1 µs) stays out of ns/op. */
 const BATCH = 200;
@@ -35,7 +38,7 @@ const sizes = option('sizes', '10000,100000,1000000').split(',').map(Number);
 const taskTimeMs = Number(option('time', '400'));
 const rounds = Number(option('rounds', '3'));
 const outFile = option('out', '');
-const sections = new Set(option('sections', 'zset,expiry,hll,stream').split(','));
+const sections = new Set(option('sections', 'zset,expiry,hll,stream,vs').split(','));
 
 /**
  * Process CPU time (user + system) in ms, µs-precise (getrusage). On a 2-core
@@ -409,6 +412,7 @@ async function main(): Promise<void> {
   if (sections.has('zset')) for (const n of sizes) zrows.push(...(await benchZset(n)));
   const hll = sections.has('hll') ? benchHll(1_000_000) : [];
   const streamRows = sections.has('stream') ? benchStream(1_000_000) : [];
+  const vs: VsRow[] | null = sections.has('vs') ? await benchVsRedis((s) => console.error(s)) : [];
 
   const base = new Map(zrows.filter((r) => r.size === sizes[0]).map((r) => [r.task, r.nsPerOp]));
   const lines: string[] = [];
@@ -479,6 +483,29 @@ async function main(): Promise<void> {
     '|---|---:|---:|',
   );
   for (const r of streamRows) lines.push(`| ${r.task} | ${fmt(r.totalMs, 0)} | ${fmt(r.nsPerOp, 0)} |`);
+  if (sections.has('vs')) {
+    lines.push(
+      '',
+      '## Beside redis-server (over RESP, one run)',
+      '',
+      'The same commands, pipelined 500 at a time from one client, to a redis-server and to a redloop server',
+      "(default loop) started for the run. *CPU* is the server process's own user + system time per command",
+      '(/proc, 10 ms ticks), which leaves out the client and the other work on the shared cores; *wall* is the',
+      "client's elapsed time per command. SCAN counts the calls of a whole iteration on each server.",
+      '',
+      '| task | redis-server commands | redis-server µs CPU/cmd | redis-server µs wall/cmd | redloop commands | redloop µs CPU/cmd | redloop µs wall/cmd | CPU × redis |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
+    );
+    if (vs === null) lines.push('| (redis-server could not be started: no figures) | | | | | | | |');
+    else
+      for (const r of vs) {
+        const a = r.redis;
+        const b = r.redloop;
+        const cell = (f: typeof a, k: 'commands' | 'cpuUsPerCmd' | 'wallUsPerCmd') => (f === null ? '–' : k === 'commands' ? String(f.commands) : fmt(f[k], 2));
+        const ratio = a !== null && b !== null && a.cpuUsPerCmd > 0 ? fmt(b.cpuUsPerCmd / a.cpuUsPerCmd, 1) : '–';
+        lines.push(`| ${r.task} | ${cell(a, 'commands')} | ${cell(a, 'cpuUsPerCmd')} | ${cell(a, 'wallUsPerCmd')} | ${cell(b, 'commands')} | ${cell(b, 'cpuUsPerCmd')} | ${cell(b, 'wallUsPerCmd')} | ${ratio} |`);
+      }
+  }
   lines.push('');
   const md = lines.join('\n');
   process.stdout.write(md);

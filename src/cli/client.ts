@@ -5,6 +5,12 @@
 //
 //   redloop-cli [--host 127.0.0.1] [--port 1234] <command> [args...]
 //
+// Without a command it is a REPL on our own blocking syscalls (src/cli/repl.ts);
+// --pipeline N sends N requests in one write() and prints the replies in order.
+//
+//   redloop-cli [--host 127.0.0.1] [--port 1234] [--pipeline N]
+//   redloop-cli [--host 127.0.0.1] [--port 1234] --pipeline N <command> [args...]
+//
 // With --echo it talks to `redloop-server --mode echo` instead: each argument
 // is sent as one length-prefixed message ([u32 len][bytes]), all in one write
 // (pipelined), and each message that comes back is printed on its own line.
@@ -13,9 +19,12 @@
 
 import { connect } from 'node:net';
 import { decodeResponse, encodeRequest, formatValue, K_MAX_MSG } from '../protocol/book.js';
+import { pipelineOnce, repl } from './repl.js';
 
 const USAGE =
   'Usage: redloop-cli [--host <addr>] [--port <n>] <command> [args...]\n' +
+  '       redloop-cli [--host <addr>] [--port <n>] [--pipeline <n>]                  (a REPL: type commands)\n' +
+  '       redloop-cli [--host <addr>] [--port <n>] --pipeline <n> <command> [args...] (the command n times in one write)\n' +
   '       redloop-cli [--host <addr>] [--port <n>] --echo <message> [message...]   (for --mode echo)\n';
 
 function main(): void {
@@ -23,6 +32,7 @@ function main(): void {
   let host = '127.0.0.1';
   let port = 1234;
   let echo = false;
+  let pipeline = 0;
   // Options come first; everything from the command on is passed verbatim
   // (so negative numbers such as zquery offsets are not mistaken for flags).
   while (argv.length && argv[0].startsWith('--')) {
@@ -39,13 +49,28 @@ function main(): void {
     const value = argv.shift();
     if (value === undefined) return usage(`${flag} needs a value`);
     if (flag === '--host') host = value;
-    else if (flag === '--port') {
+    else if (flag === '--pipeline') {
+      pipeline = Number(value);
+      if (!Number.isInteger(pipeline) || pipeline < 1 || pipeline > 100000) return usage(`--pipeline needs a count from 1 to 100000, got '${value}'`);
+    } else if (flag === '--port') {
       port = Number(value);
       if (!Number.isInteger(port) || port <= 0 || port > 65535) return usage(`bad port '${value}'`);
     } else return usage(`unknown option ${flag}`);
   }
-  if (echo) return echoMessages(host, port, argv);
-  if (argv.length === 0) return usage('no command given');
+  if (echo) {
+    if (pipeline > 0) return usage('--echo sends each message once; drop --pipeline');
+    return echoMessages(host, port, argv);
+  }
+  if (argv.length === 0) return repl(host, port, Math.max(pipeline, 1));
+  if (pipeline > 0) {
+    try {
+      pipelineOnce(host, port, pipeline, argv);
+    } catch (err) {
+      process.stderr.write(`redloop-cli: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+    }
+    return;
+  }
 
   const sock = connect({ host, port });
   let buf = Buffer.alloc(0);

@@ -10,13 +10,14 @@ import { DEFAULT_SETTINGS, type ServerSettings } from '../servers/state.js';
 import { createSyscallServer } from '../servers/syscall_server.js';
 import { runLibuvServer } from '../servers/libuv_server.js';
 import { createBlockingServer } from '../servers/blocking.js';
+import { createThreadServer } from '../servers/threads.js';
 import { createEchoServer } from '../servers/echo.js';
 import { checkAofSettings } from '../servers/aof.js';
 import { checkPersistSettings } from '../servers/persistence.js';
 import { ConfigFileError, ConfigStore, isDirective } from '../servers/config.js';
 
 /** What runs: the full server, or one of the notes' earlier stages. */
-export type ServerMode = 'server' | 'echo' | 'blocking';
+export type ServerMode = 'server' | 'echo' | 'blocking' | 'thread-per-connection';
 
 const HELP = `Usage: redloop-server [/path/to/redis.conf] [options] [--<redis parameter> <value> ...]
 
@@ -53,15 +54,19 @@ const HELP = `Usage: redloop-server [/path/to/redis.conf] [options] [--<redis pa
                                     DUMP payloads (default yes)
   --rdbchecksum <yes|no>            write the RDB file's CRC-64 trailer and check it when
                                     loading (default yes)
-  --mode <server|echo|blocking>     the full server (default), or one of the notes' stages:
-                                    echo (the event loop echoing each message) or blocking
-                                    (one client at a time; a second client stalls)
+  --mode <server|echo|blocking|thread-per-connection>
+                                    the full server (default), or one of the notes' stages:
+                                    echo (the event loop echoing each message), blocking
+                                    (one client at a time; a second client stalls), or
+                                    thread-per-connection (a blocking thread per client, echoing)
   --trace                           print every loop iteration and syscall to stderr
   --trace-bytes                     trace, and show the bytes of each read and write (hex and
                                     printable, first 64) and where each request read ends
   --trace-json <file>               write the structured trace to file, one JSON object per
                                     loop iteration (docs/trace-json.md); with or without --trace
   --step                            trace, and wait for Enter before each poll()
+  --inspect-port <port>             serve the live view of the loop on http://127.0.0.1:<port>/
+                                    (loopback only; off by default; 0 picks a free port)
   --quiet                           no log lines (the ready line is still printed)
   -h, --help                        show this help
 `;
@@ -159,6 +164,7 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
         'trace-bytes': { type: 'boolean' },
         'trace-json': { type: 'string' },
         step: { type: 'boolean' },
+        'inspect-port': { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -174,8 +180,13 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
   const loop = v.loop ?? base.loop;
   if (loop !== 'poll' && loop !== 'epoll' && loop !== 'libuv') fail(`--loop must be poll, epoll or libuv, got '${loop}'`);
   const mode = v.mode ?? 'server';
-  if (mode !== 'server' && mode !== 'echo' && mode !== 'blocking') fail(`--mode must be server, echo or blocking, got '${mode}'`);
+  if (mode !== 'server' && mode !== 'echo' && mode !== 'blocking' && mode !== 'thread-per-connection') {
+    fail(`--mode must be server, echo, blocking or thread-per-connection, got '${mode}'`);
+  }
   if (mode !== 'server' && loop === 'libuv') fail(`--mode ${mode} runs on redloop's own syscalls; it cannot use --loop libuv`);
+  if (v['inspect-port'] !== undefined && (loop === 'libuv' || mode !== 'server')) {
+    fail("--inspect-port shows redloop's own event loop serving data: it needs --mode server with --loop poll or epoll");
+  }
   if (loop === 'libuv' && (v.trace || v.step || v['trace-bytes'] || v['trace-json'] !== undefined)) {
     // Refused rather than silently ignored: libuv's loop runs inside Node, in C. Its epoll_wait,
     // accept4, reads and writes never pass through our syscall facade, and its iterations are not
@@ -187,6 +198,9 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
     );
   }
   if (mode === 'blocking' && v.loop !== undefined) fail('--mode blocking has no event loop; drop --loop');
+  if (mode === 'thread-per-connection' && (v.loop !== undefined || v.step || v['trace-bytes'] || v['trace-json'] !== undefined)) {
+    fail('--mode thread-per-connection has no event loop (a blocking thread per client): drop --loop, --step, --trace-bytes and --trace-json (--trace shows each thread\'s syscalls)');
+  }
   if (mode === 'blocking' && v.step) fail('--step steps the event loop; --mode blocking has none (use --trace)');
   if (mode === 'blocking' && (v['trace-bytes'] || v['trace-json'] !== undefined)) fail('--trace-bytes and --trace-json trace the event loop; --mode blocking has none (use --trace)');
   if (v['trace-json'] === '') fail('--trace-json needs a file name');
@@ -226,6 +240,7 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
     traceBytes: Boolean(v['trace-bytes']),
     traceJson: v['trace-json'] ?? null,
     step: Boolean(v.step),
+    inspectPort: intFlag('inspect-port', v['inspect-port'], 0, 65535) ?? base.inspectPort,
     quiet: Boolean(v.quiet),
     mode,
     config,
@@ -258,6 +273,19 @@ function main(): void {
         process.exit(1);
       },
     );
+    return;
+  }
+  if (settings.mode === 'thread-per-connection') {
+    const lesson = { ...settings, respPort: null };
+    let server;
+    try {
+      server = createThreadServer(lesson, log);
+    } catch (err) {
+      writeSync(2, `redloop-server: cannot start: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+    printReady(lesson, server.ports, 'thread-per-connection');
+    void server.run();
     return;
   }
   if (settings.mode !== 'server') {

@@ -7,7 +7,8 @@ import { constants as bufferConstants } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
 import type { Keyspace, Value } from '../store/keyspace.js';
-import { wrongType } from './args.js';
+import { NOT_INTEGER, parseInt64, wrongType } from './args.js';
+import type { CommandContext } from './types.js';
 
 /** The longest JS string (V8's limit): no value can be longer. */
 const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
@@ -29,21 +30,6 @@ export const MAY_REPLICATE: ReadonlySet<string> = new Set(['publish', 'spublish'
  */
 export const MAX_REPEATED_PICKS = 1 << 24;
 
-/**
- * A JS Set or Map has no random access. Single random picks walk to a random
- * position among the first RANDOM_WINDOW entries, so a pick costs O(1) however
- * big the collection is; the price is that entries further in are picked only
- * once earlier ones are gone (see README's deviations).
- */
-const RANDOM_WINDOW = 128;
-
-/** One entry of a non-empty collection of `size` entries, among the first RANDOM_WINDOW. */
-export function randomPick<T>(items: Iterable<T>, size: number): T {
-  let skip = Math.floor(Math.random() * Math.min(size, RANDOM_WINDOW));
-  for (const x of items) if (skip-- === 0) return x;
-  throw new Error('unreachable: randomPick on an empty collection');
-}
-
 /** `count` distinct entries chosen uniformly at random: a partial Fisher–Yates over a copy, O(size) once. */
 export function randomDistinctOf<T>(items: Iterable<T>, count: number): T[] {
   const all = [...items];
@@ -55,6 +41,19 @@ export function randomDistinctOf<T>(items: Iterable<T>, count: number): T[] {
   }
   all.length = Math.min(count, all.length);
   return all;
+}
+
+/**
+ * `count` distinct members of a collection of `size` (count < size), uniformly,
+ * as Redis's SRANDMEMBER chooses its strategy: when count is small against the
+ * size, repeated O(1) picks until count distinct ones (O(count) expected);
+ * otherwise a partial shuffle of a copy (O(size), and count is then ≥ size/3).
+ */
+export function distinctPicks(size: number, count: number, pick: () => string, all: () => Iterable<string>): string[] {
+  if (count * 3 > size) return randomDistinctOf(all(), count);
+  const got = new Set<string>();
+  while (got.size < count) got.add(pick());
+  return [...got];
 }
 
 /** Redis's shared.syntaxerr and friends, for errors several families write. */
@@ -138,4 +137,34 @@ export function checkStringLength(config: Map<string, string>, size: number, app
     return false;
   }
   return true;
+}
+
+/**
+ * A database index argument, as Redis's getIntFromObjectOrReply reads it: an
+ * integer that fits a C int (else `msg`, or Redis's own wording), then within
+ * [0, databases) (else "ERR DB index is out of range"). Writes the error and
+ * returns null when it is not usable.
+ */
+export function parseDbIndex(arg: string, databases: number, w: ReplyWriter, msg?: string): number | null {
+  const n = parseInt64(arg);
+  if (n === null) {
+    err(w, msg ?? NOT_INTEGER);
+    return null;
+  }
+  if (n < -2147483648 || n > 2147483647) {
+    err(w, msg ?? 'ERR value is out of range, value must between -2147483648 and 2147483647');
+    return null;
+  }
+  const id = Number(n);
+  if (id < 0 || id >= databases) {
+    err(w, 'ERR DB index is out of range');
+    return null;
+  }
+  return id;
+}
+
+/** Points the context at database id (a valid index) and records it on the client (SELECT, RESET, scripts). */
+export function selectDb(ctx: CommandContext, id: number): void {
+  ctx.store = ctx.server.databases[id];
+  ctx.client.db = id;
 }

@@ -4,6 +4,15 @@
 // fast loads, unlike the server context's getters).
 
 import type { CommandStat, SlowlogControl } from './types.js';
+import type { LatencyMonitor } from './latency.js';
+
+/** What decides whether a command is timed, and what its time feeds. */
+export interface CounterSettings {
+  readonly slowlogLogSlowerThan: number;
+  readonly slowlogMaxLen: number;
+  readonly latencyMonitorThreshold: number;
+  readonly latencyTracking: boolean;
+}
 
 export class CommandCounters {
   /** INFO commandstats, by CommandSpec.index. */
@@ -19,9 +28,11 @@ export class CommandCounters {
   execDepth = 0;
 
   constructor(
-    /** slowlog-log-slower-than and slowlog-max-len, read on every command. */
-    readonly settings: { readonly slowlogLogSlowerThan: number; readonly slowlogMaxLen: number },
+    /** The settings read on every command: whether and how it is timed. */
+    readonly settings: CounterSettings,
     readonly slowlog: SlowlogControl,
+    /** LATENCY's events (command, fast-command, expire-cycle, …). */
+    readonly latency: LatencyMonitor,
   ) {}
 
   /** The writers' errorSink: told of every error reply. */

@@ -12,11 +12,10 @@ import type { CommandContext, CommandSpec, CommandStat, CommandTable } from './t
 import type { CommandCounters } from './counters.js';
 import { discardTransaction, unwatchAll } from './multi.js';
 import { MAY_REPLICATE } from './common.js';
+import { LatencyHistogram } from './latency.js';
 
 /** Not queued inside MULTI: they act on the transaction itself (Redis's list). */
 const TRANSACTION_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
-/** Commands with subcommands. */
-const CONTAINERS = new Set(['client', 'config', 'command', 'pubsub', 'object', 'memory', 'script', 'function', 'xinfo', 'xgroup', 'debug', 'latency', 'slowlog']);
 /** All a RESP2 client may send while subscribed. */
 const SUBSCRIBED_OK = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
 
@@ -33,30 +32,31 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
   }
   // CLIENT LIST's cmd: the last command looked up, queued or refused ones too (Redis's lastcmd),
   // naming a container command's subcommand as Redis 7 does (client|list).
-  client.lastCommand = CONTAINERS.has(spec.name) && args.length > 1 ? `${spec.name}|${args[1].toLowerCase()}` : spec.name;
+  const subs = spec.subcommandNames;
+  client.lastCommand = subs !== undefined && args.length > 1 && subs.has(args[1].toLowerCase()) ? `${spec.name}|${args[1].toLowerCase()}` : spec.name;
   const n = args.length;
   if (spec.arity > 0 ? n !== spec.arity : n < -spec.arity) {
     if (client.multi !== null) client.multi.failed = true;
     // A refused EXEC discards the transaction and says why (Redis's execCommandAbort).
-    rejected(spec, ctx);
+    rejected(spec, args, ctx);
     if (spec.name === 'exec') return execAbort(`wrong number of arguments for 'exec' command`, w, ctx);
     table.wrongArity(spec, args, w);
     return;
   }
-  if (spec.subcommand !== undefined && !spec.subcommand(args, w)) {
-    rejected(spec, ctx);
+  if (spec.subcommand !== undefined && !spec.subcommand(args, w, ctx)) {
+    rejected(spec, args, ctx);
     if (client.multi !== null) client.multi.failed = true;
     return;
   }
   if (!client.authenticated && spec.noauth !== true) {
-    rejected(spec, ctx);
+    rejected(spec, args, ctx);
     if (client.multi !== null) client.multi.failed = true;
     table.noAuth(w);
     return;
   }
   // Only RESP2 clients are restricted while subscribed; RESP3 separates pushes from replies (Redis 7.0).
   if (client.subscriptions > 0 && client.resp === 2 && client.protocol === 'resp' && !SUBSCRIBED_OK.has(spec.name)) {
-    rejected(spec, ctx);
+    rejected(spec, args, ctx);
     w.err(
       ErrCode.Unknown,
       `ERR Can't execute '${client.lastCommand}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
@@ -70,17 +70,20 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
     return;
   }
   const { hooks } = ctx;
-  // The AOF cannot be written: writes are refused, not acknowledged and lost (Redis's -MISCONF).
-  if (hooks.denyWrites !== null && (spec.write === true || spec.name === 'ping')) {
-    rejected(spec, ctx);
+  if (hooks.postpone !== null && !client.monitor && hooks.postpone(spec, ctx, () => rerunLater(table, args, ctx))) return;
+  // A failed background save with stop-writes-on-bgsave-error, or an AOF that cannot be written:
+  // writes (and PING) get -MISCONF,
+  // queued or not (Redis's writeCommandsDeniedByDiskError in processCommand).
+  if (hooks.denyWrites !== null && !client.inExec && (spec.write === true || spec.name === 'ping' || writesQueued(spec, ctx))) {
+    rejected(spec, args, ctx);
+    if (spec.name === 'exec') return execAbort(hooks.denyWrites, w, ctx);
     if (client.multi !== null) client.multi.failed = true;
     w.err(ErrCode.Unknown, hooks.denyWrites);
     return;
   }
-  if (hooks.postpone !== null && !client.monitor && hooks.postpone(spec, ctx, () => rerunLater(table, args, ctx))) return;
   if (client.multi !== null && !TRANSACTION_CONTROL.has(spec.name)) {
     if (spec.noMulti === true) {
-      rejected(spec, ctx);
+      rejected(spec, args, ctx);
       client.multi.failed = true;
       w.err(ErrCode.Unknown, `ERR Command not allowed inside a transaction`);
       return;
@@ -103,6 +106,11 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
   if (hooks.afterCommand !== null) hooks.afterCommand();
 }
 
+/** EXEC of a transaction with a write command in it (Redis counts it as a write command). */
+function writesQueued(spec: CommandSpec, ctx: CommandContext): boolean {
+  return spec.name === 'exec' && ctx.client.multi !== null && ctx.client.multi.specs.some((s) => s.write === true);
+}
+
 /** Redis's is_write_command || is_read_command || is_may_replicate_command. */
 function touchesKeyspace(spec: CommandSpec): boolean {
   const f = spec.flags;
@@ -110,27 +118,48 @@ function touchesKeyspace(spec: CommandSpec): boolean {
 }
 
 /** A command refused before it ran (arity, auth, context): its rejected_calls. */
-function rejected(spec: CommandSpec, ctx: CommandContext): void {
-  statOf(ctx.counters, spec).rejected++;
+function rejected(spec: CommandSpec, args: string[], ctx: CommandContext): void {
+  // An unknown subcommand is no command at all to Redis: nothing is counted.
+  if (spec.subStats !== undefined && args.length > 1 && !spec.subStats.has(args[1].toLowerCase())) return;
+  statOf(ctx.counters, spec, args).rejected++;
 }
 
 let nextIndex = 0;
 
-/** This server's counters of a command. */
-function statOf(counters: CommandCounters, spec: CommandSpec): CommandStat {
+/** This server's counters of a command, or of a container's subcommand (config|get), as Redis 7 keeps them. */
+function statOf(counters: CommandCounters, spec: CommandSpec, args: string[]): CommandStat {
+  const subs = spec.subStats;
+  if (subs !== undefined && args.length > 1) {
+    const sub = subs.get(args[1].toLowerCase());
+    if (sub !== undefined) return (counters.commandStats[sub.index] ??= newStat(sub.name));
+  }
   const i = spec.index ?? (spec.index = nextIndex++);
-  return (counters.commandStats[i] ??= { name: spec.name, calls: 0, usec: 0, timed: 0, rejected: 0, failed: 0 });
+  return (counters.commandStats[i] ??= newStat(spec.name));
 }
 
-/** After a timed command: its usec, and the slowlog (not EXEC, whose commands are logged one by one; not a command that blocked). */
+function newStat(name: string): CommandStat {
+  return { name, calls: 0, usec: 0, timed: 0, rejected: 0, failed: 0 };
+}
+
+/**
+ * After a timed command: its usec, its latency histogram, the latency monitor's
+ * command / fast-command event, and the slowlog (not EXEC, whose commands are
+ * logged one by one; not a command that blocked: Redis counts it when served).
+ */
 function timed(spec: CommandSpec, stat: CommandStat, args: string[], started: number, ctx: CommandContext): void {
-  const micros = Math.floor((performance.now() - started) * 1000);
+  const ms = performance.now() - started;
+  const micros = Math.floor(ms * 1000);
   stat.usec += micros;
   stat.timed++;
-  const threshold = ctx.counters.settings.slowlogLogSlowerThan;
+  const { counters } = ctx;
+  if (ctx.client.waiting) return;
+  const { settings } = counters;
+  if (settings.latencyTracking) (stat.hist ??= new LatencyHistogram()).record(ms * 1e6);
+  if (settings.latencyMonitorThreshold > 0) counters.latency.addSampleIfNeeded(spec.fast === true ? 'fast-command' : 'command', Math.floor(micros / 1000));
+  const threshold = settings.slowlogLogSlowerThan;
   // The threshold as it is now: CONFIG SET slowlog-log-slower-than 0 logs itself, as in Redis.
-  if (threshold < 0 || micros < threshold || spec.name === 'exec' || ctx.client.waiting) return;
-  ctx.counters.slowlog.record(args, micros, ctx.client);
+  if (threshold < 0 || micros < threshold || spec.name === 'exec') return;
+  counters.slowlog.record(args, micros, ctx.client);
 }
 
 function execAbort(why: string, w: ReplyWriter, ctx: CommandContext): void {
@@ -149,24 +178,33 @@ function rerunLater(table: CommandTable, args: string[], ctx: CommandContext): (
 export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: CommandContext): void {
   const { hooks, counters } = ctx;
   // The changes a save would keep: one per write command run (see README: Persistence).
-  if (spec.write === true) ctx.persistence.dirty++;
-  const stat = statOf(counters, spec);
-  stat.calls++;
-  // SLOWLOG and commandstats' usec: a clock read on each side, only while slowlog-log-slower-than >= 0.
-  const started = counters.settings.slowlogLogSlowerThan >= 0 ? performance.now() : -1;
+  if (spec.write === true && ++ctx.persistence.dirty >= ctx.persistence.dirtyAlarm) ctx.persistence.dirtied();
+  // SLOWLOG, LATENCY, latencystats and commandstats' usec: a clock read on each side, only while one of them is on.
+  const { settings } = counters;
+  const started = settings.slowlogLogSlowerThan >= 0 || settings.latencyTracking || settings.latencyMonitorThreshold > 0 ? performance.now() : -1;
   const errors = counters.errorCount;
   const nested = counters.nestedErrors;
   counters.execDepth++;
+  if (spec.write === true && hooks.beforeWrite !== null) hooks.beforeWrite(ctx.store, args);
   if (spec.write === true && (hooks.aroundWrite !== null || hooks.trackWrite !== null)) {
     const { aroundWrite, trackWrite } = hooks;
-    const run = aroundWrite === null ? () => spec.run(args, w, ctx) : () => aroundWrite(args, () => spec.run(args, w, ctx));
+    const run = aroundWrite === null ? () => spec.run(args, w, ctx) : () => aroundWrite(args, () => spec.run(args, w, ctx), ctx.store);
     if (trackWrite !== null) trackWrite(ctx, args, run);
     else run();
+  } else if (spec.readOnly === true) {
+    // keyspace_hits / keyspace_misses: the key lookups of read-only commands.
+    const { store } = ctx;
+    store.countLookups = true;
+    spec.run(args, w, ctx);
+    store.countLookups = false;
   } else {
     spec.run(args, w, ctx);
   }
   // CLIENT TRACKING: the keys a read-only command named are remembered for the reader.
   if (hooks.afterRead !== null && spec.readOnly === true) hooks.afterRead(spec, args, ctx);
+  // Counted after it ran, as Redis's call() does: INFO commandstats leaves itself out, RESETSTAT's own call stays.
+  const stat = statOf(counters, spec, args);
+  stat.calls++;
   // EXEC's failed_calls leave out its commands' errors (each counts as its own command's failure).
   const during = counters.errorCount - errors;
   // The AOF logs the write's effect (before execDepth drops: a top-level command commits its writes).
@@ -187,12 +225,12 @@ export function lookup(table: CommandTable, name: string): CommandSpec | undefin
   return table.commands.get(name) ?? table.commands.get(name.toLowerCase());
 }
 
-/** MONITOR's line: `+<unix seconds.micros> [0 <peer>] "cmd" "arg" …`, arguments quoted as Redis's sdscatrepr. */
+/** MONITOR's line: `+<unix seconds.micros> [<db> <peer>] "cmd" "arg" …`, arguments quoted as Redis's sdscatrepr. */
 function feedMonitors(args: string[], ctx: CommandContext): void {
   const ms = performance.timeOrigin + performance.now(); // wall clock with sub-ms precision
   const secs = Math.floor(ms / 1000);
   const micros = String(Math.floor(ms * 1000) % 1e6).padStart(6, '0');
-  let line = `${secs}.${micros} [0 ${ctx.client.peer}]`;
+  let line = `${secs}.${micros} [${ctx.store.id} ${ctx.client.peer}]`;
   // Secrets are redacted, as Redis 7.0 does for AUTH and HELLO's AUTH.
   const redactFrom = isAuth(args) ? 1 : args.length;
   const helloAuth = args[0].toLowerCase() === 'hello' ? args.findIndex((a, i) => i > 0 && a.toLowerCase() === 'auth') : -1;
@@ -227,13 +265,22 @@ export function quoteRepr(s: string): string {
   return out + '"';
 }
 
-/** Builds a name → spec map holding both lower- and upper-case names (no lowercasing on the hot path). */
-export function commandMap(specs: readonly CommandSpec[]): Map<string, CommandSpec> {
+/**
+ * Builds a name → spec map holding both lower- and upper-case names (no
+ * lowercasing on the hot path). `describe` (the RESP table: applyMeta) gives
+ * each spec its arity, flags and key positions from the command's description.
+ */
+export function commandMap(specs: readonly CommandSpec[], describe?: (spec: CommandSpec) => void): Map<string, CommandSpec> {
   const m = new Map<string, CommandSpec>();
   for (const s of specs) {
+    if (describe !== undefined) describe(s);
     if (s.flags !== undefined && s.flags.includes('write')) s.write = true;
     if (s.index === undefined) s.index = nextIndex++;
+    if (s.subcommandNames !== undefined && s.subStats === undefined) {
+      s.subStats = new Map([...s.subcommandNames].map((sub) => [sub, { index: nextIndex++, name: `${s.name}|${sub}` }]));
+    }
     if (s.flags !== undefined && s.flags.includes('readonly')) s.readOnly = true;
+    if (s.flags !== undefined && s.flags.includes('fast')) s.fast = true;
     m.set(s.name, s);
     m.set(s.name.toUpperCase(), s);
   }

@@ -2,10 +2,10 @@
 // on both protocols. A missing key reads as an empty hash; an emptied hash is deleted.
 
 import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
-import type { Hash, Keyspace, Value } from '../store/keyspace.js';
+import { Hash, type Keyspace, type Value } from '../store/keyspace.js';
 import { NOT_FLOAT, SYNTAX, notInteger, parseInt64 } from './args.js';
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from './longdouble.js';
-import { KEY1, MAX_REPEATED_PICKS, WRONG, arityError, err, isOpt, randomDistinctOf, randomPick, readTyped } from './common.js';
+import { KEY1, MAX_REPEATED_PICKS, WRONG, arityError, distinctPicks, err, isOpt, readTyped } from './common.js';
 import type { CommandSpec } from './types.js';
 
 const INT64_MIN = -(2n ** 63n);
@@ -18,7 +18,7 @@ function hashForWrite(store: Keyspace, key: string, w: ReplyWriter): Hash | null
   const h = readTyped(store, key, isHash, w);
   if (h === WRONG) return null;
   if (h !== undefined) return h;
-  const created: Hash = new Map();
+  const created: Hash = new Hash();
   store.put(key, created);
   return created;
 }
@@ -49,7 +49,7 @@ function hrandfield(args: string[], w: ReplyWriter, store: Keyspace): void {
     const h = readTyped(store, args[1], isHash, w);
     if (h === WRONG) return;
     if (h === undefined) return w.nil();
-    return w.str(randomPick(h.keys(), h.size));
+    return w.str(h.random()!);
   }
   const c = parseInt64(args[2]);
   if (c === null) return notInteger(w);
@@ -62,18 +62,18 @@ function hrandfield(args: string[], w: ReplyWriter, store: Keyspace): void {
   if (h === WRONG) return;
   if (h === undefined || c === 0) return w.arr(0);
   const count = Number(c);
-  if (count === 1) return writeFields([randomPick(h.entries(), h.size)], withValues, w);
+  const entry = (f: string): [string, string] => [f, h.get(f)!];
+  if (count === 1) return writeFields([entry(h.random()!)], withValues, w);
   if (count < 0) {
     // Repetitions allowed: |count| independent picks, in random order.
     const n = -count;
     if (n > MAX_REPEATED_PICKS) return err(w, `ERR value is out of range, must be at least -${MAX_REPEATED_PICKS}`);
-    const all = [...h];
     const picks: [string, string][] = [];
-    for (let i = 0; i < n; i++) picks.push(all[Math.floor(Math.random() * all.length)]);
+    for (let i = 0; i < n; i++) picks.push(entry(h.random()!));
     return writeFields(picks, withValues, w);
   }
   // The whole hash in its order, or `count` distinct fields.
-  writeFields(count >= h.size ? [...h] : randomDistinctOf(h, count), withValues, w);
+  writeFields(count >= h.size ? [...h] : distinctPicks(h.size, count, () => h.random()!, () => h.keys()).map(entry), withValues, w);
 }
 
 // ---------- the commands ----------

@@ -23,93 +23,120 @@ import { NO_KEYS, ALL_KEYS } from './common.js';
 import { execute } from './dispatch.js';
 import type { ClientState, CommandSpec, KeyListener, ServerContext } from './types.js';
 
-/** The server's watched keys: key → watching clients, and each client's keys. */
+/**
+ * The server's watched keys. A watched key is (database, key), as in Redis:
+ * per database index, key → watching clients; per client, its keys per
+ * database index. The maps are indexed by the index, not the Keyspace: SWAPDB
+ * moves contents between Keyspaces, and a watcher stays with its index.
+ */
 class Watches {
-  readonly byKey = new Map<string, Set<ClientState>>();
-  readonly byClient = new Map<ClientState, Set<string>>();
+  /** byDb[id]: key → watching clients (created on first use). */
+  private readonly byDb: (Map<string, Set<ClientState>> | undefined)[] = [];
+  readonly byClient = new Map<ClientState, Map<number, Set<string>>>();
+  /** Watched (db, key) pairs in all. */
+  private count = 0;
   private readonly listener: KeyListener;
 
-  constructor(
-    private readonly server: ServerContext,
-    private readonly store: Keyspace,
-  ) {
-    this.listener = (key, why) => {
-      if (key !== null) this.touch(key);
-      else if (why === 'flush') {
-        // FLUSHALL/FLUSHDB: every watched key that exists is touched (Redis's touchAllWatchedKeysInDb).
-        for (const k of [...this.byKey.keys()]) if (store.has(k)) this.touch(k);
-      }
+  constructor(private readonly server: ServerContext) {
+    this.listener = (key, _why, db) => {
+      if (key !== null) this.touch(db.id, key);
+      // FLUSHDB/FLUSHALL: every watched key of the database that exists is touched (Redis's touchAllWatchedKeysInDb).
+      else this.touchExisting(db, null);
     };
     server.onClientClosed((c) => this.unwatchAll(c));
+    // SWAPDB: a watched key of either database is touched if it exists on either side (dbSwapDatabases).
+    server.onSwapDb((a, b) => {
+      this.touchExisting(a, b);
+      this.touchExisting(b, a);
+    });
   }
 
-  touch(key: string): void {
-    const set = this.byKey.get(key);
+  touch(db: number, key: string): void {
+    const set = this.byDb[db]?.get(key);
     if (set === undefined) return;
     for (const c of set) c.dirtyCas = true;
   }
 
-  watch(c: ClientState, key: string): void {
-    let keys = this.byClient.get(c);
-    if (keys === undefined) this.byClient.set(c, (keys = new Set()));
+  /** Touches the watched keys of db that are in db (expired or not, as Redis's dictFind) or in other. */
+  private touchExisting(db: Keyspace, other: Keyspace | null): void {
+    const m = this.byDb[db.id];
+    if (m === undefined) return;
+    for (const k of [...m.keys()]) if (db.holds(k) || (other !== null && other.holds(k))) this.touch(db.id, k);
+  }
+
+  watch(c: ClientState, db: Keyspace, key: string): void {
+    let perDb = this.byClient.get(c);
+    if (perDb === undefined) this.byClient.set(c, (perDb = new Map()));
+    let keys = perDb.get(db.id);
+    if (keys === undefined) perDb.set(db.id, (keys = new Set()));
     if (keys.has(key)) return;
     // A key already expired is treated as missing (lazy expiry deletes it now).
-    this.store.has(key);
+    db.has(key);
     keys.add(key);
-    let set = this.byKey.get(key);
-    if (set === undefined) this.byKey.set(key, (set = new Set()));
+    const m = (this.byDb[db.id] ??= new Map());
+    let set = m.get(key);
+    if (set === undefined) m.set(key, (set = new Set()));
     set.add(c);
-    if (this.byKey.size === 1 && set.size === 1) this.activate();
+    if (this.count++ === 0) this.activate();
   }
 
   unwatchAll(c: ClientState): void {
     c.dirtyCas = false;
-    const keys = this.byClient.get(c);
-    if (keys === undefined) return;
+    const perDb = this.byClient.get(c);
+    if (perDb === undefined) return;
     this.byClient.delete(c);
-    for (const k of keys) {
-      const set = this.byKey.get(k)!;
-      set.delete(c);
-      if (set.size === 0) this.byKey.delete(k);
+    for (const [id, keys] of perDb) {
+      const m = this.byDb[id]!;
+      for (const k of keys) {
+        const set = m.get(k)!;
+        set.delete(c);
+        if (set.size === 0) m.delete(k);
+        this.count--;
+      }
     }
-    if (this.byKey.size === 0) this.deactivate();
+    if (this.count === 0) this.deactivate();
   }
 
   /** Whether one of the client's watched keys has passed its TTL since WATCH (Redis 7.0's isWatchedKeyExpired). */
   anyExpired(c: ClientState): boolean {
-    const keys = this.byClient.get(c);
-    if (keys === undefined) return false;
-    const now = this.store.now();
-    for (const k of keys) {
-      const d = this.store.deadline(k);
-      if (d !== undefined && d <= now) return true;
+    const perDb = this.byClient.get(c);
+    if (perDb === undefined) return false;
+    for (const [id, keys] of perDb) {
+      const store = this.server.databases[id];
+      const now = store.now();
+      for (const k of keys) {
+        const d = store.deadline(k);
+        if (d !== undefined && d <= now) return true;
+      }
     }
     return false;
   }
 
   private activate(): void {
     this.server.addKeyListener(this.listener);
-    this.server.hooks.aroundWrite = (args, run) => {
+    this.server.hooks.aroundWrite = (args, run, db) => {
+      const m = this.byDb[db.id];
+      if (m === undefined || m.size === 0) return run();
       let watched: string[] | null = null;
       for (let i = 1; i < args.length; i++) {
         // A key whose watchers are all touched already has nothing more to learn.
-        if (this.byKey.has(args[i]) && this.anyClean(args[i])) (watched ??= []).push(args[i]);
+        if (m.has(args[i]) && this.anyClean(m, args[i])) (watched ??= []).push(args[i]);
       }
       if (watched === null) return run();
-      const before = watched.map((k) => snapshot(this.store, k));
+      const before = watched.map((k) => snapshot(db, k));
       try {
         run();
       } finally {
         for (let i = 0; i < watched.length; i++) {
-          if (!sameSnapshot(before[i], snapshot(this.store, watched[i]))) this.touch(watched[i]);
+          if (!sameSnapshot(before[i], snapshot(db, watched[i]))) this.touch(db.id, watched[i]);
         }
       }
     };
   }
 
   /** Whether some client watching key has not been touched yet. */
-  private anyClean(key: string): boolean {
-    for (const c of this.byKey.get(key)!) if (!c.dirtyCas) return true;
+  private anyClean(m: Map<string, Set<ClientState>>, key: string): boolean {
+    for (const c of m.get(key)!) if (!c.dirtyCas) return true;
     return false;
   }
 
@@ -158,9 +185,9 @@ export function sameSnapshot(a: unknown[], b: unknown[]): boolean {
   return true;
 }
 
-function watchesOf(server: ServerContext, store: Keyspace): Watches {
+function watchesOf(server: ServerContext): Watches {
   let w = server.registry.get('watch') as Watches | undefined;
-  if (w === undefined) server.registry.set('watch', (w = new Watches(server, store)));
+  if (w === undefined) server.registry.set('watch', (w = new Watches(server)));
   return w;
 }
 
@@ -239,8 +266,8 @@ export const transactionCommands: CommandSpec[] = [
     ...ALL_KEYS,
     run(args, w, { client, server, store }) {
       if (client.multi !== null) return w.err(ErrCode.Unknown, 'ERR WATCH inside MULTI is not allowed');
-      const watches = watchesOf(server, store);
-      for (let i = 1; i < args.length; i++) watches.watch(client, args[i]);
+      const watches = watchesOf(server);
+      for (let i = 1; i < args.length; i++) watches.watch(client, store, args[i]);
       w.status('OK');
     },
   },

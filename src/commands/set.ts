@@ -3,21 +3,21 @@
 // STORE forms, SINTERCARD, SMOVE. A missing key reads as an empty set; an emptied set is deleted.
 
 import type { ReplyWriter } from '../protocol/reply.js';
-import type { Keyspace, RSet, Value } from '../store/keyspace.js';
+import { RSet, type Keyspace, type Value } from '../store/keyspace.js';
 import { NOT_INTEGER, SYNTAX, parseInt64, wrongType } from './args.js';
 import type { CommandSpec } from './types.js';
-import { ALL_KEYS, KEY1, NO_KEYS, MAX_REPEATED_PICKS, WRONG, err, isOpt, randomDistinctOf, randomPick, readTyped } from './common.js';
+import { ALL_KEYS, KEY1, NO_KEYS, MAX_REPEATED_PICKS, WRONG, distinctPicks, err, isOpt, readTyped } from './common.js';
 
 const isSet = (v: Value): v is RSet => v instanceof Set;
 
-/** One random member (see randomPick: among the first RANDOM_WINDOW). */
+/** One member chosen uniformly (O(1) expected: see RSet.random). */
 function randomMember(set: RSet): string {
-  return randomPick(set, set.size);
+  return set.random()!;
 }
 
-/** `count` distinct members chosen at random (count < set.size). */
+/** `count` distinct members chosen uniformly (count < set.size). */
 function randomDistinct(set: RSet, count: number): string[] {
-  return randomDistinctOf(set, count);
+  return distinctPicks(set.size, count, () => set.random()!, () => set);
 }
 
 /** Members as an array (SRANDMEMBER: picks may repeat). */
@@ -48,9 +48,9 @@ function lookupSets(store: Keyspace, keys: string[]): (RSet | null)[] | null {
 }
 
 function intersect(sets: (RSet | null)[]): RSet {
-  if (sets.some((s) => s === null || s.size === 0)) return new Set();
+  if (sets.some((s) => s === null || s.size === 0)) return new RSet();
   const sorted = (sets as RSet[]).slice().sort((a, b) => a.size - b.size);
-  const result: RSet = new Set();
+  const result: RSet = new RSet();
   outer: for (const m of sorted[0]) {
     for (let i = 1; i < sorted.length; i++) if (!sorted[i].has(m)) continue outer;
     result.add(m);
@@ -59,13 +59,13 @@ function intersect(sets: (RSet | null)[]): RSet {
 }
 
 function union(sets: (RSet | null)[]): RSet {
-  const result: RSet = new Set();
+  const result: RSet = new RSet();
   for (const s of sets) if (s !== null) for (const m of s) result.add(m);
   return result;
 }
 
 function difference(sets: (RSet | null)[]): RSet {
-  const result: RSet = new Set(sets[0] ?? []);
+  const result: RSet = new RSet(sets[0] ?? []);
   for (let i = 1; i < sets.length && result.size > 0; i++) {
     const s = sets[i];
     if (s !== null) for (const m of s) result.delete(m);
@@ -99,7 +99,7 @@ export const setCommands: CommandSpec[] = [
       let set = readTyped(store, args[1], isSet, w);
       if (set === WRONG) return;
       if (set === undefined) {
-        set = new Set();
+        set = new RSet();
         store.put(args[1], set);
       }
       let added = 0;
@@ -174,7 +174,7 @@ export const setCommands: CommandSpec[] = [
   {
     name: 'spop',
     arity: -2,
-    flags: ['write', 'random', 'fast'],
+    flags: ['write', 'fast'],
     ...KEY1,
     run(args, w, { store, hooks }) {
       if (args.length > 3) return err(w, SYNTAX);
@@ -186,38 +186,49 @@ export const setCommands: CommandSpec[] = [
         const set = readTyped(store, args[1], isSet, w);
         if (set === WRONG) return;
         if (set === undefined || n === 0) {
-          if (propagateAs !== null) propagateAs([]);
+          if (propagateAs !== null) propagateAs(store, []);
           return w.set(0);
         }
         if (n >= set.size) {
           // Everything goes: reply with the members and drop the key.
           writeSet(set, set.size, w);
           store.delete(args[1]);
-          if (propagateAs !== null) propagateAs([['DEL', args[1]]]);
+          if (propagateAs !== null) propagateAs(store, [['DEL', args[1]]]);
           return;
         }
-        const picked = randomDistinct(set, Number(n));
-        for (const m of picked) set.delete(m);
-        if (propagateAs !== null) propagateAs([['SREM', args[1], ...picked]]);
-        return writeSet(picked, picked.length, w);
+        const remaining = set.size - Number(n);
+        if (remaining * 5 > Number(n)) {
+          const picked = randomDistinct(set, Number(n));
+          for (const m of picked) set.delete(m);
+          if (propagateAs !== null) propagateAs(store, [['SREM', args[1], ...picked]]);
+          return writeSet(picked, picked.length, w);
+        }
+        // As Redis when few remain: the members kept go into a new set (whose encoding is
+        // judged afresh: OBJECT ENCODING may say intset again), the rest are the reply.
+        const kept = new RSet(randomDistinct(set, remaining));
+        for (const m of kept) set.delete(m);
+        if (propagateAs !== null) propagateAs(store, [['SREM', args[1], ...set]]);
+        writeSet(set, set.size, w);
+        store.put(args[1], kept);
+        return;
       }
       const set = readTyped(store, args[1], isSet, w);
       if (set === WRONG) return;
       if (set === undefined) {
-        if (propagateAs !== null) propagateAs([]);
+        if (propagateAs !== null) propagateAs(store, []);
         return w.nil();
       }
       const m = randomMember(set);
       set.delete(m);
       if (set.size === 0) store.delete(args[1]);
-      if (propagateAs !== null) propagateAs([['SREM', args[1], m]]);
+      if (propagateAs !== null) propagateAs(store, [['SREM', args[1], m]]);
       w.str(m);
     },
   },
   {
     name: 'srandmember',
     arity: -2,
-    flags: ['readonly', 'random'],
+    flags: ['readonly'],
     ...KEY1,
     run(args, w, { store }) {
       if (args.length > 3) return err(w, SYNTAX);
@@ -236,13 +247,12 @@ export const setCommands: CommandSpec[] = [
       const count = Number(c);
       if (count < 0) {
         // Repetitions allowed: |count| independent picks.
-        const all = [...set];
         const n = -count;
         // Redis has no bound here; a reply of billions of picks would exhaust our
         // heap before the output-buffer limit could act, so absurd counts are refused.
         if (n > MAX_REPEATED_PICKS) return err(w, `ERR value is out of range, must be at least -${MAX_REPEATED_PICKS}`);
         w.arr(n);
-        for (let i = 0; i < n; i++) w.str(all[Math.floor(Math.random() * all.length)]);
+        for (let i = 0; i < n; i++) w.str(set.random()!);
         return;
       }
       if (count >= set.size) return writeMembers(set, set.size, w);
@@ -353,7 +363,7 @@ export const setCommands: CommandSpec[] = [
       if (src === dst) return w.int(src.has(member) ? 1 : 0);
       if (!src.delete(member)) return w.int(0);
       if (src.size === 0) store.delete(srcKey);
-      if (dst === undefined) store.put(dstKey, new Set([member]));
+      if (dst === undefined) store.put(dstKey, new RSet([member]));
       else dst.add(member);
       w.int(1);
     },

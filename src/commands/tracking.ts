@@ -32,7 +32,6 @@ import type { ReplyWriter } from '../protocol/reply.js';
 import { err } from './common.js';
 import { sameSnapshot, snapshot } from './multi.js';
 import type { ClientState, CommandContext, CommandSpec, KeyListener, ServerContext } from './types.js';
-import type { Keyspace } from '../store/keyspace.js';
 
 /** One client's tracking options (present while tracking is on, and kept for broken_redirect). */
 export interface TrackState {
@@ -71,12 +70,12 @@ class Tracking {
   private active = false;
   private readonly listener: KeyListener;
 
-  constructor(
-    private readonly server: ServerContext,
-    private readonly store: Keyspace,
-  ) {
-    this.listener = (key, why) => {
-      if (key === null) this.flushAll();
+  constructor(private readonly server: ServerContext) {
+    this.listener = (key, why, db) => {
+      // FLUSHALL empties every database ('flushall'), and Redis tells tracking clients once.
+      if (key === null) {
+        if (why === 'flush' || db.id === 0) this.flushAll();
+      }
       else this.invalidate(key, why === 'expire' ? null : this.writer, true);
     };
     server.onClientClosed((c) => this.disable(c));
@@ -188,12 +187,12 @@ class Tracking {
     }
     try {
       if (watched === null) return run();
-      const before = watched.map((k) => snapshot(this.store, k));
+      const before = watched.map((k) => snapshot(ctx.store, k));
       try {
         run();
       } finally {
         for (let i = 0; i < watched.length; i++) {
-          if (!sameSnapshot(snapshot(this.store, watched[i]), before[i])) this.invalidate(watched[i], ctx.client, true);
+          if (!sameSnapshot(snapshot(ctx.store, watched[i]), before[i])) this.invalidate(watched[i], ctx.client, true);
         }
       }
     } finally {
@@ -307,10 +306,19 @@ class Tracking {
 }
 
 /** This server's tracking state, created on first use. */
-export function trackingOf(server: ServerContext, store: Keyspace): Tracking {
+export function trackingOf(server: ServerContext): Tracking {
   let t = server.registry.get('tracking') as Tracking | undefined;
-  if (t === undefined) server.registry.set('tracking', (t = new Tracking(server, store)));
+  if (t === undefined) server.registry.set('tracking', (t = new Tracking(server)));
   return t;
+}
+
+/** INFO's tracking_clients, tracking_total_keys, tracking_total_items (key-client pairs; O(keys)), tracking_total_prefixes. */
+export function trackingTotals(server: ServerContext): { clients: number; keys: number; items: number; prefixes: number } {
+  const t = server.registry.get('tracking') as Tracking | undefined;
+  if (t === undefined) return { clients: 0, keys: 0, items: 0, prefixes: 0 };
+  let items = 0;
+  for (const ids of t.table.values()) items += ids.size;
+  return { clients: t.clients.size, keys: t.table.size, items, prefixes: t.prefixes.size };
 }
 
 /** The client's tracking state if tracking is on. */
@@ -381,7 +389,7 @@ export function clientTracking(args: string[], w: ReplyWriter, ctx: CommandConte
         }
       }
     }
-    trackingOf(server, ctx.store).enable(client, redirect, opts, prefixes);
+    trackingOf(server).enable(client, redirect, opts, prefixes);
   } else if (onOff === 'off') {
     disableTracking(server, client);
   } else return err(w, 'ERR syntax error');

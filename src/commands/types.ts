@@ -4,6 +4,8 @@
 
 import type { ConfigStore } from '../servers/config.js';
 import type { CommandCounters } from './counters.js';
+import type { LatencyHistogram, LatencyMonitor } from './latency.js';
+import type { InstantMetrics } from '../servers/metrics.js';
 import type { ReplyWriter } from '../protocol/reply.js';
 import type { KeyChange, Keyspace } from '../store/keyspace.js';
 
@@ -53,6 +55,14 @@ export interface ClientState {
   dirtyCas: boolean;
   /** Closed once its pending output is written (QUIT; CLIENT KILL of oneself). */
   closeAfterReply: boolean;
+  /**
+   * The index of its selected database (SELECT; CLIENT LIST's db=). Its
+   * session's CommandContext.store is that database: change both together
+   * (selectDb in src/commands/common.ts).
+   */
+  db: number;
+  /** True for a script's own client (Redis's CLIENT_SCRIPT): SORT then sorts a set it would leave unsorted. */
+  script?: boolean;
 }
 
 /** A transaction being queued. */
@@ -71,8 +81,21 @@ export interface MultiState {
 export interface CommandHooks {
   /** After each top-level command (and after EXEC as a whole): serve blocked clients whose keys became ready. */
   afterCommand: (() => void) | null;
-  /** While any key is WATCHed: run a write command, noticing which watched keys it changed. */
-  aroundWrite: ((args: string[], run: () => void) => void) | null;
+  /**
+   * While a background save runs: before a write command (or a blocked
+   * client's pop) runs, with its arguments — any of them may be a key it is
+   * about to change in place (src/persist/snapshot.ts preserves it first).
+   */
+  beforeWrite: ((store: Keyspace, args: readonly string[]) => void) | null;
+  /**
+   * Set while writes are refused (a failed background save with
+   * stop-writes-on-bgsave-error, or an AOF that cannot be written): the error
+   * text write commands and PING get. Persistence computes it from both
+   * conditions (src/servers/persistence.ts refreshDeny).
+   */
+  denyWrites: string | null;
+  /** While any key is WATCHed: run a write command (in database db), noticing which watched keys it changed. */
+  aroundWrite: ((args: string[], run: () => void, db: Keyspace) => void) | null;
   /** While some client has CLIENT TRACKING on: run a write command, noticing which tracked keys it changed (and who changed them). */
   trackWrite: ((ctx: CommandContext, args: string[], run: () => void) => void) | null;
   /** While some client has CLIENT TRACKING on: after a read-only command ran (remember the keys it read). */
@@ -98,26 +121,30 @@ export interface CommandHooks {
    * While the AOF is on: a command whose effect its text does not say (SPOP's
    * members, a served blocking pop) logs these commands instead of itself,
    * then the whole state of `keys` (when the effect is easiest said so), or
-   * of their consumer group `group`.
+   * of their consumer group `group`, all in database `db` (a served client's, not the server's current one).
    */
-  propagateAs: ((argvs: string[][], keys?: readonly string[], group?: string) => void) | null;
-  /** While the AOF cannot be written: the error write commands (and PING) get instead of running (Redis's -MISCONF). */
-  denyWrites: string | null;
+  propagateAs: ((db: Keyspace, argvs: string[][], keys?: readonly string[], group?: string) => void) | null;
 }
 
-/** Told of keys stored ('put': none was there; 'overwrite': replace() over a live key), deleted, expired, and of a flush (key null). */
-export type KeyListener = (key: string | null, why: KeyChange) => void;
+/**
+ * Told of keys stored ('put': none was there; 'overwrite': replace() over a
+ * live key), deleted, expired, and of a flush (key null), with the database
+ * (Keyspace; its id is the index) where it happened.
+ */
+export type KeyListener = (key: string | null, why: KeyChange, db: Keyspace) => void;
 
 /** What CLIENT LIST reports of a connection's buffers. */
 export interface ConnInfo {
-  /** Unparsed input bytes. */
+  /** Unparsed input bytes (a partly received request's parsed arguments are in argvMem instead). */
   qbuf: number;
+  /** Bytes of the arguments already parsed out of a partly received request (Redis's argv-mem). */
+  argvMem: number;
+  /** Bytes of the request being run (still in the query buffer, as Redis 7.0 reports its own client's qbuf). */
+  current: number;
   /** Free bytes in the input buffer. */
   qbufFree: number;
-  /** Unsent output bytes. */
-  obl: number;
-  /** Output memory beyond the buffer's resting size (Redis: the reply list). */
-  omem: number;
+  /** Unsent output bytes (CLIENT LIST splits them as Redis's 16 KiB buffer and reply list: obl, oll, omem). */
+  pending: number;
   /** Output buffer capacity (Redis's rbs). */
   obufSize: number;
   /** Milliseconds since the last read or write. */
@@ -146,6 +173,8 @@ export interface CommandStat {
   timed: number;
   rejected: number;
   failed: number;
+  /** Its latencies (latency-tracking), created at its first timed call. */
+  hist?: LatencyHistogram;
 }
 
 /** One SLOWLOG entry. */
@@ -181,6 +210,11 @@ export interface ServerStats {
   /** Their values at the last RESETSTAT. */
   netInputBase: number;
   netOutputBase: number;
+  /** instantaneous_ops_per_sec and _input/_output_kbps (sampled by the server's loop, src/servers/metrics.ts). */
+  readonly instant: InstantMetrics;
+  /** keyspace_hits / keyspace_misses at the last RESETSTAT. */
+  hitsBase: number;
+  missesBase: number;
 }
 
 /** Persistence as commands see it (SAVE, LASTSAVE, DUMP, INFO); the server wires the files. */
@@ -199,6 +233,28 @@ export interface PersistenceControl {
   readonly rdbCompression: boolean;
   /** SAVE: writes the RDB file now, synchronously. Null on success; otherwise why not (also logged). */
   save(): string | null;
+  /** Dispatch calls dirtied() when dirty reaches this (the next save rule's number of changes; Infinity: none). */
+  readonly dirtyAlarm: number;
+  /** dirty reached dirtyAlarm: a save rule may fire once its time has come. */
+  dirtied(): void;
+  /** BGSAVE [SCHEDULE]: started, scheduled (inside EXEC), or Redis's error text. */
+  bgsave(schedule: boolean, inExec: boolean): 'started' | 'scheduled' | { error: string };
+  readonly bgsaveInProgress: boolean;
+  /** rdb_current_bgsave_time_sec, rdb_last_bgsave_time_sec (-1: none). */
+  readonly currentBgsaveSec: number;
+  readonly lastBgsaveSec: number;
+  /** rdb_last_cow_size: bytes the last background save serialized early because a write was about to change them. */
+  readonly lastCowBytes: number;
+  /** SHUTDOWN: null when the server is stopping; else the error text (it keeps running). */
+  shutdown(flags: ShutdownFlags): string | null;
+}
+
+/** SHUTDOWN's modifiers. */
+export interface ShutdownFlags {
+  nosave: boolean;
+  save: boolean;
+  now: boolean;
+  force: boolean;
 }
 
 /** The append-only file as commands see it (BGREWRITEAOF, INFO, CONFIG SET appendonly). */
@@ -224,6 +280,10 @@ export interface ServerContext {
   /** The address the server listens on. */
   readonly host: string;
   readonly slowlog: SlowlogControl;
+  /** Active expiry on (DEBUG SET-ACTIVE-EXPIRE 0 turns it off: keys then expire only when touched). */
+  activeExpire: boolean;
+  /** LATENCY's monitor: latencyAddSampleIfNeeded for any event (eviction, fsync, …). */
+  readonly latency: LatencyMonitor;
   /** INFO commandstats/errorstats counters and SLOWLOG's switch (also held directly by every CommandContext). */
   readonly counters: CommandCounters;
   readonly stats: ServerStats;
@@ -235,7 +295,16 @@ export interface ServerContext {
   readonly hooks: CommandHooks;
   /** Per-server state of feature modules (pub/sub channels, blocked keys, watched keys), by module name. */
   readonly registry: Map<string, unknown>;
-  /** Listen to every key stored, deleted, expired or flushed (WATCH, blocked clients). */
+  /** The databases, by index (SELECT's number); every one is a Keyspace whose id is its index. */
+  readonly databases: readonly Keyspace[];
+  /**
+   * SWAPDB: exchanges the contents of databases a and b (valid indexes), then
+   * calls the onSwapDb hooks (blocked clients, WATCH), as Redis's dbSwapDatabases.
+   */
+  swapDatabases(a: number, b: number): void;
+  /** Called after SWAPDB exchanged two databases' contents. */
+  onSwapDb(fn: (a: Keyspace, b: Keyspace) => void): void;
+  /** Listen to every key stored, deleted, expired or flushed, in any database (WATCH, blocked clients). */
   addKeyListener(fn: KeyListener): void;
   removeKeyListener(fn: KeyListener): void;
   /** Calls fn when a client disconnects (free its waits, subscriptions, watched keys). */
@@ -259,7 +328,12 @@ export interface ServerContext {
 }
 
 export interface CommandContext {
-  readonly store: Keyspace;
+  /**
+   * The client's selected database. Not readonly: SELECT (and RESET, and
+   * SELECT inside a script, on the script's own context) points it at
+   * another database, together with client.db (selectDb in common.ts).
+   */
+  store: Keyspace;
   readonly client: ClientState;
   readonly server: ServerContext;
   /**
@@ -281,8 +355,12 @@ export interface CommandSpec {
   index?: number;
   /** Lower-case name. */
   readonly name: string;
-  /** Redis's arity convention: n > 0 exactly n args (name included); n < 0 at least -n. */
-  readonly arity: number;
+  /**
+   * Redis's arity convention: n > 0 exactly n args (name included); n < 0 at
+   * least -n. On the RESP table it, flags and the key positions come from the
+   * command's Redis 7.0 description (src/commands/meta.ts), whatever the spec says.
+   */
+  arity: number;
   readonly run: CommandFn;
   /** Allowed before AUTH (AUTH, HELLO, QUIT). */
   readonly noauth?: boolean;
@@ -293,23 +371,35 @@ export interface CommandSpec {
    * A function decides per request, for a container whose admin flag is per
    * subcommand (CLIENT KILL is admin, CLIENT ID is not).
    */
-  readonly skipMonitor?: boolean | ((args: string[]) => boolean);
+  skipMonitor?: boolean | ((args: string[]) => boolean);
   /**
    * A container command's subcommand check, run where Redis's lookup would
    * reject it (after the container's arity, before AUTH, the subscribed-context
    * rule and MULTI's queue): writes the unknown-subcommand or arity error and
    * returns false. Absent: the command checks its subcommands itself.
    */
-  readonly subcommand?: (args: string[], w: ReplyWriter) => boolean;
-  /** Redis's COMMAND flags and key positions, for COMMAND/COMMAND DOCS. */
-  readonly flags?: readonly string[];
-  readonly firstKey?: number;
-  readonly lastKey?: number;
-  readonly keyStep?: number;
+  subcommand?: (args: string[], w: ReplyWriter, ctx: CommandContext) => boolean;
+  /** Redis's COMMAND flags and key positions (filled from the description on the RESP table). */
+  flags?: readonly string[];
+  firstKey?: number;
+  lastKey?: number;
+  keyStep?: number;
+  /**
+   * A container's subcommands that redloop implements (lower-case), when not
+   * all of Redis's: COMMAND shows only these. test/command_meta.test.ts checks
+   * that every subcommand shown answers something other than "unknown subcommand".
+   */
+  readonly subcommands?: readonly string[];
+  /** Set from the description and `subcommands`: the subcommands served (undefined: not a container). */
+  subcommandNames?: ReadonlySet<string>;
+  /** Set by commandMap: each served subcommand's slot in commandStats (INFO commandstats shows config|get). */
+  subStats?: ReadonlyMap<string, { readonly index: number; readonly name: string }>;
   /** Set by commandMap from flags: a write command (counted for rdb_changes_since_last_save). */
   write?: boolean;
   /** Set by commandMap from flags: a read-only command (CLIENT TRACKING remembers its keys). */
   readOnly?: boolean;
+  /** Set by commandMap from flags: a fast command (its latency is the fast-command event). */
+  fast?: boolean;
 }
 
 /** A protocol's command table with its own wording of dispatch errors. */

@@ -112,7 +112,8 @@ export class EventLoop implements LoopView, ConnHost {
   private readonly readSize: number;
   /** CONFIG SET tcp-keepalive changes it (for new connections). */
   keepAliveSeconds: number;
-  private readonly os: LoopOs;
+  /** The syscalls (traced when tracing): the wiring reads its watched fds through them too. */
+  readonly os: LoopOs;
   private readonly tracer: Tracer | null;
 
   constructor(

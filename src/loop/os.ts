@@ -63,12 +63,14 @@ export function tracedOs(tr: Tracer, bytes = false): LoopOs {
       const rv = sys.read(fd, buf, offset, length);
       tr.syscall('read', `${fd}, ${length}`, rv === 0 ? '0 (EOF)' : sysResult(rv));
       if (bytes && rv > 0) dump(fd, 'read', buf, offset, rv);
+      if (rv > 0 && tr.json !== null && tr.json.keepBytes) tr.json.data(fd, 'read', buf, offset, rv);
       return rv;
     },
     write(fd, buf, offset, length) {
       const rv = sys.write(fd, buf, offset, length);
       tr.syscall('write', `${fd}, ${length}`, sysResult(rv));
       if (bytes && rv > 0) dump(fd, 'wrote', buf, offset, rv);
+      if (rv > 0 && tr.json !== null && tr.json.keepBytes) tr.json.data(fd, 'wrote', buf, offset, rv);
       if (rv >= 0 && rv < length) tr.note(`fd ${fd}: wrote ${rv} of ${length} bytes, ${length - rv} left for when it is writable`);
       return rv;
     },

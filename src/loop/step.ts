@@ -9,6 +9,10 @@
 // blocks wakes that poll and so ends the iteration (the next one pauses again).
 // Several lines read at once count one iteration each. `c` + Enter, or stdin
 // reaching EOF, stops stepping: the loop runs freely (still traced).
+//
+// The live inspector (--inspect-port) drives the same gate from the browser:
+// its listener and its clients are watched fds too, so the paused poll keeps
+// serving them, and pause(), step() and resume() do what Enter and `c` do.
 
 import * as sys from '../sys/index.js';
 import { C } from '../sys/index.js';
@@ -21,8 +25,12 @@ const EV = C.OFFSETOF_POLLFD_EVENTS / 2; // int16 index of events within an entr
 const REV = C.OFFSETOF_POLLFD_REVENTS / 2;
 
 export class Stepper {
-  /** Stepping stopped (`c`, or stdin closed). */
+  /** Not stepping: `c`, stdin closed, or the inspector's Continue (its Pause steps again). */
   private free = false;
+  /** Called when the loop pauses before iteration n (the inspector tells its pages). */
+  onPause: ((n: number) => void) | null = null;
+  /** Called when the loop runs freely again. */
+  onResume: (() => void) | null = null;
   /** Waiting in the paused poll for a line. */
   private paused = false;
   /** Lines typed ahead: iterations that will run without pausing. */
@@ -36,11 +44,18 @@ export class Stepper {
   constructor(
     private readonly loop: EventLoop,
     private readonly tracer: Tracer,
+    /** The fd lines come from (stdin), or -1: no keyboard, only the inspector's controls. */
     private readonly fd = 0,
   ) {}
 
   /** Puts stdin in the loop's poll set and the pause before each iteration's poll. */
   attach(): void {
+    if (this.fd < 0) {
+      // The inspector alone: the loop starts running freely, and Pause gates it.
+      this.free = true;
+      this.loop.beforePoll = () => this.gate();
+      return;
+    }
     try {
       this.loop.addWatch(this.fd, () => this.onInput());
     } catch (err) {
@@ -50,7 +65,9 @@ export class Stepper {
       this.free = true;
       return;
     }
-    this.loop.beforePoll = () => this.gate();
+    // After what the server already does there (its stats sampling).
+    const before = this.loop.beforePoll;
+    this.loop.beforePoll = before === null ? () => this.gate() : () => before() && this.gate();
   }
 
   /** Before an iteration's poll: returns once it may run (false: the loop was stopped). */
@@ -60,8 +77,9 @@ export class Stepper {
       this.ahead--;
       return true;
     }
-    this.tracer.note(`step: Enter runs iteration #${this.tracer.current}, c+Enter runs freely`);
+    this.tracer.note(this.fd < 0 ? `step: paused before iteration #${this.tracer.current}` : `step: Enter runs iteration #${this.tracer.current}, c+Enter runs freely`);
     this.paused = true;
+    if (this.onPause !== null) this.onPause(this.tracer.current);
     while (this.paused && this.loop.isRunning) this.pausedPoll();
     this.paused = false;
     return this.loop.isRunning;
@@ -111,6 +129,33 @@ export class Stepper {
     this.tracer.note(`step: ${why}: running freely`);
     this.free = true;
     this.paused = false;
-    this.loop.removeWatch(this.fd);
+    if (this.fd >= 0) this.loop.removeWatch(this.fd);
+    if (this.onResume !== null) this.onResume();
+  }
+
+  /** Paused before an iteration's poll (waiting for a step). */
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** The inspector's Pause: the next iteration waits for step() or resume(). */
+  pause(): void {
+    this.free = false;
+    this.ahead = 0;
+  }
+
+  /** The inspector's Step: the paused iteration runs, and the next one pauses. */
+  step(): void {
+    if (this.paused) this.paused = false;
+    else this.pause();
+  }
+
+  /** The inspector's Continue: run freely until the next pause(). */
+  resume(): void {
+    if (this.free) return;
+    this.tracer.note('step: inspector: continue: running freely');
+    this.free = true;
+    this.paused = false;
+    if (this.onResume !== null) this.onResume();
   }
 }

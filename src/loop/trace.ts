@@ -64,6 +64,13 @@ export class Tracer {
   }
 
   /** What the structured trace says an fd is. */
+  /** Forgets an fd closed without the traced close (the inspector's own). */
+  unlabel(fd: number): void {
+    this.labels.delete(fd);
+    this.peers.delete(fd);
+    this.named.delete(fd);
+  }
+
   describe(fd: number): { label: string | null; peer: string | null; protocol: string | null } {
     const p = this.peers.get(fd);
     return { label: this.labels.get(fd) ?? null, peer: p?.peer ?? null, protocol: p?.protocol ?? null };

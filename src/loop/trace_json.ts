@@ -11,8 +11,6 @@
 // state is then "after the step"), and the last one at exit. Nothing here runs
 // unless --trace-json was given: the loop only reaches it through a Tracer.
 
-import { writeSync } from 'node:fs';
-
 /** One entry of an interest set or ready list. */
 export interface FdEvents {
   fd: number;
@@ -67,6 +65,9 @@ export interface ConnRecord {
   wantClose?: boolean;
   incoming?: { read: number; parsed: number; unparsed: number; frames: number[] };
   outgoing?: { written: number; pending: number };
+  /** With bytes kept (the live inspector): the first bytes this iteration read and wrote, latin1. */
+  readBytes?: string;
+  wroteBytes?: string;
   idleDeadline?: number | null;
 }
 
@@ -91,18 +92,26 @@ interface Touch {
   parsed: number;
   frames: number[];
   closed: boolean;
+  readBytes: string;
+  wroteBytes: string;
   /** Its label, kept at close (the tracer forgets it then). */
   desc: { label: string | null; peer: string | null; protocol: string | null } | null;
 }
+
+/** Bytes of each read and write kept in a record when keepBytes is on. */
+export const BYTES_KEPT = 256;
 
 export class JsonTrace {
   private rec: IterationRecord;
   private touched = new Map<number, Touch>();
   /** The loop's view of a connection fd (null: not a connection). Set by the loop. */
   connState: ((fd: number) => ConnState | null) | null = null;
+  /** Keep the first bytes of each read and write in the record (the live inspector shows them). */
+  keepBytes = false;
 
   constructor(
-    private readonly fd: number,
+    /** Where each finished iteration goes, as one JSON line (a file, the live inspector). */
+    private readonly sinks: ((line: string) => void)[],
     private readonly backend: string,
     private readonly now: () => number,
     /** fd → label, peer, protocol (the Tracer's labels). */
@@ -119,10 +128,14 @@ export class JsonTrace {
   private touch(fd: number): Touch {
     let t = this.touched.get(fd);
     if (t === undefined) {
-      t = { read: 0, written: 0, parsed: 0, frames: [], closed: false, desc: null };
+      t = { read: 0, written: 0, parsed: 0, frames: [], readBytes: '', wroteBytes: '', closed: false, desc: null };
       this.touched.set(fd, t);
     }
     return t;
+  }
+
+  addSink(sink: (line: string) => void): void {
+    this.sinks.push(sink);
   }
 
   /** Iteration n starts: the previous one is written out. */
@@ -152,6 +165,17 @@ export class JsonTrace {
       t.desc = this.describe(fd);
     }
     if (name === 'accept' && ret >= 0) this.touch(ret).closed = false;
+  }
+
+  /** A read's or write's bytes (only while keepBytes): the first BYTES_KEPT of the iteration's per fd. */
+  data(fd: number, dir: 'read' | 'wrote', buf: Uint8Array, offset: number, n: number): void {
+    const t = this.touch(fd);
+    const have = dir === 'read' ? t.readBytes : t.wroteBytes;
+    const room = BYTES_KEPT - have.length;
+    if (room <= 0) return;
+    const s = have + Buffer.from(buf.buffer, buf.byteOffset + offset, Math.min(n, room)).toString('latin1');
+    if (dir === 'read') t.readBytes = s;
+    else t.wroteBytes = s;
   }
 
   /** The pollfd array of the iteration's poll (the paused polls of --step are only syscalls). */
@@ -207,15 +231,16 @@ export class JsonTrace {
         c.incoming = { read: t.read, parsed: t.parsed, unparsed: state.incoming, frames: t.frames };
         c.outgoing = { written: t.written, pending: state.outgoing };
         c.idleDeadline = state.idleDeadline;
+        if (this.keepBytes) {
+          c.readBytes = t.readBytes;
+          c.wroteBytes = t.wroteBytes;
+        }
       }
       rec.connections.push(c);
     }
     this.touched = new Map();
     this.rec = this.fresh(rec.iteration);
-    try {
-      writeSync(this.fd, JSON.stringify(rec) + '\n');
-    } catch {
-      // A full disk must not take the server down.
-    }
+    const line = JSON.stringify(rec);
+    for (const sink of this.sinks) sink(line);
   }
 }

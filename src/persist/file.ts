@@ -27,7 +27,7 @@ export function tempRdbPath(dir: string): string {
  * Writes the keyspace to dir/filename atomically. Throws (a Node fs error or
  * a serializer error) with the old file untouched and no temp file left behind.
  */
-export function saveRdbFile(ks: Keyspace, dir: string, filename: string, opts: SaveOptions): SaveResult {
+export function saveRdbFile(ks: Keyspace | readonly Keyspace[], dir: string, filename: string, opts: SaveOptions): SaveResult {
   const tmp = tempRdbPath(dir);
   let bytes = 0;
   let keys = 0;

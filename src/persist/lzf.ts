@@ -19,6 +19,15 @@ const MAX_OFF = 1 << 13;
 const MAX_REF = (1 << 8) + (1 << 3);
 
 const htab = new Int32Array(HSIZE);
+/**
+ * The hash table is not cleared per call (256 KiB: clearing it cost more than
+ * compressing a short value, ~10 µs per key in a save). Each call stores
+ * positions offset by its own stamp, above every position an earlier call
+ * stored, so an earlier call's entry reads as a position before the input —
+ * rejected exactly as an empty (zero) entry is. Cleared only when the stamps
+ * would overflow.
+ */
+let nextStamp = 0;
 
 /** liblzf's IDX() for VERY_FAST: the slot of a 24-bit (rolling, 32-bit) prefix hash. */
 const idx = (h: number): number => ((h >>> (3 * 8 - HLOG)) - Math.imul(h, 5)) & (HSIZE - 1);
@@ -32,7 +41,12 @@ export function lzfCompress(input: Uint8Array, outLimit: number): Uint8Array | n
   if (inEnd === 0 || outLimit <= 0) return null;
   const out = new Uint8Array(outLimit + 4); // slack: the C code's last checks allow a few bytes' overrun of op before returning
   const outEnd = outLimit;
-  htab.fill(0);
+  if (nextStamp + inEnd + 1 > 0x7fffffff) {
+    htab.fill(0);
+    nextStamp = 0;
+  }
+  const g = nextStamp;
+  nextStamp = g + inEnd + 1;
   let ip = 0;
   let op = 0;
   let lit = 0;
@@ -41,8 +55,8 @@ export function lzfCompress(input: Uint8Array, outLimit: number): Uint8Array | n
   while (ip < inEnd - 2) {
     hval = ((hval << 8) | input[ip + 2]) >>> 0;
     const slot = idx(hval);
-    const ref = htab[slot];
-    htab[slot] = ip;
+    const ref = htab[slot] - g; // ≤ 0 for an empty or earlier call's entry
+    htab[slot] = ip + g;
     const off = ip - ref - 1;
     if (
       ref < ip &&
@@ -85,10 +99,10 @@ export function lzfCompress(input: Uint8Array, outLimit: number): Uint8Array | n
       ip -= 2;
       hval = (input[ip] << 8) | input[ip + 1];
       hval = ((hval << 8) | input[ip + 2]) >>> 0;
-      htab[idx(hval)] = ip;
+      htab[idx(hval)] = ip + g;
       ip++;
       hval = ((hval << 8) | input[ip + 2]) >>> 0;
-      htab[idx(hval)] = ip;
+      htab[idx(hval)] = ip + g;
       ip++;
     } else {
       if (op >= outEnd) return null;

@@ -9,19 +9,25 @@
 //   string  RDB_TYPE_STRING: integer-encoded when it is a canonical int32,
 //           LZF-compressed when longer than 20 bytes (rdbcompression), else raw;
 //   list    LIST_QUICKLIST_2: listpack nodes filled up to 8 KiB (list-max-listpack-size -2);
-//   set     SET_INTSET when every member is an integer and there are ≤ 512, else SET;
-//   zset    ZSET_LISTPACK when ≤ 128 members of ≤ 64 bytes, else ZSET_2 (highest first, as Redis);
-//   hash    HASH_LISTPACK when ≤ 128 fields, fields and values ≤ 64 bytes, else HASH.
+//   set     SET_INTSET while OBJECT ENCODING says intset (every member an integer, never more
+//           than set-max-intset-entries, 512), else SET;
+//   zset    ZSET_LISTPACK while it says listpack (never more than 128 members, none over 64
+//           bytes, by default), else ZSET_2 (highest first, as Redis);
+//   hash    HASH_LISTPACK while it says listpack (never more than 512 fields, none and no value
+//           over 64 bytes, by default), else HASH;
+//   stream  STREAM_LISTPACKS_2: each node's listpack as Redis lays it out, the
+//           stream's counters, consumer groups with their PELs and consumers.
 // Reading takes all of that plus the older encodings redis-server 7.0 still
 // loads (plain LIST/ZSET, ziplists, quicklists of ziplists, EXPIRETIME in
-// seconds). Streams, modules and functions are refused by name; so is any
+// seconds). Pre-7.0 streams, modules and functions are refused by name; so is any
 // database but 0 (redloop has one). Anything malformed or cut short is an
 // RdbError naming the byte offset; nothing a file holds can crash the reader.
 
 import { performance } from 'node:perf_hooks';
 import { constants as bufferConstants } from 'node:buffer';
 import { Bytes } from '../store/bytes.js';
-import { Keyspace, List, Stream, ZSet, type Stored, type Value } from '../store/keyspace.js';
+import { Hash, Keyspace, List, RSet, Stream, ZSet, type Stored, type Value } from '../store/keyspace.js';
+import { IdMap, ZERO_ID, cmpId, type Consumer, type ConsumerGroup, type Nack, type StreamEntry, type StreamID, type StreamNode } from '../store/stream.js';
 import { Crc64 } from './crc64.js';
 import { lzfCompress, lzfDecompress, LzfError } from './lzf.js';
 import {
@@ -74,9 +80,9 @@ const OP = {
   EOF: 0xff,
 } as const;
 
-/** Redis 7.0's default encoding thresholds (redloop has no such settings: they only shape the file). */
+/** Redis 7.0's default encoding thresholds, for values the commands did not build (those carry their own `wide` flag). */
 export const LIMITS = {
-  hashListpackEntries: 128,
+  hashListpackEntries: 512,
   hashListpackValue: 64,
   zsetListpackEntries: 128,
   zsetListpackValue: 64,
@@ -160,6 +166,23 @@ class Out {
     }
   }
 
+  /** rdbSaveLen of a 64-bit unsigned value (stream IDs and counters). */
+  lenBig(n: bigint): void {
+    if (n <= 0xffffffffn) return this.len(Number(n));
+    this.ensure(9);
+    this.buf[this.pos++] = 0x81;
+    this.view.writeBigUInt64BE(n, this.pos);
+    this.pos += 8;
+  }
+
+  /** A stream ID as 16 raw bytes, ms then seq, big-endian (a rax key). */
+  streamId(id: StreamID): void {
+    this.ensure(16);
+    this.view.writeBigUInt64BE(id.ms, this.pos);
+    this.view.writeBigUInt64BE(id.seq, this.pos + 8);
+    this.pos += 16;
+  }
+
   int64LE(n: number): void {
     this.ensure(8);
     this.view.writeBigInt64LE(BigInt(n), this.pos);
@@ -236,30 +259,32 @@ function writeLzf(out: Out, b: Uint8Array): boolean {
 }
 
 /**
- * Thrown for a value the writer has no RDB encoding for (a stream): SAVE fails
- * with this message (logged, `-ERR` to the client) and the old file stays;
- * DUMP answers an error. Nothing is ever written half.
+ * Thrown for a value the writer has no RDB encoding for: SAVE then fails with
+ * this message (logged, `-ERR` to the client) and the old file stays; DUMP
+ * answers an error. Every value type redloop holds has an encoding today.
  */
 export class RdbUnsupportedError extends Error {}
 
 /** The RDB type redis-server 7.0 would save this value as (see the header). */
 export function rdbTypeOf(v: Stored): number {
-  if (v instanceof Stream) throw new RdbUnsupportedError('cannot write a stream: redloop has no RDB encoding for streams (type 19)');
+  if (v instanceof Stream) return T.STREAM_LISTPACKS_2;
   if (typeof v === 'string' || v instanceof Bytes) return T.STRING;
   if (v instanceof List) return T.LIST_QUICKLIST_2;
-  if (v instanceof Set) {
-    if (v.size > LIMITS.setIntsetEntries) return T.SET;
-    for (const m of v) if (canonicalInt(m) === null) return T.SET;
+  // A set, hash or sorted set built by commands knows the encoding Redis would hold it in (its
+  // sticky `wide` flag, which follows the CONFIG thresholds); a plain one is judged by content.
+  if (v instanceof RSet) return v.wide ? T.SET : T.SET_INTSET;
+  if (v instanceof Hash) return v.wide ? T.HASH : T.HASH_LISTPACK;
+  if (v instanceof ZSet) return v.wide ? T.ZSET_2 : T.ZSET_LISTPACK;
+  // Not a value the commands built (tests put plain Sets and Maps): Redis 7.0's default thresholds.
+  const plain = v as unknown as Set<string> | Map<string, string>;
+  if (plain instanceof Set) {
+    if (plain.size > LIMITS.setIntsetEntries) return T.SET;
+    for (const m of plain) if (canonicalInt(m) === null) return T.SET;
     return T.SET_INTSET;
   }
-  if (v instanceof Map) {
-    if (v.size > LIMITS.hashListpackEntries) return T.HASH;
-    for (const [f, x] of v) if (f.length > LIMITS.hashListpackValue || x.length > LIMITS.hashListpackValue) return T.HASH;
-    return T.HASH_LISTPACK;
-  }
-  if (v.size > LIMITS.zsetListpackEntries) return T.ZSET_2;
-  for (const e of v.byInsertion()) if (e.name.length > LIMITS.zsetListpackValue) return T.ZSET_2;
-  return T.ZSET_LISTPACK;
+  if (plain.size > LIMITS.hashListpackEntries) return T.HASH;
+  for (const [f, x] of plain) if (f.length > LIMITS.hashListpackValue || x.length > LIMITS.hashListpackValue) return T.HASH;
+  return T.HASH_LISTPACK;
 }
 
 /** %.17g as Redis 7.0's d2string writes a score into a listpack (integers without a fraction). */
@@ -295,6 +320,22 @@ function nodeAllows(nodeBytes: number, sz: number): boolean {
   return nodeBytes + sz + 8 <= LIMITS.listNodeBytes;
 }
 
+/** A list's quicklist nodes as redis-server 7.0 would hold them: listpacks filled up to 8 KiB (DEBUG OBJECT reports them too). */
+export function quicklistNodes(list: List): Uint8Array[] {
+  const nodes: Uint8Array[] = [];
+  let node: ListpackBuilder | null = null;
+  for (let i = 0; i < list.length; i++) {
+    const s = list.at(i);
+    if (node === null || !nodeAllows(node.bytes, s.length)) {
+      if (node !== null) nodes.push(node.build());
+      node = new ListpackBuilder();
+    }
+    node.add(s);
+  }
+  if (node !== null) nodes.push(node.build());
+  return nodes;
+}
+
 /** Writes the value (without its type byte) in the encoding `type`, from rdbTypeOf. */
 function writeValue(out: Out, v: Stored, type: number, opts: WriteOptions): void {
   switch (type) {
@@ -303,18 +344,7 @@ function writeValue(out: Out, v: Stored, type: number, opts: WriteOptions): void
       else writeString(out, v as string, opts);
       return;
     case T.LIST_QUICKLIST_2: {
-      const list = v as List;
-      const nodes: Uint8Array[] = [];
-      let node: ListpackBuilder | null = null;
-      for (let i = 0; i < list.length; i++) {
-        const s = list.at(i);
-        if (node === null || !nodeAllows(node.bytes, s.length)) {
-          if (node !== null) nodes.push(node.build());
-          node = new ListpackBuilder();
-        }
-        node.add(s);
-      }
-      if (node !== null) nodes.push(node.build());
+      const nodes = quicklistNodes(v as List);
       out.len(nodes.length);
       for (const lp of nodes) {
         out.len(QUICKLIST_PACKED);
@@ -363,8 +393,88 @@ function writeValue(out: Out, v: Stored, type: number, opts: WriteOptions): void
       }
       return;
     }
+    case T.STREAM_LISTPACKS_2:
+      return writeStream(out, v as Stream, opts);
   }
   throw new Error(`unreachable: no writer for RDB type ${type}`);
+}
+
+/** Stream item flags (t_stream.c). */
+const STREAM_ITEM_DELETED = 1;
+const STREAM_ITEM_SAMEFIELDS = 2;
+
+/** A node's listpack as streamAppendItem lays it out: the master entry, then each entry. */
+function streamNodeListpack(node: StreamNode): Uint8Array {
+  const lp = new ListpackBuilder();
+  const { masterId, masterFields } = node;
+  let deleted = 0;
+  for (const e of node.entries) if (e.deleted) deleted++;
+  lp.add(String(node.entries.length - deleted));
+  lp.add(String(deleted));
+  lp.add(String(masterFields.length));
+  for (const f of masterFields) lp.add(f);
+  lp.add('0'); // the master entry's lp-count
+  for (const { entry, deleted: dead } of node.entries) {
+    const f = entry.fields;
+    const n = f.length / 2;
+    let same = n === masterFields.length;
+    for (let i = 0; same && i < n; i++) if (f[i * 2] !== masterFields[i]) same = false;
+    lp.add(String((same ? STREAM_ITEM_SAMEFIELDS : 0) | (dead ? STREAM_ITEM_DELETED : 0)));
+    lp.add(String(BigInt.asIntN(64, entry.id.ms - masterId.ms)));
+    lp.add(String(BigInt.asIntN(64, entry.id.seq - masterId.seq)));
+    if (!same) lp.add(String(n));
+    for (let i = 0; i < f.length; i += 2) {
+      if (!same) lp.add(f[i]);
+      lp.add(f[i + 1]);
+    }
+    lp.add(String(same ? n + 3 : 2 * n + 4));
+  }
+  return lp.build();
+}
+
+/** rax order: keys compared bytewise (memcmp, then length). */
+const byBytes = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** RDB_TYPE_STREAM_LISTPACKS_2 (Redis 7.0's rdbSaveObject for a stream). */
+function writeStream(out: Out, s: Stream, opts: WriteOptions): void {
+  const nodes = [...s.nodes()];
+  out.len(nodes.length);
+  for (const node of nodes) {
+    out.len(16);
+    out.streamId(node.masterId);
+    writeBlob(out, streamNodeListpack(node), opts);
+  }
+  out.len(s.length);
+  out.lenBig(s.lastId.ms);
+  out.lenBig(s.lastId.seq);
+  out.lenBig(s.firstId.ms);
+  out.lenBig(s.firstId.seq);
+  out.lenBig(s.maxDeletedId.ms);
+  out.lenBig(s.maxDeletedId.seq);
+  out.len(s.entriesAdded);
+  const groups = [...s.groups.values()].sort((a, b) => byBytes(a.name, b.name));
+  out.len(groups.length);
+  for (const g of groups) {
+    writeString(out, g.name, opts);
+    out.lenBig(g.lastId.ms);
+    out.lenBig(g.lastId.seq);
+    // SCG_INVALID_ENTRIES_READ (-1) is saved as a length of 2^64 - 1, as Redis casts it.
+    out.lenBig(BigInt.asUintN(64, BigInt(g.entriesRead)));
+    out.len(g.pel.size);
+    for (const [id, nack] of g.pel.range(ZERO_ID)) {
+      out.streamId(id);
+      out.int64LE(nack.deliveryTime);
+      out.len(nack.deliveryCount);
+    }
+    const consumers = [...g.consumers.values()].sort((a, b) => byBytes(a.name, b.name));
+    out.len(consumers.length);
+    for (const c of consumers) {
+      writeString(out, c.name, opts);
+      out.int64LE(c.seenTime);
+      out.len(c.pel.size);
+      for (const [id] of c.pel.range(ZERO_ID)) out.streamId(id);
+    }
+  }
 }
 
 /** DUMP's payload: type, value, RDB version (2 bytes LE), CRC-64 of all that (8 bytes LE). */
@@ -395,50 +505,32 @@ export interface SaveOptions extends WriteOptions {
   usedMem: number;
   /** The aof-base aux field: 1 for an AOF's base file, 0 (the default) for dump.rdb. */
   aofBase?: boolean;
-  /** Keys left out (an AOF base writes the values it has no RDB encoding for as commands after the RDB). */
-  skip?: (v: Stored) => boolean;
 }
 
 /** Bytes handed to the sink at a time while saving. */
 const CHUNK = 1 << 20;
 
 /**
- * Serializes the keyspace as an RDB file, handing the bytes to sink in chunks
- * of about 1 MiB (a sink that copies nothing must consume each chunk before
- * returning). Returns the number of keys written.
+ * Serializes the databases as an RDB file (a single Keyspace is database 0),
+ * handing the bytes to sink in chunks of about 1 MiB (a sink that copies
+ * nothing must consume each chunk before returning). Each non-empty database
+ * is written after a SELECTDB with its index and a RESIZEDB with its sizes,
+ * as Redis's rdbSaveRio does. Returns the number of keys written.
  */
-export function writeRdb(ks: Keyspace, opts: SaveOptions, sink: (chunk: Uint8Array) => void): number {
+export function writeRdb(dbs: Keyspace | readonly Keyspace[], opts: SaveOptions, sink: (chunk: Uint8Array) => void): number {
   const out = new Out();
-  out.latin1(`REDIS${String(RDB_VERSION).padStart(4, '0')}`);
-  const aux = (k: string, v: string): void => {
-    out.u8(OP.AUX);
-    writeString(out, k, opts);
-    writeString(out, v, opts);
-  };
-  aux('redis-ver', opts.redisVersion);
-  aux('redis-bits', '64');
-  aux('ctime', String(Math.floor(opts.unixNowMs / 1000)));
-  aux('used-mem', String(opts.usedMem));
-  aux('aof-base', opts.aofBase === true ? '1' : '0');
+  writeHeader(out, opts);
   let written = 0;
-  if (ks.size > 0) {
-    out.u8(OP.SELECTDB);
-    out.len(0);
-    out.u8(OP.RESIZEDB);
-    out.len(ks.size);
-    out.len(ks.volatileCount);
+  const list = dbs instanceof Keyspace ? [dbs] : dbs;
+  for (let id = 0; id < list.length; id++) {
+    const ks = list[id];
+    if (ks.size === 0) continue;
+    writeSelectDb(out, id, ks.size, ks.volatileCount);
     for (const key of ks.keys()) {
       const v = ks.getRaw(key);
-      if (v === undefined || (opts.skip !== undefined && opts.skip(v))) continue;
+      if (v === undefined) continue;
       const d = ks.deadline(key);
-      if (d !== undefined) {
-        out.u8(OP.EXPIRETIME_MS);
-        out.int64LE(Math.round(d + opts.unixOffsetMs));
-      }
-      const type = rdbTypeOf(v);
-      out.u8(type);
-      writeString(out, key, opts);
-      writeValue(out, v, type, opts);
+      writeEntry(out, key, v, d === undefined ? undefined : Math.round(d + opts.unixOffsetMs), opts);
       written++;
       if (out.pos >= CHUNK) out.drain(sink);
     }
@@ -451,8 +543,100 @@ export function writeRdb(ks: Keyspace, opts: SaveOptions, sink: (chunk: Uint8Arr
   return written;
 }
 
+/** The magic and the aux fields. */
+function writeHeader(out: Out, opts: SaveOptions): void {
+  out.latin1(`REDIS${String(RDB_VERSION).padStart(4, '0')}`);
+  const aux = (k: string, v: string): void => {
+    out.u8(OP.AUX);
+    writeString(out, k, opts);
+    writeString(out, v, opts);
+  };
+  aux('redis-ver', opts.redisVersion);
+  aux('redis-bits', '64');
+  aux('ctime', String(Math.floor(opts.unixNowMs / 1000)));
+  aux('used-mem', String(opts.usedMem));
+  aux('aof-base', opts.aofBase === true ? '1' : '0');
+}
+
+/** SELECTDB, then RESIZEDB with the database's sizes (a hint for the loader), unless sizes is null. */
+function writeSelectDb(out: Out, db: number, size: number | null, expires: number): void {
+  out.u8(OP.SELECTDB);
+  out.len(db);
+  if (size === null) return;
+  out.u8(OP.RESIZEDB);
+  out.len(size);
+  out.len(expires);
+}
+
+/** One key: its expiry (unix ms) if any, its type, name and value. */
+function writeEntry(out: Out, key: string, v: Stored, deadlineUnixMs: number | undefined, opts: WriteOptions): void {
+  if (deadlineUnixMs !== undefined) {
+    out.u8(OP.EXPIRETIME_MS);
+    out.int64LE(deadlineUnixMs);
+  }
+  const type = rdbTypeOf(v);
+  out.u8(type);
+  writeString(out, key, opts);
+  writeValue(out, v, type, opts);
+}
+
+/**
+ * An RDB file written piece by piece, by a caller that decides the order of
+ * the keys and when to take the bytes (a background save, which interleaves
+ * keys it walks with keys it preserves before a write changes them). The
+ * CRC-64 trailer is not written here: whoever receives the bytes computes it
+ * (the background writer does, off the loop).
+ */
+export class RdbPieceWriter {
+  private readonly out = new Out();
+  constructor(private readonly opts: SaveOptions) {}
+
+  /** Bytes written and not yet taken. */
+  get pending(): number {
+    return this.out.pos;
+  }
+
+  header(): void {
+    writeHeader(this.out, this.opts);
+  }
+
+  /** SELECTDB (with RESIZEDB unless size is null). */
+  selectDb(db: number, size: number | null, expires: number): void {
+    writeSelectDb(this.out, db, size, expires);
+  }
+
+  /** One key; deadlineUnixMs undefined when it has no TTL. Throws RdbUnsupportedError for a value it cannot write. */
+  entry(key: string, v: Stored, deadlineUnixMs: number | undefined): void {
+    const out = this.out;
+    const mark = out.pos;
+    try {
+      writeEntry(out, key, v, deadlineUnixMs, this.opts);
+    } catch (e) {
+      out.pos = mark; // nothing half-written stays behind
+      throw e;
+    }
+  }
+
+  /** The EOF opcode (the trailer follows, from the receiver). */
+  eof(): void {
+    this.out.u8(OP.EOF);
+  }
+
+  /**
+   * Hands everything written since the last call to fn, as a view of the
+   * writer's own buffer — valid only during the call (fn copies what it
+   * keeps) — then starts over. No allocation per chunk.
+   */
+  drainTo(fn: (bytes: Uint8Array) => void): void {
+    const out = this.out;
+    const n = out.pos;
+    out.pos = 0;
+    fn(out.buf.subarray(0, n));
+  }
+}
+
 /** The whole file in one buffer (tests, small keyspaces). */
-export function rdbBytes(ks: Keyspace, opts: SaveOptions): Uint8Array {
+export function rdbBytes(ks: Keyspace | readonly Keyspace[], opts: SaveOptions): Uint8Array {
   const chunks: Uint8Array[] = [];
   writeRdb(ks, opts, (c) => chunks.push(c.slice()));
   return Buffer.concat(chunks);
@@ -511,6 +695,29 @@ class Reader {
       default:
         return { len: b & 0x3f, encoded: true };
     }
+  }
+
+  /** A length read as a 64-bit unsigned value (stream IDs and counters, which may pass 2^53). */
+  lenBig(what: string): bigint {
+    const at = this.pos;
+    if (this.data[this.pos] === 0x81) {
+      this.pos++;
+      this.need(8, what);
+      const n = this.dv.getBigUint64(this.pos, false);
+      this.pos += 8;
+      return n;
+    }
+    const r = this.lenOrEnc(what);
+    if (r.encoded) this.fail(`${what}: expected a length, found a string encoding`, at);
+    return BigInt(r.len);
+  }
+
+  /** 16 raw bytes: a stream ID, ms then seq, big-endian. */
+  streamId(what: string): StreamID {
+    this.need(16, what);
+    const id = { ms: this.dv.getBigUint64(this.pos, false), seq: this.dv.getBigUint64(this.pos + 8, false) };
+    this.pos += 16;
+    return id;
   }
 
   len(what: string): number {
@@ -636,8 +843,7 @@ const UNSUPPORTED: Record<number, string> = {
   [T.MODULE_PRE_GA]: 'a module value (type 6): redloop has no modules',
   [T.MODULE_2]: 'a module value (type 7): redloop has no modules',
   [T.HASH_ZIPMAP]: 'a zipmap hash (type 9, Redis < 2.6): not supported',
-  [T.STREAM_LISTPACKS]: 'a stream (type 15): redloop reads no streams from RDB',
-  [T.STREAM_LISTPACKS_2]: 'a stream (type 19): redloop reads no streams from RDB',
+  [T.STREAM_LISTPACKS]: 'a stream (type 15): the encoding of Redis < 7.0; redloop reads type 19',
 };
 
 export function isKnownType(t: number): boolean {
@@ -657,7 +863,7 @@ function readValue(r: Reader, type: number, typeAt: number): Value | null {
     }
     case T.SET: {
       const n = r.len('set size');
-      const set = new Set<string>();
+      const set = new RSet();
       for (let i = 0; i < n; i++) {
         const at = r.pos;
         const m = r.str('set member');
@@ -683,7 +889,7 @@ function readValue(r: Reader, type: number, typeAt: number): Value | null {
     }
     case T.HASH: {
       const n = r.len('hash size');
-      const h = new Map<string, string>();
+      const h = new Hash();
       for (let i = 0; i < n; i++) {
         const at = r.pos;
         const f = r.str('hash field');
@@ -695,7 +901,7 @@ function readValue(r: Reader, type: number, typeAt: number): Value | null {
     }
     case T.SET_INTSET: {
       const members = r.compact('intset', decodeIntset);
-      return members.length === 0 ? null : new Set(members);
+      return members.length === 0 ? null : new RSet(members);
     }
     case T.LIST_ZIPLIST: {
       const items = r.compact('list ziplist', decodeZiplist);
@@ -744,7 +950,7 @@ function readValue(r: Reader, type: number, typeAt: number): Value | null {
       const at = r.pos;
       const items = r.compact('hash listpack', type === T.HASH_LISTPACK ? decodeListpack : decodeZiplist);
       if (items.length % 2 !== 0) r.fail('hash listpack has an odd number of elements', at);
-      const h = new Map<string, string>();
+      const h = new Hash();
       for (let i = 0; i < items.length; i += 2) {
         if (h.has(items[i])) r.fail('duplicate hash field in listpack', at);
         h.set(items[i], items[i + 1]);
@@ -752,8 +958,132 @@ function readValue(r: Reader, type: number, typeAt: number): Value | null {
       return h.size === 0 ? null : h;
     }
   }
+  if (type === T.STREAM_LISTPACKS_2) return readStream(r);
   const why = UNSUPPORTED[type];
   return r.fail(why !== undefined ? `cannot load ${why}` : `unknown value type ${type}`, typeAt);
+}
+
+/** An integer element of a stream node's listpack (the decoder gives its decimal text). */
+function lpInt(r: Reader, items: string[], i: number, what: string, at: number): bigint {
+  const t = items[i];
+  if (t === undefined) r.fail(`stream listpack: ${what} missing`, at);
+  if (!/^-?\d+$/.test(t)) r.fail(`stream listpack: ${what} '${t.slice(0, 32)}' is not an integer`, at);
+  return BigInt(t);
+}
+
+/** One node's listpack back into its entries (master entry, then each entry, as streamNodeListpack writes them). */
+function readStreamNode(r: Reader, masterId: StreamID, prevLast: StreamID | null): StreamNode {
+  const at = r.pos;
+  let bytes = 0;
+  const items = r.compact('stream listpack', (b) => {
+    bytes = b.length;
+    return decodeListpack(b);
+  });
+  if (items.length === 0) r.fail('empty listpack inside stream', at);
+  let i = 0;
+  const count = lpInt(r, items, i++, 'master count', at);
+  const deleted = lpInt(r, items, i++, 'master deleted count', at);
+  const nMaster = Number(lpInt(r, items, i++, 'master field count', at));
+  if (nMaster < 0 || i + nMaster >= items.length) r.fail('stream listpack: master fields run past the end', at);
+  const masterFields = items.slice(i, i + nMaster);
+  i += nMaster;
+  if (lpInt(r, items, i++, 'master terminator', at) !== 0n) r.fail('stream listpack: bad master entry terminator', at);
+  const entries: { entry: StreamEntry; deleted: boolean }[] = [];
+  let last = prevLast;
+  let dead = 0n;
+  while (i < items.length) {
+    const flags = Number(lpInt(r, items, i++, 'entry flags', at));
+    const ms = BigInt.asUintN(64, masterId.ms + lpInt(r, items, i++, 'entry ms', at));
+    const seq = BigInt.asUintN(64, masterId.seq + lpInt(r, items, i++, 'entry seq', at));
+    const id = { ms, seq };
+    if (last !== null && cmpId(id, last) <= 0) r.fail('stream listpack: entry IDs do not ascend', at);
+    last = id;
+    const same = (flags & STREAM_ITEM_SAMEFIELDS) !== 0;
+    const n = same ? masterFields.length : Number(lpInt(r, items, i++, 'entry field count', at));
+    if (n < 0 || i + (same ? n : 2 * n) >= items.length) r.fail('stream listpack: entry runs past the end', at);
+    const fields: string[] = [];
+    for (let k = 0; k < n; k++) {
+      if (same) fields.push(masterFields[k], items[i++]);
+      else fields.push(items[i++], items[i++]);
+    }
+    const lpCount = lpInt(r, items, i++, 'entry lp-count', at);
+    if (lpCount !== BigInt(same ? n + 3 : 2 * n + 4)) r.fail('stream listpack: entry lp-count does not match', at);
+    const isDead = (flags & STREAM_ITEM_DELETED) !== 0;
+    if (isDead) dead++;
+    entries.push({ entry: { id, fields }, deleted: isDead });
+  }
+  if (BigInt(entries.length) !== count + deleted || dead !== deleted) r.fail('stream listpack: master entry counts do not match the entries', at);
+  if (count === 0n) r.fail('stream listpack holds no live entry', at);
+  return { masterId, masterFields, entries, bytes };
+}
+
+/** RDB_TYPE_STREAM_LISTPACKS_2: nodes, counters, consumer groups with their PELs and consumers. */
+function readStream(r: Reader): Stream {
+  const s = new Stream();
+  const nodes = r.len('stream node count');
+  let prevLast: StreamID | null = null;
+  for (let k = 0; k < nodes; k++) {
+    const at = r.pos;
+    const key = r.bytes('stream node key');
+    if (key.length !== 16) r.fail('stream node key is not the size of a stream ID', at);
+    const kv = new DataView(key.buffer, key.byteOffset, 16);
+    const masterId = { ms: kv.getBigUint64(0, false), seq: kv.getBigUint64(8, false) };
+    const node = readStreamNode(r, masterId, prevLast);
+    prevLast = node.entries[node.entries.length - 1].entry.id;
+    s.loadNode(node);
+  }
+  const length = r.len('stream length');
+  s.length = length;
+  s.lastId = { ms: r.lenBig('stream last ID'), seq: r.lenBig('stream last ID') };
+  s.firstId = { ms: r.lenBig('stream first ID'), seq: r.lenBig('stream first ID') };
+  s.maxDeletedId = { ms: r.lenBig('stream max deleted ID'), seq: r.lenBig('stream max deleted ID') };
+  s.entriesAdded = r.len('stream entries added');
+  let live = 0;
+  for (const node of s.nodes()) for (const e of node.entries) if (!e.deleted) live++;
+  if (live !== length) r.fail(`stream length ${length} does not match its ${live} live entries`);
+  if (prevLast !== null && cmpId(prevLast, s.lastId) > 0) r.fail('stream last ID is below its last entry');
+  const groups = r.len('stream group count');
+  for (let g = 0; g < groups; g++) {
+    const at = r.pos;
+    const name = r.str('consumer group name');
+    if (s.groups.has(name)) r.fail('duplicate consumer group name', at);
+    const lastId = { ms: r.lenBig('group last ID'), seq: r.lenBig('group last ID') };
+    const er = BigInt.asIntN(64, r.lenBig('group entries read'));
+    const group: ConsumerGroup = { name, lastId, entriesRead: er < 0n ? -1 : Number(er), pel: new IdMap<Nack>(), consumers: new Map<string, Consumer>() };
+    const pelSize = r.len('group PEL size');
+    const unowned: Nack[] = [];
+    for (let p = 0; p < pelSize; p++) {
+      const pat = r.pos;
+      const id = r.streamId('PEL entry ID');
+      const deliveryTime = r.int64LE('PEL delivery time');
+      const deliveryCount = r.len('PEL delivery count');
+      // The consumer is filled in from the consumers' PELs below.
+      const nack = { consumer: null as unknown as Consumer, deliveryTime, deliveryCount };
+      if (!group.pel.set(id, nack)) r.fail('duplicate ID in group PEL', pat);
+      unowned.push(nack);
+    }
+    const consumers = r.len('group consumer count');
+    for (let c = 0; c < consumers; c++) {
+      const cat = r.pos;
+      const cname = r.str('consumer name');
+      if (group.consumers.has(cname)) r.fail('duplicate consumer name', cat);
+      const consumer: Consumer = { name: cname, seenTime: r.int64LE('consumer seen time'), pel: new IdMap<Nack>() };
+      group.consumers.set(cname, consumer);
+      const n = r.len('consumer PEL size');
+      for (let p = 0; p < n; p++) {
+        const pat = r.pos;
+        const id = r.streamId('consumer PEL entry ID');
+        const nack = group.pel.get(id);
+        if (nack === undefined) r.fail('consumer PEL entry not found in group PEL', pat);
+        if (nack.consumer !== null) r.fail('PEL entry claimed by two consumers', pat);
+        nack.consumer = consumer;
+        consumer.pel.set(id, nack);
+      }
+    }
+    if (unowned.some((n) => n.consumer === null)) r.fail('group PEL entry without a consumer', at);
+    s.groups.set(name, group);
+  }
+  return s;
 }
 
 /** Why a RESTORE payload was refused, worded as redis-server words it. */
@@ -818,15 +1148,19 @@ export const unixNowFine = (): number => performance.timeOrigin + performance.no
 export const MONOTONIC_UNIX_OFFSET_MS = performance.timeOrigin;
 
 /**
- * Loads an RDB file's keys into ks, which must be empty. All or nothing: the
- * file is parsed and its checksum verified before a key is stored; on an
- * RdbError ks is left empty.
+ * Loads an RDB file's keys into the databases (a single Keyspace is database
+ * 0 alone), which must be empty: the keys after a SELECTDB n go into dbs[n];
+ * an n the server does not have is an error. All or nothing: the file is
+ * parsed and its checksum verified before a key is stored; on an RdbError
+ * every database is left empty.
  */
-export function loadRdb(data: Uint8Array, ks: Keyspace, opts: LoadOptions): LoadResult {
-  if (ks.size !== 0) throw new Error('loadRdb needs an empty keyspace');
+export function loadRdb(data: Uint8Array, dbs: Keyspace | readonly Keyspace[], opts: LoadOptions): LoadResult {
+  const list = dbs instanceof Keyspace ? [dbs] : dbs;
+  if (list.some((ks) => ks.size !== 0)) throw new Error('loadRdb needs empty databases');
   const r = new Reader(data);
   const result: LoadResult = { version: 0, keys: 0, expiredSkipped: 0, emptySkipped: 0, aux: new Map(), checksumVerified: false, end: 0 };
-  const entries: { key: string; value: Value; expireMs: number; at: number }[] = [];
+  const entries: { db: number; key: string; value: Value; expireMs: number; at: number }[] = [];
+  let db = 0;
   try {
     r.need(9, 'the RDB header');
     const magic = Buffer.from(data.buffer, data.byteOffset, 5).toString('latin1');
@@ -858,8 +1192,14 @@ export function loadRdb(data: Uint8Array, ks: Keyspace, opts: LoadOptions): Load
           r.u8('FREQ'); // LFU counter: redloop keeps none
           continue;
         case OP.SELECTDB: {
-          const db = r.len('SELECTDB');
-          if (db !== 0) r.fail(`the file holds database ${db}; redloop has one database (0): move its keys to db 0 first`, at);
+          db = r.len('SELECTDB');
+          if (db >= list.length) {
+            r.fail(
+              `the file holds database ${db}, but this server has ${list.length} database${list.length === 1 ? '' : 's'} (0 to ${list.length - 1}): ` +
+                `start it with --databases ${db + 1} or more`,
+              at,
+            );
+          }
           continue;
         }
         case OP.RESIZEDB:
@@ -883,7 +1223,7 @@ export function loadRdb(data: Uint8Array, ks: Keyspace, opts: LoadOptions): Load
       const value = readValue(r, op, at);
       if (value === null) result.emptySkipped++;
       else if (expireMs !== -1 && expireMs < opts.unixNowMs) result.expiredSkipped++;
-      else entries.push({ key, value, expireMs, at });
+      else entries.push({ db, key, value, expireMs, at });
       expireMs = -1;
     }
     if (version >= 5) {
@@ -903,9 +1243,10 @@ export function loadRdb(data: Uint8Array, ks: Keyspace, opts: LoadOptions): Load
     throw new RdbError(`unreadable data (${(e as Error).message})`, r.pos);
   }
   for (const e of entries) {
+    const ks = list[e.db];
     if (ks.has(e.key)) {
-      ks.flush();
-      throw new RdbError(`duplicate key ${JSON.stringify(e.key)}`, e.at);
+      for (const k of list) k.flush();
+      throw new RdbError(`duplicate key ${JSON.stringify(e.key)}${list.length > 1 ? ` in database ${e.db}` : ''}`, e.at);
     }
     ks.put(e.key, e.value);
     if (e.expireMs !== -1) ks.setDeadline(e.key, e.expireMs - opts.unixOffsetMs);

@@ -38,6 +38,11 @@ export interface Codec {
    * one-line description for the log.
    */
   protocolError(code: number): { reply: string | null; message: string };
+  /**
+   * A partly received request (CLIENT LIST): bytes of it already parsed and the
+   * bytes of the arguments parsed out of them; null when none is under way.
+   */
+  partial?(args: string[]): { parsed: number; argvBytes: number } | null;
   /** The writer replies are encoded with (one per codec; the server is single-threaded). */
   readonly writer: WireWriter;
   /** A writer of its own, for output written into a client from elsewhere while `writer` may be mid-reply. */

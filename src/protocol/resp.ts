@@ -84,6 +84,8 @@ interface PartialRequest {
   left: number;
   /** Strings already in args[0, count). */
   count: number;
+  /** Bytes looked at: off, or past the `$<len>` line of a bulk whose data is still arriving (CLIENT LIST's qbuf counts from there, as Redis). */
+  seen: number;
 }
 
 /** The args array is per connection, so a partial request's state rides on it. */
@@ -241,7 +243,7 @@ function decodeBulks(buf: Buffer, start: number, p: number, end: number, left: n
     if (!(len >= 0 && len <= maxBulkLen)) return len > maxBulkLen ? overLimit : ERR_INVALID_BULK; // also NaN
     const data = lineCr + 2;
     // The string and its trailing CRLF must all be here (Redis skips the CRLF unchecked).
-    if (end - data < len + 2) return incomplete(start, p, left, count, args);
+    if (end - data < len + 2) return incomplete(start, p, left, count, args, data);
     if (len > MAX_STRING_LENGTH) return ERR_INVALID_BULK; // arrived, but no JS string can hold it
     args[count] = count === 0 ? nameString(buf, data, len) : binaryString(buf, data, len);
     count++;
@@ -256,11 +258,21 @@ function decodeBulks(buf: Buffer, start: number, p: number, end: number, left: n
   return p - start;
 }
 
+/** Where a partly received multibulk request stands: bytes parsed, and the bytes of its parsed arguments. */
+export function partialRequest(args: string[]): { parsed: number; argvBytes: number } | null {
+  const partial = (args as Args)[PARTIAL];
+  if (partial === undefined || partial.left === 0) return null;
+  let argvBytes = 0;
+  for (let i = 0; i < partial.count; i++) argvBytes += args[i].length;
+  return { parsed: partial.seen, argvBytes };
+}
+
 /** Remembers where a multibulk request stopped, so that the next call resumes there. */
-function incomplete(start: number, p: number, left: number, count: number, args: Args): number {
+function incomplete(start: number, p: number, left: number, count: number, args: Args, data = p): number {
   let partial = args[PARTIAL];
-  if (partial === undefined) partial = args[PARTIAL] = { off: 0, left: 0, count: 0 };
+  if (partial === undefined) partial = args[PARTIAL] = { off: 0, left: 0, count: 0, seen: 0 };
   partial.off = p - start;
+  partial.seen = data - start;
   partial.left = left;
   partial.count = count;
   return 0;
@@ -620,6 +632,7 @@ export function createRespCodec(limits: { readonly protoMaxBulkLen: number }) {
       return decodeResp(buf, start, end, args, limits.protoMaxBulkLen, unauthenticated);
     },
     protocolError: respProtocolError,
+    partial: partialRequest,
     writer: new RespWriter(),
     createWriter: () => new RespWriter(),
   };

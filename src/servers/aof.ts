@@ -7,7 +7,9 @@
 // effect is rewritten here: EXPIRE → PEXPIREAT, SET EX → SET PXAT, XADD * →
 // the ID it made, …; SPOP and served blocking pops say their effect through
 // `propagateAs`), keys that expire (DEL), and MULTI/EXEC around a transaction
-// or script with more than one write. Commands collect in `buf`; the server
+// or script with more than one write. Each command is logged with its own
+// database: a SELECT goes before it when that differs from the last one
+// written to the current incr file (as Redis's feedAppendOnlyFile). Commands collect in `buf`; the server
 // calls flush() once per loop iteration before any reply is written (the
 // loop's beforeReplies): one write() for the iteration, and under
 // appendfsync always one fdatasync, so a reply leaves only once what it
@@ -21,7 +23,7 @@
 import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Keyspace, KeyChange } from '../store/keyspace.js';
+import { Bytes, type Keyspace, type KeyChange } from '../store/keyspace.js';
 import { MAX_ID, Stream, ZERO_ID, idText, type ConsumerGroup } from '../store/stream.js';
 import { AofError, CommandReader, aofNames, encodeCommand, formatManifest, parseManifest, type ManifestEntry } from '../persist/aof.js';
 import { MONOTONIC_UNIX_OFFSET_MS, RdbError, dumpPayload, loadRdb, unixNowFine, writeRdb } from '../persist/rdb.js';
@@ -56,13 +58,15 @@ export function checkAofSettings(s: AofSettings): string | null {
 }
 
 const SELECT0 = encodeCommand(['SELECT', '0']);
+const selectText = (db: number): string => encodeCommand(['SELECT', String(db)]);
 const FUNCTION_WRITES = new Set(['load', 'delete', 'flush', 'restore']);
 const MULTI = encodeCommand(['MULTI']);
 const EXEC = encodeCommand(['EXEC']);
 
 /** What the AOF needs of the server besides its settings. */
 export interface AofHost {
-  readonly store: Keyspace;
+  /** The server's databases (database i is databases[i]). */
+  readonly databases: readonly Keyspace[];
   readonly counters: CommandCounters;
   timers(): TimerService;
   log(line: string): void;
@@ -80,12 +84,12 @@ export class Aof implements AofControl {
   private manifest: ManifestEntry[] = [];
   /** Commands logged but not yet written. */
   private buf = '';
-  /** Commands of the running top-level command (a transaction's or script's writes), committed when it ends. */
-  private pending: string[] = [];
-  /** A command's own account of its effect (propagateAs), replacing its text. */
-  private override: string[][] | null = null;
-  /** SELECT 0 has been logged in the current incr file. */
-  private selected = false;
+  /** Commands of the running top-level command (a transaction's or script's writes) and their databases, committed when it ends. */
+  private pending: { db: number; cmd: string }[] = [];
+  /** A command's own account of its effect (propagateAs), replacing its text, and its database. */
+  private override: { db: number; argvs: string[][] } | null = null;
+  /** The database the current incr file last SELECTed (-1: none yet; a new incr file starts so). */
+  private selected = -1;
   /** The second of the last `#TS:` annotation (aof-timestamp-enabled). */
   private lastTimestamp = 0;
   /** Bytes written to the incr file and not yet fsynced. */
@@ -159,36 +163,40 @@ export class Aof implements AofControl {
   readonly propagate = (spec: CommandSpec, args: string[], ctx: CommandContext, failed: boolean): void => {
     const override = this.override;
     this.override = null;
-    if (override !== null) for (const a of override) this.pending.push(encodeCommand(a));
+    // The command's database: the client's when it ran (a SELECT inside a transaction moves it on).
+    const store = ctx.store;
+    const db = store.id;
+    if (override !== null) for (const a of override.argvs) this.pending.push({ db: override.db, cmd: encodeCommand(a) });
     // FUNCTION LOAD/DELETE/FLUSH/RESTORE change the libraries, which Redis 7.0 keeps in the AOF too.
-    else if (spec.name === 'function' && !failed && FUNCTION_WRITES.has(args[1].toLowerCase())) this.pending.push(encodeCommand(args));
+    else if (spec.name === 'function' && !failed && FUNCTION_WRITES.has(args[1].toLowerCase())) this.pending.push({ db, cmd: encodeCommand(args) });
     // A blocking command that blocked did nothing yet: its pop is logged when it is served.
+    // SWAPDB, MOVE, COPY … DB and FLUSHALL are deterministic: logged as they came (as Redis propagates them).
     else if (spec.write === true && !failed && !ctx.client.waiting) {
-      const effect = ctx.client.protocol === 'book' ? bookEffectOf(spec.name, args, this.host.store) : effectOf(spec.name, args, this.host.store);
-      if (effect === null) this.pending.push(encodeCommand(args));
-      else for (const a of effect) this.pending.push(encodeCommand(a));
+      const effect = ctx.client.protocol === 'book' ? bookEffectOf(spec.name, args, store) : effectOf(spec.name, args, store);
+      if (effect === null) this.pending.push({ db, cmd: encodeCommand(args) });
+      else for (const a of effect) this.pending.push({ db, cmd: encodeCommand(a) });
     }
     if (this.host.counters.execDepth <= 1) this.commit();
   };
 
   /** A command's (or a served blocked client's) effect, logged instead of its text. */
-  readonly propagateAs = (argvs: string[][], keys?: readonly string[], group?: string): void => {
+  readonly propagateAs = (store: Keyspace, argvs: string[][], keys?: readonly string[], group?: string): void => {
     if (keys !== undefined) {
       argvs = argvs.slice();
-      for (const k of keys) argvs.push(...(group === undefined ? keyState(k, this.host.store, this.settings.rdbCompression) : groupState(k, group, this.host.store)));
+      for (const k of keys) argvs.push(...(group === undefined ? keyState(k, store, this.settings.rdbCompression) : groupState(k, group, store)));
     }
     if (this.host.counters.execDepth > 0) {
-      this.override = (this.override ?? []).concat(argvs);
+      this.override = { db: store.id, argvs: (this.override?.argvs ?? []).concat(argvs) };
       return;
     }
-    for (const a of argvs) this.pending.push(encodeCommand(a));
+    for (const a of argvs) this.pending.push({ db: store.id, cmd: encodeCommand(a) });
     this.commit();
   };
 
-  /** Keyspace listener: an expired key is logged as DEL (Redis's propagateDeletion). */
-  readonly keyChanged = (key: string | null, why: KeyChange): void => {
+  /** Keyspace listener: an expired key is logged as DEL in its own database (Redis's propagateDeletion). */
+  readonly keyChanged = (key: string | null, why: KeyChange, db?: Keyspace): void => {
     if (why !== 'expire' || key === null) return;
-    this.pending.push(encodeCommand(['DEL', key]));
+    this.pending.push({ db: db === undefined ? 0 : db.id, cmd: encodeCommand(['DEL', key]) });
     if (this.host.counters.execDepth === 0) this.commit();
   };
 
@@ -203,17 +211,23 @@ export class Aof implements AofControl {
         this.lastTimestamp = sec;
       }
     }
-    if (!this.selected) {
-      this.buf += SELECT0;
-      this.selected = true;
-    }
-    if (p.length === 1) this.buf += p[0];
+    if (p.length === 1) this.append(p[0].db, p[0].cmd);
     else {
-      this.buf += MULTI;
-      for (const c of p) this.buf += c;
-      this.buf += EXEC;
+      // As Redis 7.0's propagatePendingCommands: MULTI in the first command's database, EXEC in the last's.
+      this.append(p[0].db, MULTI);
+      for (const c of p) this.append(c.db, c.cmd);
+      this.append(p[p.length - 1].db, EXEC);
     }
     this.pending = [];
+  }
+
+  /** One command for the buffer, after a SELECT if its database is not the one the incr file last selected. */
+  private append(db: number, cmd: string): void {
+    if (db !== this.selected) {
+      this.buf += selectText(db);
+      this.selected = db;
+    }
+    this.buf += cmd;
   }
 
   // ---- writing ----------------------------------------------------------------------
@@ -413,10 +427,10 @@ export class Aof implements AofControl {
    * point-in-time snapshot would plug in: today it runs on the loop.
    */
   private writeBase(sink: (chunk: Uint8Array) => void): void {
-    const { store } = this.host;
+    const { databases } = this.host;
     if (this.settings.aofUseRdbPreamble) {
       writeRdb(
-        store,
+        databases,
         {
           compression: this.settings.rdbCompression,
           checksum: this.settings.rdbChecksum,
@@ -425,31 +439,25 @@ export class Aof implements AofControl {
           unixOffsetMs: MONOTONIC_UNIX_OFFSET_MS,
           usedMem: process.memoryUsage().heapUsed,
           aofBase: true,
-          // Streams have no RDB encoding here: they follow the RDB as commands (Redis loads a base's command tail).
-          skip: (v) => v instanceof Stream,
         },
         sink,
       );
-      let tail = this.functionsText();
-      if (tail !== '') tail = SELECT0 + tail;
-      for (const key of store.keys()) {
-        if (!(store.getRaw(key) instanceof Stream)) continue;
-        if (tail === '') tail = SELECT0;
-        for (const a of keyState(key, store, this.settings.rdbCompression)) tail += encodeCommand(a);
-        if (tail.length >= 1 << 20) {
-          sink(Buffer.from(tail, 'latin1'));
-          tail = SELECT0;
-        }
-      }
-      if (tail.length > SELECT0.length) sink(Buffer.from(tail, 'latin1'));
+      // The function libraries follow the RDB as commands (Redis loads a base's command tail).
+      const tail = this.functionsText();
+      if (tail !== '') sink(Buffer.from(SELECT0 + tail, 'latin1'));
       return;
     }
+    // Redis's rewriteAppendOnlyFileRio: each non-empty database after its SELECT.
     let text = SELECT0 + this.functionsText();
-    for (const key of store.keys()) {
-      for (const a of keyState(key, store, this.settings.rdbCompression)) text += encodeCommand(a);
-      if (text.length >= 1 << 20) {
-        sink(Buffer.from(text, 'latin1'));
-        text = '';
+    for (const store of databases) {
+      if (store.size === 0) continue;
+      if (store.id !== 0) text += selectText(store.id);
+      for (const key of store.keys()) {
+        for (const a of keyState(key, store, this.settings.rdbCompression)) text += encodeCommand(a);
+        if (text.length >= 1 << 20) {
+          sink(Buffer.from(text, 'latin1'));
+          text = '';
+        }
       }
     }
     sink(Buffer.from(text, 'latin1'));
@@ -518,7 +526,7 @@ export class Aof implements AofControl {
       if (this.enabled || opening) this.fd = incrFd;
       else closeSync(incrFd);
       incrFd = -1;
-      this.selected = false;
+      this.selected = -1;
       this.lastTimestamp = 0;
       this.unsynced = false;
       this.incrSize = 0;
@@ -610,7 +618,7 @@ export class Aof implements AofControl {
       if (data.length >= 5 && data.latin1Slice(0, 5) === 'REDIS') {
         if (entry.type !== 'b') throw new Error(`cannot load ${p}: an incr file cannot hold an RDB`);
         try {
-          const r = loadRdb(data, this.host.store, { checksum: this.settings.rdbChecksum, unixNowMs: unixNowFine(), unixOffsetMs: MONOTONIC_UNIX_OFFSET_MS });
+          const r = loadRdb(data, this.host.databases, { checksum: this.settings.rdbChecksum, unixNowMs: unixNowFine(), unixOffsetMs: MONOTONIC_UNIX_OFFSET_MS });
           this.host.log(`loaded the AOF base ${entry.name} (RDB preamble): ${r.keys} keys${r.end < data.length ? ', then its command tail' : ''}`);
           from = r.end;
         } catch (e) {
@@ -667,7 +675,7 @@ export class Aof implements AofControl {
     } else {
       this.fd = openSync(this.path(incrs[incrs.length - 1].name), 'a', 0o644);
     }
-    this.selected = false;
+    this.selected = -1;
     this.incrSize = incrs.length === 0 ? 0 : lastIncrSize;
     this.enabled = true;
     this.lastFsyncMs = this.host.timers().now();
@@ -819,15 +827,17 @@ function groupCommands(key: string, g: ConsumerGroup): string[][] {
 
 /** A key's TTL as it is now: PEXPIREAT, PERSIST, or DEL if the key is gone (EXPIRE in the past deletes). */
 function ttlState(key: string, store: Keyspace): string[][] {
-  if (!store.has(key)) return [['DEL', key]];
+  if (store.peek(key) === undefined) return [['DEL', key]];
   const at = unixExpireOf(store, key);
   return at < 0 ? [['PERSIST', key]] : [['PEXPIREAT', key, String(at)]];
 }
 
 /** A string key as it is now: SET key value [PXAT t], DEL if gone; nothing for another type (the command did not change it). */
 function stringState(key: string, store: Keyspace): string[][] {
-  const v = store.get(key);
-  if (v === undefined) return [['DEL', key]];
+  // As stored, not expired now: a SET … PX 1 is logged as the SET it did (its deadline may be past on reload).
+  const raw = store.peek(key);
+  if (raw === undefined) return [['DEL', key]];
+  const v = raw instanceof Bytes ? raw.toString() : raw;
   if (typeof v !== 'string') return [];
   const at = unixExpireOf(store, key);
   return [at < 0 ? ['SET', key, v] : ['SET', key, v, 'PXAT', String(at)]];

@@ -58,8 +58,11 @@ export function loadDataAtStartup(state: ServerState): void {
       // As Redis: a command it does not know stops the load (its data would be lost silently).
       const spec = lookup(respTable, args[0]);
       if (spec === undefined) return `unknown command '${args[0]}'`;
-      // One database here: what another would hold cannot be put anywhere.
-      if (spec.name === 'select' && args[1] !== '0') return `it selects database ${args[1]}; redloop has one database (0)`;
+      // A database this server does not have: its data could be put nowhere (Redis stops too).
+      if (spec.name === 'select') {
+        const n = args.length === 2 && /^(0|[1-9][0-9]*)$/.test(args[1]) ? Number(args[1]) : -1;
+        if (n < 0 || n >= state.databases.length) return `it selects database ${args[1] ?? ''}, and this server has ${state.databases.length} (databases)`;
+      }
       // Blocking commands behave as their non-blocking forms (they ran with data there).
       client.inExec = true;
       dispatch(respTable, args, nowhere, ctx);

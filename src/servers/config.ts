@@ -5,6 +5,7 @@
 // effect (replication, cluster, TLS, modules, …). CONFIG GET/SET/REWRITE and
 // the config file all go through ConfigStore; commands never see the file.
 
+import { encodingLimits } from '../store/collections.js';
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname, resolve, isAbsolute } from 'node:path';
 import type { ServerSettings } from './state.js';
@@ -51,6 +52,7 @@ const CLUSTER = 'accepted, no effect here (no cluster mode)';
 const TLS = 'accepted, no effect here (no TLS)';
 const AOF_AUTO = 'accepted, no effect here (no automatic AOF rewrite: BGREWRITEAOF rewrites)';
 const ENCODING = 'accepted, no effect here (encodings are decided by the store, see README)';
+const ENCODING_APPLIED = 'the encoding OBJECT ENCODING reports (and HSCAN/SSCAN/ZSCAN\'s compact replies) for values that grow after the change; the in-memory structures are the same';
 const DEFRAG = 'accepted, no effect here (no allocator defragmentation: V8 owns the heap)';
 const LAZY = 'accepted, no effect here (frees are synchronous; V8 collects)';
 const THREADS = 'accepted, no effect here (one thread; Node decides CPU placement)';
@@ -100,13 +102,13 @@ special('client-output-buffer-limit', 'normal 0 0 0 slave 268435456 67108864 60 
   applied('hard limits of the normal and pubsub classes (0 = none); soft limits and the replica class are stored, not enforced'), A);
 mem('maxmemory-clients', 0n, LLONG_MAX, 0, 'mutable', 'accepted, no effect here (no client eviction)', { percent: true });
 int('busy-reply-threshold', 0n, LONG_MAX, 5000, 'mutable', 'applied: a script running longer is stopped with an error (see README: Scripting)', { aliases: ['lua-time-limit'] });
-int('databases', 1n, INT_MAX, 1, 'immutable', 'accepted, no effect here (one database: SELECT 0 only; the default shown is 1)');
+int('databases', 1n, 4096n, 16, 'immutable', applied('the number of databases (SELECT 0 to N-1), at start-up; at most 4096 here (see README: Limits)'), A);
 str('requirepass', '', 'mutable', applied('the default user\'s password, for new AUTH/HELLO (authenticated clients stay so)'), { ...A, sensitive: true });
 str('aclfile', '', 'immutable', 'accepted, no effect here (no ACL users)');
 int('acllog-max-len', 0n, LONG_MAX, 128, 'mutable', 'accepted, no effect here (no ACL log)');
 enm('acl-pubsub-default', ['allchannels', 'resetchannels'], 'resetchannels', 'mutable', 'accepted, no effect here (no ACL users)');
 enm('enable-protected-configs', ['no', 'yes', 'local'], 'no', 'immutable', 'accepted; protected configs (dir, dbfilename) stay refused by CONFIG SET');
-enm('enable-debug-command', ['no', 'yes', 'local'], 'no', 'immutable', 'accepted, no effect here (no DEBUG command)');
+enm('enable-debug-command', ['no', 'yes', 'local'], 'no', 'immutable', applied('DEBUG is refused (no), allowed (yes), or allowed from loopback clients only (local)'), A);
 enm('enable-module-command', ['no', 'yes', 'local'], 'no', 'immutable', 'accepted, no effect here (no modules)');
 int('hz', 0n, INT_MAX, 10, 'mutable', 'accepted, no effect here (active expiry runs every loop iteration)');
 bool('dynamic-hz', 'yes', 'mutable');
@@ -132,8 +134,8 @@ str('ignore-warnings', '', 'mutable', PROC);
 bool('disable-thp', 'yes', 'immutable', PROC);
 enm('oom-score-adj', ['no', 'yes', 'relative', 'absolute'], 'no', 'mutable', PROC);
 special('oom-score-adj-values', '0 200 800', parseOomValues, 'mutable', PROC);
-enm('shutdown-on-sigint', ['default', 'save', 'nosave', 'now', 'force'], 'default', 'mutable', 'accepted, no effect here (SIGINT stops without saving)', { multi: true });
-enm('shutdown-on-sigterm', ['default', 'save', 'nosave', 'now', 'force'], 'default', 'mutable', 'accepted, no effect here (SIGTERM stops without saving)', { multi: true });
+enm('shutdown-on-sigint', ['default', 'save', 'nosave', 'now', 'force'], 'default', 'mutable', applied('SIGINT: default saves if save rules are set; save, nosave, force as SHUTDOWN\'s'), { multi: true, applied: true });
+enm('shutdown-on-sigterm', ['default', 'save', 'nosave', 'now', 'force'], 'default', 'mutable', applied('SIGTERM: default saves if save rules are set; save, nosave, force as SHUTDOWN\'s'), { multi: true, applied: true });
 int('shutdown-timeout', 0n, INT_MAX, 10, 'mutable', REPL);
 bool('jemalloc-bg-thread', 'yes', 'mutable', 'accepted, no effect here (no jemalloc)');
 int('io-threads', 1n, 128n, 1, 'immutable', THREADS);
@@ -144,8 +146,8 @@ str('aof_rewrite_cpulist', '', 'immutable', THREADS);
 str('bgsave_cpulist', '', 'immutable', THREADS);
 
 // ---- persistence ----
-special('save', '', parseSave, 'mutable', 'accepted, no effect here (no automatic saves: SAVE writes the file)');
-bool('stop-writes-on-bgsave-error', 'yes', 'mutable', 'accepted, no effect here (no BGSAVE)');
+special('save', '3600 1 300 100 60 10000', parseSave, 'mutable', applied('save rules: a background save after <seconds> if <changes> writes were made; "" disables them (and saving at shutdown)'), A);
+bool('stop-writes-on-bgsave-error', 'yes', 'mutable', applied('after a failed background save, writes (and PING) get -MISCONF until a save succeeds (while save rules are set)'), A);
 bool('rdbcompression', 'yes', 'mutable', applied('LZF-compress strings in the RDB file and DUMP payloads'), A);
 bool('rdbchecksum', 'yes', 'immutable', applied('write and verify the RDB file\'s CRC-64 (at start-up)'), A);
 enm('sanitize-dump-payload', ['no', 'yes', 'clients'], 'no', 'mutable', 'accepted; RESTORE payloads are always validated fully here');
@@ -188,23 +190,23 @@ int('active-defrag-cycle-max', 1n, 99n, 25, 'mutable', DEFRAG);
 int('active-defrag-max-scan-fields', 1n, LONG_MAX, 1000, 'mutable', DEFRAG);
 
 // ---- encodings ----
-int('hash-max-listpack-entries', 0n, LONG_MAX, 512, 'mutable', ENCODING, { aliases: ['hash-max-ziplist-entries'] });
-mem('hash-max-listpack-value', 0n, LONG_MAX, 64, 'mutable', ENCODING, { aliases: ['hash-max-ziplist-value'] });
+int('hash-max-listpack-entries', 0n, LONG_MAX, 512, 'mutable', applied(ENCODING_APPLIED), { aliases: ['hash-max-ziplist-entries'], ...A });
+mem('hash-max-listpack-value', 0n, LONG_MAX, 64, 'mutable', applied(ENCODING_APPLIED), { aliases: ['hash-max-ziplist-value'], ...A });
 int('list-max-listpack-size', INT_MIN, INT_MAX, -2, 'mutable', ENCODING, { aliases: ['list-max-ziplist-size'] });
 int('list-compress-depth', 0n, INT_MAX, 0, 'mutable', ENCODING);
-int('set-max-intset-entries', 0n, LONG_MAX, 512, 'mutable', ENCODING);
-int('zset-max-listpack-entries', 0n, LONG_MAX, 128, 'mutable', ENCODING, { aliases: ['zset-max-ziplist-entries'] });
-mem('zset-max-listpack-value', 0n, LONG_MAX, 64, 'mutable', ENCODING, { aliases: ['zset-max-ziplist-value'] });
+int('set-max-intset-entries', 0n, LONG_MAX, 512, 'mutable', applied(ENCODING_APPLIED), A);
+int('zset-max-listpack-entries', 0n, LONG_MAX, 128, 'mutable', applied(ENCODING_APPLIED), { aliases: ['zset-max-ziplist-entries'], ...A });
+mem('zset-max-listpack-value', 0n, LONG_MAX, 64, 'mutable', applied(ENCODING_APPLIED), { aliases: ['zset-max-ziplist-value'], ...A });
 mem('hll-sparse-max-bytes', 0n, LONG_MAX, 3000, 'mutable', ENCODING);
 mem('stream-node-max-bytes', 0n, LONG_MAX, 4096, 'mutable', 'accepted, no effect here (streams keep Redis\'s default, 4096)');
 int('stream-node-max-entries', 0n, LLONG_MAX, 100, 'mutable', 'accepted, no effect here (streams keep Redis\'s default, 100)');
 
 // ---- observability ----
-int('slowlog-log-slower-than', -1n, LLONG_MAX, 10000, 'mutable', applied('commands at least this slow (µs) enter the slowlog; -1 = off (no timing at all)'), A);
+int('slowlog-log-slower-than', -1n, LLONG_MAX, 10000, 'mutable', applied('commands at least this slow (µs) enter the slowlog; -1 = off (with latency-tracking no and latency-monitor-threshold 0: no timing at all)'), A);
 int('slowlog-max-len', 0n, LONG_MAX, 128, 'mutable', applied('entries the slowlog keeps'), A);
-int('latency-monitor-threshold', 0n, LLONG_MAX, 0, 'mutable', 'accepted, no effect here (no LATENCY monitor yet)');
-bool('latency-tracking', 'yes', 'mutable', 'accepted, no effect here (no latencystats yet)');
-special('latency-tracking-info-percentiles', '50 99 99.9', parsePercentiles, 'mutable', 'accepted, no effect here (no latencystats yet)');
+int('latency-monitor-threshold', 0n, LLONG_MAX, 0, 'mutable', applied('LATENCY records command, fast-command and expire-cycle events at least this slow (ms); 0 = off'), A);
+bool('latency-tracking', 'yes', 'mutable', applied('per-command latency histograms for INFO latencystats and LATENCY HISTOGRAM'), A);
+special('latency-tracking-info-percentiles', '50 99 99.9', parsePercentiles, 'mutable', applied('the percentiles INFO latencystats reports'), A);
 
 // ---- replication ----
 special('replicaof', '', parseReplicaof, 'immutable', 'accepted at start-up, no effect here (no replication; REPLICAOF is not a command here)', { aliases: ['slaveof'] });
@@ -507,6 +509,7 @@ export class ConfigStore {
     v.set('tcp-keepalive', String(s.tcpKeepAlive));
     v.set('protected-mode', s.protectedMode ? 'yes' : 'no');
     v.set('maxclients', String(s.maxClients));
+    v.set('databases', String(s.databases));
     v.set('client-query-buffer-limit', String(s.queryLimit));
     v.set('proto-max-bulk-len', String(s.protoMaxBulkLen));
     const old = v.get('client-output-buffer-limit')!;
@@ -530,6 +533,10 @@ export class ConfigStore {
     v.set('aof-timestamp-enabled', s.aofTimestampEnabled ? 'yes' : 'no');
     v.set('slowlog-log-slower-than', String(s.slowlogLogSlowerThan));
     v.set('slowlog-max-len', String(s.slowlogMaxLen));
+    v.set('latency-monitor-threshold', String(s.latencyMonitorThreshold));
+    v.set('latency-tracking', s.latencyTracking ? 'yes' : 'no');
+    v.set('latency-tracking-info-percentiles', s.latencyPercentiles.map((p) => fmtG(p)).join(' '));
+    v.set('enable-debug-command', s.enableDebugCommand);
   }
 
   /** Writes an applied parameter's (normalized) value into the settings. */
@@ -542,6 +549,7 @@ export class ConfigStore {
       case 'tcp-keepalive': s.tcpKeepAlive = Number(value); break;
       case 'protected-mode': s.protectedMode = value === 'yes'; break;
       case 'maxclients': s.maxClients = Number(value); break;
+      case 'databases': s.databases = Number(value); break;
       case 'client-query-buffer-limit': s.queryLimit = Number(value); break;
       case 'proto-max-bulk-len': s.protoMaxBulkLen = Number(value); break;
       case 'client-output-buffer-limit': {
@@ -566,6 +574,16 @@ export class ConfigStore {
       case 'aof-timestamp-enabled': s.aofTimestampEnabled = value === 'yes'; break;
       case 'slowlog-log-slower-than': s.slowlogLogSlowerThan = Number(value); break;
       case 'slowlog-max-len': s.slowlogMaxLen = Number(value); break;
+      // Process-wide, as Redis's are server-wide: the store reads them on every write.
+      case 'hash-max-listpack-entries': encodingLimits.hashMaxListpackEntries = Number(value); break;
+      case 'hash-max-listpack-value': encodingLimits.hashMaxListpackValue = Number(value); break;
+      case 'set-max-intset-entries': encodingLimits.setMaxIntsetEntries = Number(value); break;
+      case 'zset-max-listpack-entries': encodingLimits.zsetMaxListpackEntries = Number(value); break;
+      case 'zset-max-listpack-value': encodingLimits.zsetMaxListpackValue = Number(value); break;
+      case 'latency-monitor-threshold': s.latencyMonitorThreshold = Number(value); break;
+      case 'latency-tracking': s.latencyTracking = value === 'yes'; break;
+      case 'latency-tracking-info-percentiles': s.latencyPercentiles = value === '' ? [] : value.split(' ').map(Number); break;
+      case 'enable-debug-command': s.enableDebugCommand = value as 'no' | 'yes' | 'local'; break;
     }
   }
 

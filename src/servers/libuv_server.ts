@@ -20,6 +20,7 @@ import { ServerState, type ServerSettings } from './state.js';
 import { Pipeline, type Endpoint } from './pipeline.js';
 import { clampMaxClients } from './syscall_server.js';
 import { loadDataAtStartup } from './aof_load.js';
+import * as sys from '../sys/index.js';
 
 /** How often keys with a TTL are expired actively (Redis's default hz is 10). */
 const ACTIVE_EXPIRE_INTERVAL_MS = 100;
@@ -37,6 +38,8 @@ export interface LibuvServer {
   close(graceMs?: number): Promise<void>;
   /** Closes every connection at once, without flushing. */
   abort(): void;
+  /** Called when SHUTDOWN or a signal has decided the server stops (runLibuvServer sets it). */
+  onStop: () => void;
 }
 
 /** A connection on a net.Socket: the pipeline's Conn plus what libuv needs. */
@@ -200,17 +203,22 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
     });
 
   const ports = state.ports;
-  return {
+  // Persistence's background work: slices on Node's timers; the writer
+  // thread's pipe is read on a short interval while a job runs (libuv's own
+  // loop polls its fds in C, out of our reach: a simple equivalent).
+  let watchTimer: NodeJS.Timeout | null = null;
+  const server: LibuvServer = {
     state,
     ports,
+    onStop: () => {},
     async listen() {
       ports.book = await listenOn(settings.port, 'book', bookCodec, bookTable, '');
       if (settings.respPort !== null) {
         ports.resp = await listenOn(settings.respPort, 'resp', createRespCodec(settings), respTable, '-ERR max number of clients reached\r\n');
       }
       expireTimer = setInterval(() => {
-        state.store.expireSome(settings.activeExpireLimit);
-        state.context.hooks.afterReply?.(null); // tracking's invalidations of the expired keys
+        state.expireCycle();
+        state.context.stats.instant.maybeSample(performance.now());
         state.aof.flush(); // the expired keys' DELs
       }, ACTIVE_EXPIRE_INTERVAL_MS);
     },
@@ -232,6 +240,23 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
       for (const { socket } of sockets) socket.destroy();
     },
   };
+  state.configStore.onApplied = () => state.persistence.configChanged();
+  state.persistence.attach({
+    timers: state.timers,
+    stop: () => server.onStop(),
+    watcher: {
+      watch(_fd, _label, onReadable) {
+        watchTimer = setInterval(onReadable, 10);
+        watchTimer.unref();
+      },
+      unwatch() {
+        if (watchTimer !== null) clearInterval(watchTimer);
+        watchTimer = null;
+      },
+      read: (fd, buf, off, len) => sys.read(fd, buf, off, len),
+    },
+  });
+  return server;
 }
 
 /** Runs the libuv twin until SIGINT/SIGTERM; `onReady` gets the bound ports. */
@@ -245,6 +270,13 @@ export async function runLibuvServer(
   onReady(server.ports);
   await new Promise<void>((resolve) => {
     let stopping = false;
+    server.onStop = () => {
+      stopping = true;
+      server.close().then(() => {
+        server.state.persistence.close();
+        resolve();
+      });
+    };
     const stop = (sig: NodeJS.Signals) => {
       if (stopping) {
         // A second signal: give up on flushing.
@@ -254,9 +286,9 @@ export async function runLibuvServer(
         server.abort();
         return;
       }
-      stopping = true;
       log(`received ${sig}, shutting down`);
-      server.close().then(resolve);
+      // Saves first when save rules are set (shutdown-on-sig*); a failed save keeps the server up.
+      server.state.persistence.shutdownOnSignal(sig === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

@@ -38,6 +38,8 @@ export const detachedHost: SessionHost = {
 
 export class ProtocolSession implements Session, ClientLink {
   private readonly args: string[] = [];
+  /** Bytes of the last request taken off the input (the one running, while a command runs). */
+  private requestBytes = 0;
   private readonly ctx: CommandContext;
   /** The server's counters, held directly: the context object's shape (it has getters) makes every load through it a generic IC call. */
   private readonly stats: CommandContext['server']['stats'];
@@ -85,6 +87,7 @@ export class ProtocolSession implements Session, ClientLink {
       return false;
     }
     inc.consume(rv);
+    this.requestBytes = rv;
     if (args.length === 0) {
       // An empty request: the book answers "unknown command"; RESP ignores it.
       if (this.codec.name === 'book') {
@@ -139,11 +142,13 @@ export class ProtocolSession implements Session, ClientLink {
   connInfo(): ConnInfo {
     const { conn } = this;
     const events = (conn.wantRead ? 'r' : '') + (conn.wantWrite ? 'w' : '');
+    const partial = this.codec.partial?.(this.args) ?? null;
     return {
-      qbuf: conn.incoming.length,
+      qbuf: conn.incoming.length - (partial?.parsed ?? 0),
+      argvMem: partial?.argvBytes ?? 0,
+      current: this.requestBytes,
       qbufFree: conn.incoming.buf.length - conn.incoming.end,
-      obl: conn.outgoing.length,
-      omem: Math.max(0, conn.outgoing.buf.length - 4096),
+      pending: conn.outgoing.length,
       obufSize: conn.outgoing.buf.length,
       idleMs: Math.max(0, this.pipeline.host.now() - conn.lastActiveMs),
       events,

@@ -9,6 +9,8 @@ import { Persistence, type PersistSettings } from './persistence.js';
 import { Aof, type AofSettings } from './aof.js';
 import { ConfigStore } from './config.js';
 import { CommandCounters } from '../commands/counters.js';
+import { LatencyMonitor } from '../commands/latency.js';
+import { InstantMetrics } from './metrics.js';
 
 export interface ServerSettings extends PersistSettings, AofSettings {
   host: string;
@@ -34,16 +36,28 @@ export interface ServerSettings extends PersistSettings, AofSettings {
   slowlogLogSlowerThan: number;
   /** SLOWLOG: entries kept. */
   slowlogMaxLen: number;
+  /** LATENCY: events at least this slow (ms) are recorded; 0 = off. */
+  latencyMonitorThreshold: number;
+  /** INFO latencystats / LATENCY HISTOGRAM: every command's latency goes into its histogram. */
+  latencyTracking: boolean;
+  /** The percentiles INFO latencystats reports. */
+  latencyPercentiles: number[];
+  /** DEBUG: 'no', 'yes', or 'local' (loopback clients only), as Redis's enable-debug-command. */
+  enableDebugCommand: 'no' | 'yes' | 'local';
   /** The parameters as CONFIG sees them, with the config file they were read from (cli/server.ts). */
   config?: ConfigStore;
   /** Keys expired actively per loop iteration at most. */
   activeExpireLimit: number;
+  /** Number of databases (Redis's `databases`; immutable once the server runs). */
+  databases: number;
   trace: boolean;
   /** With trace: each read and write shows its bytes; reads show where each request ends. */
   traceBytes: boolean;
   /** A file to write the structured trace to (JSON lines, docs/trace-json.md), or null. */
   traceJson: string | null;
   step: boolean;
+  /** --inspect-port: the live view's HTTP port on 127.0.0.1 (0: any free one), or null (off). */
+  inspectPort: number | null;
   quiet: boolean;
 }
 
@@ -62,8 +76,13 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   requirePass: null,
   protectedMode: true,
   activeExpireLimit: 2000,
+  databases: 16,
   slowlogLogSlowerThan: 10000,
   slowlogMaxLen: 128,
+  latencyMonitorThreshold: 0,
+  latencyTracking: true,
+  latencyPercentiles: [50, 99, 99.9],
+  enableDebugCommand: 'no',
   dir: '.',
   dbFilename: 'dump.rdb',
   rdbCompression: true,
@@ -79,6 +98,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   traceBytes: false,
   traceJson: null,
   step: false,
+  inspectPort: null,
   quiet: false,
 };
 
@@ -106,6 +126,7 @@ export class Client implements ClientState {
   inExec = false;
   monitor = false;
   dirtyCas = false;
+  db = 0;
   /** Channels, patterns and shard channels subscribed to (the pub/sub module keeps it). */
   subscriptions = 0;
   readonly createdAtMs = Date.now();
@@ -133,7 +154,7 @@ export class Client implements ClientState {
   }
 
   connInfo(): ConnInfo {
-    return this.link?.connInfo() ?? { qbuf: 0, qbufFree: 0, obl: 0, omem: 0, obufSize: 0, idleMs: 0, events: '' };
+    return this.link?.connInfo() ?? { qbuf: 0, argvMem: 0, current: 0, qbufFree: 0, pending: 0, obufSize: 0, idleMs: 0, events: '' };
   }
 
   deliver(write: (w: ReplyWriter) => void): void {
@@ -213,8 +234,14 @@ function redactSecrets(args: string[]): void {
 /** Client-provoked log lines allowed per second (see logClientError). */
 export const NOISY_LINES_PER_SECOND = 10;
 
+/** The most databases a server may have (Redis allows up to INT_MAX; each empty database costs a few KB here, and active expiry looks at each one per loop turn). */
+export const MAX_DATABASES = 4096;
+
 export class ServerState {
-  readonly store = new Keyspace();
+  /** The databases, by index: databases[i].id === i. */
+  readonly databases: Keyspace[];
+  /** Database 0 (the book port's, and what tools that know one database look at). */
+  readonly store: Keyspace;
   readonly clients = new Map<number, Client>();
   readonly context: ServerContext;
   private nextClientId = 1;
@@ -229,6 +256,9 @@ export class ServerState {
   readonly onResetStats: (() => void)[] = [];
   /** Called after CONFIG SET changed settings the loop copies (timeout, tcp-keepalive). */
   onSettingsChanged: (() => void) | null = null;
+
+  /** Active expiry on; DEBUG SET-ACTIVE-EXPIRE 0 turns it off. */
+  activeExpire = true;
 
   /** SAVE, the RDB file, and the counters INFO reports. */
   readonly persistence: Persistence;
@@ -248,10 +278,47 @@ export class ServerState {
     readonly log: (line: string) => void,
   ) {
     const state = this;
+    const dbCount = Math.max(1, Math.min(MAX_DATABASES, settings.databases));
+    const databases: Keyspace[] = [];
+    for (let i = 0; i < dbCount; i++) databases.push(new Keyspace(undefined, i));
+    this.databases = databases;
+    this.store = databases[0];
     this.slowlog = new Slowlog(settings);
-    this.persistence = new Persistence(settings, this.store, log);
+    const keyListeners = new Set<KeyListener>();
+    const fanOut: KeyListener = (key, why, db) => {
+      for (const fn of keyListeners) fn(key, why, db);
+    };
+    const swapHooks: ((a: Keyspace, b: Keyspace) => void)[] = [];
+    const configStore = settings.config ?? new ConfigStore(settings);
+    // A server copies the settings it was given: applied parameters must write to this copy.
+    configStore.bind(settings);
+    configStore.syncFromSettings();
+    this.configStore = configStore;
+    const slowlog = this.slowlog;
+    const counters = new CommandCounters(settings, slowlog, new LatencyMonitor(settings));
+    const st: ServerStats = {
+      totalCommands: 0,
+      totalConnections: 0,
+      rejectedConnections: 0,
+      expiredKeysBase: 0,
+      netInput: () => 0,
+      netOutput: () => 0,
+      netInputBase: 0,
+      netOutputBase: 0,
+      instant: new InstantMetrics(
+        () => st.totalCommands,
+        () => st.netInput(),
+        () => st.netOutput(),
+        performance.now(),
+      ),
+      hitsBase: 0,
+      missesBase: 0,
+    };
+    const hooks: CommandHooks = { afterCommand: null, beforeWrite: null, denyWrites: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null, propagate: null, propagateAs: null };
+    // The keyspaces a save writes (database i = list[i]).
+    this.persistence = new Persistence(settings, () => state.databases, configStore.values, hooks, log);
     this.aof = new Aof(settings, {
-      store: this.store,
+      databases,
       get counters() {
         return state.context.counters;
       },
@@ -262,31 +329,8 @@ export class ServerState {
         const engine = state.context.registry.get('scripting') as { libraries: Map<string, { code: string }> } | undefined;
         return engine === undefined ? [] : [...engine.libraries.values()].map((l) => l.code);
       },
-      writeStatus: (why) => {
-        state.context.hooks.denyWrites = why === null ? null : `MISCONF Errors writing to the AOF file: ${why}`;
-      },
+      writeStatus: (why) => state.persistence.setAofWriteError(why),
     });
-    const keyListeners = new Set<KeyListener>();
-    const fanOut: KeyListener = (key, why) => {
-      for (const fn of keyListeners) fn(key, why);
-    };
-    const configStore = settings.config ?? new ConfigStore(settings);
-    // A server copies the settings it was given: applied parameters must write to this copy.
-    configStore.bind(settings);
-    configStore.syncFromSettings();
-    this.configStore = configStore;
-    const slowlog = this.slowlog;
-    const counters = new CommandCounters(settings, slowlog);
-    const st: ServerStats = {
-      totalCommands: 0,
-      totalConnections: 0,
-      rejectedConnections: 0,
-      expiredKeysBase: 0,
-      netInput: () => 0,
-      netOutput: () => 0,
-      netInputBase: 0,
-      netOutputBase: 0,
-    };
     this.context = {
       startedAtMs: Date.now(),
       config: configStore.values,
@@ -296,6 +340,13 @@ export class ServerState {
       },
       slowlog,
       counters,
+      latency: counters.latency,
+      get activeExpire() {
+        return state.activeExpire;
+      },
+      set activeExpire(on: boolean) {
+        state.activeExpire = on;
+      },
       stats: st,
       resetStats() {
         for (const hook of state.onResetStats) hook();
@@ -303,10 +354,13 @@ export class ServerState {
         st.totalCommands = 0;
         st.totalConnections = 0;
         st.rejectedConnections = 0;
-        st.expiredKeysBase = state.store.expiredCount;
+        st.expiredKeysBase = state.expiredCount();
         st.netInputBase = st.netInput();
         st.netOutputBase = st.netOutput();
+        st.hitsBase = state.keyspaceHits();
+        st.missesBase = state.keyspaceMisses();
         counters.reset();
+        st.instant.reset(performance.now());
       },
       get timers() {
         return state.timers;
@@ -314,15 +368,24 @@ export class ServerState {
       get note() {
         return state.note;
       },
-      hooks: { afterCommand: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null, propagate: null, propagateAs: null, denyWrites: null } satisfies CommandHooks,
+      hooks,
       registry: new Map(),
+      databases,
+      swapDatabases(a, b) {
+        if (a === b) return;
+        databases[a].swapContents(databases[b]);
+        for (const fn of swapHooks) fn(databases[a], databases[b]);
+      },
+      onSwapDb(fn) {
+        swapHooks.push(fn);
+      },
       addKeyListener(fn) {
         keyListeners.add(fn);
-        state.store.onChange = fanOut;
+        for (const db of databases) db.onChange = fanOut;
       },
       removeKeyListener(fn) {
         keyListeners.delete(fn);
-        if (keyListeners.size === 0) state.store.onChange = null;
+        if (keyListeners.size === 0) for (const db of databases) db.onChange = null;
       },
       clientById: (id) => state.clients.get(id),
       deliverAll(clients, write) {
@@ -409,6 +472,55 @@ export class ServerState {
     }
   }
 
+  /** Keys expired (lazily or actively) in every database since start-up. */
+  expiredCount(): number {
+    let n = 0;
+    for (const db of this.databases) n += db.expiredCount;
+    return n;
+  }
+
+  /** INFO's keyspace_hits and keyspace_misses: the lookups counted in every database. */
+  keyspaceHits(): number {
+    let n = 0;
+    for (const db of this.databases) n += db.hits;
+    return n;
+  }
+
+  keyspaceMisses(): number {
+    let n = 0;
+    for (const db of this.databases) n += db.misses;
+    return n;
+  }
+
+  /** The nearest TTL deadline over every database, or null (the loop's key timer). */
+  nextDeadline(): number | null {
+    let best: number | null = null;
+    for (const db of this.databases) {
+      if (db.volatileCount === 0) continue;
+      const d = db.nextDeadline();
+      if (d !== null && (best === null || d < best)) best = d;
+    }
+    return best;
+  }
+
+  /**
+   * Active expiry over every database: up to max keys in all, each database
+   * in turn from where the last call stopped (so a busy database 0 cannot keep
+   * the others' keys from ever expiring). Returns how many.
+   */
+  expireSome(max: number): number {
+    const dbs = this.databases;
+    let n = 0;
+    for (let k = 0; k < dbs.length && n < max; k++) {
+      const db = dbs[this.expireCursor];
+      if (db.volatileCount !== 0) n += db.expireSome(max - n);
+      if (n < max) this.expireCursor = (this.expireCursor + 1) % dbs.length;
+    }
+    return n;
+  }
+
+  private expireCursor = 0;
+
   private noisyWindowStart = 0;
   private noisyInWindow = 0;
   private noisySuppressed = 0;
@@ -434,6 +546,21 @@ export class ServerState {
       this.noisySuppressed = 0;
     }
     this.log(line);
+  }
+
+  /**
+   * One active-expiry pass (at most activeExpireLimit keys): tracking's
+   * invalidations of what expired, and, while the latency monitor is on, its
+   * duration as the "expire-cycle" event. Returns how many keys expired.
+   */
+  expireCycle(): number {
+    if (!this.activeExpire) return 0;
+    const monitor = this.context.latency;
+    const started = monitor.enabled ? performance.now() : -1;
+    const n = this.expireSome(this.settings.activeExpireLimit);
+    this.context.hooks.afterReply?.(null); // tracking's invalidations of the expired keys
+    if (started >= 0) monitor.addSampleIfNeeded('expire-cycle', Math.floor(performance.now() - started));
+    return n;
   }
 
   /** A client's connection is gone: forget it (and, through the hooks, its waits and subscriptions). */

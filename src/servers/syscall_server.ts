@@ -14,6 +14,7 @@ import { sysResult } from '../loop/trace.js';
 import { performance } from 'node:perf_hooks';
 import { createTracer, labelClient, tracePipeline } from './tracing.js';
 import { Stepper } from '../loop/step.js';
+import { Inspector } from '../inspect/inspector.js';
 import type { Backend } from '../loop/backend.js';
 import { bookCodec } from '../protocol/book.js';
 import { createRespCodec } from '../protocol/resp.js';
@@ -84,6 +85,7 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
   });
   // CONFIG SET timeout / tcp-keepalive: the loop keeps its own copies.
   state.configStore.onApplied = () => {
+    state.persistence.configChanged(); // save rules, stop-writes-on-bgsave-error
     loop.idleTimeoutMs = settings.idleTimeoutMs;
     loop.keepAliveSeconds = settings.tcpKeepAlive;
   };
@@ -148,12 +150,17 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
   // Keys with a TTL expire actively too, at most activeExpireLimit per iteration
   // so that a mass expiry cannot stall the loop.
   loop.keyTimers = {
-    nextDeadline: () => state.store.nextDeadline(),
+    nextDeadline: () => (state.activeExpire ? state.nextDeadline() : null),
     run: () => {
-      const n = state.store.expireSome(settings.activeExpireLimit);
-      state.context.hooks.afterReply?.(null); // tracking's invalidations of the expired keys
+      const n = state.expireCycle();
       if (tracer !== null && n > 0) tracer.keysExpired(n);
     },
+  };
+
+  // INFO's instantaneous metrics: a sample at the start of an iteration, at most every 100 ms (see metrics.ts).
+  loop.beforePoll = () => {
+    state.context.stats.instant.maybeSample(performance.now());
+    return true;
   };
 
   // Signals reach the loop as bytes in a pipe that sits in the poll set.
@@ -170,15 +177,46 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     // One byte per signal: two signals that arrived together are two stops
     // (the second one gives up on flushing replies).
     for (let i = 0; i < n; i++) {
-      const sig = sigBuf[i] === C.SIGINT ? 'SIGINT' : sigBuf[i] === C.SIGTERM ? 'SIGTERM' : `signal ${sigBuf[i]}`;
-      log(loop.isStopping ? `received ${sig} again, closing without flushing` : `received ${sig}, shutting down`);
-      loop.stop();
+      const sig = sigBuf[i] === C.SIGINT ? 'SIGINT' : 'SIGTERM';
+      if (loop.isStopping) {
+        log(`received ${sig} again, closing without flushing`);
+        loop.stop();
+      } else {
+        log(`received ${sig}, shutting down`);
+        // Saves first when save rules are set (shutdown-on-sig*), as Redis; a failed save keeps the server up.
+        state.persistence.shutdownOnSignal(sig);
+      }
     }
   });
+
+  // Persistence's background work: BGSAVE slices run as loop timers, and the
+  // writer thread's completions arrive through a pipe watched like the signal pipe.
+  state.persistence.attach({
+    timers: state.timers,
+    stop: () => loop.stop(),
+    watcher: {
+      watch(fd, label, onReadable) {
+        if (tracer !== null) tracer.label(fd, label);
+        loop.addWatch(fd, onReadable);
+      },
+      unwatch: (fd) => loop.removeWatch(fd),
+      read: (fd, buf, off, len) => loop.os.read(fd, buf, off, len),
+      note: tracer === null ? null : (text) => tracer.note(text),
+    },
+  });
   // --step: stdin joins the poll set, and each iteration waits for Enter.
-  if (settings.step && tracer !== null) {
-    tracer.label(0, 'stdin');
-    new Stepper(loop, tracer).attach();
+  // --inspect-port: the live view's listener joins it, and its page steps the same gate.
+  let inspector: Inspector | null = null;
+  if ((settings.step || settings.inspectPort !== null) && tracer !== null) {
+    if (settings.step) tracer.label(0, 'stdin');
+    const stepper = new Stepper(loop, tracer, settings.step ? 0 : -1);
+    stepper.attach();
+    if (settings.inspectPort !== null) {
+      inspector = new Inspector(loop, tracer, stepper, settings.inspectPort, backend.name, log);
+      const ins = inspector;
+      tracer.json!.addSink((line) => ins.record(line));
+      log(`inspector: http://127.0.0.1:${inspector.port}/ (the live view of this loop; loopback only)`);
+    }
   }
 
   return {
@@ -188,6 +226,8 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
       loop.run(); // closes the listeners and every connection on the way out
       state.aof.stop(); // what was logged is written and fsynced before exit
       state.aof.closeBackground();
+      if (inspector !== null) inspector.closeAll();
+      state.persistence.close();
       backend.close();
     },
   };

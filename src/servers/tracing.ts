@@ -3,7 +3,7 @@
 // (the loop knows fds, not what they are: listeners, the signal pipe, stdin,
 // clients with their address and protocol).
 
-import { openSync } from 'node:fs';
+import { openSync, writeSync } from 'node:fs';
 import * as sys from '../sys/index.js';
 import { Tracer } from '../loop/trace.js';
 import { JsonTrace } from '../loop/trace_json.js';
@@ -12,13 +12,25 @@ import type { ServerSettings } from './state.js';
 
 /** The tracer the settings ask for, or null (then nothing in the loop traces). */
 export function createTracer(settings: ServerSettings, now: () => number): Tracer | null {
-  if (!settings.trace && !settings.step && settings.traceJson === null) return null;
-  // --trace-json alone: the text trace is collected but written nowhere.
+  if (!settings.trace && !settings.step && settings.traceJson === null && settings.inspectPort === null) return null;
+  // --trace-json or --inspect-port alone: the text trace is collected but written nowhere.
   const tracer = new Tracer(settings.trace || settings.step ? 2 : -1);
   tracer.showBytes = settings.traceBytes;
-  if (settings.traceJson !== null) {
-    const fd = openSync(settings.traceJson, 'w');
-    tracer.json = new JsonTrace(fd, settings.loop, now, (f) => tracer.describe(f));
+  if (settings.traceJson !== null || settings.inspectPort !== null) {
+    const sinks: ((line: string) => void)[] = [];
+    if (settings.traceJson !== null) {
+      const fd = openSync(settings.traceJson, 'w');
+      sinks.push((line) => {
+        try {
+          writeSync(fd, line + '\n');
+        } catch {
+          // A full disk must not take the server down.
+        }
+      });
+    }
+    tracer.json = new JsonTrace(sinks, settings.loop, now, (f) => tracer.describe(f));
+    // The records keep the first bytes of each read and write (the live view and replays show them).
+    tracer.json.keepBytes = true;
   }
   return tracer;
 }

@@ -13,9 +13,9 @@ import { Stream } from './stream.js';
 import { TtlHeap, type TtlEntry } from './ttl.js';
 import { ZSet } from './zset.js';
 
-export { Bytes, List, Stream, ZSet };
-export type Hash = Map<string, string>;
-export type RSet = Set<string>;
+import { Hash, Picker, RSet } from './collections.js';
+
+export { Bytes, Hash, List, RSet, Stream, ZSet };
 /** A value: a string is stored as a (binary) JS string itself. */
 export type Value = string | Hash | List | RSet | ZSet | Stream;
 /** What the keyspace holds: a Value, or a string as mutable bytes. */
@@ -34,8 +34,8 @@ export function typeOf(v: Value): TypeName {
 /** A deep copy of a value (COPY): changing one never changes the other. Strings are immutable. */
 export function cloneValue(v: Value): Value {
   if (typeof v === 'string') return v;
-  if (v instanceof Map) return new Map(v);
-  if (v instanceof Set) return new Set(v);
+  if (v instanceof Hash) return v.copy();
+  if (v instanceof RSet) return v.copy();
   return v.clone();
 }
 
@@ -96,6 +96,8 @@ function shardOf(key: string): number {
 class ShardedMap<V> {
   private readonly shards: (Map<string, V> | undefined)[] = new Array(SHARD_COUNT);
   private count = 0;
+  /** Uniform random picks over the keys (RANDOMKEY): built on the first random(), then kept up to date. */
+  private picker: Picker | null = null;
 
   get size(): number {
     return this.count;
@@ -117,24 +119,45 @@ class ShardedMap<V> {
     if (m === undefined) m = this.shards[i] = new Map();
     const before = m.size;
     m.set(key, v);
-    this.count += m.size - before;
+    if (m.size !== before) {
+      this.count++;
+      if (this.picker !== null) this.picker.add(key);
+    }
   }
 
   delete(key: string, i = shardOf(key)): boolean {
     const m = this.shards[i];
     if (m === undefined || !m.delete(key)) return false;
     this.count--;
+    if (this.picker !== null) this.picker.delete(key);
     return true;
   }
 
   clear(): void {
     this.shards.fill(undefined);
     this.count = 0;
+    this.picker = null;
+  }
+
+  /**
+   * A key chosen uniformly, O(1). The first call indexes every key (O(n), once):
+   * from then on each new key costs an array push and an index entry, each
+   * delete a swap-remove, so a keyspace nobody samples pays nothing.
+   */
+  random(rand: () => number): string | undefined {
+    if (this.count === 0) return undefined;
+    if (this.picker === null) this.picker = new Picker(this.keys(), new ShardedMap<number>());
+    return this.picker.pick(rand);
   }
 
   /** Keys, shard by shard (insertion order within a shard; KEYS promises no order). */
   *keys(): IterableIterator<string> {
     for (const m of this.shards) if (m !== undefined) yield* m.keys();
+  }
+
+  /** The shard Maps themselves (a copy of the array, not of the Maps). */
+  shardMaps(): (Map<string, V> | undefined)[] {
+    return this.shards.slice();
   }
 
   /** Keys of shard i alone. */
@@ -144,6 +167,8 @@ class ShardedMap<V> {
 }
 
 const EMPTY_MAP: ReadonlyMap<string, never> = new Map<string, never>();
+
+/** avgTtl() is exact up to this many keys with a TTL, sampled beyond. */
 
 /** With a time budget, expireSome reads the clock once per this many deletions. */
 export const EXPIRE_BUDGET_STRIDE = 32;
@@ -156,24 +181,65 @@ export const monotonicNow = (): number => performance.now();
  * ('put'), stored over a live key by replace() ('overwrite'), deleted,
  * expired, or every key flushed (key null).
  */
-export type KeyChange = 'put' | 'overwrite' | 'delete' | 'expire' | 'flush';
+export type KeyChange = 'put' | 'overwrite' | 'delete' | 'expire' | 'flush' | 'flushall';
+
+/** Keyspace.onChange's listener: the key (null for a flush), what happened, and the database it happened in. */
+export type ChangeListener = (key: string | null, why: KeyChange, db: Keyspace) => void;
 
 export class Keyspace {
-  private readonly data = new ShardedMap<Stored>();
-  private readonly ttl = new ShardedMap<TtlEntry>();
-  private readonly heap = new TtlHeap();
+  // Not readonly: SWAPDB exchanges the contents of two databases (swapContents).
+  private data = new ShardedMap<Stored>();
+  private ttl = new ShardedMap<TtlEntry>();
+  private heap = new TtlHeap();
   /** Keys removed because their TTL passed (lazily or actively). */
   expiredCount = 0;
+  /** INFO's keyspace_hits / keyspace_misses: lookups by get/getRaw while countLookups is on (dispatch turns it on for read-only commands). */
+  hits = 0;
+  misses = 0;
+  countLookups = false;
+  /** The sum of every TTL's deadline (INFO keyspace's avg_ttl). */
+  private deadlineSum = 0;
   /**
    * Told of every key stored (put, replace), deleted or expired, and of a
-   * flush (key null): WATCH invalidation and blocked clients' ready keys
+   * flush (key null; 'flushall' when every database is flushed at once, as
+   * FLUSHALL does): WATCH invalidation and blocked clients' ready keys
    * listen here. Null when nobody listens, so it costs one check per write.
    * In-place changes to a collection (LPUSH onto an existing list) do not
-   * come through here; see src/commands/watch.ts for how those are seen.
+   * come through here; see src/commands/multi.ts for how those are seen.
    */
-  onChange: ((key: string | null, why: KeyChange) => void) | null = null;
+  onChange: ChangeListener | null = null;
 
-  constructor(readonly now: () => number = monotonicNow) {}
+  /**
+   * Told *before* a key is stored, deleted, expired, or has its TTL changed,
+   * and before a flush (key null) — while the old value is still in place. A
+   * background save (src/persist/snapshot.ts) preserves the key's
+   * point-in-time value here. Null when no save runs: one check per write.
+   */
+  beforeChange: ((key: string | null) => void) | null = null;
+
+  /**
+   * @param id the database index (SELECT's number): a server holds one
+   *   Keyspace per database; keyspace notifications name it (`__keyspace@<id>__`).
+   */
+  constructor(
+    readonly now: () => number = monotonicNow,
+    readonly id: number = 0,
+  ) {}
+
+  /** The shard a key lives in (0 ≤ shard < Keyspace.shardCount). */
+  static shardOf(key: string): number {
+    return shardOf(key);
+  }
+
+  /**
+   * The keyspace's tables as they are now, shard by shard: the Map objects
+   * themselves (undefined for a shard never used). A flush replaces them
+   * rather than emptying them, so what is captured here stays the
+   * pre-flush content; other changes show through (see beforeChange).
+   */
+  captureShards(): { data: readonly (ReadonlyMap<string, Stored> | undefined)[]; ttl: readonly (ReadonlyMap<string, TtlEntry> | undefined)[] } {
+    return { data: this.data.shardMaps(), ttl: this.ttl.shardMaps() };
+  }
 
   /** Number of keys, counting expired keys not yet removed (like Redis's DBSIZE). */
   get size(): number {
@@ -193,6 +259,7 @@ export class Keyspace {
     const s = shardOf(key);
     if (this.ttl.size !== 0) this.expireIfDue(key, s);
     const v = this.data.get(key, s);
+    if (this.countLookups) v === undefined ? this.misses++ : this.hits++;
     // typeof first: GET's hot path pays no instanceof (no measurable cost at 10K keys).
     return typeof v === 'string' || !(v instanceof Bytes) ? v : v.toString();
   }
@@ -201,7 +268,15 @@ export class Keyspace {
   getRaw(key: string): Stored | undefined {
     const s = shardOf(key);
     if (this.ttl.size !== 0) this.expireIfDue(key, s);
-    return this.data.get(key, s);
+    const v = this.data.get(key, s);
+    if (this.countLookups) v === undefined ? this.misses++ : this.hits++;
+    return v;
+  }
+
+  /** The mean time to live of the keys with a TTL, ms (0 when none). */
+  avgTtl(): number {
+    const n = this.ttl.size;
+    return n === 0 ? 0 : Math.max(0, Math.round(this.deadlineSum / n - this.now()));
   }
 
   has(key: string): boolean {
@@ -214,10 +289,11 @@ export class Keyspace {
    * exists, so it is dropped first rather than expiring the new value at once.
    */
   put(key: string, v: Stored): void {
+    if (this.beforeChange !== null) this.beforeChange(key);
     const s = shardOf(key);
     if (this.ttl.size !== 0) this.expireIfDue(key, s);
     this.data.set(key, v, s);
-    if (this.onChange !== null) this.onChange(key, 'put');
+    if (this.onChange !== null) this.onChange(key, 'put', this);
   }
 
   /**
@@ -226,14 +302,16 @@ export class Keyspace {
    * wakes no blocked client) and 'put' otherwise (dbAdd).
    */
   replace(key: string, v: Stored): void {
+    if (this.beforeChange !== null) this.beforeChange(key);
     const why: KeyChange = this.onChange !== null && this.has(key) ? 'overwrite' : 'put';
     this.data.set(key, v);
     if (this.ttl.size !== 0) this.clearDeadline(key);
-    if (this.onChange !== null) this.onChange(key, why);
+    if (this.onChange !== null) this.onChange(key, why, this);
   }
 
   /** Removes a key and its TTL. True if a live key was removed. */
   delete(key: string): boolean {
+    if (this.beforeChange !== null) this.beforeChange(key);
     const s = shardOf(key);
     if (this.ttl.size !== 0) this.expireIfDue(key, s);
     if (!this.data.delete(key, s)) return false;
@@ -242,19 +320,23 @@ export class Keyspace {
       if (e) {
         this.heap.remove(e);
         this.ttl.delete(key, s);
+        this.deadlineSum -= e.deadline;
       }
     }
-    if (this.onChange !== null) this.onChange(key, 'delete');
+    if (this.onChange !== null) this.onChange(key, 'delete', this);
     return true;
   }
 
   /** Sets the key's absolute deadline (monotonic ms). The key must exist. */
   setDeadline(key: string, deadline: number): void {
+    if (this.beforeChange !== null) this.beforeChange(key);
     const e = this.ttl.get(key);
     if (e) {
+      this.deadlineSum += deadline - e.deadline;
       e.deadline = deadline;
       this.heap.update(e);
     } else {
+      this.deadlineSum += deadline;
       const entry: TtlEntry = { key, deadline, pos: -1 };
       this.ttl.set(key, entry);
       this.heap.push(entry);
@@ -265,8 +347,10 @@ export class Keyspace {
   clearDeadline(key: string): boolean {
     const e = this.ttl.get(key);
     if (!e) return false;
+    if (this.beforeChange !== null) this.beforeChange(key);
     this.heap.remove(e);
     this.ttl.delete(key);
+    this.deadlineSum -= e.deadline;
     return true;
   }
 
@@ -304,16 +388,30 @@ export class Keyspace {
     while (n < max) {
       const top = this.heap.peek();
       if (!top || top.deadline > now) break;
+      if (this.beforeChange !== null) this.beforeChange(top.key);
       const s = shardOf(top.key);
       this.heap.remove(top);
       this.ttl.delete(top.key, s);
+      this.deadlineSum -= top.deadline;
       this.data.delete(top.key, s);
-      if (this.onChange !== null) this.onChange(top.key, 'expire');
+      if (this.onChange !== null) this.onChange(top.key, 'expire', this);
       n++;
       if (n % EXPIRE_BUDGET_STRIDE === 0 && stopAt !== Infinity && performance.now() >= stopAt) break;
     }
     this.expiredCount += n;
     return n;
+  }
+
+  /**
+   * A live key chosen uniformly at random, or undefined when there is none
+   * (RANDOMKEY): O(1) expected. An expired key drawn is deleted, as Redis's
+   * RANDOMKEY does, and another drawn.
+   */
+  randomKey(rand: () => number = Math.random): string | undefined {
+    for (;;) {
+      const k = this.data.random(rand);
+      if (k === undefined || this.getRaw(k) !== undefined) return k;
+    }
   }
 
   /** Iterates over live keys (expired ones are skipped, not yielded). */
@@ -344,22 +442,65 @@ export class Keyspace {
     }
   }
 
-  /** Removes every key. */
-  flush(): void {
-    if (this.onChange !== null) this.onChange(null, 'flush');
+  /**
+   * Removes every key. Listeners hear of it first (while the keys are still
+   * there: WATCH touches the watched keys that exist), as 'flush' (FLUSHDB) or
+   * 'flushall' (one of the databases FLUSHALL empties).
+   */
+  flush(why: 'flush' | 'flushall' = 'flush'): void {
+    if (this.beforeChange !== null) this.beforeChange(null);
+    if (this.onChange !== null) this.onChange(null, why, this);
     this.data.clear();
     this.ttl.clear();
     this.heap.clear();
+    this.deadlineSum = 0;
+  }
+
+  /**
+   * Whether the key is in the table, expired or not, without expiring it
+   * (Redis's dictFind on the db's dict: what SWAPDB's and FLUSHALL's WATCH
+   * rules and the ready-key scan consult).
+   */
+  holds(key: string): boolean {
+    return this.data.has(key);
+  }
+
+  /**
+   * The key's value as stored, expired or not, without expiring it or
+   * counting a lookup: what a write command just left (the AOF reads its
+   * effect so even when a 1 ms TTL has passed meanwhile).
+   */
+  peek(key: string): Stored | undefined {
+    return this.data.get(key, shardOf(key));
+  }
+
+  /**
+   * SWAPDB: exchanges every key, value and TTL with other (and their expiry
+   * counts), as Redis swaps two databases' dicts. The ids, and whatever is
+   * kept per database index elsewhere (blocked clients, watched keys, the
+   * clients that selected it), stay where they are. Listeners are not told:
+   * the caller (ServerState.swapDatabases) does what Redis's dbSwapDatabases does.
+   */
+  swapContents(other: Keyspace): void {
+    if (other === this) return;
+    [this.data, other.data] = [other.data, this.data];
+    [this.ttl, other.ttl] = [other.ttl, this.ttl];
+    [this.heap, other.heap] = [other.heap, this.heap];
+    [this.deadlineSum, other.deadlineSum] = [other.deadlineSum, this.deadlineSum];
+    // A background save's hook follows the contents it guards (SWAPDB during BGSAVE).
+    [this.beforeChange, other.beforeChange] = [other.beforeChange, this.beforeChange];
   }
 
   private expireIfDue(key: string, s: number): void {
     const e = this.ttl.get(key, s);
     if (e && e.deadline <= this.now()) {
+      if (this.beforeChange !== null) this.beforeChange(key);
       this.heap.remove(e);
       this.ttl.delete(key, s);
+      this.deadlineSum -= e.deadline;
       this.data.delete(key, s);
       this.expiredCount++;
-      if (this.onChange !== null) this.onChange(key, 'expire');
+      if (this.onChange !== null) this.onChange(key, 'expire', this);
     }
   }
 }

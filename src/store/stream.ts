@@ -364,7 +364,7 @@ export class Stream {
   /** A slot's ID, also of a tombstone (tombstones keep their ID for searching). */
   private slotId(chunk: Chunk, i: number): StreamID {
     const e = chunk.slots[i];
-    return e !== null ? e.id : (chunk as ChunkWithIds).ids![i];
+    return e !== null ? e.id : (chunk as ChunkWithIds).dead![i].id;
   }
 
   /** Live entries with start ≤ id ≤ end, ascending; at most count (0: all). */
@@ -447,8 +447,8 @@ export class Stream {
 
   private tombstone(chunk: Chunk, i: number): void {
     const c = chunk as ChunkWithIds;
-    if (c.ids === undefined) c.ids = [];
-    c.ids[i] = chunk.slots[i]!.id;
+    if (c.dead === undefined) c.dead = [];
+    c.dead[i] = chunk.slots[i]!;
     chunk.slots[i] = null;
     chunk.live--;
   }
@@ -523,14 +523,46 @@ export class Stream {
     return INVALID_ENTRIES_READ;
   }
 
+  /** The nodes (Redis's rax of listpacks), in ID order, for the RDB writer. */
+  *nodes(): IterableIterator<StreamNode> {
+    for (const c of this.chunks) {
+      const dead = (c as ChunkWithIds).dead;
+      const entries = c.slots.map((e, i) => (e !== null ? { entry: e, deleted: false } : { entry: dead![i], deleted: true }));
+      yield { masterId: this.slotId(c, 0), masterFields: c.masterFields, entries, bytes: c.bytes };
+    }
+  }
+
+  /**
+   * Appends a node read from an RDB file (the loader checks that its IDs
+   * ascend past the previous node's, and that it holds a live entry). The
+   * stream's counters (length, IDs, entriesAdded) are the caller's to set.
+   */
+  loadNode(node: StreamNode): void {
+    const slots: (StreamEntry | null)[] = [];
+    const dead: StreamEntry[] = [];
+    let live = 0;
+    node.entries.forEach(({ entry, deleted }, i) => {
+      if (deleted) {
+        slots.push(null);
+        dead[i] = entry;
+      } else {
+        slots.push(entry);
+        live++;
+      }
+    });
+    const chunk: ChunkWithIds = { slots, live, bytes: node.bytes, masterFields: node.masterFields };
+    if (dead.length > 0) chunk.dead = dead;
+    this.chunks.push(chunk);
+  }
+
   /** A deep copy (COPY). */
   clone(): Stream {
     const s = new Stream();
     // Node by node, tombstones included, as Redis's streamDup copies its listpacks.
     s.chunks = this.chunks.map((c) => {
       const copy: ChunkWithIds = { slots: c.slots.slice(), live: c.live, bytes: c.bytes, masterFields: c.masterFields };
-      const ids = (c as ChunkWithIds).ids;
-      if (ids !== undefined) copy.ids = ids.slice();
+      const dead = (c as ChunkWithIds).dead;
+      if (dead !== undefined) copy.dead = dead.slice();
       return copy;
     });
     s.length = this.length;
@@ -565,6 +597,19 @@ export class Stream {
 }
 
 interface ChunkWithIds extends Chunk {
-  /** IDs of the tombstoned slots (the entry itself is gone). */
-  ids?: StreamID[];
+  /**
+   * The entries of the tombstoned slots: Redis keeps a deleted entry in its
+   * node's listpack (flagged deleted) until the node goes, and so does the RDB
+   * encoding of the stream.
+   */
+  dead?: StreamEntry[];
+}
+
+/** One node as the RDB encoding holds it: its entries in slot order, deleted ones flagged. */
+export interface StreamNode {
+  readonly masterId: StreamID;
+  readonly masterFields: string[];
+  readonly entries: { readonly entry: StreamEntry; readonly deleted: boolean }[];
+  /** Its listpack's size in bytes. */
+  readonly bytes: number;
 }

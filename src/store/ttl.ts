@@ -44,6 +44,11 @@ export class TtlHeap {
     e.pos = -1;
   }
 
+  /** Every entry, in heap order (not sorted). */
+  entries(): readonly TtlEntry[] {
+    return this.items;
+  }
+
   clear(): void {
     for (const e of this.items) e.pos = -1;
     this.items = [];

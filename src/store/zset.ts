@@ -3,6 +3,8 @@
 // Order: by score, then by name bytewise (a prefix sorts first). Every
 // operation is O(log n), including rank lookups and moves by offset.
 
+import { encodingLimits } from './collections.js';
+
 export interface ZEntry {
   readonly name: string;
   readonly score: number;
@@ -162,6 +164,8 @@ function predecessor(n: ZNode): ZNode | null {
 export class ZSet {
   private root: ZNode | null = null;
   private readonly byName = new Map<string, ZNode>();
+  /** Redis would hold it as a skiplist (it had more than zset-max-listpack-entries members, or a longer member than zset-max-listpack-value, once). */
+  wide = false;
 
   /** Number of members. */
   get size(): number {
@@ -193,6 +197,7 @@ export class ZSet {
     }
     this.insert(node);
     this.byName.set(name, node);
+    if (!this.wide && (this.byName.size > encodingLimits.zsetMaxListpackEntries || name.length > encodingLimits.zsetMaxListpackValue)) this.wide = true;
     return old === undefined;
   }
 
@@ -211,6 +216,7 @@ export class ZSet {
       return c;
     };
     out.root = copy(this.root, null);
+    out.wide = this.wide;
     return out;
   }
 

@@ -252,7 +252,7 @@ export function maskHello(b: Buffer): string {
 export function compareReplies(redis: Buffer, ours: Buffer, match: Match): string | null {
   if (match === 'monitor') {
     // A MONITOR line: `+<unix time> [<db> <client address>] "cmd" ...` — the time and address differ.
-    const strip = (b: Buffer) => b.toString('latin1').replace(/^\+\d+\.\d{6} \[0 [^\]]*\]/, '+T [0 ADDR]');
+    const strip = (b: Buffer) => b.toString('latin1').replace(/^\+\d+\.\d{6} \[(\d+) [^\]]*\]/, '+T [$1 ADDR]');
     return strip(redis) === strip(ours) && /^\+\d+\.\d{6} \[/.test(ours.toString('latin1')) ? null : 'monitor lines differ';
   }
   if (match === 'hello') return maskHello(redis) === maskHello(ours) && /^[*%]/.test(maskHello(ours)) ? null : 'HELLO replies differ';
@@ -362,12 +362,12 @@ export async function connectResp(port: number, resp: 2 | 3): Promise<RawClient>
 }
 
 /** Starts redis-server and redloop for the enclosing describe() and stops them after it. */
-export function useServers(redloopArgs: string[] = [], opts: { resp?: 2 | 3 } = {}): Servers {
+export function useServers(redloopArgs: string[] = [], opts: { resp?: 2 | 3; redisArgs?: string[] } = {}): Servers {
   const resp = opts.resp ?? DEFAULT_RESP;
   const servers = { resp } as Servers;
   let redis: Awaited<ReturnType<typeof startRedis>>;
   beforeAll(async () => {
-    [redis, servers.ourServer] = await Promise.all([startRedis(), startServer(['--quiet', ...LOOP, ...redloopArgs])]);
+    [redis, servers.ourServer] = await Promise.all([startRedis(opts.redisArgs), startServer(['--quiet', ...LOOP, ...redloopArgs])]);
     servers.redisPort = redis.port;
     servers.oursPort = servers.ourServer.respPort;
     servers.redis = await connectResp(redis.port, resp);

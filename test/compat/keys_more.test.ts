@@ -127,14 +127,6 @@ describe('keys: COPY', () => {
       ['EXISTS', 'x'],
       ['COPY', 'str'],
     ]));
-
-  // Not compared: Redis has 16 databases, redloop one (README's deviations).
-  test('COPY to a database other than 0 is refused (a documented deviation)', async () => {
-    await s.ours.call(['SET', 'k', 'v']);
-    expect((await s.ours.call(['COPY', 'k', 'k2', 'DB', '1'])).toString()).toBe('-ERR DB index is out of range\r\n');
-    expect((await s.ours.call(['COPY', 'k', 'k', 'DB', '15'])).toString()).toBe('-ERR DB index is out of range\r\n');
-    expect((await s.ours.call(['EXISTS', 'k2'])).toString()).toBe(':0\r\n');
-  });
 });
 
 /** Every element a full HSCAN/SSCAN/ZSCAN iteration returns, and the number of calls it took. */

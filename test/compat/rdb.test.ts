@@ -1,7 +1,8 @@
 // Differential: Redis's RDB format both ways between redloop and redis-server 7.0.
 // - DUMP payloads byte for byte, for every type and encoding where redloop
 //   makes redis-server's choice (all but the hash-table sets and hashes,
-//   whose element order is redis-server's dict order), compression on and off;
+//   whose element order is redis-server's dict order, and streams with
+//   consumers, whose times are each server's clock), compression on and off;
 // - DUMP from redis-server → RESTORE into redloop, and back: equal values, TTLs;
 // - redloop's dump.rdb: redis-check-rdb accepts it, redis-server loads it;
 // - redis-server's dump.rdb (small and large values of every type): redloop loads it;
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { parseReply, type RespReply } from '../../src/protocol/resp.js';
+import { formatReply, parseReply, type RespReply } from '../../src/protocol/resp.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { RawClient, startRedis } from './harness.js';
 
@@ -40,6 +41,8 @@ interface Case {
   name: string;
   build: (key: string) => Arg[][];
   exact: boolean;
+  /** Wide only through its history: a load (Redis's or ours) judges it afresh, compact again. */
+  history?: boolean;
 }
 
 const cases: Case[] = [
@@ -79,7 +82,11 @@ const cases: Case[] = [
   { name: 'big set', build: (k) => [['SADD', k, ...range(3000).map((i) => `member-${i}`)]], exact: false },
   { name: 'small hash', build: (k) => [['HSET', k, 'f', 'v', 'n', '12', 'neg', '-99999', 'empty', '', 'long', 'v'.repeat(64)]], exact: true },
   { name: 'hash of 128 fields', build: (k) => [['HSET', k, ...range(128).flatMap((i) => [`f${i}`, String(i)])]], exact: true },
-  { name: 'hash of 129 fields', build: (k) => [['HSET', k, ...range(129).flatMap((i) => [`f${i}`, String(i)])]], exact: false },
+  { name: 'hash of 129 fields', build: (k) => [['HSET', k, ...range(129).flatMap((i) => [`f${i}`, String(i)])]], exact: true },
+  { name: 'hash of 512 fields', build: (k) => [['HSET', k, ...range(512).flatMap((i) => [`f${i}`, String(i)])]], exact: true },
+  { name: 'hash of 513 fields', build: (k) => [['HSET', k, ...range(513).flatMap((i) => [`f${i}`, String(i)])]], exact: false },
+  { name: 'hash grown then shrunk', build: (k) => [['HSET', k, 'f', 'v'.repeat(65)], ['HDEL', k, 'f'], ['HSET', k, 'g', 'w']], exact: true, history: true },
+  { name: 'set grown then shrunk', build: (k) => [['SADD', k, '1', 'x'], ['SREM', k, 'x']], exact: true, history: true },
   { name: 'hash with a long value', build: (k) => [['HSET', k, 'f', 'v'.repeat(65), 'g', 'w']], exact: false },
   {
     name: 'small zset',
@@ -89,6 +96,41 @@ const cases: Case[] = [
   { name: 'zset of 128', build: (k) => [['ZADD', k, ...range(128).flatMap((i) => [String(i / 7), `m${i}`])]], exact: true },
   { name: 'zset of 300', build: (k) => [['ZADD', k, ...range(300).flatMap((i) => [String((i * 37) % 101 / 3), `m${i}`])]], exact: true },
   { name: 'zset with a long member', build: (k) => [['ZADD', k, '1', 'x'.repeat(65), '2', 'y']], exact: true },
+  { name: 'small stream', build: (k) => [['XADD', k, '1-1', 'a', '1', 'b', 'two'], ['XADD', k, '2-1', 'a', '3', 'b', '4'], ['XADD', k, '5-9', 'c', '-5']], exact: true },
+  {
+    name: 'stream of 350 entries (four nodes)',
+    build: (k) => range(350).map((i) => ['XADD', k, `${1_700_000_000_000 + i * 13}-${i % 4}`, 'f', String(i), ...(i % 5 === 0 ? ['g', 'x'.repeat(i % 70)] : [])]),
+    exact: true,
+  },
+  {
+    name: 'stream with deletions and trims',
+    build: (k) => [
+      ...range(260).map((i) => ['XADD', k, `${i + 1}-0`, 'f', String(i)]),
+      ['XDEL', k, '3-0', '150-0', '151-0', '260-0'],
+      ['XTRIM', k, 'MAXLEN', '200'],
+      ['XTRIM', k, 'MINID', '~', '120'],
+    ],
+    exact: true,
+  },
+  { name: 'empty stream with a group (MKSTREAM)', build: (k) => [['XGROUP', 'CREATE', k, 'g', '$', 'MKSTREAM'], ['XSETID', k, '5-5', 'ENTRIESADDED', '3', 'MAXDELETEDID', '2-2']], exact: true },
+  {
+    name: 'stream with consumer groups, PELs and consumers',
+    build: (k) => [
+      ...range(30).map((i) => ['XADD', k, `${i + 1}-1`, 'f', String(i)]),
+      ['XGROUP', 'CREATE', k, 'g2', '0'],
+      ['XGROUP', 'CREATE', k, 'g1', '0', 'ENTRIESREAD', '0'],
+      ['XGROUP', 'CREATE', k, 'idle', '$'],
+      ['XREADGROUP', 'GROUP', 'g1', 'bob', 'COUNT', '4', 'STREAMS', k, '>'],
+      ['XREADGROUP', 'GROUP', 'g1', 'alice', 'COUNT', '3', 'STREAMS', k, '>'],
+      ['XREADGROUP', 'GROUP', 'g2', 'carol', 'COUNT', '10', 'STREAMS', k, '>'],
+      ['XACK', k, 'g1', '2-1', '6-1'],
+      ['XCLAIM', k, 'g1', 'alice', '0', '1-1'],
+      ['XGROUP', 'CREATECONSUMER', k, 'g2', 'dave'],
+      ['XDEL', k, '3-1'],
+    ],
+    // Delivery and seen times are each server's clock.
+    exact: false,
+  },
 ];
 
 /** Reads a key's value in a comparable form: collections whose order is not the value's are sorted. */
@@ -113,6 +155,17 @@ async function readValue(c: RawClient, key: string): Promise<string> {
     }
     case 'zset':
       return `zset:${JSON.stringify(items(await get(['ZRANGE', key, '0', '-1', 'WITHSCORES'])))}`;
+    case 'stream': {
+      // Everything XINFO STREAM FULL shows, but unix-ms times (each server's own clock when built
+      // on both; test/rdb.test.ts checks they survive a save) and radix-tree-nodes (see README).
+      const info = await get(['XINFO', 'STREAM', key, 'FULL']);
+      if (info.type === 'array' && info.items !== null) {
+        const at = info.items.findIndex((x) => x.type === 'bulk' && x.value?.toString() === 'radix-tree-nodes');
+        if (at >= 0) info.items.splice(at, 2);
+      }
+      const text = `${formatReply(await get(['XRANGE', key, '-', '+']))}\n${formatReply(info)}`;
+      return `stream:${text.replace(/\(integer\) 1\d{12}\b/g, '(integer) T')}`;
+    }
     default:
       return t;
   }
@@ -242,7 +295,7 @@ describe('RDB and DUMP/RESTORE against redis-server 7.0', () => {
       expect(int(await lc.call(['PEXPIRETIME', 'ttl-list']))).toBe(BigInt(FAR + 1));
       expect(int(await lc.call(['PEXPIRETIME', 'soon']))).toBe(int(await oc.call(['PEXPIRETIME', 'soon'])));
       // Where redloop chose redis-server's encoding, redis-server's own DUMP of the loaded value is the same bytes.
-      for (const cs of cases.filter((c) => c.exact)) expect(bulk(await lc.call(['DUMP', cs.name]))).toEqual(bulk(await oc.call(['DUMP', cs.name])));
+      for (const cs of cases.filter((c) => c.exact && c.history !== true)) expect(bulk(await lc.call(['DUMP', cs.name]))).toEqual(bulk(await oc.call(['DUMP', cs.name])));
     } finally {
       lc.close();
       await loaded.stop();

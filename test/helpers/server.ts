@@ -35,11 +35,16 @@ export interface TestServer {
  * Starts the server with --port 0 --resp-port 0 plus `args` (later flags win).
  * Without a --dir in args it gets a fresh empty directory of its own (removed
  * when it exits), so no test reads or writes a dump.rdb in the working directory.
+ * Without --save in args (or a config file) it runs with `--save ""`.
  */
 export function startServer(args: string[] = [], opts: { prefix?: string[]; configFile?: string } = {}): Promise<TestServer> {
   const cmd = opts.prefix ?? [];
   const ownDir = args.includes('--dir') || opts.configFile !== undefined ? null : mkdtempSync(join(tmpdir(), 'redloop-test-'));
   const dirArgs = ownDir === null ? [] : ['--dir', ownDir];
+  // No save rules unless a test asks (--save, or a config file): a server
+  // stopped with SIGTERM would otherwise save first (Redis's default rules),
+  // and one holding a stream (which redloop cannot save) would refuse to stop.
+  if (!args.includes('--save') && opts.configFile === undefined) dirArgs.push('--save', '');
   const file = opts.configFile === undefined ? [] : [opts.configFile]; // a config file comes first, as for redis-server
   const full = [...cmd, process.execPath, SERVER, ...file, '--port', '0', '--resp-port', '0', ...dirArgs, ...args];
   const proc = spawn(full[0], full.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });

@@ -56,6 +56,8 @@ export interface StreamServe {
 /** One blocked client. */
 interface Waiter {
   readonly client: ClientState;
+  /** The index of the database its keys are in (the client's selected one when it blocked). */
+  readonly db: number;
   /** Its command, upper case, for the trace. */
   readonly name: string;
   readonly kind: Kind;
@@ -90,29 +92,40 @@ function timeoutReply(w: ReplyWriter): void {
 
 const UNBLOCKED = 'UNBLOCKED client unblocked via CLIENT UNBLOCK';
 
-/** The server's blocked clients: per key a FIFO of waiters, per client its waiter, and the keys made ready by the running command. */
+/**
+ * The server's blocked clients: per database index and key a FIFO of waiters,
+ * per client its waiter, and the (database, key) pairs made ready by the
+ * running command. A waiter belongs to a database index, not to a Keyspace:
+ * after SWAPDB it waits on the same index, now holding the other contents
+ * (Redis keeps blocking_keys with the db, not with its dict).
+ */
 class Blocking {
-  /** Key → its waiters in the order they blocked (a Set keeps insertion order and deletes in O(1)). */
-  private readonly byKey = new Map<string, Set<Waiter>>();
+  /** byDb[id]: key → its waiters in the order they blocked (a Set keeps insertion order and deletes in O(1)). */
+  private readonly byDb: (Map<string, Set<Waiter>> | undefined)[] = [];
   private readonly byClient = new Map<ClientState, Waiter>();
-  /** Keys stored since the last serve that have waiters, in the order they became ready. */
-  private readonly ready = new Set<string>();
+  /** (database, key) pairs stored since the last serve that have waiters, in the order they became ready; by `${db}:${key}`. */
+  private readonly ready = new Map<string, readonly [number, string]>();
   private readonly listener: KeyListener;
   private readonly serveReady = (): void => this.serve();
 
-  constructor(
-    private readonly server: ServerContext,
-    private readonly store: Keyspace,
-  ) {
-    this.listener = (key, why) => {
+  constructor(private readonly server: ServerContext) {
+    this.listener = (key, why, db) => {
       // Only a key stored where there was none (Redis's dbAdd, which signals the
       // key as ready) can wake waiters: an existing non-empty value has no
       // waiters of its kind, and a value stored over a live key by replace()
       // (ZUNIONSTORE onto a string: Redis's dbOverwrite) wakes nobody in 7.0.
-      if (why !== 'put' || key === null || !this.byKey.has(key)) return;
-      this.ready.add(key);
-      server.hooks.afterCommand = this.serveReady;
+      if (why !== 'put' || key === null) return;
+      this.signal(db.id, key);
     };
+    // SWAPDB: every key waited on in either database that now holds a value is
+    // looked at after the command (Redis's scanDatabaseForReadyKeys).
+    server.onSwapDb((a, b) => {
+      for (const db of [a, b]) {
+        const m = this.byDb[db.id];
+        if (m === undefined) continue;
+        for (const key of m.keys()) if (db.holds(key)) this.signal(db.id, key);
+      }
+    });
     server.onClientClosed((c) => {
       const waiter = this.byClient.get(c);
       if (waiter === undefined) return;
@@ -121,15 +134,16 @@ class Blocking {
     });
   }
 
-  block(client: ClientState, req: BlockRequest): void {
+  block(client: ClientState, db: number, req: BlockRequest): void {
     const { server } = this;
     const keys = [...new Set(req.keys)];
-    const waiter: Waiter = { client, name: req.name, kind: req.kind, keys, target: req.target, serve: req.serve, stream: req.stream ?? null, timer: null, timeoutMs: req.timeoutMs };
+    const waiter: Waiter = { client, db, name: req.name, kind: req.kind, keys, target: req.target, serve: req.serve, stream: req.stream ?? null, timer: null, timeoutMs: req.timeoutMs };
     if (this.byClient.size === 0) server.addKeyListener(this.listener);
     this.byClient.set(client, waiter);
+    const byKey = (this.byDb[db] ??= new Map());
     for (const key of keys) {
-      let queue = this.byKey.get(key);
-      if (queue === undefined) this.byKey.set(key, (queue = new Set()));
+      let queue = byKey.get(key);
+      if (queue === undefined) byKey.set(key, (queue = new Set()));
       queue.add(waiter);
     }
     if (req.timeoutMs > 0) {
@@ -146,10 +160,11 @@ class Blocking {
   private remove(waiter: Waiter): void {
     if (this.byClient.get(waiter.client) !== waiter) return;
     this.byClient.delete(waiter.client);
+    const byKey = this.byDb[waiter.db]!;
     for (const key of waiter.keys) {
-      const queue = this.byKey.get(key)!;
+      const queue = byKey.get(key)!;
       queue.delete(waiter);
-      if (queue.size === 0) this.byKey.delete(key);
+      if (queue.size === 0) byKey.delete(key);
     }
     if (waiter.timer !== null) {
       this.server.timers.cancel(waiter.timer);
@@ -180,9 +195,10 @@ class Blocking {
    * Redis's signalKeyAsReady for a change the key listener does not see (XADD
    * onto an existing stream, XGROUP DESTROY): waiters on it are looked at after the command.
    */
-  signal(key: string): void {
-    if (!this.byKey.has(key)) return;
-    this.ready.add(key);
+  signal(db: number, key: string): void {
+    if (this.byDb[db]?.has(key) !== true) return;
+    const id = `${db}:${key}`;
+    if (!this.ready.has(id)) this.ready.set(id, [db, key]);
     this.server.hooks.afterCommand = this.serveReady;
   }
 
@@ -201,63 +217,65 @@ class Blocking {
   private serve(): void {
     const { ready } = this;
     while (ready.size !== 0) {
-      for (const key of [...ready]) {
-        ready.delete(key); // from now on a new put of the key makes it ready again
-        this.serveKey(key);
+      for (const [id, [db, key]] of [...ready]) {
+        ready.delete(id); // from now on a new put of the key makes it ready again
+        this.serveKey(db, key);
       }
     }
     this.server.hooks.afterCommand = null;
   }
 
   /** Serves the key's waiters of its value's kind, first come first served, while the value lasts. */
-  private serveKey(key: string): void {
-    const { store } = this;
+  private serveKey(db: number, key: string): void {
+    const store = this.server.databases[db];
     const value = store.get(key);
     const kind: Kind | null = value instanceof List ? 'list' : value instanceof ZSet ? 'zset' : value instanceof Stream ? 'stream' : null;
     if (kind === null) return;
-    const queue = this.byKey.get(key);
+    const queue = this.byDb[db]?.get(key);
     if (queue === undefined) return;
     for (const waiter of [...queue]) {
       if (waiter.kind !== kind || !queue.has(waiter)) continue;
       if (waiter.stream !== null) {
-        this.serveStreamWaiter(waiter, key);
+        this.serveStreamWaiter(waiter, store, key);
         continue;
       }
-      this.serveWaiter(waiter, key);
+      this.serveWaiter(waiter, store, key);
       // The value was emptied (and deleted): the others keep waiting.
       if (store.get(key) !== value) break;
     }
   }
 
   /** Redis's serveClientsBlockedOnStreamKey: a stream is not consumed, so every waiter with something new is served. */
-  private serveStreamWaiter(waiter: Waiter, key: string): void {
+  private serveStreamWaiter(waiter: Waiter, store: Keyspace, key: string): void {
     const { client } = waiter;
     const { hooks, note } = this.server;
     let reply: ((w: ReplyWriter) => void) | null = null;
     // WATCH sees an XREADGROUP's changes to the groups as a write command's.
     const decide = (): void => {
-      reply = waiter.stream!.serve(this.store, key, client);
+      reply = waiter.stream!.serve(store, key, client);
       if (reply !== null) client.deliver(reply);
     };
-    if (hooks.aroundWrite !== null && waiter.name === 'XREADGROUP') hooks.aroundWrite([waiter.name, key], decide);
+    if (hooks.beforeWrite !== null && waiter.name === 'XREADGROUP') hooks.beforeWrite(store, [waiter.name, key]);
+    if (hooks.aroundWrite !== null && waiter.name === 'XREADGROUP') hooks.aroundWrite([waiter.name, key], decide, store);
     else decide();
     if (reply === null) return;
     // The AOF logs the group's new state (Redis propagates XCLAIMs and XGROUP SETID).
     const group = waiter.stream!.group;
-    if (hooks.propagateAs !== null && group !== null) hooks.propagateAs([], [key], group);
+    if (hooks.propagateAs !== null && group !== null) hooks.propagateAs(store, [], [key], group);
     this.remove(waiter);
     client.waiting = false;
     client.wake();
     note?.(`client ${client.id}: ${waiter.name} woken: served from ${quoteKey(key)}`);
   }
 
-  private serveWaiter(waiter: Waiter, key: string): void {
+  private serveWaiter(waiter: Waiter, store: Keyspace, key: string): void {
     this.remove(waiter);
     const { client } = waiter;
     const { hooks, note } = this.server;
-    const pop = (): void => client.deliver((w) => waiter.serve(this.store, key, w));
-    // WATCH sees the pop (and BLMOVE's push) as it sees a write command's changes.
-    if (hooks.aroundWrite !== null) hooks.aroundWrite(waiter.target === null ? [waiter.name, key] : [waiter.name, key, waiter.target], pop);
+    const pop = (): void => client.deliver((w) => waiter.serve(store, key, w));
+    // A background save and WATCH see the pop (and BLMOVE's push) as they see a write command's changes.
+    if (hooks.beforeWrite !== null) hooks.beforeWrite(store, waiter.target === null ? [waiter.name, key] : [waiter.name, key, waiter.target]);
+    if (hooks.aroundWrite !== null) hooks.aroundWrite(waiter.target === null ? [waiter.name, key] : [waiter.name, key, waiter.target], pop, store);
     else pop();
     client.waiting = false;
     client.wake();
@@ -272,7 +290,7 @@ function quoteKey(key: string): string {
 function blockingOf(ctx: CommandContext): Blocking {
   const { server } = ctx;
   let b = server.registry.get('blocking') as Blocking | undefined;
-  if (b === undefined) server.registry.set('blocking', (b = new Blocking(server, ctx.store)));
+  if (b === undefined) server.registry.set('blocking', (b = new Blocking(server)));
   return b;
 }
 
@@ -289,15 +307,15 @@ export function unblockClient(server: ServerContext, client: ClientState, how: '
 
 clientExtensions.unblock = unblockClient;
 
-/** signalKeyAsReady: XADD and XGROUP DESTROY tell waiters on the key to look again (nothing to do when nobody waits). */
-export function signalKeyAsReady(server: ServerContext, key: string): void {
+/** signalKeyAsReady: XADD and XGROUP DESTROY tell waiters on the key (in database db) to look again (nothing to do when nobody waits). */
+export function signalKeyAsReady(server: ServerContext, db: Keyspace, key: string): void {
   const b = server.registry.get('blocking') as Blocking | undefined;
-  if (b !== undefined) b.signal(key);
+  if (b !== undefined) b.signal(db.id, key);
 }
 
 /** Blocks the client on stream keys (XREAD, XREADGROUP); timeoutMs 0 waits forever. */
 export function blockOnStreams(ctx: CommandContext, name: string, keys: string[], timeoutMs: number, stream: StreamServe): void {
-  blockingOf(ctx).block(ctx.client, {
+  blockingOf(ctx).block(ctx.client, ctx.store.id, {
     name,
     kind: 'stream',
     keys,
@@ -321,44 +339,44 @@ function blockingPop(args: string[], w: ReplyWriter, ctx: CommandContext, end: L
 /** The pop of BLPOP, BRPOP (count -1) and BLMPOP (count ≥ 1), or the block. */
 function listPopOrBlock(ctx: CommandContext, w: ReplyWriter, name: string, keys: string[], end: ListEnd, count: number, timeoutMs: number): void {
   // The AOF logs the pop as its non-blocking form (Redis: BLPOP → LPOP, BLMPOP → LPOP key count).
-  const log = (key: string): void => logAs(ctx, count === -1 ? [end === 'left' ? 'LPOP' : 'RPOP', key] : [end === 'left' ? 'LPOP' : 'RPOP', key, String(count)]);
+  const log = (store: Keyspace, key: string): void => logAs(ctx, store, count === -1 ? [end === 'left' ? 'LPOP' : 'RPOP', key] : [end === 'left' ? 'LPOP' : 'RPOP', key, String(count)]);
   const popped = lmpopApply(ctx.store, keys, end, count, w);
-  if (typeof popped === 'string') log(popped);
+  if (typeof popped === 'string') log(ctx.store, popped);
   if (popped !== null) return; // popped, or WRONGTYPE
   if (ctx.client.inExec) return w.nilArr();
-  blockingOf(ctx).block(ctx.client, {
+  blockingOf(ctx).block(ctx.client, ctx.store.id, {
     name,
     kind: 'list',
     keys,
     target: null,
     timeoutMs,
     serve: (store, key, out) => {
-      if (typeof lmpopApply(store, [key], end, count, out) === 'string') log(key);
+      if (typeof lmpopApply(store, [key], end, count, out) === 'string') log(store, key);
     },
   });
 }
 
 /** Tells the AOF (if it is on) what a blocking command did, in its non-blocking form. */
-function logAs(ctx: CommandContext, argv: string[]): void {
+function logAs(ctx: CommandContext, store: Keyspace, argv: string[]): void {
   const { propagateAs } = ctx.hooks;
-  if (propagateAs !== null) propagateAs([argv]);
+  if (propagateAs !== null) propagateAs(store, [argv]);
 }
 
 /** BLMOVE/BRPOPLPUSH: the element moved; WRONGTYPE (nothing moved) if the destination holds another type when served. */
 function blockingMove(ctx: CommandContext, w: ReplyWriter, name: string, src: string, dst: string, from: ListEnd, to: ListEnd, timeoutMs: number): void {
-  const log = (): void => logAs(ctx, name === 'BRPOPLPUSH' ? ['RPOPLPUSH', src, dst] : ['LMOVE', src, dst, from.toUpperCase(), to.toUpperCase()]);
+  const log = (store: Keyspace): void => logAs(ctx, store, name === 'BRPOPLPUSH' ? ['RPOPLPUSH', src, dst] : ['LMOVE', src, dst, from.toUpperCase(), to.toUpperCase()]);
   const moved = lmoveApply(ctx.store, src, dst, from, to, w);
-  if (moved === 'moved') log();
+  if (moved === 'moved') log(ctx.store);
   if (moved !== 'none') return; // moved, or WRONGTYPE
   if (ctx.client.inExec) return w.nil();
-  blockingOf(ctx).block(ctx.client, {
+  blockingOf(ctx).block(ctx.client, ctx.store.id, {
     name,
     kind: 'list',
     keys: [src],
     target: dst,
     timeoutMs,
     serve: (store, key, out) => {
-      if (lmoveApply(store, key, dst, from, to, out) === 'moved') log();
+      if (lmoveApply(store, key, dst, from, to, out) === 'moved') log(store);
     },
   });
 }
@@ -367,19 +385,19 @@ function blockingMove(ctx: CommandContext, w: ReplyWriter, name: string, src: st
 function zsetPopOrBlock(ctx: CommandContext, w: ReplyWriter, name: string, keys: string[], end: ZSetEnd, count: number, timeoutMs: number): void {
   const shape = count === -1 ? 'keyed' : 'nested';
   const n = count === -1 ? 1 : count;
-  const log = (key: string): void => logAs(ctx, count === -1 ? [end === 'min' ? 'ZPOPMIN' : 'ZPOPMAX', key] : [end === 'min' ? 'ZPOPMIN' : 'ZPOPMAX', key, String(n)]);
+  const log = (store: Keyspace, key: string): void => logAs(ctx, store, count === -1 ? [end === 'min' ? 'ZPOPMIN' : 'ZPOPMAX', key] : [end === 'min' ? 'ZPOPMIN' : 'ZPOPMAX', key, String(n)]);
   const popped = zpopApply(ctx.store, keys, end, n, shape, w);
-  if (typeof popped === 'string') log(popped);
+  if (typeof popped === 'string') log(ctx.store, popped);
   if (popped !== null) return;
   if (ctx.client.inExec) return w.nilArr();
-  blockingOf(ctx).block(ctx.client, {
+  blockingOf(ctx).block(ctx.client, ctx.store.id, {
     name,
     kind: 'zset',
     keys,
     target: null,
     timeoutMs,
     serve: (store, key, out) => {
-      if (typeof zpopApply(store, [key], end, n, shape, out) === 'string') log(key);
+      if (typeof zpopApply(store, [key], end, n, shape, out) === 'string') log(store, key);
     },
   });
 }

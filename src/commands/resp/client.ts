@@ -7,7 +7,7 @@
 
 import type { ReplyWriter } from '../../protocol/reply.js';
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
-import { MAY_REPLICATE, NO_KEYS, arityError, err, isOpt } from '../common.js';
+import { MAY_REPLICATE, NO_KEYS, arityError, err, isOpt, selectDb } from '../common.js';
 import type { ClientState, CommandContext, CommandSpec, ServerContext } from '../types.js';
 import { discardTransaction, unwatchAll } from '../multi.js';
 import { clientCaching, clientGetRedir, clientTracking, clientTrackingInfo, disableTracking, trackingListFields } from '../tracking.js';
@@ -63,6 +63,9 @@ function clientType(server: ServerContext, c: ClientState): 'normal' | 'pubsub' 
 
 const CLIENT_TYPES = new Set(['normal', 'master', 'slave', 'replica', 'pubsub']);
 
+/** Redis's reply chunk (PROTO_REPLY_CHUNK_BYTES): its static reply buffer and each reply-list node hold this much. */
+const REPLY_CHUNK = 16 * 1024;
+
 /** One CLIENT LIST / CLIENT INFO line, in Redis 7.0's field order, from the client's real state. */
 export function clientLine(c: ClientState, ctx: CommandContext, argvMem = 0): string {
   const now = Date.now();
@@ -82,16 +85,26 @@ export function clientLine(c: ClientState, ctx: CommandContext, argvMem = 0): st
   if (x.noEvict) flags += 'e';
   let multiMem = 0;
   if (c.multi !== null) for (const q of c.multi.queue) for (const a of q) multiMem += a.length;
-  const qmem = info.qbuf + info.qbufFree;
-  // One contiguous output buffer: no reply list, so oll is 0; omem is what the
-  // buffer grew beyond its resting 4 KiB; rbs is its size and rbp (Redis: the
-  // peak of the last 5 s) reads the same, as the buffer only grows to a peak.
+  const self = c === ctx.client;
+  // The client running this command: its request is still in its query buffer (Redis 7.0 counts it).
+  const qbuf = info.qbuf + (self ? info.current : 0);
+  const qmem = qbuf + info.qbufFree;
+  if (!self) argvMem = info.argvMem;
+  // Pending output, laid out as Redis holds it: a few KiB in the client's reply
+  // buffer (obl); more than 16 KiB waits in 16 KiB reply-list nodes (oll of
+  // them, omem bytes), the buffer itself having gone out first. rbs is our
+  // buffer's size, and rbp (Redis: the peak of the last 5 s) reads the same, as
+  // the buffer only grows to a peak and shrinks once drained.
+  const big = info.pending > REPLY_CHUNK;
+  const obl = big ? 0 : info.pending;
+  const oll = big ? Math.ceil(info.pending / REPLY_CHUNK) : 0;
+  const omem = oll * REPLY_CHUNK;
   return (
     `id=${c.id} addr=${c.peer} laddr=${host}:${c.localPort} fd=${c.fd} name=${c.name} ` +
-    `age=${Math.floor((now - c.createdAtMs) / 1000)} idle=${Math.floor(info.idleMs / 1000)} flags=${flags || 'N'} db=0 ` +
+    `age=${Math.floor((now - c.createdAtMs) / 1000)} idle=${Math.floor(info.idleMs / 1000)} flags=${flags || 'N'} db=${c.db} ` +
     `sub=${counts.sub} psub=${counts.psub} ssub=${counts.ssub} multi=${c.multi === null ? -1 : c.multi.queue.length} ` +
-    `qbuf=${info.qbuf} qbuf-free=${info.qbufFree} argv-mem=${argvMem} multi-mem=${multiMem} ` +
-    `rbs=${info.obufSize} rbp=${info.obufSize} obl=${info.obl} oll=0 omem=${info.omem} ` +
+    `qbuf=${qbuf} qbuf-free=${info.qbufFree} argv-mem=${argvMem} multi-mem=${multiMem} ` +
+    `rbs=${info.obufSize} rbp=${info.obufSize} obl=${obl} oll=${oll} omem=${omem} ` +
     `tot-mem=${qmem + info.obufSize + argvMem + multiMem} events=${info.events} ` +
     `cmd=${c.lastCommand || 'NULL'} user=default redir=${tracking.redir} resp=${c.resp}` +
     (x.libName || x.libVer ? ` lib-name=${x.libName} lib-ver=${x.libVer}` : '') +
@@ -272,7 +285,7 @@ function clientList(args: string[], w: ReplyWriter, ctx: CommandContext): void {
     } else return err(w, SYNTAX);
   }
   const mem = argvMem(args);
-  w.verbatim('txt', clients.map((c) => clientLine(c, ctx, c === ctx.client ? mem : 0)).join(''));
+  w.verbatim('txt', clients.map((c) => clientLine(c, ctx, mem)).join(''));
 }
 
 const HELP = [
@@ -343,7 +356,8 @@ export function respClientCommands(table: () => Map<string, CommandSpec>): Comma
     {
       name: 'client',
       arity: -2,
-      flags: ['noscript', 'loading', 'stale'],
+      // All of Redis 7.0's but REPLY, and SETINFO (Redis 7.2, which clients such as node-redis send).
+      subcommands: ['caching', 'getname', 'getredir', 'help', 'id', 'info', 'kill', 'list', 'no-evict', 'pause', 'setname', 'tracking', 'trackinginfo', 'unblock', 'unpause', 'setinfo'],
       // Redis 7.0 flags these subcommands admin: MONITOR does not show them.
       skipMonitor: (args) => ADMIN_SUBCOMMANDS.has(args[1].toLowerCase()),
       ...NO_KEYS,
@@ -462,6 +476,7 @@ export function respClientCommands(table: () => Map<string, CommandSpec>): Comma
         client.resp = 2;
         extra(client).noEvict = false;
         client.authenticated = server.requirePass === null;
+        selectDb(ctx, 0);
         w.status('RESET');
       },
     },

@@ -508,7 +508,7 @@ export const respGeoCommands: CommandSpec[] = [
   {
     name: 'georadius',
     arity: -6,
-    flags: ['write', 'denyoom'],
+    flags: ['write', 'denyoom', 'movablekeys'],
     ...KEY1,
     run: (args, w, { store }) => georadius(args, w, store, 1, RADIUS_COORDS),
   },
@@ -522,7 +522,7 @@ export const respGeoCommands: CommandSpec[] = [
   {
     name: 'georadiusbymember',
     arity: -5,
-    flags: ['write', 'denyoom'],
+    flags: ['write', 'denyoom', 'movablekeys'],
     ...KEY1,
     run: (args, w, { store }) => georadius(args, w, store, 1, RADIUS_MEMBER),
   },

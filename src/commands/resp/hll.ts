@@ -255,7 +255,7 @@ export const respHllCommands: CommandSpec[] = [
   {
     name: 'pfcount',
     arity: -2,
-    flags: ['readonly', 'may_replicate'],
+    flags: ['readonly'],
     ...ALL_KEYS,
     run: (args, w, { store }) => pfcount(args, w, store),
   },

@@ -4,6 +4,7 @@
 
 import { ErrCode } from '../../protocol/reply.js';
 import { commandMap } from '../dispatch.js';
+import { applyMeta } from '../meta.js';
 import { hashCommands } from '../hash.js';
 import { listCommands } from '../list.js';
 import type { CommandSpec, CommandTable } from '../types.js';
@@ -12,6 +13,8 @@ import { respGeoCommands } from './geo.js';
 import { respHllCommands } from './hll.js';
 import { respKeyCommands } from './keys.js';
 import { respScanCommands } from './scan.js';
+import { respObjectCommands } from './object.js';
+import { respSortCommands } from './sort.js';
 import { respServerCommands } from './server.js';
 import { respPersistCommands } from './persist.js';
 import { respClientCommands } from './client.js';
@@ -23,6 +26,7 @@ import { respZsetCommands } from './zset.js';
 import { respBlockingCommands } from './blocking.js';
 import { respScriptingCommands } from './scripting.js';
 import { respStreamCommands } from './stream.js';
+import { debugCommand } from './debug.js';
 
 /** printf's "%.*s": at most n bytes, and a C string ends at its first NUL. */
 function cString(s: string, n: number): string {
@@ -48,6 +52,8 @@ export const respCommands: CommandSpec[] = [
   ...respGeoCommands,
   ...respKeyCommands,
   ...respScanCommands,
+  ...respObjectCommands,
+  ...respSortCommands,
   ...setCommands,
   ...respZsetCommands,
   ...hashCommands,
@@ -60,10 +66,11 @@ export const respCommands: CommandSpec[] = [
   ...transactionCommands,
   ...respPubsubCommands,
   ...respScriptingCommands(() => respTable.commands),
+  debugCommand,
 ];
 
 export const respTable: CommandTable = {
-  commands: commandMap(respCommands),
+  commands: commandMap(respCommands, applyMeta),
   unknownCommand(args, w) {
     w.err(ErrCode.Unknown, unknownCommandMessage(args));
   },

@@ -4,11 +4,11 @@
 // FLUSHDB/FLUSHALL, RANDOMKEY.
 
 import type { ReplyWriter } from '../../protocol/reply.js';
-import { Keyspace, cloneValue, typeOf } from '../../store/keyspace.js';
+import { Bytes, Keyspace, cloneValue, typeOf } from '../../store/keyspace.js';
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
 import { bookStringCommands } from '../book/strings.js';
-import type { CommandSpec } from '../types.js';
-import { ALL_KEYS, KEY1, NO_KEYS, deadlineFromUnixMs, err, isOpt, unixExpireOf, unixNowMs } from '../common.js';
+import type { CommandContext, CommandSpec } from '../types.js';
+import { ALL_KEYS, KEY1, NO_KEYS, deadlineFromUnixMs, err, isOpt, parseDbIndex, unixExpireOf, unixNowMs } from '../common.js';
 
 /** PTTL means the same on both protocols: the book's implementation serves RESP too. */
 const bookPttl = bookStringCommands.find((c) => c.name === 'pttl')!.run;
@@ -162,11 +162,52 @@ function expireGeneric(args: string[], w: ReplyWriter, store: Keyspace, cmd: str
   w.int(1);
 }
 
-/** FLUSHDB/FLUSHALL [ASYNC|SYNC]. */
-function flush(args: string[], w: ReplyWriter, store: Keyspace): void {
+/** FLUSHDB [ASYNC|SYNC] (the selected database) and FLUSHALL (every database, dbs given). Frees are synchronous either way. */
+function flush(args: string[], w: ReplyWriter, store: Keyspace, dbs: readonly Keyspace[] | null): void {
   if (args.length > 2 || (args.length === 2 && !isOpt(args[1], 'sync') && !isOpt(args[1], 'async'))) return err(w, SYNTAX);
-  store.flush();
+  if (dbs === null) store.flush();
+  else for (const db of dbs) db.flush('flushall');
   w.status('OK');
+}
+
+/** MOVE key db: the key, its value and TTL go to database db, unless it is there already (Redis's moveCommand). */
+function move(args: string[], w: ReplyWriter, ctx: CommandContext): void {
+  const src = ctx.store;
+  const id = parseDbIndex(args[2], ctx.server.databases.length, w);
+  if (id === null) return;
+  const dst = ctx.server.databases[id];
+  if (dst === src) return err(w, 'ERR source and destination objects are the same');
+  const key = args[1];
+  const v = src.getRaw(key);
+  if (v === undefined) return w.int(0);
+  const deadline = src.deadline(key);
+  if (dst.has(key)) return w.int(0);
+  dst.put(key, v);
+  if (deadline !== undefined) dst.setDeadline(key, deadline);
+  src.delete(key);
+  w.int(1);
+}
+
+/** SWAPDB index1 index2: the two databases exchange their contents; clients stay with their index (Redis's dbSwapDatabases). */
+function swapdb(args: string[], w: ReplyWriter, ctx: CommandContext): void {
+  const n = ctx.server.databases.length;
+  const a = parseDbArg(args[1], w, 'ERR invalid first DB index');
+  if (a === null) return;
+  const b = parseDbArg(args[2], w, 'ERR invalid second DB index');
+  if (b === null) return;
+  if (a < 0 || a >= n || b < 0 || b >= n) return err(w, 'ERR DB index is out of range');
+  ctx.server.swapDatabases(a, b);
+  w.status('OK');
+}
+
+/** A C int, or msg (SWAPDB's getIntFromObjectOrReply with its own message). */
+function parseDbArg(arg: string, w: ReplyWriter, msg: string): number | null {
+  const n = parseInt64(arg);
+  if (n === null || n < -2147483648 || n > 2147483647) {
+    err(w, msg);
+    return null;
+  }
+  return Number(n);
 }
 
 /** RENAME/RENAMENX: the value and its TTL move; the destination is overwritten (or, with nx, kept). */
@@ -196,30 +237,31 @@ function expireTime(args: string[], w: ReplyWriter, store: Keyspace, ms: boolean
 
 /**
  * COPY source destination [DB destination-db] [REPLACE]: a deep copy with the
- * source's TTL. One database exists, so DB accepts 0 only (README's deviations).
+ * source's TTL, into the selected database or destination-db.
  */
-function copy(args: string[], w: ReplyWriter, store: Keyspace): void {
+function copy(args: string[], w: ReplyWriter, ctx: CommandContext): void {
+  const store = ctx.store;
+  let target = store;
   let replace = false;
   for (let j = 3; j < args.length; j++) {
     if (isOpt(args[j], 'replace')) replace = true;
     else if (isOpt(args[j], 'db') && j + 1 < args.length) {
-      const db = parseInt64(args[++j]);
-      if (db === null) return err(w, NOT_INTEGER);
-      if (db < -2147483648 || db > 2147483647) return err(w, 'ERR value is out of range, value must between -2147483648 and 2147483647');
-      if (db !== 0) return err(w, 'ERR DB index is out of range');
+      const id = parseDbIndex(args[++j], ctx.server.databases.length, w);
+      if (id === null) return;
+      target = ctx.server.databases[id];
     } else return err(w, SYNTAX);
   }
   const [, src, dst] = args;
-  if (src === dst) return err(w, 'ERR source and destination objects are the same');
+  if (target === store && src === dst) return err(w, 'ERR source and destination objects are the same');
   const v = store.get(src);
   if (v === undefined) return w.int(0);
-  if (store.has(dst)) {
-    if (!replace) return w.int(0);
-    store.delete(dst);
-  }
   const deadline = store.deadline(src);
-  store.replace(dst, cloneValue(v));
-  if (deadline !== undefined) store.setDeadline(dst, deadline);
+  if (target.has(dst)) {
+    if (!replace) return w.int(0);
+    target.delete(dst);
+  }
+  target.put(dst, cloneValue(v));
+  if (deadline !== undefined) target.setDeadline(dst, deadline);
   w.int(1);
 }
 
@@ -230,6 +272,70 @@ export function parseCursor(s: string): bigint | null {
   const digits = s.replace(/^[+-]/, '');
   const v = BigInt(digits);
   return v > 2n ** 64n - 1n ? null : v;
+}
+
+// ---- SCAN's cursor ----
+//
+// The keyspace is Keyspace.shardCount Maps and a key never changes shard. A
+// cursor names a shard and, within it, a live iterator over that shard's Map
+// (a Map's own iterator survives inserts, deletes and rehashing: a key deleted
+// before it is reached is skipped, one added later is reached), parked in a
+// table under a number: cursor = number × shardCount + shard. Each call walks
+// COUNT keys from there (and past empty shards), so it does O(COUNT) work plus
+// at most one step per shard. The table holds at most MAX_SCAN_CURSORS
+// iterators, least recently used dropped first; a cursor whose iterator is gone
+// (dropped, another server's, a made-up number) restarts its shard from the
+// beginning. Shards before it were walked whole, so a key present for the whole
+// iteration is still returned at least once (some of that shard's come twice,
+// which SCAN allows).
+
+interface ScanCursor {
+  readonly store: Keyspace;
+  readonly shard: number;
+  readonly keys: Iterator<string>;
+}
+
+/** Most parked SCAN iterators at once. */
+const MAX_SCAN_CURSORS = 1024;
+/** number → iterator; Map order is recency (a use removes the entry; parking again appends it). */
+const scanCursors = new Map<number, ScanCursor>();
+let lastScanCursor = 0;
+
+/**
+ * One SCAN call: walks about count keys from cursor; returns the next cursor
+ * ('0' when the walk is over) and the keys walked that match the pattern and
+ * type (lower case).
+ */
+export function scanKeys(store: Keyspace, cursor: bigint, count: number, pattern: string | null, type: string | null): [string, string[]] {
+  const shards = BigInt(Keyspace.shardCount);
+  let shard = Number(cursor % shards);
+  const id = Number(cursor / shards);
+  const parked = id === 0 ? undefined : scanCursors.get(id);
+  let it: Iterator<string>;
+  if (parked !== undefined && parked.store === store && parked.shard === shard) {
+    scanCursors.delete(id);
+    it = parked.keys;
+  } else it = store.keysInShard(shard);
+  const found: string[] = [];
+  let walked = 0;
+  for (;;) {
+    const r = it.next();
+    if (r.done === true) {
+      if (++shard >= Keyspace.shardCount) return ['0', found];
+      it = store.keysInShard(shard);
+      continue;
+    }
+    const k = r.value;
+    // A key of a Map the keyspace has since dropped (FLUSHALL) or one just deleted is not there.
+    const v = store.getRaw(k);
+    if (v === undefined) continue;
+    if ((pattern === null || globMatch(pattern, k)) && (type === null || (v instanceof Bytes ? 'string' : typeOf(v)) === type)) found.push(k);
+    if (++walked >= count) break;
+  }
+  if (scanCursors.size >= MAX_SCAN_CURSORS) scanCursors.delete(scanCursors.keys().next().value!);
+  const next = ++lastScanCursor;
+  scanCursors.set(next, { store, shard, keys: it });
+  return [String(BigInt(next) * shards + BigInt(shard)), found];
 }
 
 export const respKeyCommands: CommandSpec[] = [
@@ -311,27 +417,9 @@ export const respKeyCommands: CommandSpec[] = [
           type = args[i + 1];
         } else return err(w, SYNTAX);
       }
-      // The cursor is a shard index of the keyspace: each call walks whole
-      // shards until it has looked at COUNT keys. A key never changes shard,
-      // so a key present for the whole iteration is returned (exactly once),
-      // whatever happens to the keyspace in between — SCAN's guarantee.
-      const found: string[] = [];
-      let shard = cursor < BigInt(Keyspace.shardCount) ? Number(cursor) : Keyspace.shardCount;
-      let seen = 0;
-      while (shard < Keyspace.shardCount && seen < count) {
-        for (const k of store.keysInShard(shard)) {
-          seen++;
-          if (pattern !== null && !globMatch(pattern, k)) continue;
-          if (type !== null) {
-            const v = store.get(k);
-            if (v === undefined || typeOf(v) !== type.toLowerCase()) continue;
-          }
-          found.push(k);
-        }
-        shard++;
-      }
+      const [next, found] = scanKeys(store, cursor, count, pattern, type === null ? null : type.toLowerCase());
       w.arr(2);
-      w.str(shard >= Keyspace.shardCount ? '0' : String(shard));
+      w.str(next);
       w.arr(found.length);
       for (const k of found) w.str(k);
     },
@@ -430,7 +518,7 @@ export const respKeyCommands: CommandSpec[] = [
     flags: ['write'],
     ...NO_KEYS,
     run(args, w, { store }) {
-      flush(args, w, store);
+      flush(args, w, store, null);
     },
   },
   {
@@ -438,8 +526,8 @@ export const respKeyCommands: CommandSpec[] = [
     arity: -1,
     flags: ['write'],
     ...NO_KEYS,
-    run(args, w, { store }) {
-      flush(args, w, store);
+    run(args, w, { store, server }) {
+      flush(args, w, store, server.databases);
     },
   },
   {
@@ -448,17 +536,9 @@ export const respKeyCommands: CommandSpec[] = [
     flags: ['readonly'],
     ...NO_KEYS,
     run(_args, w, { store }) {
-      // A Map has no random access: walk to a random position (O(n), see README).
-      const n = store.size;
-      if (n === 0) return w.nil();
-      let skip = Math.floor(Math.random() * n);
-      let last: string | undefined;
-      for (const k of store.keys()) {
-        last = k;
-        if (skip-- === 0) break;
-      }
-      if (last === undefined) w.nil();
-      else w.str(last);
+      const k = store.randomKey();
+      if (k === undefined) w.nil();
+      else w.str(k);
     },
   },
   {
@@ -496,9 +576,23 @@ export const respKeyCommands: CommandSpec[] = [
     firstKey: 1,
     lastKey: 2,
     keyStep: 1,
-    run(args, w, { store }) {
-      copy(args, w, store);
+    run(args, w, ctx) {
+      copy(args, w, ctx);
     },
+  },
+  {
+    name: 'move',
+    arity: 3,
+    flags: ['write', 'fast'],
+    ...KEY1,
+    run: move,
+  },
+  {
+    name: 'swapdb',
+    arity: 3,
+    flags: ['write', 'fast'],
+    ...NO_KEYS,
+    run: swapdb,
   },
 ];
 

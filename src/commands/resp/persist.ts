@@ -1,15 +1,12 @@
-// Persistence commands: SAVE, BGSAVE (refused: no fork-less background save
-// yet), BGREWRITEAOF (foreground for now), LASTSAVE, DUMP and RESTORE, with Redis 7.0's arguments, replies and
-// errors. The RDB codec is src/persist/rdb.ts and the file work is the
+// Persistence commands: SAVE, BGSAVE [SCHEDULE], BGREWRITEAOF (foreground for
+// now), LASTSAVE, SHUTDOWN, DUMP and RESTORE, with Redis 7.0's arguments,
+// replies and errors. The RDB codec is src/persist/rdb.ts and the file work is the
 // server's (ctx.server.persistence); commands see neither files nor sockets.
 
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
 import { KEY1, NO_KEYS, deadlineFromUnixMs, err, isOpt, unixNowMs } from '../common.js';
-import type { CommandSpec } from '../types.js';
+import type { CommandSpec, ShutdownFlags } from '../types.js';
 import { DumpError, RdbUnsupportedError, dumpPayload, restorePayload } from '../../persist/rdb.js';
-
-export const BGSAVE_REFUSED =
-  'ERR BGSAVE is not supported by redloop yet: it has no fork-less background save. Use SAVE, which writes the file synchronously (the server waits)';
 
 export const respPersistCommands: CommandSpec[] = [
   {
@@ -19,6 +16,7 @@ export const respPersistCommands: CommandSpec[] = [
     noMulti: true,
     ...NO_KEYS,
     run(_args, w, { server }) {
+      if (server.persistence.bgsaveInProgress) return err(w, 'ERR Background save already in progress');
       // Redis answers a failed SAVE with a bare "-ERR" and logs why; so do we.
       if (server.persistence.save() === null) w.status('OK');
       else err(w, 'ERR');
@@ -29,9 +27,36 @@ export const respPersistCommands: CommandSpec[] = [
     arity: -1,
     flags: ['admin', 'noscript', 'no_async_loading'],
     ...NO_KEYS,
-    run(args, w) {
+    run(args, w, { server, client }) {
       if (args.length > 2 || (args.length === 2 && !isOpt(args[1], 'schedule'))) return err(w, SYNTAX);
-      err(w, BGSAVE_REFUSED);
+      const r = server.persistence.bgsave(args.length === 2, client.inExec);
+      if (r === 'started') w.status('Background saving started');
+      else if (r === 'scheduled') w.status('Background saving scheduled');
+      else err(w, `ERR ${r.error}`);
+    },
+  },
+  {
+    name: 'shutdown',
+    arity: -1,
+    flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'],
+    noMulti: true,
+    ...NO_KEYS,
+    run(args, w, { server, client }) {
+      const flags: ShutdownFlags = { nosave: false, save: false, now: false, force: false };
+      let abort = false;
+      for (let i = 1; i < args.length; i++) {
+        const a = args[i].toLowerCase();
+        if (a === 'nosave' || a === 'save' || a === 'now' || a === 'force') flags[a] = true;
+        else if (a === 'abort') abort = true;
+        else return err(w, SYNTAX);
+      }
+      if ((abort && (flags.nosave || flags.save || flags.now || flags.force)) || (flags.nosave && flags.save)) return err(w, SYNTAX);
+      // A shutdown here never waits (no replicas to catch up), so there is never one to abort.
+      if (abort) return err(w, 'ERR No shutdown in progress.');
+      const why = server.persistence.shutdown(flags);
+      if (why !== null) return err(w, `ERR ${why}`);
+      // As Redis: no reply; the client waits until the server closes the connection.
+      client.waiting = true;
     },
   },
   {

@@ -146,6 +146,12 @@ export function pubsubCounts(server: ServerContext, client: ClientState): { sub:
   return { sub: subs.channels.size, psub: subs.patterns.size, ssub: subs.shard.size };
 }
 
+/** INFO's pubsub_channels, pubsub_patterns, pubsubshard_channels: channels and patterns with a subscriber. */
+export function pubsubTotals(server: ServerContext): { channels: number; patterns: number; shardChannels: number } {
+  const ps = existing(server);
+  return { channels: ps?.channels.size ?? 0, patterns: ps?.patterns.size ?? 0, shardChannels: ps?.shard.size ?? 0 };
+}
+
 /** Drops all of the client's subscriptions without replying (RESET). */
 export function unsubscribeAll(server: ServerContext, client: ClientState): void {
   existing(server)?.dropAll(client);

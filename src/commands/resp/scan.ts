@@ -42,43 +42,17 @@ const MAX_CURSORS = 1024;
 const cursors = new Map<string, LiveCursor>();
 let lastCursor = 0;
 
-// Redis 7.0's default thresholds for the compact encodings.
-const HASH_MAX_LISTPACK_ENTRIES = 128;
-const HASH_MAX_LISTPACK_VALUE = 64;
-const SET_MAX_INTSET_ENTRIES = 512;
-const ZSET_MAX_LISTPACK_ENTRIES = 128;
-const ZSET_MAX_LISTPACK_VALUE = 64;
-
-/** string2ll's grammar: what Redis stores in an intset. */
-const INT64_TEXT = /^-?[1-9][0-9]{0,18}$|^0$/;
-
-function isInt64Text(s: string): boolean {
-  return INT64_TEXT.test(s) && parseInt64(s) !== null;
-}
-
-/** The whole value in Redis's order, if Redis would hold it in a compact encoding; else null. */
+/** The whole value in Redis's order, if Redis would hold it in a compact encoding (OBJECT ENCODING's answer); else null. */
 function compactItems(v: Hash | RSet | ZSet): Item[] | null {
+  if (v.wide) return null;
   if (v instanceof ZSet) {
-    if (v.size > ZSET_MAX_LISTPACK_ENTRIES) return null;
     const out: Item[] = [];
-    for (const e of v) {
-      if (e.name.length > ZSET_MAX_LISTPACK_VALUE) return null;
-      out.push([e.name, e.score]);
-    }
+    for (const e of v) out.push([e.name, e.score]);
     return out;
   }
-  if (v instanceof Map) {
-    if (v.size > HASH_MAX_LISTPACK_ENTRIES) return null;
-    for (const [f, val] of v) if (f.length > HASH_MAX_LISTPACK_VALUE || val.length > HASH_MAX_LISTPACK_VALUE) return null;
-    return [...v];
-  }
-  if (v.size > SET_MAX_INTSET_ENTRIES) return null;
-  const ints: string[] = [];
-  for (const m of v) {
-    if (!isInt64Text(m)) return null;
-    ints.push(m);
-  }
+  if (v instanceof Map) return [...v];
   // An intset is sorted by value.
+  const ints = [...v];
   ints.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
   return ints.map((m) => [m, null]);
 }

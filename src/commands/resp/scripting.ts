@@ -10,6 +10,7 @@ import { ScriptEngine, ScriptError, type ScriptFlags, type ScriptRun } from '../
 import { globMatch } from './keys.js';
 import { parseInt64 } from '../args.js';
 import { NO_KEYS, err } from '../common.js';
+import { redisMeta } from '../meta.js';
 import { execute } from '../dispatch.js';
 import type { ClientState, CommandContext, CommandSpec, ServerContext } from '../types.js';
 
@@ -76,6 +77,7 @@ function newRun(name: string, ctx: CommandContext, readOnly: boolean, commands: 
   client.inExec = true;
   client.multi = null;
   client.waiting = false;
+  client.script = true;
   const scriptCtx: CommandContext = { store: ctx.store, client, server: ctx.server, hooks: ctx.hooks, persistence: ctx.persistence, counters: ctx.counters };
   return run;
 }
@@ -252,9 +254,17 @@ function scriptCall(args: string[], w: ReplyWriter, ctx: CommandContext, readOnl
   if (spec === undefined) return err(w, 'ERR Unknown Redis command called from script');
   const n = args.length;
   if (spec.arity > 0 ? n !== spec.arity : n < -spec.arity) return err(w, 'ERR Wrong number of args calling Redis command from script');
-  if (spec.subcommand !== undefined && !spec.subcommand(args, w)) return;
-  const flags = spec.flags ?? [];
+  // A container's subcommand is looked up as Redis's scriptCall does (its wording), and its flags are the subcommand's.
+  let sub: ReturnType<typeof redisMeta>;
+  if (spec.subcommandNames !== undefined && n > 1) {
+    const name = args[1].toLowerCase();
+    sub = spec.subcommandNames.has(name) ? redisMeta(`${spec.name}|${name}`) : undefined;
+    if (sub === undefined && !(spec.subcommands ?? []).includes(name)) return err(w, 'ERR Unknown Redis command called from script');
+    if (sub !== undefined && (sub.arity > 0 ? n !== sub.arity : n < -sub.arity)) return err(w, 'ERR Wrong number of args calling Redis command from script');
+  }
+  const flags = sub?.flags ?? spec.flags ?? [];
   if (flags.includes('noscript')) return err(w, 'ERR This Redis command is not allowed from script');
+  if (spec.subcommand !== undefined && !spec.subcommand(args, w, ctx)) return;
   if (readOnly && spec.write === true) return err(w, 'ERR Write commands are not allowed from read-only scripts.');
   ctx.client.lastCommand = spec.name;
   execute(spec, args, w, ctx);
@@ -324,56 +334,56 @@ export function respScriptingCommands(commands: () => Map<string, CommandSpec>):
     {
       name: 'eval',
       arity: -3,
-      flags: ['noscript', 'stale', 'skip_monitor', 'may_replicate', 'no_mandatory_keys', 'movablekeys'],
+      flags: ['noscript', 'stale', 'skip_monitor', 'no_mandatory_keys', 'movablekeys'],
       ...EVAL_KEYS,
       run: (args, w, ctx) => evalGeneric(args, w, ctx, false, false, commands),
     },
     {
       name: 'evalsha',
       arity: -3,
-      flags: ['noscript', 'stale', 'skip_monitor', 'may_replicate', 'no_mandatory_keys', 'movablekeys'],
+      flags: ['noscript', 'stale', 'skip_monitor', 'no_mandatory_keys', 'movablekeys'],
       ...EVAL_KEYS,
       run: (args, w, ctx) => evalGeneric(args, w, ctx, true, false, commands),
     },
     {
       name: 'eval_ro',
       arity: -3,
-      flags: ['noscript', 'stale', 'skip_monitor', 'no_mandatory_keys', 'readonly', 'movablekeys'],
+      flags: ['readonly', 'noscript', 'stale', 'skip_monitor', 'no_mandatory_keys', 'movablekeys'],
       ...EVAL_KEYS,
       run: (args, w, ctx) => evalGeneric(args, w, ctx, false, true, commands),
     },
     {
       name: 'evalsha_ro',
       arity: -3,
-      flags: ['noscript', 'stale', 'skip_monitor', 'no_mandatory_keys', 'readonly', 'movablekeys'],
+      flags: ['readonly', 'noscript', 'stale', 'skip_monitor', 'no_mandatory_keys', 'movablekeys'],
       ...EVAL_KEYS,
       run: (args, w, ctx) => evalGeneric(args, w, ctx, true, true, commands),
     },
     {
       name: 'fcall',
       arity: -3,
-      flags: ['noscript', 'stale', 'skip_monitor', 'may_replicate', 'no_mandatory_keys', 'movablekeys'],
+      flags: ['noscript', 'stale', 'skip_monitor', 'no_mandatory_keys', 'movablekeys'],
       ...EVAL_KEYS,
       run: (args, w, ctx) => fcallGeneric(args, w, ctx, false, commands),
     },
     {
       name: 'fcall_ro',
       arity: -3,
-      flags: ['noscript', 'stale', 'skip_monitor', 'no_mandatory_keys', 'readonly', 'movablekeys'],
+      flags: ['readonly', 'noscript', 'stale', 'skip_monitor', 'no_mandatory_keys', 'movablekeys'],
       ...EVAL_KEYS,
       run: (args, w, ctx) => fcallGeneric(args, w, ctx, true, commands),
     },
     {
       name: 'function',
       arity: -2,
-      flags: ['noscript'],
       ...NO_KEYS,
       run: functionCommand,
     },
     {
       name: 'script',
       arity: -2,
-      flags: ['noscript'],
+      // All of Redis 7.0's but DEBUG (there is no Lua debugger).
+      subcommands: ['exists', 'flush', 'help', 'kill', 'load'],
       ...NO_KEYS,
       run: scriptCommand,
     },

@@ -7,8 +7,11 @@ import { performance } from 'node:perf_hooks';
 import { ErrCode, type ReplyWriter } from '../../protocol/reply.js';
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
 import type { ClientState, CommandContext, CommandSpec } from '../types.js';
-import { NO_KEYS, arityError, err, isOpt } from '../common.js';
-import { COMMAND_DOCS } from './docs.js';
+import { NO_KEYS, arityError, err, isOpt, parseDbIndex, selectDb } from '../common.js';
+import { commandCommand } from './command.js';
+import { latencyCommand, latencyStats } from './latency.js';
+import { pubsubTotals } from './pubsub.js';
+import { trackingTotals } from '../tracking.js';
 import { validClientName } from './client.js';
 import { passwordMatches } from '../book/auth.js';
 import { globMatch } from './keys.js';
@@ -46,14 +49,33 @@ function arityOk(n: number, arity: number): boolean {
 
 type Section = [name: string, fields: [string, string | number][]];
 
+/** Redis's bytesToHuman: B, K, M, G … with two decimals above bytes. */
+function bytesHuman(n: number): string {
+  const units = ['B', 'K', 'M', 'G', 'T', 'P'];
+  let i = 0;
+  while (i < units.length - 1 && n >= 1024 ** (i + 1)) i++;
+  return i === 0 ? `${n}B` : `${(n / 1024 ** i).toFixed(2)}${units[i]}`;
+}
+
 function infoSections(ctx: CommandContext): Section[] {
-  const { server, store } = ctx;
+  const { server } = ctx;
   const mem = process.memoryUsage();
   const cpu = process.cpuUsage();
   const uptime = Math.floor((Date.now() - server.startedAtMs) / 1000);
+  const pubsub = pubsubTotals(server);
+  const tracking = trackingTotals(server);
   const human = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)}M` : `${(n / 1024).toFixed(2)}K`);
-  const keyspace: [string, string][] =
-    store.size === 0 ? [] : [['db0', `keys=${store.size},expires=${store.volatileCount},avg_ttl=0`]];
+  // One line per non-empty database, as Redis's INFO keyspace.
+  const keyspace: [string, string][] = [];
+  let expired = 0;
+  let hits = 0;
+  let misses = 0;
+  for (const db of server.databases) {
+    expired += db.expiredCount;
+    hits += db.hits;
+    misses += db.misses;
+    if (db.size !== 0) keyspace.push([`db${db.id}`, `keys=${db.size},expires=${db.volatileCount},avg_ttl=${db.avgTtl()}`]);
+  }
   return [
     [
       'Server',
@@ -64,7 +86,7 @@ function infoSections(ctx: CommandContext): Section[] {
         ['redis_build_id', '0'],
         ['redis_mode', 'standalone'],
         ['os', `${os.type()} ${os.release()} ${os.arch()}`],
-        ['arch_bits', 64],
+        ['arch_bits', /64/.test(os.arch()) ? 64 : 32],
         ['multiplexing_api', server.loopName],
         ['redloop_loop', server.loopName],
         ['process_id', process.pid],
@@ -73,7 +95,8 @@ function infoSections(ctx: CommandContext): Section[] {
         ['server_time_usec', Math.round((performance.timeOrigin + performance.now()) * 1000)],
         ['uptime_in_seconds', uptime],
         ['uptime_in_days', Math.floor(uptime / 86400)],
-        ['hz', 10],
+        ['hz', server.config.get('hz') ?? '10'],
+        ['configured_hz', server.config.get('hz') ?? '10'],
         ['executable', process.argv[1] ?? ''],
         ['config_file', server.configStore.configFile ?? ''],
       ],
@@ -84,6 +107,7 @@ function infoSections(ctx: CommandContext): Section[] {
         ['connected_clients', server.connectedClients()],
         ['maxclients', server.config.get('maxclients') ?? '10000'],
         ['blocked_clients', server.clientList().filter((c) => c.waiting).length],
+        ['tracking_clients', tracking.clients],
       ],
     ],
     [
@@ -93,9 +117,9 @@ function infoSections(ctx: CommandContext): Section[] {
         ['used_memory_human', human(mem.heapUsed + mem.external)],
         ['used_memory_rss', mem.rss],
         ['used_memory_rss_human', human(mem.rss)],
-        ['maxmemory', 0],
-        ['maxmemory_human', '0B'],
-        ['maxmemory_policy', 'noeviction'],
+        ['maxmemory', server.config.get('maxmemory') ?? '0'],
+        ['maxmemory_human', bytesHuman(Number(server.config.get('maxmemory') ?? '0'))],
+        ['maxmemory_policy', server.config.get('maxmemory-policy') ?? 'noeviction'],
       ],
     ],
     [
@@ -104,12 +128,13 @@ function infoSections(ctx: CommandContext): Section[] {
         ['loading', 0],
         ['async_loading', 0],
         ['rdb_changes_since_last_save', server.persistence.dirty],
-        ['rdb_bgsave_in_progress', 0],
+        ['rdb_bgsave_in_progress', server.persistence.bgsaveInProgress ? 1 : 0],
         ['rdb_last_save_time', server.persistence.lastSaveUnixSec],
         ['rdb_last_bgsave_status', server.persistence.lastSaveOk ? 'ok' : 'err'],
-        ['rdb_last_bgsave_time_sec', -1],
-        ['rdb_current_bgsave_time_sec', -1],
+        ['rdb_last_bgsave_time_sec', server.persistence.lastBgsaveSec],
+        ['rdb_current_bgsave_time_sec', server.persistence.currentBgsaveSec],
         ['rdb_saves', server.persistence.saves],
+        ['rdb_last_cow_size', server.persistence.lastCowBytes],
         ['rdb_last_load_keys_expired', server.persistence.lastLoad.expired],
         ['rdb_last_load_keys_loaded', server.persistence.lastLoad.loaded],
         ...server.aof.info(),
@@ -120,11 +145,22 @@ function infoSections(ctx: CommandContext): Section[] {
       [
         ['total_connections_received', server.stats.totalConnections],
         ['total_commands_processed', server.stats.totalCommands],
-        ['rejected_connections', server.stats.rejectedConnections],
+        ['instantaneous_ops_per_sec', server.stats.instant.opsPerSec],
         ['total_net_input_bytes', server.stats.netInput() - server.stats.netInputBase],
         ['total_net_output_bytes', server.stats.netOutput() - server.stats.netOutputBase],
-        ['expired_keys', store.expiredCount - server.stats.expiredKeysBase],
+        ['instantaneous_input_kbps', server.stats.instant.inputKbps.toFixed(2)],
+        ['instantaneous_output_kbps', server.stats.instant.outputKbps.toFixed(2)],
+        ['rejected_connections', server.stats.rejectedConnections],
+        ['expired_keys', expired - server.stats.expiredKeysBase],
         ['evicted_keys', 0],
+        ['keyspace_hits', hits - server.stats.hitsBase],
+        ['keyspace_misses', misses - server.stats.missesBase],
+        ['pubsub_channels', pubsub.channels],
+        ['pubsub_patterns', pubsub.patterns],
+        ['pubsubshard_channels', pubsub.shardChannels],
+        ['tracking_total_keys', tracking.keys],
+        ['tracking_total_items', tracking.items],
+        ['tracking_total_prefixes', tracking.prefixes],
         ['total_error_replies', server.counters.errorReplies],
       ],
     ],
@@ -139,12 +175,14 @@ function infoSections(ctx: CommandContext): Section[] {
     ['Modules', []],
     ['Commandstats', commandStats(ctx)],
     ['Errorstats', [...server.counters.errorStats].map(([prefix, n]): [string, string] => [`errorstat_${prefix}`, `count=${n}`])],
+    // Empty while latency-tracking is off, as Redis.
+    ['Latencystats', ctx.counters.settings.latencyTracking ? latencyStats(ctx, (server.config.get('latency-tracking-info-percentiles') ?? '').split(' ').filter((p) => p !== '').map(Number)) : []],
     ['Cluster', [['cluster_enabled', 0]]],
     ['Keyspace', keyspace],
   ];
 }
 
-/** INFO commandstats: every command run or refused since RESETSTAT, by name (a container command as a whole: config, not config|get). */
+/** INFO commandstats: every command run or refused since RESETSTAT, by name (a container's subcommands each on their own: config|get). */
 function commandStats(ctx: CommandContext): [string, string][] {
   const byName = new Map<string, { calls: number; usec: number; timed: number; rejected: number; failed: number }>();
   for (const st of ctx.server.counters.commandStats) {
@@ -181,66 +219,6 @@ function infoText(ctx: CommandContext, wanted: string[]): string {
   return parts.join('\r\n');
 }
 
-// ---- COMMAND ----
-
-/** The family a command belongs to, for COMMAND DOCS's "group". */
-function groupOf(name: string): string {
-  if (name.startsWith('h')) return 'hash';
-  if (name.startsWith('z')) return 'sorted-set';
-  if (name.startsWith('s') && !['set', 'setnx', 'setex', 'setrange', 'strlen', 'scan', 'select'].includes(name)) return 'set';
-  if (/^(l|r)(push|pop|range|index|set|trim|rem|insert|pos|len|pushx)/.test(name) && !['rename', 'renamenx', 'randomkey'].includes(name)) return 'list';
-  return 'generic';
-}
-
-/** One COMMAND / COMMAND INFO entry: Redis 7's ten fields. */
-function writeCommandInfo(spec: CommandSpec, w: ReplyWriter): void {
-  w.arr(10);
-  w.str(spec.name);
-  w.int(spec.arity);
-  const flags = spec.flags ?? [];
-  w.set(flags.length);
-  for (const f of flags) w.status(f);
-  w.int(spec.firstKey ?? 0);
-  w.int(spec.lastKey ?? 0);
-  w.int(spec.keyStep ?? 0);
-  w.set(0); // ACL categories
-  w.set(0); // tips
-  w.set(0); // key specs
-  w.set(0); // subcommands
-}
-
-/**
- * One COMMAND DOCS entry: Redis's summary, since, group and complexity, and the
- * syntax as a single argument that redis-cli prints verbatim (`help get` → GET key).
- */
-function writeCommandDocs(spec: CommandSpec, w: ReplyWriter): void {
-  const [summary, since, group, complexity, syntax] = COMMAND_DOCS[spec.name] ?? [`${spec.name.toUpperCase()}`, '', groupOf(spec.name), '', ''];
-  w.str(spec.name);
-  w.map(syntax === '' ? 4 : 5);
-  w.str('summary');
-  w.str(summary);
-  w.str('since');
-  w.str(since);
-  w.str('group');
-  w.str(group);
-  w.str('complexity');
-  w.str(complexity);
-  if (syntax !== '') {
-    w.str('arguments');
-    w.arr(1);
-    w.map(2);
-    w.str('name');
-    w.str(syntax);
-    w.str('type');
-    w.str('string');
-  }
-}
-
-/** The distinct specs of a table (its map holds each under two spellings). */
-function distinctSpecs(specs: Map<string, CommandSpec>): CommandSpec[] {
-  return [...new Set(specs.values())];
-}
-
 /**
  * The connection and server commands. `table` gives the RESP table's specs
  * (COMMAND lists them); it is a function because the table is built from this list.
@@ -268,7 +246,7 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
     {
       name: 'echo',
       arity: 2,
-      flags: ['fast'],
+      flags: ['loading', 'stale', 'fast'],
       ...NO_KEYS,
       run(args, w) {
         w.str(args[1]);
@@ -279,10 +257,10 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
       arity: 2,
       flags: ['loading', 'stale', 'fast'],
       ...NO_KEYS,
-      run(args, w) {
-        const id = parseInt64(args[1]);
-        if (id === null || id < -(2 ** 31) || id >= 2 ** 31) return err(w, NOT_INTEGER);
-        if (id !== 0) return err(w, 'ERR DB index is out of range');
+      run(args, w, ctx) {
+        const id = parseDbIndex(args[1], ctx.server.databases.length, w);
+        if (id === null) return;
+        selectDb(ctx, id);
         w.status('OK');
       },
     },
@@ -448,50 +426,11 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
         } else unknownSubcommand(w, 'config', sub);
       },
     },
-    {
-      name: 'command',
-      arity: -1,
-      flags: ['loading', 'stale'],
-      ...NO_KEYS,
-      run(args, w) {
-        const specs = table();
-        if (args.length === 1) {
-          const all = distinctSpecs(specs);
-          w.arr(all.length);
-          for (const s of all) writeCommandInfo(s, w);
-          return;
-        }
-        const sub = args[1];
-        if (isOpt(sub, 'count')) {
-          if (!arityOk(args.length, 2)) return subArity(w, 'command', sub);
-          w.int(distinctSpecs(specs).length);
-        } else if (isOpt(sub, 'info')) {
-          const names = args.length === 2 ? distinctSpecs(specs).map((s) => s.name) : args.slice(2);
-          w.arr(names.length);
-          for (const name of names) {
-            const spec = specs.get(name.toLowerCase());
-            if (spec === undefined) w.nil();
-            else writeCommandInfo(spec, w);
-          }
-        } else if (isOpt(sub, 'docs')) {
-          const found = (args.length === 2 ? distinctSpecs(specs).map((s) => s.name) : args.slice(2))
-            .map((n) => specs.get(n.toLowerCase()))
-            .filter((s): s is CommandSpec => s !== undefined);
-          w.map(found.length);
-          for (const s of found) writeCommandDocs(s, w);
-        } else if (isOpt(sub, 'list')) {
-          const all = distinctSpecs(specs);
-          w.arr(all.length);
-          for (const s of all) w.str(s.name);
-        } else if (isOpt(sub, 'help')) {
-          helpReply(w, 'COMMAND', ['(no subcommand)', 'COUNT', 'DOCS [<command-name> ...]', 'INFO [<command-name> ...]', 'LIST']);
-        } else unknownSubcommand(w, 'command', sub);
-      },
-    },
+    commandCommand(table),
+    latencyCommand(table),
     {
       name: 'slowlog',
       arity: -2,
-      flags: ['admin', 'loading', 'stale'],
       ...NO_KEYS,
       run(args, w, ctx) {
         const sub = args[1];
@@ -557,13 +496,4 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
       },
     },
   ];
-}
-
-/** A HELP subcommand's reply: status lines, as Redis's addReplyHelp. */
-function helpReply(w: ReplyWriter, cmd: string, lines: string[]): void {
-  w.arr(lines.length + 3);
-  w.status(`${cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`);
-  for (const l of lines) w.status(l);
-  w.status('HELP');
-  w.status('    Print this help.');
 }

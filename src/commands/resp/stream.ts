@@ -292,7 +292,7 @@ function xadd(args: string[], w: ReplyWriter, ctx: CommandContext): void {
   if (created) store.put(key, s);
   w.str(idText(id));
   trimStream(s, a);
-  signalKeyAsReady(ctx.server, key);
+  signalKeyAsReady(ctx.server, ctx.store, key);
 }
 
 // ---------------------------------------------------------------- XRANGE / XREVRANGE
@@ -594,7 +594,7 @@ const XINFO_SUBCOMMANDS = new Map<string, number>([
   ['help', 2],
 ]);
 
-function subcommandCheck(table: Map<string, number>, container: string) {
+export function subcommandCheck(table: Map<string, number>, container: string) {
   return (args: string[], w: ReplyWriter): boolean => {
     const arity = table.get(args[1].toLowerCase());
     if (arity === undefined) {
@@ -705,7 +705,7 @@ function xgroup(args: string[], w: ReplyWriter, ctx: CommandContext): void {
     if (g === undefined) return w.int(0);
     s!.groups.delete(args[3]);
     w.int(1);
-    signalKeyAsReady(ctx.server, args[2]);
+    signalKeyAsReady(ctx.server, ctx.store, args[2]);
     return;
   }
   if (isOpt(opt, 'createconsumer') && args.length === 5) return w.int(createConsumer(g!, args[4]) !== null ? 1 : 0);

@@ -3,8 +3,8 @@
 // overflow errors) and INCRBYFLOAT. Strings are binary JS strings (one char per byte).
 
 import type { ReplyWriter } from '../../protocol/reply.js';
-import type { Keyspace } from '../../store/keyspace.js';
-import { NOT_FLOAT, NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
+import { Bytes, type Keyspace } from '../../store/keyspace.js';
+import { NOT_FLOAT, NOT_INTEGER, SYNTAX, parseInt64, wrongType } from '../args.js';
 import { bookStringCommands } from '../book/strings.js';
 import type { CommandContext, CommandSpec } from '../types.js';
 import {
@@ -472,16 +472,22 @@ export const respStringCommands: CommandSpec[] = [
     flags: ['write', 'denyoom', 'fast'],
     ...KEY1,
     run(args, w, { store, server }) {
-      const old = readString(store, args[1], w);
-      if (old === WRONG) return;
-      if (old === undefined) {
+      const raw = store.getRaw(args[1]);
+      if (raw === undefined) {
         store.put(args[1], args[2]);
         return w.int(args[2].length);
       }
-      if (!checkStringLength(server.config, old.length, args[2].length, w)) return;
-      const next = old + args[2];
-      store.put(args[1], next);
-      w.int(next.length);
+      if (typeof raw !== 'string' && !(raw instanceof Bytes)) return wrongType(w);
+      if (!checkStringLength(server.config, raw.length, args[2].length, w)) return;
+      // As Redis appends in place to a raw string (OBJECT ENCODING then says raw): the value
+      // becomes mutable bytes, and further appends cost what they add (amortized).
+      const b = raw instanceof Bytes ? raw : Bytes.fromString(raw);
+      const at = b.length;
+      b.growTo(at + args[2].length);
+      Buffer.from(b.buf.buffer, b.buf.byteOffset, b.buf.byteLength).write(args[2], at, 'latin1');
+      b.changed();
+      store.put(args[1], b);
+      w.int(b.length);
     },
   },
   {
@@ -527,7 +533,8 @@ export const respStringCommands: CommandSpec[] = [
       // Bytes between the old end and the offset are zeros, as Redis pads them.
       const head = offset <= cur.length ? cur.slice(0, offset) : cur + '\0'.repeat(offset - cur.length);
       const next = head + value + cur.slice(offset + value.length);
-      store.put(args[1], next);
+      // Redis's SETRANGE leaves a raw string (OBJECT ENCODING): mutable bytes here too.
+      store.put(args[1], Bytes.fromString(next));
       w.int(next.length);
     },
   },
