@@ -104,7 +104,7 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-/** Starts `redis-server` with persistence off on a free port. */
+/** Starts `redis-server` with persistence off (unless `extra` turns it on) on a free port. */
 export async function startRedis(maxClients: number, extra: string[] = []): Promise<RunningTarget> {
   const port = await freePort();
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxclients', String(maxClients), '--loglevel', 'warning', ...extra];

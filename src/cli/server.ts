@@ -12,6 +12,7 @@ import { runLibuvServer } from '../servers/libuv_server.js';
 import { createBlockingServer } from '../servers/blocking.js';
 import { createThreadServer } from '../servers/threads.js';
 import { createEchoServer } from '../servers/echo.js';
+import { checkAofSettings } from '../servers/aof.js';
 import { checkPersistSettings } from '../servers/persistence.js';
 import { ConfigFileError, ConfigStore, isDirective } from '../servers/config.js';
 
@@ -220,7 +221,7 @@ export function parseServerArgs(argv: string[]): ServerSettings & { mode: Server
     rdbCompression: yesNo('rdbcompression', v.rdbcompression, base.rdbCompression),
     rdbChecksum: yesNo('rdbchecksum', v.rdbchecksum, base.rdbChecksum),
   };
-  const persistProblem = checkPersistSettings(persist);
+  const persistProblem = checkPersistSettings(persist) ?? checkAofSettings(base);
   if (persistProblem !== null) fail(persistProblem);
   const settings: ServerSettings & { mode: ServerMode } = {
     ...base,

@@ -71,7 +71,8 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
   }
   const { hooks } = ctx;
   if (hooks.postpone !== null && !client.monitor && hooks.postpone(spec, ctx, () => rerunLater(table, args, ctx))) return;
-  // A failed background save with stop-writes-on-bgsave-error: writes (and PING) get -MISCONF,
+  // A failed background save with stop-writes-on-bgsave-error, or an AOF that cannot be written:
+  // writes (and PING) get -MISCONF,
   // queued or not (Redis's writeCommandsDeniedByDiskError in processCommand).
   if (hooks.denyWrites !== null && !client.inExec && (spec.write === true || spec.name === 'ping' || writesQueued(spec, ctx))) {
     rejected(spec, args, ctx);
@@ -206,6 +207,8 @@ export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: 
   stat.calls++;
   // EXEC's failed_calls leave out its commands' errors (each counts as its own command's failure).
   const during = counters.errorCount - errors;
+  // The AOF logs the write's effect (before execDepth drops: a top-level command commits its writes).
+  if (hooks.propagate !== null) hooks.propagate(spec, args, ctx, during - (counters.nestedErrors - nested) > 0);
   if (during - (counters.nestedErrors - nested) > 0) stat.failed++;
   if (--counters.execDepth > 0) counters.nestedErrors += during;
   if (started >= 0) timed(spec, stat, args, started, ctx);

@@ -176,40 +176,52 @@ export const setCommands: CommandSpec[] = [
     arity: -2,
     flags: ['write', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
+    run(args, w, { store, hooks }) {
       if (args.length > 3) return err(w, SYNTAX);
+      // The AOF logs what was popped (Redis propagates SPOP as SREM, or DEL when all went).
+      const { propagateAs } = hooks;
       if (args.length === 3) {
         const n = parseInt64(args[2]);
         if (n === null || n < 0) return err(w, 'ERR value is out of range, must be positive');
         const set = readTyped(store, args[1], isSet, w);
         if (set === WRONG) return;
-        if (set === undefined || n === 0) return w.set(0);
+        if (set === undefined || n === 0) {
+          if (propagateAs !== null) propagateAs(store, []);
+          return w.set(0);
+        }
         if (n >= set.size) {
           // Everything goes: reply with the members and drop the key.
           writeSet(set, set.size, w);
           store.delete(args[1]);
+          if (propagateAs !== null) propagateAs(store, [['DEL', args[1]]]);
           return;
         }
         const remaining = set.size - Number(n);
         if (remaining * 5 > Number(n)) {
           const picked = randomDistinct(set, Number(n));
           for (const m of picked) set.delete(m);
+          if (propagateAs !== null) propagateAs(store, [['SREM', args[1], ...picked]]);
           return writeSet(picked, picked.length, w);
         }
         // As Redis when few remain: the members kept go into a new set (whose encoding is
         // judged afresh: OBJECT ENCODING may say intset again), the rest are the reply.
         const kept = new RSet(randomDistinct(set, remaining));
         for (const m of kept) set.delete(m);
+        if (propagateAs !== null) propagateAs(store, [['SREM', args[1], ...set]]);
         writeSet(set, set.size, w);
         store.put(args[1], kept);
         return;
       }
       const set = readTyped(store, args[1], isSet, w);
       if (set === WRONG) return;
-      if (set === undefined) return w.nil();
+      if (set === undefined) {
+        if (propagateAs !== null) propagateAs(store, []);
+        return w.nil();
+      }
       const m = randomMember(set);
       set.delete(m);
       if (set.size === 0) store.delete(args[1]);
+      if (propagateAs !== null) propagateAs(store, [['SREM', args[1], m]]);
       w.str(m);
     },
   },

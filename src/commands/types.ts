@@ -89,7 +89,9 @@ export interface CommandHooks {
   beforeWrite: ((store: Keyspace, args: readonly string[]) => void) | null;
   /**
    * Set while writes are refused (a failed background save with
-   * stop-writes-on-bgsave-error): the error text write commands and PING get.
+   * stop-writes-on-bgsave-error, or an AOF that cannot be written): the error
+   * text write commands and PING get. Persistence computes it from both
+   * conditions (src/servers/persistence.ts refreshDeny).
    */
   denyWrites: string | null;
   /** While any key is WATCHed: run a write command (in database db), noticing which watched keys it changed. */
@@ -110,6 +112,18 @@ export interface CommandHooks {
    * client then waits; `rerun` makes the closure that runs it at the end).
    */
   postpone: ((spec: CommandSpec, ctx: CommandContext, rerun: () => (w: ReplyWriter) => void) => boolean) | null;
+  /**
+   * While the AOF is on: after every command run (`failed`: it replied an
+   * error). Write commands are logged as their effect (src/servers/aof.ts).
+   */
+  propagate: ((spec: CommandSpec, args: string[], ctx: CommandContext, failed: boolean) => void) | null;
+  /**
+   * While the AOF is on: a command whose effect its text does not say (SPOP's
+   * members, a served blocking pop) logs these commands instead of itself,
+   * then the whole state of `keys` (when the effect is easiest said so), or
+   * of their consumer group `group`, all in database `db` (a served client's, not the server's current one).
+   */
+  propagateAs: ((db: Keyspace, argvs: string[][], keys?: readonly string[], group?: string) => void) | null;
 }
 
 /**
@@ -243,6 +257,19 @@ export interface ShutdownFlags {
   force: boolean;
 }
 
+/** The append-only file as commands see it (BGREWRITEAOF, INFO, CONFIG SET appendonly). */
+export interface AofControl {
+  readonly enabled: boolean;
+  /** Rewrites the AOF now (a new base from the keyspace, a new incr file): null, or why it failed (also logged). */
+  rewrite(): string | null;
+  /** CONFIG SET appendonly yes: a base of the data now, then logging. Null, or why not. */
+  start(): string | null;
+  /** CONFIG SET appendonly no: flush, fsync and close. */
+  stop(): void;
+  /** INFO persistence's aof_* fields. */
+  info(): [string, string | number][];
+}
+
 /** Server-wide facts and settings commands may consult (INFO, CONFIG, ...). */
 export interface ServerContext {
   readonly startedAtMs: number;
@@ -295,6 +322,7 @@ export interface ServerContext {
   readonly ports: { book: number; resp: number };
   readonly requirePass: string | null;
   readonly persistence: PersistenceControl;
+  readonly aof: AofControl;
   /** The server log (redis.log from scripts); absent in tests that build a context by hand. */
   readonly log?: (line: string) => void;
 }

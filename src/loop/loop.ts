@@ -78,6 +78,17 @@ export class EventLoop implements LoopView, ConnHost {
    * iteration (the loop was stopped meanwhile).
    */
   beforePoll: (() => boolean) | null = null;
+  /**
+   * Called once per iteration, after every ready fd, scheduled connection
+   * and timer was handled and before any reply is written (Redis's
+   * beforeSleep). While it is set, replies produced during an iteration wait
+   * in `held` until it returned: a server that must make its work durable
+   * before acknowledging it (an append-only log) does that work here, once
+   * for every request of the iteration.
+   */
+  beforeReplies: (() => void) | null = null;
+  /** Connections with replies waiting for beforeReplies. */
+  private readonly held = new Set<Conn>();
   connCount = 0;
 
   private readonly listeners = new Map<number, Listener>();
@@ -239,7 +250,7 @@ export class EventLoop implements LoopView, ConnHost {
       // Hang-up or error with data still unread: read it first (EOF or the
       // error code then closes the connection in the read path).
       if (conn.wantRead && mask & (READABLE | HANGUP | ERROR)) this.handleRead(conn);
-      else if (conn.wantWrite && mask & (WRITABLE | HANGUP | ERROR)) this.handleWrite(conn);
+      else if (conn.wantWrite && mask & (WRITABLE | HANGUP | ERROR)) this.writeOrHold(conn);
       else if (mask & ERROR) this.fail(conn, 'POLLERR');
       // 5. Close what wants closing; otherwise tell the backend what it wants next.
       this.settle(conn);
@@ -251,6 +262,12 @@ export class EventLoop implements LoopView, ConnHost {
 
     // 5. Timers: close idle connections, wake blocked clients, expire keys.
     this.runTimers();
+
+    // 6. Before sleeping: the hook, then the replies that waited for it.
+    if (this.beforeReplies !== null) {
+      this.beforeReplies();
+      this.writeHeld();
+    } else if (this.held.size !== 0) this.writeHeld(); // the hook was removed meanwhile
   }
 
   // ---- accept ------------------------------------------------------------------
@@ -313,7 +330,23 @@ export class EventLoop implements LoopView, ConnHost {
       this.handler.received(conn);
     }
     // Replies are written at once (optimistically): the socket is most likely writable.
-    if (conn.wantWrite && conn.outgoing.length !== 0) this.handleWrite(conn);
+    if (conn.wantWrite && conn.outgoing.length !== 0) this.writeOrHold(conn);
+  }
+
+  /** Writes now, or (while beforeReplies is set) once it has run at the end of the iteration. */
+  private writeOrHold(conn: Conn): void {
+    if (this.beforeReplies === null) this.handleWrite(conn);
+    else this.held.add(conn);
+  }
+
+  /** The replies that waited for beforeReplies. */
+  private writeHeld(): void {
+    for (const conn of this.held) {
+      if (this.fd2conn[conn.fd] !== conn) continue; // closed meanwhile
+      if (conn.wantWrite && conn.outgoing.length !== 0) this.handleWrite(conn);
+      this.settle(conn);
+    }
+    this.held.clear();
   }
 
   /** The socket is writable: write what is pending. */
@@ -366,7 +399,7 @@ export class EventLoop implements LoopView, ConnHost {
       if (this.fd2conn[conn.fd] !== conn) continue; // closed meanwhile
       this.touch(conn, now); // busy, not idle: it may be served without a poll event
       this.handler.resume(conn);
-      if (conn.wantWrite && conn.outgoing.length !== 0) this.handleWrite(conn);
+      if (conn.wantWrite && conn.outgoing.length !== 0) this.writeOrHold(conn);
       this.settle(conn);
     }
   }

@@ -503,6 +503,8 @@ export interface SaveOptions extends WriteOptions {
   unixOffsetMs: number;
   /** used-mem aux field. */
   usedMem: number;
+  /** The aof-base aux field: 1 for an AOF's base file, 0 (the default) for dump.rdb. */
+  aofBase?: boolean;
 }
 
 /** Bytes handed to the sink at a time while saving. */
@@ -553,7 +555,7 @@ function writeHeader(out: Out, opts: SaveOptions): void {
   aux('redis-bits', '64');
   aux('ctime', String(Math.floor(opts.unixNowMs / 1000)));
   aux('used-mem', String(opts.usedMem));
-  aux('aof-base', '0');
+  aux('aof-base', opts.aofBase === true ? '1' : '0');
 }
 
 /** SELECTDB, then RESIZEDB with the database's sizes (a hint for the loader), unless sizes is null. */
@@ -1131,6 +1133,8 @@ export interface LoadResult {
   aux: Map<string, string>;
   /** Whether the CRC was checked (false when the file had none, or rdbchecksum is off). */
   checksumVerified: boolean;
+  /** Where the RDB ended in data (an AOF base may go on with commands). */
+  end: number;
 }
 
 /** Unix ms from the monotonic clock (sub-ms precision, as the commands convert TTLs). */
@@ -1154,7 +1158,7 @@ export function loadRdb(data: Uint8Array, dbs: Keyspace | readonly Keyspace[], o
   const list = dbs instanceof Keyspace ? [dbs] : dbs;
   if (list.some((ks) => ks.size !== 0)) throw new Error('loadRdb needs empty databases');
   const r = new Reader(data);
-  const result: LoadResult = { version: 0, keys: 0, expiredSkipped: 0, emptySkipped: 0, aux: new Map(), checksumVerified: false };
+  const result: LoadResult = { version: 0, keys: 0, expiredSkipped: 0, emptySkipped: 0, aux: new Map(), checksumVerified: false, end: 0 };
   const entries: { db: number; key: string; value: Value; expireMs: number; at: number }[] = [];
   let db = 0;
   try {
@@ -1232,6 +1236,7 @@ export function loadRdb(data: Uint8Array, dbs: Keyspace | readonly Keyspace[], o
       }
       r.pos += 8;
     }
+    result.end = r.pos;
   } catch (e) {
     if (e instanceof RdbError) throw e;
     // Not expected: anything else is still the file's fault, at the reader's position.

@@ -50,7 +50,7 @@ const NO_EFFECT = 'accepted, no effect here';
 const REPL = 'accepted, no effect here (no replication)';
 const CLUSTER = 'accepted, no effect here (no cluster mode)';
 const TLS = 'accepted, no effect here (no TLS)';
-const AOF = 'accepted, no effect here (no AOF)';
+const AOF_AUTO = 'accepted, no effect here (no automatic AOF rewrite: BGREWRITEAOF rewrites)';
 const ENCODING = 'accepted, no effect here (encodings are decided by the store, see README)';
 const ENCODING_APPLIED = 'the encoding OBJECT ENCODING reports (and HSCAN/SSCAN/ZSCAN\'s compact replies) for values that grow after the change; the in-memory structures are the same';
 const DEFRAG = 'accepted, no effect here (no allocator defragmentation: V8 owns the heap)';
@@ -155,18 +155,18 @@ str('dbfilename', 'dump.rdb', 'protected', applied('the RDB file\'s name in dir 
 bool('rdb-del-sync-files', 'no', 'mutable', REPL);
 special('dir', '', parseDir, 'protected', applied('the directory of the RDB file (at start-up)'), A);
 bool('rdb-save-incremental-fsync', 'yes', 'mutable', 'accepted, no effect here (SAVE fsyncs once)');
-bool('appendonly', 'no', 'mutable', AOF);
-str('appendfilename', 'appendonly.aof', 'immutable', AOF);
-str('appenddirname', 'appendonlydir', 'immutable', AOF);
-enm('appendfsync', ['everysec', 'always', 'no'], 'everysec', 'mutable', AOF);
-bool('no-appendfsync-on-rewrite', 'no', 'mutable', AOF);
-int('auto-aof-rewrite-percentage', 0n, INT_MAX, 100, 'mutable', AOF);
-mem('auto-aof-rewrite-min-size', 0n, LLONG_MAX, 67108864, 'mutable', AOF);
-bool('aof-load-truncated', 'yes', 'mutable', AOF);
-bool('aof-use-rdb-preamble', 'yes', 'mutable', AOF);
-bool('aof-rewrite-incremental-fsync', 'yes', 'mutable', AOF);
-bool('aof-timestamp-enabled', 'no', 'mutable', AOF);
-bool('aof-disable-auto-gc', 'no', 'mutable', AOF);
+bool('appendonly', 'no', 'mutable', applied('log every write to the AOF (CONFIG SET yes writes a base of the data first)'), A);
+str('appendfilename', 'appendonly.aof', 'immutable', applied('the AOF files\' name prefix in appenddirname'), A);
+str('appenddirname', 'appendonlydir', 'immutable', applied('the AOF directory, in dir'), A);
+enm('appendfsync', ['everysec', 'always', 'no'], 'everysec', 'mutable', applied('when the AOF is fsynced: before replies (always), once a second, or never'), A);
+bool('no-appendfsync-on-rewrite', 'no', 'mutable', 'accepted, no effect here (a rewrite runs in the foreground: no fsync overlaps it)');
+int('auto-aof-rewrite-percentage', 0n, INT_MAX, 100, 'mutable', AOF_AUTO);
+mem('auto-aof-rewrite-min-size', 0n, LLONG_MAX, 67108864, 'mutable', AOF_AUTO);
+bool('aof-load-truncated', 'yes', 'mutable', applied('a truncated AOF tail is cut off and logged at start-up (no: refuse to start)'), A);
+bool('aof-use-rdb-preamble', 'yes', 'mutable', applied('the AOF base is an RDB file (no: commands)'), A);
+bool('aof-rewrite-incremental-fsync', 'yes', 'mutable', 'accepted, no effect here (the base is fsynced once, at its end)');
+bool('aof-timestamp-enabled', 'no', 'mutable', applied('a #TS:<unix seconds> annotation in the AOF before the writes of each new second (loading skips them)'), A);
+bool('aof-disable-auto-gc', 'no', 'mutable', 'accepted, no effect here (a rewrite removes the old files at once)');
 
 // ---- memory ----
 mem('maxmemory', 0n, ULLONG_MAX, 0, 'mutable', 'accepted, no effect here (no eviction yet)');
@@ -524,6 +524,13 @@ export class ConfigStore {
     v.set('dbfilename', s.dbFilename);
     v.set('rdbcompression', s.rdbCompression ? 'yes' : 'no');
     v.set('rdbchecksum', s.rdbChecksum ? 'yes' : 'no');
+    v.set('appendonly', s.appendOnly ? 'yes' : 'no');
+    v.set('appendfilename', s.appendFilename);
+    v.set('appenddirname', s.appendDirname);
+    v.set('appendfsync', s.appendFsync);
+    v.set('aof-load-truncated', s.aofLoadTruncated ? 'yes' : 'no');
+    v.set('aof-use-rdb-preamble', s.aofUseRdbPreamble ? 'yes' : 'no');
+    v.set('aof-timestamp-enabled', s.aofTimestampEnabled ? 'yes' : 'no');
     v.set('slowlog-log-slower-than', String(s.slowlogLogSlowerThan));
     v.set('slowlog-max-len', String(s.slowlogMaxLen));
     v.set('latency-monitor-threshold', String(s.latencyMonitorThreshold));
@@ -558,6 +565,13 @@ export class ConfigStore {
       case 'dbfilename': s.dbFilename = value; break;
       case 'rdbcompression': s.rdbCompression = value === 'yes'; break;
       case 'rdbchecksum': s.rdbChecksum = value === 'yes'; break;
+      case 'appendonly': s.appendOnly = value === 'yes'; break;
+      case 'appendfilename': s.appendFilename = value; break;
+      case 'appenddirname': s.appendDirname = value; break;
+      case 'appendfsync': s.appendFsync = value as 'always' | 'everysec' | 'no'; break;
+      case 'aof-load-truncated': s.aofLoadTruncated = value === 'yes'; break;
+      case 'aof-use-rdb-preamble': s.aofUseRdbPreamble = value === 'yes'; break;
+      case 'aof-timestamp-enabled': s.aofTimestampEnabled = value === 'yes'; break;
       case 'slowlog-log-slower-than': s.slowlogLogSlowerThan = Number(value); break;
       case 'slowlog-max-len': s.slowlogMaxLen = Number(value); break;
       // Process-wide, as Redis's are server-wide: the store reads them on every write.

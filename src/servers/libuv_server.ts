@@ -19,6 +19,7 @@ import { ProtocolSession } from './session.js';
 import { ServerState, type ServerSettings } from './state.js';
 import { Pipeline, type Endpoint } from './pipeline.js';
 import { clampMaxClients } from './syscall_server.js';
+import { loadDataAtStartup } from './aof_load.js';
 import * as sys from '../sys/index.js';
 
 /** How often keys with a TTL are expired actively (Redis's default hz is 10). */
@@ -61,8 +62,8 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
   let bytesOut = 0;
   state.context.stats.netInput = () => bytesIn;
   state.context.stats.netOutput = () => bytesOut;
-  // The RDB file, if there is one, before any client can connect; a bad file stops the start.
-  state.persistence.loadAtStartup();
+  // The AOF or the RDB file, before any client can connect; a bad file stops the start.
+  loadDataAtStartup(state);
   const sockets = new Set<SocketConn>();
   const servers: net.Server[] = [];
   let expireTimer: NodeJS.Timeout | null = null;
@@ -107,6 +108,8 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
     if (conn.awaitingDrain) return;
     const out = conn.outgoing;
     if (out.length !== 0) {
+      // The AOF is written (under appendfsync always: fsynced) before a reply acknowledges it.
+      state.aof.flush();
       // One write per turn. The bytes are copied out because `out` is reused
       // for the next batch while libuv may still be sending this one.
       const reply = Buffer.allocUnsafe(out.length);
@@ -216,10 +219,12 @@ export function createLibuvServer(settings: ServerSettings, log: (line: string) 
       expireTimer = setInterval(() => {
         state.expireCycle();
         state.context.stats.instant.maybeSample(performance.now());
+        state.aof.flush(); // the expired keys' DELs
       }, ACTIVE_EXPIRE_INTERVAL_MS);
     },
     close(graceMs = 5000) {
       if (expireTimer !== null) clearInterval(expireTimer);
+      state.aof.stop(); // what was logged is written and fsynced before exit
       const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
       for (const { socket } of sockets) {
         socket.pause(); // no more requests

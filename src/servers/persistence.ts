@@ -167,10 +167,24 @@ export class Persistence implements PersistenceControl {
     if (this.wiring !== null && this.rules.length > 0) (this.writer ??= new BackgroundWriter(this.wiring.watcher)).start();
   }
 
-  /** -MISCONF while the last background save failed, save rules are set and stop-writes-on-bgsave-error is yes. */
+  /** Why the AOF cannot be written (its last write or fsync failed), or null. */
+  private aofWriteError: string | null = null;
+
+  /** The AOF's write status (src/servers/aof.ts): an error refuses writes until it clears (null). */
+  setAofWriteError(why: string | null): void {
+    this.aofWriteError = why;
+    this.refreshDeny();
+  }
+
+  /**
+   * The one place hooks.denyWrites is set, from both conditions (Redis's
+   * writeCommandsDeniedByDiskError, in its order): -MISCONF while the last
+   * background save failed, save rules are set and stop-writes-on-bgsave-error
+   * is yes; else while the AOF cannot be written. Neither clears the other.
+   */
   private refreshDeny(): void {
-    const deny = !this.lastSaveOk && this.config.get('stop-writes-on-bgsave-error') !== 'no' && this.rules.length > 0;
-    this.hooks.denyWrites = deny ? MISCONF : null;
+    const rdb = !this.lastSaveOk && this.config.get('stop-writes-on-bgsave-error') !== 'no' && this.rules.length > 0;
+    this.hooks.denyWrites = rdb ? MISCONF : this.aofWriteError === null ? null : `MISCONF Errors writing to the AOF file: ${this.aofWriteError}`;
   }
 
   save(): string | null {

@@ -6,12 +6,13 @@ import { Keyspace } from '../store/keyspace.js';
 import type { ClientState, CommandHooks, ServerStats, SlowlogControl, SlowlogEntry, ConnInfo, KeyListener, MultiState, ServerContext, TimerService } from '../commands/types.js';
 import type { ReplyWriter } from '../protocol/reply.js';
 import { Persistence, type PersistSettings } from './persistence.js';
+import { Aof, type AofSettings } from './aof.js';
 import { ConfigStore } from './config.js';
 import { CommandCounters } from '../commands/counters.js';
 import { LatencyMonitor } from '../commands/latency.js';
 import { InstantMetrics } from './metrics.js';
 
-export interface ServerSettings extends PersistSettings {
+export interface ServerSettings extends PersistSettings, AofSettings {
   host: string;
   port: number;
   /** null when RESP is disabled. */
@@ -86,6 +87,13 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   dbFilename: 'dump.rdb',
   rdbCompression: true,
   rdbChecksum: true,
+  appendOnly: false,
+  appendFilename: 'appendonly.aof',
+  appendDirname: 'appendonlydir',
+  appendFsync: 'everysec',
+  aofUseRdbPreamble: true,
+  aofLoadTruncated: true,
+  aofTimestampEnabled: false,
   trace: false,
   traceBytes: false,
   traceJson: null,
@@ -255,6 +263,11 @@ export class ServerState {
   /** SAVE, the RDB file, and the counters INFO reports. */
   readonly persistence: Persistence;
 
+  /** The append-only file (src/servers/aof.ts); its hooks are installed while it is on. */
+  readonly aof: Aof;
+  /** The AOF was turned on or off: the backend flushes it before replies only while it is on. */
+  onAofToggled: ((on: boolean) => void) | null = null;
+
   /** Timers for commands (blocking timeouts); the wiring sets them before serving. */
   timers: TimerService = nodeTimers;
   /** Trace notes for commands (block, wake-up, timeout); set when tracing. */
@@ -301,9 +314,23 @@ export class ServerState {
       hitsBase: 0,
       missesBase: 0,
     };
-    const hooks: CommandHooks = { afterCommand: null, beforeWrite: null, denyWrites: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null };
+    const hooks: CommandHooks = { afterCommand: null, beforeWrite: null, denyWrites: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null, propagate: null, propagateAs: null };
     // The keyspaces a save writes (database i = list[i]).
     this.persistence = new Persistence(settings, () => state.databases, configStore.values, hooks, log);
+    this.aof = new Aof(settings, {
+      databases,
+      get counters() {
+        return state.context.counters;
+      },
+      timers: () => state.timers,
+      log,
+      functionLibraries: () => {
+        // The scripting module's engine, if a script or function ran (src/commands/resp/scripting.ts).
+        const engine = state.context.registry.get('scripting') as { libraries: Map<string, { code: string }> } | undefined;
+        return engine === undefined ? [] : [...engine.libraries.values()].map((l) => l.code);
+      },
+      writeStatus: (why) => state.persistence.setAofWriteError(why),
+    });
     this.context = {
       startedAtMs: Date.now(),
       config: configStore.values,
@@ -395,8 +422,54 @@ export class ServerState {
         return settings.requirePass;
       },
       persistence: this.persistence,
+      aof: {
+        get enabled() {
+          return state.aof.enabled;
+        },
+        rewrite: () => state.aof.rewrite(),
+        start: () => {
+          const why = state.aof.start();
+          if (why === null) state.aofHooks(true);
+          return why;
+        },
+        stop: () => {
+          state.aofHooks(false);
+          state.aof.stop();
+        },
+        info: () => state.aof.info(),
+      },
       log,
     };
+  }
+
+  /**
+   * Start-up: with appendonly yes the AOF is loaded (it takes precedence over
+   * dump.rdb, as in Redis) through `replay`, else the RDB file. Throws an Error
+   * that names the file (and offset) when a file cannot be loaded.
+   */
+  loadData(replay: (args: string[]) => string | null): void {
+    if (!this.settings.appendOnly) {
+      this.persistence.loadAtStartup();
+      return;
+    }
+    this.aof.loadAtStartup(replay);
+    this.persistence.dirty = 0;
+    this.aofHooks(true);
+  }
+
+  /** Whether writes are logged to the AOF: its hooks in dispatch, blocking and the keyspace. */
+  aofHooks(on: boolean): void {
+    const { hooks } = this.context;
+    if (this.onAofToggled !== null) this.onAofToggled(on);
+    if (on) {
+      hooks.propagate = this.aof.propagate;
+      hooks.propagateAs = this.aof.propagateAs;
+      this.context.addKeyListener(this.aof.keyChanged);
+    } else {
+      hooks.propagate = null;
+      hooks.propagateAs = null;
+      this.context.removeKeyListener(this.aof.keyChanged);
+    }
   }
 
   /** Keys expired (lazily or actively) in every database since start-up. */

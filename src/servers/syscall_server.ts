@@ -26,6 +26,8 @@ import { Pipeline, type Endpoint } from './pipeline.js';
 import { ProtocolSession } from './session.js';
 import { ServerState, type ServerSettings } from './state.js';
 import { listenTcp } from './listen.js';
+import { loadDataAtStartup } from './aof_load.js';
+import { createBackgroundFsync } from './aof_fsync.js';
 
 /** fds kept free for the server itself (listeners, signal pipe, reserve fd, Node's own), as Redis's 32. */
 export const RESERVED_FDS = 32;
@@ -74,8 +76,6 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     };
   }
   const state = new ServerState(settings, log);
-  // The RDB file, if there is one, before any client can connect; a bad file stops the start.
-  state.persistence.loadAtStartup();
   const backend: Backend = settings.loop === 'epoll' ? new EpollBackend(tracer) : new PollBackend(tracer);
   const loop = new EventLoop(backend, {
     idleTimeoutMs: settings.idleTimeoutMs,
@@ -89,6 +89,27 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     loop.idleTimeoutMs = settings.idleTimeoutMs;
     loop.keepAliveSeconds = settings.tcpKeepAlive;
   };
+  // The AOF is written (and, under appendfsync always, fsynced) once per
+  // iteration before the iteration's replies go out: the loop's beforeReplies.
+  const flushAof = (): void => state.aof.flush();
+  state.onAofToggled = (on) => {
+    loop.beforeReplies = on ? flushAof : null;
+  };
+  // appendfsync everysec fsyncs on a worker thread; it says it is done through a pipe in the poll set.
+  state.aof.useBackgroundFsync(() => {
+    const bg = createBackgroundFsync();
+    if (tracer !== null) tracer.label(bg.fd, 'aof-fsync-pipe');
+    loop.addWatch(bg.fd, () => {
+      const n = bg.readable();
+      if (tracer !== null) {
+        tracer.syscall('read', `${bg.fd}, 64`, sysResult(n));
+        if (n > 0) tracer.note('aof-fsync-pipe: the worker finished an fdatasync of the AOF');
+      }
+    });
+    return bg;
+  });
+  // The AOF or the RDB file, before any client can connect; a bad file stops the start.
+  loadDataAtStartup(state);
   state.context.stats.netInput = () => loop.bytesIn;
   state.context.stats.netOutput = () => loop.bytesOut;
   const pipeline = new Pipeline(state, loop);
@@ -203,6 +224,8 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     state,
     run() {
       loop.run(); // closes the listeners and every connection on the way out
+      state.aof.stop(); // what was logged is written and fsynced before exit
+      state.aof.closeBackground();
       if (inspector !== null) inspector.closeAll();
       state.persistence.close();
       backend.close();

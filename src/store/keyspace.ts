@@ -466,6 +466,15 @@ export class Keyspace {
   }
 
   /**
+   * The key's value as stored, expired or not, without expiring it or
+   * counting a lookup: what a write command just left (the AOF reads its
+   * effect so even when a 1 ms TTL has passed meanwhile).
+   */
+  peek(key: string): Stored | undefined {
+    return this.data.get(key, shardOf(key));
+  }
+
+  /**
    * SWAPDB: exchanges every key, value and TTL with other (and their expiry
    * counts), as Redis swaps two databases' dicts. The ids, and whatever is
    * kept per database index elsewhere (blocked clients, watched keys, the

@@ -49,6 +49,8 @@ type Kind = 'list' | 'zset' | 'stream';
  */
 export interface StreamServe {
   serve(store: Keyspace, key: string, client: ClientState): ((w: ReplyWriter) => void) | null;
+  /** XREADGROUP's group (the AOF logs its new state), null for XREAD. */
+  readonly group: string | null;
 }
 
 /** One blocked client. */
@@ -257,6 +259,9 @@ class Blocking {
     if (hooks.aroundWrite !== null && waiter.name === 'XREADGROUP') hooks.aroundWrite([waiter.name, key], decide, store);
     else decide();
     if (reply === null) return;
+    // The AOF logs the group's new state (Redis propagates XCLAIMs and XGROUP SETID).
+    const group = waiter.stream!.group;
+    if (hooks.propagateAs !== null && group !== null) hooks.propagateAs(store, [], [key], group);
     this.remove(waiter);
     client.waiting = false;
     client.wake();
@@ -333,7 +338,10 @@ function blockingPop(args: string[], w: ReplyWriter, ctx: CommandContext, end: L
 
 /** The pop of BLPOP, BRPOP (count -1) and BLMPOP (count ≥ 1), or the block. */
 function listPopOrBlock(ctx: CommandContext, w: ReplyWriter, name: string, keys: string[], end: ListEnd, count: number, timeoutMs: number): void {
+  // The AOF logs the pop as its non-blocking form (Redis: BLPOP → LPOP, BLMPOP → LPOP key count).
+  const log = (store: Keyspace, key: string): void => logAs(ctx, store, count === -1 ? [end === 'left' ? 'LPOP' : 'RPOP', key] : [end === 'left' ? 'LPOP' : 'RPOP', key, String(count)]);
   const popped = lmpopApply(ctx.store, keys, end, count, w);
+  if (typeof popped === 'string') log(ctx.store, popped);
   if (popped !== null) return; // popped, or WRONGTYPE
   if (ctx.client.inExec) return w.nilArr();
   blockingOf(ctx).block(ctx.client, ctx.store.id, {
@@ -342,13 +350,24 @@ function listPopOrBlock(ctx: CommandContext, w: ReplyWriter, name: string, keys:
     keys,
     target: null,
     timeoutMs,
-    serve: (store, key, out) => void lmpopApply(store, [key], end, count, out),
+    serve: (store, key, out) => {
+      if (typeof lmpopApply(store, [key], end, count, out) === 'string') log(store, key);
+    },
   });
+}
+
+/** Tells the AOF (if it is on) what a blocking command did, in its non-blocking form. */
+function logAs(ctx: CommandContext, store: Keyspace, argv: string[]): void {
+  const { propagateAs } = ctx.hooks;
+  if (propagateAs !== null) propagateAs(store, [argv]);
 }
 
 /** BLMOVE/BRPOPLPUSH: the element moved; WRONGTYPE (nothing moved) if the destination holds another type when served. */
 function blockingMove(ctx: CommandContext, w: ReplyWriter, name: string, src: string, dst: string, from: ListEnd, to: ListEnd, timeoutMs: number): void {
-  if (lmoveApply(ctx.store, src, dst, from, to, w) !== 'none') return; // moved, or WRONGTYPE
+  const log = (store: Keyspace): void => logAs(ctx, store, name === 'BRPOPLPUSH' ? ['RPOPLPUSH', src, dst] : ['LMOVE', src, dst, from.toUpperCase(), to.toUpperCase()]);
+  const moved = lmoveApply(ctx.store, src, dst, from, to, w);
+  if (moved === 'moved') log(ctx.store);
+  if (moved !== 'none') return; // moved, or WRONGTYPE
   if (ctx.client.inExec) return w.nil();
   blockingOf(ctx).block(ctx.client, ctx.store.id, {
     name,
@@ -356,7 +375,9 @@ function blockingMove(ctx: CommandContext, w: ReplyWriter, name: string, src: st
     keys: [src],
     target: dst,
     timeoutMs,
-    serve: (store, key, out) => void lmoveApply(store, key, dst, from, to, out),
+    serve: (store, key, out) => {
+      if (lmoveApply(store, key, dst, from, to, out) === 'moved') log(store);
+    },
   });
 }
 
@@ -364,7 +385,9 @@ function blockingMove(ctx: CommandContext, w: ReplyWriter, name: string, src: st
 function zsetPopOrBlock(ctx: CommandContext, w: ReplyWriter, name: string, keys: string[], end: ZSetEnd, count: number, timeoutMs: number): void {
   const shape = count === -1 ? 'keyed' : 'nested';
   const n = count === -1 ? 1 : count;
+  const log = (store: Keyspace, key: string): void => logAs(ctx, store, count === -1 ? [end === 'min' ? 'ZPOPMIN' : 'ZPOPMAX', key] : [end === 'min' ? 'ZPOPMIN' : 'ZPOPMAX', key, String(n)]);
   const popped = zpopApply(ctx.store, keys, end, n, shape, w);
+  if (typeof popped === 'string') log(ctx.store, popped);
   if (popped !== null) return;
   if (ctx.client.inExec) return w.nilArr();
   blockingOf(ctx).block(ctx.client, ctx.store.id, {
@@ -373,7 +396,9 @@ function zsetPopOrBlock(ctx: CommandContext, w: ReplyWriter, name: string, keys:
     keys,
     target: null,
     timeoutMs,
-    serve: (store, key, out) => void zpopApply(store, [key], end, n, shape, out),
+    serve: (store, key, out) => {
+      if (typeof zpopApply(store, [key], end, n, shape, out) === 'string') log(store, key);
+    },
   });
 }
 

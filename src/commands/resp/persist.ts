@@ -1,5 +1,6 @@
-// Persistence commands: SAVE, BGSAVE [SCHEDULE], LASTSAVE, SHUTDOWN, DUMP and
-// RESTORE, with Redis 7.0's arguments, replies and errors. The RDB codec is src/persist/rdb.ts and the file work is the
+// Persistence commands: SAVE, BGSAVE [SCHEDULE], BGREWRITEAOF (foreground for
+// now), LASTSAVE, SHUTDOWN, DUMP and RESTORE, with Redis 7.0's arguments,
+// replies and errors. The RDB codec is src/persist/rdb.ts and the file work is the
 // server's (ctx.server.persistence); commands see neither files nor sockets.
 
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
@@ -56,6 +57,17 @@ export const respPersistCommands: CommandSpec[] = [
       if (why !== null) return err(w, `ERR ${why}`);
       // As Redis: no reply; the client waits until the server closes the connection.
       client.waiting = true;
+    },
+  },
+  {
+    name: 'bgrewriteaof',
+    arity: 1,
+    flags: ['admin', 'noscript', 'no_async_loading'],
+    ...NO_KEYS,
+    run(_args, w, { server }) {
+      // Runs in the foreground for now (README: deviations); the reply is Redis's, sent once it is done.
+      if (server.aof.rewrite() === null) w.status('Background append only file rewriting started');
+      else err(w, "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.");
     },
   },
   {

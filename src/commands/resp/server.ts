@@ -137,8 +137,7 @@ function infoSections(ctx: CommandContext): Section[] {
         ['rdb_last_cow_size', server.persistence.lastCowBytes],
         ['rdb_last_load_keys_expired', server.persistence.lastLoad.expired],
         ['rdb_last_load_keys_loaded', server.persistence.lastLoad.loaded],
-        ['aof_enabled', 0],
-        ['aof_rewrite_in_progress', 0],
+        ...server.aof.info(),
       ],
     ],
     [
@@ -391,6 +390,11 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
           const problem = ctx.server.configStore.set(pairs, (d, value) => {
             if (d.name === 'port' && value !== config.get('port')) return 'Unable to listen on this port';
             if (d.name === 'bind' && value !== config.get('bind')) return 'Failed to bind to specified addresses.';
+            // appendonly yes writes a base of the data now (Redis's startAppendOnly); no flushes and closes.
+            if (d.name === 'appendonly' && (value === 'yes') !== ctx.server.aof.enabled) {
+              if (value === 'no') ctx.server.aof.stop();
+              else if (ctx.server.aof.start() !== null) return 'Unable to turn on AOF. Check server logs.';
+            }
             return null;
           });
           if (problem !== null) return err(w, problem);

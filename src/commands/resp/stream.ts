@@ -546,6 +546,7 @@ function xread(args: string[], w: ReplyWriter, ctx: CommandContext, xreadgroup: 
   for (let j = 0; j < streamsCount; j++) if (!after.has(keys[j])) after.set(keys[j], ids[j] === '>' ? MAX_ID : (ids[j] as StreamID));
   const blockCount = count !== 0 ? count : BLOCKED_DEFAULT_COUNT;
   blockOnStreams(ctx, xreadgroup ? 'XREADGROUP' : 'XREAD', keys, timeout, {
+    group: groupName,
     // Redis's serveClientsBlockedOnStreamKey.
     serve(store2, key, receiver: ClientState): ((out: ReplyWriter) => void) | null {
       const s = store2.get(key);
