@@ -33,6 +33,20 @@ async function inspectorPort(srv: TestServer): Promise<number> {
   return Number(/inspector: http:\/\/127\.0\.0\.1:(\d+)\//.exec(srv.stderr())![1]);
 }
 
+/** Starts redloop-replay over the files on a free port; resolves once it says where. */
+function startReplay(files: string[]): Promise<{ replay: ChildProcess; port: number }> {
+  const replay = spawn(process.execPath, [REPLAY, ...files, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    replay.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const m = /on http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
+      if (m) resolve({ replay, port: Number(m[1]) });
+    });
+    replay.once('exit', (code) => reject(new Error(`redloop-replay exited (${code})`)));
+  });
+}
+
 async function openPage(port: number): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   await page.goto(`http://127.0.0.1:${port}/`);
@@ -122,17 +136,8 @@ describe('redloop-replay', () => {
     await c.waitFor(() => c.closed, 'close');
     expect(await srv.stop()).toBe(0);
 
-    const replay: ChildProcess = spawn(process.execPath, [REPLAY, file, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const { replay, port } = await startReplay([file]);
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        replay.stdout!.setEncoding('utf8').on('data', (d: string) => {
-          out += d;
-          const m = /on http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
-          if (m) resolve(Number(m[1]));
-        });
-        replay.once('exit', (code) => reject(new Error(`redloop-replay exited (${code})`)));
-      });
       const page = await openPage(port);
       await page.locator('#status.replay').waitFor();
       await expect(page.locator('#live-controls').isVisible()).resolves.toBe(false);
@@ -156,17 +161,8 @@ describe('redloop-replay', () => {
 
   test('two recordings side by side: the committed poll and epoll lessons, stepped together', async () => {
     const lessons = fileURLToPath(new URL('../../docs/lessons/', import.meta.url));
-    const replay: ChildProcess = spawn(process.execPath, [REPLAY, join(lessons, 'poll.jsonl'), join(lessons, 'epoll.jsonl'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const { replay, port } = await startReplay([join(lessons, 'poll.jsonl'), join(lessons, 'epoll.jsonl')]);
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        replay.stdout!.setEncoding('utf8').on('data', (d: string) => {
-          out += d;
-          const m = /on http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
-          if (m) resolve(Number(m[1]));
-        });
-        replay.once('exit', (code) => reject(new Error(`redloop-replay exited (${code})`)));
-      });
       const page = await openPage(port);
       const a = page.frameLocator('#a');
       const b = page.frameLocator('#b');
@@ -196,17 +192,8 @@ describe('redloop-replay', () => {
 
   test('the BLPOP lesson: a blocked client, the timer that sets poll\'s timeout, and its firing', async () => {
     const lessons = fileURLToPath(new URL('../../docs/lessons/', import.meta.url));
-    const replay: ChildProcess = spawn(process.execPath, [REPLAY, join(lessons, 'blpop.jsonl'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const { replay, port } = await startReplay([join(lessons, 'blpop.jsonl')]);
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        replay.stdout!.setEncoding('utf8').on('data', (d: string) => {
-          out += d;
-          const m = /on http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
-          if (m) resolve(Number(m[1]));
-        });
-        replay.once('exit', (code) => reject(new Error(`redloop-replay exited (${code})`)));
-      });
       const page = await openPage(port);
       await page.locator('#status.replay').waitFor();
       for (let i = 0; i < 20 && !(await page.locator('#timeout').innerText()).includes('BLPOP timeout'); i++) await page.click('#forward');
