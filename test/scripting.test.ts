@@ -96,14 +96,31 @@ describe('scripting', () => {
     expect(await r.evalBuffer('return ARGV[1]', 0, bin)).toEqual(bin);
   });
 
-  test('an endless script is stopped at busy-reply-threshold, even one that pcalls; the server keeps serving', async () => {
+  test('an endless script goes busy past busy-reply-threshold: others get BUSY, SCRIPT KILL stops it even through pcall; the server keeps serving', async () => {
     await r.config('SET', 'busy-reply-threshold', '50');
+    const r2 = new Redis({ port: server.respPort, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r2.on('error', () => {});
+    expect(await r2.ping()).toBe('PONG'); // connected (ioredis's ready check runs INFO, which a busy server refuses)
     try {
-      await expect(r.eval('while true do end', 0)).rejects.toThrow(/^ERR Script killed: it ran past the script time limit \(busy-reply-threshold, 50 ms\)/);
-      await expect(r.eval('while true do pcall(function() while true do end end) end', 0)).rejects.toThrow(/Script killed/);
-      await expect(r.eval('local function f() return f() end return f()', 0)).rejects.toThrow(/Script killed/);
+      for (const body of ['while true do end', 'while true do pcall(function() while true do end end) end', 'local function f() return f() end return f()']) {
+        const running = r.eval(body, 0);
+        running.catch(() => {});
+        // Until the script is past the threshold the server answers nobody; then BUSY.
+        for (;;) {
+          const reply = await r2.ping().catch((e: Error) => e.message);
+          if (reply === 'PONG') continue;
+          expect(reply).toBe('BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.');
+          break;
+        }
+        await expect(r2.get('x')).rejects.toThrow(/^BUSY /);
+        expect(await r2.script('KILL')).toBe('OK');
+        await expect(running).rejects.toThrow(/^ERR Script killed by user with SCRIPT KILL\.\.\. script: [0-9a-f]{40}, on @user_script:1\./);
+      }
       expect(await r.ping()).toBe('PONG');
+      await expect(r2.script('KILL')).rejects.toThrow('NOTBUSY No scripts in execution right now.');
+      await server.waitForStderr('Slow script detected');
     } finally {
+      r2.disconnect();
       await r.config('SET', 'busy-reply-threshold', '5000');
     }
   });
@@ -147,6 +164,43 @@ describe('scripting', () => {
       expect(await r.lrange('q1', 0, -1)).toEqual(['b']);
     } finally {
       waiter.disconnect();
+    }
+  });
+});
+
+describe('busy scripts on the libuv twin and under --trace', () => {
+  test('libuv cannot run its loop from inside a script: one past the threshold is stopped with an error', async () => {
+    const server = await startServer(['--loop', 'libuv', '--busy-reply-threshold', '50']);
+    const r = new Redis({ port: server.respPort, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r.on('error', () => {});
+    try {
+      await expect(r.eval('while true do end', 0)).rejects.toThrow(/^ERR Script killed: it ran past the script time limit \(busy-reply-threshold, 50 ms\)/);
+      await expect(r.eval('while true do pcall(function() while true do end end) end', 0)).rejects.toThrow(/Script killed/);
+      expect(await r.ping()).toBe('PONG');
+    } finally {
+      r.disconnect();
+      await server.stop();
+    }
+  });
+
+  test('--trace shows the nested iterations a busy script runs', async () => {
+    const server = await startServer(['--trace', '--busy-reply-threshold', '50']);
+    const r = new Redis({ port: server.respPort, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const r2 = new Redis({ port: server.respPort, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r.on('error', () => {});
+    r2.on('error', () => {});
+    expect(await r2.ping()).toBe('PONG');
+    try {
+      const running = r.eval('while true do end', 0);
+      running.catch(() => {});
+      while ((await r2.ping().catch((e: Error) => e.message)) === 'PONG');
+      expect(await r2.script('KILL')).toBe('OK');
+      await expect(running).rejects.toThrow(/Script killed by user/);
+      await server.waitForStderr(/nested iteration inside a running command \(fd \d+[^\n]* frozen\): file events only, no timers/);
+    } finally {
+      r.disconnect();
+      r2.disconnect();
+      await server.stop();
     }
   });
 });

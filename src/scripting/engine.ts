@@ -31,10 +31,21 @@ export interface ScriptRun {
   resp: 2 | 3;
   /** Told of redis.setresp (the script's client replies in that version from then on). */
   readonly onResp?: (v: 2 | 3) => void;
-  /** Wall-clock ms after which the script is stopped; Infinity for none. */
+  /** Wall-clock ms past which the script is busy (busy-reply-threshold); Infinity for none. */
   readonly deadline: number;
   readonly limitMs: number;
-  killed: boolean;
+  /**
+   * Why the script is being stopped, or false. 'user': SCRIPT KILL or FUNCTION
+   * KILL; 'shutdown': SHUTDOWN NOSAVE; 'timeout': past the deadline where the
+   * server cannot serve others meanwhile (no `overdue`).
+   */
+  killed: false | 'user' | 'shutdown' | 'timeout';
+  /**
+   * Called by the count hook while the script runs past its deadline: the
+   * server answers other clients from here (-BUSY, SCRIPT KILL). Absent: the
+   * script is stopped at the deadline instead.
+   */
+  readonly overdue?: () => void;
 }
 
 /** A function a library registered (FCALL's target). */
@@ -112,6 +123,9 @@ export class ScriptError extends Error {}
 
 const KEYS_NAME = toLua('KEYS');
 const ARGV_NAME = toLua('ARGV');
+
+/** Instructions between two runs of the count hook (the clock check; Redis's is every 100000 of its faster VM's). */
+const HOOK_EVERY = 10000;
 
 /** Deepest nesting converted between replies and Lua tables. */
 const MAX_DEPTH = 1000;
@@ -277,7 +291,7 @@ export class ScriptEngine {
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
     if (arrays !== null) for (const a of arrays) pushArray(L, a);
     this.run = run;
-    if (Number.isFinite(run.deadline)) lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, 10000);
+    if (Number.isFinite(run.deadline)) lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
     let status: number;
     try {
       status = lua.lua_pcall(L, arrays === null ? 0 : arrays.length, 1, top + 1);
@@ -339,8 +353,8 @@ export class ScriptEngine {
     this.setEnvIndex(this.loadApi());
     const registered: LibFunction[] = [];
     this.registering = registered;
-    this.run = { name, resp: 2, deadline: Date.now() + 500, limitMs: 500, killed: false, call: () => {} };
-    lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, 10000);
+    this.run = { name, resp: 2, deadline: Date.now() + 500, limitMs: 500, killed: false, call: () => {} }; // (FUNCTION LOAD's own limit: stopped, as Redis's)
+    lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
     let status: number;
     try {
       status = lua.lua_pcall(L, 0, 0, chunk);
@@ -524,14 +538,29 @@ export class ScriptEngine {
     return 0;
   }
 
+  /**
+   * The count hook (every HOOK_EVERY instructions): past the deadline the
+   * server serves other clients from here (run.overdue); a killed script is
+   * stopped with an error no pcall can catch.
+   */
   private hook = (L: LuaState): void => {
     const run = this.run;
     if (run === null) return;
-    if (run.killed || Date.now() > run.deadline) {
-      run.killed = true;
-      pushErrTable(L, `ERR Script killed: it ran past the script time limit (busy-reply-threshold, ${run.limitMs} ms); redloop cannot serve other clients while a script runs`);
-      lua.lua_error(L);
+    if (run.killed === false && Date.now() > run.deadline) {
+      if (run.overdue !== undefined) run.overdue();
+      else run.killed = 'timeout';
     }
+    if (run.killed === false) return;
+    // From now on the hook fires on every instruction, so that a pcall that caught the error cannot go on.
+    lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, 1);
+    if (run.killed === 'timeout' && this.registering !== null) {
+      pushErrTable(L, 'ERR FUNCTION LOAD timeout');
+    } else if (run.killed === 'timeout') {
+      pushErrTable(L, `ERR Script killed: it ran past the script time limit (busy-reply-threshold, ${run.limitMs} ms) on a server that cannot serve other clients meanwhile (the libuv twin)`);
+    } else {
+      pushErrTable(L, 'ERR Script killed by user with SCRIPT KILL...');
+    }
+    lua.lua_error(L);
   };
 
   private setArray(name: 'KEYS' | 'ARGV', values: string[]): void {

@@ -253,6 +253,13 @@ export async function runLibuvServer(
       log(`received ${sig}, shutting down`);
       server.close().then(resolve);
     };
+    // SHUTDOWN. (No processEventsWhileBusy here: libuv cannot run its loop from inside a callback, so a
+    // script past busy-reply-threshold is stopped instead of answering other clients -BUSY; README.)
+    server.state.shutdown = () => {
+      if (stopping) return;
+      stopping = true;
+      server.close().then(resolve);
+    };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });

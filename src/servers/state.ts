@@ -227,6 +227,10 @@ export class ServerState {
 
   /** Timers for commands (blocking timeouts); the wiring sets them before serving. */
   timers: TimerService = nodeTimers;
+  /** One loop iteration from inside a running command (a busy script); the syscall server wires it. */
+  processEventsWhileBusy: (() => void) | null = null;
+  /** SHUTDOWN's stop; the wiring sets it. */
+  shutdown: (() => void) | null = null;
   /** Trace notes for commands (block, wake-up, timeout); set when tracing. */
   note: ((text: string) => void) | null = null;
 
@@ -285,7 +289,7 @@ export class ServerState {
       get note() {
         return state.note;
       },
-      hooks: { afterCommand: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null } satisfies CommandHooks,
+      hooks: { afterCommand: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null, busy: null } satisfies CommandHooks,
       registry: new Map(),
       addKeyListener(fn) {
         keyListeners.add(fn);
@@ -330,6 +334,12 @@ export class ServerState {
         return settings.requirePass;
       },
       persistence: this.persistence,
+      get processEventsWhileBusy() {
+        return state.processEventsWhileBusy;
+      },
+      get shutdown() {
+        return state.shutdown;
+      },
       log,
     };
   }

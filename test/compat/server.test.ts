@@ -68,10 +68,10 @@ describe('connection and server commands', () => {
 
   test('wrong arity for every command in the table', async () => {
     const problems: string[] = [];
-    // QUIT would end the connection, and these change the connection's mode (a
+    // QUIT would end the connection (SHUTDOWN the server), and these change the connection's mode (a
     // transaction, monitor, subscriptions, a pause, a block), and the unsubscribes answer once per
     // argument: each is tested in its own file.
-    const modal = new Set(['quit', 'multi', 'monitor', 'reset', 'subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe', 'blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'bzpopmin', 'bzpopmax', 'bzmpop']);
+    const modal = new Set(['quit', 'shutdown', 'multi', 'monitor', 'reset', 'subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe', 'blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'bzpopmin', 'bzpopmax', 'bzmpop']);
     for (const name of names.filter((n) => !modal.has(n))) {
       for (const argv of [[name], [name, ...Array.from({ length: 9 }, () => 'x')]]) {
         const [a, b] = await Promise.all([s.redis.call(argv), s.ours.call(argv)]);

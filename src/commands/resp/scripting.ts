@@ -53,23 +53,85 @@ function evalGeneric(args: string[], w: ReplyWriter, ctx: CommandContext, bySha:
   const flags = engine.flagsOf(sha)!;
   if (flags.shebang && !flags.noWrites && readOnlyCmd) return err(w, 'ERR Can not execute a script with write flag using *_ro command.');
   const n = Number(numkeys);
-  const run = newRun(sha, ctx, readOnlyCmd || flags.noWrites, commands);
+  const run = newRun(sha, ctx, readOnlyCmd || flags.noWrites, commands, true, args);
   engine.beginRun();
-  engine.exec(sha, args.slice(3, 3 + n), args.slice(3 + n), w, run);
+  try {
+    engine.exec(sha, args.slice(3, 3 + n), args.slice(3 + n), w, run);
+  } finally {
+    endRun(ctx, run);
+  }
+}
+
+/** The script running now (one at a time: the server is single-threaded), for SCRIPT KILL and FUNCTION STATS. */
+interface Running {
+  readonly run: ScriptRun;
+  /** EVAL (true) or FCALL. */
+  readonly isEval: boolean;
+  /** The command that runs it (FUNCTION STATS). */
+  readonly args: string[];
+  readonly startedMs: number;
+  /** It called a write command: it can no longer be killed (UNKILLABLE). */
+  dirty: boolean;
+  /** Past busy-reply-threshold: the loop serves other clients from inside it. */
+  busy: boolean;
+}
+
+function runningOf(server: ServerContext): Running | null {
+  return (server.registry.get('scripting.running') as Running | undefined) ?? null;
+}
+
+const BUSY_EVAL = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
+const BUSY_FUNCTION = 'BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.';
+/** What may run while a script is busy (Redis 7.0's CMD_ALLOW_BUSY, subcommands below). */
+const ALLOW_BUSY = new Set(['auth', 'hello', 'quit', 'reset', 'multi', 'discard', 'watch', 'unwatch', 'replconf', 'shutdown']);
+
+/** The script's run is over: leave busy mode; a script stopped by SHUTDOWN NOSAVE gets no reply (its client is closed, as Redis exits). */
+function endRun(ctx: CommandContext, run: ScriptRun): void {
+  const running = runningOf(ctx.server);
+  if (running === null || running.run !== run) return;
+  ctx.server.registry.delete('scripting.running');
+  if (running.busy) {
+    ctx.hooks.busy = null;
+    ctx.server.log?.(`Slow script detected: still in execution after ${Math.round(Date.now() - running.startedMs)} milliseconds. ${run.killed === 'user' ? 'It was killed.' : run.killed === 'shutdown' ? 'The server is shutting down.' : 'It ended.'}`);
+  }
+  if (run.killed === 'shutdown') ctx.client.kill('SHUTDOWN NOSAVE');
+}
+
+/** Past the threshold, on every count hook: the first time enter busy mode; each time run a loop iteration. */
+function overdue(ctx: CommandContext, running: Running, poll: () => void): void {
+  if (!running.busy) {
+    running.busy = true;
+    ctx.server.log?.(
+      `Slow script detected: still in execution after ${Math.round(Date.now() - running.startedMs)} milliseconds. ` +
+        `You can try killing the script using the ${running.isEval ? 'SCRIPT KILL' : 'FUNCTION KILL'} command. Script name is: ${running.run.name}.`,
+    );
+    ctx.hooks.busy = (spec, args) => {
+      if (ALLOW_BUSY.has(spec.name)) return null;
+      const sub = args.length > 1 ? args[1].toLowerCase() : '';
+      if (spec.name === 'script' && sub === 'kill') return null;
+      if (spec.name === 'function' && (sub === 'kill' || sub === 'stats')) return null;
+      return running.isEval ? BUSY_EVAL : BUSY_FUNCTION;
+    };
+  }
+  poll();
 }
 
 /** A run's context: its time limit, and the script's own client through which its redis.call commands run. */
-function newRun(name: string, ctx: CommandContext, readOnly: boolean, commands: () => Map<string, CommandSpec>): ScriptRun {
+function newRun(name: string, ctx: CommandContext, readOnly: boolean, commands: () => Map<string, CommandSpec>, isEval: boolean, args: string[]): ScriptRun {
   const limit = timeLimit(ctx.server);
+  const poll = ctx.server.processEventsWhileBusy;
   const run: ScriptRun = {
     name,
     resp: 2,
     deadline: Date.now() + limit,
     limitMs: limit,
     killed: false,
-    call: (cargs, cw) => scriptCall(cargs, cw, scriptCtx, readOnly, commands),
+    call: (cargs, cw) => scriptCall(cargs, cw, scriptCtx, readOnly, commands, running),
     onResp: (v) => (client.resp = v),
+    overdue: poll === null ? undefined : () => overdue(ctx, running, poll),
   };
+  const running: Running = { run, isEval, args: args.slice(), startedMs: Date.now(), dirty: false, busy: false };
+  ctx.server.registry.set('scripting.running', running);
   // The script's own client: the caller's identity, its own RESP version (redis.setresp), never in MULTI, never blocking.
   const client = Object.create(ctx.client) as ClientState;
   client.resp = 2;
@@ -91,9 +153,65 @@ function fcallGeneric(args: string[], w: ReplyWriter, ctx: CommandContext, readO
   if (numkeys < 0) return err(w, "ERR Number of keys can't be negative");
   if (!fn.flags.noWrites && readOnlyCmd) return err(w, 'ERR Can not execute a script with write flag using *_ro command.');
   const n = Number(numkeys);
-  const run = newRun(fn.name, ctx, readOnlyCmd || fn.flags.noWrites, commands);
+  const run = newRun(fn.name, ctx, readOnlyCmd || fn.flags.noWrites, commands, false, args);
   engine.beginRun();
-  engine.fcall(fn, args.slice(3, 3 + n), args.slice(3 + n), w, run);
+  try {
+    engine.fcall(fn, args.slice(3, 3 + n), args.slice(3 + n), w, run);
+  } finally {
+    endRun(ctx, run);
+  }
+}
+
+/** SCRIPT KILL (isEval) and FUNCTION KILL: as Redis's scriptKill. */
+function killScript(w: ReplyWriter, ctx: CommandContext, isEval: boolean): void {
+  const running = runningOf(ctx.server);
+  if (running === null || running.run.killed !== false) return err(w, 'NOTBUSY No scripts in execution right now.');
+  if (running.dirty) {
+    return err(
+      w,
+      'UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.',
+    );
+  }
+  if (isEval && !running.isEval) return err(w, BUSY_FUNCTION);
+  if (!isEval && running.isEval) return err(w, BUSY_EVAL);
+  running.run.killed = 'user';
+  w.status('OK');
+}
+
+/**
+ * SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. While a script is busy only
+ * NOSAVE is served (the script is stopped and its client gets no reply, as
+ * Redis exits). Otherwise the dataset is saved first when SAVE is given or
+ * save points are configured, and a failed save refuses the shutdown unless
+ * FORCE; then the server stops as on SIGTERM.
+ */
+function shutdownCommand(args: string[], w: ReplyWriter, ctx: CommandContext): void {
+  let nosave = false;
+  let save = false;
+  let force = false;
+  for (let i = 1; i < args.length; i++) {
+    const a = args[i].toLowerCase();
+    if (a === 'nosave') nosave = true;
+    else if (a === 'save') save = true;
+    else if (a === 'now') continue;
+    else if (a === 'force') force = true;
+    else if (a === 'abort') return err(w, 'ERR No shutdown in progress.');
+    else return err(w, 'ERR syntax error');
+  }
+  if (nosave && save) return err(w, 'ERR syntax error');
+  const { server } = ctx;
+  if (server.shutdown === null) return err(w, 'ERR SHUTDOWN is not available on this server');
+  const running = runningOf(server);
+  if (running !== null && running.busy) {
+    if (!nosave) return err(w, running.isEval ? BUSY_EVAL : BUSY_FUNCTION);
+    running.run.killed = 'shutdown';
+  } else if (!nosave && (save || (server.config.get('save') ?? '') !== '')) {
+    const why = ctx.persistence.save();
+    if (why !== null && !force) return err(w, 'ERR Errors trying to SHUTDOWN. Check logs.');
+  }
+  server.log?.(`User requested shutdown${nosave ? ' (nosave)' : ''}...`);
+  server.shutdown();
+  // No reply: the connection closes with the server, as Redis's exits.
 }
 
 const FUNCTION_ARITY: Record<string, number> = { load: -3, list: -2, delete: 3, flush: -2, kill: 2, stats: 2, help: 2, dump: 2, restore: -3 };
@@ -178,11 +296,24 @@ function functionCommand(args: string[], w: ReplyWriter, ctx: CommandContext): v
       engine.flushFunctions();
       return w.status('OK');
     case 'kill':
-      return err(w, 'NOTBUSY No scripts in execution right now.');
-    case 'stats':
+      return killScript(w, ctx, false);
+    case 'stats': {
+      const busy = runningOf(ctx.server);
+      if (busy !== null && busy.isEval && busy.busy) return err(w, BUSY_EVAL);
       w.map(2);
       w.str('running_script');
-      w.nil();
+      const running = runningOf(ctx.server);
+      if (running === null || running.isEval) w.nil();
+      else {
+        w.map(3);
+        w.str('name');
+        w.str(running.run.name);
+        w.str('command');
+        w.arr(running.args.length);
+        for (const a of running.args) w.str(a);
+        w.str('duration_ms');
+        w.int(Math.max(0, Math.round(Date.now() - running.startedMs)));
+      }
       w.str('engines');
       w.map(1);
       w.str('LUA');
@@ -192,6 +323,7 @@ function functionCommand(args: string[], w: ReplyWriter, ctx: CommandContext): v
       w.str('functions_count');
       w.int(engine.functions.size);
       return;
+    }
     case 'dump':
     case 'restore':
       return err(w, `ERR FUNCTION ${sub.toUpperCase()} is not supported by redloop yet`);
@@ -246,7 +378,7 @@ const FUNCTION_HELP = [
 ];
 
 /** One redis.call from a script (Redis's scriptCall): the checks, then the command as a client would run it. */
-function scriptCall(args: string[], w: ReplyWriter, ctx: CommandContext, readOnly: boolean, commands: () => Map<string, CommandSpec>): void {
+function scriptCall(args: string[], w: ReplyWriter, ctx: CommandContext, readOnly: boolean, commands: () => Map<string, CommandSpec>, running: Running): void {
   const table = commands();
   const spec = table.get(args[0]) ?? table.get(args[0].toLowerCase());
   if (spec === undefined) return err(w, 'ERR Unknown Redis command called from script');
@@ -257,6 +389,7 @@ function scriptCall(args: string[], w: ReplyWriter, ctx: CommandContext, readOnl
   if (flags.includes('noscript')) return err(w, 'ERR This Redis command is not allowed from script');
   if (readOnly && spec.write === true) return err(w, 'ERR Write commands are not allowed from read-only scripts.');
   ctx.client.lastCommand = spec.name;
+  if (spec.write === true) running.dirty = true;
   execute(spec, args, w, ctx);
 }
 
@@ -307,8 +440,7 @@ function scriptCommand(args: string[], w: ReplyWriter, ctx: CommandContext): voi
       return w.status('OK');
     }
     case 'kill':
-      // A script runs to completion inside one command: while another client's command runs, none is running.
-      return err(w, 'NOTBUSY No scripts in execution right now.');
+      return killScript(w, ctx, true);
     case 'help':
       w.arr(SCRIPT_HELP.length);
       for (const line of SCRIPT_HELP) w.status(line);
@@ -369,6 +501,15 @@ export function respScriptingCommands(commands: () => Map<string, CommandSpec>):
       flags: ['noscript'],
       ...NO_KEYS,
       run: functionCommand,
+    },
+    {
+      name: 'shutdown',
+      arity: -1,
+      flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'sentinel', 'allow_busy'],
+      noMulti: true,
+      skipMonitor: true,
+      ...NO_KEYS,
+      run: shutdownCommand,
     },
     {
       name: 'script',
