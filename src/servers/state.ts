@@ -7,6 +7,7 @@ import type { ClientState, CommandHooks, ServerStats, SlowlogControl, SlowlogEnt
 import type { ReplyWriter } from '../protocol/reply.js';
 import { Persistence, type PersistSettings } from './persistence.js';
 import { ConfigStore } from './config.js';
+import { functionLibrariesOf } from '../commands/resp/scripting.js';
 import { CommandCounters } from '../commands/counters.js';
 
 export interface ServerSettings extends PersistSettings {
@@ -342,6 +343,7 @@ export class ServerState {
       },
       log,
     };
+    this.persistence.functions = functionLibrariesOf(this.context);
   }
 
   private noisyWindowStart = 0;

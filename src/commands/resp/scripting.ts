@@ -8,6 +8,7 @@
 import type { ReplyWriter } from '../../protocol/reply.js';
 import { ScriptEngine, ScriptError, type ScriptFlags, type ScriptRun } from '../../scripting/engine.js';
 import { globMatch } from './keys.js';
+import { DumpError, functionsPayload, readFunctionsPayload } from '../../persist/rdb.js';
 import { parseInt64 } from '../args.js';
 import { NO_KEYS, err } from '../common.js';
 import { execute } from '../dispatch.js';
@@ -160,6 +161,56 @@ function fcallGeneric(args: string[], w: ReplyWriter, ctx: CommandContext, readO
   } finally {
     endRun(ctx, run);
   }
+}
+
+/** Every library's code, in load order (FUNCTION DUMP, saving). */
+function libraryCodes(engine: ScriptEngine): string[] {
+  return [...engine.libraries.values()].map((l) => l.code);
+}
+
+/**
+ * FUNCTION RESTORE (and loading an RDB file): all or nothing. 'flush' replaces
+ * every library; 'append' refuses a library that exists; 'replace' replaces
+ * one with the same name. On any error the libraries are as they were.
+ */
+function restoreLibraries(engine: ScriptEngine, codes: string[], policy: 'append' | 'replace' | 'flush'): string | null {
+  const before = libraryCodes(engine);
+  const rollback = (): void => {
+    engine.flushFunctions();
+    for (const code of before) engine.loadLibrary(code, false);
+  };
+  if (policy === 'flush') engine.flushFunctions();
+  if (policy === 'append') {
+    const taken = codes.map(libraryNameOf).find((name) => engine.libraries.has(name));
+    if (taken !== undefined) return `ERR Library ${taken} already exists`;
+  }
+  const loaded = new Set<string>();
+  for (const code of codes) {
+    try {
+      const name = engine.loadLibrary(code, policy === 'replace' && !loaded.has(libraryNameOf(code)));
+      loaded.add(name);
+    } catch (e) {
+      if (!(e instanceof ScriptError)) throw e;
+      rollback();
+      return e.message;
+    }
+  }
+  return null;
+}
+
+/** The name in a library's `#!lua name=…` line ('' if none: loading it fails anyway). */
+function libraryNameOf(code: string): string {
+  const nl = code.indexOf('\n');
+  const m = /\sname=(\S+)/.exec(nl < 0 ? code : code.slice(0, nl));
+  return m === null ? '' : m[1];
+}
+
+/** The function libraries as persistence saves and loads them (functions are part of the dataset). */
+export function functionLibrariesOf(server: ServerContext) {
+  return {
+    codes: (): string[] => (server.registry.has('scripting') ? libraryCodes(engineOf(server)) : []),
+    load: (codes: string[]): string | null => restoreLibraries(engineOf(server), codes, 'append'),
+  };
 }
 
 /** SCRIPT KILL (isEval) and FUNCTION KILL: as Redis's scriptKill. */
@@ -325,8 +376,26 @@ function functionCommand(args: string[], w: ReplyWriter, ctx: CommandContext): v
       return;
     }
     case 'dump':
-    case 'restore':
-      return err(w, `ERR FUNCTION ${sub.toUpperCase()} is not supported by redloop yet`);
+      return w.str(Buffer.from(functionsPayload(libraryCodes(engine), { compression: ctx.persistence.rdbCompression })).toString('latin1'));
+    case 'restore': {
+      let policy = 'append';
+      if (args.length > 4) return err(w, "ERR unknown subcommand or wrong number of arguments for 'RESTORE'. Try FUNCTION HELP.");
+      if (args.length === 4) {
+        policy = args[3].toLowerCase();
+        if (policy !== 'append' && policy !== 'replace' && policy !== 'flush') {
+          return err(w, 'ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.');
+        }
+      }
+      let codes: string[];
+      try {
+        codes = readFunctionsPayload(Buffer.from(args[2], 'latin1'));
+      } catch (e) {
+        if (e instanceof DumpError) return err(w, `ERR ${e.message}`);
+        throw e;
+      }
+      const why = restoreLibraries(engine, codes, policy as 'append' | 'replace' | 'flush');
+      return why === null ? w.status('OK') : err(w, why);
+    }
     case 'help':
       w.arr(FUNCTION_HELP.length);
       for (const line of FUNCTION_HELP) w.status(line);
