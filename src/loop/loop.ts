@@ -252,9 +252,6 @@ export class EventLoop implements LoopView, ConnHost {
     this.runTimers();
   }
 
-  /** How deep runNested is (0: not inside one). */
-  private nesting = 0;
-
   /**
    * One iteration run from inside a command that is still running (a script
    * past busy-reply-threshold), as Redis's processEventsWhileBlocked: poll
@@ -274,7 +271,6 @@ export class EventLoop implements LoopView, ConnHost {
     const masks = this.backend.readyMasks;
     const savedFds = fds.slice();
     const savedMasks = masks.slice();
-    this.nesting++;
     try {
       if (tr !== null) tr.timeout(0, 'nested iteration: poll without waiting');
       const n = this.backend.wait(this, 0);
@@ -303,7 +299,6 @@ export class EventLoop implements LoopView, ConnHost {
       }
       if (this.scheduled.length !== 0) this.runScheduled(frozen);
     } finally {
-      this.nesting--;
       fds.set(savedFds);
       masks.set(savedMasks);
     }
