@@ -138,7 +138,7 @@ describe('scripting', () => {
 
   test('a script allocating without bound hits the memory cap with a clear error; the server keeps serving', async () => {
     await expect(r.eval("local c = string.rep('x', 1000) local t = {} while true do t[#t + 1] = string.rep(c, 1000) end", 0)).rejects.toThrow(
-      /^ERR not enough memory: the script grew the heap by more than the Lua memory cap \(256 MB\) script: [0-9a-f]{40}, on @user_script:1\./,
+      /^ERR not enough memory: the script grew the heap by more than the Lua memory cap \(512 MB\) script: [0-9a-f]{40}, on @user_script:1\./,
     );
     await expect(r.eval("local s = 'x' while true do s = s .. s end", 0)).rejects.toThrow(/not enough memory: the script grew the heap by more than the Lua memory cap/);
     await expect(r.eval("return string.rep('x', 1e9)", 0)).rejects.toThrow(/^ERR user_script:1: resulting string too large script: /);

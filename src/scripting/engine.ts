@@ -137,7 +137,7 @@ const HOOK_EVERY = 10000;
  * (tables grow a little per instruction). Past the cap the script fails with
  * "not enough memory", as Lua's allocator would.
  */
-export const MEMORY_CAP_BYTES = 256 * 1024 * 1024;
+export const MEMORY_CAP_BYTES = 512 * 1024 * 1024;
 const MEMORY_CHECK_BYTES = 16 * 1024 * 1024;
 /** The longest string string.rep may build (Redis's proto-max-bulk-len default: no reply could carry more). */
 const MAX_REP_BYTES = 512 * 1024 * 1024;
