@@ -146,6 +146,15 @@ describe('scripting', () => {
     expect(await r.ping()).toBe('PONG');
   }, 180_000); // (hundreds of MB built byte by byte in a JS VM, on a shared machine)
 
+  test('INFO memory counts the script cache', async () => {
+    await r.script('FLUSH');
+    await r.script('LOAD', 'return 1');
+    await r.script('LOAD', 'return 22');
+    const info = await r.info('memory');
+    expect(info).toMatch(/\r\nnumber_of_cached_scripts:2\r\n/);
+    expect(info).toMatch(/\r\nused_memory_scripts_eval:17\r\n/);
+  });
+
   test('redis.log writes to the server log', async () => {
     await r.eval("redis.log(redis.LOG_WARNING, 'hello from lua', 42)", 0);
     await server.waitForStderr('<script warning> hello from lua 42');

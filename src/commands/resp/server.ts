@@ -49,6 +49,7 @@ type Section = [name: string, fields: [string, string | number][]];
 function infoSections(ctx: CommandContext): Section[] {
   const { server, store } = ctx;
   const mem = process.memoryUsage();
+  const scripts = server.registry.get('scripting') as { bodyBytes: number; count: number } | undefined;
   const cpu = process.cpuUsage();
   const uptime = Math.floor((Date.now() - server.startedAtMs) / 1000);
   const human = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)}M` : `${(n / 1024).toFixed(2)}K`);
@@ -93,6 +94,9 @@ function infoSections(ctx: CommandContext): Section[] {
         ['used_memory_human', human(mem.heapUsed + mem.external)],
         ['used_memory_rss', mem.rss],
         ['used_memory_rss_human', human(mem.rss)],
+        // The script cache (the Lua VM's own memory cannot be told apart from the heap: README, Lua scripting).
+        ['used_memory_scripts_eval', scripts?.bodyBytes ?? 0],
+        ['number_of_cached_scripts', scripts?.count ?? 0],
         ['maxmemory', 0],
         ['maxmemory_human', '0B'],
         ['maxmemory_policy', 'noeviction'],
