@@ -96,13 +96,13 @@ else describe('busy scripts (two clients)', () => {
     }
   });
 
-  test('a script that wrote is UNKILLABLE; a pcall cannot catch SCRIPT KILL', async () => {
+  test('a script that wrote is UNKILLABLE; a pcall cannot catch SCRIPT KILL; a client blocked on a key it pushed to is not served', async () => {
     for (const c of [s.redis, s.ours]) await c.call(['CONFIG', 'SET', 'busy-reply-threshold', '100']);
-    const clients = await s.clients(2);
+    const clients = await s.clients(3);
     try {
       await startBusy(clients, ['EVAL', 'while true do pcall(function() while true do end end) end', '0']);
-      await clients.run([[1, ['SCRIPT', 'KILL']], { reply: 0 }]);
-      await startBusy(clients, ['EVAL', "redis.call('SET', KEYS[1], 'v') " + SPIN, '1', 'w']);
+      await clients.run([[1, ['SCRIPT', 'KILL']], { reply: 0 }, { send: 2, cmd: ['BLPOP', 'w', '0'] }, { quiet: 2 }]);
+      await startBusy(clients, ['EVAL', "redis.call('LPUSH', KEYS[1], 'v') " + SPIN, '1', 'w']);
       await clients.run([
         [1, ['SCRIPT', 'KILL']],
         [1, ['SHUTDOWN', 'SAVE']],
@@ -110,8 +110,11 @@ else describe('busy scripts (two clients)', () => {
       // SHUTDOWN NOSAVE ends both servers: no reply to it nor to the script's client, both connections close.
       const bytes = encodeCommand(['SHUTDOWN', 'NOSAVE']);
       for (const c of [clients.redis[1], clients.ours[1]]) c.write(bytes);
-      await Promise.all([clients.redis[0], clients.redis[1], clients.ours[0], clients.ours[1]].map((c) => c.waitClosed()));
-      for (const c of [clients.redis[0], clients.redis[1], clients.ours[0], clients.ours[1]]) expect(c.unread().length + c.rest().length).toBe(0);
+      const all = [...clients.redis, ...clients.ours];
+      await Promise.all(all.map((c) => c.waitClosed()));
+      // Not the script's client, nor SHUTDOWN's, nor the BLPOP the script's push would have served.
+      const got = all.flatMap((c, i) => [...c.unread(), ...(c.rest().length > 0 ? [c.rest()] : [])].map((b) => `${i < 3 ? 'redis' : 'redloop'}[${i % 3}]: ${b.toString('latin1')}`));
+      expect(got).toEqual([]);
       expect(await s.ourServer.exited()).toBe(0);
     } finally {
       clients.close();

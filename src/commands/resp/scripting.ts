@@ -92,7 +92,9 @@ function endRun(ctx: CommandContext, run: ScriptRun): void {
   if (running === null || running.run !== run) return;
   ctx.server.registry.delete('scripting.running');
   if (running.busy) {
-    ctx.hooks.busy = null;
+    // (Stopped by SHUTDOWN NOSAVE: busy mode stays, so nothing the script did is served — no blocked
+    // client gets the value it pushed — while the server closes; Redis exits at once.)
+    if (run.killed !== 'shutdown') ctx.hooks.busy = null;
     ctx.server.log?.(`Slow script detected: still in execution after ${Math.round(Date.now() - running.startedMs)} milliseconds. ${run.killed === 'user' ? 'It was killed.' : run.killed === 'shutdown' ? 'The server is shutting down.' : 'It ended.'}`);
   }
   if (run.killed === 'shutdown') ctx.client.kill('SHUTDOWN NOSAVE');
