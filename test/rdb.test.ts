@@ -442,7 +442,7 @@ describe('refusals', () => {
   test.each([
     ['a database the server does not have', [0xfe, 0x01], /the file holds database 1, but this server has 1 database \(0 to 0\): start it with --databases 2 or more/, 9],
     ['module aux data', [0xf7, 0x00], /module data/, 9],
-    ['a function library', [0xf5, 0x00], /function library/, 9],
+    ['a function library of a 7.0 release candidate (FUNCTION_PRE_GA)', [0xf6, 0x00], /function library saved by a Redis 7.0 release candidate/, 9],
     ['a stream', [15, ...rstr('st'), 0x00], /a stream \(type 15\)/, 9],
     ['a module value', [7, ...rstr('m'), 0x00], /module value/, 9],
     ['an unknown type', [42, ...rstr('k')], /unknown opcode or value type 42/, 9],
@@ -450,6 +450,13 @@ describe('refusals', () => {
     const e = loadError(rdbFile(body as number[]));
     expect(e.reason).toMatch(message as RegExp);
     expect(e.offset).toBe(offset);
+  });
+
+  test('function libraries (FUNCTION2) are returned for the server to load, keys alongside', () => {
+    const ks = fresh();
+    const r = loadRdb(rdbFile([0xf5, ...rstr('#!lua name=a\nx'), T.STRING, ...rstr('k'), ...rstr('v'), 0xf5, ...rstr('#!lua name=b\ny')]), ks, LOAD);
+    expect(r.functions).toEqual(['#!lua name=a\nx', '#!lua name=b\ny']);
+    expect(ks.size).toBe(1);
   });
 
   test('versions and magic', () => {

@@ -96,14 +96,31 @@ describe('scripting', () => {
     expect(await r.evalBuffer('return ARGV[1]', 0, bin)).toEqual(bin);
   });
 
-  test('an endless script is stopped at busy-reply-threshold, even one that pcalls; the server keeps serving', async () => {
+  test('an endless script goes busy past busy-reply-threshold: others get BUSY, SCRIPT KILL stops it even through pcall; the server keeps serving', async () => {
     await r.config('SET', 'busy-reply-threshold', '50');
+    const r2 = new Redis({ port: server.respPort, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r2.on('error', () => {});
+    expect(await r2.ping()).toBe('PONG'); // connected (ioredis's ready check runs INFO, which a busy server refuses)
     try {
-      await expect(r.eval('while true do end', 0)).rejects.toThrow(/^ERR Script killed: it ran past the script time limit \(busy-reply-threshold, 50 ms\)/);
-      await expect(r.eval('while true do pcall(function() while true do end end) end', 0)).rejects.toThrow(/Script killed/);
-      await expect(r.eval('local function f() return f() end return f()', 0)).rejects.toThrow(/Script killed/);
+      for (const body of ['while true do end', 'while true do pcall(function() while true do end end) end', 'local function f() return f() end return f()']) {
+        const running = r.eval(body, 0);
+        running.catch(() => {});
+        // Until the script is past the threshold the server answers nobody; then BUSY.
+        for (;;) {
+          const reply = await r2.ping().catch((e: Error) => e.message);
+          if (reply === 'PONG') continue;
+          expect(reply).toBe('BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.');
+          break;
+        }
+        await expect(r2.get('x')).rejects.toThrow(/^BUSY /);
+        expect(await r2.script('KILL')).toBe('OK');
+        await expect(running).rejects.toThrow(/^ERR Script killed by user with SCRIPT KILL\.\.\. script: [0-9a-f]{40}, on @user_script:1\./);
+      }
       expect(await r.ping()).toBe('PONG');
+      await expect(r2.script('KILL')).rejects.toThrow('NOTBUSY No scripts in execution right now.');
+      await server.waitForStderr('Slow script detected');
     } finally {
+      r2.disconnect();
       await r.config('SET', 'busy-reply-threshold', '5000');
     }
   });
@@ -117,6 +134,25 @@ describe('scripting', () => {
     await expect(r.eval("local t = {} t[1] = t return cjson.encode(t)", 0)).rejects.toThrow(/excessive nesting/);
     await expect(r.eval("return string.rep('x', 100, ',')", 0)).resolves.toHaveLength(100 + 99);
     expect(await r.ping()).toBe('PONG');
+  });
+
+  test('a script allocating without bound hits the memory cap with a clear error; the server keeps serving', async () => {
+    await expect(r.eval("local c = string.rep('x', 1000) local t = {} while true do t[#t + 1] = string.rep(c, 1000) end", 0)).rejects.toThrow(
+      /^ERR not enough memory: the script grew the heap by more than the Lua memory cap \(512 MB\) script: [0-9a-f]{40}, on @user_script:1\./,
+    );
+    await expect(r.eval("local s = 'x' while true do s = s .. s end", 0)).rejects.toThrow(/not enough memory: the script grew the heap by more than the Lua memory cap/);
+    await expect(r.eval("return string.rep('x', 1e9)", 0)).rejects.toThrow(/^ERR user_script:1: resulting string too large script: /);
+    expect(await r.eval("return #string.rep('ab', 3, ',')", 0)).toBe(8);
+    expect(await r.ping()).toBe('PONG');
+  }, 180_000); // (hundreds of MB built byte by byte in a JS VM, on a shared machine)
+
+  test('INFO memory counts the script cache', async () => {
+    await r.script('FLUSH');
+    await r.script('LOAD', 'return 1');
+    await r.script('LOAD', 'return 22');
+    const info = await r.info('memory');
+    expect(info).toMatch(/\r\nnumber_of_cached_scripts:2\r\n/);
+    expect(info).toMatch(/\r\nused_memory_scripts_eval:17\r\n/);
   });
 
   test('redis.log writes to the server log', async () => {
@@ -147,6 +183,43 @@ describe('scripting', () => {
       expect(await r.lrange('q1', 0, -1)).toEqual(['b']);
     } finally {
       waiter.disconnect();
+    }
+  });
+});
+
+describe('busy scripts on the libuv twin and under --trace', () => {
+  test('libuv cannot run its loop from inside a script: one past the threshold is stopped with an error', async () => {
+    const server = await startServer(['--loop', 'libuv', '--busy-reply-threshold', '50']);
+    const r = new Redis({ port: server.respPort, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r.on('error', () => {});
+    try {
+      await expect(r.eval('while true do end', 0)).rejects.toThrow(/^ERR Script killed: it ran past the script time limit \(busy-reply-threshold, 50 ms\)/);
+      await expect(r.eval('while true do pcall(function() while true do end end) end', 0)).rejects.toThrow(/Script killed/);
+      expect(await r.ping()).toBe('PONG');
+    } finally {
+      r.disconnect();
+      await server.stop();
+    }
+  });
+
+  test('--trace shows the nested iterations a busy script runs', async () => {
+    const server = await startServer(['--trace', '--busy-reply-threshold', '50']);
+    const r = new Redis({ port: server.respPort, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const r2 = new Redis({ port: server.respPort, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r.on('error', () => {});
+    r2.on('error', () => {});
+    expect(await r2.ping()).toBe('PONG');
+    try {
+      const running = r.eval('while true do end', 0);
+      running.catch(() => {});
+      while ((await r2.ping().catch((e: Error) => e.message)) === 'PONG');
+      expect(await r2.script('KILL')).toBe('OK');
+      await expect(running).rejects.toThrow(/Script killed by user/);
+      await server.waitForStderr(/nested iteration inside a running command \(fd \d+[^\n]* frozen\): file events only, no timers/);
+    } finally {
+      r.disconnect();
+      r2.disconnect();
+      await server.stop();
     }
   });
 });

@@ -70,6 +70,17 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
     return;
   }
   const { hooks } = ctx;
+  // A script is busy (past busy-reply-threshold): only the commands that may run then (Redis's CMD_ALLOW_BUSY).
+  if (hooks.busy !== null) {
+    const busy = hooks.busy(spec, args, ctx);
+    if (busy !== null) {
+      rejected(spec, args, ctx);
+      if (client.multi !== null) client.multi.failed = true;
+      if (spec.name === 'exec') return execAbort(busy, w, ctx);
+      w.err(ErrCode.Unknown, busy);
+      return;
+    }
+  }
   if (hooks.postpone !== null && !client.monitor && hooks.postpone(spec, ctx, () => rerunLater(table, args, ctx))) return;
   // A failed background save with stop-writes-on-bgsave-error, or an AOF that cannot be written:
   // writes (and PING) get -MISCONF,
@@ -103,7 +114,8 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
     return;
   }
   execute(spec, args, w, ctx);
-  if (hooks.afterCommand !== null) hooks.afterCommand();
+  // (Not while a script is busy: the clients its writes made ready are served once it is done.)
+  if (hooks.afterCommand !== null && hooks.busy === null) hooks.afterCommand();
 }
 
 /** EXEC of a transaction with a write command in it (Redis counts it as a write command). */

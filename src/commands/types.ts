@@ -124,6 +124,13 @@ export interface CommandHooks {
    * of their consumer group `group`, all in database `db` (a served client's, not the server's current one).
    */
   propagateAs: ((db: Keyspace, argvs: string[][], keys?: readonly string[], group?: string) => void) | null;
+  /**
+   * While a script runs past busy-reply-threshold and the loop serves other
+   * clients from inside it: the -BUSY error a command gets, or null for the
+   * commands allowed then (SCRIPT KILL, FUNCTION KILL, SHUTDOWN NOSAVE, …).
+   * Blocked clients are not served meanwhile (afterCommand and afterReply do not run).
+   */
+  busy: ((spec: CommandSpec, args: string[], ctx: CommandContext) => string | null) | null;
 }
 
 /**
@@ -323,6 +330,16 @@ export interface ServerContext {
   readonly requirePass: string | null;
   readonly persistence: PersistenceControl;
   readonly aof: AofControl;
+  /**
+   * Runs one loop iteration now, from inside the command that is running
+   * (file events only: no timers, no key expiry; the running client's
+   * connection is left alone) — how a busy script lets the server answer
+   * other clients. Null where the server cannot (the libuv twin, tests that
+   * build a context by hand).
+   */
+  readonly processEventsWhileBusy: (() => void) | null;
+  /** SHUTDOWN: stop serving (the loop ends after this iteration). Null where there is no loop to stop. */
+  readonly shutdown: (() => void) | null;
   /** The server log (redis.log from scripts); absent in tests that build a context by hand. */
   readonly log?: (line: string) => void;
 }

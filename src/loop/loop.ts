@@ -270,6 +270,58 @@ export class EventLoop implements LoopView, ConnHost {
     } else if (this.held.size !== 0) this.writeHeld(); // the hook was removed meanwhile
   }
 
+  /**
+   * One iteration run from inside a command that is still running (a script
+   * past busy-reply-threshold), as Redis's processEventsWhileBlocked: poll
+   * without waiting, accept, read and write — file events only. No timers run
+   * (no key expires, no blocked client times out, no idle client is closed)
+   * and `frozen` (the connection whose command is running) is neither read,
+   * written nor closed: its request is only half done. The outer iteration's
+   * readiness list is kept. Re-entrant: a command run here may call it again.
+   */
+  runNested(frozen: Conn | null): void {
+    const tr = this.tracer;
+    if (tr !== null) {
+      tr.iteration(++this.iteration);
+      tr.note(`nested iteration inside a running command${frozen !== null ? ` (fd ${frozen.fd} frozen)` : ''}: file events only, no timers`);
+    }
+    const fds = this.backend.readyFds;
+    const masks = this.backend.readyMasks;
+    const savedFds = fds.slice();
+    const savedMasks = masks.slice();
+    try {
+      if (tr !== null) tr.timeout(0, 'nested iteration: poll without waiting');
+      const n = this.backend.wait(this, 0);
+      if (n < 0 && n !== -C.EINTR) throw new sys.SysError(this.backend.name, n);
+      const { readyFds, readyMasks } = this.backend;
+      const now = n > 0 ? this.now() : 0;
+      for (let i = 0; i < n; i++) {
+        const fd = readyFds[i];
+        const mask = readyMasks[i];
+        const listener = this.listeners.get(fd);
+        if (listener !== undefined) {
+          this.handleAccept(listener);
+          continue;
+        }
+        const conn = fd < this.fd2conn.length ? this.fd2conn[fd] : null;
+        if (conn === null) {
+          this.watches.get(fd)?.();
+          continue;
+        }
+        if (conn === frozen) continue;
+        this.touch(conn, now);
+        if (conn.wantRead && mask & (READABLE | HANGUP | ERROR)) this.handleRead(conn);
+        else if (conn.wantWrite && mask & (WRITABLE | HANGUP | ERROR)) this.handleWrite(conn);
+        else if (mask & ERROR) this.fail(conn, 'POLLERR');
+        this.settle(conn);
+      }
+      if (this.scheduled.length !== 0) this.runScheduled(frozen);
+    } finally {
+      fds.set(savedFds);
+      masks.set(savedMasks);
+    }
+  }
+
   // ---- accept ------------------------------------------------------------------
 
   /** The listening socket is readable: accept connections (bounded per event). */
@@ -390,11 +442,15 @@ export class EventLoop implements LoopView, ConnHost {
     }
   }
 
-  private runScheduled(): void {
+  private runScheduled(frozen: Conn | null = null): void {
     const list = this.scheduled;
     this.scheduled = [];
     const now = this.now();
     for (const conn of list) {
+      if (conn === frozen) {
+        this.scheduled.push(conn); // its turn comes once its command is done
+        continue;
+      }
       conn.scheduled = false;
       if (this.fd2conn[conn.fd] !== conn) continue; // closed meanwhile
       this.touch(conn, now); // busy, not idle: it may be served without a poll event

@@ -492,7 +492,51 @@ export function dumpPayload(v: Stored, opts: WriteOptions): Uint8Array {
   return out.buf.slice(0, out.pos);
 }
 
+/**
+ * FUNCTION DUMP's payload (Redis 7.0): each library as RDB_OPCODE_FUNCTION2
+ * and its code as an RDB string, then the RDB version (2 bytes LE) and the
+ * CRC-64 of all that (8 bytes LE), as DUMP's footer.
+ */
+export function functionsPayload(codes: readonly string[], opts: WriteOptions): Uint8Array {
+  const out = new Out();
+  for (const code of codes) {
+    out.u8(OP.FUNCTION2);
+    writeString(out, code, opts);
+  }
+  out.u8(RDB_VERSION & 0xff);
+  out.u8(RDB_VERSION >> 8);
+  out.crc.update(out.buf, 0, out.pos);
+  out.ensure(8);
+  out.crc.writeLE(out.buf, out.pos);
+  out.pos += 8;
+  return out.buf.slice(0, out.pos);
+}
+
+/** FUNCTION RESTORE's payload: the libraries' code, in order. Throws DumpError with Redis's message. */
+export function readFunctionsPayload(payload: Uint8Array): string[] {
+  const n = payload.length;
+  if (n < 10) throw new DumpError('DUMP payload version or checksum are wrong');
+  const version = payload[n - 10] | (payload[n - 9] << 8);
+  if (version > RDB_VERSION) throw new DumpError('DUMP payload version or checksum are wrong');
+  if (!new Crc64().update(payload, 0, n - 8).equalsLE(payload, n - 8)) throw new DumpError('DUMP payload version or checksum are wrong');
+  const r = new Reader(payload.subarray(0, n - 10));
+  const codes: string[] = [];
+  try {
+    while (r.pos < n - 10) {
+      const type = r.u8('type');
+      if (type !== OP.FUNCTION2) throw new DumpError('given type is not a function');
+      codes.push(r.str('library code'));
+    }
+  } catch (e) {
+    if (e instanceof RdbError) throw new DumpError('failed loading the given functions payload');
+    throw e;
+  }
+  return codes;
+}
+
 export interface SaveOptions extends WriteOptions {
+  /** Function libraries' code, saved before the keys (RDB_OPCODE_FUNCTION2), as Redis 7.0 does. */
+  functions?: readonly string[];
   /** rdbchecksum: write the CRC-64 trailer (else 8 zero bytes, which loaders skip). */
   checksum: boolean;
   /** The redis-ver aux field. */
@@ -556,6 +600,10 @@ function writeHeader(out: Out, opts: SaveOptions): void {
   aux('ctime', String(Math.floor(opts.unixNowMs / 1000)));
   aux('used-mem', String(opts.usedMem));
   aux('aof-base', opts.aofBase === true ? '1' : '0');
+  for (const code of opts.functions ?? []) {
+    out.u8(OP.FUNCTION2);
+    writeString(out, code, opts);
+  }
 }
 
 /** SELECTDB, then RESIZEDB with the database's sizes (a hint for the loader), unless sizes is null. */
@@ -1131,6 +1179,8 @@ export interface LoadResult {
   expiredSkipped: number;
   emptySkipped: number;
   aux: Map<string, string>;
+  /** Function libraries' code (RDB_OPCODE_FUNCTION2), for the caller to load. */
+  functions: string[];
   /** Whether the CRC was checked (false when the file had none, or rdbchecksum is off). */
   checksumVerified: boolean;
   /** Where the RDB ended in data (an AOF base may go on with commands). */
@@ -1158,7 +1208,7 @@ export function loadRdb(data: Uint8Array, dbs: Keyspace | readonly Keyspace[], o
   const list = dbs instanceof Keyspace ? [dbs] : dbs;
   if (list.some((ks) => ks.size !== 0)) throw new Error('loadRdb needs empty databases');
   const r = new Reader(data);
-  const result: LoadResult = { version: 0, keys: 0, expiredSkipped: 0, emptySkipped: 0, aux: new Map(), checksumVerified: false, end: 0 };
+  const result: LoadResult = { version: 0, keys: 0, expiredSkipped: 0, emptySkipped: 0, aux: new Map(), functions: [], checksumVerified: false, end: 0 };
   const entries: { db: number; key: string; value: Value; expireMs: number; at: number }[] = [];
   let db = 0;
   try {
@@ -1215,8 +1265,10 @@ export function loadRdb(data: Uint8Array, dbs: Keyspace | readonly Keyspace[], o
         case OP.MODULE_AUX:
           return r.fail('cannot load module data (opcode MODULE_AUX): redloop has no modules', at);
         case OP.FUNCTION2:
+          result.functions.push(r.str('function library code'));
+          continue;
         case OP.FUNCTION_PRE_GA:
-          return r.fail('cannot load a function library (opcode FUNCTION): redloop has no scripting', at);
+          return r.fail('cannot load a function library saved by a Redis 7.0 release candidate (opcode FUNCTION, before FUNCTION2)', at);
       }
       if (!isKnownType(op)) r.fail(`unknown opcode or value type ${op} (0x${op.toString(16)})`, at);
       const key = r.str('key');

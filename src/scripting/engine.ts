@@ -11,7 +11,8 @@ import { pushBit } from './bit.js';
 import { pushCjson } from './cjson.js';
 import { pushCmsgpack } from './cmsgpack.js';
 import { pushStruct } from './struct.js';
-import { fromLua, lauxlib, lua, lualib, toLua, type LuaState } from './fengari.js';
+import { fromLua, lauxlib, lua, lualib, setAllocWatch, toLua, type LuaState } from './fengari.js';
+import { getHeapStatistics } from 'node:v8';
 import { fmtG } from './numfmt.js';
 
 const fmt17g = (n: number): string => fmtG(n, 17);
@@ -31,10 +32,21 @@ export interface ScriptRun {
   resp: 2 | 3;
   /** Told of redis.setresp (the script's client replies in that version from then on). */
   readonly onResp?: (v: 2 | 3) => void;
-  /** Wall-clock ms after which the script is stopped; Infinity for none. */
+  /** Wall-clock ms past which the script is busy (busy-reply-threshold); Infinity for none. */
   readonly deadline: number;
   readonly limitMs: number;
-  killed: boolean;
+  /**
+   * Why the script is being stopped, or false. 'user': SCRIPT KILL or FUNCTION
+   * KILL; 'shutdown': SHUTDOWN NOSAVE; 'timeout': past the deadline where the
+   * server cannot serve others meanwhile (no `overdue`).
+   */
+  killed: false | 'user' | 'shutdown' | 'timeout';
+  /**
+   * Called by the count hook while the script runs past its deadline: the
+   * server answers other clients from here (-BUSY, SCRIPT KILL). Absent: the
+   * script is stopped at the deadline instead.
+   */
+  readonly overdue?: () => void;
 }
 
 /** A function a library registered (FCALL's target). */
@@ -112,6 +124,31 @@ export class ScriptError extends Error {}
 
 const KEYS_NAME = toLua('KEYS');
 const ARGV_NAME = toLua('ARGV');
+
+/** Instructions between two runs of the count hook (the clock check; Redis's is every 100000 of its faster VM's). */
+const HOOK_EVERY = 10000;
+
+/**
+ * The memory cap of a script: how much the JavaScript heap (V8's heap plus
+ * the typed arrays Lua strings live in) may grow while one script runs.
+ * fengari allocates in the process's own heap, so the VM's memory cannot be
+ * counted apart from the rest; the growth is measured instead — every
+ * MEMORY_CHECK_BYTES of strings the VM creates, and on every count hook
+ * (tables grow a little per instruction). Past the cap the script fails with
+ * "not enough memory", as Lua's allocator would.
+ */
+export const MEMORY_CAP_BYTES = 512 * 1024 * 1024;
+const MEMORY_CHECK_BYTES = 16 * 1024 * 1024;
+/** The longest string string.rep may build (Redis's proto-max-bulk-len default: no reply could carry more). */
+const MAX_REP_BYTES = 512 * 1024 * 1024;
+
+/** What a script that passed the memory cap fails with (thrown from inside the VM's allocation, as Lua's LUA_ERRMEM). */
+class ScriptMemoryError extends Error {}
+
+function heapBytes(): number {
+  const h = getHeapStatistics();
+  return h.used_heap_size + h.external_memory;
+}
 
 /** Deepest nesting converted between replies and Lua tables. */
 const MAX_DEPTH = 1000;
@@ -204,6 +241,36 @@ export class ScriptEngine {
 
   constructor(private readonly log: (level: number, line: string) => void) {
     this.L = this.newState();
+    setAllocWatch((bytes) => {
+      if (this.run === null) return;
+      this.allocated += bytes;
+      if (this.allocated >= MEMORY_CHECK_BYTES) {
+        this.allocated = 0;
+        this.checkMemory();
+      }
+    });
+  }
+
+  /** Strings created since the last memory check of this run. */
+  private allocated = 0;
+  /** The heap's size at this run's first memory check (-1: not measured yet). */
+  private heapBase = -1;
+  /** Scripts stopped by the memory cap (INFO), and the count when the current run began. */
+  memoryErrors = 0;
+  private memoryErrorsBefore = 0;
+
+  /** Fails the running script (from inside the VM) once the heap grew past the cap since its first check. */
+  private checkMemory(): void {
+    const now = heapBytes();
+    if (this.heapBase < 0) {
+      this.heapBase = now;
+      return;
+    }
+    if (now - this.heapBase > MEMORY_CAP_BYTES) {
+      this.heapBase = now; // a pcall that caught it may go on: allow it the cap again before the next error
+      this.memoryErrors++;
+      throw new ScriptMemoryError(`not enough memory: the script grew the heap by more than the Lua memory cap (${MEMORY_CAP_BYTES / 1024 / 1024} MB)`);
+    }
   }
 
   get running(): boolean {
@@ -277,7 +344,10 @@ export class ScriptEngine {
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
     if (arrays !== null) for (const a of arrays) pushArray(L, a);
     this.run = run;
-    if (Number.isFinite(run.deadline)) lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, 10000);
+    this.allocated = 0;
+    this.heapBase = -1;
+    this.memoryErrorsBefore = this.memoryErrors;
+    lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
     let status: number;
     try {
       status = lua.lua_pcall(L, arrays === null ? 0 : arrays.length, 1, top + 1);
@@ -339,8 +409,8 @@ export class ScriptEngine {
     this.setEnvIndex(this.loadApi());
     const registered: LibFunction[] = [];
     this.registering = registered;
-    this.run = { name, resp: 2, deadline: Date.now() + 500, limitMs: 500, killed: false, call: () => {} };
-    lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, 10000);
+    this.run = { name, resp: 2, deadline: Date.now() + 500, limitMs: 500, killed: false, call: () => {} }; // (FUNCTION LOAD's own limit: stopped, as Redis's)
+    lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
     let status: number;
     try {
       status = lua.lua_pcall(L, 0, 0, chunk);
@@ -524,14 +594,30 @@ export class ScriptEngine {
     return 0;
   }
 
+  /**
+   * The count hook (every HOOK_EVERY instructions): past the deadline the
+   * server serves other clients from here (run.overdue); a killed script is
+   * stopped with an error no pcall can catch.
+   */
   private hook = (L: LuaState): void => {
     const run = this.run;
     if (run === null) return;
-    if (run.killed || Date.now() > run.deadline) {
-      run.killed = true;
-      pushErrTable(L, `ERR Script killed: it ran past the script time limit (busy-reply-threshold, ${run.limitMs} ms); redloop cannot serve other clients while a script runs`);
-      lua.lua_error(L);
+    if (run.killed === false) this.checkMemory();
+    if (run.killed === false && Date.now() > run.deadline) {
+      if (run.overdue !== undefined) run.overdue();
+      else run.killed = 'timeout';
     }
+    if (run.killed === false) return;
+    // From now on the hook fires on every instruction, so that a pcall that caught the error cannot go on.
+    lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, 1);
+    if (run.killed === 'timeout' && this.registering !== null) {
+      pushErrTable(L, 'ERR FUNCTION LOAD timeout');
+    } else if (run.killed === 'timeout') {
+      pushErrTable(L, `ERR Script killed: it ran past the script time limit (busy-reply-threshold, ${run.limitMs} ms) on a server that cannot serve other clients meanwhile (the libuv twin)`);
+    } else {
+      pushErrTable(L, 'ERR Script killed by user with SCRIPT KILL...');
+    }
+    lua.lua_error(L);
   };
 
   private setArray(name: 'KEYS' | 'ARGV', values: string[]): void {
@@ -546,7 +632,12 @@ export class ScriptEngine {
   /** The error a failed run ends with (Redis's luaCallFunction): `<err> script: <name>, on <source>:<line>.` */
   private errorReply(L: LuaState, idx: number, w: ReplyWriter, name: string): void {
     if (lua.lua_type(L, idx) !== lua.LUA_TTABLE) {
-      const msg = lua.lua_type(L, idx) === lua.LUA_TSTRING ? fromLua(lua.lua_tolstring(L, idx)) : 'execution failure';
+      const msg =
+        lua.lua_type(L, idx) === lua.LUA_TSTRING
+          ? fromLua(lua.lua_tolstring(L, idx))
+          : this.memoryErrors > this.memoryErrorsBefore
+            ? `not enough memory: the script grew the heap by more than the Lua memory cap (${MEMORY_CAP_BYTES / 1024 / 1024} MB)`
+            : 'execution failure';
       return w.err(1 as ErrCode, oneLine(`ERR Error running script ${name}, ${msg.slice(0, 100)}`));
     }
     const err = rawString(L, idx, 'err') ?? 'ERR unknown error';
@@ -748,6 +839,15 @@ export class ScriptEngine {
     }
     lua.lua_atnativeerror(L, (L: LuaState) => {
       const e = lua.lua_touserdata(L, -1);
+      if (e instanceof ScriptMemoryError) {
+        lua.lua_pushstring(L, toLua(e.message));
+        return 1;
+      }
+      // A JavaScript allocation that failed is the same condition.
+      if (e instanceof RangeError && /allocation failed|Invalid typed array length|Invalid array length|Invalid string length/.test(e.message)) {
+        lua.lua_pushstring(L, toLua(`not enough memory (${e.message})`));
+        return 1;
+      }
       lua.lua_pushstring(L, toLua(`internal error: ${e instanceof Error ? e.message : String(e)}`));
       return 1;
     });
@@ -875,6 +975,22 @@ export class ScriptEngine {
     };
     setGlobalFn('pcall', (L) => rawPcall(L, false));
     setGlobalFn('xpcall', (L) => rawPcall(L, true));
+    // string.rep refuses a result no reply could carry before allocating it (a JS function: errors cite the script's line).
+    lua.lua_getglobal(L, toLua('string'));
+    lua.lua_getfield(L, -1, toLua('rep'));
+    const rawRep = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_pushjsfunction(L, (L: LuaState) => {
+      const len = lauxlib.luaL_checklstring(L, 1).length;
+      const n = lauxlib.luaL_checkinteger(L, 2);
+      const sep = lua.lua_gettop(L) >= 3 && lua.lua_type(L, 3) !== lua.LUA_TNIL ? lauxlib.luaL_checklstring(L, 3).length : 0;
+      if (n > 0 && (len + sep) * n > MAX_REP_BYTES) return lauxlib.luaL_error(L, toLua('resulting string too large'));
+      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rawRep);
+      lua.lua_insert(L, 1);
+      lua.lua_call(L, lua.lua_gettop(L) - 1, 1);
+      return 1;
+    });
+    lua.lua_setfield(L, -2, toLua('rep'));
+    lua.lua_pop(L, 1);
     // Lua 5.1's names that 5.3 dropped or moved, as Redis scripts use them; then remove what Redis removes.
     this.doString(L, `
       unpack = table.unpack
@@ -930,9 +1046,13 @@ export class ScriptEngine {
 function errorHandler(L: LuaState): number {
   const ar = new lua.lua_Debug();
   let found = false;
-  if (lua.lua_getstack(L, 1, ar) && lua.lua_getinfo(L, toLua('nSl'), ar)) {
-    found = true;
-    if (fromLua(ar.what) !== 'Lua' && fromLua(ar.what) !== 'main') found = lua.lua_getstack(L, 2, ar) && lua.lua_getinfo(L, toLua('nSl'), ar);
+  // The nearest Lua frame (an error raised inside a library function cites the script line that called it).
+  for (let level = 1; level <= 4 && lua.lua_getstack(L, level, ar) && lua.lua_getinfo(L, toLua('nSl'), ar); level++) {
+    const what = fromLua(ar.what);
+    if (what === 'Lua' || what === 'main') {
+      found = true;
+      break;
+    }
   }
   if (lua.lua_type(L, 1) !== lua.LUA_TTABLE) {
     const s = lauxlib.luaL_tolstring(L, 1);

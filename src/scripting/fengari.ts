@@ -10,6 +10,13 @@ import { fmt14g } from './numfmt.js';
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type LuaState = any;
 
+/** Told the size of every string the VM creates (it may throw to refuse the allocation); null: nobody. */
+let allocWatch: ((bytes: number) => void) | null = null;
+
+export function setAllocWatch(fn: ((bytes: number) => void) | null): void {
+  allocWatch = fn;
+}
+
 function load(): any {
   const require = createRequire(import.meta.url);
   const before = process.env.FENGARICONF;
@@ -21,6 +28,21 @@ function load(): any {
     require('fengari/src/defs.js');
     const conf = require('fengari/src/luaconf.js');
     conf.lua_number2str = (n: number) => fmt14g(n);
+    // Every Lua string the VM makes (concatenation, string.rep, table.concat, pushed replies) goes through
+    // luaS_bless or luaS_new; the modules that use it take it from lstring's exports when they load, so it is wrapped
+    // before they do. The watcher counts the bytes (the VM's memory cap, see engine.ts).
+    const lstring = require('fengari/src/lstring.js');
+    const bless = lstring.luaS_bless;
+    const newString = lstring.luaS_new;
+    // (Functions, not arrows: ltm.js calls `new luaS_new(…)`.)
+    lstring.luaS_bless = function (L: any, str: Uint8Array) {
+      if (allocWatch !== null) allocWatch(str.length);
+      return bless(L, str);
+    };
+    lstring.luaS_new = function (L: any, str: Uint8Array) {
+      if (allocWatch !== null) allocWatch(str.length);
+      return newString(L, str);
+    };
     return require('fengari');
   } finally {
     if (before === undefined) delete process.env.FENGARICONF;

@@ -619,6 +619,11 @@ export class Aof implements AofControl {
         if (entry.type !== 'b') throw new Error(`cannot load ${p}: an incr file cannot hold an RDB`);
         try {
           const r = loadRdb(data, this.host.databases, { checksum: this.settings.rdbChecksum, unixNowMs: unixNowFine(), unixOffsetMs: MONOTONIC_UNIX_OFFSET_MS });
+          // Libraries saved in the preamble (as redis-server 7.0 writes them) load as FUNCTION LOAD would.
+          for (const code of r.functions) {
+            const refused = replay(['FUNCTION', 'LOAD', code]);
+            if (refused !== null) throw new Error(`cannot load ${p}: a function library in its RDB preamble: ${refused}`);
+          }
           this.host.log(`loaded the AOF base ${entry.name} (RDB preamble): ${r.keys} keys${r.end < data.length ? ', then its command tail' : ''}`);
           from = r.end;
         } catch (e) {

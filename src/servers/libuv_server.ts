@@ -290,6 +290,13 @@ export async function runLibuvServer(
       // Saves first when save rules are set (shutdown-on-sig*); a failed save keeps the server up.
       server.state.persistence.shutdownOnSignal(sig === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
     };
+    // SHUTDOWN. (No processEventsWhileBusy here: libuv cannot run its loop from inside a callback, so a
+    // script past busy-reply-threshold is stopped instead of answering other clients -BUSY; README.)
+    server.state.shutdown = () => {
+      if (stopping) return;
+      stopping = true;
+      server.close().then(resolve);
+    };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });

@@ -76,7 +76,17 @@ interface Bgsave {
   peakInFlight: number;
 }
 
+/** The function libraries, as persistence sees them (the scripting layer provides them). */
+export interface FunctionLibraries {
+  /** Every library's code, to save. */
+  codes(): string[];
+  /** Loads libraries read from the file; null, or why not. */
+  load(codes: string[]): string | null;
+}
+
 export class Persistence implements PersistenceControl {
+  /** Functions are part of the dataset: saved with the keys and loaded with them. Set by the server. */
+  functions: FunctionLibraries | null = null;
   dirty = 0;
   dirtyAlarm = Infinity;
   lastSaveUnixSec = Math.floor(Date.now() / 1000);
@@ -150,6 +160,7 @@ export class Persistence implements PersistenceControl {
       unixNowMs: unixNowFine(),
       unixOffsetMs: MONOTONIC_UNIX_OFFSET_MS,
       usedMem: process.memoryUsage().heapUsed,
+      functions: this.functions?.codes() ?? [],
     };
   }
 
@@ -452,6 +463,13 @@ export class Persistence implements PersistenceControl {
         unixNowMs: unixNowFine(),
         unixOffsetMs: MONOTONIC_UNIX_OFFSET_MS,
       });
+      if (r.functions.length > 0) {
+        const why = this.functions === null ? 'this server has no scripting' : this.functions.load(r.functions);
+        if (why !== null) {
+          for (const db of this.dbs()) db.flush();
+          throw new Error(`cannot load ${path}: its function libraries: ${why}. The file was left as it is.`);
+        }
+      }
       this.lastLoad = { loaded: r.keys, expired: r.expiredSkipped };
       const extra = [
         r.expiredSkipped > 0 ? `${r.expiredSkipped} expired keys skipped` : '',
@@ -460,7 +478,7 @@ export class Persistence implements PersistenceControl {
       ].filter((x) => x !== '');
       this.log(
         `DB loaded from disk: ${path} (RDB v${r.version}${r.aux.has('redis-ver') ? `, redis-ver ${r.aux.get('redis-ver')}` : ''}): ` +
-          `${r.keys} keys in ${(performance.now() - started).toFixed(1)} ms${extra.length > 0 ? `; ${extra.join(', ')}` : ''}`,
+          `${r.keys} keys${r.functions.length > 0 ? `, ${r.functions.length} function librar${r.functions.length > 1 ? 'ies' : 'y'}` : ''} in ${(performance.now() - started).toFixed(1)} ms${extra.length > 0 ? `; ${extra.join(', ')}` : ''}`,
       );
     } catch (e) {
       if (e instanceof RdbError) {

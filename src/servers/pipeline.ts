@@ -39,6 +39,12 @@ export interface PipelineOptions {
 export class Pipeline implements ConnHandler {
   private readonly maxRequestsPerEvent: number;
   private loggedOverflow = false;
+  /**
+   * The connection whose request is being handled now (null between
+   * requests): a command that runs loop iterations from inside itself (a busy
+   * script) freezes it, since its request is only half done.
+   */
+  current: Conn | null = null;
   /** Trace notes (null when not tracing). */
   note: ((text: string) => void) | null = null;
   /** Tracing: told where each request ended in incoming and what is left unparsed (--trace-bytes, --trace-json). */
@@ -180,7 +186,15 @@ export class Pipeline implements ConnHandler {
         if (conn.incoming.length !== 0) conn.pending = true;
         break;
       }
-      if (!session.tryOneRequest(conn)) break;
+      const outer = this.current;
+      this.current = conn;
+      let more: boolean;
+      try {
+        more = session.tryOneRequest(conn);
+      } finally {
+        this.current = outer;
+      }
+      if (!more) break;
       handled++;
       if (ends !== null) ends.push(start - conn.incoming.length);
       if (names !== null && names.length < 4) names.push(session.lastRequestName());

@@ -44,6 +44,8 @@ export class ProtocolSession implements Session, ClientLink {
   /** The server's counters, held directly: the context object's shape (it has getters) makes every load through it a generic IC call. */
   private readonly stats: CommandContext['server']['stats'];
   private lastName = '';
+  /** A writer for requests handled while another request is running (nested loop iterations of a busy script). */
+  private nestedWriter: WireWriter | null = null;
   /** A writer for deliveries (the codec's shared one may be mid-reply when another client's command delivers). */
   private deliveryWriter: WireWriter | null = null;
 
@@ -73,7 +75,9 @@ export class ProtocolSession implements Session, ClientLink {
     const args = this.args;
     const rv = this.codec.decode(inc.buf, inc.start, inc.end, args, !this.client.authenticated);
     if (rv === 0) return false; // incomplete: wait for more bytes
-    const w = this.codec.writer;
+    // The codec's shared writer, unless a request is already being handled further up the stack (a busy
+    // script serving this client from inside itself): that one is mid-reply with it.
+    const w = handling === 0 ? this.codec.writer : (this.nestedWriter ??= this.codec.createWriter());
     if (rv < 0) {
       const { reply, message } = this.codec.protocolError(rv);
       if (reply !== null) {
@@ -106,6 +110,7 @@ export class ProtocolSession implements Session, ClientLink {
     w.begin(out, this.client);
     const empty = out.end - out.start; // nothing written: the command blocked (its reply comes later)
     w.errorSink = this.ctx.counters.errorSink;
+    handling++;
     try {
       dispatch(this.table, args, w, this.ctx);
     } catch (err) {
@@ -116,10 +121,11 @@ export class ProtocolSession implements Session, ClientLink {
       w.err(ErrCode.Unknown, `ERR internal error running '${args[0].slice(0, 64)}'`);
       this.server.log(`internal error in '${args[0].slice(0, 64)}': ${(err as Error)?.stack ?? err}`);
     }
+    handling--;
     if (out.end - out.start === empty) out.end = out.start + mark; // no reply now: no frame either
     else w.end();
     const { afterReply } = this.ctx.hooks;
-    if (afterReply !== null) afterReply(this.client);
+    if (afterReply !== null && this.ctx.hooks.busy === null) afterReply(this.client);
     if (this.client.closeAfterReply) (conn.wantClose = true), (conn.closeReason = 'QUIT');
     return true;
   }
@@ -206,6 +212,9 @@ export class ProtocolSession implements Session, ClientLink {
     this.pipeline.host.schedule(this.conn);
   }
 }
+
+/** Requests being handled now, across sessions: more than one only inside a busy script's nested loop iterations. */
+let handling = 0;
 
 /** Where deliverAll's one encoding is built (the server is single-threaded). */
 let encodeScratch: ByteBuffer | null = null;

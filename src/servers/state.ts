@@ -8,6 +8,7 @@ import type { ReplyWriter } from '../protocol/reply.js';
 import { Persistence, type PersistSettings } from './persistence.js';
 import { Aof, type AofSettings } from './aof.js';
 import { ConfigStore } from './config.js';
+import { functionLibrariesOf } from '../commands/resp/scripting.js';
 import { CommandCounters } from '../commands/counters.js';
 import { LatencyMonitor } from '../commands/latency.js';
 import { InstantMetrics } from './metrics.js';
@@ -270,6 +271,10 @@ export class ServerState {
 
   /** Timers for commands (blocking timeouts); the wiring sets them before serving. */
   timers: TimerService = nodeTimers;
+  /** One loop iteration from inside a running command (a busy script); the syscall server wires it. */
+  processEventsWhileBusy: (() => void) | null = null;
+  /** SHUTDOWN's stop; the wiring sets it. */
+  shutdown: (() => void) | null = null;
   /** Trace notes for commands (block, wake-up, timeout); set when tracing. */
   note: ((text: string) => void) | null = null;
 
@@ -314,7 +319,7 @@ export class ServerState {
       hitsBase: 0,
       missesBase: 0,
     };
-    const hooks: CommandHooks = { afterCommand: null, beforeWrite: null, denyWrites: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null, propagate: null, propagateAs: null };
+    const hooks: CommandHooks = { afterCommand: null, beforeWrite: null, denyWrites: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null, propagate: null, propagateAs: null, busy: null };
     // The keyspaces a save writes (database i = list[i]).
     this.persistence = new Persistence(settings, () => state.databases, configStore.values, hooks, log);
     this.aof = new Aof(settings, {
@@ -438,8 +443,15 @@ export class ServerState {
         },
         info: () => state.aof.info(),
       },
+      get processEventsWhileBusy() {
+        return state.processEventsWhileBusy;
+      },
+      get shutdown() {
+        return state.shutdown;
+      },
       log,
     };
+    this.persistence.functions = functionLibrariesOf(this.context);
   }
 
   /**

@@ -114,6 +114,9 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
   state.context.stats.netOutput = () => loop.bytesOut;
   const pipeline = new Pipeline(state, loop);
   loop.handler = pipeline;
+  // A script past busy-reply-threshold runs loop iterations from inside itself (its connection frozen).
+  state.processEventsWhileBusy = () => loop.runNested(pipeline.current);
+  state.shutdown = () => loop.stop();
   state.timers = {
     now: () => loop.now(),
     add: (deadline, fire, what) => loop.timers.add(deadline, fire, what),

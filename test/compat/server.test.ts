@@ -68,7 +68,7 @@ describe('connection and server commands', () => {
 
   test('wrong arity for every command in the table', async () => {
     const problems: string[] = [];
-    // QUIT would end the connection, and these change the connection's mode (a
+    // QUIT would end the connection (SHUTDOWN the server), and these change the connection's mode (a
     // transaction, monitor, subscriptions, a pause, a block), and the unsubscribes answer once per
     // argument: each is tested in its own file. SHUTDOWN would stop both servers (test/compat/persist.test.ts).
     const modal = new Set(['quit', 'shutdown', 'multi', 'monitor', 'reset', 'subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe', 'blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'bzpopmin', 'bzpopmax', 'bzmpop']);

@@ -6,6 +6,7 @@
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
 import { KEY1, NO_KEYS, deadlineFromUnixMs, err, isOpt, unixNowMs } from '../common.js';
 import type { CommandSpec, ShutdownFlags } from '../types.js';
+import { shutdownDuringScript } from './scripting.js';
 import { DumpError, RdbUnsupportedError, dumpPayload, restorePayload } from '../../persist/rdb.js';
 
 export const respPersistCommands: CommandSpec[] = [
@@ -53,6 +54,9 @@ export const respPersistCommands: CommandSpec[] = [
       if ((abort && (flags.nosave || flags.save || flags.now || flags.force)) || (flags.nosave && flags.save)) return err(w, SYNTAX);
       // A shutdown here never waits (no replicas to catch up), so there is never one to abort.
       if (abort) return err(w, 'ERR No shutdown in progress.');
+      // A busy script: -BUSY, or with NOSAVE the script is stopped and the server goes down.
+      const busy = shutdownDuringScript(server, flags.nosave);
+      if (busy !== null) return err(w, busy);
       const why = server.persistence.shutdown(flags);
       if (why !== null) return err(w, `ERR ${why}`);
       // As Redis: no reply; the client waits until the server closes the connection.

@@ -8,6 +8,7 @@
 import type { ReplyWriter } from '../../protocol/reply.js';
 import { ScriptEngine, ScriptError, type ScriptFlags, type ScriptRun } from '../../scripting/engine.js';
 import { globMatch } from './keys.js';
+import { DumpError, functionsPayload, readFunctionsPayload } from '../../persist/rdb.js';
 import { parseInt64 } from '../args.js';
 import { NO_KEYS, err } from '../common.js';
 import { redisMeta } from '../meta.js';
@@ -54,23 +55,87 @@ function evalGeneric(args: string[], w: ReplyWriter, ctx: CommandContext, bySha:
   const flags = engine.flagsOf(sha)!;
   if (flags.shebang && !flags.noWrites && readOnlyCmd) return err(w, 'ERR Can not execute a script with write flag using *_ro command.');
   const n = Number(numkeys);
-  const run = newRun(sha, ctx, readOnlyCmd || flags.noWrites, commands);
+  const run = newRun(sha, ctx, readOnlyCmd || flags.noWrites, commands, true, args);
   engine.beginRun();
-  engine.exec(sha, args.slice(3, 3 + n), args.slice(3 + n), w, run);
+  try {
+    engine.exec(sha, args.slice(3, 3 + n), args.slice(3 + n), w, run);
+  } finally {
+    endRun(ctx, run);
+  }
+}
+
+/** The script running now (one at a time: the server is single-threaded), for SCRIPT KILL and FUNCTION STATS. */
+interface Running {
+  readonly run: ScriptRun;
+  /** EVAL (true) or FCALL. */
+  readonly isEval: boolean;
+  /** The command that runs it (FUNCTION STATS). */
+  readonly args: string[];
+  readonly startedMs: number;
+  /** It called a write command: it can no longer be killed (UNKILLABLE). */
+  dirty: boolean;
+  /** Past busy-reply-threshold: the loop serves other clients from inside it. */
+  busy: boolean;
+}
+
+function runningOf(server: ServerContext): Running | null {
+  return (server.registry.get('scripting.running') as Running | undefined) ?? null;
+}
+
+const BUSY_EVAL = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
+const BUSY_FUNCTION = 'BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.';
+/** What may run while a script is busy (Redis 7.0's CMD_ALLOW_BUSY, subcommands below). */
+const ALLOW_BUSY = new Set(['auth', 'hello', 'quit', 'reset', 'multi', 'discard', 'watch', 'unwatch', 'replconf', 'shutdown']);
+
+/** The script's run is over: leave busy mode; a script stopped by SHUTDOWN NOSAVE gets no reply (its client is closed, as Redis exits). */
+function endRun(ctx: CommandContext, run: ScriptRun): void {
+  const running = runningOf(ctx.server);
+  if (running === null || running.run !== run) return;
+  ctx.server.registry.delete('scripting.running');
+  if (running.busy) {
+    // (Stopped by SHUTDOWN NOSAVE: busy mode stays, so nothing the script did is served — no blocked
+    // client gets the value it pushed — while the server closes; Redis exits at once.)
+    if (run.killed !== 'shutdown') ctx.hooks.busy = null;
+    ctx.server.log?.(`Slow script detected: still in execution after ${Math.round(Date.now() - running.startedMs)} milliseconds. ${run.killed === 'user' ? 'It was killed.' : run.killed === 'shutdown' ? 'The server is shutting down.' : 'It ended.'}`);
+  }
+  if (run.killed === 'shutdown') ctx.client.kill('SHUTDOWN NOSAVE');
+}
+
+/** Past the threshold, on every count hook: the first time enter busy mode; each time run a loop iteration. */
+function overdue(ctx: CommandContext, running: Running, poll: () => void): void {
+  if (!running.busy) {
+    running.busy = true;
+    ctx.server.log?.(
+      `Slow script detected: still in execution after ${Math.round(Date.now() - running.startedMs)} milliseconds. ` +
+        `You can try killing the script using the ${running.isEval ? 'SCRIPT KILL' : 'FUNCTION KILL'} command. Script name is: ${running.run.name}.`,
+    );
+    ctx.hooks.busy = (spec, args) => {
+      if (ALLOW_BUSY.has(spec.name)) return null;
+      const sub = args.length > 1 ? args[1].toLowerCase() : '';
+      if (spec.name === 'script' && sub === 'kill') return null;
+      if (spec.name === 'function' && (sub === 'kill' || sub === 'stats')) return null;
+      return running.isEval ? BUSY_EVAL : BUSY_FUNCTION;
+    };
+  }
+  poll();
 }
 
 /** A run's context: its time limit, and the script's own client through which its redis.call commands run. */
-function newRun(name: string, ctx: CommandContext, readOnly: boolean, commands: () => Map<string, CommandSpec>): ScriptRun {
+function newRun(name: string, ctx: CommandContext, readOnly: boolean, commands: () => Map<string, CommandSpec>, isEval: boolean, args: string[]): ScriptRun {
   const limit = timeLimit(ctx.server);
+  const poll = ctx.server.processEventsWhileBusy;
   const run: ScriptRun = {
     name,
     resp: 2,
     deadline: Date.now() + limit,
     limitMs: limit,
     killed: false,
-    call: (cargs, cw) => scriptCall(cargs, cw, scriptCtx, readOnly, commands),
+    call: (cargs, cw) => scriptCall(cargs, cw, scriptCtx, readOnly, commands, running),
     onResp: (v) => (client.resp = v),
+    overdue: poll === null ? undefined : () => overdue(ctx, running, poll),
   };
+  const running: Running = { run, isEval, args: args.slice(), startedMs: Date.now(), dirty: false, busy: false };
+  ctx.server.registry.set('scripting.running', running);
   // The script's own client: the caller's identity, its own RESP version (redis.setresp), never in MULTI, never blocking.
   const client = Object.create(ctx.client) as ClientState;
   client.resp = 2;
@@ -93,9 +158,99 @@ function fcallGeneric(args: string[], w: ReplyWriter, ctx: CommandContext, readO
   if (numkeys < 0) return err(w, "ERR Number of keys can't be negative");
   if (!fn.flags.noWrites && readOnlyCmd) return err(w, 'ERR Can not execute a script with write flag using *_ro command.');
   const n = Number(numkeys);
-  const run = newRun(fn.name, ctx, readOnlyCmd || fn.flags.noWrites, commands);
+  const run = newRun(fn.name, ctx, readOnlyCmd || fn.flags.noWrites, commands, false, args);
   engine.beginRun();
-  engine.fcall(fn, args.slice(3, 3 + n), args.slice(3 + n), w, run);
+  try {
+    engine.fcall(fn, args.slice(3, 3 + n), args.slice(3 + n), w, run);
+  } finally {
+    endRun(ctx, run);
+  }
+}
+
+/** Every library's code, in load order (FUNCTION DUMP, saving). */
+function libraryCodes(engine: ScriptEngine): string[] {
+  return [...engine.libraries.values()].map((l) => l.code);
+}
+
+/**
+ * FUNCTION RESTORE (and loading an RDB file): all or nothing. 'flush' replaces
+ * every library; 'append' refuses a library that exists; 'replace' replaces
+ * one with the same name. On any error the libraries are as they were.
+ */
+function restoreLibraries(engine: ScriptEngine, codes: string[], policy: 'append' | 'replace' | 'flush'): string | null {
+  const before = libraryCodes(engine);
+  const rollback = (): void => {
+    engine.flushFunctions();
+    for (const code of before) engine.loadLibrary(code, false);
+  };
+  if (policy === 'flush') engine.flushFunctions();
+  if (policy === 'append') {
+    const taken = codes.map(libraryNameOf).find((name) => engine.libraries.has(name));
+    if (taken !== undefined) return `ERR Library ${taken} already exists`;
+  }
+  const loaded = new Set<string>();
+  for (const code of codes) {
+    try {
+      const name = engine.loadLibrary(code, policy === 'replace' && !loaded.has(libraryNameOf(code)));
+      loaded.add(name);
+    } catch (e) {
+      if (!(e instanceof ScriptError)) throw e;
+      rollback();
+      return e.message;
+    }
+  }
+  return null;
+}
+
+/** The name in a library's `#!lua name=…` line ('' if none: loading it fails anyway). */
+function libraryNameOf(code: string): string {
+  const nl = code.indexOf('\n');
+  const m = /\sname=(\S+)/.exec(nl < 0 ? code : code.slice(0, nl));
+  return m === null ? '' : m[1];
+}
+
+/** The function libraries as persistence saves and loads them (functions are part of the dataset). */
+export function functionLibrariesOf(server: ServerContext) {
+  return {
+    codes: (): string[] => (server.registry.has('scripting') ? libraryCodes(engineOf(server)) : []),
+    load: (codes: string[]): string | null => restoreLibraries(engineOf(server), codes, 'append'),
+  };
+}
+
+/** SCRIPT KILL (isEval) and FUNCTION KILL: as Redis's scriptKill. */
+function killScript(w: ReplyWriter, ctx: CommandContext, isEval: boolean): void {
+  const running = runningOf(ctx.server);
+  if (running === null || running.run.killed !== false) return err(w, 'NOTBUSY No scripts in execution right now.');
+  if (running.dirty) {
+    return err(
+      w,
+      'UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.',
+    );
+  }
+  if (isEval && !running.isEval) return err(w, BUSY_FUNCTION);
+  if (!isEval && running.isEval) return err(w, BUSY_EVAL);
+  running.run.killed = 'user';
+  w.status('OK');
+}
+
+/**
+ * SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. While a script is busy only
+ * NOSAVE is served (the script is stopped and its client gets no reply, as
+ * Redis exits). Otherwise the dataset is saved first when SAVE is given or
+ * save points are configured, and a failed save refuses the shutdown unless
+ * FORCE; then the server stops as on SIGTERM.
+ */
+/**
+ * SHUTDOWN while a script is busy (SHUTDOWN itself is in src/commands/resp/persist.ts):
+ * the -BUSY error unless NOSAVE, which stops the script (its client is closed).
+ * Null when no script is busy or it was told to stop.
+ */
+export function shutdownDuringScript(server: ServerContext, nosave: boolean): string | null {
+  const running = runningOf(server);
+  if (running === null || !running.busy) return null;
+  if (!nosave) return running.isEval ? BUSY_EVAL : BUSY_FUNCTION;
+  running.run.killed = 'shutdown';
+  return null;
 }
 
 const FUNCTION_ARITY: Record<string, number> = { load: -3, list: -2, delete: 3, flush: -2, kill: 2, stats: 2, help: 2, dump: 2, restore: -3 };
@@ -180,11 +335,24 @@ function functionCommand(args: string[], w: ReplyWriter, ctx: CommandContext): v
       engine.flushFunctions();
       return w.status('OK');
     case 'kill':
-      return err(w, 'NOTBUSY No scripts in execution right now.');
-    case 'stats':
+      return killScript(w, ctx, false);
+    case 'stats': {
+      const busy = runningOf(ctx.server);
+      if (busy !== null && busy.isEval && busy.busy) return err(w, BUSY_EVAL);
       w.map(2);
       w.str('running_script');
-      w.nil();
+      const running = runningOf(ctx.server);
+      if (running === null || running.isEval) w.nil();
+      else {
+        w.map(3);
+        w.str('name');
+        w.str(running.run.name);
+        w.str('command');
+        w.arr(running.args.length);
+        for (const a of running.args) w.str(a);
+        w.str('duration_ms');
+        w.int(Math.max(0, Math.round(Date.now() - running.startedMs)));
+      }
       w.str('engines');
       w.map(1);
       w.str('LUA');
@@ -194,9 +362,28 @@ function functionCommand(args: string[], w: ReplyWriter, ctx: CommandContext): v
       w.str('functions_count');
       w.int(engine.functions.size);
       return;
+    }
     case 'dump':
-    case 'restore':
-      return err(w, `ERR FUNCTION ${sub.toUpperCase()} is not supported by redloop yet`);
+      return w.str(Buffer.from(functionsPayload(libraryCodes(engine), { compression: ctx.persistence.rdbCompression })).toString('latin1'));
+    case 'restore': {
+      let policy = 'append';
+      if (args.length > 4) return err(w, "ERR unknown subcommand or wrong number of arguments for 'RESTORE'. Try FUNCTION HELP.");
+      if (args.length === 4) {
+        policy = args[3].toLowerCase();
+        if (policy !== 'append' && policy !== 'replace' && policy !== 'flush') {
+          return err(w, 'ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.');
+        }
+      }
+      let codes: string[];
+      try {
+        codes = readFunctionsPayload(Buffer.from(args[2], 'latin1'));
+      } catch (e) {
+        if (e instanceof DumpError) return err(w, `ERR ${e.message}`);
+        throw e;
+      }
+      const why = restoreLibraries(engine, codes, policy as 'append' | 'replace' | 'flush');
+      return why === null ? w.status('OK') : err(w, why);
+    }
     case 'help':
       w.arr(FUNCTION_HELP.length);
       for (const line of FUNCTION_HELP) w.status(line);
@@ -248,7 +435,7 @@ const FUNCTION_HELP = [
 ];
 
 /** One redis.call from a script (Redis's scriptCall): the checks, then the command as a client would run it. */
-function scriptCall(args: string[], w: ReplyWriter, ctx: CommandContext, readOnly: boolean, commands: () => Map<string, CommandSpec>): void {
+function scriptCall(args: string[], w: ReplyWriter, ctx: CommandContext, readOnly: boolean, commands: () => Map<string, CommandSpec>, running: Running): void {
   const table = commands();
   const spec = table.get(args[0]) ?? table.get(args[0].toLowerCase());
   if (spec === undefined) return err(w, 'ERR Unknown Redis command called from script');
@@ -267,6 +454,7 @@ function scriptCall(args: string[], w: ReplyWriter, ctx: CommandContext, readOnl
   if (spec.subcommand !== undefined && !spec.subcommand(args, w, ctx)) return;
   if (readOnly && spec.write === true) return err(w, 'ERR Write commands are not allowed from read-only scripts.');
   ctx.client.lastCommand = spec.name;
+  if (spec.write === true) running.dirty = true;
   execute(spec, args, w, ctx);
 }
 
@@ -317,8 +505,7 @@ function scriptCommand(args: string[], w: ReplyWriter, ctx: CommandContext): voi
       return w.status('OK');
     }
     case 'kill':
-      // A script runs to completion inside one command: while another client's command runs, none is running.
-      return err(w, 'NOTBUSY No scripts in execution right now.');
+      return killScript(w, ctx, true);
     case 'help':
       w.arr(SCRIPT_HELP.length);
       for (const line of SCRIPT_HELP) w.status(line);

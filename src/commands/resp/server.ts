@@ -60,6 +60,7 @@ function bytesHuman(n: number): string {
 function infoSections(ctx: CommandContext): Section[] {
   const { server } = ctx;
   const mem = process.memoryUsage();
+  const scripts = server.registry.get('scripting') as { bodyBytes: number; count: number } | undefined;
   const cpu = process.cpuUsage();
   const uptime = Math.floor((Date.now() - server.startedAtMs) / 1000);
   const pubsub = pubsubTotals(server);
@@ -117,6 +118,9 @@ function infoSections(ctx: CommandContext): Section[] {
         ['used_memory_human', human(mem.heapUsed + mem.external)],
         ['used_memory_rss', mem.rss],
         ['used_memory_rss_human', human(mem.rss)],
+        // The script cache (the Lua VM's own memory cannot be told apart from the heap: README, Lua scripting).
+        ['used_memory_scripts_eval', scripts?.bodyBytes ?? 0],
+        ['number_of_cached_scripts', scripts?.count ?? 0],
         ['maxmemory', server.config.get('maxmemory') ?? '0'],
         ['maxmemory_human', bytesHuman(Number(server.config.get('maxmemory') ?? '0'))],
         ['maxmemory_policy', server.config.get('maxmemory-policy') ?? 'noeviction'],
