@@ -20,7 +20,7 @@ export class CommandCounters {
 
   constructor(
     /** slowlog-log-slower-than and slowlog-max-len, read on every command. */
-    readonly settings: { readonly slowlogLogSlowerThan: number; readonly slowlogMaxLen: number },
+    readonly settings: { readonly slowlogLogSlowerThan: number; readonly slowlogMaxLen: number; readonly notifyKeyspaceEvents: number },
     readonly slowlog: SlowlogControl,
   ) {}
 

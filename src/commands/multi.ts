@@ -34,7 +34,9 @@ class Watches {
     private readonly store: Keyspace,
   ) {
     this.listener = (key, why) => {
-      if (key !== null) this.touch(key);
+      if (key !== null) {
+        if (why !== 'new') this.touch(key);
+      }
       else if (why === 'flush') {
         // FLUSHALL/FLUSHDB: every watched key that exists is touched (Redis's touchAllWatchedKeysInDb).
         for (const k of [...this.byKey.keys()]) if (store.has(k)) this.touch(k);

@@ -91,8 +91,12 @@ export interface CommandHooks {
   postpone: ((spec: CommandSpec, ctx: CommandContext, rerun: () => (w: ReplyWriter) => void) => boolean) | null;
 }
 
-/** Told of keys stored ('put': none was there; 'overwrite': replace() over a live key), deleted, expired, and of a flush (key null). */
-export type KeyListener = (key: string | null, why: KeyChange) => void;
+/**
+ * Told of keys stored ('put': none was there; 'overwrite': replace() over a live key), deleted,
+ * expired, evicted, and of a flush (key null); 'new' before a key's creation while the keyspace's
+ * reportNew is on. store: the keyspace (database) it happened in.
+ */
+export type KeyListener = (key: string | null, why: KeyChange, store: Keyspace) => void;
 
 /** What CLIENT LIST reports of a connection's buffers. */
 export interface ConnInfo {

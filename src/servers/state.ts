@@ -2,6 +2,7 @@
 // clients, settings and counters that INFO/CONFIG/CLIENT report.
 
 import { performance } from 'node:perf_hooks';
+import { keyListener, KEYSPACE_REPORTED, NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, NOTIFY_NEW } from '../commands/notify.js';
 import { Keyspace } from '../store/keyspace.js';
 import type { ClientState, CommandHooks, ServerStats, SlowlogControl, SlowlogEntry, ConnInfo, KeyListener, MultiState, ServerContext, TimerService } from '../commands/types.js';
 import type { ReplyWriter } from '../protocol/reply.js';
@@ -33,6 +34,8 @@ export interface ServerSettings extends PersistSettings {
   slowlogLogSlowerThan: number;
   /** SLOWLOG: entries kept. */
   slowlogMaxLen: number;
+  /** notify-keyspace-events as class bits (src/commands/notify.ts); 0 = off. Read by every notify(). */
+  notifyKeyspaceEvents: number;
   /** The parameters as CONFIG sees them, with the config file they were read from (cli/server.ts). */
   config?: ConfigStore;
   /** Keys expired actively per loop iteration at most. */
@@ -63,6 +66,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   activeExpireLimit: 2000,
   slowlogLogSlowerThan: 10000,
   slowlogMaxLen: 128,
+  notifyKeyspaceEvents: 0,
   dir: '.',
   dbFilename: 'dump.rdb',
   rdbCompression: true,
@@ -238,8 +242,8 @@ export class ServerState {
     this.slowlog = new Slowlog(settings);
     this.persistence = new Persistence(settings, this.store, log);
     const keyListeners = new Set<KeyListener>();
-    const fanOut: KeyListener = (key, why) => {
-      for (const fn of keyListeners) fn(key, why);
+    const fanOut: KeyListener = (key, why, store) => {
+      for (const fn of keyListeners) fn(key, why, store);
     };
     const configStore = settings.config ?? new ConfigStore(settings);
     // A server copies the settings it was given: applied parameters must write to this copy.
@@ -332,6 +336,21 @@ export class ServerState {
       persistence: this.persistence,
       log,
     };
+    // Keyspace notifications: the keyspace's own events (new, expired, evicted) need its
+    // listener, installed only while one of their classes is on.
+    const notifyListener = keyListener(this.context, () => settings.notifyKeyspaceEvents);
+    let listening = false;
+    const syncNotify = (): void => {
+      const f = settings.notifyKeyspaceEvents;
+      const want = (f & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT)) !== 0 && (f & KEYSPACE_REPORTED) !== 0;
+      state.store.reportNew = want && (f & NOTIFY_NEW) !== 0;
+      if (want === listening) return;
+      listening = want;
+      if (want) this.context.addKeyListener(notifyListener);
+      else this.context.removeKeyListener(notifyListener);
+    };
+    configStore.onNotifyChanged = syncNotify;
+    syncNotify();
   }
 
   private noisyWindowStart = 0;

@@ -154,9 +154,11 @@ export const monotonicNow = (): number => performance.now();
 /**
  * What happened to a key, for Keyspace.onChange: stored where there was none
  * ('put'), stored over a live key by replace() ('overwrite'), deleted,
- * expired, or every key flushed (key null).
+ * expired, evicted (maxmemory), or every key flushed (key null). 'new' comes
+ * just before the 'put' of a key that did not exist, only while reportNew is
+ * on (keyspace notifications' n class, Redis's dbAdd).
  */
-export type KeyChange = 'put' | 'overwrite' | 'delete' | 'expire' | 'flush';
+export type KeyChange = 'put' | 'overwrite' | 'delete' | 'expire' | 'evict' | 'flush' | 'new';
 
 export class Keyspace {
   private readonly data = new ShardedMap<Stored>();
@@ -171,9 +173,18 @@ export class Keyspace {
    * In-place changes to a collection (LPUSH onto an existing list) do not
    * come through here; see src/commands/watch.ts for how those are seen.
    */
-  onChange: ((key: string | null, why: KeyChange) => void) | null = null;
+  onChange: ((key: string | null, why: KeyChange, store: Keyspace) => void) | null = null;
+  /**
+   * Tell onChange 'new' before storing a key that was not there (keyspace
+   * notifications' n class). Off, put() and replace() do not look first.
+   */
+  reportNew = false;
 
-  constructor(readonly now: () => number = monotonicNow) {}
+  constructor(
+    readonly now: () => number = monotonicNow,
+    /** The database index (SELECT's number; the channel of keyspace notifications). */
+    readonly id: number = 0,
+  ) {}
 
   /** Number of keys, counting expired keys not yet removed (like Redis's DBSIZE). */
   get size(): number {
@@ -216,8 +227,12 @@ export class Keyspace {
   put(key: string, v: Stored): void {
     const s = shardOf(key);
     if (this.ttl.size !== 0) this.expireIfDue(key, s);
+    const isNew = this.reportNew && !this.data.has(key, s);
     this.data.set(key, v, s);
-    if (this.onChange !== null) this.onChange(key, 'put');
+    if (this.onChange !== null) {
+      if (isNew) this.onChange(key, 'new', this);
+      this.onChange(key, 'put', this);
+    }
   }
 
   /**
@@ -229,7 +244,10 @@ export class Keyspace {
     const why: KeyChange = this.onChange !== null && this.has(key) ? 'overwrite' : 'put';
     this.data.set(key, v);
     if (this.ttl.size !== 0) this.clearDeadline(key);
-    if (this.onChange !== null) this.onChange(key, why);
+    if (this.onChange !== null) {
+      if (why === 'put' && this.reportNew) this.onChange(key, 'new', this);
+      this.onChange(key, why, this);
+    }
   }
 
   /** Removes a key and its TTL. True if a live key was removed. */
@@ -244,7 +262,7 @@ export class Keyspace {
         this.ttl.delete(key, s);
       }
     }
-    if (this.onChange !== null) this.onChange(key, 'delete');
+    if (this.onChange !== null) this.onChange(key, 'delete', this);
     return true;
   }
 
@@ -308,7 +326,7 @@ export class Keyspace {
       this.heap.remove(top);
       this.ttl.delete(top.key, s);
       this.data.delete(top.key, s);
-      if (this.onChange !== null) this.onChange(top.key, 'expire');
+      if (this.onChange !== null) this.onChange(top.key, 'expire', this);
       n++;
       if (n % EXPIRE_BUDGET_STRIDE === 0 && stopAt !== Infinity && performance.now() >= stopAt) break;
     }
@@ -346,7 +364,7 @@ export class Keyspace {
 
   /** Removes every key. */
   flush(): void {
-    if (this.onChange !== null) this.onChange(null, 'flush');
+    if (this.onChange !== null) this.onChange(null, 'flush', this);
     this.data.clear();
     this.ttl.clear();
     this.heap.clear();
@@ -359,7 +377,7 @@ export class Keyspace {
       this.ttl.delete(key, s);
       this.data.delete(key, s);
       this.expiredCount++;
-      if (this.onChange !== null) this.onChange(key, 'expire');
+      if (this.onChange !== null) this.onChange(key, 'expire', this);
     }
   }
 }

@@ -315,7 +315,7 @@ function blockingPop(args: string[], w: ReplyWriter, ctx: CommandContext, end: L
 
 /** The pop of BLPOP, BRPOP (count -1) and BLMPOP (count ≥ 1), or the block. */
 function listPopOrBlock(ctx: CommandContext, w: ReplyWriter, name: string, keys: string[], end: ListEnd, count: number, timeoutMs: number): void {
-  const popped = lmpopApply(ctx.store, keys, end, count, w);
+  const popped = lmpopApply(ctx, keys, end, count, w);
   if (popped !== null) return; // popped, or WRONGTYPE
   if (ctx.client.inExec) return w.nilArr();
   blockingOf(ctx).block(ctx.client, {
@@ -324,13 +324,13 @@ function listPopOrBlock(ctx: CommandContext, w: ReplyWriter, name: string, keys:
     keys,
     target: null,
     timeoutMs,
-    serve: (store, key, out) => void lmpopApply(store, [key], end, count, out),
+    serve: (_store, key, out) => void lmpopApply(ctx, [key], end, count, out),
   });
 }
 
 /** BLMOVE/BRPOPLPUSH: the element moved; WRONGTYPE (nothing moved) if the destination holds another type when served. */
 function blockingMove(ctx: CommandContext, w: ReplyWriter, name: string, src: string, dst: string, from: ListEnd, to: ListEnd, timeoutMs: number): void {
-  if (lmoveApply(ctx.store, src, dst, from, to, w) !== 'none') return; // moved, or WRONGTYPE
+  if (lmoveApply(ctx, src, dst, from, to, w) !== 'none') return; // moved, or WRONGTYPE
   if (ctx.client.inExec) return w.nil();
   blockingOf(ctx).block(ctx.client, {
     name,
@@ -338,7 +338,7 @@ function blockingMove(ctx: CommandContext, w: ReplyWriter, name: string, src: st
     keys: [src],
     target: dst,
     timeoutMs,
-    serve: (store, key, out) => void lmoveApply(store, key, dst, from, to, out),
+    serve: (_store, key, out) => void lmoveApply(ctx, key, dst, from, to, out),
   });
 }
 
@@ -346,7 +346,7 @@ function blockingMove(ctx: CommandContext, w: ReplyWriter, name: string, src: st
 function zsetPopOrBlock(ctx: CommandContext, w: ReplyWriter, name: string, keys: string[], end: ZSetEnd, count: number, timeoutMs: number): void {
   const shape = count === -1 ? 'keyed' : 'nested';
   const n = count === -1 ? 1 : count;
-  const popped = zpopApply(ctx.store, keys, end, n, shape, w);
+  const popped = zpopApply(ctx, keys, end, n, shape, w);
   if (popped !== null) return;
   if (ctx.client.inExec) return w.nilArr();
   blockingOf(ctx).block(ctx.client, {
@@ -355,7 +355,7 @@ function zsetPopOrBlock(ctx: CommandContext, w: ReplyWriter, name: string, keys:
     keys,
     target: null,
     timeoutMs,
-    serve: (store, key, out) => void zpopApply(store, [key], end, n, shape, out),
+    serve: (_store, key, out) => void zpopApply(ctx, [key], end, n, shape, out),
   });
 }
 

@@ -7,7 +7,8 @@ import type { ReplyWriter } from '../../protocol/reply.js';
 import { Keyspace, cloneValue, typeOf } from '../../store/keyspace.js';
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
 import { bookStringCommands } from '../book/strings.js';
-import type { CommandSpec } from '../types.js';
+import type { CommandContext, CommandSpec } from '../types.js';
+import { notify, NOTIFY_GENERIC } from '../notify.js';
 import { ALL_KEYS, KEY1, NO_KEYS, deadlineFromUnixMs, err, isOpt, unixExpireOf, unixNowMs } from '../common.js';
 
 /** PTTL means the same on both protocols: the book's implementation serves RESP too. */
@@ -122,7 +123,8 @@ const E_LT = 8;
  * expireGenericCommand): `base` is now for the relative forms and 0 for the
  * absolute ones; times before now delete the key.
  */
-function expireGeneric(args: string[], w: ReplyWriter, store: Keyspace, cmd: string, seconds: boolean, relative: boolean): void {
+function expireGeneric(args: string[], w: ReplyWriter, ctx: CommandContext, cmd: string, seconds: boolean, relative: boolean): void {
+  const { store } = ctx;
   let flags = 0;
   for (let j = 3; j < args.length; j++) {
     const opt = args[j];
@@ -157,9 +159,15 @@ function expireGeneric(args: string[], w: ReplyWriter, store: Keyspace, cmd: str
     if (flags & E_GT && (whenMs <= current || current === -1)) return w.int(0);
     if (flags & E_LT && current !== -1 && whenMs >= current) return w.int(0);
   }
-  if (whenMs <= now) store.delete(key);
-  else store.setDeadline(key, deadlineFromUnixMs(store, whenMs));
-  w.int(1);
+  if (whenMs <= now) {
+    store.delete(key);
+    notify(ctx, NOTIFY_GENERIC, 'del', key);
+    w.int(1);
+  } else {
+    store.setDeadline(key, deadlineFromUnixMs(store, whenMs));
+    w.int(1);
+    notify(ctx, NOTIFY_GENERIC, 'expire', key);
+  }
 }
 
 /** FLUSHDB/FLUSHALL [ASYNC|SYNC]. */
@@ -170,7 +178,8 @@ function flush(args: string[], w: ReplyWriter, store: Keyspace): void {
 }
 
 /** RENAME/RENAMENX: the value and its TTL move; the destination is overwritten (or, with nx, kept). */
-function rename(args: string[], w: ReplyWriter, store: Keyspace, nx: boolean): void {
+function rename(args: string[], w: ReplyWriter, ctx: CommandContext, nx: boolean): void {
+  const { store } = ctx;
   const [, src, dst] = args;
   const v = store.get(src);
   if (v === undefined) return err(w, 'ERR no such key');
@@ -183,6 +192,8 @@ function rename(args: string[], w: ReplyWriter, store: Keyspace, nx: boolean): v
   store.replace(dst, v);
   if (deadline !== undefined) store.setDeadline(dst, deadline);
   store.delete(src);
+  notify(ctx, NOTIFY_GENERIC, 'rename_from', src);
+  notify(ctx, NOTIFY_GENERIC, 'rename_to', dst);
   if (nx) w.int(1);
   else w.status('OK');
 }
@@ -198,7 +209,8 @@ function expireTime(args: string[], w: ReplyWriter, store: Keyspace, ms: boolean
  * COPY source destination [DB destination-db] [REPLACE]: a deep copy with the
  * source's TTL. One database exists, so DB accepts 0 only (README's deviations).
  */
-function copy(args: string[], w: ReplyWriter, store: Keyspace): void {
+function copy(args: string[], w: ReplyWriter, ctx: CommandContext): void {
+  const { store } = ctx;
   let replace = false;
   for (let j = 3; j < args.length; j++) {
     if (isOpt(args[j], 'replace')) replace = true;
@@ -220,6 +232,7 @@ function copy(args: string[], w: ReplyWriter, store: Keyspace): void {
   const deadline = store.deadline(src);
   store.replace(dst, cloneValue(v));
   if (deadline !== undefined) store.setDeadline(dst, deadline);
+  notify(ctx, NOTIFY_GENERIC, 'copy_to', dst);
   w.int(1);
 }
 
@@ -238,9 +251,14 @@ export const respKeyCommands: CommandSpec[] = [
     arity: -2,
     flags: ['write'],
     ...ALL_KEYS,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
       let n = 0;
-      for (let i = 1; i < args.length; i++) if (store.delete(args[i])) n++;
+      for (let i = 1; i < args.length; i++) {
+        if (ctx.store.delete(args[i])) {
+          notify(ctx, NOTIFY_GENERIC, 'del', args[i]);
+          n++;
+        }
+      }
       w.int(n);
     },
   },
@@ -249,9 +267,14 @@ export const respKeyCommands: CommandSpec[] = [
     arity: -2,
     flags: ['write', 'fast'],
     ...ALL_KEYS,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
       let n = 0;
-      for (let i = 1; i < args.length; i++) if (store.delete(args[i])) n++;
+      for (let i = 1; i < args.length; i++) {
+        if (ctx.store.delete(args[i])) {
+          notify(ctx, NOTIFY_GENERIC, 'del', args[i]);
+          n++;
+        }
+      }
       w.int(n);
     },
   },
@@ -343,8 +366,8 @@ export const respKeyCommands: CommandSpec[] = [
     firstKey: 1,
     lastKey: 2,
     keyStep: 1,
-    run(args, w, { store }) {
-      rename(args, w, store, false);
+    run(args, w, ctx) {
+      rename(args, w, ctx, false);
     },
   },
   {
@@ -354,8 +377,8 @@ export const respKeyCommands: CommandSpec[] = [
     firstKey: 1,
     lastKey: 2,
     keyStep: 1,
-    run(args, w, { store }) {
-      rename(args, w, store, true);
+    run(args, w, ctx) {
+      rename(args, w, ctx, true);
     },
   },
   {
@@ -363,8 +386,8 @@ export const respKeyCommands: CommandSpec[] = [
     arity: -3,
     flags: ['write', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
-      expireGeneric(args, w, store, 'expire', true, true);
+    run(args, w, ctx) {
+      expireGeneric(args, w, ctx, 'expire', true, true);
     },
   },
   {
@@ -372,8 +395,8 @@ export const respKeyCommands: CommandSpec[] = [
     arity: -3,
     flags: ['write', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
-      expireGeneric(args, w, store, 'pexpire', false, true);
+    run(args, w, ctx) {
+      expireGeneric(args, w, ctx, 'pexpire', false, true);
     },
   },
   {
@@ -381,8 +404,8 @@ export const respKeyCommands: CommandSpec[] = [
     arity: -3,
     flags: ['write', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
-      expireGeneric(args, w, store, 'expireat', true, false);
+    run(args, w, ctx) {
+      expireGeneric(args, w, ctx, 'expireat', true, false);
     },
   },
   {
@@ -390,8 +413,8 @@ export const respKeyCommands: CommandSpec[] = [
     arity: -3,
     flags: ['write', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
-      expireGeneric(args, w, store, 'pexpireat', false, false);
+    run(args, w, ctx) {
+      expireGeneric(args, w, ctx, 'pexpireat', false, false);
     },
   },
   {
@@ -411,8 +434,11 @@ export const respKeyCommands: CommandSpec[] = [
     arity: 2,
     flags: ['write', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
-      w.int(store.has(args[1]) && store.clearDeadline(args[1]) ? 1 : 0);
+    run(args, w, ctx) {
+      const { store } = ctx;
+      if (!store.has(args[1]) || !store.clearDeadline(args[1])) return w.int(0);
+      notify(ctx, NOTIFY_GENERIC, 'persist', args[1]);
+      w.int(1);
     },
   },
   {
@@ -496,8 +522,8 @@ export const respKeyCommands: CommandSpec[] = [
     firstKey: 1,
     lastKey: 2,
     keyStep: 1,
-    run(args, w, { store }) {
-      copy(args, w, store);
+    run(args, w, ctx) {
+      copy(args, w, ctx);
     },
   },
 ];
