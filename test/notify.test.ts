@@ -4,7 +4,10 @@
 // evicted) with the database index in the channel, the listener installed
 // only while needed, and a lazy expiry (a command finding its key past the
 // TTL) publishing in the middle of a pipelined batch.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   keyListener,
@@ -19,6 +22,7 @@ import {
 } from '../src/commands/notify.js';
 import '../src/commands/resp/pubsub.js';
 import type { ServerContext } from '../src/commands/types.js';
+import { ConfigStore } from '../src/servers/config.js';
 import { DEFAULT_SETTINGS, ServerState } from '../src/servers/state.js';
 import { Keyspace } from '../src/store/keyspace.js';
 import { startServer, type TestServer } from './helpers/server.js';
@@ -41,8 +45,7 @@ describe("the keyspace's own events", () => {
   beforeAll(() => setPublisher((_server, channel, message) => (published.push([channel, message]), 1)));
   afterAll(async () => {
     // Back to pub/sub's own delivery for the other files of this worker.
-    const { publish } = await import('../src/commands/resp/pubsub.js');
-    setPublisher(publish);
+    (await import('../src/commands/resp/pubsub.js')).registerNotifyPublisher();
   });
 
   test('evicted, expired and new on the channels of the keyspace that reports them; other changes publish nothing', () => {
@@ -89,6 +92,23 @@ describe("the keyspace's own events", () => {
     expect(st.store.onChange).toBeNull();
     expect(st.store.reportNew).toBe(false);
     expect(st.store.id).toBe(0);
+  });
+
+  test('a config file line turns notifications on for the server started with it (n kept beside A)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'redloop-notify-'));
+    try {
+      const file = join(dir, 'redis.conf');
+      writeFileSync(file, 'notify-keyspace-events "KEAn"\n');
+      const settings = { ...DEFAULT_SETTINGS, respPort: null };
+      const config = new ConfigStore(settings);
+      config.loadFile(file);
+      const st = new ServerState({ ...settings, config }, () => {});
+      expect(st.configStore.values.get('notify-keyspace-events')).toBe('AKE');
+      expect(st.store.onChange).not.toBeNull();
+      expect(st.store.reportNew).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('new: reported before the put of a key that was absent, not for a key that exists', () => {

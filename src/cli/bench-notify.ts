@@ -14,6 +14,10 @@
 import net from 'node:net';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { processCpuUs } from '../bench/cpu.js';
 import { runLoad, type LoadResult } from '../bench/loadgen.js';
@@ -28,8 +32,11 @@ const { values: v } = parseArgs({
     baseline: { type: 'string' },
     label: { type: 'string', default: 'notify' },
     quick: { type: 'boolean', default: false },
+    micro: { type: 'string', default: '3' },
   },
 });
+/** Rounds of the in-process measurement (bench:micro per mode); 0 skips it. */
+const microRounds = v.quick ? 1 : Number(v.micro);
 const durationSec = v.quick ? 1 : Number(v.duration);
 const reps = v.quick ? 1 : Number(v.reps);
 
@@ -135,6 +142,46 @@ const med = (xs: number[]): number => {
   return s[Math.floor(s.length / 2)];
 };
 
+const MICRO_TASKS = ['dispatch resp SET (10k keys)', 'dispatch resp GET (10k keys)', 'session resp, 16 pipelined GETs'];
+
+/**
+ * The in-process figure, less disturbed by a shared machine than a socket run:
+ * bench:micro (dispatch of one command against 10k keys, a RESP session turn of
+ * 16 pipelined GETs; best batch, ns per op) per mode, `rounds` times
+ * interleaved, the best of the rounds. The baseline runs its own build's
+ * bench-micro (beside its server.js) if that has the SET task.
+ */
+function micro(rounds: number): { mode: string; task: string; ns: number }[] {
+  const here = join(dirname(fileURLToPath(import.meta.url)), 'bench-micro.js');
+  const modes: [string, string, string[]][] = [
+    ['off', here, []],
+    ['KEA', here, ['--notify', 'KEA']],
+    ['KEAn', here, ['--notify', 'KEAn']],
+  ];
+  if (v.baseline) {
+    const theirs = join(dirname(v.baseline), 'bench-micro.js');
+    if (existsSync(theirs)) modes.push(['baseline build (no notifications)', theirs, []]);
+  }
+  const best = new Map<string, number>();
+  for (let r = 0; r < rounds; r++) {
+    for (const [mode, script, args] of modes) {
+      const out = execFileSync(process.execPath, [script, ...args], { encoding: 'utf8' });
+      for (const task of MICRO_TASKS) {
+        const line = out.split('\n').find((l) => l.startsWith(task));
+        if (line === undefined) continue;
+        const ns = Number(line.slice(task.length).trim().split(/\s+/)[0]);
+        const k = `${mode}\t${task}`;
+        best.set(k, Math.min(best.get(k) ?? Infinity, ns));
+      }
+      console.log(`micro round ${r + 1}/${rounds} ${mode} done`);
+    }
+  }
+  return [...best].map(([k, ns]) => {
+    const [mode, task] = k.split('\t');
+    return { mode, task, ns };
+  });
+}
+
 async function main(): Promise<void> {
   const self = await startRedloop('poll', 1000);
   const base = v.baseline ? await startRedloop('poll', 1000, v.baseline) : null;
@@ -160,6 +207,7 @@ async function main(): Promise<void> {
     await base?.stop();
   }
 
+  const microRows = microRounds > 0 ? micro(microRounds) : [];
   const rows: string[] = [];
   const json: Record<string, unknown>[] = [];
   for (const cmd of ['set', 'get'] as const) {
@@ -193,14 +241,31 @@ async function main(): Promise<void> {
     '  (`notify()` in src/commands/notify.ts); the keyspace listener for new/expired/evicted is not installed.',
     '- **KEA** without a subscriber: each SET builds its two channel names and finds nobody to deliver to.',
     '- **KEA + subscriber**: each SET pushes two pmessages (keyspace and keyevent) into the subscriber\'s output; GET publishes nothing.',
-    v.baseline ? `- **baseline build**: \`${v.baseline}\` (a build of the commit before notifications), notifications absent.` : '- Run with `--baseline PATH/dist/cli/server.js` to add a build without notifications.',
+    v.baseline ? `- **baseline build**: \`${v.baseline}\` (a build of the commit before notifications: git worktree add DIR <commit>, then build; for the in-process table its src/cli/bench-micro.ts gets the same dispatch resp SET task), notifications absent.` : '- Run with `--baseline PATH/dist/cli/server.js` to add a build without notifications.',
+    ...(microRows.length === 0
+      ? []
+      : [
+          '',
+          `## In process (bench:micro, best of ${microRounds} interleaved runs, ns per op)`,
+          '',
+          'The socket run above shares two cores with the load generator (and, on the reference machine, with other',
+          "people's work): its per-request figures move by tens of percent between repetitions. bench:micro times",
+          'the same code paths without sockets (src/cli/bench-micro.ts; `--notify CLASSES` sets notify-keyspace-events,',
+          'nobody subscribed; KEA also installs the keyspace listener, for expired/evicted; KEAn makes the keyspace look a key up before storing it, for new), best batch of 1000 ops.',
+          'The baseline column is that build\'s own bench-micro (with the same SET task).',
+          '',
+          `| task | ${[...new Set(microRows.map((r) => r.mode))].join(' | ')} |`,
+          `|---|${[...new Set(microRows.map((r) => r.mode))].map(() => '---').join('|')}|`,
+          ...MICRO_TASKS.map((t) => `| ${t} | ${[...new Set(microRows.map((r) => r.mode))].map((m) => microRows.find((r) => r.mode === m && r.task === t)?.ns.toFixed(1) ?? '—').join(' | ')} |`),
+          '',
+        ]),
     '',
   ].join('\n');
   mkdirSync('bench/results', { recursive: true });
   const dir = v.quick ? 'bench/results/tmp' : 'bench/results';
   mkdirSync(dir, { recursive: true });
   writeFileSync(`${dir}/${v.label}.md`, md);
-  writeFileSync(`${dir}/${v.label}.json`, JSON.stringify({ durationSec, reps, baseline: v.baseline ?? null, results: json }, null, 2) + '\n');
+  writeFileSync(`${dir}/${v.label}.json`, JSON.stringify({ durationSec, reps, baseline: v.baseline ?? null, results: json, micro: microRows }, null, 2) + '\n');
   console.log(`\n${md}\nwritten: ${dir}/${v.label}.md, ${dir}/${v.label}.json`);
 }
 

@@ -27,10 +27,13 @@ import type { CommandContext, KeyListener, ServerContext } from './types.js';
  * half-initialised).
  */
 let publish: (server: ServerContext, channel: string, message: string) => number = () => 0;
+/** Whether any client holds a channel or pattern subscription (else no channel name is even built). */
+let listening: (server: ServerContext) => boolean = () => true;
 
-/** Called once by the pub/sub module with its PUBLISH delivery. */
-export function setPublisher(fn: typeof publish): void {
+/** Called once by the pub/sub module with its PUBLISH delivery (and, optionally, its "anyone subscribed?" test). */
+export function setPublisher(fn: typeof publish, anyone: typeof listening = () => true): void {
   publish = fn;
+  listening = anyone;
 }
 
 // The classes, with Redis's bits (server.h) and letters.
@@ -105,6 +108,7 @@ export function notify(ctx: CommandContext, type: number, event: string, key: st
 
 /** Publishes one event on the keyspace and/or keyevent channel (notifyKeyspaceEvent). */
 export function emit(server: ServerContext, flags: number, event: string, key: string, db: number): void {
+  if (!listening(server)) return;
   if (flags & NOTIFY_KEYSPACE) publish(server, `__keyspace@${db}__:${key}`, event);
   if (flags & NOTIFY_KEYEVENT) publish(server, `__keyevent@${db}__:${event}`, key);
 }

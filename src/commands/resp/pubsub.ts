@@ -251,7 +251,13 @@ export function publish(server: ServerContext, channel: string, message: string)
 }
 
 // Keyspace notifications publish through the same path (src/commands/notify.ts).
-setPublisher(publish);
+export function registerNotifyPublisher(): void {
+  setPublisher(publish, (server) => {
+    const ps = existing(server);
+    return ps !== undefined && (ps.channels.size !== 0 || ps.patterns.size !== 0);
+  });
+}
+registerNotifyPublisher();
 
 function spublish(server: ServerContext, channel: string, message: string): number {
   const clients = existing(server)?.shard.get(channel);
