@@ -12,6 +12,7 @@ import type { CommandContext, CommandSpec, CommandStat, CommandTable } from './t
 import type { CommandCounters } from './counters.js';
 import { discardTransaction, unwatchAll } from './multi.js';
 import { MAY_REPLICATE } from './common.js';
+import { NOTIFY_KEY_MISS, notifyMisses } from './notify.js';
 
 /** Not queued inside MULTI: they act on the transaction itself (Redis's list). */
 const TRANSACTION_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
@@ -160,6 +161,10 @@ export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: 
   }
   // CLIENT TRACKING: the keys a read-only command named are remembered for the reader.
   if (hooks.afterRead !== null && spec.readOnly === true) hooks.afterRead(spec, args, ctx);
+  // Keyspace notifications' keymiss class (m), off by default: one test of the class bits per read.
+  if (spec.readOnly === true && (counters.settings.notifyKeyspaceEvents & NOTIFY_KEY_MISS) !== 0 && counters.errorCount === errors) {
+    notifyMisses(ctx, spec, args);
+  }
   // EXEC's failed_calls leave out its commands' errors (each counts as its own command's failure).
   const during = counters.errorCount - errors;
   if (during - (counters.nestedErrors - nested) > 0) stat.failed++;

@@ -18,7 +18,7 @@
 // while a class it serves is on.
 
 import type { KeyChange, Keyspace } from '../store/keyspace.js';
-import type { CommandContext, KeyListener, ServerContext } from './types.js';
+import type { CommandContext, CommandSpec, KeyListener, ServerContext } from './types.js';
 
 /**
  * PUBLISH's delivery (src/commands/resp/pubsub.ts registers it when it loads).
@@ -145,4 +145,19 @@ export function keyListener(server: ServerContext, flags: () => number): KeyList
     const f = flags();
     if ((f & ev[1]) !== 0) emit(server, f, ev[0], key, store?.id ?? 0);
   };
+}
+
+/**
+ * keymiss (class m): after a read-only command with fixed key positions that
+ * answered without an error, each of its keys that does not exist (Redis
+ * publishes it from the read lookup that misses). Called by execute() only
+ * while m is on.
+ */
+export function notifyMisses(ctx: CommandContext, spec: CommandSpec, args: string[]): void {
+  const first = spec.firstKey ?? 0;
+  if (first <= 0 || first >= args.length) return;
+  const lastKey = spec.lastKey ?? first;
+  const last = lastKey < 0 ? args.length + lastKey : Math.min(lastKey, args.length - 1);
+  const step = spec.keyStep ?? 1;
+  for (let i = first; i <= last; i += step) if (!ctx.store.has(args[i])) notify(ctx, NOTIFY_KEY_MISS, 'keymiss', args[i]);
 }

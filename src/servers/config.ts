@@ -113,7 +113,7 @@ int('hz', 0n, INT_MAX, 10, 'mutable', 'accepted, no effect here (active expiry r
 bool('dynamic-hz', 'yes', 'mutable');
 int('active-expire-effort', 1n, 10n, 1, 'mutable', 'accepted, no effect here (active expiry: at most 2000 keys per iteration)');
 int('tracking-table-max-keys', 0n, LONG_MAX, 1000000, 'mutable', 'applied: CLIENT TRACKING forgets the oldest keys past it');
-special('notify-keyspace-events', '', parseNotify, 'mutable', applied('keyspace notifications (every class but d and m: no modules, no keymiss events)'), A);
+special('notify-keyspace-events', '', parseNotify, 'mutable', applied('keyspace notifications (every class; d: no modules here)'), A);
 
 // ---- process ----
 bool('daemonize', 'no', 'immutable', PROC);

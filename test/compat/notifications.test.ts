@@ -427,6 +427,42 @@ describe('keyspace notifications', () => {
     for (const flags of ['Kl', 'Eg', 'K$', 'Es', 'Kh', 'Ez', 'Kt', 'KEgl', 'Ex', 'KE', 'A', 'Km', 'KEd']) await events(s, flags, steps);
   });
 
+  test('the m class: keymiss for each missing key a read command looks up (not part of A)', async () => {
+    const steps: Cmd[] = [
+      ['GET', 'nokey'],
+      ['SET', 'k', 'v'],
+      ['GET', 'k'],
+      ['GETRANGE', 'nokey', 'x', '1'],
+      ['MGET', 'k', 'a', 'k', 'b'],
+      ['STRLEN', 'nokey'],
+      ['GETRANGE', 'nokey', '0', '1'],
+      ['EXISTS', 'a', 'k', 'b'],
+      ['TYPE', 'nokey'],
+      ['TTL', 'nokey'],
+      ['PTTL', 'k'],
+      ['HGET', 'h', 'f'],
+      ['HGETALL', 'h'],
+      ['LRANGE', 'l', '0', '-1'],
+      ['LLEN', 'l'],
+      ['SMEMBERS', 's'],
+      ['SISMEMBER', 's', 'x'],
+      ['ZSCORE', 'z', 'm'],
+      ['ZRANGE', 'z', '0', '-1'],
+      ['ZCARD', 'z'],
+      ['XRANGE', 'x', '-', '+'],
+      ['XLEN', 'x'],
+      ['GETBIT', 'b', '1'],
+      ['BITCOUNT', 'b'],
+      ['GEOPOS', 'g', 'm'],
+      ['LINDEX', 'l', '0'],
+      ['HEXISTS', 'h', 'f'],
+      ['GET', 'k'],
+    ];
+    expect(await countOn(s, 'KEm', steps)).toBeGreaterThan(40);
+    await events(s, 'KEm', steps);
+    await events(s, 'KEAm', steps);
+  });
+
   test('MULTI/EXEC: each command publishes as it runs; a failed command publishes nothing', () =>
     events(s, 'KEA', [
       ['MULTI'],
