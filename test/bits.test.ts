@@ -16,7 +16,7 @@ const specs = new Map([...respBitCommands, ...respStringCommands].map((c) => [c.
 function run(store: Keyspace, config: Map<string, string>, ...args: string[]): Reply {
   const spec = specs.get(args[0].toLowerCase())!;
   const w = new Recorder();
-  spec.run(args, w, { store, server: { config } } as unknown as CommandContext);
+  spec.run(args, w, { store, server: { config }, counters: { settings: { notifyKeyspaceEvents: 0 } } } as unknown as CommandContext);
   return w.reply();
 }
 

@@ -10,6 +10,9 @@ import type { CommandContext } from '../src/commands/types.js';
 import { Keyspace, List } from '../src/store/keyspace.js';
 import { Recorder, type Reply } from './helpers/recorder.js';
 
+/** A command context with only what the pops' cores read: the keyspace, notifications off. */
+const cx = (store: Keyspace) => ({ store, counters: { settings: { notifyKeyspaceEvents: 0 } } }) as unknown as CommandContext;
+
 const specs = new Map([...hashCommands, ...listCommands].map((c) => [c.name, c]));
 const ARITY = 'ARITY';
 
@@ -19,7 +22,7 @@ function run(store: Keyspace, ...args: string[]): Reply {
   if (spec === undefined) throw new Error(`no command ${args[0]}`);
   if (spec.arity > 0 ? args.length !== spec.arity : args.length < -spec.arity) return ARITY;
   const w = new Recorder();
-  spec.run(args, w, { store } as unknown as CommandContext);
+  spec.run(args, w, { store, counters: { settings: { notifyKeyspaceEvents: 0 } } } as unknown as CommandContext);
   return w.reply();
 }
 
@@ -370,22 +373,22 @@ describe('list commands', () => {
   it('lmoveApply and lmpopApply tell a blocking caller what happened', () => {
     const s = new Keyspace(() => 0);
     const w = new Recorder();
-    expect(lmoveApply(s, 'q', 'd', 'left', 'right', w)).toBe('none');
-    expect(lmpopApply(s, ['q', 'r'], 'left', -1, w)).toBeNull();
+    expect(lmoveApply(cx(s), 'q', 'd', 'left', 'right', w)).toBe('none');
+    expect(lmpopApply(cx(s), ['q', 'r'], 'left', -1, w)).toBeNull();
     expect(w.calls).toEqual([]); // nothing written: the caller waits (or replies nil)
     run(s, 'rpush', 'r', 'x', 'y');
     const w2 = new Recorder();
-    expect(lmpopApply(s, ['q', 'r'], 'right', -1, w2)).toBe('r'); // BRPOP's flat [key, element]
+    expect(lmpopApply(cx(s), ['q', 'r'], 'right', -1, w2)).toBe('r'); // BRPOP's flat [key, element]
     expect(w2.reply()).toEqual(['r', 'y']);
     s.put('str', 'v');
     const w3 = new Recorder();
-    expect(lmoveApply(s, 'r', 'str', 'left', 'left', w3)).toBe('wrongtype');
+    expect(lmoveApply(cx(s), 'r', 'str', 'left', 'left', w3)).toBe('wrongtype');
     expect(w3.reply()).toEqual(WRONGTYPE);
     const w4 = new Recorder();
-    expect(lmpopApply(s, ['str', 'r'], 'left', 1, w4)).toBe(WRONG);
+    expect(lmpopApply(cx(s), ['str', 'r'], 'left', 1, w4)).toBe(WRONG);
     expect(w4.reply()).toEqual(WRONGTYPE);
     const w5 = new Recorder();
-    expect(lmoveApply(s, 'r', 'd', 'left', 'left', w5)).toBe('moved');
+    expect(lmoveApply(cx(s), 'r', 'd', 'left', 'left', w5)).toBe('moved');
     expect(w5.reply()).toBe('x');
     expect([s.has('r'), run(s, 'lrange', 'd', '0', '-1')]).toEqual([false, ['x']]);
   });

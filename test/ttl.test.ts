@@ -323,7 +323,7 @@ describe("the book's pexpire and pttl on a fake clock", () => {
       str: (s: string) => out.push(s),
       err: (code: number, msg: string) => out.push({ err: code, msg }),
     } as unknown as ReplyWriter;
-    specs.get(args[0])!.run(args, w, { store } as unknown as CommandContext);
+    specs.get(args[0])!.run(args, w, { store, counters: { settings: { notifyKeyspaceEvents: 0 } } } as unknown as CommandContext);
     expect(out).toHaveLength(1);
     return out[0];
   }

@@ -12,13 +12,16 @@ import { Keyspace } from '../src/store/keyspace.js';
 import { ZSet, type ZEntry } from '../src/store/zset.js';
 import { Recorder, type Reply } from './helpers/recorder.js';
 
+/** A command context with only what the pops' cores read: the keyspace, notifications off. */
+const cx = (store: Keyspace) => ({ store, counters: { settings: { notifyKeyspaceEvents: 0 } } }) as unknown as CommandContext;
+
 const commands = new Map(bookZsetCommands.map((c) => [c.name, c]));
 
 function run(store: Keyspace, ...args: string[]): Reply {
   const spec = commands.get(args[0])!;
   expect(spec.arity > 0 ? args.length === spec.arity : args.length >= -spec.arity).toBe(true);
   const w = new Recorder();
-  spec.run(args, w, { store } as unknown as CommandContext);
+  spec.run(args, w, { store, counters: { settings: { notifyKeyspaceEvents: 0 } } } as unknown as CommandContext);
   return w.reply();
 }
 
@@ -317,7 +320,7 @@ describe('zpopApply (ZPOPMIN/ZPOPMAX, ZMPOP and the blocking pops)', () => {
     s.put('z', z);
     const pop = (keys: string[], end: 'min' | 'max', count: number, shape: ZPopShape) => {
       const w = new Recorder();
-      const r = zpopApply(s, keys, end, count, shape, w);
+      const r = zpopApply(cx(s), keys, end, count, shape, w);
       return [r, w.calls.length === 0 ? 'nothing written' : w.reply()];
     };
     expect(pop(['nokey'], 'min', 1, 'flat')).toEqual([null, 'nothing written']);

@@ -32,6 +32,9 @@ const trackArg = process.argv.indexOf('--latency-tracking');
 const latencyTracking = trackArg > 0 ? process.argv[trackArg + 1] === 'yes' : DEFAULT_SETTINGS.latencyTracking;
 const state = new ServerState({ ...DEFAULT_SETTINGS, respPort: null, slowlogLogSlowerThan, latencyTracking }, () => {});
 for (let i = 0; i < KEYS; i++) state.store.put(keyName(i), value);
+// --notify CLASSES: notify-keyspace-events (default "": off). Nobody subscribes: the cost of building and not delivering.
+const notifyArg = process.argv.indexOf('--notify');
+if (notifyArg > 0 && state.configStore.set([['notify-keyspace-events', process.argv[notifyArg + 1]]]) !== null) throw new Error('bad --notify');
 const client = state.newClient(0, () => 'bench:0');
 const ctx = { store: state.store, client, server: state.context, hooks: state.context.hooks, persistence: state.context.persistence, counters: state.context.counters };
 
@@ -45,6 +48,7 @@ const bookW = new BookWriter();
 const respW = new RespWriter();
 const getArgs = ['get', keyName(1234)];
 const GETArgs = ['GET', keyName(1234)];
+const SETArgs = ['SET', keyName(1234), value];
 /** A writer that drops everything, to time dispatch and the command alone. */
 const nullWriter: ReplyWriter = {
   nil() {}, err() {}, str() {}, status() {}, int() {}, dbl() {}, arr() {}, nilArr() {},
@@ -86,6 +90,7 @@ const tasks: [string, () => void][] = [
   }],
   ['dispatch book get (10k keys)', () => { for (let i = 0; i < OPS; i++) dispatch(bookTable, getArgs, nullWriter, ctx); }],
   ['dispatch resp GET (10k keys)', () => { for (let i = 0; i < OPS; i++) dispatch(respTable, GETArgs, nullWriter, ctx); }],
+  ['dispatch resp SET (10k keys)', () => { for (let i = 0; i < OPS; i++) dispatch(respTable, SETArgs, nullWriter, ctx); }],
   ['keyspace get (10k keys)', () => { for (let i = 0; i < OPS; i++) state.store.get(keyName(i * 7 % KEYS)); }],
   ['session book, 16 pipelined GETs', sessionTask('book')],
   ['session resp, 16 pipelined GETs', sessionTask('resp')],

@@ -12,6 +12,8 @@ export interface CounterSettings {
   readonly slowlogMaxLen: number;
   readonly latencyMonitorThreshold: number;
   readonly latencyTracking: boolean;
+  /** notify-keyspace-events as class bits (src/commands/notify.ts). */
+  readonly notifyKeyspaceEvents: number;
 }
 
 export class CommandCounters {

@@ -13,6 +13,7 @@ import type { CommandCounters } from './counters.js';
 import { discardTransaction, unwatchAll } from './multi.js';
 import { MAY_REPLICATE } from './common.js';
 import { LatencyHistogram } from './latency.js';
+import { NOTIFY_KEY_MISS, notifyMisses } from './notify.js';
 
 /** Not queued inside MULTI: they act on the transaction itself (Redis's list). */
 const TRANSACTION_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
@@ -217,6 +218,10 @@ export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: 
   // Counted after it ran, as Redis's call() does: INFO commandstats leaves itself out, RESETSTAT's own call stays.
   const stat = statOf(counters, spec, args);
   stat.calls++;
+  // Keyspace notifications' keymiss class (m), off by default: one test of the class bits per read.
+  if (spec.readOnly === true && (counters.settings.notifyKeyspaceEvents & NOTIFY_KEY_MISS) !== 0 && counters.errorCount === errors) {
+    notifyMisses(ctx, spec, args);
+  }
   // EXEC's failed_calls leave out its commands' errors (each counts as its own command's failure).
   const during = counters.errorCount - errors;
   // The AOF logs the write's effect (before execDepth drops: a top-level command commits its writes).

@@ -6,7 +6,8 @@ import { Hash, type Keyspace, type Value } from '../store/keyspace.js';
 import { NOT_FLOAT, SYNTAX, notInteger, parseInt64 } from './args.js';
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from './longdouble.js';
 import { KEY1, MAX_REPEATED_PICKS, WRONG, arityError, distinctPicks, err, isOpt, readTyped } from './common.js';
-import type { CommandSpec } from './types.js';
+import type { CommandContext, CommandSpec } from './types.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_HASH } from './notify.js';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -100,9 +101,11 @@ export const hashCommands: CommandSpec[] = [
     arity: -4,
     flags: ['write', 'denyoom', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
-      const added = setFields(args, w, store, 'hset');
-      if (added !== null) w.int(added);
+    run(args, w, ctx) {
+      const added = setFields(args, w, ctx.store, 'hset');
+      if (added === null) return;
+      w.int(added);
+      notify(ctx, NOTIFY_HASH, 'hset', args[1]);
     },
   },
   {
@@ -110,8 +113,10 @@ export const hashCommands: CommandSpec[] = [
     arity: -4,
     flags: ['write', 'denyoom', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
-      if (setFields(args, w, store, 'hmset') !== null) w.status('OK');
+    run(args, w, ctx) {
+      if (setFields(args, w, ctx.store, 'hmset') === null) return;
+      w.status('OK');
+      notify(ctx, NOTIFY_HASH, 'hset', args[1]);
     },
   },
   {
@@ -119,12 +124,13 @@ export const hashCommands: CommandSpec[] = [
     arity: 4,
     flags: ['write', 'denyoom', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
-      const h = hashForWrite(store, args[1], w);
+    run(args, w, ctx) {
+      const h = hashForWrite(ctx.store, args[1], w);
       if (h === null) return;
       if (h.has(args[2])) return w.int(0);
       h.set(args[2], args[3]);
       w.int(1);
+      notify(ctx, NOTIFY_HASH, 'hset', args[1]);
     },
   },
   {
@@ -161,13 +167,20 @@ export const hashCommands: CommandSpec[] = [
     arity: -3,
     flags: ['write', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
+      const { store } = ctx;
       const h = readTyped(store, args[1], isHash, w);
       if (h === WRONG) return;
       if (h === undefined) return w.int(0);
       let removed = 0;
       for (let i = 2; i < args.length; i++) if (h.delete(args[i])) removed++;
-      if (h.size === 0) store.delete(args[1]);
+      if (removed > 0) {
+        notify(ctx, NOTIFY_HASH, 'hdel', args[1]);
+        if (h.size === 0) {
+          store.delete(args[1]);
+          notify(ctx, NOTIFY_GENERIC, 'del', args[1]);
+        }
+      }
       w.int(removed);
     },
   },
@@ -251,7 +264,8 @@ export const hashCommands: CommandSpec[] = [
     arity: 4,
     flags: ['write', 'denyoom', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
+      const { store } = ctx;
       const incr = parseInt64(args[3]);
       if (incr === null) return notInteger(w);
       const h = readTyped(store, args[1], isHash, w);
@@ -268,6 +282,7 @@ export const hashCommands: CommandSpec[] = [
       const target = h ?? hashForWrite(store, args[1], w)!;
       target.set(args[2], next.toString());
       w.int(int64Reply(next));
+      notify(ctx, NOTIFY_HASH, 'hincrby', args[1]);
     },
   },
   {
@@ -275,7 +290,8 @@ export const hashCommands: CommandSpec[] = [
     arity: 4,
     flags: ['write', 'denyoom', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
+      const { store } = ctx;
       // Redis adds in long double and replies "%.17Lf" minus trailing zeros: 0.3 + 5000 reads
       // 5000.29999999999999982. longdouble.ts emulates that exactly (INCRBYFLOAT shares it).
       const incr = parseLongDouble(args[3]);
@@ -291,6 +307,7 @@ export const hashCommands: CommandSpec[] = [
       const target = h ?? hashForWrite(store, args[1], w)!;
       target.set(args[2], text);
       w.str(text);
+      notify(ctx, NOTIFY_HASH, 'hincrbyfloat', args[1]);
     },
   },
   {

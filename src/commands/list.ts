@@ -8,7 +8,8 @@ import { List, type Keyspace, type Value } from '../store/keyspace.js';
 import { notInteger, parseInt64, syntaxError } from './args.js';
 import { KEY1, WRONG, isOpt, readTyped } from './common.js';
 import { mpopParse } from './mpop.js';
-import type { CommandSpec } from './types.js';
+import type { CommandContext, CommandSpec } from './types.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_LIST } from './notify.js';
 
 const isList = (v: Value): v is List => v instanceof List;
 
@@ -43,7 +44,8 @@ function resolveIndex(index: number, len: number): number {
   return i >= 0 && i < len ? i : -1;
 }
 
-function push(args: string[], w: ReplyWriter, store: Keyspace, front: boolean, onlyIfExists: boolean): void {
+function push(args: string[], w: ReplyWriter, ctx: CommandContext, front: boolean, onlyIfExists: boolean): void {
+  const { store } = ctx;
   let list = readTyped(store, args[1], isList, w);
   if (list === WRONG) return;
   if (list === undefined) {
@@ -56,9 +58,20 @@ function push(args: string[], w: ReplyWriter, store: Keyspace, front: boolean, o
     else list.pushBack(args[i]);
   }
   w.int(list.length);
+  notify(ctx, NOTIFY_LIST, front ? 'lpush' : 'rpush', args[1]);
 }
 
-function pop(args: string[], w: ReplyWriter, store: Keyspace, front: boolean): void {
+/** After elements were popped from key (Redis's listElementsRemoved): lpop/rpop, and del if it emptied (then deleted). */
+function popped(ctx: CommandContext, key: string, list: List, front: boolean): void {
+  notify(ctx, NOTIFY_LIST, front ? 'lpop' : 'rpop', key);
+  if (list.length === 0) {
+    ctx.store.delete(key);
+    notify(ctx, NOTIFY_GENERIC, 'del', key);
+  }
+}
+
+function pop(args: string[], w: ReplyWriter, ctx: CommandContext, front: boolean): void {
+  const { store } = ctx;
   if (args.length > 3) return w.err(ErrCode.Unknown, `ERR wrong number of arguments for '${front ? 'lpop' : 'rpop'}' command`);
   const hasCount = args.length === 3;
   let count = 0;
@@ -78,7 +91,7 @@ function pop(args: string[], w: ReplyWriter, store: Keyspace, front: boolean): v
     w.arr(n);
     for (let i = 0; i < n; i++) w.str((front ? list.popFront() : list.popBack())!);
   }
-  if (list.length === 0) store.delete(args[1]);
+  popped(ctx, args[1], list, front);
 }
 
 /** A list's end: LEFT is the head, RIGHT the tail. */
@@ -109,7 +122,8 @@ export type MoveResult = 'moved' | 'none' | 'wrongtype';
  * - otherwise 'moved'. src and dst may be the same key (a rotation); src is
  *   deleted when it empties (after the push, so a one-element rotation keeps it).
  */
-export function lmoveApply(store: Keyspace, src: string, dst: string, from: ListEnd, to: ListEnd, w: ReplyWriter): MoveResult {
+export function lmoveApply(ctx: CommandContext, src: string, dst: string, from: ListEnd, to: ListEnd, w: ReplyWriter): MoveResult {
+  const { store } = ctx;
   const source = readTyped(store, src, isList, w);
   if (source === WRONG) return 'wrongtype';
   if (source === undefined) return 'none';
@@ -123,8 +137,10 @@ export function lmoveApply(store: Keyspace, src: string, dst: string, from: List
   }
   if (to === 'left') target.pushFront(value);
   else target.pushBack(value);
-  if (source.length === 0) store.delete(src);
+  // Redis's order: the push's event, the reply, then the pop's (and del).
+  notify(ctx, NOTIFY_LIST, to === 'left' ? 'lpush' : 'rpush', dst);
   w.str(value);
+  popped(ctx, src, source, from === 'left');
   return 'moved';
 }
 
@@ -140,7 +156,8 @@ export function lmoveApply(store: Keyspace, src: string, dst: string, from: List
  * written when no key holds a list: LMPOP then replies a null array, a
  * blocking form waits (and, once a key is ready, calls this again with that key).
  */
-export function lmpopApply(store: Keyspace, keys: readonly string[], end: ListEnd, count: number, w: ReplyWriter): string | null | typeof WRONG {
+export function lmpopApply(ctx: CommandContext, keys: readonly string[], end: ListEnd, count: number, w: ReplyWriter): string | null | typeof WRONG {
+  const { store } = ctx;
   for (const key of keys) {
     const list = readTyped(store, key, isList, w);
     if (list === WRONG) return WRONG;
@@ -155,15 +172,15 @@ export function lmpopApply(store: Keyspace, keys: readonly string[], end: ListEn
       w.arr(n);
       for (let i = 0; i < n; i++) w.str((front ? list.popFront() : list.popBack())!);
     }
-    if (list.length === 0) store.delete(key);
+    popped(ctx, key, list, front);
     return key;
   }
   return null;
 }
 
 /** LMOVE source destination LEFT|RIGHT LEFT|RIGHT, and RPOPLPUSH (RIGHT, LEFT). */
-function lmove(store: Keyspace, src: string, dst: string, from: ListEnd, to: ListEnd, w: ReplyWriter): void {
-  if (lmoveApply(store, src, dst, from, to, w) === 'none') w.nil();
+function lmove(ctx: CommandContext, src: string, dst: string, from: ListEnd, to: ListEnd, w: ReplyWriter): void {
+  if (lmoveApply(ctx, src, dst, from, to, w) === 'none') w.nil();
 }
 
 export const listCommands: CommandSpec[] = [
@@ -172,42 +189,42 @@ export const listCommands: CommandSpec[] = [
     arity: -3,
     flags: ['write', 'denyoom', 'fast'],
     ...KEY1,
-    run: (args, w, { store }) => push(args, w, store, true, false),
+    run: (args, w, ctx) => push(args, w, ctx, true, false),
   },
   {
     name: 'rpush',
     arity: -3,
     flags: ['write', 'denyoom', 'fast'],
     ...KEY1,
-    run: (args, w, { store }) => push(args, w, store, false, false),
+    run: (args, w, ctx) => push(args, w, ctx, false, false),
   },
   {
     name: 'lpushx',
     arity: -3,
     flags: ['write', 'denyoom', 'fast'],
     ...KEY1,
-    run: (args, w, { store }) => push(args, w, store, true, true),
+    run: (args, w, ctx) => push(args, w, ctx, true, true),
   },
   {
     name: 'rpushx',
     arity: -3,
     flags: ['write', 'denyoom', 'fast'],
     ...KEY1,
-    run: (args, w, { store }) => push(args, w, store, false, true),
+    run: (args, w, ctx) => push(args, w, ctx, false, true),
   },
   {
     name: 'lpop',
     arity: -2,
     flags: ['write', 'fast'],
     ...KEY1,
-    run: (args, w, { store }) => pop(args, w, store, true),
+    run: (args, w, ctx) => pop(args, w, ctx, true),
   },
   {
     name: 'rpop',
     arity: -2,
     flags: ['write', 'fast'],
     ...KEY1,
-    run: (args, w, { store }) => pop(args, w, store, false),
+    run: (args, w, ctx) => pop(args, w, ctx, false),
   },
   {
     name: 'llen',
@@ -259,8 +276,8 @@ export const listCommands: CommandSpec[] = [
     arity: 4,
     flags: ['write', 'denyoom'],
     ...KEY1,
-    run(args, w, { store }) {
-      const list = readTyped(store, args[1], isList, w);
+    run(args, w, ctx) {
+      const list = readTyped(ctx.store, args[1], isList, w);
       if (list === WRONG) return;
       if (list === undefined) return w.err(ErrCode.BadArg, 'ERR no such key');
       const index = parseLong(args[2]);
@@ -269,6 +286,7 @@ export const listCommands: CommandSpec[] = [
       if (i < 0) return w.err(ErrCode.BadArg, 'ERR index out of range');
       list.set(i, args[3]);
       w.status('OK');
+      notify(ctx, NOTIFY_LIST, 'lset', args[1]);
     },
   },
   {
@@ -276,17 +294,21 @@ export const listCommands: CommandSpec[] = [
     arity: 4,
     flags: ['write'],
     ...KEY1,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
       const start = parseLong(args[2]);
       const stop = parseLong(args[3]);
       if (start === null || stop === null) return notInteger(w);
-      const list = readTyped(store, args[1], isList, w);
+      const list = readTyped(ctx.store, args[1], isList, w);
       if (list === WRONG) return;
       if (list !== undefined) {
         const range = clampRange(start, stop, list.length);
         if (range === null) list.clear();
         else list.trim(range[0], range[1]);
-        if (list.length === 0) store.delete(args[1]);
+        notify(ctx, NOTIFY_LIST, 'ltrim', args[1]);
+        if (list.length === 0) {
+          ctx.store.delete(args[1]);
+          notify(ctx, NOTIFY_GENERIC, 'del', args[1]);
+        }
       }
       w.status('OK');
     },
@@ -296,7 +318,8 @@ export const listCommands: CommandSpec[] = [
     arity: 4,
     flags: ['write'],
     ...KEY1,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
+      const { store } = ctx;
       const count = parseLong(args[2]);
       if (count === null) return notInteger(w);
       const list = readTyped(store, args[1], isList, w);
@@ -310,8 +333,14 @@ export const listCommands: CommandSpec[] = [
       if (count < 0) items.reverse();
       const kept = items.filter((v) => (v === target && removed < limit ? (removed++, false) : true));
       if (count < 0) kept.reverse();
-      if (removed > 0) list.replace(kept);
-      if (list.length === 0) store.delete(args[1]);
+      if (removed > 0) {
+        list.replace(kept);
+        notify(ctx, NOTIFY_LIST, 'lrem', args[1]);
+      }
+      if (list.length === 0) {
+        store.delete(args[1]);
+        notify(ctx, NOTIFY_GENERIC, 'del', args[1]);
+      }
       w.int(removed);
     },
   },
@@ -320,16 +349,17 @@ export const listCommands: CommandSpec[] = [
     arity: 5,
     flags: ['write', 'denyoom'],
     ...KEY1,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
       const where = args[2].toLowerCase();
       if (where !== 'before' && where !== 'after') return syntaxError(w);
-      const list = readTyped(store, args[1], isList, w);
+      const list = readTyped(ctx.store, args[1], isList, w);
       if (list === WRONG) return;
       if (list === undefined) return w.int(0);
       const pivot = args[3];
       for (let i = 0; i < list.length; i++) {
         if (list.at(i) === pivot) {
           list.insert(where === 'before' ? i : i + 1, args[4]);
+          notify(ctx, NOTIFY_LIST, 'linsert', args[1]);
           return w.int(list.length);
         }
       }
@@ -409,12 +439,12 @@ export const listCommands: CommandSpec[] = [
     firstKey: 1,
     lastKey: 2,
     keyStep: 1,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
       const from = parseListEnd(args[3], w);
       if (from === null) return;
       const to = parseListEnd(args[4], w);
       if (to === null) return;
-      lmove(store, args[1], args[2], from, to, w);
+      lmove(ctx, args[1], args[2], from, to, w);
     },
   },
   {
@@ -424,7 +454,7 @@ export const listCommands: CommandSpec[] = [
     firstKey: 1,
     lastKey: 2,
     keyStep: 1,
-    run: (args, w, { store }) => lmove(store, args[1], args[2], 'right', 'left', w),
+    run: (args, w, ctx) => lmove(ctx, args[1], args[2], 'right', 'left', w),
   },
   {
     name: 'lmpop',
@@ -434,10 +464,10 @@ export const listCommands: CommandSpec[] = [
     firstKey: 0,
     lastKey: 0,
     keyStep: 0,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
       const req = mpopParse(args, 1, LIST_ENDS, w);
       if (req === null) return;
-      if (lmpopApply(store, req.keys, req.end, req.count, w) === null) w.nilArr();
+      if (lmpopApply(ctx, req.keys, req.end, req.count, w) === null) w.nilArr();
     },
   },
 ];

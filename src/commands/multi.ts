@@ -38,8 +38,10 @@ class Watches {
   private readonly listener: KeyListener;
 
   constructor(private readonly server: ServerContext) {
-    this.listener = (key, _why, db) => {
-      if (key !== null) this.touch(db.id, key);
+    this.listener = (key, why, db) => {
+      if (key !== null) {
+        if (why !== 'new') this.touch(db.id, key);
+      }
       // FLUSHDB/FLUSHALL: every watched key of the database that exists is touched (Redis's touchAllWatchedKeysInDb).
       else this.touchExisting(db, null);
     };

@@ -5,7 +5,8 @@
 import type { ReplyWriter } from '../protocol/reply.js';
 import { RSet, type Keyspace, type Value } from '../store/keyspace.js';
 import { NOT_INTEGER, SYNTAX, parseInt64, wrongType } from './args.js';
-import type { CommandSpec } from './types.js';
+import type { CommandContext, CommandSpec } from './types.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_SET } from './notify.js';
 import { ALL_KEYS, KEY1, NO_KEYS, MAX_REPEATED_PICKS, WRONG, distinctPicks, err, isOpt, readTyped } from './common.js';
 
 const isSet = (v: Value): v is RSet => v instanceof Set;
@@ -74,16 +75,25 @@ function difference(sets: (RSet | null)[]): RSet {
 }
 
 /** SINTER/SUNION/SDIFF and (with dst) their STORE forms: an empty result deletes dst. */
-function setAlgebra(args: string[], w: ReplyWriter, store: Keyspace, op: (sets: (RSet | null)[]) => RSet, storeInto: boolean): void {
-  const keys = args.slice(storeInto ? 2 : 1);
+function setAlgebra(args: string[], w: ReplyWriter, ctx: CommandContext, op: (sets: (RSet | null)[]) => RSet, storeInto: string | null): void {
+  const { store } = ctx;
+  const keys = args.slice(storeInto !== null ? 2 : 1);
   const sets = lookupSets(store, keys);
   if (sets === null) return wrongType(w);
   const result = op(sets);
-  if (!storeInto) return writeSet(result, result.size, w);
+  if (storeInto === null) return writeSet(result, result.size, w);
   const dst = args[1];
-  if (result.size === 0) store.delete(dst);
-  else store.replace(dst, result);
+  if (result.size === 0) {
+    // SINTERSTORE with an empty or missing input deletes before it replies; otherwise the reply comes first (Redis's order).
+    const early = op === intersect && sets.some((x) => x === null || x.size === 0);
+    if (!early) w.int(0);
+    if (store.delete(dst)) notify(ctx, NOTIFY_GENERIC, 'del', dst);
+    if (early) w.int(0);
+    return;
+  }
+  store.replace(dst, result);
   w.int(result.size);
+  notify(ctx, NOTIFY_SET, storeInto, dst);
 }
 
 const flagsRead = ['readonly'];
@@ -95,7 +105,8 @@ export const setCommands: CommandSpec[] = [
     arity: -3,
     flags: ['write', 'denyoom', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
+      const { store } = ctx;
       let set = readTyped(store, args[1], isSet, w);
       if (set === WRONG) return;
       if (set === undefined) {
@@ -109,6 +120,7 @@ export const setCommands: CommandSpec[] = [
           added++;
         }
       }
+      if (added > 0) notify(ctx, NOTIFY_SET, 'sadd', args[1]);
       w.int(added);
     },
   },
@@ -117,13 +129,20 @@ export const setCommands: CommandSpec[] = [
     arity: -3,
     flags: ['write', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
+      const { store } = ctx;
       const set = readTyped(store, args[1], isSet, w);
       if (set === WRONG) return;
       if (set === undefined) return w.int(0);
       let removed = 0;
       for (let i = 2; i < args.length; i++) if (set.delete(args[i])) removed++;
-      if (set.size === 0) store.delete(args[1]);
+      if (removed > 0) {
+        notify(ctx, NOTIFY_SET, 'srem', args[1]);
+        if (set.size === 0) {
+          store.delete(args[1]);
+          notify(ctx, NOTIFY_GENERIC, 'del', args[1]);
+        }
+      }
       w.int(removed);
     },
   },
@@ -176,7 +195,8 @@ export const setCommands: CommandSpec[] = [
     arity: -2,
     flags: ['write', 'fast'],
     ...KEY1,
-    run(args, w, { store, hooks }) {
+    run(args, w, ctx) {
+      const { store, hooks } = ctx;
       if (args.length > 3) return err(w, SYNTAX);
       // The AOF logs what was popped (Redis propagates SPOP as SREM, or DEL when all went).
       const { propagateAs } = hooks;
@@ -189,11 +209,13 @@ export const setCommands: CommandSpec[] = [
           if (propagateAs !== null) propagateAs(store, []);
           return w.set(0);
         }
+        notify(ctx, NOTIFY_SET, 'spop', args[1]);
         if (n >= set.size) {
           // Everything goes: reply with the members and drop the key.
           writeSet(set, set.size, w);
           store.delete(args[1]);
           if (propagateAs !== null) propagateAs(store, [['DEL', args[1]]]);
+          notify(ctx, NOTIFY_GENERIC, 'del', args[1]);
           return;
         }
         const remaining = set.size - Number(n);
@@ -220,9 +242,13 @@ export const setCommands: CommandSpec[] = [
       }
       const m = randomMember(set);
       set.delete(m);
-      if (set.size === 0) store.delete(args[1]);
+      notify(ctx, NOTIFY_SET, 'spop', args[1]);
       if (propagateAs !== null) propagateAs(store, [['SREM', args[1], m]]);
       w.str(m);
+      if (set.size === 0) {
+        store.delete(args[1]);
+        notify(ctx, NOTIFY_GENERIC, 'del', args[1]);
+      }
     },
   },
   {
@@ -265,8 +291,8 @@ export const setCommands: CommandSpec[] = [
     arity: -2,
     flags: flagsRead,
     ...ALL_KEYS,
-    run(args, w, { store }) {
-      setAlgebra(args, w, store, intersect, false);
+    run(args, w, ctx) {
+      setAlgebra(args, w, ctx, intersect, null);
     },
   },
   {
@@ -274,8 +300,8 @@ export const setCommands: CommandSpec[] = [
     arity: -2,
     flags: flagsRead,
     ...ALL_KEYS,
-    run(args, w, { store }) {
-      setAlgebra(args, w, store, union, false);
+    run(args, w, ctx) {
+      setAlgebra(args, w, ctx, union, null);
     },
   },
   {
@@ -283,8 +309,8 @@ export const setCommands: CommandSpec[] = [
     arity: -2,
     flags: flagsRead,
     ...ALL_KEYS,
-    run(args, w, { store }) {
-      setAlgebra(args, w, store, difference, false);
+    run(args, w, ctx) {
+      setAlgebra(args, w, ctx, difference, null);
     },
   },
   {
@@ -292,8 +318,8 @@ export const setCommands: CommandSpec[] = [
     arity: -3,
     flags: flagsWrite,
     ...ALL_KEYS,
-    run(args, w, { store }) {
-      setAlgebra(args, w, store, intersect, true);
+    run(args, w, ctx) {
+      setAlgebra(args, w, ctx, intersect, 'sinterstore');
     },
   },
   {
@@ -301,8 +327,8 @@ export const setCommands: CommandSpec[] = [
     arity: -3,
     flags: flagsWrite,
     ...ALL_KEYS,
-    run(args, w, { store }) {
-      setAlgebra(args, w, store, union, true);
+    run(args, w, ctx) {
+      setAlgebra(args, w, ctx, union, 'sunionstore');
     },
   },
   {
@@ -310,8 +336,8 @@ export const setCommands: CommandSpec[] = [
     arity: -3,
     flags: flagsWrite,
     ...ALL_KEYS,
-    run(args, w, { store }) {
-      setAlgebra(args, w, store, difference, true);
+    run(args, w, ctx) {
+      setAlgebra(args, w, ctx, difference, 'sdiffstore');
     },
   },
   {
@@ -353,7 +379,8 @@ export const setCommands: CommandSpec[] = [
     firstKey: 1,
     lastKey: 2,
     keyStep: 1,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
+      const { store } = ctx;
       const [, srcKey, dstKey, member] = args;
       const src = store.get(srcKey);
       const dst = store.get(dstKey);
@@ -362,9 +389,16 @@ export const setCommands: CommandSpec[] = [
       if (!isSet(src) || (dst !== undefined && !isSet(dst))) return wrongType(w);
       if (src === dst) return w.int(src.has(member) ? 1 : 0);
       if (!src.delete(member)) return w.int(0);
-      if (src.size === 0) store.delete(srcKey);
+      notify(ctx, NOTIFY_SET, 'srem', srcKey);
+      if (src.size === 0) {
+        store.delete(srcKey);
+        notify(ctx, NOTIFY_GENERIC, 'del', srcKey);
+      }
+      let added = true;
       if (dst === undefined) store.put(dstKey, new RSet([member]));
+      else if (dst.has(member)) added = false;
       else dst.add(member);
+      if (added) notify(ctx, NOTIFY_SET, 'sadd', dstKey);
       w.int(1);
     },
   },

@@ -134,9 +134,9 @@ export interface CommandHooks {
 }
 
 /**
- * Told of keys stored ('put': none was there; 'overwrite': replace() over a
- * live key), deleted, expired, and of a flush (key null), with the database
- * (Keyspace; its id is the index) where it happened.
+ * Told of keys stored ('put': none was there; 'overwrite': replace() over a live key), deleted,
+ * expired, evicted, and of a flush (key null); 'new' before a key's creation while the keyspace's
+ * reportNew is on. db: the database (Keyspace; its id is the index) where it happened.
  */
 export type KeyListener = (key: string | null, why: KeyChange, db: Keyspace) => void;
 

@@ -9,6 +9,7 @@ import { encodingLimits } from '../store/collections.js';
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname, resolve, isAbsolute } from 'node:path';
 import type { ServerSettings } from './state.js';
+import { notifyFlagsOf, notifyFlagsToString } from '../commands/notify.js';
 
 export type ParamKind = 'bool' | 'int' | 'memory' | 'enum' | 'string' | 'special';
 export type ParamMode = 'mutable' | 'immutable' | 'protected';
@@ -114,7 +115,7 @@ int('hz', 0n, INT_MAX, 10, 'mutable', 'accepted, no effect here (active expiry r
 bool('dynamic-hz', 'yes', 'mutable');
 int('active-expire-effort', 1n, 10n, 1, 'mutable', 'accepted, no effect here (active expiry: at most 2000 keys per iteration)');
 int('tracking-table-max-keys', 0n, LONG_MAX, 1000000, 'mutable', 'applied: CLIENT TRACKING forgets the oldest keys past it');
-special('notify-keyspace-events', '', parseNotify, 'mutable', 'accepted, no effect here (keyspace notifications: not yet)');
+special('notify-keyspace-events', '', parseNotify, 'mutable', applied('keyspace notifications (every class; d: no modules here)'), A);
 
 // ---- process ----
 bool('daemonize', 'no', 'immutable', PROC);
@@ -376,19 +377,11 @@ function parseSave(v: string): string | { error: string } {
   return parts.join(' ');
 }
 
-const NOTIFY_CLASSES = 'Ag$lshzxeKEtmdn';
 function parseNotify(v: string): string | { error: string } {
-  for (const c of v) if (!NOTIFY_CLASSES.includes(c)) return { error: "Invalid event class character. Use 'Ag$lshzxeKEtmdn'." };
+  const flags = notifyFlagsOf(v);
+  if (flags < 0) return { error: "Invalid event class character. Use 'Ag$lshzxeKEtmdn'." };
   // CONFIG GET shows Redis's canonical spelling (keyspaceEventsFlagsToString).
-  const has = (c: string) => v.includes(c);
-  let out = '';
-  const all = has('A') || ['g', '$', 'l', 's', 'h', 'z', 'x', 'e', 't', 'm', 'd'].every(has);
-  if (all) out += 'A';
-  else for (const c of ['g', '$', 'l', 's', 'h', 'z', 'x', 'e', 't', 'm', 'd']) if (has(c)) out += c;
-  if (has('K')) out += 'K';
-  if (has('E')) out += 'E';
-  if (has('n')) out += 'n';
-  return out;
+  return notifyFlagsToString(flags);
 }
 
 function parseOomValues(v: string): string | { error: string } {
@@ -485,6 +478,8 @@ export class ConfigStore {
   private settings: ServerSettings;
   /** Called after CONFIG SET stored an applied parameter (the loop copies timeout and tcp-keepalive). */
   onApplied: (() => void) | null = null;
+  /** Called when notify-keyspace-events changed (the server installs or removes its keyspace listener). */
+  onNotifyChanged: (() => void) | null = null;
 
   constructor(settings: ServerSettings) {
     this.settings = settings;
@@ -537,10 +532,11 @@ export class ConfigStore {
     v.set('latency-tracking', s.latencyTracking ? 'yes' : 'no');
     v.set('latency-tracking-info-percentiles', s.latencyPercentiles.map((p) => fmtG(p)).join(' '));
     v.set('enable-debug-command', s.enableDebugCommand);
+    v.set('notify-keyspace-events', notifyFlagsToString(s.notifyKeyspaceEvents));
   }
 
   /** Writes an applied parameter's (normalized) value into the settings. */
-  private apply(d: ParamDef, value: string): void {
+  private apply(d: ParamDef, value: string, raw: string): void {
     const s = this.settings;
     switch (d.name) {
       case 'port': s.respPort = Number(value); break;
@@ -584,14 +580,19 @@ export class ConfigStore {
       case 'latency-tracking': s.latencyTracking = value === 'yes'; break;
       case 'latency-tracking-info-percentiles': s.latencyPercentiles = value === '' ? [] : value.split(' ').map(Number); break;
       case 'enable-debug-command': s.enableDebugCommand = value as 'no' | 'yes' | 'local'; break;
+      case 'notify-keyspace-events':
+        // From the value as given: CONFIG GET's spelling drops n and d beside A (as Redis's does), the classes stay.
+        s.notifyKeyspaceEvents = notifyFlagsOf(raw);
+        this.onNotifyChanged?.();
+        break;
     }
   }
 
   /** Sets one parameter (already normalized) and applies it. */
-  private store(d: ParamDef, value: string): void {
+  private store(d: ParamDef, value: string, raw = value): void {
     const v = d.name === 'client-output-buffer-limit' ? mergeOutputLimits(this.values.get(d.name)!, value) : value;
     this.values.set(d.name, v);
-    if (d.applied) this.apply(d, v);
+    if (d.applied) this.apply(d, v, raw);
   }
 
   /** CONFIG GET: name → value pairs whose name or alias matches any pattern. */
@@ -637,7 +638,7 @@ export class ConfigStore {
       if (problem !== null) return failed(pairs[i][0], problem);
       values.push(v);
     }
-    for (let i = 0; i < defs.length; i++) this.store(defs[i], values[i]);
+    for (let i = 0; i < defs.length; i++) this.store(defs[i], values[i], pairs[i][1]);
     if (this.onApplied !== null && defs.some((d) => d.applied)) this.onApplied();
     return null;
   }
@@ -683,7 +684,7 @@ export class ConfigStore {
       else raw = rest[0];
       const v = normalizeValue(d, raw);
       if (typeof v !== 'string') throw fileError(dir, v.error);
-      this.store(d, v);
+      this.store(d, v, raw);
     }
   }
 

@@ -2,6 +2,7 @@
 // clients, settings and counters that INFO/CONFIG/CLIENT report.
 
 import { performance } from 'node:perf_hooks';
+import { keyListener, KEYSPACE_REPORTED, NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, NOTIFY_NEW } from '../commands/notify.js';
 import { Keyspace } from '../store/keyspace.js';
 import type { ClientState, CommandHooks, ServerStats, SlowlogControl, SlowlogEntry, ConnInfo, KeyListener, MultiState, ServerContext, TimerService } from '../commands/types.js';
 import type { ReplyWriter } from '../protocol/reply.js';
@@ -45,6 +46,8 @@ export interface ServerSettings extends PersistSettings, AofSettings {
   latencyPercentiles: number[];
   /** DEBUG: 'no', 'yes', or 'local' (loopback clients only), as Redis's enable-debug-command. */
   enableDebugCommand: 'no' | 'yes' | 'local';
+  /** notify-keyspace-events as class bits (src/commands/notify.ts); 0 = off. Read by every notify(). */
+  notifyKeyspaceEvents: number;
   /** The parameters as CONFIG sees them, with the config file they were read from (cli/server.ts). */
   config?: ConfigStore;
   /** Keys expired actively per loop iteration at most. */
@@ -84,6 +87,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   latencyTracking: true,
   latencyPercentiles: [50, 99, 99.9],
   enableDebugCommand: 'no',
+  notifyKeyspaceEvents: 0,
   dir: '.',
   dbFilename: 'dump.rdb',
   rdbCompression: true,
@@ -452,6 +456,21 @@ export class ServerState {
       log,
     };
     this.persistence.functions = functionLibrariesOf(this.context);
+    // Keyspace notifications: the keyspace's own events (new, expired, evicted) need its
+    // listener, installed only while one of their classes is on.
+    const notifyListener = keyListener(this.context, () => settings.notifyKeyspaceEvents);
+    let listening = false;
+    const syncNotify = (): void => {
+      const f = settings.notifyKeyspaceEvents;
+      const want = (f & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT)) !== 0 && (f & KEYSPACE_REPORTED) !== 0;
+      for (const db of state.databases) db.reportNew = want && (f & NOTIFY_NEW) !== 0;
+      if (want === listening) return;
+      listening = want;
+      if (want) this.context.addKeyListener(notifyListener);
+      else this.context.removeKeyListener(notifyListener);
+    };
+    configStore.onNotifyChanged = syncNotify;
+    syncNotify();
   }
 
   /**

@@ -179,9 +179,11 @@ export const monotonicNow = (): number => performance.now();
 /**
  * What happened to a key, for Keyspace.onChange: stored where there was none
  * ('put'), stored over a live key by replace() ('overwrite'), deleted,
- * expired, or every key flushed (key null).
+ * expired, evicted (maxmemory), or every key flushed (key null). 'new' comes
+ * just before the 'put' of a key that did not exist, only while reportNew is
+ * on (keyspace notifications' n class, Redis's dbAdd).
  */
-export type KeyChange = 'put' | 'overwrite' | 'delete' | 'expire' | 'flush' | 'flushall';
+export type KeyChange = 'put' | 'overwrite' | 'delete' | 'expire' | 'flush' | 'flushall' | 'evict' | 'new';
 
 /** Keyspace.onChange's listener: the key (null for a flush), what happened, and the database it happened in. */
 export type ChangeListener = (key: string | null, why: KeyChange, db: Keyspace) => void;
@@ -208,6 +210,11 @@ export class Keyspace {
    * come through here; see src/commands/multi.ts for how those are seen.
    */
   onChange: ChangeListener | null = null;
+  /**
+   * Tell onChange 'new' before storing a key that was not there (keyspace
+   * notifications' n class). Off, put() and replace() do not look first.
+   */
+  reportNew = false;
 
   /**
    * Told *before* a key is stored, deleted, expired, or has its TTL changed,
@@ -292,8 +299,12 @@ export class Keyspace {
     if (this.beforeChange !== null) this.beforeChange(key);
     const s = shardOf(key);
     if (this.ttl.size !== 0) this.expireIfDue(key, s);
+    const isNew = this.reportNew && !this.data.has(key, s);
     this.data.set(key, v, s);
-    if (this.onChange !== null) this.onChange(key, 'put', this);
+    if (this.onChange !== null) {
+      if (isNew) this.onChange(key, 'new', this);
+      this.onChange(key, 'put', this);
+    }
   }
 
   /**
@@ -306,7 +317,10 @@ export class Keyspace {
     const why: KeyChange = this.onChange !== null && this.has(key) ? 'overwrite' : 'put';
     this.data.set(key, v);
     if (this.ttl.size !== 0) this.clearDeadline(key);
-    if (this.onChange !== null) this.onChange(key, why, this);
+    if (this.onChange !== null) {
+      if (why === 'put' && this.reportNew) this.onChange(key, 'new', this);
+      this.onChange(key, why, this);
+    }
   }
 
   /** Removes a key and its TTL. True if a live key was removed. */

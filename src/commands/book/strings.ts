@@ -4,6 +4,7 @@
 import { ErrCode } from '../../protocol/reply.js';
 import { parseInt64, wrongType } from '../args.js';
 import type { CommandSpec } from '../types.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_STRING } from '../notify.js';
 
 export const bookStringCommands: CommandSpec[] = [
   {
@@ -20,10 +21,12 @@ export const bookStringCommands: CommandSpec[] = [
     name: 'set',
     arity: 3,
     flags: ['write', 'denyoom'],
-    run(args, w, { store }) {
+    run(args, w, ctx) {
+      const { store } = ctx;
       const v = store.get(args[1]);
       if (v !== undefined && typeof v !== 'string') return wrongType(w);
       store.put(args[1], args[2]); // the book updates the value in place: a TTL stays
+      notify(ctx, NOTIFY_STRING, 'set', args[1]);
       w.nil();
     },
   },
@@ -31,8 +34,10 @@ export const bookStringCommands: CommandSpec[] = [
     name: 'del',
     arity: 2,
     flags: ['write'],
-    run(args, w, { store }) {
-      w.int(store.delete(args[1]) ? 1 : 0);
+    run(args, w, ctx) {
+      if (!ctx.store.delete(args[1])) return w.int(0);
+      notify(ctx, NOTIFY_GENERIC, 'del', args[1]);
+      w.int(1);
     },
   },
   {
@@ -48,14 +53,19 @@ export const bookStringCommands: CommandSpec[] = [
     name: 'pexpire',
     arity: 3,
     flags: ['write', 'fast'],
-    run(args, w, { store }) {
+    run(args, w, ctx) {
+      const { store } = ctx;
       const ms = parseInt64(args[2]);
       if (ms === null) return w.err(ErrCode.BadArg, 'expect int64');
       // A deadline must fit the clock (ms as a double, exact below 2^53).
       if (ms > Number.MAX_SAFE_INTEGER - store.now()) return w.err(ErrCode.BadArg, "invalid expire time in 'pexpire' command");
       if (!store.has(args[1])) return w.int(0);
-      if (ms < 0) store.clearDeadline(args[1]);
-      else store.setDeadline(args[1], store.now() + Number(ms));
+      if (ms < 0) {
+        if (store.clearDeadline(args[1])) notify(ctx, NOTIFY_GENERIC, 'persist', args[1]);
+      } else {
+        store.setDeadline(args[1], store.now() + Number(ms));
+        notify(ctx, NOTIFY_GENERIC, 'expire', args[1]);
+      }
       w.int(1);
     },
   },

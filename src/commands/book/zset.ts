@@ -7,6 +7,7 @@ import { ZSet } from '../../store/zset.js';
 import { parseFloat64, parseInt64 } from '../args.js';
 import { KEY1, WRONG, readTyped } from '../common.js';
 import type { CommandSpec } from '../types.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_ZSET } from '../notify.js';
 
 const isZSet = (v: Value): v is ZSet => v instanceof ZSet;
 
@@ -42,7 +43,8 @@ export const bookZsetCommands: CommandSpec[] = [
     arity: 4,
     flags: ['write', 'denyoom', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
+      const { store } = ctx;
       const score = parseFloat64(args[2]);
       if (score === null) return w.err(ErrCode.BadArg, 'expect float');
       let zset = readTyped(store, args[1], isZSet, w);
@@ -51,7 +53,10 @@ export const bookZsetCommands: CommandSpec[] = [
         zset = new ZSet();
         store.put(args[1], zset);
       }
-      w.int(zset.add(args[3], score) ? 1 : 0);
+      const before = zset.score(args[3]);
+      const added = zset.add(args[3], score);
+      w.int(added ? 1 : 0);
+      if (before !== score) notify(ctx, NOTIFY_ZSET, 'zadd', args[1]);
     },
   },
   {
@@ -59,12 +64,17 @@ export const bookZsetCommands: CommandSpec[] = [
     arity: 3,
     flags: ['write', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
+      const { store } = ctx;
       const zset = readTyped(store, args[1], isZSet, w);
       if (zset === WRONG) return;
       if (zset === undefined) return w.int(0);
       const removed = zset.remove(args[2]);
-      if (zset.size === 0) store.delete(args[1]); // an empty sorted set is no key at all, as in Redis
+      if (removed) notify(ctx, NOTIFY_ZSET, 'zrem', args[1]);
+      if (zset.size === 0) {
+        store.delete(args[1]); // an empty sorted set is no key at all, as in Redis
+        notify(ctx, NOTIFY_GENERIC, 'del', args[1]);
+      }
       w.int(removed ? 1 : 0);
     },
   },

@@ -13,7 +13,8 @@ import { Bytes, MAX_BYTES_LENGTH } from '../../store/bytes.js';
 import type { Keyspace } from '../../store/keyspace.js';
 import { NOT_INTEGER, SYNTAX, parseInt64, wrongType } from '../args.js';
 import { KEY1, WRONG, err, isOpt, maxBulkLen } from '../common.js';
-import type { CommandSpec } from '../types.js';
+import type { CommandContext, CommandSpec } from '../types.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_STRING } from '../notify.js';
 
 const BAD_OFFSET = 'ERR bit offset is not an integer or out of range';
 const BAD_BIT = 'ERR bit is not an integer or out of range';
@@ -83,7 +84,11 @@ function parseBitOffset(arg: string, hashBits: number, maxBulk: number): number 
  * `length` bytes long (created or zero-padded as needed), or null after
  * writing WRONGTYPE or, past the longest string V8 can hold, TOO_BIG.
  */
+/** Set by bytesForWrite: the string was created or grown (Redis's `dirty`: a write then notifies even if no bit changed). */
+let grew = false;
+
 function bytesForWrite(store: Keyspace, key: string, length: number, w: ReplyWriter): Bytes | null {
+  grew = false;
   const v = store.getRaw(key);
   if (v !== undefined && typeof v !== 'string' && !(v instanceof Bytes)) {
     wrongType(w);
@@ -97,9 +102,11 @@ function bytesForWrite(store: Keyspace, key: string, length: number, w: ReplyWri
     if (length > v.length) {
       v.growTo(length);
       store.put(key, v); // tell the keyspace's listeners it changed
+      grew = true;
     }
     return v;
   }
+  grew = v === undefined || length > v.length;
   const b = v === undefined ? Bytes.zeros(length) : Bytes.fromString(v);
   b.growTo(length);
   store.put(key, b); // keeps the TTL: the value changes in place, as in Redis
@@ -290,7 +297,8 @@ interface FieldOp {
 }
 
 /** BITFIELD and BITFIELD_RO (readOnly: only GET is allowed). */
-function bitfield(args: string[], w: ReplyWriter, store: Keyspace, maxBulk: number, readOnly: boolean): void {
+function bitfield(args: string[], w: ReplyWriter, ctx: CommandContext, maxBulk: number, readOnly: boolean): void {
+  const { store } = ctx;
   const ops: FieldOp[] = [];
   let overflow = WRAP;
   let writes = false;
@@ -341,6 +349,8 @@ function bitfield(args: string[], w: ReplyWriter, store: Keyspace, maxBulk: numb
 
   w.arr(ops.length);
   let changed = false;
+  const dirty = target !== null && grew;
+  let notifies = false;
   for (const o of ops) {
     const { signed, bits } = o.type;
     const raw = getField(v, o.offset, bits);
@@ -363,8 +373,10 @@ function bitfield(args: string[], w: ReplyWriter, store: Keyspace, maxBulk: numb
       setField(target!, o.offset, bits, next);
       changed = true;
     }
+    if (next !== old || dirty) notifies = true;
   }
   if (changed) store.put(args[1], target!);
+  if (notifies) notify(ctx, NOTIFY_STRING, 'setbit', args[1]);
 }
 
 // ---- BITOP ----
@@ -374,7 +386,8 @@ function arrayOf(v: Bits): Uint8Array {
   return typeof v === 'string' ? Buffer.from(v, 'latin1') : v.buf.subarray(0, v.length);
 }
 
-function bitop(args: string[], w: ReplyWriter, store: Keyspace): void {
+function bitop(args: string[], w: ReplyWriter, ctx: CommandContext): void {
+  const { store } = ctx;
   const name = cstr(args[1]);
   let op: 'and' | 'or' | 'xor' | 'not';
   if (isOpt(name, 'and')) op = 'and';
@@ -395,7 +408,7 @@ function bitop(args: string[], w: ReplyWriter, store: Keyspace): void {
   }
   const dst = args[2];
   if (maxLen === 0) {
-    store.delete(dst);
+    if (store.delete(dst)) notify(ctx, NOTIFY_GENERIC, 'del', dst);
     return w.int(0);
   }
   // Missing bytes of a shorter source read as zeros.
@@ -418,6 +431,7 @@ function bitop(args: string[], w: ReplyWriter, store: Keyspace): void {
     }
   }
   store.replace(dst, Bytes.wrap(res)); // as SET: the destination's TTL goes
+  notify(ctx, NOTIFY_STRING, 'set', dst);
   w.int(maxLen);
 }
 
@@ -429,7 +443,8 @@ export const respBitCommands: CommandSpec[] = [
     arity: 4,
     flags: ['write', 'denyoom'],
     ...KEY1,
-    run(args, w, { store, server }) {
+    run(args, w, ctx) {
+      const { store, server } = ctx;
       const off = parseBitOffset(args[2], 0, maxBulkLen(server.config));
       if (off === null) return err(w, BAD_OFFSET);
       const on = parseInt64(args[3]);
@@ -444,6 +459,7 @@ export const respBitCommands: CommandSpec[] = [
         b.changed();
         store.put(args[1], b); // tell the keyspace's listeners it changed
       }
+      if (old !== on || grew) notify(ctx, NOTIFY_STRING, 'setbit', args[1]);
       w.int(old);
     },
   },
@@ -544,8 +560,8 @@ export const respBitCommands: CommandSpec[] = [
     firstKey: 2,
     lastKey: -1,
     keyStep: 1,
-    run(args, w, { store }) {
-      bitop(args, w, store);
+    run(args, w, ctx) {
+      bitop(args, w, ctx);
     },
   },
   {
@@ -553,8 +569,8 @@ export const respBitCommands: CommandSpec[] = [
     arity: -2,
     flags: ['write', 'denyoom'],
     ...KEY1,
-    run(args, w, { store, server }) {
-      bitfield(args, w, store, maxBulkLen(server.config), false);
+    run(args, w, ctx) {
+      bitfield(args, w, ctx, maxBulkLen(ctx.server.config), false);
     },
   },
   {
@@ -562,8 +578,8 @@ export const respBitCommands: CommandSpec[] = [
     arity: -2,
     flags: ['readonly', 'fast'],
     ...KEY1,
-    run(args, w, { store, server }) {
-      bitfield(args, w, store, maxBulkLen(server.config), true);
+    run(args, w, ctx) {
+      bitfield(args, w, ctx, maxBulkLen(ctx.server.config), true);
     },
   },
 ];

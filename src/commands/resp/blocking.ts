@@ -340,7 +340,7 @@ function blockingPop(args: string[], w: ReplyWriter, ctx: CommandContext, end: L
 function listPopOrBlock(ctx: CommandContext, w: ReplyWriter, name: string, keys: string[], end: ListEnd, count: number, timeoutMs: number): void {
   // The AOF logs the pop as its non-blocking form (Redis: BLPOP → LPOP, BLMPOP → LPOP key count).
   const log = (store: Keyspace, key: string): void => logAs(ctx, store, count === -1 ? [end === 'left' ? 'LPOP' : 'RPOP', key] : [end === 'left' ? 'LPOP' : 'RPOP', key, String(count)]);
-  const popped = lmpopApply(ctx.store, keys, end, count, w);
+  const popped = lmpopApply(ctx, keys, end, count, w);
   if (typeof popped === 'string') log(ctx.store, popped);
   if (popped !== null) return; // popped, or WRONGTYPE
   if (ctx.client.inExec) return w.nilArr();
@@ -351,7 +351,7 @@ function listPopOrBlock(ctx: CommandContext, w: ReplyWriter, name: string, keys:
     target: null,
     timeoutMs,
     serve: (store, key, out) => {
-      if (typeof lmpopApply(store, [key], end, count, out) === 'string') log(store, key);
+      if (typeof lmpopApply(ctx, [key], end, count, out) === 'string') log(store, key);
     },
   });
 }
@@ -365,7 +365,7 @@ function logAs(ctx: CommandContext, store: Keyspace, argv: string[]): void {
 /** BLMOVE/BRPOPLPUSH: the element moved; WRONGTYPE (nothing moved) if the destination holds another type when served. */
 function blockingMove(ctx: CommandContext, w: ReplyWriter, name: string, src: string, dst: string, from: ListEnd, to: ListEnd, timeoutMs: number): void {
   const log = (store: Keyspace): void => logAs(ctx, store, name === 'BRPOPLPUSH' ? ['RPOPLPUSH', src, dst] : ['LMOVE', src, dst, from.toUpperCase(), to.toUpperCase()]);
-  const moved = lmoveApply(ctx.store, src, dst, from, to, w);
+  const moved = lmoveApply(ctx, src, dst, from, to, w);
   if (moved === 'moved') log(ctx.store);
   if (moved !== 'none') return; // moved, or WRONGTYPE
   if (ctx.client.inExec) return w.nil();
@@ -376,7 +376,7 @@ function blockingMove(ctx: CommandContext, w: ReplyWriter, name: string, src: st
     target: dst,
     timeoutMs,
     serve: (store, key, out) => {
-      if (lmoveApply(store, key, dst, from, to, out) === 'moved') log(store);
+      if (lmoveApply(ctx, key, dst, from, to, out) === 'moved') log(store);
     },
   });
 }
@@ -386,7 +386,7 @@ function zsetPopOrBlock(ctx: CommandContext, w: ReplyWriter, name: string, keys:
   const shape = count === -1 ? 'keyed' : 'nested';
   const n = count === -1 ? 1 : count;
   const log = (store: Keyspace, key: string): void => logAs(ctx, store, count === -1 ? [end === 'min' ? 'ZPOPMIN' : 'ZPOPMAX', key] : [end === 'min' ? 'ZPOPMIN' : 'ZPOPMAX', key, String(n)]);
-  const popped = zpopApply(ctx.store, keys, end, n, shape, w);
+  const popped = zpopApply(ctx, keys, end, n, shape, w);
   if (typeof popped === 'string') log(ctx.store, popped);
   if (popped !== null) return;
   if (ctx.client.inExec) return w.nilArr();
@@ -397,7 +397,7 @@ function zsetPopOrBlock(ctx: CommandContext, w: ReplyWriter, name: string, keys:
     target: null,
     timeoutMs,
     serve: (store, key, out) => {
-      if (typeof zpopApply(store, [key], end, n, shape, out) === 'string') log(store, key);
+      if (typeof zpopApply(ctx, [key], end, n, shape, out) === 'string') log(store, key);
     },
   });
 }

@@ -26,7 +26,8 @@ import { ZSet } from '../../store/zset.js';
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
 import { KEY1, WRONG, err, isOpt, readTyped } from '../common.js';
 import { formatLongDoubleHuman } from '../longdouble.js';
-import type { CommandSpec } from '../types.js';
+import type { CommandContext, CommandSpec } from '../types.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_ZSET } from '../notify.js';
 import { parseScore, respZsetCommands } from './zset.js';
 
 const isZSet = (v: Value): v is ZSet => v instanceof ZSet;
@@ -334,7 +335,8 @@ function partialSort<T>(v: T[], cmp: (a: T, b: T) => number, lo: number, hi: num
 }
 
 /** georadiusGeneric: GEORADIUS[BYMEMBER][_RO], GEOSEARCH and GEOSEARCHSTORE. */
-function georadius(args: string[], w: ReplyWriter, store: Keyspace, srcIndex: number, flags: number): void {
+function georadius(args: string[], w: ReplyWriter, ctx: CommandContext, srcIndex: number, flags: number): void {
+  const { store } = ctx;
   const z = readTyped(store, args[srcIndex], isZSet, w);
   if (z === WRONG) return;
   let storeKey: string | null = null;
@@ -449,7 +451,7 @@ function georadius(args: string[], w: ReplyWriter, store: Keyspace, srcIndex: nu
 
   if (z === undefined) {
     if (storeKey !== null) {
-      store.delete(storeKey);
+      if (store.delete(storeKey)) notify(ctx, NOTIFY_GENERIC, 'del', storeKey);
       return w.int(0);
     }
     return w.arr(0);
@@ -491,7 +493,8 @@ function georadius(args: string[], w: ReplyWriter, store: Keyspace, srcIndex: nu
       out.add(p.member, storeDist ? p.dist / shape.conversion : p.score);
     }
     store.replace(storeKey, out); // as SET: the destination's TTL goes
-  } else store.delete(storeKey);
+    notify(ctx, NOTIFY_ZSET, flags & GEOSEARCH ? 'geosearchstore' : 'georadiusstore', storeKey);
+  } else if (store.delete(storeKey)) notify(ctx, NOTIFY_GENERIC, 'del', storeKey);
   w.int(n);
 }
 
@@ -510,30 +513,30 @@ export const respGeoCommands: CommandSpec[] = [
     arity: -6,
     flags: ['write', 'denyoom', 'movablekeys'],
     ...KEY1,
-    run: (args, w, { store }) => georadius(args, w, store, 1, RADIUS_COORDS),
+    run: (args, w, ctx) => georadius(args, w, ctx, 1, RADIUS_COORDS),
   },
   {
     name: 'georadius_ro',
     arity: -6,
     flags: ['readonly'],
     ...KEY1,
-    run: (args, w, { store }) => georadius(args, w, store, 1, RADIUS_COORDS | RADIUS_NOSTORE),
+    run: (args, w, ctx) => georadius(args, w, ctx, 1, RADIUS_COORDS | RADIUS_NOSTORE),
   },
   {
     name: 'georadiusbymember',
     arity: -5,
     flags: ['write', 'denyoom', 'movablekeys'],
     ...KEY1,
-    run: (args, w, { store }) => georadius(args, w, store, 1, RADIUS_MEMBER),
+    run: (args, w, ctx) => georadius(args, w, ctx, 1, RADIUS_MEMBER),
   },
   {
     name: 'georadiusbymember_ro',
     arity: -5,
     flags: ['readonly'],
     ...KEY1,
-    run: (args, w, { store }) => georadius(args, w, store, 1, RADIUS_MEMBER | RADIUS_NOSTORE),
+    run: (args, w, ctx) => georadius(args, w, ctx, 1, RADIUS_MEMBER | RADIUS_NOSTORE),
   },
-  { name: 'geosearch', arity: -7, flags: ['readonly'], ...KEY1, run: (args, w, { store }) => georadius(args, w, store, 1, GEOSEARCH) },
+  { name: 'geosearch', arity: -7, flags: ['readonly'], ...KEY1, run: (args, w, ctx) => georadius(args, w, ctx, 1, GEOSEARCH) },
   {
     name: 'geosearchstore',
     arity: -8,
@@ -541,6 +544,6 @@ export const respGeoCommands: CommandSpec[] = [
     firstKey: 1,
     lastKey: 2,
     keyStep: 1,
-    run: (args, w, { store }) => georadius(args, w, store, 2, GEOSEARCH | GEOSEARCHSTORE),
+    run: (args, w, ctx) => georadius(args, w, ctx, 2, GEOSEARCH | GEOSEARCHSTORE),
   },
 ];

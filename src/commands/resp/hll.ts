@@ -30,7 +30,8 @@ import {
 import type { Keyspace } from '../../store/keyspace.js';
 import { wrongType } from '../args.js';
 import { ALL_KEYS, KEY1, WRONG, err, isOpt } from '../common.js';
-import type { CommandSpec } from '../types.js';
+import type { CommandContext, CommandSpec } from '../types.js';
+import { notify, NOTIFY_STRING } from '../notify.js';
 
 const NOT_HLL = 'WRONGTYPE Key is not a valid HyperLogLog string value.';
 const INVALID = 'INVALIDOBJ Corrupted HLL object detected';
@@ -81,7 +82,8 @@ function cstr(s: string): string {
   return nul < 0 ? s : s.slice(0, nul);
 }
 
-function pfadd(args: string[], w: ReplyWriter, store: Keyspace): void {
+function pfadd(args: string[], w: ReplyWriter, ctx: CommandContext): void {
+  const { store } = ctx;
   const key = args[1];
   const v = readHll(store, key, w);
   if (v === WRONG) return;
@@ -104,6 +106,7 @@ function pfadd(args: string[], w: ReplyWriter, store: Keyspace): void {
     invalidateCache(b.buf);
     b.changed();
     store.put(key, b); // keeps the TTL; tells WATCH the key changed
+    notify(ctx, NOTIFY_STRING, 'pfadd', key);
   }
   w.int(updated > 0 ? 1 : 0);
 }
@@ -140,7 +143,8 @@ function pfcount(args: string[], w: ReplyWriter, store: Keyspace): void {
   w.int(cardAsReply(card));
 }
 
-function pfmerge(args: string[], w: ReplyWriter, store: Keyspace): void {
+function pfmerge(args: string[], w: ReplyWriter, ctx: CommandContext): void {
+  const { store } = ctx;
   const max = new Uint8Array(HLL_REGISTERS);
   let useDense = false;
   for (let j = 1; j < args.length; j++) {
@@ -159,6 +163,8 @@ function pfmerge(args: string[], w: ReplyWriter, store: Keyspace): void {
   invalidateCache(b.buf);
   b.changed();
   store.put(key, b);
+  // Redis publishes pfadd for a merge too (a mass add).
+  notify(ctx, NOTIFY_STRING, 'pfadd', key);
   w.status('OK');
 }
 
@@ -250,7 +256,7 @@ export const respHllCommands: CommandSpec[] = [
     arity: -2,
     flags: ['write', 'denyoom', 'fast'],
     ...KEY1,
-    run: (args, w, { store }) => pfadd(args, w, store),
+    run: (args, w, ctx) => pfadd(args, w, ctx),
   },
   {
     name: 'pfcount',
@@ -264,7 +270,7 @@ export const respHllCommands: CommandSpec[] = [
     arity: -2,
     flags: ['write', 'denyoom'],
     ...ALL_KEYS,
-    run: (args, w, { store }) => pfmerge(args, w, store),
+    run: (args, w, ctx) => pfmerge(args, w, ctx),
   },
   {
     name: 'pfdebug',

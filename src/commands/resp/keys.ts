@@ -8,6 +8,7 @@ import { Bytes, Keyspace, cloneValue, typeOf } from '../../store/keyspace.js';
 import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
 import { bookStringCommands } from '../book/strings.js';
 import type { CommandContext, CommandSpec } from '../types.js';
+import { notify, notifyIn, NOTIFY_GENERIC } from '../notify.js';
 import { ALL_KEYS, KEY1, NO_KEYS, deadlineFromUnixMs, err, isOpt, parseDbIndex, unixExpireOf, unixNowMs } from '../common.js';
 
 /** PTTL means the same on both protocols: the book's implementation serves RESP too. */
@@ -122,7 +123,8 @@ const E_LT = 8;
  * expireGenericCommand): `base` is now for the relative forms and 0 for the
  * absolute ones; times before now delete the key.
  */
-function expireGeneric(args: string[], w: ReplyWriter, store: Keyspace, cmd: string, seconds: boolean, relative: boolean): void {
+function expireGeneric(args: string[], w: ReplyWriter, ctx: CommandContext, cmd: string, seconds: boolean, relative: boolean): void {
+  const { store } = ctx;
   let flags = 0;
   for (let j = 3; j < args.length; j++) {
     const opt = args[j];
@@ -157,9 +159,15 @@ function expireGeneric(args: string[], w: ReplyWriter, store: Keyspace, cmd: str
     if (flags & E_GT && (whenMs <= current || current === -1)) return w.int(0);
     if (flags & E_LT && current !== -1 && whenMs >= current) return w.int(0);
   }
-  if (whenMs <= now) store.delete(key);
-  else store.setDeadline(key, deadlineFromUnixMs(store, whenMs));
-  w.int(1);
+  if (whenMs <= now) {
+    store.delete(key);
+    notify(ctx, NOTIFY_GENERIC, 'del', key);
+    w.int(1);
+  } else {
+    store.setDeadline(key, deadlineFromUnixMs(store, whenMs));
+    w.int(1);
+    notify(ctx, NOTIFY_GENERIC, 'expire', key);
+  }
 }
 
 /** FLUSHDB [ASYNC|SYNC] (the selected database) and FLUSHALL (every database, dbs given). Frees are synchronous either way. */
@@ -185,6 +193,8 @@ function move(args: string[], w: ReplyWriter, ctx: CommandContext): void {
   dst.put(key, v);
   if (deadline !== undefined) dst.setDeadline(key, deadline);
   src.delete(key);
+  notifyIn(ctx, src, NOTIFY_GENERIC, 'move_from', key);
+  notifyIn(ctx, dst, NOTIFY_GENERIC, 'move_to', key);
   w.int(1);
 }
 
@@ -211,7 +221,8 @@ function parseDbArg(arg: string, w: ReplyWriter, msg: string): number | null {
 }
 
 /** RENAME/RENAMENX: the value and its TTL move; the destination is overwritten (or, with nx, kept). */
-function rename(args: string[], w: ReplyWriter, store: Keyspace, nx: boolean): void {
+function rename(args: string[], w: ReplyWriter, ctx: CommandContext, nx: boolean): void {
+  const { store } = ctx;
   const [, src, dst] = args;
   const v = store.get(src);
   if (v === undefined) return err(w, 'ERR no such key');
@@ -224,6 +235,8 @@ function rename(args: string[], w: ReplyWriter, store: Keyspace, nx: boolean): v
   store.replace(dst, v);
   if (deadline !== undefined) store.setDeadline(dst, deadline);
   store.delete(src);
+  notify(ctx, NOTIFY_GENERIC, 'rename_from', src);
+  notify(ctx, NOTIFY_GENERIC, 'rename_to', dst);
   if (nx) w.int(1);
   else w.status('OK');
 }
@@ -262,6 +275,7 @@ function copy(args: string[], w: ReplyWriter, ctx: CommandContext): void {
   }
   target.put(dst, cloneValue(v));
   if (deadline !== undefined) target.setDeadline(dst, deadline);
+  notifyIn(ctx, target, NOTIFY_GENERIC, 'copy_to', dst);
   w.int(1);
 }
 
@@ -344,9 +358,14 @@ export const respKeyCommands: CommandSpec[] = [
     arity: -2,
     flags: ['write'],
     ...ALL_KEYS,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
       let n = 0;
-      for (let i = 1; i < args.length; i++) if (store.delete(args[i])) n++;
+      for (let i = 1; i < args.length; i++) {
+        if (ctx.store.delete(args[i])) {
+          notify(ctx, NOTIFY_GENERIC, 'del', args[i]);
+          n++;
+        }
+      }
       w.int(n);
     },
   },
@@ -355,9 +374,14 @@ export const respKeyCommands: CommandSpec[] = [
     arity: -2,
     flags: ['write', 'fast'],
     ...ALL_KEYS,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
       let n = 0;
-      for (let i = 1; i < args.length; i++) if (store.delete(args[i])) n++;
+      for (let i = 1; i < args.length; i++) {
+        if (ctx.store.delete(args[i])) {
+          notify(ctx, NOTIFY_GENERIC, 'del', args[i]);
+          n++;
+        }
+      }
       w.int(n);
     },
   },
@@ -431,8 +455,8 @@ export const respKeyCommands: CommandSpec[] = [
     firstKey: 1,
     lastKey: 2,
     keyStep: 1,
-    run(args, w, { store }) {
-      rename(args, w, store, false);
+    run(args, w, ctx) {
+      rename(args, w, ctx, false);
     },
   },
   {
@@ -442,8 +466,8 @@ export const respKeyCommands: CommandSpec[] = [
     firstKey: 1,
     lastKey: 2,
     keyStep: 1,
-    run(args, w, { store }) {
-      rename(args, w, store, true);
+    run(args, w, ctx) {
+      rename(args, w, ctx, true);
     },
   },
   {
@@ -451,8 +475,8 @@ export const respKeyCommands: CommandSpec[] = [
     arity: -3,
     flags: ['write', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
-      expireGeneric(args, w, store, 'expire', true, true);
+    run(args, w, ctx) {
+      expireGeneric(args, w, ctx, 'expire', true, true);
     },
   },
   {
@@ -460,8 +484,8 @@ export const respKeyCommands: CommandSpec[] = [
     arity: -3,
     flags: ['write', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
-      expireGeneric(args, w, store, 'pexpire', false, true);
+    run(args, w, ctx) {
+      expireGeneric(args, w, ctx, 'pexpire', false, true);
     },
   },
   {
@@ -469,8 +493,8 @@ export const respKeyCommands: CommandSpec[] = [
     arity: -3,
     flags: ['write', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
-      expireGeneric(args, w, store, 'expireat', true, false);
+    run(args, w, ctx) {
+      expireGeneric(args, w, ctx, 'expireat', true, false);
     },
   },
   {
@@ -478,8 +502,8 @@ export const respKeyCommands: CommandSpec[] = [
     arity: -3,
     flags: ['write', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
-      expireGeneric(args, w, store, 'pexpireat', false, false);
+    run(args, w, ctx) {
+      expireGeneric(args, w, ctx, 'pexpireat', false, false);
     },
   },
   {
@@ -499,8 +523,11 @@ export const respKeyCommands: CommandSpec[] = [
     arity: 2,
     flags: ['write', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
-      w.int(store.has(args[1]) && store.clearDeadline(args[1]) ? 1 : 0);
+    run(args, w, ctx) {
+      const { store } = ctx;
+      if (!store.has(args[1]) || !store.clearDeadline(args[1])) return w.int(0);
+      notify(ctx, NOTIFY_GENERIC, 'persist', args[1]);
+      w.int(1);
     },
   },
   {

@@ -7,6 +7,7 @@ import { NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
 import { KEY1, NO_KEYS, deadlineFromUnixMs, err, isOpt, unixNowMs } from '../common.js';
 import type { CommandSpec, ShutdownFlags } from '../types.js';
 import { shutdownDuringScript } from './scripting.js';
+import { notify, NOTIFY_GENERIC } from '../notify.js';
 import { DumpError, RdbUnsupportedError, dumpPayload, restorePayload } from '../../persist/rdb.js';
 
 export const respPersistCommands: CommandSpec[] = [
@@ -106,7 +107,8 @@ export const respPersistCommands: CommandSpec[] = [
     arity: -4,
     flags: ['write', 'denyoom'],
     ...KEY1,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
+      const { store } = ctx;
       // As Redis's restoreCommand: options, then the key, the TTL, the payload — in that order.
       let replace = false;
       let absttl = false;
@@ -140,15 +142,17 @@ export const respPersistCommands: CommandSpec[] = [
         if (e instanceof DumpError) return err(w, `ERR ${e.message}`);
         throw e;
       }
-      if (replace) store.delete(key);
+      const deleted = replace && store.delete(key);
       let ttl = Number(ttlArg);
       if (ttl !== 0 && !absttl) ttl += unixNowMs();
       if (ttl !== 0 && ttl <= unixNowMs()) {
         // Already expired (ABSTTL in the past): the old key is gone, nothing is stored.
+        if (deleted) notify(ctx, NOTIFY_GENERIC, 'del', key);
         return w.status('OK');
       }
       store.put(key, value);
       if (ttl !== 0) store.setDeadline(key, deadlineFromUnixMs(store, ttl));
+      notify(ctx, NOTIFY_GENERIC, 'restore', key);
       w.status('OK');
     },
   },

@@ -22,6 +22,7 @@ import { arityError, err, isOpt, NO_KEYS } from '../common.js';
 import type { ClientState, CommandContext, CommandSpec, ServerContext } from '../types.js';
 import { clientExtensions } from './client.js';
 import { globMatch } from './keys.js';
+import { setPublisher } from '../notify.js';
 
 /** The three kinds of subscription: reply names, and the count each kind's replies report. */
 interface Kind {
@@ -223,7 +224,7 @@ function denyBlocking(name: string, allowInMulti: boolean, w: ReplyWriter, ctx: 
 }
 
 /** PUBLISH: every subscriber of the channel, then every subscriber of each matching pattern; returns the number of deliveries. */
-function publish(server: ServerContext, channel: string, message: string): number {
+export function publish(server: ServerContext, channel: string, message: string): number {
   const ps = existing(server);
   if (ps === undefined) return 0;
   let receivers = 0;
@@ -254,6 +255,15 @@ function publish(server: ServerContext, channel: string, message: string): numbe
   }
   return receivers;
 }
+
+// Keyspace notifications publish through the same path (src/commands/notify.ts).
+export function registerNotifyPublisher(): void {
+  setPublisher(publish, (server) => {
+    const ps = existing(server);
+    return ps !== undefined && (ps.channels.size !== 0 || ps.patterns.size !== 0);
+  });
+}
+registerNotifyPublisher();
 
 function spublish(server: ServerContext, channel: string, message: string): number {
   const clients = existing(server)?.shard.get(channel);

@@ -10,6 +10,7 @@ import { List, RSet, ZSet, type Keyspace, type Value } from '../../store/keyspac
 import { SYNTAX, parseInt64, wrongType } from '../args.js';
 import type { CommandContext, CommandSpec } from '../types.js';
 import { err, isOpt } from '../common.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_LIST } from '../notify.js';
 
 interface SortItem {
   readonly obj: string;
@@ -237,7 +238,8 @@ function sortGeneric(args: string[], w: ReplyWriter, ctx: CommandContext, readon
     const list = new List();
     for (const x of out) list.pushBack(x);
     store.replace(storeKey, list);
-  } else store.delete(storeKey);
+    notify(ctx, NOTIFY_LIST, 'sortstore', storeKey);
+  } else if (store.delete(storeKey)) notify(ctx, NOTIFY_GENERIC, 'del', storeKey);
   w.int(Math.max(0, outLen));
 }
 

@@ -29,6 +29,7 @@ import type { Keyspace } from '../../store/keyspace.js';
 import { NOT_INTEGER, SYNTAX, parseInt64, wrongType } from '../args.js';
 import { KEY1, arityError, err, isOpt } from '../common.js';
 import type { ClientState, CommandContext, CommandSpec } from '../types.js';
+import { notify, NOTIFY_STREAM } from '../notify.js';
 import { blockOnStreams, signalKeyAsReady } from './blocking.js';
 
 const INVALID_ID = 'ERR Invalid stream ID specified as stream command argument';
@@ -291,7 +292,8 @@ function xadd(args: string[], w: ReplyWriter, ctx: CommandContext): void {
   s.append(id, args.slice(fieldPos));
   if (created) store.put(key, s);
   w.str(idText(id));
-  trimStream(s, a);
+  notify(ctx, NOTIFY_STREAM, 'xadd', key);
+  if (trimStream(s, a) > 0) notify(ctx, NOTIFY_STREAM, 'xtrim', key);
   signalKeyAsReady(ctx.server, ctx.store, key);
 }
 
@@ -334,15 +336,17 @@ function lookupConsumer(g: ConsumerGroup, name: string, refresh: boolean): Consu
   return c;
 }
 
-function createConsumer(g: ConsumerGroup, name: string): Consumer | null {
+/** Creates a consumer (null if it exists), publishing xgroup-createconsumer on key (Redis's streamCreateConsumer). */
+function createConsumer(g: ConsumerGroup, name: string, ctx: CommandContext, key: string): Consumer | null {
   if (g.consumers.has(name)) return null;
   const c: Consumer = { name, seenTime: Date.now(), pel: new IdMap<Nack>() };
   g.consumers.set(name, c);
+  notify(ctx, NOTIFY_STREAM, 'xgroup-createconsumer', key);
   return c;
 }
 
-function consumerOf(g: ConsumerGroup, name: string): Consumer {
-  return lookupConsumer(g, name, true) ?? createConsumer(g, name)!;
+function consumerOf(g: ConsumerGroup, name: string, ctx: CommandContext, key: string): Consumer {
+  return lookupConsumer(g, name, true) ?? createConsumer(g, name, ctx, key)!;
 }
 
 /**
@@ -513,7 +517,7 @@ function xread(args: string[], w: ReplyWriter, ctx: CommandContext, xreadgroup: 
           gt = g.lastId;
         }
       }
-      const consumer = consumerOf(g, consumerName);
+      const consumer = consumerOf(g, consumerName, ctx, key);
       if (serve) {
         const after = gt;
         parts.push((out) => {
@@ -559,7 +563,7 @@ function xread(args: string[], w: ReplyWriter, ctx: CommandContext, xreadgroup: 
         gt = g.lastId;
       }
       if (cmpId(s.lastId, gt) <= 0) return null;
-      const consumer = g !== null ? consumerOf(g, consumerName) : null;
+      const consumer = g !== null ? consumerOf(g, consumerName, ctx, key) : null;
       const from = gt;
       return (out) => {
         if (receiver.resp === 2) {
@@ -687,7 +691,9 @@ function xgroup(args: string[], w: ReplyWriter, ctx: CommandContext): void {
     }
     if (s.groups.has(args[3])) return err(w, 'BUSYGROUP Consumer Group name already exists');
     s.groups.set(args[3], { name: args[3], lastId: id, entriesRead, pel: new IdMap<Nack>(), consumers: new Map() });
-    return w.status('OK');
+    w.status('OK');
+    notify(ctx, NOTIFY_STREAM, 'xgroup-create', args[2]);
+    return;
   }
   if (isOpt(opt, 'setid') && (args.length === 5 || args.length === 7)) {
     let id: StreamID;
@@ -699,16 +705,19 @@ function xgroup(args: string[], w: ReplyWriter, ctx: CommandContext): void {
     }
     g!.lastId = id;
     g!.entriesRead = entriesRead;
-    return w.status('OK');
+    w.status('OK');
+    notify(ctx, NOTIFY_STREAM, 'xgroup-setid', args[2]);
+    return;
   }
   if (isOpt(opt, 'destroy') && args.length === 4) {
     if (g === undefined) return w.int(0);
     s!.groups.delete(args[3]);
     w.int(1);
+    notify(ctx, NOTIFY_STREAM, 'xgroup-destroy', args[2]);
     signalKeyAsReady(ctx.server, ctx.store, args[2]);
     return;
   }
-  if (isOpt(opt, 'createconsumer') && args.length === 5) return w.int(createConsumer(g!, args[4]) !== null ? 1 : 0);
+  if (isOpt(opt, 'createconsumer') && args.length === 5) return w.int(createConsumer(g!, args[4], ctx, args[2]) !== null ? 1 : 0);
   if (isOpt(opt, 'delconsumer') && args.length === 5) {
     const c = lookupConsumer(g!, args[4], false);
     let pending = 0;
@@ -716,6 +725,7 @@ function xgroup(args: string[], w: ReplyWriter, ctx: CommandContext): void {
       pending = c.pel.size;
       for (const [id] of [...c.pel.range(ZERO_ID)]) g!.pel.delete(id);
       g!.consumers.delete(c.name);
+      notify(ctx, NOTIFY_STREAM, 'xgroup-delconsumer', args[2]);
     }
     return w.int(pending);
   }
@@ -915,7 +925,7 @@ function xclaim(args: string[], w: ReplyWriter, ctx: CommandContext): void {
     }
     if (nack === undefined) continue;
     if (!fresh && minidle !== 0 && now - nack.deliveryTime < minidle) continue;
-    if (consumer === null) consumer = consumerOf(g, args[3]);
+    if (consumer === null) consumer = consumerOf(g, args[3], ctx, args[1]);
     nack.deliveryTime = deliveryTime;
     if (retryCount >= 0) nack.deliveryCount = retryCount;
     else if (!justid) nack.deliveryCount++;
@@ -975,7 +985,7 @@ function xautoclaim(args: string[], w: ReplyWriter, ctx: CommandContext): void {
       continue;
     }
     if (minidle !== 0 && now - nack.deliveryTime < minidle) continue;
-    if (consumer === null) consumer = consumerOf(g, args[3]);
+    if (consumer === null) consumer = consumerOf(g, args[3], ctx, args[1]);
     nack.deliveryTime = now;
     if (!justid) nack.deliveryCount++;
     transferNack(id, nack, consumer);
@@ -1226,6 +1236,7 @@ export const respStreamCommands: CommandSpec[] = [
       if (deleted > 0) {
         if (s.length === 0) s.firstId = ZERO_ID;
         else if (firstEntry) s.refreshFirst();
+        notify(ctx, NOTIFY_STREAM, 'xdel', args[1]);
       }
       w.int(deleted);
     },
@@ -1241,7 +1252,9 @@ export const respStreamCommands: CommandSpec[] = [
       const s = readStream(ctx.store, args[1], w);
       if (s === WRONG) return;
       if (s === undefined) return w.int(0);
-      w.int(trimStream(s, a));
+      const deleted = trimStream(s, a);
+      if (deleted > 0) notify(ctx, NOTIFY_STREAM, 'xtrim', args[1]);
+      w.int(deleted);
     },
   },
   {
@@ -1284,6 +1297,7 @@ export const respStreamCommands: CommandSpec[] = [
       if (entriesAdded !== -1n) s.entriesAdded = Number(entriesAdded);
       if (!isZeroId(maxXdel)) s.maxDeletedId = maxXdel;
       w.status('OK');
+      notify(ctx, NOTIFY_STREAM, 'xsetid', args[1]);
     },
   },
   { name: 'xread', arity: -4, flags: ['readonly', 'blocking', 'movablekeys'], ...STREAMS_KEYS, run: (args, w, ctx) => xread(args, w, ctx, false) },

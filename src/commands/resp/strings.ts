@@ -20,6 +20,7 @@ import {
   unixNowMs,
 } from '../common.js';
 import { incrByFloatText } from '../longdouble.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_STRING } from '../notify.js';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -137,6 +138,8 @@ function setGeneric(
     return;
   }
   setString(store, key, value, (opts.flags & KEEPTTL) !== 0, deadline);
+  notify(ctx, NOTIFY_STRING, 'set', key);
+  if (deadline !== null) notify(ctx, NOTIFY_GENERIC, 'expire', key);
   if (!withGet) w.status('OK');
 }
 
@@ -146,7 +149,8 @@ function int64(v: bigint): number | bigint {
 }
 
 /** INCR/DECR/INCRBY/DECRBY: the stored value must be an int64; the TTL stays. */
-function incrBy(store: Keyspace, key: string, by: bigint, w: ReplyWriter): void {
+function incrBy(ctx: CommandContext, key: string, by: bigint, w: ReplyWriter): void {
+  const { store } = ctx;
   const old = readString(store, key, w);
   if (old === WRONG) return;
   let cur: bigint;
@@ -160,6 +164,7 @@ function incrBy(store: Keyspace, key: string, by: bigint, w: ReplyWriter): void 
   if (next < INT64_MIN || next > INT64_MAX) return err(w, 'ERR increment or decrement would overflow');
   const text = next.toString();
   store.put(key, text);
+  notify(ctx, NOTIFY_STRING, 'incrby', key);
   w.int(int64(next));
 }
 
@@ -185,13 +190,15 @@ function shortDecimal(s: string): number | null {
 }
 
 /** The fast path of INCR/DECR: small values stay JS numbers (no bigint per request). */
-function incrSmall(store: Keyspace, key: string, by: 1 | -1, w: ReplyWriter): void {
+function incrSmall(ctx: CommandContext, key: string, by: 1 | -1, w: ReplyWriter): void {
+  const { store } = ctx;
   const old = readString(store, key, w);
   if (old === WRONG) return;
   const cur = old === undefined ? 0 : (shortDecimal(old) ?? parseInt64(old));
-  if (typeof cur !== 'number' || !Number.isSafeInteger(cur + by)) return incrBy(store, key, BigInt(by), w);
+  if (typeof cur !== 'number' || !Number.isSafeInteger(cur + by)) return incrBy(ctx, key, BigInt(by), w);
   const next = cur + by;
   store.put(key, String(next));
+  notify(ctx, NOTIFY_STRING, 'incrby', key);
   w.int(next);
 }
 
@@ -340,6 +347,7 @@ export const respStringCommands: CommandSpec[] = [
       if (args.length === 3) {
         // The plain SET: no option parsing.
         ctx.store.replace(args[1], args[2]);
+        notify(ctx, NOTIFY_STRING, 'set', args[1]);
         return w.status('OK');
       }
       const opts = parseStringOptions(args, 3, true, w);
@@ -351,9 +359,11 @@ export const respStringCommands: CommandSpec[] = [
     arity: 3,
     flags: ['write', 'denyoom', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
+      const { store } = ctx;
       if (store.has(args[1])) return w.int(0);
       store.replace(args[1], args[2]);
+      notify(ctx, NOTIFY_STRING, 'set', args[1]);
       w.int(1);
     },
   },
@@ -380,12 +390,14 @@ export const respStringCommands: CommandSpec[] = [
     arity: 3,
     flags: ['write', 'denyoom', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
+      const { store } = ctx;
       const old = readString(store, args[1], w);
       if (old === WRONG) return;
       if (old === undefined) w.nil();
       else w.str(old);
       store.replace(args[1], args[2]);
+      notify(ctx, NOTIFY_STRING, 'set', args[1]);
     },
   },
   {
@@ -393,12 +405,14 @@ export const respStringCommands: CommandSpec[] = [
     arity: 2,
     flags: ['write', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
+      const { store } = ctx;
       const old = readString(store, args[1], w);
       if (old === WRONG) return;
       if (old === undefined) return w.nil();
       w.str(old);
       store.delete(args[1]);
+      notify(ctx, NOTIFY_GENERIC, 'del', args[1]);
     },
   },
   {
@@ -406,7 +420,8 @@ export const respStringCommands: CommandSpec[] = [
     arity: -2,
     flags: ['write', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
+      const { store } = ctx;
       const opts = parseStringOptions(args, 2, false, w);
       if (opts === null) return;
       const v = readString(store, args[1], w);
@@ -418,9 +433,13 @@ export const respStringCommands: CommandSpec[] = [
         if (deadline === null) return;
       }
       w.str(v);
-      if (deadline !== null && opts.flags & (EXAT | PXAT) && deadline <= unixNowMs()) store.delete(args[1]);
-      else if (deadline !== null) store.setDeadline(args[1], deadlineFromUnixMs(store, deadline));
-      else if (opts.flags & PERSIST) store.clearDeadline(args[1]);
+      if (deadline !== null && opts.flags & (EXAT | PXAT) && deadline <= unixNowMs()) {
+        store.delete(args[1]);
+        notify(ctx, NOTIFY_GENERIC, 'del', args[1]);
+      } else if (deadline !== null) {
+        store.setDeadline(args[1], deadlineFromUnixMs(store, deadline));
+        notify(ctx, NOTIFY_GENERIC, 'expire', args[1]);
+      } else if (opts.flags & PERSIST && store.clearDeadline(args[1])) notify(ctx, NOTIFY_GENERIC, 'persist', args[1]);
     },
   },
   {
@@ -446,9 +465,13 @@ export const respStringCommands: CommandSpec[] = [
     firstKey: 1,
     lastKey: -1,
     keyStep: 2,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
+      const { store } = ctx;
       if (args.length % 2 === 0) return arityError(w, 'mset');
-      for (let i = 1; i < args.length; i += 2) store.replace(args[i], args[i + 1]);
+      for (let i = 1; i < args.length; i += 2) {
+        store.replace(args[i], args[i + 1]);
+        notify(ctx, NOTIFY_STRING, 'set', args[i]);
+      }
       w.status('OK');
     },
   },
@@ -459,10 +482,14 @@ export const respStringCommands: CommandSpec[] = [
     firstKey: 1,
     lastKey: -1,
     keyStep: 2,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
+      const { store } = ctx;
       if (args.length % 2 === 0) return arityError(w, 'msetnx');
       for (let i = 1; i < args.length; i += 2) if (store.has(args[i])) return w.int(0);
-      for (let i = 1; i < args.length; i += 2) store.replace(args[i], args[i + 1]);
+      for (let i = 1; i < args.length; i += 2) {
+        store.replace(args[i], args[i + 1]);
+        notify(ctx, NOTIFY_STRING, 'set', args[i]);
+      }
       w.int(1);
     },
   },
@@ -471,10 +498,12 @@ export const respStringCommands: CommandSpec[] = [
     arity: 3,
     flags: ['write', 'denyoom', 'fast'],
     ...KEY1,
-    run(args, w, { store, server }) {
+    run(args, w, ctx) {
+      const { store, server } = ctx;
       const raw = store.getRaw(args[1]);
       if (raw === undefined) {
         store.put(args[1], args[2]);
+        notify(ctx, NOTIFY_STRING, 'append', args[1]);
         return w.int(args[2].length);
       }
       if (typeof raw !== 'string' && !(raw instanceof Bytes)) return wrongType(w);
@@ -487,6 +516,7 @@ export const respStringCommands: CommandSpec[] = [
       Buffer.from(b.buf.buffer, b.buf.byteOffset, b.buf.byteLength).write(args[2], at, 'latin1');
       b.changed();
       store.put(args[1], b);
+      notify(ctx, NOTIFY_STRING, 'append', args[1]);
       w.int(b.length);
     },
   },
@@ -519,7 +549,8 @@ export const respStringCommands: CommandSpec[] = [
     arity: 4,
     flags: ['write', 'denyoom'],
     ...KEY1,
-    run(args, w, { store, server }) {
+    run(args, w, ctx) {
+      const { store, server } = ctx;
       const off = parseInt64(args[2]);
       if (off === null) return err(w, NOT_INTEGER);
       if (off < 0) return err(w, 'ERR offset is out of range');
@@ -535,6 +566,7 @@ export const respStringCommands: CommandSpec[] = [
       const next = head + value + cur.slice(offset + value.length);
       // Redis's SETRANGE leaves a raw string (OBJECT ENCODING): mutable bytes here too.
       store.put(args[1], Bytes.fromString(next));
+      notify(ctx, NOTIFY_STRING, 'setrange', args[1]);
       w.int(next.length);
     },
   },
@@ -543,8 +575,8 @@ export const respStringCommands: CommandSpec[] = [
     arity: 2,
     flags: ['write', 'denyoom', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
-      incrSmall(store, args[1], 1, w);
+    run(args, w, ctx) {
+      incrSmall(ctx, args[1], 1, w);
     },
   },
   {
@@ -552,8 +584,8 @@ export const respStringCommands: CommandSpec[] = [
     arity: 2,
     flags: ['write', 'denyoom', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
-      incrSmall(store, args[1], -1, w);
+    run(args, w, ctx) {
+      incrSmall(ctx, args[1], -1, w);
     },
   },
   {
@@ -561,10 +593,10 @@ export const respStringCommands: CommandSpec[] = [
     arity: 3,
     flags: ['write', 'denyoom', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
       const by = parseInt64(args[2]);
       if (by === null) return err(w, NOT_INTEGER);
-      incrBy(store, args[1], BigInt(by), w);
+      incrBy(ctx, args[1], BigInt(by), w);
     },
   },
   {
@@ -572,11 +604,11 @@ export const respStringCommands: CommandSpec[] = [
     arity: 3,
     flags: ['write', 'denyoom', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
       const by = parseInt64(args[2]);
       if (by === null) return err(w, NOT_INTEGER);
       if (BigInt(by) === INT64_MIN) return err(w, 'ERR decrement would overflow');
-      incrBy(store, args[1], -BigInt(by), w);
+      incrBy(ctx, args[1], -BigInt(by), w);
     },
   },
   {
@@ -584,13 +616,15 @@ export const respStringCommands: CommandSpec[] = [
     arity: 3,
     flags: ['write', 'denyoom', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
+      const { store } = ctx;
       const old = readString(store, args[1], w);
       if (old === WRONG) return;
       const text = incrByFloatText(old ?? '0', args[2]);
       if (text === 'not-float') return err(w, NOT_FLOAT);
       if (text === 'nan-or-inf') return err(w, 'ERR increment would produce NaN or Infinity');
       store.put(args[1], text);
+      notify(ctx, NOTIFY_STRING, 'incrbyfloat', args[1]);
       w.str(text);
     },
   },

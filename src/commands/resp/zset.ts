@@ -10,7 +10,8 @@ import type { Keyspace, RSet, Value } from '../../store/keyspace.js';
 import { ZSet, type ZEntry } from '../../store/zset.js';
 import { NOT_FLOAT, NOT_INTEGER, SYNTAX, parseFloat64, parseInt64, wrongType } from '../args.js';
 import { bookZsetCommands } from '../book/zset.js';
-import type { CommandSpec } from '../types.js';
+import type { CommandContext, CommandSpec } from '../types.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_ZSET } from '../notify.js';
 import { KEY1, MAX_REPEATED_PICKS, NO_KEYS, WRONG, err, isOpt, readTyped } from '../common.js';
 import { mpopParse } from '../mpop.js';
 
@@ -150,12 +151,13 @@ const BYLEX = 2;
 function zrangeGeneric(
   args: string[],
   w: ReplyWriter,
-  store: Keyspace,
+  ctx: CommandContext,
   fixedType: number | null,
   fixedRev: boolean | null,
   start = 1,
   dst: string | null = null,
 ): void {
+  const { store } = ctx;
   let withScores = false;
   let offset = 0;
   let limit = -1;
@@ -217,25 +219,33 @@ function zrangeGeneric(
     }
   }
   if (dst === null) return writeEntries(entries, withScores, w);
-  storeEntries(store, dst, entries);
-  w.int(entries.length);
+  storeEntries(ctx, dst, entries, 'zrangestore', w);
 }
 
-/** Replaces dst with a sorted set of the entries (its TTL goes); no entries delete dst. */
-function storeEntries(store: Keyspace, dst: string, entries: Iterable<ZEntry>): number {
+/** Replaces dst with a sorted set of the entries (its TTL goes) and replies its size; no entries delete dst. */
+function storeEntries(ctx: CommandContext, dst: string, entries: Iterable<ZEntry>, event: string, w: ReplyWriter): void {
   const out = new ZSet();
   for (const e of entries) out.add(e.name, e.score);
-  if (out.size === 0) store.delete(dst);
-  else store.replace(dst, out);
-  return out.size;
+  if (out.size === 0) {
+    w.int(0);
+    if (ctx.store.delete(dst)) notify(ctx, NOTIFY_GENERIC, 'del', dst);
+  } else {
+    ctx.store.replace(dst, out);
+    w.int(out.size);
+    notify(ctx, NOTIFY_ZSET, event, dst);
+  }
 }
 
 /** Removes the entries of ranks lo..hi (inclusive); deletes the key if the set empties. Returns how many. */
-function removeRanks(store: Keyspace, key: string, z: ZSet, lo: number, hi: number): number {
+function removeRanks(ctx: CommandContext, key: string, z: ZSet, lo: number, hi: number, event: string): number {
   if (lo > hi) return 0;
   const doomed = z.range(lo, hi);
   for (const e of doomed) z.remove(e.name);
-  if (z.size === 0) store.delete(key);
+  if (doomed.length > 0) notify(ctx, NOTIFY_ZSET, event, key);
+  if (z.size === 0) {
+    ctx.store.delete(key);
+    notify(ctx, NOTIFY_GENERIC, 'del', key);
+  }
   return doomed.length;
 }
 
@@ -267,13 +277,14 @@ export type ZPopShape = 'flat' | 'pairs' | 'keyed' | 'nested';
  * this again with that key).
  */
 export function zpopApply(
-  store: Keyspace,
+  ctx: CommandContext,
   keys: readonly string[],
   end: ZSetEnd,
   count: number,
   shape: ZPopShape,
   w: ReplyWriter,
 ): string | null | typeof WRONG {
+  const { store } = ctx;
   for (const key of keys) {
     const z = readTyped(store, key, isZSet, w);
     if (z === WRONG) return WRONG;
@@ -283,6 +294,8 @@ export function zpopApply(
       return key;
     }
     const n = Math.min(count, z.size);
+    // Redis publishes this one after the reply's header; before the reply here (a push inside a reply would split it).
+    notify(ctx, NOTIFY_ZSET, end === 'max' ? 'zpopmax' : 'zpopmin', key);
     if (shape === 'flat') w.arr(n * 2);
     else if (shape === 'pairs') w.pairs(n);
     else if (shape === 'keyed') {
@@ -301,14 +314,17 @@ export function zpopApply(
       w.str(e.name);
       w.dbl(e.score);
     }
-    if (z.size === 0) store.delete(key);
+    if (z.size === 0) {
+      store.delete(key);
+      notify(ctx, NOTIFY_GENERIC, 'del', key);
+    }
     return key;
   }
   return null;
 }
 
 /** ZPOPMIN/ZPOPMAX key [count]: member/score, or with a count its pairs (nested in RESP3, as Redis 7.0). */
-function zpop(args: string[], w: ReplyWriter, store: Keyspace, end: ZSetEnd): void {
+function zpop(args: string[], w: ReplyWriter, ctx: CommandContext, end: ZSetEnd): void {
   if (args.length > 3) return err(w, SYNTAX);
   let count = 1;
   if (args.length === 3) {
@@ -316,7 +332,7 @@ function zpop(args: string[], w: ReplyWriter, store: Keyspace, end: ZSetEnd): vo
     if (c === null || c < 0) return err(w, 'ERR value is out of range, must be positive');
     count = c;
   }
-  if (zpopApply(store, [args[1]], end, count, args.length === 3 ? 'pairs' : 'flat', w) === null) w.arr(0);
+  if (zpopApply(ctx, [args[1]], end, count, args.length === 3 ? 'pairs' : 'flat', w) === null) w.arr(0);
 }
 
 // ---- ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD ----
@@ -369,7 +385,8 @@ function aggregate(target: number, val: number, how: number): number {
  * follow. Keys are looked up (WRONGTYPE) before the options are read, as in
  * Redis. With dst the result is stored; with cardOnly (ZINTERCARD) only counted.
  */
-function zsetOp(args: string[], w: ReplyWriter, store: Keyspace, numkeysAt: number, op: number, dst: string | null, cardOnly = false): void {
+function zsetOp(args: string[], w: ReplyWriter, ctx: CommandContext, numkeysAt: number, op: number, dst: string | null, cardOnly = false): void {
+  const { store } = ctx;
   const setnum = parseLong(args[numkeysAt]);
   if (setnum === null) return err(w, NOT_INTEGER);
   if (setnum < 1) return err(w, `ERR at least 1 input key is needed for '${args[0].toLowerCase()}' command`);
@@ -457,7 +474,7 @@ function zsetOp(args: string[], w: ReplyWriter, store: Keyspace, numkeysAt: numb
     }
   }
   if (cardOnly) return w.int(cardinality);
-  if (dst !== null) return w.int(storeEntries(store, dst, result));
+  if (dst !== null) return storeEntries(ctx, dst, result, op === UNION ? 'zunionstore' : op === INTER ? 'zinterstore' : 'zdiffstore', w);
   // The sorted set's order: by score (-0 equals 0), then by name bytewise.
   result.sort((a, b) => (a.score < b.score ? -1 : a.score > b.score ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   writeEntries(result, withScores, w);
@@ -521,7 +538,8 @@ const Z_INCR = 16;
 const Z_CH = 32;
 
 /** ZADD (and ZINCRBY, which is ZADD INCR with its arguments at fixed places). */
-function zadd(args: string[], w: ReplyWriter, store: Keyspace, zincrby: boolean): void {
+function zadd(args: string[], w: ReplyWriter, ctx: CommandContext, zincrby: boolean): void {
+  const { store } = ctx;
   let flags = zincrby ? Z_INCR : 0;
   let i = 2;
   if (!zincrby) {
@@ -589,8 +607,11 @@ function zadd(args: string[], w: ReplyWriter, store: Keyspace, zincrby: boolean)
     processed++;
     last = score;
   }
-  if (incr) return processed > 0 ? w.dbl(last) : w.nil();
-  w.int(flags & Z_CH ? added + updated : added);
+  if (incr) {
+    if (processed > 0) w.dbl(last);
+    else w.nil();
+  } else w.int(flags & Z_CH ? added + updated : added);
+  if (added > 0 || updated > 0) notify(ctx, NOTIFY_ZSET, incr ? 'zincr' : 'zadd', args[1]);
 }
 
 const write = ['write', 'denyoom', 'fast'];
@@ -601,8 +622,8 @@ export const respZsetCommands: CommandSpec[] = [
     arity: -4,
     flags: write,
     ...KEY1,
-    run(args, w, { store }) {
-      zadd(args, w, store, false);
+    run(args, w, ctx) {
+      zadd(args, w, ctx, false);
     },
   },
   {
@@ -610,8 +631,8 @@ export const respZsetCommands: CommandSpec[] = [
     arity: 4,
     flags: write,
     ...KEY1,
-    run(args, w, { store }) {
-      zadd(args, w, store, true);
+    run(args, w, ctx) {
+      zadd(args, w, ctx, true);
     },
   },
   {
@@ -619,13 +640,19 @@ export const respZsetCommands: CommandSpec[] = [
     arity: -3,
     flags: ['write', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
-      const z = readTyped(store, args[1], isZSet, w);
+    run(args, w, ctx) {
+      const z = readTyped(ctx.store, args[1], isZSet, w);
       if (z === WRONG) return;
       if (z === undefined) return w.int(0);
       let n = 0;
       for (let i = 2; i < args.length; i++) if (z.remove(args[i])) n++;
-      if (z.size === 0) store.delete(args[1]);
+      if (n > 0) {
+        notify(ctx, NOTIFY_ZSET, 'zrem', args[1]);
+        if (z.size === 0) {
+          ctx.store.delete(args[1]);
+          notify(ctx, NOTIFY_GENERIC, 'del', args[1]);
+        }
+      }
       w.int(n);
     },
   },
@@ -702,8 +729,8 @@ export const respZsetCommands: CommandSpec[] = [
     arity: -4,
     flags: ['readonly'],
     ...KEY1,
-    run(args, w, { store }) {
-      zrangeGeneric(args, w, store, null, null);
+    run(args, w, ctx) {
+      zrangeGeneric(args, w, ctx, null, null);
     },
   },
   {
@@ -711,8 +738,8 @@ export const respZsetCommands: CommandSpec[] = [
     arity: -4,
     flags: ['readonly'],
     ...KEY1,
-    run(args, w, { store }) {
-      zrangeGeneric(args, w, store, RANK, true);
+    run(args, w, ctx) {
+      zrangeGeneric(args, w, ctx, RANK, true);
     },
   },
   {
@@ -720,8 +747,8 @@ export const respZsetCommands: CommandSpec[] = [
     arity: -4,
     flags: ['readonly'],
     ...KEY1,
-    run(args, w, { store }) {
-      zrangeGeneric(args, w, store, BYSCORE, false);
+    run(args, w, ctx) {
+      zrangeGeneric(args, w, ctx, BYSCORE, false);
     },
   },
   {
@@ -729,8 +756,8 @@ export const respZsetCommands: CommandSpec[] = [
     arity: -4,
     flags: ['readonly'],
     ...KEY1,
-    run(args, w, { store }) {
-      zrangeGeneric(args, w, store, BYSCORE, true);
+    run(args, w, ctx) {
+      zrangeGeneric(args, w, ctx, BYSCORE, true);
     },
   },
   {
@@ -738,8 +765,8 @@ export const respZsetCommands: CommandSpec[] = [
     arity: -2,
     flags: ['write', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
-      zpop(args, w, store, 'min');
+    run(args, w, ctx) {
+      zpop(args, w, ctx, 'min');
     },
   },
   {
@@ -747,8 +774,8 @@ export const respZsetCommands: CommandSpec[] = [
     arity: -2,
     flags: ['write', 'fast'],
     ...KEY1,
-    run(args, w, { store }) {
-      zpop(args, w, store, 'max');
+    run(args, w, ctx) {
+      zpop(args, w, ctx, 'max');
     },
   },
   {
@@ -759,10 +786,10 @@ export const respZsetCommands: CommandSpec[] = [
     firstKey: 0,
     lastKey: 0,
     keyStep: 0,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
       const req = mpopParse(args, 1, ZSET_ENDS, w);
       if (req === null) return;
-      if (zpopApply(store, req.keys, req.end, req.count, 'nested', w) === null) w.nilArr();
+      if (zpopApply(ctx, req.keys, req.end, req.count, 'nested', w) === null) w.nilArr();
     },
   },
   {
@@ -770,15 +797,15 @@ export const respZsetCommands: CommandSpec[] = [
     arity: 4,
     flags: ['write'],
     ...KEY1,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
       const s = parseLong(args[2]);
       const e = parseLong(args[3]);
       if (s === null || e === null) return err(w, NOT_INTEGER);
-      const z = readTyped(store, args[1], isZSet, w);
+      const z = readTyped(ctx.store, args[1], isZSet, w);
       if (z === WRONG) return;
       if (z === undefined) return w.int(0);
       const r = clampRanks(s, e, z.size);
-      w.int(r === null ? 0 : removeRanks(store, args[1], z, r[0], r[1]));
+      w.int(r === null ? 0 : removeRanks(ctx, args[1], z, r[0], r[1], 'zremrangebyrank'));
     },
   },
   {
@@ -786,14 +813,14 @@ export const respZsetCommands: CommandSpec[] = [
     arity: 4,
     flags: ['write'],
     ...KEY1,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
       const r = parseScoreRange(args[2], args[3]);
       if (r === null) return err(w, NOT_A_RANGE_FLOAT);
-      const z = readTyped(store, args[1], isZSet, w);
+      const z = readTyped(ctx.store, args[1], isZSet, w);
       if (z === WRONG) return;
       if (z === undefined) return w.int(0);
       const [lo, hi] = scoreRanks(z, r);
-      w.int(removeRanks(store, args[1], z, lo, hi));
+      w.int(removeRanks(ctx, args[1], z, lo, hi, 'zremrangebyscore'));
     },
   },
   {
@@ -801,8 +828,8 @@ export const respZsetCommands: CommandSpec[] = [
     arity: -4,
     flags: ['readonly'],
     ...KEY1,
-    run(args, w, { store }) {
-      zrangeGeneric(args, w, store, BYLEX, false);
+    run(args, w, ctx) {
+      zrangeGeneric(args, w, ctx, BYLEX, false);
     },
   },
   {
@@ -810,8 +837,8 @@ export const respZsetCommands: CommandSpec[] = [
     arity: -4,
     flags: ['readonly'],
     ...KEY1,
-    run(args, w, { store }) {
-      zrangeGeneric(args, w, store, BYLEX, true);
+    run(args, w, ctx) {
+      zrangeGeneric(args, w, ctx, BYLEX, true);
     },
   },
   {
@@ -821,8 +848,8 @@ export const respZsetCommands: CommandSpec[] = [
     firstKey: 1,
     lastKey: 2,
     keyStep: 1,
-    run(args, w, { store }) {
-      zrangeGeneric(args, w, store, null, null, 2, args[1]);
+    run(args, w, ctx) {
+      zrangeGeneric(args, w, ctx, null, null, 2, args[1]);
     },
   },
   {
@@ -846,15 +873,15 @@ export const respZsetCommands: CommandSpec[] = [
     arity: 4,
     flags: ['write'],
     ...KEY1,
-    run(args, w, { store }) {
+    run(args, w, ctx) {
       const min = parseLexBound(args[2]);
       const max = parseLexBound(args[3]);
       if (min === null || max === null) return err(w, NOT_A_LEX_RANGE);
-      const z = readTyped(store, args[1], isZSet, w);
+      const z = readTyped(ctx.store, args[1], isZSet, w);
       if (z === WRONG) return;
       if (z === undefined) return w.int(0);
       const [lo, hi] = lexRanks(z, min, max);
-      w.int(removeRanks(store, args[1], z, lo, hi));
+      w.int(removeRanks(ctx, args[1], z, lo, hi, 'zremrangebylex'));
     },
   },
   ...(
@@ -869,8 +896,8 @@ export const respZsetCommands: CommandSpec[] = [
       arity: -3,
       flags: ['readonly', 'movablekeys'],
       ...NO_KEYS,
-      run(args, w, { store }) {
-        zsetOp(args, w, store, 1, op, null);
+      run(args, w, ctx) {
+        zsetOp(args, w, ctx, 1, op, null);
       },
     }),
   ),
@@ -886,8 +913,8 @@ export const respZsetCommands: CommandSpec[] = [
       arity: -4,
       flags: ['write', 'denyoom', 'movablekeys'],
       ...KEY1,
-      run(args, w, { store }) {
-        zsetOp(args, w, store, 2, op, args[1]);
+      run(args, w, ctx) {
+        zsetOp(args, w, ctx, 2, op, args[1]);
       },
     }),
   ),
@@ -896,8 +923,8 @@ export const respZsetCommands: CommandSpec[] = [
     arity: -3,
     flags: ['readonly', 'movablekeys'],
     ...NO_KEYS,
-    run(args, w, { store }) {
-      zsetOp(args, w, store, 1, INTER, null, true);
+    run(args, w, ctx) {
+      zsetOp(args, w, ctx, 1, INTER, null, true);
     },
   },
   {
