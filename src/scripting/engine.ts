@@ -11,7 +11,7 @@ import { pushBit } from './bit.js';
 import { pushCjson } from './cjson.js';
 import { pushCmsgpack } from './cmsgpack.js';
 import { pushStruct } from './struct.js';
-import { fromLua, lauxlib, lua, lualib, setAllocWatch, toLua, type LuaState } from './fengari.js';
+import { fromLua, lauxlib, lua, lualib, pushString, setAllocWatch, stackString, toLua, type LuaState } from './fengari.js';
 import { getHeapStatistics } from 'node:v8';
 import { fmtG } from './numfmt.js';
 
@@ -230,6 +230,111 @@ class Collector implements ReplyWriter {
   bool(b: boolean): void { this.add({ t: 'bool', b }); }
   verbatim(format: string, s: string): void { this.add({ t: 'verbatim', format, s }); }
   bigNumber(digits: string): void { this.add({ t: 'big', s: digits }); }
+}
+
+/**
+ * The ReplyWriter of redis.call: a reply of one string, integer, status or
+ * nil is pushed onto the Lua stack as it is written (no value tree, no
+ * intermediate objects); an error is kept for callCommand (raised or
+ * returned as a table); anything else (aggregates, RESP3 types) is rebuilt
+ * by a Collector and converted by pushVal. A command writes one reply; if
+ * one wrote a second, the last wins, as with the Collector alone.
+ */
+class LuaReplyWriter implements ReplyWriter {
+  private L: LuaState = null;
+  private resp: 2 | 3 = 2;
+  /** Values this call pushed (0 or 1). */
+  pushed = 0;
+  error: string | null = null;
+  private collector: Collector | null = null;
+
+  constructor(private readonly pushTree: (L: LuaState, v: Val, resp: 2 | 3) => void) {}
+
+  begin(L: LuaState, resp: 2 | 3): void {
+    this.L = L;
+    this.resp = resp;
+    this.pushed = 0;
+    this.error = null;
+    this.collector = null;
+  }
+
+  /** The command returned: an aggregate collected is pushed now. */
+  done(): void {
+    const c = this.collector;
+    if (c === null) return;
+    this.collector = null;
+    if (c.result !== null) {
+      this.replace();
+      if (c.result.t === 'err') {
+        this.error = c.result.s;
+        return;
+      }
+      lauxlib.luaL_checkstack(this.L, 4, 'reply nesting');
+      this.pushTree(this.L, c.result, this.resp);
+      this.pushed = 1;
+    }
+  }
+
+  /** A new top-level reply: drops one already written. */
+  private replace(): void {
+    if (this.pushed !== 0) {
+      lua.lua_pop(this.L, 1);
+      this.pushed = 0;
+    }
+    this.error = null;
+  }
+
+  private scalar(): boolean {
+    if (this.collector !== null) return false;
+    this.replace();
+    lauxlib.luaL_checkstack(this.L, 2, 'reply');
+    this.pushed = 1;
+    return true;
+  }
+
+  private get c(): Collector {
+    if (this.collector === null) {
+      this.replace();
+      this.collector = new Collector();
+    }
+    return this.collector;
+  }
+
+  str(s: string): void {
+    if (this.scalar()) pushString(this.L, s);
+    else this.c.str(s);
+  }
+  int(n: number | bigint): void {
+    if (this.scalar()) lua.lua_pushnumber(this.L, Number(n));
+    else this.c.int(n);
+  }
+  nil(): void {
+    if (this.scalar()) {
+      if (this.resp === 3) lua.lua_pushnil(this.L);
+      else lua.lua_pushboolean(this.L, false);
+    } else this.c.nil();
+  }
+  status(s: string): void {
+    if (this.scalar()) pushField(this.L, 'ok', s);
+    else this.c.status(s);
+  }
+  err(code: ErrCode, msg: string): void {
+    if (this.collector !== null) return this.c.err(code, msg);
+    this.replace();
+    this.error = msg;
+  }
+  nilArr(): void { this.c.nilArr(); }
+  dbl(d: number): void { this.c.dbl(d); }
+  dblText(d: number, text: string): void { this.c.dblText(d, text); }
+  arr(n: number): void { this.c.arr(n); }
+  map(n: number): void { this.c.map(n); }
+  set(n: number): void { this.c.set(n); }
+  push(n: number): void { this.c.push(n); }
+  pairs(n: number): void { this.c.pairs(n); }
+  pair(): void {}
+  bool(b: boolean): void { this.c.bool(b); }
+  verbatim(format: string, s: string): void { this.c.verbatim(format, s); }
+  bigNumber(digits: string): void { this.c.bigNumber(digits); }
 }
 
 export class ScriptEngine {
@@ -800,24 +905,26 @@ export class ScriptEngine {
     const args: string[] = new Array(argc);
     for (let i = 1; i <= argc; i++) {
       const t = lua.lua_type(L, i);
-      if (t === lua.LUA_TSTRING) args[i - 1] = fromLua(lua.lua_tolstring(L, i));
+      if (t === lua.LUA_TSTRING) args[i - 1] = stackString(L, i);
       else if (t === lua.LUA_TNUMBER) args[i - 1] = fmt17g(lua.lua_tonumber(L, i));
       else return this.fail(L, raise, 'Lua redis lib command arguments must be strings or integers');
     }
-    const c = new Collector();
-    run.call(args, c);
-    const v = c.result ?? { t: 'nil' };
-    if (v.t === 'err' && raise) {
-      pushErrTable(L, v.s.startsWith('-') ? v.s : '-' + v.s);
-      return lua.lua_error(L);
+    const w = this.callWriter;
+    w.begin(L, run.resp);
+    run.call(args, w);
+    w.done();
+    const error = w.error;
+    if (error !== null) {
+      w.error = null;
+      pushErrTable(L, error.startsWith('-') ? error : '-' + error);
+      return raise ? lua.lua_error(L) : 1;
     }
-    if (v.t === 'err') {
-      pushErrTable(L, v.s.startsWith('-') ? v.s : '-' + v.s);
-      return 1;
-    }
-    this.pushVal(L, v, run.resp, 0);
+    if (w.pushed === 0) w.nil(); // (no reply at all: nil)
     return 1;
   }
+
+  /** The writer redis.call hands its command: replies go straight onto the Lua stack. */
+  private readonly callWriter = new LuaReplyWriter((L, v, resp) => this.pushVal(L, v, resp, 0));
 
   /** An error of the redis lib: raised by call, returned by pcall (as {err=...}). */
   private fail(L: LuaState, raise: boolean, msg: string): number {

@@ -55,12 +55,58 @@ export const lua: any = fengari.lua;
 export const lauxlib: any = fengari.lauxlib;
 export const lualib: any = fengari.lualib;
 
+// fengari's internals behind the public API, for the hot paths of redis.call (see pushString and
+// stackString): a string pushed without the API's two copies, a string argument read without one.
+const require = createRequire(import.meta.url);
+const lstring = require('fengari/src/lstring.js');
+const lobject = require('fengari/src/lobject.js');
+
+/** Below this length a loop beats Buffer's (pooled allocation, a native call) in both directions. */
+const SHORT = 64;
+
 /** A binary (latin1) JS string as Lua bytes. */
 export function toLua(s: string): Uint8Array {
+  const n = s.length;
+  if (n < SHORT) {
+    const b = new Uint8Array(n);
+    for (let i = 0; i < n; i++) b[i] = s.charCodeAt(i);
+    return b;
+  }
   return Buffer.from(s, 'latin1');
 }
 
 /** Lua bytes as a binary (latin1) JS string. */
 export function fromLua(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+  const n = b.length;
+  if (n < SHORT) {
+    let s = '';
+    for (let i = 0; i < n; i++) s += String.fromCharCode(b[i]);
+    return s;
+  }
+  return Buffer.from(b.buffer, b.byteOffset, n).toString('latin1');
+}
+
+/**
+ * Pushes a binary JS string as a Lua string (lua_pushstring's effect), and
+ * remembers the JS string on the Lua string: when the script hands it back to
+ * redis.call (KEYS[1]), stackString needs no conversion. The caller has made
+ * room on the stack (lua_checkstack), as for any push.
+ */
+export function pushString(L: LuaState, s: string): void {
+  const ts = lstring.luaS_bless(L, toLua(s));
+  ts.js = s;
+  lobject.pushsvalue2s(L, ts);
+}
+
+/**
+ * The Lua string at stack index idx (> 0, a string: the caller checked
+ * lua_type) as a binary JS string, converted once per Lua string and then
+ * remembered on it (Lua strings are immutable): a script's constants such as
+ * 'GET' and the KEYS/ARGV it passes on cost nothing after the first call.
+ */
+export function stackString(L: LuaState, idx: number): string {
+  const ts = L.stack[L.ci.funcOff + idx].value;
+  const cached = ts.js;
+  if (cached !== undefined) return cached;
+  return (ts.js = fromLua(ts.realstring));
 }
