@@ -11,7 +11,7 @@ import { pushBit } from './bit.js';
 import { pushCjson } from './cjson.js';
 import { pushCmsgpack } from './cmsgpack.js';
 import { pushStruct } from './struct.js';
-import { fromLua, lauxlib, lua, lualib, pushString, setAllocWatch, stackString, toLua, type LuaState } from './fengari.js';
+import { fromLua, lauxlib, lua, luaString, lualib, pushLuaString, pushString, setAllocWatch, stackString, toLua, type LuaState } from './fengari.js';
 import { getHeapStatistics } from 'node:v8';
 import { fmtG } from './numfmt.js';
 
@@ -122,8 +122,6 @@ export function sha1hex(s: string): string {
 /** An error a run ends with: the reply's whole error line. */
 export class ScriptError extends Error {}
 
-const KEYS_NAME = toLua('KEYS');
-const ARGV_NAME = toLua('ARGV');
 
 /** Instructions between two runs of the count hook (the clock check; Redis's is every 100000 of its faster VM's). */
 const HOOK_EVERY = 10000;
@@ -346,6 +344,8 @@ export class ScriptEngine {
 
   constructor(private readonly log: (level: number, line: string) => void) {
     this.L = this.newState();
+    this.keysName = luaString(this.L, 'KEYS');
+    this.argvName = luaString(this.L, 'ARGV');
     setAllocWatch((bytes) => {
       if (this.run === null) return;
       this.allocated += bytes;
@@ -725,12 +725,16 @@ export class ScriptEngine {
     lua.lua_error(L);
   };
 
+  /** The names KEYS and ARGV as Lua strings made once (a name made per run would be hashed per run). */
+  private readonly keysName: unknown;
+  private readonly argvName: unknown;
+
   private setArray(name: 'KEYS' | 'ARGV', values: string[]): void {
     const L = this.L;
-    pushArray(L, values);
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
-    lua.lua_insert(L, -2);
-    lua.lua_setfield(L, -2, name === 'KEYS' ? KEYS_NAME : ARGV_NAME); // the metatable's __newindex lets these two through
+    pushLuaString(L, name === 'KEYS' ? this.keysName : this.argvName);
+    pushArray(L, values);
+    lua.lua_rawset(L, -3); // (the globals' __newindex lets these two through; a raw set is the same)
     lua.lua_pop(L, 1);
   }
 
@@ -757,7 +761,7 @@ export class ScriptEngine {
   private reply(L: LuaState, idx: number, w: ReplyWriter, depth: number): void {
     switch (lua.lua_type(L, idx)) {
       case lua.LUA_TSTRING:
-        return w.str(fromLua(lua.lua_tolstring(L, idx)));
+        return w.str(stackString(L, idx));
       case lua.LUA_TBOOLEAN:
         if (this.replyResp === 3) return w.bool(lua.lua_toboolean(L, idx));
         return lua.lua_toboolean(L, idx) ? w.int(1) : w.nil();
@@ -1182,7 +1186,7 @@ function pushArray(L: LuaState, values: string[]): void {
   lauxlib.luaL_checkstack(L, 2, 'arguments');
   lua.lua_createtable(L, values.length, 0);
   for (let i = 0; i < values.length; i++) {
-    lua.lua_pushstring(L, toLua(values[i]));
+    pushString(L, values[i]);
     lua.lua_rawseti(L, -2, i + 1);
   }
 }

@@ -110,3 +110,15 @@ export function stackString(L: LuaState, idx: number): string {
   if (cached !== undefined) return cached;
   return (ts.js = fromLua(ts.realstring));
 }
+
+/** A Lua string made once and kept (its table hash, computed on first use, is kept with it): see pushLuaString. */
+export function luaString(L: LuaState, s: string): unknown {
+  const ts = lstring.luaS_bless(L, toLua(s));
+  ts.js = s;
+  return ts;
+}
+
+/** Pushes a string made by luaString. */
+export function pushLuaString(L: LuaState, ts: unknown): void {
+  lobject.pushsvalue2s(L, ts);
+}

@@ -449,15 +449,38 @@ const FUNCTION_HELP = [
 ];
 
 /** One redis.call from a script (Redis's scriptCall): the checks, then the command as a client would run it. */
+/** A command as scripts name it ('GET', 'get'), looked up once: its spec and whether scripts may call it. */
+interface CallTarget {
+  readonly spec: CommandSpec;
+  readonly noscript: boolean;
+}
+
+/** Per command table (the table is built once and never changed): name as written → target. */
+const callTargets = new WeakMap<Map<string, CommandSpec>, Map<string, CallTarget>>();
+/** Distinct spellings remembered per table (a script may spell names any way; the memory stays bounded). */
+const CALL_TARGETS_MAX = 1024;
+
+function callTarget(table: Map<string, CommandSpec>, name: string): CallTarget | undefined {
+  let cache = callTargets.get(table);
+  if (cache === undefined) callTargets.set(table, (cache = new Map()));
+  const hit = cache.get(name);
+  if (hit !== undefined) return hit;
+  const spec = table.get(name) ?? table.get(name.toLowerCase());
+  if (spec === undefined) return undefined;
+  const target: CallTarget = { spec, noscript: (spec.flags ?? []).includes('noscript') };
+  if (cache.size >= CALL_TARGETS_MAX) cache.clear();
+  cache.set(name, target);
+  return target;
+}
+
 function scriptCall(args: string[], w: ReplyWriter, ctx: CommandContext, readOnly: boolean, commands: () => Map<string, CommandSpec>, running: Running): void {
-  const table = commands();
-  const spec = table.get(args[0]) ?? table.get(args[0].toLowerCase());
-  if (spec === undefined) return err(w, 'ERR Unknown Redis command called from script');
+  const target = callTarget(commands(), args[0]);
+  if (target === undefined) return err(w, 'ERR Unknown Redis command called from script');
+  const spec = target.spec;
   const n = args.length;
   if (spec.arity > 0 ? n !== spec.arity : n < -spec.arity) return err(w, 'ERR Wrong number of args calling Redis command from script');
   if (spec.subcommand !== undefined && !spec.subcommand(args, w)) return;
-  const flags = spec.flags ?? [];
-  if (flags.includes('noscript')) return err(w, 'ERR This Redis command is not allowed from script');
+  if (target.noscript) return err(w, 'ERR This Redis command is not allowed from script');
   if (readOnly && spec.write === true) return err(w, 'ERR Write commands are not allowed from read-only scripts.');
   ctx.client.lastCommand = spec.name;
   if (spec.write === true) running.dirty = true;
