@@ -69,7 +69,7 @@ const VALID_NAME = /^[A-Za-z0-9_]+$/;
 const BAD_NAME = 'Library names can only contain letters, numbers, or underscores(_) and must be at least one character long';
 
 /** A compiled script. */
-interface Compiled {
+export interface Compiled {
   readonly ref: number;
   readonly body: string;
   readonly flags: ScriptFlags;
@@ -431,6 +431,16 @@ export class ScriptEngine {
   exec(sha: string, keys: string[], argv: string[], w: ReplyWriter, run: ScriptRun): void {
     const script = this.scripts.get(sha.toLowerCase());
     if (script === undefined) throw new Error(`script ${sha} is not loaded`);
+    this.execCompiled(script, keys, argv, w, run);
+  }
+
+  /** The cached script with this sha (lower case), or undefined: for execCompiled, one lookup per EVALSHA. */
+  script(sha: string): Compiled | undefined {
+    return this.scripts.get(sha);
+  }
+
+  /** exec of a script script() returned. */
+  execCompiled(script: Compiled, keys: string[], argv: string[], w: ReplyWriter, run: ScriptRun): void {
     this.setArray('KEYS', keys);
     this.setArray('ARGV', argv);
     this.invoke(script.ref, null, w, run);

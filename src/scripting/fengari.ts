@@ -5,6 +5,8 @@
 // FENGARICONF once, when it is first loaded; we set it only around that load.
 
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fmt14g } from './numfmt.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -17,8 +19,39 @@ export function setAllocWatch(fn: ((bytes: number) => void) | null): void {
   allocWatch = fn;
 }
 
+/**
+ * fengari frees a stack slot with `delete L.stack[i]` (on every pop, every
+ * return); in V8 deleting an array element is a call into the runtime that
+ * optimised code cannot inline — it was an eighth of a redis.call-heavy
+ * script's time. Storing undefined is the same for every reader (the stack is
+ * a holey array read only by index; fengari never asks `i in stack`), so the
+ * VM's modules are compiled with that one change, while they load (their
+ * order and cycles untouched). A fengari without those statements loads as
+ * it is.
+ */
+const STACK_DELETE = /\bdelete ((?:L|from)\.stack\[[^\]]+\]);/g;
+
+function withStackPatch<T>(require: NodeJS.Require, fn: () => T): T {
+  const Module = require('node:module') as any;
+  const srcDir = path.dirname(require.resolve('fengari/src/lapi.js')) + path.sep;
+  const original = Module._extensions['.js'];
+  Module._extensions['.js'] = function (module: any, filename: string) {
+    if (!filename.startsWith(srcDir)) return original.call(this, module, filename);
+    module._compile(readFileSync(filename, 'utf8').replace(STACK_DELETE, '$1 = undefined;'), filename);
+  };
+  try {
+    return fn();
+  } finally {
+    Module._extensions['.js'] = original;
+  }
+}
+
 function load(): any {
   const require = createRequire(import.meta.url);
+  return withStackPatch(require, () => loadConfigured(require));
+}
+
+function loadConfigured(require: NodeJS.Require): any {
   const before = process.env.FENGARICONF;
   process.env.FENGARICONF = JSON.stringify({ LUA_COMPAT_FLOATSTRING: true });
   try {
@@ -57,9 +90,8 @@ export const lualib: any = fengari.lualib;
 
 // fengari's internals behind the public API, for the hot paths of redis.call (see pushString and
 // stackString): a string pushed without the API's two copies, a string argument read without one.
-const require = createRequire(import.meta.url);
-const lstring = require('fengari/src/lstring.js');
-const lobject = require('fengari/src/lobject.js');
+const lstring = createRequire(import.meta.url)('fengari/src/lstring.js');
+const lobject = createRequire(import.meta.url)('fengari/src/lobject.js');
 
 /** Below this length a loop beats Buffer's (pooled allocation, a native call) in both directions. */
 const SHORT = 64;

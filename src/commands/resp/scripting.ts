@@ -6,7 +6,7 @@
 // script runs inside this one command).
 
 import type { ReplyWriter } from '../../protocol/reply.js';
-import { ScriptEngine, ScriptError, type ScriptFlags, type ScriptRun } from '../../scripting/engine.js';
+import { ScriptEngine, ScriptError, type Compiled, type ScriptFlags, type ScriptRun } from '../../scripting/engine.js';
 import { globMatch } from './keys.js';
 import { DumpError, functionsPayload, readFunctionsPayload } from '../../persist/rdb.js';
 import { parseInt64 } from '../args.js';
@@ -39,10 +39,13 @@ function evalGeneric(args: string[], w: ReplyWriter, ctx: CommandContext, bySha:
   if (numkeys > args.length - 3) return err(w, "ERR Number of keys can't be greater than number of args");
   if (numkeys < 0) return err(w, "ERR Number of keys can't be negative");
   const engine = engineOf(ctx.server);
+  let script: Compiled | undefined;
   let sha: string;
   if (bySha) {
-    sha = args[1].toLowerCase();
-    if (sha.length !== 40 || !engine.has(sha)) return err(w, 'NOSCRIPT No matching script. Please use EVAL.');
+    sha = args[1];
+    if (sha.length !== 40) return err(w, 'NOSCRIPT No matching script. Please use EVAL.');
+    script = engine.script(sha) ?? engine.script((sha = sha.toLowerCase()));
+    if (script === undefined) return err(w, 'NOSCRIPT No matching script. Please use EVAL.');
   } else {
     try {
       sha = engine.load(args[1]);
@@ -50,14 +53,15 @@ function evalGeneric(args: string[], w: ReplyWriter, ctx: CommandContext, bySha:
       if (e instanceof ScriptError) return err(w, e.message);
       throw e;
     }
+    script = engine.script(sha)!;
   }
-  const flags = engine.flagsOf(sha)!;
+  const flags = script.flags;
   if (flags.shebang && !flags.noWrites && readOnlyCmd) return err(w, 'ERR Can not execute a script with write flag using *_ro command.');
   const n = Number(numkeys);
   const run = newRun(sha, ctx, readOnlyCmd || flags.noWrites, commands, true, args);
   engine.beginRun();
   try {
-    engine.exec(sha, args.slice(3, 3 + n), args.slice(3 + n), w, run);
+    engine.execCompiled(script, args.slice(3, 3 + n), args.slice(3 + n), w, run);
   } finally {
     endRun(ctx, run);
   }
@@ -119,29 +123,66 @@ function overdue(ctx: CommandContext, running: Running, poll: () => void): void 
   poll();
 }
 
-/** A run's context: its time limit, and the script's own client through which its redis.call commands run. */
+/**
+ * A run's context: its time limit, and the script's own client through which
+ * its redis.call commands run. One object per run (a class: its methods are
+ * shared, so a run allocates no closures); it is also the Running entry.
+ */
+class ScriptRunner implements ScriptRun, Running {
+  resp: 2 | 3 = 2;
+  killed: ScriptRun['killed'] = false;
+  readonly deadline: number;
+  readonly limitMs: number;
+  readonly startedMs: number;
+  readonly overdue: (() => void) | undefined;
+  readonly args: string[];
+  dirty = false;
+  busy = false;
+  private readonly scriptCtx: CommandContext;
+
+  constructor(
+    readonly name: string,
+    private readonly ctx: CommandContext,
+    private readonly readOnly: boolean,
+    private readonly commands: () => Map<string, CommandSpec>,
+    readonly isEval: boolean,
+    args: string[],
+  ) {
+    const limit = timeLimit(ctx.server);
+    this.startedMs = Date.now();
+    this.deadline = this.startedMs + limit;
+    this.limitMs = limit;
+    this.args = args.slice();
+    this.overdue = ctx.server.processEventsWhileBusy === null ? undefined : this.serveWhileBusy;
+    // The script's own client: the caller's identity, its own RESP version (redis.setresp), never in MULTI, never blocking.
+    const client = Object.create(ctx.client) as ClientState;
+    client.resp = 2;
+    client.inExec = true;
+    client.multi = null;
+    client.waiting = false;
+    this.scriptCtx = { store: ctx.store, client, server: ctx.server, hooks: ctx.hooks, persistence: ctx.persistence, counters: ctx.counters };
+  }
+
+  get run(): ScriptRun {
+    return this;
+  }
+
+  call(args: string[], w: ReplyWriter): void {
+    scriptCall(args, w, this.scriptCtx, this.readOnly, this.commands, this);
+  }
+
+  onResp(v: 2 | 3): void {
+    this.scriptCtx.client.resp = v;
+  }
+
+  private serveWhileBusy(): void {
+    overdue(this.ctx, this, this.ctx.server.processEventsWhileBusy!);
+  }
+}
+
 function newRun(name: string, ctx: CommandContext, readOnly: boolean, commands: () => Map<string, CommandSpec>, isEval: boolean, args: string[]): ScriptRun {
-  const limit = timeLimit(ctx.server);
-  const poll = ctx.server.processEventsWhileBusy;
-  const run: ScriptRun = {
-    name,
-    resp: 2,
-    deadline: Date.now() + limit,
-    limitMs: limit,
-    killed: false,
-    call: (cargs, cw) => scriptCall(cargs, cw, scriptCtx, readOnly, commands, running),
-    onResp: (v) => (client.resp = v),
-    overdue: poll === null ? undefined : () => overdue(ctx, running, poll),
-  };
-  const running: Running = { run, isEval, args: args.slice(), startedMs: Date.now(), dirty: false, busy: false };
-  ctx.server.registry.set('scripting.running', running);
-  // The script's own client: the caller's identity, its own RESP version (redis.setresp), never in MULTI, never blocking.
-  const client = Object.create(ctx.client) as ClientState;
-  client.resp = 2;
-  client.inExec = true;
-  client.multi = null;
-  client.waiting = false;
-  const scriptCtx: CommandContext = { store: ctx.store, client, server: ctx.server, hooks: ctx.hooks, persistence: ctx.persistence, counters: ctx.counters };
+  const run = new ScriptRunner(name, ctx, readOnly, commands, isEval, args);
+  ctx.server.registry.set('scripting.running', run);
   return run;
 }
 
