@@ -11,7 +11,7 @@ import { pushBit } from './bit.js';
 import { pushCjson } from './cjson.js';
 import { pushCmsgpack } from './cmsgpack.js';
 import { pushStruct } from './struct.js';
-import { fromLua, lauxlib, lua, luaString, lualib, pushLuaString, pushString, setAllocWatch, stackString, toLua, type LuaState } from './fengari.js';
+import { fromLua, lauxlib, lua, luaString, lualib, pushLuaString, pushString, setAllocWatch, stackArgs, stackString, toLua, type LuaState } from './fengari.js';
 import { getHeapStatistics } from 'node:v8';
 import { fmtG } from './numfmt.js';
 
@@ -916,13 +916,8 @@ export class ScriptEngine {
     const argc = lua.lua_gettop(L);
     if (run === null) return lauxlib.luaL_error(L, toLua('redis.call used outside a script'));
     if (argc === 0) return this.fail(L, raise, 'Please specify at least one argument for this redis lib call');
-    const args: string[] = new Array(argc);
-    for (let i = 1; i <= argc; i++) {
-      const t = lua.lua_type(L, i);
-      if (t === lua.LUA_TSTRING) args[i - 1] = stackString(L, i);
-      else if (t === lua.LUA_TNUMBER) args[i - 1] = fmt17g(lua.lua_tonumber(L, i));
-      else return this.fail(L, raise, 'Lua redis lib command arguments must be strings or integers');
-    }
+    const args = stackArgs(L, argc, fmt17g);
+    if (args === null) return this.fail(L, raise, 'Lua redis lib command arguments must be strings or integers');
     const w = this.callWriter;
     w.begin(L, run.resp);
     run.call(args, w);

@@ -154,3 +154,26 @@ export function luaString(L: LuaState, s: string): unknown {
 export function pushLuaString(L: LuaState, ts: unknown): void {
   lobject.pushsvalue2s(L, ts);
 }
+
+/**
+ * The arguments 1..argc of the running JavaScript function as binary JS
+ * strings (numbers formatted by fmtNumber), read off the stack directly; null
+ * if one is neither a string nor a number (redis.call's arguments).
+ */
+export function stackArgs(L: LuaState, argc: number, fmtNumber: (n: number) => string): string[] | null {
+  const base = L.ci.funcOff;
+  const out: string[] = new Array(argc);
+  for (let i = 0; i < argc; i++) {
+    const tv = L.stack[base + 1 + i];
+    const t = tv.type & 0x0f;
+    if (t === 4) {
+      const ts = tv.value;
+      out[i] = ts.js ?? (ts.js = fromLua(ts.realstring));
+    } else if (t === 3) {
+      out[i] = fmtNumber(tv.value);
+    } else {
+      return null;
+    }
+  }
+  return out;
+}

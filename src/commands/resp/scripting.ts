@@ -501,9 +501,15 @@ const callTargets = new WeakMap<Map<string, CommandSpec>, Map<string, CallTarget
 /** Distinct spellings remembered per table (a script may spell names any way; the memory stays bounded). */
 const CALL_TARGETS_MAX = 1024;
 
+/** The last table's cache (there is one RESP table: no WeakMap lookup per call). */
+let lastTable: Map<string, CommandSpec> | null = null;
+let lastCache: Map<string, CallTarget> | null = null;
+
 function callTarget(table: Map<string, CommandSpec>, name: string): CallTarget | undefined {
-  let cache = callTargets.get(table);
-  if (cache === undefined) callTargets.set(table, (cache = new Map()));
+  let cache = table === lastTable ? lastCache : callTargets.get(table);
+  if (cache === undefined || cache === null) callTargets.set(table, (cache = new Map()));
+  lastTable = table;
+  lastCache = cache;
   const hit = cache.get(name);
   if (hit !== undefined) return hit;
   const spec = table.get(name) ?? table.get(name.toLowerCase());
