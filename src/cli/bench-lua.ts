@@ -26,6 +26,7 @@ const HELP = `Usage: npm run bench:lua -- [options]
   --loop <name>      redloop's backend (default epoll)
   --redloop <file>   the redloop server (default: this build's dist/cli/server.js)
   --baseline <file>  also run another build's dist/cli/server.js, reported as "before"
+  --baseline-note <text>  what that build is (printed in the report), e.g. a commit
   --label <name>     report name: bench/results/<name>.md and .json (default lua)
   --no-write         print only
   -h, --help         this help
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
       loop: { type: 'string' },
       redloop: { type: 'string' },
       baseline: { type: 'string' },
+      'baseline-note': { type: 'string' },
       label: { type: 'string' },
       'no-write': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -135,6 +137,7 @@ async function main(): Promise<void> {
         `redloop --loop ${loop}; ${connections} connections, no pipelining, ${KEYSPACE} keys of 16 B; median of ${reps} interleaved ${durationSec} s runs (after 0.5 s warm-up each). ` +
         `Load average before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${loadAfter.map((x) => x.toFixed(2)).join(' ')} (the machine is shared; the load generator runs on it too).`,
     );
+    if (v.baseline !== undefined) lines.push('', `"before" is ${v['baseline-note'] ?? v.baseline}.`);
     lines.push('');
     const names = servers.map((s) => s.name);
     lines.push(`| scenario | ${names.map((n) => `${n} µs/call`).join(' | ')} | ${names.filter((n) => n !== 'redis').map((n) => `${n} ÷ redis`).join(' | ')} | ${names.map((n) => `${n} calls/s`).join(' | ')} |`);
