@@ -58,6 +58,11 @@ export interface LoadOptions {
    * node:net sockets on Node's libuv loop.
    */
   engine?: 'raw' | 'net';
+  /**
+   * Builds the request for a key instead of the mix (GET or SET), e.g. an
+   * EVALSHA on that key; `label` then names it in the result's `mix`.
+   */
+  request?: { label: string; build: (key: string) => string[] };
 }
 
 export interface LoadResult {
@@ -164,7 +169,8 @@ function buildPool(o: LoadOptions): RequestPool {
       r -= m.weight;
     }
     const key = keyName(Math.floor(rand() * o.keyspace));
-    parts.push(encodeCommand(o.protocol, cmd === 'get' ? ['GET', key] : ['SET', key, value]));
+    const args = o.request !== undefined ? o.request.build(key) : cmd === 'get' ? ['GET', key] : ['SET', key, value];
+    parts.push(encodeCommand(o.protocol, args));
   }
   for (let i = 0; i < o.pipeline; i++) parts.push(parts[i]);
   const offsets = new Float64Array(parts.length + 1);

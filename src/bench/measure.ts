@@ -80,7 +80,7 @@ export class Window {
       idle,
       valueSize: o.valueSize,
       keyspace: o.keyspace,
-      mix: o.mix.map((m) => `${m.command}:${m.weight}`).join(','),
+      mix: o.request?.label ?? o.mix.map((m) => `${m.command}:${m.weight}`).join(','),
       requests: received,
       errors: this.errors1 - this.errors0,
       disconnects,

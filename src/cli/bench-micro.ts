@@ -19,6 +19,7 @@ import { ProtocolSession, detachedHost } from '../servers/session.js';
 import { DEFAULT_SETTINGS, ServerState } from '../servers/state.js';
 import { bookCodec } from '../protocol/book.js';
 import { encodeCommand, keyName } from '../bench/loadgen.js';
+import { sha1hex } from '../scripting/engine.js';
 
 const OPS = 1000; // ops per task call
 const KEYS = 10_000;
@@ -75,6 +76,14 @@ function sessionTask(protocol: 'book' | 'resp'): () => void {
   };
 }
 
+// Scripts as npm run bench:lua runs them (the handler alone: no sockets).
+const ONE_GET = "return redis.call('GET', KEYS[1])";
+const TEN_GETS = "local v\nfor i = 1, 10 do v = redis.call('GET', KEYS[1]) end\nreturn v";
+dispatch(respTable, ['SCRIPT', 'LOAD', ONE_GET], nullWriter, ctx);
+dispatch(respTable, ['SCRIPT', 'LOAD', TEN_GETS], nullWriter, ctx);
+const evalsha1 = ['EVALSHA', sha1hex(ONE_GET), '1', keyName(1234)];
+const evalsha10 = ['EVALSHA', sha1hex(TEN_GETS), '1', keyName(1234)];
+
 const tasks: [string, () => void][] = [
   ['book decode GET', () => { for (let i = 0; i < OPS; i++) decodeRequest(bookGet, 0, bookGet.length, args); }],
   ['book decode SET 16 B', () => { for (let i = 0; i < OPS; i++) decodeRequest(bookSet, 0, bookSet.length, args); }],
@@ -91,6 +100,8 @@ const tasks: [string, () => void][] = [
   ['dispatch book get (10k keys)', () => { for (let i = 0; i < OPS; i++) dispatch(bookTable, getArgs, nullWriter, ctx); }],
   ['dispatch resp GET (10k keys)', () => { for (let i = 0; i < OPS; i++) dispatch(respTable, GETArgs, nullWriter, ctx); }],
   ['dispatch resp SET (10k keys)', () => { for (let i = 0; i < OPS; i++) dispatch(respTable, SETArgs, nullWriter, ctx); }],
+  ['dispatch EVALSHA, 1 redis.call GET', () => { for (let i = 0; i < OPS; i++) dispatch(respTable, evalsha1, nullWriter, ctx); }],
+  ['dispatch EVALSHA, 10 redis.call GET', () => { for (let i = 0; i < OPS; i++) dispatch(respTable, evalsha10, nullWriter, ctx); }],
   ['keyspace get (10k keys)', () => { for (let i = 0; i < OPS; i++) state.store.get(keyName(i * 7 % KEYS)); }],
   ['session book, 16 pipelined GETs', sessionTask('book')],
   ['session resp, 16 pipelined GETs', sessionTask('resp')],

@@ -11,7 +11,7 @@ import { pushBit } from './bit.js';
 import { pushCjson } from './cjson.js';
 import { pushCmsgpack } from './cmsgpack.js';
 import { pushStruct } from './struct.js';
-import { fromLua, lauxlib, lua, lualib, setAllocWatch, toLua, type LuaState } from './fengari.js';
+import { fromLua, lauxlib, lua, luaString, lualib, pushLuaString, pushString, setAllocWatch, stackArgs, stackString, toLua, type LuaState } from './fengari.js';
 import { getHeapStatistics } from 'node:v8';
 import { fmtG } from './numfmt.js';
 
@@ -69,7 +69,7 @@ const VALID_NAME = /^[A-Za-z0-9_]+$/;
 const BAD_NAME = 'Library names can only contain letters, numbers, or underscores(_) and must be at least one character long';
 
 /** A compiled script. */
-interface Compiled {
+export interface Compiled {
   readonly ref: number;
   readonly body: string;
   readonly flags: ScriptFlags;
@@ -122,8 +122,6 @@ export function sha1hex(s: string): string {
 /** An error a run ends with: the reply's whole error line. */
 export class ScriptError extends Error {}
 
-const KEYS_NAME = toLua('KEYS');
-const ARGV_NAME = toLua('ARGV');
 
 /** Instructions between two runs of the count hook (the clock check; Redis's is every 100000 of its faster VM's). */
 const HOOK_EVERY = 10000;
@@ -232,6 +230,111 @@ class Collector implements ReplyWriter {
   bigNumber(digits: string): void { this.add({ t: 'big', s: digits }); }
 }
 
+/**
+ * The ReplyWriter of redis.call: a reply of one string, integer, status or
+ * nil is pushed onto the Lua stack as it is written (no value tree, no
+ * intermediate objects); an error is kept for callCommand (raised or
+ * returned as a table); anything else (aggregates, RESP3 types) is rebuilt
+ * by a Collector and converted by pushVal. A command writes one reply; if
+ * one wrote a second, the last wins, as with the Collector alone.
+ */
+class LuaReplyWriter implements ReplyWriter {
+  private L: LuaState = null;
+  private resp: 2 | 3 = 2;
+  /** Values this call pushed (0 or 1). */
+  pushed = 0;
+  error: string | null = null;
+  private collector: Collector | null = null;
+
+  constructor(private readonly pushTree: (L: LuaState, v: Val, resp: 2 | 3) => void) {}
+
+  begin(L: LuaState, resp: 2 | 3): void {
+    this.L = L;
+    this.resp = resp;
+    this.pushed = 0;
+    this.error = null;
+    this.collector = null;
+  }
+
+  /** The command returned: an aggregate collected is pushed now. */
+  done(): void {
+    const c = this.collector;
+    if (c === null) return;
+    this.collector = null;
+    if (c.result !== null) {
+      this.replace();
+      if (c.result.t === 'err') {
+        this.error = c.result.s;
+        return;
+      }
+      lauxlib.luaL_checkstack(this.L, 4, 'reply nesting');
+      this.pushTree(this.L, c.result, this.resp);
+      this.pushed = 1;
+    }
+  }
+
+  /** A new top-level reply: drops one already written. */
+  private replace(): void {
+    if (this.pushed !== 0) {
+      lua.lua_pop(this.L, 1);
+      this.pushed = 0;
+    }
+    this.error = null;
+  }
+
+  private scalar(): boolean {
+    if (this.collector !== null) return false;
+    this.replace();
+    lauxlib.luaL_checkstack(this.L, 2, 'reply');
+    this.pushed = 1;
+    return true;
+  }
+
+  private get c(): Collector {
+    if (this.collector === null) {
+      this.replace();
+      this.collector = new Collector();
+    }
+    return this.collector;
+  }
+
+  str(s: string): void {
+    if (this.scalar()) pushString(this.L, s);
+    else this.c.str(s);
+  }
+  int(n: number | bigint): void {
+    if (this.scalar()) lua.lua_pushnumber(this.L, Number(n));
+    else this.c.int(n);
+  }
+  nil(): void {
+    if (this.scalar()) {
+      if (this.resp === 3) lua.lua_pushnil(this.L);
+      else lua.lua_pushboolean(this.L, false);
+    } else this.c.nil();
+  }
+  status(s: string): void {
+    if (this.scalar()) pushField(this.L, 'ok', s);
+    else this.c.status(s);
+  }
+  err(code: ErrCode, msg: string): void {
+    if (this.collector !== null) return this.c.err(code, msg);
+    this.replace();
+    this.error = msg;
+  }
+  nilArr(): void { this.c.nilArr(); }
+  dbl(d: number): void { this.c.dbl(d); }
+  dblText(d: number, text: string): void { this.c.dblText(d, text); }
+  arr(n: number): void { this.c.arr(n); }
+  map(n: number): void { this.c.map(n); }
+  set(n: number): void { this.c.set(n); }
+  push(n: number): void { this.c.push(n); }
+  pairs(n: number): void { this.c.pairs(n); }
+  pair(): void {}
+  bool(b: boolean): void { this.c.bool(b); }
+  verbatim(format: string, s: string): void { this.c.verbatim(format, s); }
+  bigNumber(digits: string): void { this.c.bigNumber(digits); }
+}
+
 export class ScriptEngine {
   private L: LuaState;
   private scripts = new Map<string, Compiled>();
@@ -241,6 +344,8 @@ export class ScriptEngine {
 
   constructor(private readonly log: (level: number, line: string) => void) {
     this.L = this.newState();
+    this.keysName = luaString(this.L, 'KEYS');
+    this.argvName = luaString(this.L, 'ARGV');
     setAllocWatch((bytes) => {
       if (this.run === null) return;
       this.allocated += bytes;
@@ -326,6 +431,16 @@ export class ScriptEngine {
   exec(sha: string, keys: string[], argv: string[], w: ReplyWriter, run: ScriptRun): void {
     const script = this.scripts.get(sha.toLowerCase());
     if (script === undefined) throw new Error(`script ${sha} is not loaded`);
+    this.execCompiled(script, keys, argv, w, run);
+  }
+
+  /** The cached script with this sha (lower case), or undefined: for execCompiled, one lookup per EVALSHA. */
+  script(sha: string): Compiled | undefined {
+    return this.scripts.get(sha);
+  }
+
+  /** exec of a script script() returned. */
+  execCompiled(script: Compiled, keys: string[], argv: string[], w: ReplyWriter, run: ScriptRun): void {
     this.setArray('KEYS', keys);
     this.setArray('ARGV', argv);
     this.invoke(script.ref, null, w, run);
@@ -620,12 +735,16 @@ export class ScriptEngine {
     lua.lua_error(L);
   };
 
+  /** The names KEYS and ARGV as Lua strings made once (a name made per run would be hashed per run). */
+  private readonly keysName: unknown;
+  private readonly argvName: unknown;
+
   private setArray(name: 'KEYS' | 'ARGV', values: string[]): void {
     const L = this.L;
-    pushArray(L, values);
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
-    lua.lua_insert(L, -2);
-    lua.lua_setfield(L, -2, name === 'KEYS' ? KEYS_NAME : ARGV_NAME); // the metatable's __newindex lets these two through
+    pushLuaString(L, name === 'KEYS' ? this.keysName : this.argvName);
+    pushArray(L, values);
+    lua.lua_rawset(L, -3); // (the globals' __newindex lets these two through; a raw set is the same)
     lua.lua_pop(L, 1);
   }
 
@@ -652,7 +771,7 @@ export class ScriptEngine {
   private reply(L: LuaState, idx: number, w: ReplyWriter, depth: number): void {
     switch (lua.lua_type(L, idx)) {
       case lua.LUA_TSTRING:
-        return w.str(fromLua(lua.lua_tolstring(L, idx)));
+        return w.str(stackString(L, idx));
       case lua.LUA_TBOOLEAN:
         if (this.replyResp === 3) return w.bool(lua.lua_toboolean(L, idx));
         return lua.lua_toboolean(L, idx) ? w.int(1) : w.nil();
@@ -797,27 +916,24 @@ export class ScriptEngine {
     const argc = lua.lua_gettop(L);
     if (run === null) return lauxlib.luaL_error(L, toLua('redis.call used outside a script'));
     if (argc === 0) return this.fail(L, raise, 'Please specify at least one argument for this redis lib call');
-    const args: string[] = new Array(argc);
-    for (let i = 1; i <= argc; i++) {
-      const t = lua.lua_type(L, i);
-      if (t === lua.LUA_TSTRING) args[i - 1] = fromLua(lua.lua_tolstring(L, i));
-      else if (t === lua.LUA_TNUMBER) args[i - 1] = fmt17g(lua.lua_tonumber(L, i));
-      else return this.fail(L, raise, 'Lua redis lib command arguments must be strings or integers');
+    const args = stackArgs(L, argc, fmt17g);
+    if (args === null) return this.fail(L, raise, 'Lua redis lib command arguments must be strings or integers');
+    const w = this.callWriter;
+    w.begin(L, run.resp);
+    run.call(args, w);
+    w.done();
+    const error = w.error;
+    if (error !== null) {
+      w.error = null;
+      pushErrTable(L, error.startsWith('-') ? error : '-' + error);
+      return raise ? lua.lua_error(L) : 1;
     }
-    const c = new Collector();
-    run.call(args, c);
-    const v = c.result ?? { t: 'nil' };
-    if (v.t === 'err' && raise) {
-      pushErrTable(L, v.s.startsWith('-') ? v.s : '-' + v.s);
-      return lua.lua_error(L);
-    }
-    if (v.t === 'err') {
-      pushErrTable(L, v.s.startsWith('-') ? v.s : '-' + v.s);
-      return 1;
-    }
-    this.pushVal(L, v, run.resp, 0);
+    if (w.pushed === 0) w.nil(); // (no reply at all: nil)
     return 1;
   }
+
+  /** The writer redis.call hands its command: replies go straight onto the Lua stack. */
+  private readonly callWriter = new LuaReplyWriter((L, v, resp) => this.pushVal(L, v, resp, 0));
 
   /** An error of the redis lib: raised by call, returned by pcall (as {err=...}). */
   private fail(L: LuaState, raise: boolean, msg: string): number {
@@ -1075,7 +1191,7 @@ function pushArray(L: LuaState, values: string[]): void {
   lauxlib.luaL_checkstack(L, 2, 'arguments');
   lua.lua_createtable(L, values.length, 0);
   for (let i = 0; i < values.length; i++) {
-    lua.lua_pushstring(L, toLua(values[i]));
+    pushString(L, values[i]);
     lua.lua_rawseti(L, -2, i + 1);
   }
 }

@@ -6,7 +6,7 @@
 // script runs inside this one command).
 
 import type { ReplyWriter } from '../../protocol/reply.js';
-import { ScriptEngine, ScriptError, type ScriptFlags, type ScriptRun } from '../../scripting/engine.js';
+import { ScriptEngine, ScriptError, type Compiled, type ScriptFlags, type ScriptRun } from '../../scripting/engine.js';
 import { globMatch } from './keys.js';
 import { DumpError, functionsPayload, readFunctionsPayload } from '../../persist/rdb.js';
 import { parseInt64 } from '../args.js';
@@ -40,10 +40,13 @@ function evalGeneric(args: string[], w: ReplyWriter, ctx: CommandContext, bySha:
   if (numkeys > args.length - 3) return err(w, "ERR Number of keys can't be greater than number of args");
   if (numkeys < 0) return err(w, "ERR Number of keys can't be negative");
   const engine = engineOf(ctx.server);
+  let script: Compiled | undefined;
   let sha: string;
   if (bySha) {
-    sha = args[1].toLowerCase();
-    if (sha.length !== 40 || !engine.has(sha)) return err(w, 'NOSCRIPT No matching script. Please use EVAL.');
+    sha = args[1];
+    if (sha.length !== 40) return err(w, 'NOSCRIPT No matching script. Please use EVAL.');
+    script = engine.script(sha) ?? engine.script((sha = sha.toLowerCase()));
+    if (script === undefined) return err(w, 'NOSCRIPT No matching script. Please use EVAL.');
   } else {
     try {
       sha = engine.load(args[1]);
@@ -51,14 +54,15 @@ function evalGeneric(args: string[], w: ReplyWriter, ctx: CommandContext, bySha:
       if (e instanceof ScriptError) return err(w, e.message);
       throw e;
     }
+    script = engine.script(sha)!;
   }
-  const flags = engine.flagsOf(sha)!;
+  const flags = script.flags;
   if (flags.shebang && !flags.noWrites && readOnlyCmd) return err(w, 'ERR Can not execute a script with write flag using *_ro command.');
   const n = Number(numkeys);
   const run = newRun(sha, ctx, readOnlyCmd || flags.noWrites, commands, true, args);
   engine.beginRun();
   try {
-    engine.exec(sha, args.slice(3, 3 + n), args.slice(3 + n), w, run);
+    engine.execCompiled(script, args.slice(3, 3 + n), args.slice(3 + n), w, run);
   } finally {
     endRun(ctx, run);
   }
@@ -120,30 +124,66 @@ function overdue(ctx: CommandContext, running: Running, poll: () => void): void 
   poll();
 }
 
-/** A run's context: its time limit, and the script's own client through which its redis.call commands run. */
+/**
+ * A run's context: its time limit, and the script's own client through which
+ * its redis.call commands run. One object per run (a class: its methods are
+ * shared, so a run allocates no closures); it is also the Running entry.
+ */
+class ScriptRunner implements ScriptRun, Running {
+  resp: 2 | 3 = 2;
+  killed: ScriptRun['killed'] = false;
+  readonly deadline: number;
+  readonly limitMs: number;
+  readonly startedMs: number;
+  readonly overdue: (() => void) | undefined;
+  readonly args: string[];
+  dirty = false;
+  busy = false;
+  private readonly scriptCtx: CommandContext;
+
+  constructor(
+    readonly name: string,
+    private readonly ctx: CommandContext,
+    private readonly readOnly: boolean,
+    private readonly commands: () => Map<string, CommandSpec>,
+    readonly isEval: boolean,
+    args: string[],
+  ) {
+    const limit = timeLimit(ctx.server);
+    this.startedMs = Date.now();
+    this.deadline = this.startedMs + limit;
+    this.limitMs = limit;
+    this.args = args.slice();
+    this.overdue = ctx.server.processEventsWhileBusy === null ? undefined : this.serveWhileBusy;
+    // The script's own client: the caller's identity, its own RESP version (redis.setresp), never in MULTI, never blocking.
+    const client = Object.create(ctx.client) as ClientState;
+    client.resp = 2;
+    client.inExec = true;
+    client.multi = null;
+    client.waiting = false;
+    this.scriptCtx = { store: ctx.store, client, server: ctx.server, hooks: ctx.hooks, persistence: ctx.persistence, counters: ctx.counters };
+  }
+
+  get run(): ScriptRun {
+    return this;
+  }
+
+  call(args: string[], w: ReplyWriter): void {
+    scriptCall(args, w, this.scriptCtx, this.readOnly, this.commands, this);
+  }
+
+  onResp(v: 2 | 3): void {
+    this.scriptCtx.client.resp = v;
+  }
+
+  private serveWhileBusy(): void {
+    overdue(this.ctx, this, this.ctx.server.processEventsWhileBusy!);
+  }
+}
+
 function newRun(name: string, ctx: CommandContext, readOnly: boolean, commands: () => Map<string, CommandSpec>, isEval: boolean, args: string[]): ScriptRun {
-  const limit = timeLimit(ctx.server);
-  const poll = ctx.server.processEventsWhileBusy;
-  const run: ScriptRun = {
-    name,
-    resp: 2,
-    deadline: Date.now() + limit,
-    limitMs: limit,
-    killed: false,
-    call: (cargs, cw) => scriptCall(cargs, cw, scriptCtx, readOnly, commands, running),
-    onResp: (v) => (client.resp = v),
-    overdue: poll === null ? undefined : () => overdue(ctx, running, poll),
-  };
-  const running: Running = { run, isEval, args: args.slice(), startedMs: Date.now(), dirty: false, busy: false };
-  ctx.server.registry.set('scripting.running', running);
-  // The script's own client: the caller's identity, its own RESP version (redis.setresp), never in MULTI, never blocking.
-  const client = Object.create(ctx.client) as ClientState;
-  client.resp = 2;
-  client.inExec = true;
-  client.multi = null;
-  client.waiting = false;
-  client.script = true;
-  const scriptCtx: CommandContext = { store: ctx.store, client, server: ctx.server, hooks: ctx.hooks, persistence: ctx.persistence, counters: ctx.counters };
+  const run = new ScriptRunner(name, ctx, readOnly, commands, isEval, args);
+  ctx.server.registry.set('scripting.running', run);
   return run;
 }
 
@@ -435,10 +475,40 @@ const FUNCTION_HELP = [
 ];
 
 /** One redis.call from a script (Redis's scriptCall): the checks, then the command as a client would run it. */
+/** A command as scripts name it ('GET', 'get'), looked up once: its spec and whether scripts may call it. */
+interface CallTarget {
+  readonly spec: CommandSpec;
+  readonly noscript: boolean;
+}
+
+/** Per command table (the table is built once and never changed): name as written → target. */
+const callTargets = new WeakMap<Map<string, CommandSpec>, Map<string, CallTarget>>();
+/** Distinct spellings remembered per table (a script may spell names any way; the memory stays bounded). */
+const CALL_TARGETS_MAX = 1024;
+
+/** The last table's cache (there is one RESP table: no WeakMap lookup per call). */
+let lastTable: Map<string, CommandSpec> | null = null;
+let lastCache: Map<string, CallTarget> | null = null;
+
+function callTarget(table: Map<string, CommandSpec>, name: string): CallTarget | undefined {
+  let cache = table === lastTable ? lastCache : callTargets.get(table);
+  if (cache === undefined || cache === null) callTargets.set(table, (cache = new Map()));
+  lastTable = table;
+  lastCache = cache;
+  const hit = cache.get(name);
+  if (hit !== undefined) return hit;
+  const spec = table.get(name) ?? table.get(name.toLowerCase());
+  if (spec === undefined) return undefined;
+  const target: CallTarget = { spec, noscript: (spec.flags ?? []).includes('noscript') };
+  if (cache.size >= CALL_TARGETS_MAX) cache.clear();
+  cache.set(name, target);
+  return target;
+}
+
 function scriptCall(args: string[], w: ReplyWriter, ctx: CommandContext, readOnly: boolean, commands: () => Map<string, CommandSpec>, running: Running): void {
-  const table = commands();
-  const spec = table.get(args[0]) ?? table.get(args[0].toLowerCase());
-  if (spec === undefined) return err(w, 'ERR Unknown Redis command called from script');
+  const target = callTarget(commands(), args[0]);
+  if (target === undefined) return err(w, 'ERR Unknown Redis command called from script');
+  const spec = target.spec;
   const n = args.length;
   if (spec.arity > 0 ? n !== spec.arity : n < -spec.arity) return err(w, 'ERR Wrong number of args calling Redis command from script');
   // A container's subcommand is looked up as Redis's scriptCall does (its wording), and its flags are the subcommand's.
@@ -449,8 +519,7 @@ function scriptCall(args: string[], w: ReplyWriter, ctx: CommandContext, readOnl
     if (sub === undefined && !(spec.subcommands ?? []).includes(name)) return err(w, 'ERR Unknown Redis command called from script');
     if (sub !== undefined && (sub.arity > 0 ? n !== sub.arity : n < -sub.arity)) return err(w, 'ERR Wrong number of args calling Redis command from script');
   }
-  const flags = sub?.flags ?? spec.flags ?? [];
-  if (flags.includes('noscript')) return err(w, 'ERR This Redis command is not allowed from script');
+  if (sub !== undefined ? (sub.flags ?? []).includes('noscript') : target.noscript) return err(w, 'ERR This Redis command is not allowed from script');
   if (spec.subcommand !== undefined && !spec.subcommand(args, w, ctx)) return;
   if (readOnly && spec.write === true) return err(w, 'ERR Write commands are not allowed from read-only scripts.');
   ctx.client.lastCommand = spec.name;
