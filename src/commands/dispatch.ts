@@ -12,6 +12,7 @@ import type { CommandContext, CommandSpec, CommandStat, CommandTable } from './t
 import type { CommandCounters } from './counters.js';
 import { discardTransaction, unwatchAll } from './multi.js';
 import { MAY_REPLICATE } from './common.js';
+import { OOM_ERROR } from '../servers/memory.js';
 
 /** Not queued inside MULTI: they act on the transaction itself (Redis's list). */
 const TRANSACTION_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
@@ -54,6 +55,14 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
     table.noAuth(w);
     return;
   }
+  // maxmemory: evict before the command; refuse it if it may grow memory and nothing more can go (Redis's order: after auth).
+  const { hooks } = ctx;
+  if (hooks.oomRefuses !== null && hooks.oomRefuses(spec, client)) {
+    rejected(spec, ctx);
+    if (client.multi !== null) client.multi.failed = true;
+    w.err(ErrCode.Unknown, OOM_ERROR);
+    return;
+  }
   // Only RESP2 clients are restricted while subscribed; RESP3 separates pushes from replies (Redis 7.0).
   if (client.subscriptions > 0 && client.resp === 2 && client.protocol === 'resp' && !SUBSCRIBED_OK.has(spec.name)) {
     rejected(spec, ctx);
@@ -69,7 +78,6 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
     w.err(ErrCode.Unknown, "ERR Replica can't interact with the keyspace");
     return;
   }
-  const { hooks } = ctx;
   if (hooks.postpone !== null && !client.monitor && hooks.postpone(spec, ctx, () => rerunLater(table, args, ctx))) return;
   if (client.multi !== null && !TRANSACTION_CONTROL.has(spec.name)) {
     if (spec.noMulti === true) {
@@ -147,9 +155,15 @@ export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: 
   stat.calls++;
   // SLOWLOG and commandstats' usec: a clock read on each side, only while slowlog-log-slower-than >= 0.
   const started = counters.settings.slowlogLogSlowerThan >= 0 ? performance.now() : -1;
+  const { store } = ctx;
+  // Access times are stamped with one clock read per command (Redis caches its LRU clock too).
+  store.setClock(started >= 0 ? started : performance.now());
   const errors = counters.errorCount;
   const nested = counters.nestedErrors;
   counters.execDepth++;
+  // A write command's lookups of collections are measured again after it (used_memory).
+  const wasWriting = store.writing;
+  if (spec.write === true) store.writing = true;
   if (spec.write === true && (hooks.aroundWrite !== null || hooks.trackWrite !== null)) {
     const { aroundWrite, trackWrite } = hooks;
     const run = aroundWrite === null ? () => spec.run(args, w, ctx) : () => aroundWrite(args, () => spec.run(args, w, ctx));
@@ -157,6 +171,10 @@ export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: 
     else run();
   } else {
     spec.run(args, w, ctx);
+  }
+  if (spec.write === true) {
+    store.writing = wasWriting;
+    if (!wasWriting) store.settle();
   }
   // CLIENT TRACKING: the keys a read-only command named are remembered for the reader.
   if (hooks.afterRead !== null && spec.readOnly === true) hooks.afterRead(spec, args, ctx);
@@ -225,6 +243,7 @@ export function commandMap(specs: readonly CommandSpec[]): Map<string, CommandSp
     if (s.flags !== undefined && s.flags.includes('write')) s.write = true;
     if (s.index === undefined) s.index = nextIndex++;
     if (s.flags !== undefined && s.flags.includes('readonly')) s.readOnly = true;
+    if (s.flags !== undefined && s.flags.includes('denyoom')) s.denyoom = true;
     m.set(s.name, s);
     m.set(s.name.toUpperCase(), s);
   }

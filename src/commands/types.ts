@@ -3,6 +3,7 @@
 // parses its arguments, applies them to the store, writes exactly one reply.
 
 import type { ConfigStore } from '../servers/config.js';
+import type { MemoryManager } from '../servers/memory.js';
 import type { CommandCounters } from './counters.js';
 import type { ReplyWriter } from '../protocol/reply.js';
 import type { KeyChange, Keyspace } from '../store/keyspace.js';
@@ -88,6 +89,8 @@ export interface CommandHooks {
    * While CLIENT PAUSE is on: returns true when the command must wait (its
    * client then waits; `rerun` makes the closure that runs it at the end).
    */
+  /** While maxmemory is set: evict as needed before a command, and say whether it must be refused with -OOM (src/servers/memory.ts). */
+  oomRefuses: ((spec: CommandSpec, client: ClientState) => boolean) | null;
   postpone: ((spec: CommandSpec, ctx: CommandContext, rerun: () => (w: ReplyWriter) => void) => boolean) | null;
 }
 
@@ -161,6 +164,8 @@ export interface ServerStats {
   rejectedConnections: number;
   /** Keys expired at the last RESETSTAT (INFO reports the keyspace's count minus this). */
   expiredKeysBase: number;
+  /** Keys evicted at the last RESETSTAT. */
+  evictedKeysBase: number;
   /** Bytes read from / written to client sockets since start-up (the backend counts them). */
   netInput: () => number;
   netOutput: () => number;
@@ -190,6 +195,8 @@ export interface PersistenceControl {
 /** Server-wide facts and settings commands may consult (INFO, CONFIG, ...). */
 export interface ServerContext {
   readonly startedAtMs: number;
+  /** used_memory, maxmemory and eviction (INFO memory, MEMORY). */
+  readonly memory: MemoryManager;
   /** Parameter → value as CONFIG GET shows it (read-only for commands: CONFIG SET goes through configStore). */
   readonly config: Map<string, string>;
   /** Every Redis 7.0 parameter: CONFIG GET/SET/REWRITE. */
@@ -282,6 +289,8 @@ export interface CommandSpec {
   write?: boolean;
   /** Set by commandMap from flags: a read-only command (CLIENT TRACKING remembers its keys). */
   readOnly?: boolean;
+  /** Set by commandMap from flags: refused with -OOM when used memory is over maxmemory and nothing can be evicted. */
+  denyoom?: boolean;
 }
 
 /** A protocol's command table with its own wording of dispatch errors. */

@@ -167,12 +167,12 @@ bool('aof-timestamp-enabled', 'no', 'mutable', AOF);
 bool('aof-disable-auto-gc', 'no', 'mutable', AOF);
 
 // ---- memory ----
-mem('maxmemory', 0n, ULLONG_MAX, 0, 'mutable', 'accepted, no effect here (no eviction yet)');
-enm('maxmemory-policy', ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'], 'noeviction', 'mutable', 'accepted, no effect here (no eviction yet)');
-int('maxmemory-samples', 1n, INT_MAX, 5, 'mutable', 'accepted, no effect here (no eviction yet)');
-int('maxmemory-eviction-tenacity', 0n, 100n, 10, 'mutable', 'accepted, no effect here (no eviction yet)');
-int('lfu-log-factor', 0n, INT_MAX, 10, 'mutable', 'accepted, no effect here (no LFU counters)');
-int('lfu-decay-time', 0n, INT_MAX, 1, 'mutable', 'accepted, no effect here (no LFU counters)');
+mem('maxmemory', 0n, ULLONG_MAX, 0, 'mutable', applied('over it, keys are evicted by maxmemory-policy before each command, or denyoom commands refused with -OOM (used_memory: see README)'), A);
+enm('maxmemory-policy', ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'], 'noeviction', 'mutable', applied('which keys maxmemory evicts (all eight Redis policies)'), A);
+int('maxmemory-samples', 1n, INT_MAX, 5, 'mutable', applied('keys sampled per eviction round (LRU, LFU)'), A);
+int('maxmemory-eviction-tenacity', 0n, 100n, 10, 'mutable', applied('time one eviction run may take before a timer carries on'), A);
+int('lfu-log-factor', 0n, INT_MAX, 10, 'mutable', applied('growth of the LFU counter'), A);
+int('lfu-decay-time', 0n, INT_MAX, 1, 'mutable', applied('minutes per decrement of an idle key\'s LFU counter'), A);
 bool('lazyfree-lazy-eviction', 'no', 'mutable', LAZY);
 bool('lazyfree-lazy-expire', 'no', 'mutable', LAZY);
 bool('lazyfree-lazy-server-del', 'no', 'mutable', LAZY);
@@ -483,6 +483,8 @@ export class ConfigStore {
   private settings: ServerSettings;
   /** Called after CONFIG SET stored an applied parameter (the loop copies timeout and tcp-keepalive). */
   onApplied: (() => void) | null = null;
+  /** Told the name of each applied parameter set (by CONFIG SET, or the file before the server starts). */
+  readonly appliedListeners: ((name: string) => void)[] = [];
 
   constructor(settings: ServerSettings) {
     this.settings = settings;
@@ -523,6 +525,12 @@ export class ConfigStore {
     v.set('rdbchecksum', s.rdbChecksum ? 'yes' : 'no');
     v.set('slowlog-log-slower-than', String(s.slowlogLogSlowerThan));
     v.set('slowlog-max-len', String(s.slowlogMaxLen));
+    v.set('maxmemory', String(s.maxmemory));
+    v.set('maxmemory-policy', s.maxmemoryPolicy);
+    v.set('maxmemory-samples', String(s.maxmemorySamples));
+    v.set('maxmemory-eviction-tenacity', String(s.maxmemoryEvictionTenacity));
+    v.set('lfu-log-factor', String(s.lfuLogFactor));
+    v.set('lfu-decay-time', String(s.lfuDecayTime));
   }
 
   /** Writes an applied parameter's (normalized) value into the settings. */
@@ -552,7 +560,15 @@ export class ConfigStore {
       case 'rdbchecksum': s.rdbChecksum = value === 'yes'; break;
       case 'slowlog-log-slower-than': s.slowlogLogSlowerThan = Number(value); break;
       case 'slowlog-max-len': s.slowlogMaxLen = Number(value); break;
+      // Past 2^53 a byte count is beyond any machine's memory: the double's rounding does not matter.
+      case 'maxmemory': s.maxmemory = Number(value); break;
+      case 'maxmemory-policy': s.maxmemoryPolicy = value; break;
+      case 'maxmemory-samples': s.maxmemorySamples = Number(value); break;
+      case 'maxmemory-eviction-tenacity': s.maxmemoryEvictionTenacity = Number(value); break;
+      case 'lfu-log-factor': s.lfuLogFactor = Number(value); break;
+      case 'lfu-decay-time': s.lfuDecayTime = Number(value); break;
     }
+    for (const fn of this.appliedListeners) fn(d.name);
   }
 
   /** Sets one parameter (already normalized) and applies it. */

@@ -8,6 +8,7 @@ import type { ReplyWriter } from '../protocol/reply.js';
 import { Persistence, type PersistSettings } from './persistence.js';
 import { ConfigStore } from './config.js';
 import { CommandCounters } from '../commands/counters.js';
+import { MemoryManager } from './memory.js';
 
 export interface ServerSettings extends PersistSettings {
   host: string;
@@ -44,6 +45,13 @@ export interface ServerSettings extends PersistSettings {
   traceJson: string | null;
   step: boolean;
   quiet: boolean;
+  /** maxmemory in bytes; 0 = no limit. */
+  maxmemory: number;
+  maxmemoryPolicy: string;
+  maxmemorySamples: number;
+  maxmemoryEvictionTenacity: number;
+  lfuLogFactor: number;
+  lfuDecayTime: number;
 }
 
 export const DEFAULT_SETTINGS: ServerSettings = {
@@ -72,6 +80,12 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   traceJson: null,
   step: false,
   quiet: false,
+  maxmemory: 0,
+  maxmemoryPolicy: 'noeviction',
+  maxmemorySamples: 5,
+  maxmemoryEvictionTenacity: 10,
+  lfuLogFactor: 10,
+  lfuDecayTime: 1,
 };
 
 /** What a client's connection does for it (its session implements this). */
@@ -202,6 +216,9 @@ function redactSecrets(args: string[]): void {
   }
 }
 
+/** The parameters the memory manager follows. */
+const MEMORY_PARAMS = new Set(['maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'maxmemory-eviction-tenacity', 'lfu-log-factor', 'lfu-decay-time']);
+
 /** Client-provoked log lines allowed per second (see logClientError). */
 export const NOISY_LINES_PER_SECOND = 10;
 
@@ -221,6 +238,9 @@ export class ServerState {
   readonly onResetStats: (() => void)[] = [];
   /** Called after CONFIG SET changed settings the loop copies (timeout, tcp-keepalive). */
   onSettingsChanged: (() => void) | null = null;
+
+  /** used_memory and maxmemory's eviction. */
+  readonly memory: MemoryManager;
 
   /** SAVE, the RDB file, and the counters INFO reports. */
   readonly persistence: Persistence;
@@ -253,13 +273,23 @@ export class ServerState {
       totalConnections: 0,
       rejectedConnections: 0,
       expiredKeysBase: 0,
+      evictedKeysBase: 0,
       netInput: () => 0,
       netOutput: () => 0,
       netInputBase: 0,
       netOutputBase: 0,
     };
+    const memory = new MemoryManager({
+      store: this.store,
+      settings,
+      clients: () => state.clients.values(),
+      timers: () => state.timers,
+      log,
+    });
+    this.memory = memory;
     this.context = {
       startedAtMs: Date.now(),
+      memory,
       config: configStore.values,
       configStore,
       get host() {
@@ -275,6 +305,8 @@ export class ServerState {
         st.totalConnections = 0;
         st.rejectedConnections = 0;
         st.expiredKeysBase = state.store.expiredCount;
+        st.evictedKeysBase = state.store.evictedCount;
+        state.memory.peak = 0;
         st.netInputBase = st.netInput();
         st.netOutputBase = st.netOutput();
         counters.reset();
@@ -285,7 +317,7 @@ export class ServerState {
       get note() {
         return state.note;
       },
-      hooks: { afterCommand: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null } satisfies CommandHooks,
+      hooks: { oomRefuses: null, afterCommand: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null } satisfies CommandHooks,
       registry: new Map(),
       addKeyListener(fn) {
         keyListeners.add(fn);
@@ -332,6 +364,25 @@ export class ServerState {
       persistence: this.persistence,
       log,
     };
+    // maxmemory and its policy take effect at once, from the file or CONFIG SET.
+    const applyMemory = (): void => {
+      memory.syncPolicy();
+      this.context.hooks.oomRefuses = settings.maxmemory > 0 ? (spec, client) => memory.oomRefuses(spec, client) : null;
+    };
+    applyMemory();
+    configStore.appliedListeners.push((name) => {
+      if (!MEMORY_PARAMS.has(name)) return;
+      applyMemory();
+      if (name !== 'maxmemory' || settings.maxmemory === 0) return;
+      const used = memory.used(true);
+      if (used > settings.maxmemory) {
+        log(
+          `WARNING: the new maxmemory value set via CONFIG SET (${settings.maxmemory}) is smaller than the current memory usage (${used}). ` +
+            'This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.',
+        );
+        memory.performEvictions();
+      }
+    });
   }
 
   private noisyWindowStart = 0;

@@ -12,6 +12,7 @@ import { List } from './list.js';
 import { Stream } from './stream.js';
 import { TtlHeap, type TtlEntry } from './ttl.js';
 import { ZSet } from './zset.js';
+import { KEY_OVERHEAD, TTL_ENTRY_BYTES, stringBytes, valueBytes } from './memsize.js';
 
 export { Bytes, List, Stream, ZSet };
 export type Hash = Map<string, string>;
@@ -145,6 +146,98 @@ class ShardedMap<V> {
 
 const EMPTY_MAP: ReadonlyMap<string, never> = new Map<string, never>();
 
+/**
+ * One shard of the key table: key → slot in a Map, the slot's key, value and
+ * access metadata in arrays (a freed slot is reused). The arrays are what lets
+ * eviction sample keys at random in O(1), and keep per-key metadata in 4 bytes
+ * (a Uint32Array) rather than an object per key.
+ */
+class TableShard {
+  readonly index = new Map<string, number>();
+  keys: (string | undefined)[] = [];
+  vals: (Stored | undefined)[] = [];
+  meta = new Uint32Array(8);
+  free: number[] = [];
+
+  add(key: string, v: Stored, m: number): number {
+    let slot = this.free.pop();
+    if (slot === undefined) {
+      slot = this.keys.length;
+      this.keys.push(key);
+      this.vals.push(v);
+      if (slot >= this.meta.length) {
+        const grown = new Uint32Array(this.meta.length * 2);
+        grown.set(this.meta);
+        this.meta = grown;
+      }
+    } else {
+      this.keys[slot] = key;
+      this.vals[slot] = v;
+    }
+    this.meta[slot] = m;
+    this.index.set(key, slot);
+    return slot;
+  }
+
+  remove(key: string, slot: number): void {
+    this.index.delete(key);
+    this.keys[slot] = undefined;
+    this.vals[slot] = undefined;
+    this.free.push(slot);
+    // A shard emptied by deletions gives its arrays back.
+    if (this.index.size === 0) {
+      this.keys = [];
+      this.vals = [];
+      this.free = [];
+      if (this.meta.length > 8) this.meta = new Uint32Array(8);
+    }
+  }
+}
+
+/** The key → value table: TableShards picked by shardOf, created on first use. */
+class KeyTable {
+  readonly shards: (TableShard | undefined)[] = new Array(SHARD_COUNT);
+  size = 0;
+
+  shard(i: number): TableShard {
+    let t = this.shards[i];
+    if (t === undefined) t = this.shards[i] = new TableShard();
+    return t;
+  }
+
+  clear(): void {
+    this.shards.fill(undefined);
+    this.size = 0;
+  }
+
+  *keys(): IterableIterator<string> {
+    for (const t of this.shards) if (t !== undefined) yield* t.index.keys();
+  }
+
+  keysOfShard(i: number): IterableIterator<string> {
+    return (this.shards[i]?.index ?? EMPTY_MAP).keys();
+  }
+}
+
+// ---- per-key access metadata (Redis's 24-bit robj.lru) ----
+
+/** LRU: seconds of a 24-bit clock (Redis's LRU_CLOCK_MAX, resolution 1 s). */
+export const LRU_CLOCK_MAX = (1 << 24) - 1;
+/** LFU: the counter a new key starts with (Redis's LFU_INIT_VAL). */
+export const LFU_INIT_VAL = 5;
+
+/** How lookups update a key's metadata: the LRU clock, or the LFU counter and its decay time. */
+export interface AccessPolicy {
+  lfu: boolean;
+  /** lfu-log-factor: how slowly the logarithmic counter grows. */
+  lfuLogFactor: number;
+  /** lfu-decay-time: minutes per decrement of an idle key's counter (0 = never). */
+  lfuDecayTime: number;
+}
+
+/** Collections remembered for measuring after a command at most (a command touching more settles as it goes). */
+const MAX_DIRTY = 4096;
+
 /** With a time budget, expireSome reads the clock once per this many deletions. */
 export const EXPIRE_BUDGET_STRIDE = 32;
 
@@ -154,26 +247,51 @@ export const monotonicNow = (): number => performance.now();
 /**
  * What happened to a key, for Keyspace.onChange: stored where there was none
  * ('put'), stored over a live key by replace() ('overwrite'), deleted,
- * expired, or every key flushed (key null).
+ * expired, evicted by maxmemory ('evict'), or every key flushed (key null).
  */
-export type KeyChange = 'put' | 'overwrite' | 'delete' | 'expire' | 'flush';
+export type KeyChange = 'put' | 'overwrite' | 'delete' | 'expire' | 'evict' | 'flush';
 
 export class Keyspace {
-  private readonly data = new ShardedMap<Stored>();
+  private readonly data = new KeyTable();
   private readonly ttl = new ShardedMap<TtlEntry>();
   private readonly heap = new TtlHeap();
   /** Keys removed because their TTL passed (lazily or actively). */
   expiredCount = 0;
+  /** Keys removed by maxmemory's eviction (INFO's evicted_keys). */
+  evictedCount = 0;
   /**
-   * Told of every key stored (put, replace), deleted or expired, and of a
-   * flush (key null): WATCH invalidation and blocked clients' ready keys
+   * Told of every key stored (put, replace), deleted, expired or evicted, and
+   * of a flush (key null): WATCH invalidation and blocked clients' ready keys
    * listen here. Null when nobody listens, so it costs one check per write.
    * In-place changes to a collection (LPUSH onto an existing list) do not
    * come through here; see src/commands/watch.ts for how those are seen.
    */
   onChange: ((key: string | null, why: KeyChange) => void) | null = null;
 
-  constructor(readonly now: () => number = monotonicNow) {}
+  // ---- memory accounting (see memsize.ts and docs/DESIGN.md: Memory) ----
+  /** Estimated bytes of keys and values, kept on every write; collections as last measured. */
+  private bytes = 0;
+  /** A collection's (or Bytes') size as last measured, to take back out when it changes or goes. */
+  private readonly measured = new Map<object, number>();
+  /**
+   * Collections a write command may have changed in place (it looked them up):
+   * measured again by settle(), after the command. True while a write command
+   * runs (set by dispatch's execute).
+   */
+  writing = false;
+  private dirty: string[] = [];
+
+  // ---- access metadata ----
+  /** Redis's server.lruclock: seconds, 24 bits. */
+  private lruClock = 0;
+  /** LFU's clock: minutes, 16 bits. */
+  private lfuMinutes = 0;
+  /** Lookups update the LFU counter instead of the LRU clock (an LFU maxmemory-policy is set). */
+  readonly access: AccessPolicy = { lfu: false, lfuLogFactor: 10, lfuDecayTime: 1 };
+
+  constructor(readonly now: () => number = monotonicNow) {
+    this.setClock(now());
+  }
 
   /** Number of keys, counting expired keys not yet removed (like Redis's DBSIZE). */
   get size(): number {
@@ -185,27 +303,58 @@ export class Keyspace {
     return this.ttl.size;
   }
 
+  /** Sets the clocks access metadata is stamped with (ms; called once per command, as Redis caches its time). */
+  setClock(ms: number): void {
+    this.lruClock = Math.floor(ms / 1000) & LRU_CLOCK_MAX;
+    this.lfuMinutes = Math.floor(ms / 60000) & 0xffff;
+  }
+
   /**
    * The live value under key, or undefined (an expired key is deleted first).
    * A string held as Bytes comes back as a string (cached until it changes).
+   * A lookup: it updates the key's access time (or LFU counter).
    */
   get(key: string): Value | undefined {
     const s = shardOf(key);
     if (this.ttl.size !== 0) this.expireIfDue(key, s);
-    const v = this.data.get(key, s);
+    const t = this.data.shards[s];
+    if (t === undefined) return undefined;
+    const slot = t.index.get(key);
+    if (slot === undefined) return undefined;
+    const v = t.vals[slot]!;
+    t.meta[slot] = this.access.lfu ? this.lfuTouch(t.meta[slot]) : this.lruClock;
     // typeof first: GET's hot path pays no instanceof (no measurable cost at 10K keys).
-    return typeof v === 'string' || !(v instanceof Bytes) ? v : v.toString();
+    if (typeof v === 'string') return v;
+    if (this.writing && this.dirty.length < MAX_DIRTY) this.dirty.push(key);
+    return !(v instanceof Bytes) ? v : v.toString();
   }
 
   /** As get(), but a string held as Bytes comes back as the Bytes (for the bit commands). */
   getRaw(key: string): Stored | undefined {
     const s = shardOf(key);
     if (this.ttl.size !== 0) this.expireIfDue(key, s);
-    return this.data.get(key, s);
+    const t = this.data.shards[s];
+    if (t === undefined) return undefined;
+    const slot = t.index.get(key);
+    if (slot === undefined) return undefined;
+    const v = t.vals[slot]!;
+    t.meta[slot] = this.access.lfu ? this.lfuTouch(t.meta[slot]) : this.lruClock;
+    if (typeof v !== 'string' && this.writing && this.dirty.length < MAX_DIRTY) this.dirty.push(key);
+    return v;
   }
 
+  /** The live value without counting as an access (OBJECT, MEMORY USAGE, EXISTS): no metadata update. */
+  peek(key: string): Stored | undefined {
+    const s = shardOf(key);
+    if (this.ttl.size !== 0) this.expireIfDue(key, s);
+    const t = this.data.shards[s];
+    const slot = t?.index.get(key);
+    return slot === undefined ? undefined : t!.vals[slot];
+  }
+
+  /** Whether a live key exists (no access update, as Redis's EXISTS looks up with LOOKUP_NOTOUCH). */
   has(key: string): boolean {
-    return this.getRaw(key) !== undefined;
+    return this.peek(key) !== undefined;
   }
 
   /**
@@ -216,7 +365,7 @@ export class Keyspace {
   put(key: string, v: Stored): void {
     const s = shardOf(key);
     if (this.ttl.size !== 0) this.expireIfDue(key, s);
-    this.data.set(key, v, s);
+    this.store(key, v, s);
     if (this.onChange !== null) this.onChange(key, 'put');
   }
 
@@ -227,7 +376,7 @@ export class Keyspace {
    */
   replace(key: string, v: Stored): void {
     const why: KeyChange = this.onChange !== null && this.has(key) ? 'overwrite' : 'put';
-    this.data.set(key, v);
+    this.store(key, v, shardOf(key));
     if (this.ttl.size !== 0) this.clearDeadline(key);
     if (this.onChange !== null) this.onChange(key, why);
   }
@@ -236,15 +385,16 @@ export class Keyspace {
   delete(key: string): boolean {
     const s = shardOf(key);
     if (this.ttl.size !== 0) this.expireIfDue(key, s);
-    if (!this.data.delete(key, s)) return false;
-    if (this.ttl.size !== 0) {
-      const e = this.ttl.get(key, s);
-      if (e) {
-        this.heap.remove(e);
-        this.ttl.delete(key, s);
-      }
-    }
+    if (!this.remove(key, s)) return false;
     if (this.onChange !== null) this.onChange(key, 'delete');
+    return true;
+  }
+
+  /** Removes a key chosen by maxmemory's eviction; listeners hear 'evict'. */
+  evict(key: string): boolean {
+    if (!this.remove(key, shardOf(key))) return false;
+    this.evictedCount++;
+    if (this.onChange !== null) this.onChange(key, 'evict');
     return true;
   }
 
@@ -277,7 +427,7 @@ export class Keyspace {
 
   /** Milliseconds left (≥ 0) for a live key with a TTL; -1 without TTL; -2 if missing. */
   pttl(key: string): number {
-    if (this.get(key) === undefined) return -2;
+    if (this.peek(key) === undefined) return -2;
     const d = this.deadline(key);
     if (d === undefined) return -1;
     return Math.max(0, Math.ceil(d - this.now()));
@@ -304,10 +454,7 @@ export class Keyspace {
     while (n < max) {
       const top = this.heap.peek();
       if (!top || top.deadline > now) break;
-      const s = shardOf(top.key);
-      this.heap.remove(top);
-      this.ttl.delete(top.key, s);
-      this.data.delete(top.key, s);
+      this.remove(top.key, shardOf(top.key));
       if (this.onChange !== null) this.onChange(top.key, 'expire');
       n++;
       if (n % EXPIRE_BUDGET_STRIDE === 0 && stopAt !== Infinity && performance.now() >= stopAt) break;
@@ -350,14 +497,204 @@ export class Keyspace {
     this.data.clear();
     this.ttl.clear();
     this.heap.clear();
+    this.measured.clear();
+    this.dirty = [];
+    this.bytes = 0;
+  }
+
+  // ---- memory ----
+
+  /** Measures again the collections written since the last call (after each write command). */
+  settle(): void {
+    const dirty = this.dirty;
+    if (dirty.length === 0) return;
+    this.dirty = [];
+    for (const key of dirty) {
+      const s = shardOf(key);
+      const t = this.data.shards[s];
+      const slot = t?.index.get(key);
+      if (slot === undefined) continue;
+      const v = t!.vals[slot]!;
+      if (typeof v === 'string') continue;
+      const before = this.measured.get(v) ?? 0;
+      const now = valueBytes(v);
+      this.measured.set(v, now);
+      this.bytes += now - before;
+    }
+  }
+
+  /** Estimated bytes of the dataset: keys, values (collections sampled), TTL entries. */
+  datasetBytes(): number {
+    this.settle();
+    return this.bytes + this.ttl.size * TTL_ENTRY_BYTES;
+  }
+
+  /** Bytes of the TTL table alone (MEMORY STATS' overhead.hashtable.expires). */
+  ttlBytes(): number {
+    return this.ttl.size * TTL_ENTRY_BYTES;
+  }
+
+  // ---- access metadata and sampling, for OBJECT and eviction ----
+
+  /** The key's 24-bit access metadata (LRU clock or LFU time and counter), without touching it; undefined if missing. */
+  metaOf(key: string): number | undefined {
+    const s = shardOf(key);
+    if (this.ttl.size !== 0) this.expireIfDue(key, s);
+    const t = this.data.shards[s];
+    const slot = t?.index.get(key);
+    return slot === undefined ? undefined : t!.meta[slot];
+  }
+
+  /** Redis's estimateObjectIdleTime: ms since the LRU clock stamped in meta. */
+  idleMs(meta: number): number {
+    const lru = meta & LRU_CLOCK_MAX;
+    const c = this.lruClock;
+    return (c >= lru ? c - lru : c + (LRU_CLOCK_MAX - lru)) * 1000;
+  }
+
+  /** Redis's LFUDecrAndReturn: the counter in meta after the decay its idle minutes call for. */
+  lfuCounter(meta: number): number {
+    const ldt = (meta >>> 8) & 0xffff;
+    const counter = meta & 0xff;
+    const now = this.lfuMinutes;
+    const elapsed = now >= ldt ? now - ldt : 65535 - ldt + now;
+    const periods = this.access.lfuDecayTime > 0 ? Math.floor(elapsed / this.access.lfuDecayTime) : 0;
+    return periods > counter ? 0 : counter - periods;
+  }
+
+  /** A uniformly chosen live-or-not key of the whole table (allkeys-random), or undefined if empty. */
+  randomKey(): string | undefined {
+    if (this.data.size === 0) return undefined;
+    for (;;) {
+      const t = this.data.shards[(Math.random() * SHARD_COUNT) | 0];
+      if (t === undefined || t.index.size === 0) continue;
+      // Rejection sampling over the slots (freed ones are empty): each key equally likely within its shard.
+      const k = t.keys[(Math.random() * t.keys.length) | 0];
+      if (k !== undefined) return k;
+    }
+  }
+
+  /** Up to n keys with their metadata, picked at random (eviction's sampling). Returns how many were written. */
+  sample(n: number, keysOut: string[], metaOut: number[]): number {
+    let got = 0;
+    if (this.data.size === 0) return 0;
+    for (let tries = 0; got < n && tries < n * 16; tries++) {
+      const t = this.data.shards[(Math.random() * SHARD_COUNT) | 0];
+      if (t === undefined || t.index.size === 0) continue;
+      const slot = (Math.random() * t.keys.length) | 0;
+      const k = t.keys[slot];
+      if (k === undefined) continue;
+      keysOut[got] = k;
+      metaOut[got] = t.meta[slot];
+      got++;
+    }
+    return got;
+  }
+
+  /** Up to n keys with a TTL picked at random, with their metadata and deadlines. */
+  sampleVolatile(n: number, keysOut: string[], metaOut: number[]): number {
+    const size = this.heap.size;
+    if (size === 0) return 0;
+    let got = 0;
+    for (let i = 0; i < n; i++) {
+      const e = this.heap.at((Math.random() * size) | 0);
+      const s = shardOf(e.key);
+      const slot = this.data.shards[s]?.index.get(e.key);
+      if (slot === undefined) continue;
+      keysOut[got] = e.key;
+      metaOut[got] = this.data.shards[s]!.meta[slot];
+      got++;
+    }
+    return got;
+  }
+
+  /** A random key with a TTL (volatile-random), or undefined. */
+  randomVolatileKey(): string | undefined {
+    const size = this.heap.size;
+    return size === 0 ? undefined : this.heap.at((Math.random() * size) | 0).key;
+  }
+
+  /** The key with the nearest deadline (volatile-ttl), or undefined. */
+  soonestExpiring(): string | undefined {
+    return this.heap.peek()?.key;
+  }
+
+  // ---- internals ----
+
+  /** A lookup under an LFU policy: Redis's updateLFU (decay, then a logarithmic increment). */
+  private lfuTouch(meta: number): number {
+    let counter = this.lfuCounter(meta);
+    if (counter < 255) {
+      const base = counter - LFU_INIT_VAL;
+      const p = 1 / ((base < 0 ? 0 : base) * this.access.lfuLogFactor + 1);
+      if (Math.random() < p) counter++;
+    }
+    return (this.lfuMinutes << 8) | counter;
+  }
+
+  /** Stores v under key in shard s, accounting for its bytes. */
+  private store(key: string, v: Stored, s: number): void {
+    const t = this.data.shard(s);
+    const slot = t.index.get(key);
+    let add = typeof v === 'string' ? stringBytes(v) : this.measure(v, key);
+    if (slot === undefined) {
+      add += KEY_OVERHEAD + stringBytes(key);
+      t.add(key, v, this.access.lfu ? (this.lfuMinutes << 8) | LFU_INIT_VAL : this.lruClock);
+      this.data.size++;
+    } else {
+      const old = t.vals[slot]!;
+      if (old !== v) add -= this.forget(old);
+      t.vals[slot] = v;
+      // Redis's dbSetValue: an overwritten key keeps its LFU counter; under LRU it is fresh.
+      if (!this.access.lfu) t.meta[slot] = this.lruClock;
+    }
+    this.bytes += add;
+  }
+
+  /** Removes key from shard s with its TTL; false if it was not there. */
+  private remove(key: string, s: number): boolean {
+    const t = this.data.shards[s];
+    const slot = t?.index.get(key);
+    if (slot === undefined) return false;
+    const v = t!.vals[slot]!;
+    this.bytes -= KEY_OVERHEAD + stringBytes(key) + this.forget(v);
+    t!.remove(key, slot);
+    this.data.size--;
+    if (this.ttl.size !== 0) {
+      const e = this.ttl.get(key, s);
+      if (e) {
+        this.heap.remove(e);
+        this.ttl.delete(key, s);
+      }
+    }
+    return true;
+  }
+
+  /**
+   * A non-string value's bytes now, remembered. The command storing it may
+   * still be filling it (a new list, then its pushes): it is measured again by
+   * settle(), after the command.
+   */
+  private measure(v: Exclude<Stored, string>, key: string): number {
+    const n = valueBytes(v);
+    this.measured.set(v, n);
+    if (this.dirty.length >= MAX_DIRTY) this.settle();
+    this.dirty.push(key);
+    return n;
+  }
+
+  /** The bytes a value was counted for, forgotten (it left the keyspace or was replaced). */
+  private forget(v: Stored): number {
+    if (typeof v === 'string') return stringBytes(v);
+    const n = this.measured.get(v) ?? 0;
+    this.measured.delete(v);
+    return n;
   }
 
   private expireIfDue(key: string, s: number): void {
     const e = this.ttl.get(key, s);
     if (e && e.deadline <= this.now()) {
-      this.heap.remove(e);
-      this.ttl.delete(key, s);
-      this.data.delete(key, s);
+      this.remove(key, s);
       this.expiredCount++;
       if (this.onChange !== null) this.onChange(key, 'expire');
     }

@@ -12,6 +12,7 @@ import { COMMAND_DOCS } from './docs.js';
 import { validClientName } from './client.js';
 import { passwordMatches } from '../book/auth.js';
 import { globMatch } from './keys.js';
+import { infoMemory } from './memory.js';
 
 /** The Redis version we answer to (HELLO, INFO): the 7.0 command set and replies. */
 export const REDIS_VERSION = '7.0.0';
@@ -48,7 +49,6 @@ type Section = [name: string, fields: [string, string | number][]];
 
 function infoSections(ctx: CommandContext): Section[] {
   const { server, store } = ctx;
-  const mem = process.memoryUsage();
   const cpu = process.cpuUsage();
   const uptime = Math.floor((Date.now() - server.startedAtMs) / 1000);
   const human = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)}M` : `${(n / 1024).toFixed(2)}K`);
@@ -86,18 +86,7 @@ function infoSections(ctx: CommandContext): Section[] {
         ['blocked_clients', server.clientList().filter((c) => c.waiting).length],
       ],
     ],
-    [
-      'Memory',
-      [
-        ['used_memory', mem.heapUsed + mem.external],
-        ['used_memory_human', human(mem.heapUsed + mem.external)],
-        ['used_memory_rss', mem.rss],
-        ['used_memory_rss_human', human(mem.rss)],
-        ['maxmemory', 0],
-        ['maxmemory_human', '0B'],
-        ['maxmemory_policy', 'noeviction'],
-      ],
-    ],
+    ['Memory', infoMemory(ctx)],
     [
       'Persistence',
       [
@@ -125,7 +114,7 @@ function infoSections(ctx: CommandContext): Section[] {
         ['total_net_input_bytes', server.stats.netInput() - server.stats.netInputBase],
         ['total_net_output_bytes', server.stats.netOutput() - server.stats.netOutputBase],
         ['expired_keys', store.expiredCount - server.stats.expiredKeysBase],
-        ['evicted_keys', 0],
+        ['evicted_keys', store.evictedCount - server.stats.evictedKeysBase],
         ['total_error_replies', server.counters.errorReplies],
       ],
     ],

@@ -1,0 +1,268 @@
+// Memory accounting and maxmemory: used_memory as an estimate kept by the
+// keyspace on every write (memsize.ts) plus the clients' buffers, and Redis's
+// eviction: before each command, while used_memory is over maxmemory, keys are
+// evicted by the policy (approximated LRU/LFU through sampled keys and a pool
+// of the 16 best candidates, as Redis's evict.c); when nothing can go, commands
+// flagged denyoom are refused with -OOM (dispatch asks oomRefuses).
+
+import { performance } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
+import type { Keyspace } from '../store/keyspace.js';
+import type { ServerSettings } from './state.js';
+import type { CommandSpec, ClientState, TimerService } from '../commands/types.js';
+
+export const POLICIES = ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'] as const;
+export type Policy = (typeof POLICIES)[number];
+
+export const OOM_ERROR = "OOM command not allowed when used memory > 'maxmemory'.";
+
+/** Redis's EVPOOL_SIZE. */
+export const EVICTION_POOL_SIZE = 16;
+/** Clients' buffers are summed at most this often (ms): a scan is O(clients), the check runs per command. */
+const CLIENT_SCAN_INTERVAL_MS = 100;
+
+export type EvictResult = 'ok' | 'running' | 'fail';
+
+/** What the memory manager needs of the server (ServerState provides it). */
+export interface MemoryHost {
+  readonly store: Keyspace;
+  readonly settings: ServerSettings;
+  clients(): Iterable<ClientState>;
+  timers(): TimerService;
+  log(line: string): void;
+}
+
+export class MemoryManager {
+  /** used_memory's highest value seen (INFO used_memory_peak). */
+  peak = 0;
+  /** Runs of performEvictions stopped by the tenacity time limit (continued by a timer). */
+  evictionTimerRunning = false;
+  /** Total microseconds spent evicting (INFO's total_eviction_exceeded_time is kept as Redis: time over the limit). */
+  evictionMicros = 0;
+  private clientsCache = 0;
+  private clientsScannedAt = -Infinity;
+  // The eviction pool: candidates in ascending order of "idle" (the best to evict last).
+  private readonly poolKeys: string[] = [];
+  private readonly poolIdle: number[] = [];
+  private readonly sampleKeys: string[] = [];
+  private readonly sampleMeta: number[] = [];
+
+  constructor(private readonly host: MemoryHost) {
+    this.syncPolicy();
+  }
+
+  get policy(): Policy {
+    return this.host.settings.maxmemoryPolicy as Policy;
+  }
+
+  /** After CONFIG SET of a memory parameter: the keyspace's access mode follows the policy. */
+  syncPolicy(): void {
+    const s = this.host.settings;
+    const a = this.host.store.access;
+    a.lfu = s.maxmemoryPolicy.endsWith('-lfu');
+    a.lfuLogFactor = s.lfuLogFactor;
+    a.lfuDecayTime = s.lfuDecayTime;
+    if (this.poolKeys.length !== 0) this.poolKeys.length = this.poolIdle.length = 0;
+  }
+
+  /** The clients' query and output buffers and queued transactions, summed every CLIENT_SCAN_INTERVAL_MS at most. */
+  clientsBytes(fresh = false): number {
+    const now = performance.now();
+    if (fresh || now - this.clientsScannedAt >= CLIENT_SCAN_INTERVAL_MS) {
+      let sum = 0;
+      for (const c of this.host.clients()) sum += clientBytes(c);
+      this.clientsCache = sum;
+      this.clientsScannedAt = now;
+    }
+    return this.clientsCache;
+  }
+
+  /** used_memory: the dataset estimate plus the clients' buffers. */
+  used(fresh = false): number {
+    const n = this.host.store.datasetBytes() + this.clientsBytes(fresh);
+    if (n > this.peak) this.peak = n;
+    return n;
+  }
+
+  /**
+   * Redis's processCommand memory check: evicts as needed (when maxmemory is
+   * set), then says whether this command must be refused with OOM_ERROR — a
+   * denyoom command, EXEC of a transaction holding one, or anything queued
+   * inside MULTI (but EXEC, DISCARD, QUIT, RESET), when nothing more can go.
+   */
+  oomRefuses(spec: CommandSpec, client: ClientState): boolean {
+    if (this.host.settings.maxmemory === 0) return false;
+    const out = this.performEvictions() === 'fail';
+    if (!out) return false;
+    if (spec.denyoom === true) return true;
+    const multi = client.multi;
+    if (multi === null) return false;
+    if (spec.name === 'exec') return multi.specs.some((s) => s.denyoom === true);
+    return spec.name !== 'discard' && spec.name !== 'quit' && spec.name !== 'reset';
+  }
+
+  /**
+   * Redis's performEvictions: frees keys by the policy until used_memory is
+   * under maxmemory. Gives up after maxmemory-eviction-tenacity's time limit
+   * ('running': a timer carries on, as Redis's eviction time proc); 'fail'
+   * when there is nothing (more) to evict.
+   */
+  performEvictions(): EvictResult {
+    const s = this.host.settings;
+    const max = s.maxmemory;
+    if (max === 0) return 'ok';
+    let used = this.used();
+    if (used <= max) return 'ok';
+    if (this.policy === 'noeviction') return 'fail';
+    const store = this.host.store;
+    const started = performance.now();
+    const limitUs = evictionTimeLimitUs(s.maxmemoryEvictionTenacity);
+    let evicted = 0;
+    while (used > max) {
+      const key = this.bestKey();
+      if (key === undefined) break;
+      store.evict(key);
+      evicted++;
+      used = this.used();
+      // Redis checks the clock every 16 keys.
+      if (evicted % 16 === 0 && used > max && (performance.now() - started) * 1000 > limitUs) {
+        this.evictionMicros += (performance.now() - started) * 1000;
+        this.startEvictionTimer();
+        return 'running';
+      }
+    }
+    this.evictionMicros += (performance.now() - started) * 1000;
+    if (used <= max) return 'ok';
+    // Nothing evictable left: still running only if a timer is at work (Redis: EVICT_RUNNING then).
+    return this.evictionTimerRunning ? 'running' : 'fail';
+  }
+
+  private startEvictionTimer(): void {
+    if (this.evictionTimerRunning) return;
+    this.evictionTimerRunning = true;
+    const timers = this.host.timers();
+    const tick = (): void => {
+      this.evictionTimerRunning = false;
+      if (this.performEvictions() === 'running' && !this.evictionTimerRunning) {
+        this.evictionTimerRunning = true;
+        timers.add(timers.now() + 1, tick, 'eviction');
+      }
+    };
+    timers.add(timers.now() + 1, tick, 'eviction');
+  }
+
+  /** The key the policy evicts next, or undefined if there is none. */
+  bestKey(): string | undefined {
+    const store = this.host.store;
+    switch (this.policy) {
+      case 'allkeys-random':
+        return store.randomKey();
+      case 'volatile-random':
+        return store.randomVolatileKey();
+      case 'volatile-ttl':
+        // The TTL heap knows the nearest deadline exactly: no need to sample for it.
+        return store.soonestExpiring();
+      case 'noeviction':
+        return undefined;
+      default:
+        return this.fromPool();
+    }
+  }
+
+  /**
+   * Redis's evictionPoolPopulate + pick: sample maxmemory-samples keys into
+   * the pool (kept sorted by idle score, the 16 best), then take the best
+   * entry whose key still exists.
+   */
+  private fromPool(): string | undefined {
+    const store = this.host.store;
+    const policy = this.policy;
+    const lfu = policy.endsWith('-lfu');
+    const volatile = policy.startsWith('volatile-');
+    const n = Math.max(1, this.host.settings.maxmemorySamples);
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const got = volatile ? store.sampleVolatile(n, this.sampleKeys, this.sampleMeta) : store.sample(n, this.sampleKeys, this.sampleMeta);
+      if (got === 0 && this.poolKeys.length === 0) return undefined;
+      for (let i = 0; i < got; i++) {
+        const m = this.sampleMeta[i];
+        const idle = lfu ? 255 - store.lfuCounter(m) : store.idleMs(m);
+        this.poolInsert(this.sampleKeys[i], idle);
+      }
+      while (this.poolKeys.length > 0) {
+        const key = this.poolKeys.pop()!;
+        this.poolIdle.pop();
+        // A pooled key may have gone since (or lost its TTL, for volatile-*).
+        if (store.metaOf(key) === undefined) continue;
+        if (volatile && store.deadline(key) === undefined) continue;
+        return key;
+      }
+    }
+    return undefined;
+  }
+
+  private poolInsert(key: string, idle: number): void {
+    const keys = this.poolKeys;
+    const idles = this.poolIdle;
+    const at = keys.indexOf(key);
+    if (at >= 0) {
+      keys.splice(at, 1);
+      idles.splice(at, 1);
+    }
+    let i = 0;
+    while (i < keys.length && idles[i] < idle) i++;
+    if (keys.length === EVICTION_POOL_SIZE) {
+      if (i === 0) return; // worse than every pooled candidate
+      keys.shift();
+      idles.shift();
+      i--;
+    }
+    keys.splice(i, 0, key);
+    idles.splice(i, 0, idle);
+  }
+}
+
+/**
+ * A client's memory in used_memory: the input it has sent and we hold
+ * unparsed, its output buffer beyond the resting size, its queued transaction,
+ * and a fixed share for its objects. The resting buffers every connection has
+ * (input, 4 KiB output) are a per-connection cost bounded by maxclients, not
+ * counted (README: Limits and safety).
+ */
+export function clientBytes(c: ClientState): number {
+  const info = c.connInfo();
+  return CLIENT_FIXED_BYTES + info.qbuf + info.omem + (c.multi?.bytes ?? 0);
+}
+
+/** The Client, Conn and session objects of a connection, roughly. */
+export const CLIENT_FIXED_BYTES = 1024;
+
+/** Redis's evictionTimeLimitUs: 50 µs per tenacity step up to 10, then growing 15% per step; 100 = no limit. */
+export function evictionTimeLimitUs(tenacity: number): number {
+  if (tenacity <= 10) return 50 * tenacity;
+  if (tenacity < 100) return 500 * Math.pow(1.15, tenacity - 10);
+  return Infinity;
+}
+
+/** The process's resident set size in bytes, from /proc/self/statm (process.memoryUsage().rss elsewhere). */
+export function residentBytes(): number {
+  try {
+    const pages = Number(readFileSync('/proc/self/statm', 'latin1').split(' ')[1]);
+    if (Number.isFinite(pages)) return pages * 4096;
+  } catch {
+    // not Linux: fall through
+  }
+  return process.memoryUsage.rss();
+}
+
+/** Redis's bytesToHuman: B, K, M, G, T, P with two decimals. */
+export function bytesToHuman(n: number): string {
+  if (n < 1024) return `${n}B`;
+  const units = ['K', 'M', 'G', 'T', 'P'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(2)}${units[u]}`;
+}
