@@ -33,6 +33,8 @@ export interface MemoryHost {
 }
 
 export class MemoryManager {
+  /** Memory was over maxmemory, with nothing to evict, before the current command (scripts' denyoom commands are refused). */
+  oomBeforeCommand = false;
   /** used_memory's highest value seen (INFO used_memory_peak). */
   peak = 0;
   /** Runs of performEvictions stopped by the tenacity time limit (continued by a timer). */
@@ -63,6 +65,7 @@ export class MemoryManager {
     a.lfuLogFactor = s.lfuLogFactor;
     a.lfuDecayTime = s.lfuDecayTime;
     if (this.poolKeys.length !== 0) this.poolKeys.length = this.poolIdle.length = 0;
+    if (s.maxmemory === 0) this.oomBeforeCommand = false;
   }
 
   /** The clients' query and output buffers and queued transactions, summed every CLIENT_SCAN_INTERVAL_MS at most. */
@@ -93,6 +96,8 @@ export class MemoryManager {
   oomRefuses(spec: CommandSpec, client: ClientState): boolean {
     if (this.host.settings.maxmemory === 0) return false;
     const out = this.performEvictions() === 'fail';
+    // Scripts' denyoom commands are refused in that state (Redis's server.pre_command_oom_state).
+    if (client.multi === null || spec.name === 'exec') this.oomBeforeCommand = out;
     if (!out) return false;
     if (spec.denyoom === true) return true;
     const multi = client.multi;
