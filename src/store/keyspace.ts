@@ -303,6 +303,11 @@ export class Keyspace {
     return this.ttl.size;
   }
 
+  /** The LRU clock (INFO's lru_clock): seconds, 24 bits. */
+  get currentLruClock(): number {
+    return this.lruClock;
+  }
+
   /** Sets the clocks access metadata is stamped with (ms; called once per command, as Redis caches its time). */
   setClock(ms: number): void {
     this.lruClock = Math.floor(ms / 1000) & LRU_CLOCK_MAX;

@@ -51,7 +51,7 @@ export function valueBytes(v: Stored, samples = 5): number {
       sum += stringBytes(f) + stringBytes(x);
       if (++seen === samples) break;
     }
-    return COLLECTION_BASE + n * (HASH_ENTRY + sum / seen);
+    return Math.round(COLLECTION_BASE + n * (HASH_ENTRY + sum / seen));
   }
   if (v instanceof Set) {
     const n = v.size;
@@ -62,7 +62,7 @@ export function valueBytes(v: Stored, samples = 5): number {
       sum += stringBytes(m);
       if (++seen === samples) break;
     }
-    return COLLECTION_BASE + n * (SET_ENTRY + sum / seen);
+    return Math.round(COLLECTION_BASE + n * (SET_ENTRY + sum / seen));
   }
   if (v instanceof List) {
     const n = v.length;
@@ -70,7 +70,7 @@ export function valueBytes(v: Stored, samples = 5): number {
     const k = samples === 0 ? n : Math.min(n, samples);
     let sum = 0;
     for (let i = 0; i < k; i++) sum += stringBytes(v.at(i));
-    return COLLECTION_BASE + n * (LIST_ENTRY + sum / k);
+    return Math.round(COLLECTION_BASE + n * (LIST_ENTRY + sum / k));
   }
   if (v instanceof ZSet) {
     const n = v.size;
@@ -81,7 +81,7 @@ export function valueBytes(v: Stored, samples = 5): number {
       sum += stringBytes(e.name);
       if (++seen === samples) break;
     }
-    return COLLECTION_BASE + n * (ZSET_ENTRY + sum / seen);
+    return Math.round(COLLECTION_BASE + n * (ZSET_ENTRY + sum / seen));
   }
   if (v instanceof Stream) {
     const n = v.length;
@@ -94,7 +94,7 @@ export function valueBytes(v: Stored, samples = 5): number {
       for (const f of e.fields) sum += stringBytes(f) + 8;
       if (++seen === samples) break;
     }
-    return COLLECTION_BASE + groups + n * (STREAM_ENTRY + (seen === 0 ? 0 : sum / seen));
+    return Math.round(COLLECTION_BASE + groups + n * (STREAM_ENTRY + (seen === 0 ? 0 : sum / seen)));
   }
   return COLLECTION_BASE;
 }

@@ -74,6 +74,7 @@ function infoSections(ctx: CommandContext): Section[] {
         ['uptime_in_seconds', uptime],
         ['uptime_in_days', Math.floor(uptime / 86400)],
         ['hz', 10],
+        ['lru_clock', store.currentLruClock],
         ['executable', process.argv[1] ?? ''],
         ['config_file', server.configStore.configFile ?? ''],
       ],
