@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import Redis from 'ioredis';
 import { startServer, type TestServer } from './helpers/server.js';
-import { procStatusBytes } from './helpers/proc.js';
+import { procStatusBytes, RawClient } from './helpers/proc.js';
 
 const MiB = 1 << 20;
 const MAXMEMORY = 4 * MiB;
@@ -134,5 +134,36 @@ describe.each(['poll', 'epoll', 'libuv'])('maxmemory (--loop %s)', (loop) => {
     expect(await r.dbsize()).toBeGreaterThanOrEqual(8000);
     expect(Number(await infoField(r, 'memory', 'used_memory'))).toBeGreaterThan(8000 * 1024);
     await r.config('SET', 'maxmemory', String(MAXMEMORY));
+  });
+});
+
+describe.each(['poll', 'epoll', 'libuv'])('maxmemory-clients (--loop %s)', (loop) => {
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startServer(['--loop', loop, '--maxmemory-clients', '1mb']);
+  });
+  afterAll(async () => {
+    await srv.stop();
+  });
+
+  test('the client holding the most memory is evicted; CLIENT NO-EVICT exempts; evicted_clients counts', async () => {
+    const hog = await RawClient.connect(srv.respPort);
+    const exempt = await RawClient.connect(srv.respPort);
+    exempt.sock.write('CLIENT NO-EVICT on\r\n');
+    await exempt.waitFor(() => exempt.received.toString().includes('+OK'), 'NO-EVICT reply');
+    // Each sends 2 MB of a 5 MB bulk: the server holds it in their query buffers.
+    const partial = '*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5000000\r\n' + 'x'.repeat(2_000_000);
+    hog.sock.write(partial);
+    exempt.sock.write(partial);
+    const r = new Redis({ port: srv.respPort, lazyConnect: true, maxRetriesPerRequest: 0 });
+    await r.connect();
+    // Clients' memory is summed every 100 ms at most, before a command: keep commands coming until the hog is gone.
+    for (let i = 0; i < 10_000 && !hog.closed; i++) await r.ping();
+    expect(hog.closed).toBe(true);
+    expect(exempt.closed).toBe(false);
+    expect(await infoField(r, 'stats', 'evicted_clients')).toBe('1');
+    expect(await r.ping()).toBe('PONG');
+    r.disconnect();
+    exempt.sock.destroy();
   });
 });

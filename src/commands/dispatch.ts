@@ -12,7 +12,6 @@ import type { CommandContext, CommandSpec, CommandStat, CommandTable } from './t
 import type { CommandCounters } from './counters.js';
 import { discardTransaction, unwatchAll } from './multi.js';
 import { MAY_REPLICATE } from './common.js';
-import { OOM_ERROR } from '../servers/memory.js';
 
 /** Not queued inside MULTI: they act on the transaction itself (Redis's list). */
 const TRANSACTION_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
@@ -57,11 +56,14 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
   }
   // maxmemory: evict before the command; refuse it if it may grow memory and nothing more can go (Redis's order: after auth).
   const { hooks } = ctx;
-  if (hooks.oomRefuses !== null && hooks.oomRefuses(spec, client)) {
-    rejected(spec, ctx);
-    if (client.multi !== null) client.multi.failed = true;
-    w.err(ErrCode.Unknown, OOM_ERROR);
-    return;
+  if (hooks.oomRefuses !== null) {
+    const refusal = hooks.oomRefuses(spec, client);
+    if (refusal !== null) {
+      rejected(spec, ctx);
+      if (client.multi !== null) client.multi.failed = true;
+      w.err(ErrCode.Unknown, refusal);
+      return;
+    }
   }
   // Only RESP2 clients are restricted while subscribed; RESP3 separates pushes from replies (Redis 7.0).
   if (client.subscriptions > 0 && client.resp === 2 && client.protocol === 'resp' && !SUBSCRIBED_OK.has(spec.name)) {

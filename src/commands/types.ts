@@ -89,8 +89,12 @@ export interface CommandHooks {
    * While CLIENT PAUSE is on: returns true when the command must wait (its
    * client then waits; `rerun` makes the closure that runs it at the end).
    */
-  /** While maxmemory is set: evict as needed before a command, and say whether it must be refused with -OOM (src/servers/memory.ts). */
-  oomRefuses: ((spec: CommandSpec, client: ClientState) => boolean) | null;
+  /**
+   * While maxmemory or maxmemory-clients is set: evict keys (and clients) as
+   * needed before a command; the error to refuse it with (-OOM, or the
+   * client's own eviction), or null (src/servers/memory.ts).
+   */
+  oomRefuses: ((spec: CommandSpec, client: ClientState) => string | null) | null;
   postpone: ((spec: CommandSpec, ctx: CommandContext, rerun: () => (w: ReplyWriter) => void) => boolean) | null;
 }
 

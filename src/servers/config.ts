@@ -98,7 +98,7 @@ mem('client-query-buffer-limit', 1048576n, LONG_MAX, 1073741824, 'mutable', appl
 mem('proto-max-bulk-len', 1048576n, LLONG_MAX, 536870912, 'mutable', applied('largest RESP bulk string'), A);
 special('client-output-buffer-limit', 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60', parseOutputLimits, 'mutable',
   applied('hard limits of the normal and pubsub classes (0 = none); soft limits and the replica class are stored, not enforced'), A);
-mem('maxmemory-clients', 0n, LLONG_MAX, 0, 'mutable', 'accepted, no effect here (no client eviction)', { percent: true });
+mem('maxmemory-clients', 0n, LLONG_MAX, 0, 'mutable', applied('clients whose buffers together pass it are evicted, the largest first (CLIENT NO-EVICT exempts)'), { ...A, percent: true });
 int('busy-reply-threshold', 0n, LONG_MAX, 5000, 'mutable', 'applied: a script running longer is stopped with an error (see README: Scripting)', { aliases: ['lua-time-limit'] });
 int('databases', 1n, INT_MAX, 1, 'immutable', 'accepted, no effect here (one database: SELECT 0 only; the default shown is 1)');
 str('requirepass', '', 'mutable', applied('the default user\'s password, for new AUTH/HELLO (authenticated clients stay so)'), { ...A, sensitive: true });
@@ -531,6 +531,7 @@ export class ConfigStore {
     v.set('maxmemory-eviction-tenacity', String(s.maxmemoryEvictionTenacity));
     v.set('lfu-log-factor', String(s.lfuLogFactor));
     v.set('lfu-decay-time', String(s.lfuDecayTime));
+    v.set('maxmemory-clients', s.maxmemoryClients);
   }
 
   /** Writes an applied parameter's (normalized) value into the settings. */
@@ -567,6 +568,7 @@ export class ConfigStore {
       case 'maxmemory-eviction-tenacity': s.maxmemoryEvictionTenacity = Number(value); break;
       case 'lfu-log-factor': s.lfuLogFactor = Number(value); break;
       case 'lfu-decay-time': s.lfuDecayTime = Number(value); break;
+      case 'maxmemory-clients': s.maxmemoryClients = value; break;
     }
     for (const fn of this.appliedListeners) fn(d.name);
   }

@@ -15,9 +15,13 @@ export const POLICIES = ['volatile-lru', 'volatile-lfu', 'volatile-random', 'vol
 export type Policy = (typeof POLICIES)[number];
 
 export const OOM_ERROR = "OOM command not allowed when used memory > 'maxmemory'.";
+/** What a client evicted by maxmemory-clients in the middle of its own request is told (Redis closes it without a word). */
+export const CLIENT_EVICTED_ERROR = 'ERR client evicted: the clients use more memory than maxmemory-clients allows';
 
 /** Redis's EVPOOL_SIZE. */
 export const EVICTION_POOL_SIZE = 16;
+/** The least maxmemory-clients takes effect as (Redis: 128 KiB). */
+const MIN_CLIENTS_LIMIT = 128 * 1024;
 /** Clients' buffers are summed at most this often (ms): a scan is O(clients), the check runs per command. */
 const CLIENT_SCAN_INTERVAL_MS = 100;
 
@@ -29,6 +33,8 @@ export interface MemoryHost {
   readonly settings: ServerSettings;
   clients(): Iterable<ClientState>;
   timers(): TimerService;
+  /** CLIENT NO-EVICT ON: maxmemory-clients leaves it alone. */
+  noEvict(c: ClientState): boolean;
   log(line: string): void;
 }
 
@@ -41,7 +47,11 @@ export class MemoryManager {
   evictionTimerRunning = false;
   /** Total microseconds spent evicting (INFO's total_eviction_exceeded_time is kept as Redis: time over the limit). */
   evictionMicros = 0;
+  /** Clients closed by maxmemory-clients (INFO's evicted_clients). */
+  evictedClients = 0;
   private clientsCache = 0;
+  /** The evictable clients' share of clientsCache (NO-EVICT clients left out, as Redis leaves them out of its buckets). */
+  private evictableCache = 0;
   private clientsScannedAt = -Infinity;
   // The eviction pool: candidates in ascending order of "idle" (the best to evict last).
   private readonly poolKeys: string[] = [];
@@ -66,6 +76,9 @@ export class MemoryManager {
     a.lfuDecayTime = s.lfuDecayTime;
     if (this.poolKeys.length !== 0) this.poolKeys.length = this.poolIdle.length = 0;
     if (s.maxmemory === 0) this.oomBeforeCommand = false;
+    if (s.maxmemoryClients.endsWith('%') && s.maxmemory === 0 && s.maxmemoryClients !== '0%') {
+      this.host.log('maxmemory-clients is a percentage of maxmemory, which is 0: no client eviction');
+    }
   }
 
   /** The clients' query and output buffers and queued transactions, summed every CLIENT_SCAN_INTERVAL_MS at most. */
@@ -73,11 +86,64 @@ export class MemoryManager {
     const now = performance.now();
     if (fresh || now - this.clientsScannedAt >= CLIENT_SCAN_INTERVAL_MS) {
       let sum = 0;
-      for (const c of this.host.clients()) sum += clientBytes(c);
+      let evictable = 0;
+      for (const c of this.host.clients()) {
+        const n = clientBytes(c);
+        sum += n;
+        if (!this.host.noEvict(c)) evictable += n;
+      }
       this.clientsCache = sum;
+      this.evictableCache = evictable;
       this.clientsScannedAt = now;
     }
     return this.clientsCache;
+  }
+
+  /** maxmemory-clients in bytes (a percentage is of maxmemory); 0 = no limit. */
+  clientsLimit(): number {
+    const s = this.host.settings;
+    const v = s.maxmemoryClients;
+    if (v.endsWith('%')) return Math.floor((Number(v.slice(0, -1)) * s.maxmemory) / 100);
+    return Number(v);
+  }
+
+  /** Whether the per-command check is needed: maxmemory or maxmemory-clients is set. */
+  active(): boolean {
+    return this.host.settings.maxmemory > 0 || this.clientsLimit() > 0;
+  }
+
+  /**
+   * Redis 7.0's evictClients: while the evictable clients' memory is over
+   * maxmemory-clients, close the client using the most. Checked on the
+   * clients' scan (every CLIENT_SCAN_INTERVAL_MS at most). True if `current`
+   * itself was evicted.
+   */
+  evictClients(current: ClientState | null): boolean {
+    const set = this.clientsLimit();
+    if (set === 0) return false;
+    // As Redis: never under 128 KiB, so that a bad setting cannot cut every client off.
+    const limit = Math.max(set, MIN_CLIENTS_LIMIT);
+    this.clientsBytes();
+    if (this.evictableCache < limit) return false;
+    const sized: [ClientState, number][] = [];
+    for (const c of this.host.clients()) if (!this.host.noEvict(c)) sized.push([c, clientBytes(c)]);
+    sized.sort((a, b) => b[1] - a[1]);
+    let total = sized.reduce((t, [, n]) => t + n, 0);
+    let self = false;
+    for (const [c, n] of sized) {
+      if (total < limit) break;
+      total -= n;
+      this.evictedClients++;
+      if (c === current) {
+        // The current client's command is refused and its connection closed after that reply.
+        c.closeAfterReply = true;
+        self = true;
+      } else {
+        c.kill('maxmemory-clients');
+      }
+    }
+    this.clientsBytes(true);
+    return self;
   }
 
   /** used_memory: the dataset estimate plus the clients' buffers. */
@@ -93,17 +159,18 @@ export class MemoryManager {
    * denyoom command, EXEC of a transaction holding one, or anything queued
    * inside MULTI (but EXEC, DISCARD, QUIT, RESET), when nothing more can go.
    */
-  oomRefuses(spec: CommandSpec, client: ClientState): boolean {
-    if (this.host.settings.maxmemory === 0) return false;
+  oomRefuses(spec: CommandSpec, client: ClientState): string | null {
+    if (this.evictClients(client)) return CLIENT_EVICTED_ERROR;
+    if (this.host.settings.maxmemory === 0) return null;
     const out = this.performEvictions() === 'fail';
     // Scripts' denyoom commands are refused in that state (Redis's server.pre_command_oom_state).
     if (client.multi === null || spec.name === 'exec') this.oomBeforeCommand = out;
-    if (!out) return false;
-    if (spec.denyoom === true) return true;
+    if (!out) return null;
+    if (spec.denyoom === true) return OOM_ERROR;
     const multi = client.multi;
-    if (multi === null) return false;
-    if (spec.name === 'exec') return multi.specs.some((s) => s.denyoom === true);
-    return spec.name !== 'discard' && spec.name !== 'quit' && spec.name !== 'reset';
+    if (multi === null) return null;
+    if (spec.name === 'exec') return multi.specs.some((s) => s.denyoom === true) ? OOM_ERROR : null;
+    return spec.name !== 'discard' && spec.name !== 'quit' && spec.name !== 'reset' ? OOM_ERROR : null;
   }
 
   /**

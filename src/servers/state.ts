@@ -9,6 +9,7 @@ import { Persistence, type PersistSettings } from './persistence.js';
 import { ConfigStore } from './config.js';
 import { CommandCounters } from '../commands/counters.js';
 import { MemoryManager } from './memory.js';
+import { isNoEvict } from '../commands/resp/client.js';
 
 export interface ServerSettings extends PersistSettings {
   host: string;
@@ -52,6 +53,8 @@ export interface ServerSettings extends PersistSettings {
   maxmemoryEvictionTenacity: number;
   lfuLogFactor: number;
   lfuDecayTime: number;
+  /** maxmemory-clients as given: bytes, or a percentage of maxmemory ("10%"); "0" = no limit. */
+  maxmemoryClients: string;
 }
 
 export const DEFAULT_SETTINGS: ServerSettings = {
@@ -86,6 +89,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   maxmemoryEvictionTenacity: 10,
   lfuLogFactor: 10,
   lfuDecayTime: 1,
+  maxmemoryClients: '0',
 };
 
 /** What a client's connection does for it (its session implements this). */
@@ -217,7 +221,7 @@ function redactSecrets(args: string[]): void {
 }
 
 /** The parameters the memory manager follows. */
-const MEMORY_PARAMS = new Set(['maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'maxmemory-eviction-tenacity', 'lfu-log-factor', 'lfu-decay-time']);
+const MEMORY_PARAMS = new Set(['maxmemory', 'maxmemory-clients', 'maxmemory-policy', 'maxmemory-samples', 'maxmemory-eviction-tenacity', 'lfu-log-factor', 'lfu-decay-time']);
 
 /** Client-provoked log lines allowed per second (see logClientError). */
 export const NOISY_LINES_PER_SECOND = 10;
@@ -284,6 +288,7 @@ export class ServerState {
       settings,
       clients: () => state.clients.values(),
       timers: () => state.timers,
+      noEvict: isNoEvict,
       log,
     });
     this.memory = memory;
@@ -306,6 +311,7 @@ export class ServerState {
         st.rejectedConnections = 0;
         st.expiredKeysBase = state.store.expiredCount;
         st.evictedKeysBase = state.store.evictedCount;
+        state.memory.evictedClients = 0;
         state.memory.peak = 0;
         st.netInputBase = st.netInput();
         st.netOutputBase = st.netOutput();
@@ -367,7 +373,7 @@ export class ServerState {
     // maxmemory and its policy take effect at once, from the file or CONFIG SET.
     const applyMemory = (): void => {
       memory.syncPolicy();
-      this.context.hooks.oomRefuses = settings.maxmemory > 0 ? (spec, client) => memory.oomRefuses(spec, client) : null;
+      this.context.hooks.oomRefuses = memory.active() ? (spec, client) => memory.oomRefuses(spec, client) : null;
     };
     applyMemory();
     configStore.appliedListeners.push((name) => {

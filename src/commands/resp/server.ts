@@ -116,6 +116,7 @@ function infoSections(ctx: CommandContext): Section[] {
         ['total_net_output_bytes', server.stats.netOutput() - server.stats.netOutputBase],
         ['expired_keys', store.expiredCount - server.stats.expiredKeysBase],
         ['evicted_keys', store.evictedCount - server.stats.evictedKeysBase],
+        ['evicted_clients', server.memory.evictedClients],
         ['total_error_replies', server.counters.errorReplies],
       ],
     ],
