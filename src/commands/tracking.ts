@@ -77,7 +77,7 @@ class Tracking {
   ) {
     this.listener = (key, why) => {
       if (key === null) this.flushAll();
-      else this.invalidate(key, why === 'expire' ? null : this.writer, true);
+      else this.invalidate(key, why === 'expire' || why === 'evict' ? null : this.writer, true);
     };
     server.onClientClosed((c) => this.disable(c));
   }
