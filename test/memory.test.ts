@@ -66,6 +66,27 @@ describe('the byte estimate', () => {
     expect(state.store.datasetBytes()).toBe(0);
   });
 
+  test('RENAME, COPY and overwrites of collections move their bytes, never count them twice', () => {
+    const state = new ServerState({ ...DEFAULT_SETTINGS, respPort: null }, () => {});
+    const client = state.newClient(0, () => 'test:0');
+    const ctx = { store: state.store, client, server: state.context, hooks: state.context.hooks, persistence: state.context.persistence, counters: state.context.counters };
+    const run = (...args: string[]) => dispatch(respTable, args, new Recorder(), ctx);
+    run('RPUSH', 'l1', 'a', 'b', 'c');
+    const one = state.store.datasetBytes();
+    run('RENAME', 'l1', 'l2');
+    expect(state.store.datasetBytes()).toBe(one);
+    run('COPY', 'l2', 'l3');
+    expect(state.store.datasetBytes()).toBe(2 * one);
+    run('SET', 'l3', 'x'); // a collection overwritten by a string
+    run('DEL', 'l3');
+    expect(state.store.datasetBytes()).toBe(one);
+    run('SADD', 'st', 'm');
+    run('RPUSH', 'l4', 'a', 'b', 'c');
+    run('COPY', 'st', 'l4', 'REPLACE'); // a collection overwritten by another
+    run('DEL', 'st', 'l4', 'l2');
+    expect(state.store.datasetBytes()).toBe(0);
+  });
+
   test('keyBytes samples collections: SAMPLES 0 reads every element', () => {
     const l = new List();
     l.pushBack('a');

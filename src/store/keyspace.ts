@@ -271,8 +271,8 @@ export class Keyspace {
   // ---- memory accounting (see memsize.ts and docs/DESIGN.md: Memory) ----
   /** Estimated bytes of keys and values, kept on every write; collections as last measured. */
   private bytes = 0;
-  /** A collection's (or Bytes') size as last measured, to take back out when it changes or goes. */
-  private readonly measured = new Map<object, number>();
+  /** The size of the collection (or Bytes) under a key as last measured, to take back out when it changes or goes. */
+  private readonly measured = new Map<string, number>();
   /**
    * Collections a write command may have changed in place (it looked them up):
    * measured again by settle(), after the command. True while a write command
@@ -521,9 +521,9 @@ export class Keyspace {
       if (slot === undefined) continue;
       const v = t!.vals[slot]!;
       if (typeof v === 'string') continue;
-      const before = this.measured.get(v) ?? 0;
+      const before = this.measured.get(key) ?? 0;
       const now = valueBytes(v);
-      this.measured.set(v, now);
+      this.measured.set(key, now);
       this.bytes += now - before;
     }
   }
@@ -641,18 +641,19 @@ export class Keyspace {
   private store(key: string, v: Stored, s: number): void {
     const t = this.data.shard(s);
     const slot = t.index.get(key);
-    let add = typeof v === 'string' ? stringBytes(v) : this.measure(v, key);
+    let add = 0;
     if (slot === undefined) {
       add += KEY_OVERHEAD + stringBytes(key);
       t.add(key, v, this.access.lfu ? (this.lfuMinutes << 8) | LFU_INIT_VAL : this.lruClock);
       this.data.size++;
     } else {
-      const old = t.vals[slot]!;
-      if (old !== v) add -= this.forget(old);
+      // The old value's bytes go first: the new value's measurement takes its place under the key.
+      add -= this.forget(key, t.vals[slot]!);
       t.vals[slot] = v;
       // Redis's dbSetValue: an overwritten key keeps its LFU counter; under LRU it is fresh.
       if (!this.access.lfu) t.meta[slot] = this.lruClock;
     }
+    add += typeof v === 'string' ? stringBytes(v) : this.measure(v, key);
     this.bytes += add;
   }
 
@@ -662,7 +663,7 @@ export class Keyspace {
     const slot = t?.index.get(key);
     if (slot === undefined) return false;
     const v = t!.vals[slot]!;
-    this.bytes -= KEY_OVERHEAD + stringBytes(key) + this.forget(v);
+    this.bytes -= KEY_OVERHEAD + stringBytes(key) + this.forget(key, v);
     t!.remove(key, slot);
     this.data.size--;
     if (this.ttl.size !== 0) {
@@ -682,17 +683,17 @@ export class Keyspace {
    */
   private measure(v: Exclude<Stored, string>, key: string): number {
     const n = valueBytes(v);
-    this.measured.set(v, n);
+    this.measured.set(key, n);
     if (this.dirty.length >= MAX_DIRTY) this.settle();
     this.dirty.push(key);
     return n;
   }
 
-  /** The bytes a value was counted for, forgotten (it left the keyspace or was replaced). */
-  private forget(v: Stored): number {
+  /** The bytes key's value was counted for, forgotten (it left the keyspace or was replaced). */
+  private forget(key: string, v: Stored): number {
     if (typeof v === 'string') return stringBytes(v);
-    const n = this.measured.get(v) ?? 0;
-    this.measured.delete(v);
+    const n = this.measured.get(key) ?? 0;
+    this.measured.delete(key);
     return n;
   }
 
