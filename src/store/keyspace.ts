@@ -310,9 +310,15 @@ export class Keyspace {
 
   /** Sets the clocks access metadata is stamped with (ms; called once per command, as Redis caches its time). */
   setClock(ms: number): void {
-    this.lruClock = Math.floor(ms / 1000) & LRU_CLOCK_MAX;
-    this.lfuMinutes = Math.floor(ms / 60000) & 0xffff;
+    // One compare per command: the clocks change once a second.
+    if (ms >= this.clockFrom && ms < this.clockFrom + 1000) return;
+    const secs = Math.floor(ms / 1000);
+    this.clockFrom = secs * 1000;
+    this.lruClock = secs & LRU_CLOCK_MAX;
+    this.lfuMinutes = Math.floor(secs / 60) & 0xffff;
   }
+  /** The start (ms) of the second the clocks were last set for. */
+  private clockFrom = -Infinity;
 
   /**
    * The live value under key, or undefined (an expired key is deleted first).
