@@ -131,6 +131,26 @@ describe('INFO memory and MEMORY', () => {
 describe('over maxmemory: -OOM as Redis', () => {
   const s = useServers();
 
+  test('COMMAND: the same commands carry the denyoom flag (the ones refused over maxmemory)', async () => {
+    const denyoom = async (c: RawClient) => {
+      const r = parseReply(await c.call(['COMMAND']));
+      if (r === null || r.reply.type !== 'array' || r.reply.items === null) throw new Error('COMMAND');
+      const out = new Map<string, boolean>();
+      for (const cmd of r.reply.items) {
+        if (cmd.type !== 'array' || cmd.items === null) continue;
+        const [name, , flags] = cmd.items;
+        const words = (flags as { items: { value: unknown }[] | null }).items ?? [];
+        out.set(String((name as { value: unknown }).value), words.some((f) => String(f.value) === 'denyoom'));
+      }
+      return out;
+    };
+    const theirs = await denyoom(s.redis);
+    const ours = await denyoom(s.ours);
+    const differ = [...ours].filter(([name, d]) => theirs.has(name) && theirs.get(name) !== d).map(([name]) => name);
+    expect(differ).toEqual([]);
+    expect([...ours.values()].filter((d) => d).length).toBeGreaterThan(40);
+  });
+
   test('noeviction: denyoom commands refused, reads and deletes allowed', async () => {
     await s.same([
       ['SET', 'k', 'v'],
