@@ -95,6 +95,36 @@ describe('the byte estimate', () => {
   });
 });
 
+describe('the key table', () => {
+  test('after mass deletions (slots compacted) every key is still found, sampled and listed, with its metadata', () => {
+    const ks = new Keyspace(() => 0);
+    ks.setClock(5000);
+    for (let i = 0; i < 20_000; i++) ks.put(`k${i}`, `v${i}`);
+    ks.setClock(9000);
+    const kept = new Set<string>();
+    for (let i = 0; i < 20_000; i++) {
+      if (i % 1000 === 7) {
+        kept.add(`k${i}`);
+        ks.get(`k${i}`); // stamped at 9 s
+      } else ks.delete(`k${i}`);
+    }
+    expect(ks.size).toBe(kept.size);
+    expect(new Set(ks.keys())).toEqual(kept);
+    for (const k of kept) expect(ks.peek(k)).toBe(`v${k.slice(1)}`);
+    for (let i = 0; i < 50; i++) expect(kept.has(ks.randomKey()!)).toBe(true);
+    const keys: string[] = [];
+    const meta: number[] = [];
+    const got = ks.sample(5, keys, meta);
+    expect(got).toBeGreaterThan(0);
+    for (let i = 0; i < got; i++) {
+      expect(kept.has(keys[i])).toBe(true);
+      expect(meta[i]).toBe(9); // the LRU clock of its last lookup survived the move
+    }
+    for (let i = 0; i < 100; i++) ks.put(`n${i}`, 'x'); // freed slots are reused after compaction
+    expect(ks.size).toBe(kept.size + 100);
+  });
+});
+
 describe('access metadata (Redis robj.lru)', () => {
   test('LRU: a lookup stamps the clock; peek, EXISTS-style has() and metaOf do not', () => {
     const ks = new Keyspace(() => 0);

@@ -190,7 +190,35 @@ class TableShard {
       this.vals = [];
       this.free = [];
       if (this.meta.length > 8) this.meta = new Uint32Array(8);
+    } else if (this.free.length > 64 && this.free.length > (this.keys.length * 3) / 4) {
+      this.compact();
     }
+  }
+
+  /**
+   * Moves the live slots to the front once three quarters are free: random
+   * sampling then finds a key within ~4 tries, and the arrays shrink. O(shard
+   * size), after as many deletions: amortised O(1).
+   */
+  private compact(): void {
+    const n = this.index.size;
+    const keys: (string | undefined)[] = new Array(n);
+    const vals: (Stored | undefined)[] = new Array(n);
+    const meta = new Uint32Array(Math.max(8, n * 2));
+    let j = 0;
+    for (let i = 0; i < this.keys.length; i++) {
+      const k = this.keys[i];
+      if (k === undefined) continue;
+      keys[j] = k;
+      vals[j] = this.vals[i];
+      meta[j] = this.meta[i];
+      this.index.set(k, j);
+      j++;
+    }
+    this.keys = keys;
+    this.vals = vals;
+    this.meta = meta;
+    this.free = [];
   }
 }
 
@@ -573,13 +601,23 @@ export class Keyspace {
     return periods > counter ? 0 : counter - periods;
   }
 
-  /** A uniformly chosen live-or-not key of the whole table (allkeys-random), or undefined if empty. */
+  /** A non-empty shard from a random start (the next one round the ring): few shards in use cost no misses. */
+  private randomShard(): TableShard {
+    const shards = this.data.shards;
+    let i = (Math.random() * SHARD_COUNT) | 0;
+    for (;;) {
+      const t = shards[i];
+      if (t !== undefined && t.index.size !== 0) return t;
+      i = (i + 1) & (SHARD_COUNT - 1);
+    }
+  }
+
+  /** A key picked at random (allkeys-random), or undefined if there is none. Expired keys not yet removed count. */
   randomKey(): string | undefined {
     if (this.data.size === 0) return undefined;
     for (;;) {
-      const t = this.data.shards[(Math.random() * SHARD_COUNT) | 0];
-      if (t === undefined || t.index.size === 0) continue;
-      // Rejection sampling over the slots (freed ones are empty): each key equally likely within its shard.
+      const t = this.randomShard();
+      // Rejection sampling over the slots (a freed one is empty; compaction keeps a quarter live at least).
       const k = t.keys[(Math.random() * t.keys.length) | 0];
       if (k !== undefined) return k;
     }
@@ -590,8 +628,7 @@ export class Keyspace {
     let got = 0;
     if (this.data.size === 0) return 0;
     for (let tries = 0; got < n && tries < n * 16; tries++) {
-      const t = this.data.shards[(Math.random() * SHARD_COUNT) | 0];
-      if (t === undefined || t.index.size === 0) continue;
+      const t = this.randomShard();
       const slot = (Math.random() * t.keys.length) | 0;
       const k = t.keys[slot];
       if (k === undefined) continue;
