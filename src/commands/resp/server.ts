@@ -51,7 +51,6 @@ function infoSections(ctx: CommandContext): Section[] {
   const { server, store } = ctx;
   const cpu = process.cpuUsage();
   const uptime = Math.floor((Date.now() - server.startedAtMs) / 1000);
-  const human = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)}M` : `${(n / 1024).toFixed(2)}K`);
   const keyspace: [string, string][] =
     store.size === 0 ? [] : [['db0', `keys=${store.size},expires=${store.volatileCount},avg_ttl=0`]];
   return [
