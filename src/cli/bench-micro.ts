@@ -45,6 +45,7 @@ const bookW = new BookWriter();
 const respW = new RespWriter();
 const getArgs = ['get', keyName(1234)];
 const GETArgs = ['GET', keyName(1234)];
+const SETArgs = ['SET', keyName(1234), value];
 /** A writer that drops everything, to time dispatch and the command alone. */
 const nullWriter: ReplyWriter = {
   nil() {}, err() {}, str() {}, status() {}, int() {}, dbl() {}, arr() {}, nilArr() {},
@@ -86,6 +87,7 @@ const tasks: [string, () => void][] = [
   }],
   ['dispatch book get (10k keys)', () => { for (let i = 0; i < OPS; i++) dispatch(bookTable, getArgs, nullWriter, ctx); }],
   ['dispatch resp GET (10k keys)', () => { for (let i = 0; i < OPS; i++) dispatch(respTable, GETArgs, nullWriter, ctx); }],
+  ['dispatch resp SET (10k keys)', () => { for (let i = 0; i < OPS; i++) dispatch(respTable, SETArgs, nullWriter, ctx); }],
   ['keyspace get (10k keys)', () => { for (let i = 0; i < OPS; i++) state.store.get(keyName(i * 7 % KEYS)); }],
   ['session book, 16 pipelined GETs', sessionTask('book')],
   ['session resp, 16 pipelined GETs', sessionTask('resp')],

@@ -38,6 +38,11 @@ function extra(c: ClientState): ClientExtra {
   return e;
 }
 
+/** CLIENT NO-EVICT ON: maxmemory-clients never evicts this client. */
+export function isNoEvict(c: ClientState): boolean {
+  return extras.get(c)?.noEvict ?? false;
+}
+
 /** Redis's client-name charset: printable ASCII without spaces. */
 export function validClientName(name: string): boolean {
   for (let i = 0; i < name.length; i++) {

@@ -12,6 +12,7 @@ import { parseInt64 } from '../args.js';
 import { NO_KEYS, err } from '../common.js';
 import { redisMeta } from '../meta.js';
 import { execute } from '../dispatch.js';
+import { OOM_ERROR } from '../../servers/memory.js';
 import type { ClientState, CommandContext, CommandSpec, ServerContext } from '../types.js';
 
 const LEVELS = ['debug', 'verbose', 'notice', 'warning'];
@@ -266,6 +267,8 @@ function scriptCall(args: string[], w: ReplyWriter, ctx: CommandContext, readOnl
   if (flags.includes('noscript')) return err(w, 'ERR This Redis command is not allowed from script');
   if (spec.subcommand !== undefined && !spec.subcommand(args, w, ctx)) return;
   if (readOnly && spec.write === true) return err(w, 'ERR Write commands are not allowed from read-only scripts.');
+  // As Redis's scriptVerifyOOM: a denyoom command is refused if memory was over maxmemory when the script began.
+  if (spec.denyoom === true && ctx.server.memory.oomBeforeCommand) return err(w, OOM_ERROR);
   ctx.client.lastCommand = spec.name;
   execute(spec, args, w, ctx);
 }
