@@ -87,6 +87,33 @@ describe('the byte estimate', () => {
     expect(state.store.datasetBytes()).toBe(0);
   });
 
+  test('databases: used_memory sums them; SWAPDB and MOVE carry the bytes with the keys', () => {
+    const state = new ServerState({ ...DEFAULT_SETTINGS, respPort: null }, () => {});
+    const client = state.newClient(0, () => 'test:0');
+    const ctx = { store: state.store, client, server: state.context, hooks: state.context.hooks, persistence: state.context.persistence, counters: state.context.counters };
+    const run = (...args: string[]) => dispatch(respTable, args, new Recorder(), ctx);
+    const [db0, db1] = state.databases;
+    run('RPUSH', 'l', 'a');
+    const list = db0.datasetBytes();
+    run('SELECT', '1');
+    run('SET', 's', 'x'.repeat(1000));
+    const str = db1.datasetBytes();
+    expect(state.memory.datasetBytes()).toBe(list + str);
+    run('SWAPDB', '0', '1');
+    expect([db0.datasetBytes(), db1.datasetBytes()]).toEqual([str, list]);
+    // This client is on database 1, which now holds the list: its in-place growth is counted there.
+    for (let i = 0; i < 100; i++) run('RPUSH', 'l', 'x'.repeat(100));
+    expect(db1.datasetBytes()).toBeGreaterThan(list + 100 * 100);
+    expect(db0.datasetBytes()).toBe(str);
+    const grown = db1.datasetBytes();
+    run('MOVE', 'l', '0');
+    expect(db1.datasetBytes()).toBe(0);
+    expect(db0.datasetBytes()).toBe(str + grown);
+    run('SELECT', '0');
+    run('DEL', 'l', 's');
+    expect(state.memory.datasetBytes()).toBe(0);
+  });
+
   test('keyBytes samples collections: SAMPLES 0 reads every element', () => {
     const l = new List();
     l.pushBack('a');
@@ -250,6 +277,24 @@ describe('eviction (memory manager on a ServerState)', () => {
     for (let i = 0; i < 10_000; i++) if (store.has(`old:${i}`)) i % 10 === 0 ? readKept++ : otherKept++;
     expect(readKept / 1000).toBeGreaterThan(0.95);
     expect(otherKept / 9000).toBeLessThan(0.5);
+  });
+
+  test('allkeys-lru samples every database with one clock: the idle keys of database 1 go before the recently read ones of database 0', () => {
+    const { state, store } = server('allkeys-lru', 1 << 20);
+    const other = state.databases[1];
+    store.setClock(0);
+    for (let i = 0; i < 5000; i++) other.put(`cold:${i}`, 'x'.repeat(100));
+    for (let i = 0; i < 5000; i++) store.put(`hot:${i}`, 'x'.repeat(100));
+    // Setting the clock through database 0 moves it for database 1 too (one clock per server).
+    store.setClock(100_000);
+    expect(other.currentLruClock).toBe(100);
+    for (let i = 0; i < 5000; i++) store.get(`hot:${i}`);
+    state.memory.performEvictions();
+    expect(other.evictedCount).toBeGreaterThan(0);
+    let hotKept = 0;
+    for (let i = 0; i < 5000; i++) if (store.has(`hot:${i}`)) hotKept++;
+    expect(hotKept / 5000).toBeGreaterThan(0.95);
+    expect(state.memory.used()).toBeLessThanOrEqual(1 << 20);
   });
 
   test('allkeys-lfu keeps the frequently read keys', () => {
