@@ -424,7 +424,7 @@ export function respClientCommands(table: () => Map<string, CommandSpec>): Comma
           w.int(done ? 1 : 0);
         } else if (isOpt(sub, 'no-evict')) {
           if (!arityOk(n, 3)) return subArity(w, sub);
-          // redloop evicts no clients (no maxmemory-clients): the flag is kept and shown as Redis shows it.
+          // maxmemory-clients leaves a client with the flag alone (src/servers/memory.ts); CLIENT LIST shows it as 'e'.
           if (isOpt(args[2], 'on')) extra(client).noEvict = true;
           else if (isOpt(args[2], 'off')) extra(client).noEvict = false;
           else return err(w, SYNTAX);
