@@ -422,6 +422,40 @@ describe('AOF at run time', () => {
     }
   });
 
+  test('keys evicted by maxmemory are logged as DEL in their own database, and a restart does not bring them back', async () => {
+    const dir = tempDir();
+    const args = ['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--maxmemory-policy', 'allkeys-random'];
+    const srv = await startServer(args);
+    const c = await RawClient.connect(srv.respPort);
+    try {
+      await text(c, ['SELECT', '3']);
+      await text(c, ['SET', 'a', '1']);
+      await text(c, ['SET', 'b', '2']);
+      // Lower than what is used: CONFIG SET evicts at once, every key of every database.
+      await text(c, ['CONFIG', 'SET', 'maxmemory', '1']);
+      await text(c, ['CONFIG', 'SET', 'maxmemory', '0']);
+      expect(await text(c, ['DBSIZE'])).toBe('0');
+      const logged: string[] = [];
+      const reader = new CommandReader(readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof')), 'incr');
+      for (let cmd = reader.next(); cmd !== null; cmd = reader.next()) logged.push(cmd.args.join(' '));
+      const multi = logged.slice(3);
+      expect(logged.slice(0, 3)).toEqual(['SELECT 3', 'SET a 1', 'SET b 2']);
+      expect(multi.filter((l) => l.startsWith('DEL ')).sort()).toEqual(['DEL a', 'DEL b']);
+    } finally {
+      c.close();
+      await srv.stop();
+    }
+    const again = await startServer(args);
+    const c2 = await RawClient.connect(again.respPort);
+    try {
+      await text(c2, ['SELECT', '3']);
+      expect(await text(c2, ['DBSIZE'])).toBe('0');
+    } finally {
+      c2.close();
+      await again.stop();
+    }
+  });
+
   test.skipIf(!straceWorks())('appendfsync always is a group commit: a pipelined batch costs one AOF write and one fdatasync, both before the replies (strace)', async () => {
     const dir = tempDir();
     const log = join(dir, 'strace.log');

@@ -55,6 +55,18 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
     table.noAuth(w);
     return;
   }
+  // maxmemory: evict before the command; refuse it if it may grow memory and nothing more can go (Redis's order: after auth).
+  // Not while a script is busy: Redis evicts nothing inside a yielding long command (the script's own calls check).
+  const { hooks } = ctx;
+  if (hooks.oomRefuses !== null && hooks.busy === null) {
+    const refusal = hooks.oomRefuses(spec, client);
+    if (refusal !== null) {
+      rejected(spec, args, ctx);
+      if (client.multi !== null) client.multi.failed = true;
+      w.err(ErrCode.Unknown, refusal);
+      return;
+    }
+  }
   // Only RESP2 clients are restricted while subscribed; RESP3 separates pushes from replies (Redis 7.0).
   if (client.subscriptions > 0 && client.resp === 2 && client.protocol === 'resp' && !SUBSCRIBED_OK.has(spec.name)) {
     rejected(spec, args, ctx);
@@ -70,7 +82,6 @@ export function dispatch(table: CommandTable, args: string[], w: ReplyWriter, ct
     w.err(ErrCode.Unknown, "ERR Replica can't interact with the keyspace");
     return;
   }
-  const { hooks } = ctx;
   // A script is busy (past busy-reply-threshold): only the commands that may run then (Redis's CMD_ALLOW_BUSY).
   if (hooks.busy !== null) {
     const busy = hooks.busy(spec, args, ctx);
@@ -195,10 +206,16 @@ export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: 
   // SLOWLOG, LATENCY, latencystats and commandstats' usec: a clock read on each side, only while one of them is on.
   const { settings } = counters;
   const started = settings.slowlogLogSlowerThan >= 0 || settings.latencyTracking || settings.latencyMonitorThreshold > 0 ? performance.now() : -1;
+  const { store } = ctx;
+  // Access times are stamped with one clock read per command (Redis caches its LRU clock too).
+  store.setClock(started >= 0 ? started : performance.now());
   const errors = counters.errorCount;
   const nested = counters.nestedErrors;
   counters.execDepth++;
-  if (spec.write === true && hooks.beforeWrite !== null) hooks.beforeWrite(ctx.store, args);
+  if (spec.write === true && hooks.beforeWrite !== null) hooks.beforeWrite(store, args);
+  // A write command's lookups of collections are measured again after it (used_memory).
+  const wasWriting = store.writing;
+  if (spec.write === true) store.writing = true;
   if (spec.write === true && (hooks.aroundWrite !== null || hooks.trackWrite !== null)) {
     const { aroundWrite, trackWrite } = hooks;
     const run = aroundWrite === null ? () => spec.run(args, w, ctx) : () => aroundWrite(args, () => spec.run(args, w, ctx), ctx.store);
@@ -206,12 +223,15 @@ export function execute(spec: CommandSpec, args: string[], w: ReplyWriter, ctx: 
     else run();
   } else if (spec.readOnly === true) {
     // keyspace_hits / keyspace_misses: the key lookups of read-only commands.
-    const { store } = ctx;
     store.countLookups = true;
     spec.run(args, w, ctx);
     store.countLookups = false;
   } else {
     spec.run(args, w, ctx);
+  }
+  if (spec.write === true) {
+    store.writing = wasWriting;
+    if (!wasWriting) store.settle();
   }
   // CLIENT TRACKING: the keys a read-only command named are remembered for the reader.
   if (hooks.afterRead !== null && spec.readOnly === true) hooks.afterRead(spec, args, ctx);
@@ -298,6 +318,7 @@ export function commandMap(specs: readonly CommandSpec[], describe?: (spec: Comm
     }
     if (s.flags !== undefined && s.flags.includes('readonly')) s.readOnly = true;
     if (s.flags !== undefined && s.flags.includes('fast')) s.fast = true;
+    if (s.flags !== undefined && s.flags.includes('denyoom')) s.denyoom = true;
     m.set(s.name, s);
     m.set(s.name.toUpperCase(), s);
   }

@@ -76,7 +76,7 @@ class Tracking {
       if (key === null) {
         if (why === 'flush' || db.id === 0) this.flushAll();
       }
-      else if (why !== 'new') this.invalidate(key, why === 'expire' ? null : this.writer, true);
+      else if (why !== 'new') this.invalidate(key, why === 'expire' || why === 'evict' ? null : this.writer, true);
     };
     server.onClientClosed((c) => this.disable(c));
   }

@@ -3,6 +3,7 @@
 // parses its arguments, applies them to the store, writes exactly one reply.
 
 import type { ConfigStore } from '../servers/config.js';
+import type { MemoryManager } from '../servers/memory.js';
 import type { CommandCounters } from './counters.js';
 import type { LatencyHistogram, LatencyMonitor } from './latency.js';
 import type { InstantMetrics } from '../servers/metrics.js';
@@ -113,6 +114,12 @@ export interface CommandHooks {
    */
   postpone: ((spec: CommandSpec, ctx: CommandContext, rerun: () => (w: ReplyWriter) => void) => boolean) | null;
   /**
+   * While maxmemory or maxmemory-clients is set: evict keys (and clients) as
+   * needed before a command; the error to refuse it with (-OOM, or the
+   * client's own eviction), or null (src/servers/memory.ts).
+   */
+  oomRefuses: ((spec: CommandSpec, client: ClientState) => string | null) | null;
+  /**
    * While the AOF is on: after every command run (`failed`: it replied an
    * error). Write commands are logged as their effect (src/servers/aof.ts).
    */
@@ -211,6 +218,8 @@ export interface ServerStats {
   rejectedConnections: number;
   /** Keys expired at the last RESETSTAT (INFO reports the keyspace's count minus this). */
   expiredKeysBase: number;
+  /** Keys evicted at the last RESETSTAT. */
+  evictedKeysBase: number;
   /** Bytes read from / written to client sockets since start-up (the backend counts them). */
   netInput: () => number;
   netOutput: () => number;
@@ -280,6 +289,8 @@ export interface AofControl {
 /** Server-wide facts and settings commands may consult (INFO, CONFIG, ...). */
 export interface ServerContext {
   readonly startedAtMs: number;
+  /** used_memory, maxmemory and eviction (INFO memory, MEMORY). */
+  readonly memory: MemoryManager;
   /** Parameter → value as CONFIG GET shows it (read-only for commands: CONFIG SET goes through configStore). */
   readonly config: Map<string, string>;
   /** Every Redis 7.0 parameter: CONFIG GET/SET/REWRITE. */
@@ -417,6 +428,8 @@ export interface CommandSpec {
   readOnly?: boolean;
   /** Set by commandMap from flags: a fast command (its latency is the fast-command event). */
   fast?: boolean;
+  /** Set by commandMap from flags: refused with -OOM when used memory is over maxmemory and nothing can be evicted. */
+  denyoom?: boolean;
 }
 
 /** A protocol's command table with its own wording of dispatch errors. */

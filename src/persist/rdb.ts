@@ -1236,10 +1236,10 @@ export function loadRdb(data: Uint8Array, dbs: Keyspace | readonly Keyspace[], o
           expireMs = r.signed(4, 'EXPIRETIME') * 1000;
           continue;
         case OP.IDLE:
-          r.len('IDLE'); // LRU idle time: redloop keeps none
+          r.len('IDLE'); // LRU idle time: not restored (a loaded key starts with fresh access metadata)
           continue;
         case OP.FREQ:
-          r.u8('FREQ'); // LFU counter: redloop keeps none
+          r.u8('FREQ'); // LFU counter: not restored (as above)
           continue;
         case OP.SELECTDB: {
           db = r.len('SELECTDB');

@@ -18,7 +18,7 @@
 // rewrite too: `startSnapshot(dbs, opts, sink)` is all either needs.
 
 import { performance } from 'node:perf_hooks';
-import { Keyspace, type Stored } from '../store/keyspace.js';
+import { Keyspace, type KeyShardView, type Stored } from '../store/keyspace.js';
 import type { TtlEntry } from '../store/ttl.js';
 import { RdbPieceWriter, type SaveOptions } from './rdb.js';
 
@@ -52,7 +52,7 @@ const MAX_BACKLOG = 4 * 1024 * 1024;
 
 interface DbWalk {
   readonly ks: Keyspace;
-  readonly data: readonly (ReadonlyMap<string, Stored> | undefined)[];
+  readonly data: readonly (KeyShardView | undefined)[];
   readonly ttl: readonly (ReadonlyMap<string, TtlEntry> | undefined)[];
   /** Monotonic ms at the start: a key whose deadline is not after it had expired. */
   readonly t0: number;

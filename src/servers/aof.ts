@@ -193,9 +193,10 @@ export class Aof implements AofControl {
     this.commit();
   };
 
-  /** Keyspace listener: an expired key is logged as DEL in its own database (Redis's propagateDeletion). */
+  /** Keyspace listener: an expired or evicted key is logged as DEL in its own database (Redis's propagateDeletion). */
   readonly keyChanged = (key: string | null, why: KeyChange, db?: Keyspace): void => {
-    if (why !== 'expire' || key === null) return;
+    // Expired and evicted keys are logged as a DEL, as Redis propagates them.
+    if ((why !== 'expire' && why !== 'evict') || key === null) return;
     this.pending.push({ db: db === undefined ? 0 : db.id, cmd: encodeCommand(['DEL', key]) });
     if (this.host.counters.execDepth === 0) this.commit();
   };

@@ -101,7 +101,7 @@ mem('client-query-buffer-limit', 1048576n, LONG_MAX, 1073741824, 'mutable', appl
 mem('proto-max-bulk-len', 1048576n, LLONG_MAX, 536870912, 'mutable', applied('largest RESP bulk string'), A);
 special('client-output-buffer-limit', 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60', parseOutputLimits, 'mutable',
   applied('hard limits of the normal and pubsub classes (0 = none); soft limits and the replica class are stored, not enforced'), A);
-mem('maxmemory-clients', 0n, LLONG_MAX, 0, 'mutable', 'accepted, no effect here (no client eviction)', { percent: true });
+mem('maxmemory-clients', 0n, LLONG_MAX, 0, 'mutable', applied('clients whose buffers together pass it are evicted, the largest first (CLIENT NO-EVICT exempts)'), { ...A, percent: true });
 int('busy-reply-threshold', 0n, LONG_MAX, 5000, 'mutable', 'applied: a script running longer is stopped with an error (see README: Scripting)', { aliases: ['lua-time-limit'] });
 int('databases', 1n, 4096n, 16, 'immutable', applied('the number of databases (SELECT 0 to N-1), at start-up; at most 4096 here (see README: Limits)'), A);
 str('requirepass', '', 'mutable', applied('the default user\'s password, for new AUTH/HELLO (authenticated clients stay so)'), { ...A, sensitive: true });
@@ -170,12 +170,12 @@ bool('aof-timestamp-enabled', 'no', 'mutable', applied('a #TS:<unix seconds> ann
 bool('aof-disable-auto-gc', 'no', 'mutable', 'accepted, no effect here (a rewrite removes the old files at once)');
 
 // ---- memory ----
-mem('maxmemory', 0n, ULLONG_MAX, 0, 'mutable', 'accepted, no effect here (no eviction yet)');
-enm('maxmemory-policy', ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'], 'noeviction', 'mutable', 'accepted, no effect here (no eviction yet)');
-int('maxmemory-samples', 1n, INT_MAX, 5, 'mutable', 'accepted, no effect here (no eviction yet)');
-int('maxmemory-eviction-tenacity', 0n, 100n, 10, 'mutable', 'accepted, no effect here (no eviction yet)');
-int('lfu-log-factor', 0n, INT_MAX, 10, 'mutable', 'accepted, no effect here (no LFU counters)');
-int('lfu-decay-time', 0n, INT_MAX, 1, 'mutable', 'accepted, no effect here (no LFU counters)');
+mem('maxmemory', 0n, ULLONG_MAX, 0, 'mutable', applied('over it, keys are evicted by maxmemory-policy before each command, or denyoom commands refused with -OOM (used_memory: see README)'), A);
+enm('maxmemory-policy', ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'], 'noeviction', 'mutable', applied('which keys maxmemory evicts (all eight Redis policies)'), A);
+int('maxmemory-samples', 1n, INT_MAX, 5, 'mutable', applied('keys sampled per eviction round (LRU, LFU)'), A);
+int('maxmemory-eviction-tenacity', 0n, 100n, 10, 'mutable', applied('time one eviction run may take before a timer carries on'), A);
+int('lfu-log-factor', 0n, INT_MAX, 10, 'mutable', applied('growth of the LFU counter'), A);
+int('lfu-decay-time', 0n, INT_MAX, 1, 'mutable', applied('minutes per decrement of an idle key\'s LFU counter'), A);
 bool('lazyfree-lazy-eviction', 'no', 'mutable', LAZY);
 bool('lazyfree-lazy-expire', 'no', 'mutable', LAZY);
 bool('lazyfree-lazy-server-del', 'no', 'mutable', LAZY);
@@ -480,6 +480,8 @@ export class ConfigStore {
   onApplied: (() => void) | null = null;
   /** Called when notify-keyspace-events changed (the server installs or removes its keyspace listener). */
   onNotifyChanged: (() => void) | null = null;
+  /** Told the name of each applied parameter set (by CONFIG SET, or the file before the server starts). */
+  readonly appliedListeners: ((name: string) => void)[] = [];
 
   constructor(settings: ServerSettings) {
     this.settings = settings;
@@ -533,6 +535,13 @@ export class ConfigStore {
     v.set('latency-tracking-info-percentiles', s.latencyPercentiles.map((p) => fmtG(p)).join(' '));
     v.set('enable-debug-command', s.enableDebugCommand);
     v.set('notify-keyspace-events', notifyFlagsToString(s.notifyKeyspaceEvents));
+    v.set('maxmemory', String(s.maxmemory));
+    v.set('maxmemory-policy', s.maxmemoryPolicy);
+    v.set('maxmemory-samples', String(s.maxmemorySamples));
+    v.set('maxmemory-eviction-tenacity', String(s.maxmemoryEvictionTenacity));
+    v.set('lfu-log-factor', String(s.lfuLogFactor));
+    v.set('lfu-decay-time', String(s.lfuDecayTime));
+    v.set('maxmemory-clients', s.maxmemoryClients);
   }
 
   /** Writes an applied parameter's (normalized) value into the settings. */
@@ -585,7 +594,16 @@ export class ConfigStore {
         s.notifyKeyspaceEvents = notifyFlagsOf(raw);
         this.onNotifyChanged?.();
         break;
+      // Past 2^53 a byte count is beyond any machine's memory: the double's rounding does not matter.
+      case 'maxmemory': s.maxmemory = Number(value); break;
+      case 'maxmemory-policy': s.maxmemoryPolicy = value; break;
+      case 'maxmemory-samples': s.maxmemorySamples = Number(value); break;
+      case 'maxmemory-eviction-tenacity': s.maxmemoryEvictionTenacity = Number(value); break;
+      case 'lfu-log-factor': s.lfuLogFactor = Number(value); break;
+      case 'lfu-decay-time': s.lfuDecayTime = Number(value); break;
+      case 'maxmemory-clients': s.maxmemoryClients = value; break;
     }
+    for (const fn of this.appliedListeners) fn(d.name);
   }
 
   /** Sets one parameter (already normalized) and applies it. */

@@ -3,7 +3,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { keyListener, KEYSPACE_REPORTED, NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, NOTIFY_NEW } from '../commands/notify.js';
-import { Keyspace } from '../store/keyspace.js';
+import { KeyAccess, Keyspace } from '../store/keyspace.js';
 import type { ClientState, CommandHooks, ServerStats, SlowlogControl, SlowlogEntry, ConnInfo, KeyListener, MultiState, ServerContext, TimerService } from '../commands/types.js';
 import type { ReplyWriter } from '../protocol/reply.js';
 import { Persistence, type PersistSettings } from './persistence.js';
@@ -13,6 +13,8 @@ import { functionLibrariesOf } from '../commands/resp/scripting.js';
 import { CommandCounters } from '../commands/counters.js';
 import { LatencyMonitor } from '../commands/latency.js';
 import { InstantMetrics } from './metrics.js';
+import { MemoryManager } from './memory.js';
+import { isNoEvict } from '../commands/resp/client.js';
 
 export interface ServerSettings extends PersistSettings, AofSettings {
   host: string;
@@ -63,6 +65,15 @@ export interface ServerSettings extends PersistSettings, AofSettings {
   /** --inspect-port: the live view's HTTP port on 127.0.0.1 (0: any free one), or null (off). */
   inspectPort: number | null;
   quiet: boolean;
+  /** maxmemory in bytes; 0 = no limit. */
+  maxmemory: number;
+  maxmemoryPolicy: string;
+  maxmemorySamples: number;
+  maxmemoryEvictionTenacity: number;
+  lfuLogFactor: number;
+  lfuDecayTime: number;
+  /** maxmemory-clients as given: bytes, or a percentage of maxmemory ("10%"); "0" = no limit. */
+  maxmemoryClients: string;
 }
 
 export const DEFAULT_SETTINGS: ServerSettings = {
@@ -105,6 +116,13 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   step: false,
   inspectPort: null,
   quiet: false,
+  maxmemory: 0,
+  maxmemoryPolicy: 'noeviction',
+  maxmemorySamples: 5,
+  maxmemoryEvictionTenacity: 10,
+  lfuLogFactor: 10,
+  lfuDecayTime: 1,
+  maxmemoryClients: '0',
 };
 
 /** What a client's connection does for it (its session implements this). */
@@ -236,6 +254,9 @@ function redactSecrets(args: string[]): void {
   }
 }
 
+/** The parameters the memory manager follows. */
+const MEMORY_PARAMS = new Set(['maxmemory', 'maxmemory-clients', 'maxmemory-policy', 'maxmemory-samples', 'maxmemory-eviction-tenacity', 'lfu-log-factor', 'lfu-decay-time']);
+
 /** Client-provoked log lines allowed per second (see logClientError). */
 export const NOISY_LINES_PER_SECOND = 10;
 
@@ -265,6 +286,9 @@ export class ServerState {
   /** Active expiry on; DEBUG SET-ACTIVE-EXPIRE 0 turns it off. */
   activeExpire = true;
 
+  /** used_memory and maxmemory's eviction. */
+  readonly memory: MemoryManager;
+
   /** SAVE, the RDB file, and the counters INFO reports. */
   readonly persistence: Persistence;
 
@@ -289,7 +313,9 @@ export class ServerState {
     const state = this;
     const dbCount = Math.max(1, Math.min(MAX_DATABASES, settings.databases));
     const databases: Keyspace[] = [];
-    for (let i = 0; i < dbCount; i++) databases.push(new Keyspace(undefined, i));
+    // One access policy and LRU/LFU clock for all databases, as Redis has one server.lruclock.
+    const access = new KeyAccess();
+    for (let i = 0; i < dbCount; i++) databases.push(new Keyspace(undefined, i, access));
     this.databases = databases;
     this.store = databases[0];
     this.slowlog = new Slowlog(settings);
@@ -310,6 +336,7 @@ export class ServerState {
       totalConnections: 0,
       rejectedConnections: 0,
       expiredKeysBase: 0,
+      evictedKeysBase: 0,
       netInput: () => 0,
       netOutput: () => 0,
       netInputBase: 0,
@@ -323,7 +350,7 @@ export class ServerState {
       hitsBase: 0,
       missesBase: 0,
     };
-    const hooks: CommandHooks = { afterCommand: null, beforeWrite: null, denyWrites: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null, propagate: null, propagateAs: null, busy: null };
+    const hooks: CommandHooks = { afterCommand: null, beforeWrite: null, denyWrites: null, aroundWrite: null, trackWrite: null, afterRead: null, afterReply: null, monitors: new Set(), postpone: null, oomRefuses: null, propagate: null, propagateAs: null, busy: null };
     // The keyspaces a save writes (database i = list[i]).
     this.persistence = new Persistence(settings, () => state.databases, configStore.values, hooks, log);
     this.aof = new Aof(settings, {
@@ -340,8 +367,18 @@ export class ServerState {
       },
       writeStatus: (why) => state.persistence.setAofWriteError(why),
     });
+    const memory = new MemoryManager({
+      databases,
+      settings,
+      clients: () => state.clients.values(),
+      timers: () => state.timers,
+      noEvict: isNoEvict,
+      log,
+    });
+    this.memory = memory;
     this.context = {
       startedAtMs: Date.now(),
+      memory,
       config: configStore.values,
       configStore,
       get host() {
@@ -364,6 +401,9 @@ export class ServerState {
         st.totalConnections = 0;
         st.rejectedConnections = 0;
         st.expiredKeysBase = state.expiredCount();
+        st.evictedKeysBase = state.evictedCount();
+        state.memory.evictedClients = 0;
+        state.memory.peak = 0;
         st.netInputBase = st.netInput();
         st.netOutputBase = st.netOutput();
         st.hitsBase = state.keyspaceHits();
@@ -471,6 +511,25 @@ export class ServerState {
     };
     configStore.onNotifyChanged = syncNotify;
     syncNotify();
+    // maxmemory and its policy take effect at once, from the file or CONFIG SET.
+    const applyMemory = (): void => {
+      memory.syncPolicy();
+      this.context.hooks.oomRefuses = memory.active() ? (spec, client) => memory.oomRefuses(spec, client) : null;
+    };
+    applyMemory();
+    configStore.appliedListeners.push((name) => {
+      if (!MEMORY_PARAMS.has(name)) return;
+      applyMemory();
+      if (name !== 'maxmemory' || settings.maxmemory === 0) return;
+      const used = memory.used(true);
+      if (used > settings.maxmemory) {
+        log(
+          `WARNING: the new maxmemory value set via CONFIG SET (${settings.maxmemory}) is smaller than the current memory usage (${used}). ` +
+            'This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.',
+        );
+        memory.performEvictions();
+      }
+    });
   }
 
   /**
@@ -507,6 +566,13 @@ export class ServerState {
   expiredCount(): number {
     let n = 0;
     for (const db of this.databases) n += db.expiredCount;
+    return n;
+  }
+
+  /** Keys evicted by maxmemory in every database since start-up. */
+  evictedCount(): number {
+    let n = 0;
+    for (const db of this.databases) n += db.evictedCount;
     return n;
   }
 

@@ -17,6 +17,11 @@ export class TtlHeap {
     return this.items.length;
   }
 
+  /** The entry at position i (0 ≤ i < size), for sampling. */
+  at(i: number): TtlEntry {
+    return this.items[i];
+  }
+
   /** The entry with the nearest deadline, or undefined. */
   peek(): TtlEntry | undefined {
     return this.items[0];

@@ -1,4 +1,4 @@
-// Differential: OBJECT ENCODING / REFCOUNT / HELP / FREQ and its errors against a real
+// Differential: OBJECT ENCODING / REFCOUNT / HELP / IDLETIME / FREQ and their errors against a real
 // redis-server 7.0: the encoding Redis would choose for the same value, under the default
 // thresholds and CONFIG SET ones, including that Redis never converts back to compact.
 import { describe, test } from 'vitest';
@@ -97,6 +97,30 @@ describe('OBJECT', () => {
       ['CONFIG', 'SET', 'hash-max-listpack-entries', '512'],
       ['CONFIG', 'SET', 'hash-max-listpack-value', '64'],
       ['CONFIG', 'SET', 'zset-max-listpack-value', '64'],
+    ]));
+
+  test('IDLETIME and FREQ read the key: a fresh key is idle ~0 s; under LFU a new key counts 5, one read makes it 6, lookups that are not accesses leave it', () =>
+    s.same([
+      ['SET', 'a', '1'],
+      // Idle seconds: 0, or 1 if a second boundary passed meanwhile on one server.
+      { cmd: ['OBJECT', 'IDLETIME', 'a'], match: 'approx' },
+      ['OBJECT', 'FREQ', 'a'],
+      ['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lfu'],
+      ['SET', 'f', 'v'],
+      ['OBJECT', 'FREQ', 'f'],
+      // The first increment from LFU_INIT_VAL is certain (p = 1); later ones are random.
+      ['GET', 'f'],
+      ['OBJECT', 'FREQ', 'f'],
+      ['OBJECT', 'FREQ', 'f'],
+      ['EXISTS', 'f'],
+      ['TYPE', 'f'],
+      ['TTL', 'f'],
+      ['OBJECT', 'ENCODING', 'f'],
+      ['SCAN', '0', 'MATCH', 'f'],
+      ['OBJECT', 'FREQ', 'f'],
+      ['OBJECT', 'FREQ', 'missing'],
+      ['OBJECT', 'IDLETIME', 'f'],
+      ['CONFIG', 'SET', 'maxmemory-policy', 'noeviction'],
     ]));
 
   test('HELP, FREQ and IDLETIME policy errors, arity and unknown subcommands', () =>

@@ -228,6 +228,19 @@ class Blocking {
   /** Serves the key's waiters of its value's kind, first come first served, while the value lasts. */
   private serveKey(db: number, key: string): void {
     const store = this.server.databases[db];
+    // Served pops change the value in place after the command that made it ready: as a write
+    // command's lookups, it is measured again once they are done (used_memory).
+    const wasWriting = store.writing;
+    store.writing = true;
+    try {
+      this.serveKeyIn(store, db, key);
+    } finally {
+      store.writing = wasWriting;
+      if (!wasWriting) store.settle();
+    }
+  }
+
+  private serveKeyIn(store: Keyspace, db: number, key: string): void {
     const value = store.get(key);
     const kind: Kind | null = value instanceof List ? 'list' : value instanceof ZSet ? 'zset' : value instanceof Stream ? 'stream' : null;
     if (kind === null) return;

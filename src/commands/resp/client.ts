@@ -38,6 +38,11 @@ function extra(c: ClientState): ClientExtra {
   return e;
 }
 
+/** CLIENT NO-EVICT ON: maxmemory-clients never evicts this client. */
+export function isNoEvict(c: ClientState): boolean {
+  return extras.get(c)?.noEvict ?? false;
+}
+
 /** Redis's client-name charset: printable ASCII without spaces. */
 export function validClientName(name: string): boolean {
   for (let i = 0; i < name.length; i++) {
@@ -419,7 +424,7 @@ export function respClientCommands(table: () => Map<string, CommandSpec>): Comma
           w.int(done ? 1 : 0);
         } else if (isOpt(sub, 'no-evict')) {
           if (!arityOk(n, 3)) return subArity(w, sub);
-          // redloop evicts no clients (no maxmemory-clients): the flag is kept and shown as Redis shows it.
+          // maxmemory-clients leaves a client with the flag alone (src/servers/memory.ts); CLIENT LIST shows it as 'e'.
           if (isOpt(args[2], 'on')) extra(client).noEvict = true;
           else if (isOpt(args[2], 'off')) extra(client).noEvict = false;
           else return err(w, SYNTAX);

@@ -88,7 +88,7 @@ function addressOf(v: Stored): string {
 }
 
 /** DEBUG OBJECT's line (see README for the fields redloop cannot know). */
-function debugObject(v: Stored, ctx: CommandContext): string {
+function debugObject(key: string, v: Stored, ctx: CommandContext): string {
   const enc = encodingOf(v);
   // Integers 0..9999 are Redis's shared objects (OBJ_SHARED_REFCOUNT).
   const refcount = enc === 'int' && /^\d{1,4}$/.test(v as string) ? 2147483647 : 1;
@@ -100,8 +100,10 @@ function debugObject(v: Stored, ctx: CommandContext): string {
     if (!(e instanceof RdbUnsupportedError)) throw e;
     serialized = 'unknown'; // streams: redloop has no RDB encoding for them
   }
-  // Redis's LRU clock (seconds, 24 bits). redloop keeps no access time per key: the clock now, idle 0.
-  const lru = Math.floor(Date.now() / 1000) & ((1 << 24) - 1);
+  // The key's 24-bit access field as Redis's robj.lru (the LRU clock of its last access, or LFU
+  // time and counter under an LFU policy), and the idle time estimated from it.
+  const lru = ctx.store.metaOf(key) ?? 0;
+  const idle = Math.floor(ctx.store.idleMs(lru) / 1000);
   let extra = '';
   if (v instanceof List) {
     const nodes = quicklistNodes(v);
@@ -110,7 +112,7 @@ function debugObject(v: Stored, ctx: CommandContext): string {
     const compress = (ctx.server.config.get('list-compress-depth') ?? '0') !== '0' ? 1 : 0;
     extra = ` ql_nodes:${nodes.length} ql_avg_node:${(nodes.length === 0 ? 0 : v.length / nodes.length).toFixed(2)} ql_listpack_max:${fill} ql_compressed:${compress} ql_uncompressed_size:${size}`;
   }
-  return `Value at:${addressOf(v)} refcount:${refcount} encoding:${enc} serializedlength:${serialized} lru:${lru} lru_seconds_idle:0${extra}`;
+  return `Value at:${addressOf(v)} refcount:${refcount} encoding:${enc} serializedlength:${serialized} lru:${lru} lru_seconds_idle:${idle}${extra}`;
 }
 
 function syntaxError(w: ReplyWriter, sub: string): void {
@@ -142,9 +144,10 @@ export const debugCommand: CommandSpec = {
       ctx.server.activeExpire = atoi(args[2]) !== 0;
       w.status('OK');
     } else if (sub === 'object' && n === 3) {
-      const v = ctx.store.getRaw(args[2]);
+      // Not an access (Redis reads the dict directly): the idle time it reports stays as it was.
+      const v = ctx.store.peekLive(args[2]);
       if (v === undefined) return err(w, 'ERR no such key');
-      w.status(debugObject(v, ctx));
+      w.status(debugObject(args[2], v, ctx));
     } else syntaxError(w, args[1]);
   },
 };

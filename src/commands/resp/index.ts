@@ -27,6 +27,7 @@ import { respBlockingCommands } from './blocking.js';
 import { respScriptingCommands } from './scripting.js';
 import { respStreamCommands } from './stream.js';
 import { debugCommand } from './debug.js';
+import { respMemoryCommands } from './memory.js';
 
 /** printf's "%.*s": at most n bytes, and a C string ends at its first NUL. */
 function cString(s: string, n: number): string {
@@ -60,6 +61,7 @@ export const respCommands: CommandSpec[] = [
   ...listCommands,
   ...respBlockingCommands,
   ...respStreamCommands,
+  ...respMemoryCommands,
   ...respServerCommands(() => respTable.commands),
   ...respPersistCommands,
   ...respClientCommands(() => respTable.commands),

@@ -341,7 +341,8 @@ export function scanKeys(store: Keyspace, cursor: bigint, count: number, pattern
     }
     const k = r.value;
     // A key of a Map the keyspace has since dropped (FLUSHALL) or one just deleted is not there.
-    const v = store.getRaw(k);
+    // Not an access: a SCAN leaves the keys' idle times alone (Redis's LOOKUP_NOTOUCH).
+    const v = store.lookupNoTouch(k);
     if (v === undefined) continue;
     if ((pattern === null || globMatch(pattern, k)) && (type === null || (v instanceof Bytes ? 'string' : typeOf(v)) === type)) found.push(k);
     if (++walked >= count) break;
@@ -400,8 +401,9 @@ export const respKeyCommands: CommandSpec[] = [
     flags: ['readonly', 'fast'],
     ...KEY1,
     run(args, w, { store }) {
-      const v = store.get(args[1]);
-      w.status(v === undefined ? 'none' : typeOf(v));
+      // Not an access (Redis's LOOKUP_NOTOUCH): OBJECT IDLETIME is left as it was.
+      const v = store.lookupNoTouch(args[1]);
+      w.status(v === undefined ? 'none' : v instanceof Bytes ? 'string' : typeOf(v));
     },
   },
   {
@@ -574,8 +576,10 @@ export const respKeyCommands: CommandSpec[] = [
     flags: ['readonly', 'fast'],
     ...ALL_KEYS,
     run(args, w, { store }) {
-      // redloop keeps no access times: TOUCH counts the keys that exist, as EXISTS does.
-      w.int(countExisting(store, args));
+      // A lookup of each key (it updates access times; EXISTS does not), counting those that exist.
+      let n = 0;
+      for (let i = 1; i < args.length; i++) if (store.getRaw(args[i]) !== undefined) n++;
+      w.int(n);
     },
   },
   {

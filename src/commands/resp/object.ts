@@ -11,6 +11,7 @@ import { Bytes, Hash, List, RSet, Stream, ZSet, type Stored } from '../../store/
 import type { CommandContext, CommandSpec } from '../types.js';
 import { err } from '../common.js';
 import { subcommandCheck } from './stream.js';
+import { objectFreq, objectFreqError, objectIdleTime, objectIdleTimeError } from './memory.js';
 
 /** OBJ_ENCODING_EMBSTR_SIZE_LIMIT: strings up to this long are embstr. */
 const EMBSTR_SIZE_LIMIT = 44;
@@ -40,26 +41,19 @@ export function encodingOf(v: Stored): string {
   return 'hashtable';
 }
 
-/** Redis's maxmemory-policy flags: LFU policies track frequency, the others idle time. */
-function lfuPolicy(ctx: CommandContext): boolean {
-  const p = ctx.server.config.get('maxmemory-policy') ?? 'noeviction';
-  return p === 'allkeys-lfu' || p === 'volatile-lfu';
-}
-
 /**
- * OBJECT IDLETIME / FREQ of a live key. The one place that answers them: access
- * times and frequencies are not tracked yet (issue 11), so past Redis's own
- * policy check this is an error naming that; rewire it to the tracker.
+ * OBJECT IDLETIME / FREQ of a live key, from the key's access metadata
+ * (src/commands/resp/memory.ts: seconds since its last lookup by the shared
+ * LRU clock, or its LFU counter after decay). As Redis, an LFU
+ * maxmemory-policy refuses IDLETIME and any other policy refuses FREQ.
  */
-export function objectAccess(sub: 'idletime' | 'freq', _key: string, ctx: CommandContext, w: ReplyWriter): void {
-  const lfu = lfuPolicy(ctx);
-  if (sub === 'freq' && !lfu) {
-    return err(w, 'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.');
-  }
-  if (sub === 'idletime' && lfu) {
-    return err(w, 'ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.');
-  }
-  err(w, `ERR OBJECT ${sub.toUpperCase()} is not supported yet: redloop does not track key access times`);
+export function objectAccess(sub: 'idletime' | 'freq', key: string, ctx: CommandContext, w: ReplyWriter): void {
+  const { store } = ctx;
+  const refusal = sub === 'idletime' ? objectIdleTimeError(store) : objectFreqError(store);
+  if (refusal !== null) return err(w, refusal);
+  const n = sub === 'idletime' ? objectIdleTime(store, key) : objectFreq(store, key);
+  if (n === undefined) return w.nil();
+  w.int(n);
 }
 
 const OBJECT_HELP = [
@@ -113,7 +107,8 @@ export const respObjectCommands: CommandSpec[] = [
         return;
       }
       // Redis looks the key up first: a missing key is a null reply whatever the subcommand.
-      const v = ctx.store.getRaw(args[2]);
+      // Not an access (Redis's LOOKUP_NOTOUCH): asking a key's idle time leaves it as it was.
+      const v = ctx.store.lookupNoTouch(args[2]);
       if (v === undefined) return w.nil();
       if (sub === 'encoding') return w.str(encodingOf(v));
       if (sub === 'refcount') return w.int(refcount(v, ctx));

@@ -122,12 +122,12 @@ export const respPersistCommands: CommandSpec[] = [
           const v = parseInt64(args[++j]);
           if (v === null) return err(w, NOT_INTEGER);
           if (v < 0) return err(w, 'ERR Invalid IDLETIME value, must be >= 0');
-          idle = true; // accepted and checked; redloop keeps no LRU clock
+          idle = true; // accepted and checked, not applied (README: RESTORE)
         } else if (isOpt(args[j], 'freq') && more >= 1 && !idle) {
           const v = parseInt64(args[++j]);
           if (v === null) return err(w, NOT_INTEGER);
           if (v < 0 || v > 255) return err(w, 'ERR Invalid FREQ value, must be >= 0 and <= 255');
-          freq = true; // accepted and checked; redloop keeps no LFU counter
+          freq = true; // accepted and checked, not applied (README: RESTORE)
         } else return err(w, SYNTAX);
       }
       const key = args[1];

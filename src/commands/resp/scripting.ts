@@ -13,6 +13,7 @@ import { parseInt64 } from '../args.js';
 import { NO_KEYS, err } from '../common.js';
 import { redisMeta } from '../meta.js';
 import { execute } from '../dispatch.js';
+import { OOM_ERROR } from '../../servers/memory.js';
 import type { ClientState, CommandContext, CommandSpec, ServerContext } from '../types.js';
 
 const LEVELS = ['debug', 'verbose', 'notice', 'warning'];
@@ -161,6 +162,7 @@ class ScriptRunner implements ScriptRun, Running {
     client.inExec = true;
     client.multi = null;
     client.waiting = false;
+    client.script = true;
     this.scriptCtx = { store: ctx.store, client, server: ctx.server, hooks: ctx.hooks, persistence: ctx.persistence, counters: ctx.counters };
   }
 
@@ -522,6 +524,8 @@ function scriptCall(args: string[], w: ReplyWriter, ctx: CommandContext, readOnl
   if (sub !== undefined ? (sub.flags ?? []).includes('noscript') : target.noscript) return err(w, 'ERR This Redis command is not allowed from script');
   if (spec.subcommand !== undefined && !spec.subcommand(args, w, ctx)) return;
   if (readOnly && spec.write === true) return err(w, 'ERR Write commands are not allowed from read-only scripts.');
+  // As Redis's scriptVerifyOOM: a denyoom command is refused if memory was over maxmemory when the script began.
+  if (spec.denyoom === true && ctx.server.memory.oomBeforeCommand) return err(w, OOM_ERROR);
   ctx.client.lastCommand = spec.name;
   if (spec.write === true) running.dirty = true;
   execute(spec, args, w, ctx);

@@ -15,6 +15,7 @@ import { trackingTotals } from '../tracking.js';
 import { validClientName } from './client.js';
 import { passwordMatches } from '../book/auth.js';
 import { globMatch } from './keys.js';
+import { infoMemory } from './memory.js';
 
 /** The Redis version we answer to (HELLO, INFO): the 7.0 command set and replies. */
 export const REDIS_VERSION = '7.0.0';
@@ -49,30 +50,21 @@ function arityOk(n: number, arity: number): boolean {
 
 type Section = [name: string, fields: [string, string | number][]];
 
-/** Redis's bytesToHuman: B, K, M, G … with two decimals above bytes. */
-function bytesHuman(n: number): string {
-  const units = ['B', 'K', 'M', 'G', 'T', 'P'];
-  let i = 0;
-  while (i < units.length - 1 && n >= 1024 ** (i + 1)) i++;
-  return i === 0 ? `${n}B` : `${(n / 1024 ** i).toFixed(2)}${units[i]}`;
-}
-
 function infoSections(ctx: CommandContext): Section[] {
   const { server } = ctx;
-  const mem = process.memoryUsage();
-  const scripts = server.registry.get('scripting') as { bodyBytes: number; count: number } | undefined;
   const cpu = process.cpuUsage();
   const uptime = Math.floor((Date.now() - server.startedAtMs) / 1000);
   const pubsub = pubsubTotals(server);
   const tracking = trackingTotals(server);
-  const human = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)}M` : `${(n / 1024).toFixed(2)}K`);
   // One line per non-empty database, as Redis's INFO keyspace.
   const keyspace: [string, string][] = [];
   let expired = 0;
+  let evicted = 0;
   let hits = 0;
   let misses = 0;
   for (const db of server.databases) {
     expired += db.expiredCount;
+    evicted += db.evictedCount;
     hits += db.hits;
     misses += db.misses;
     if (db.size !== 0) keyspace.push([`db${db.id}`, `keys=${db.size},expires=${db.volatileCount},avg_ttl=${db.avgTtl()}`]);
@@ -98,6 +90,7 @@ function infoSections(ctx: CommandContext): Section[] {
         ['uptime_in_days', Math.floor(uptime / 86400)],
         ['hz', server.config.get('hz') ?? '10'],
         ['configured_hz', server.config.get('hz') ?? '10'],
+        ['lru_clock', ctx.store.currentLruClock],
         ['executable', process.argv[1] ?? ''],
         ['config_file', server.configStore.configFile ?? ''],
       ],
@@ -111,21 +104,7 @@ function infoSections(ctx: CommandContext): Section[] {
         ['tracking_clients', tracking.clients],
       ],
     ],
-    [
-      'Memory',
-      [
-        ['used_memory', mem.heapUsed + mem.external],
-        ['used_memory_human', human(mem.heapUsed + mem.external)],
-        ['used_memory_rss', mem.rss],
-        ['used_memory_rss_human', human(mem.rss)],
-        // The script cache (the Lua VM's own memory cannot be told apart from the heap: README, Lua scripting).
-        ['used_memory_scripts_eval', scripts?.bodyBytes ?? 0],
-        ['number_of_cached_scripts', scripts?.count ?? 0],
-        ['maxmemory', server.config.get('maxmemory') ?? '0'],
-        ['maxmemory_human', bytesHuman(Number(server.config.get('maxmemory') ?? '0'))],
-        ['maxmemory_policy', server.config.get('maxmemory-policy') ?? 'noeviction'],
-      ],
-    ],
+    ['Memory', infoMemory(ctx)],
     [
       'Persistence',
       [
@@ -156,7 +135,8 @@ function infoSections(ctx: CommandContext): Section[] {
         ['instantaneous_output_kbps', server.stats.instant.outputKbps.toFixed(2)],
         ['rejected_connections', server.stats.rejectedConnections],
         ['expired_keys', expired - server.stats.expiredKeysBase],
-        ['evicted_keys', 0],
+        ['evicted_keys', evicted - server.stats.evictedKeysBase],
+        ['evicted_clients', server.memory.evictedClients],
         ['keyspace_hits', hits - server.stats.hitsBase],
         ['keyspace_misses', misses - server.stats.missesBase],
         ['pubsub_channels', pubsub.channels],
