@@ -302,6 +302,7 @@ export class Aof implements AofControl {
     }
     this.delayedFsync++;
     this.postponedSince = 0;
+    this.host.log('Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.');
     return false;
   }
 

@@ -340,6 +340,8 @@ export class ServerState {
       },
       writeStatus: (why) => state.persistence.setAofWriteError(why),
     });
+    // CONFIG RESETSTAT zeroes aof_delayed_fsync, as Redis's resetServerStats.
+    this.onResetStats.push(() => (this.aof.delayedFsync = 0));
     this.context = {
       startedAtMs: Date.now(),
       config: configStore.values,
