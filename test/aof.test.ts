@@ -456,6 +456,86 @@ describe('AOF at run time', () => {
     }
   });
 
+  test.skipIf(!straceWorks())('LATENCY: a slow AOF write and fdatasync are recorded as aof-write, aof-write-alone and aof-fsync-always; nothing while the monitor is off (strace delays both)', async () => {
+    const dir = tempDir();
+    // strace makes every write and fdatasync take at least 20 ms: the AOF's are then over a 1 ms threshold.
+    const srv = await startServer(['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--latency-monitor-threshold', '1'], {
+      prefix: ['strace', '-f', '-o', '/dev/null', '-e', 'trace=write,fdatasync', '-e', 'inject=write,fdatasync:delay_exit=20000'],
+    });
+    try {
+      const c = await RawClient.connect(srv.respPort);
+      expect(await text(c, ['SET', 'k', 'v'])).toBe('OK');
+      const events = async (): Promise<Map<string, number>> => {
+        const r = parseReply(await c.call(['LATENCY', 'LATEST']))!.reply;
+        if (r.type !== 'array' || r.items === null) throw new Error(`LATENCY LATEST: ${JSON.stringify(r)}`);
+        const byName = new Map<string, number>();
+        for (const e of r.items) {
+          if (e.type !== 'array' || e.items === null) throw new Error('not an event');
+          const [name, , latest] = e.items;
+          if (name.type !== 'bulk' || latest.type !== 'int') throw new Error('bad event');
+          byName.set(name.value!.toString('latin1'), Number(latest.value));
+        }
+        return byName;
+      };
+      const seen = await events();
+      for (const name of ['aof-write', 'aof-write-alone', 'aof-fsync-always']) {
+        expect(seen.get(name), name).toBeGreaterThanOrEqual(20);
+      }
+      expect(seen.has('aof-write-pending-fsync')).toBe(false); // appendfsync always: no background fsync
+      // Off: the same write and fdatasync, and no event.
+      expect(await text(c, ['CONFIG', 'SET', 'latency-monitor-threshold', '0'])).toBe('OK');
+      expect(await text(c, ['LATENCY', 'RESET'])).toBe(String(seen.size));
+      expect(await text(c, ['SET', 'k', 'w'])).toBe('OK');
+      expect((await events()).size).toBe(0);
+      c.close();
+      process.kill(srv.pid, 'SIGTERM');
+      if (srv.proc.exitCode === null) await once(srv.proc, 'exit');
+    } finally {
+      if (srv.proc.exitCode === null && srv.proc.signalCode === null) {
+        try {
+          process.kill(srv.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        srv.proc.kill('SIGKILL');
+      }
+    }
+  });
+
+  test.skipIf(!straceWorks())('everysec: a write that waited 2 s for a busy background fsync counts in aof_delayed_fsync, and CONFIG RESETSTAT zeroes it (strace holds fdatasync 4 s)', async () => {
+    const dir = tempDir();
+    const srv = await startServer(['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec'], {
+      prefix: ['strace', '-f', '-o', '/dev/null', '-e', 'trace=fdatasync', '-e', 'inject=fdatasync:delay_exit=4000000'],
+    });
+    try {
+      const c = await RawClient.connect(srv.respPort);
+      const field = async (name: string): Promise<string | undefined> => new RegExp(`${name}:(\\d+)`).exec(await text(c, ['INFO', 'persistence']))?.[1];
+      const delayed = () => field('aof_delayed_fsync');
+      expect(await delayed()).toBe('0');
+      // A write, then its fdatasync on the worker (within a second, held 4 s): INFO shows it pending.
+      expect(await text(c, ['SET', 'a', '1'])).toBe('OK');
+      while ((await field('aof_pending_bio_fsync')) !== '1');
+      // The next write waits for that fsync, up to 2 s, then goes ahead and is counted.
+      expect(await text(c, ['SET', 'b', '2'])).toBe('OK');
+      await srv.waitForStderr('Asynchronous AOF fsync is taking too long', 15_000);
+      expect(await delayed()).toBe('1');
+      expect(await text(c, ['CONFIG', 'RESETSTAT'])).toBe('OK');
+      expect(await delayed()).toBe('0');
+      c.close();
+      process.kill(srv.pid, 'SIGKILL'); // a SIGTERM would wait for the held fdatasync
+      if (srv.proc.exitCode === null) await once(srv.proc, 'exit');
+    } finally {
+      if (srv.proc.exitCode === null && srv.proc.signalCode === null) {
+        try {
+          process.kill(srv.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        srv.proc.kill('SIGKILL');
+      }
+    }
+  });
+
   test.skipIf(!straceWorks())('appendfsync always is a group commit: a pipelined batch costs one AOF write and one fdatasync, both before the replies (strace)', async () => {
     const dir = tempDir();
     const log = join(dir, 'strace.log');

@@ -36,6 +36,11 @@ for (let i = 0; i < KEYS; i++) state.store.put(keyName(i), value);
 // --notify CLASSES: notify-keyspace-events (default "": off). Nobody subscribes: the cost of building and not delivering.
 const notifyArg = process.argv.indexOf('--notify');
 if (notifyArg > 0 && state.configStore.set([['notify-keyspace-events', process.argv[notifyArg + 1]]]) !== null) throw new Error('bad --notify');
+// --config NAME VALUE (repeatable): any CONFIG SET parameter, e.g. --config latency-monitor-threshold 1.
+for (let i = process.argv.indexOf('--config'); i > 0; i = process.argv.indexOf('--config', i + 1)) {
+  const [name, val] = [process.argv[i + 1], process.argv[i + 2]];
+  if (name === undefined || val === undefined || state.configStore.set([[name, val]]) !== null) throw new Error(`bad --config ${name} ${val}`);
+}
 const client = state.newClient(0, () => 'bench:0');
 const ctx = { store: state.store, client, server: state.context, hooks: state.context.hooks, persistence: state.context.persistence, counters: state.context.counters };
 
@@ -110,7 +115,10 @@ const tasks: [string, () => void][] = [
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const bench = new Bench({ time: quick ? 150 : 600, warmupTime: quick ? 50 : 200, now: hrtimeNow });
-  for (const [name, fn] of tasks) bench.add(name, fn);
+  // --tasks 'A|B': only the tasks whose names start with one of these (bench:notify runs three).
+  const only = process.argv.indexOf('--tasks');
+  const prefixes = only > 0 ? process.argv[only + 1].split('|') : null;
+  for (const [name, fn] of tasks) if (prefixes === null || prefixes.some((p) => name.startsWith(p))) bench.add(name, fn);
   await bench.run();
   // The best batch is the figure least disturbed by other processes on a shared
   // machine; the mean is shown beside it.

@@ -1,11 +1,18 @@
-// `npm run bench:notify`: what keyspace notifications cost the loop. One run,
-// one redloop (--loop poll), SET and GET (50 connections, pipeline 16) under:
-//   off         notify-keyspace-events ""     (the default)
-//   KEA         every class on, nobody subscribed (each write still builds and
-//               looks up its two channel names)
-//   KEA + sub   every class on and a client PSUBSCRIBEd to __key*@*__:*
-//               (each SET pushes two messages to it)
-// and, with --baseline PATH, the same "off" load on another build's
+// `npm run bench:notify`: what keyspace notifications, the slowlog and latency
+// tracking cost the loop. One run, one redloop (--loop poll) per mode, SET and
+// GET (50 connections, pipeline 16) under:
+//   all off     notify-keyspace-events "", slowlog-log-slower-than -1,
+//               latency-tracking no (no clock read per command)
+//   default     Redis's defaults: notifications off, slowlog on (10 ms) and
+//               latency-tracking yes, so every command is timed
+//   KEA         default + every notification class on, nobody subscribed (each
+//               write still builds and looks up its two channel names)
+//   KEA + sub   as KEA, and a client PSUBSCRIBEd to __key*@*__:* (each SET
+//               pushes two messages to it)
+//   slowlog 0   default + slowlog-log-slower-than 0 (every command logged,
+//               slowlog-max-len 128)
+//   latency-monitor 1  default + latency-monitor-threshold 1
+// and, with --baseline PATH, the default load on another build's
 // dist/cli/server.js (a build without notifications: "off must cost nothing").
 // The modes are interleaved repetition by repetition (drift hits all alike);
 // each figure is the median of its repetitions. Results are reported, not
@@ -30,6 +37,7 @@ const { values: v } = parseArgs({
     duration: { type: 'string', default: '2' },
     reps: { type: 'string', default: '3' },
     baseline: { type: 'string' },
+    'baseline-label': { type: 'string', default: 'baseline build (no notifications)' },
     label: { type: 'string', default: 'notify' },
     quick: { type: 'boolean', default: false },
     micro: { type: 'string', default: '3' },
@@ -79,15 +87,31 @@ class Subscriber {
 interface Mode {
   name: string;
   target: 'this' | 'baseline';
-  flags: string;
+  /** CONFIG SET before each measurement: every observability parameter, so a mode never inherits another's. */
+  config: [string, string][];
   subscriber: boolean;
 }
 
+/** Redis 7.0's defaults for the parameters measured here. */
+const DEFAULTS: Record<string, string> = {
+  'notify-keyspace-events': '',
+  'slowlog-log-slower-than': '10000',
+  'slowlog-max-len': '128',
+  'latency-tracking': 'yes',
+  'latency-monitor-threshold': '0',
+};
+const cfg = (over: Record<string, string>): [string, string][] => Object.entries({ ...DEFAULTS, ...over });
+
+const ALL_OFF = 'all off';
+const DEFAULT = 'default';
 const MODES: Mode[] = [
-  { name: 'off', target: 'this', flags: '', subscriber: false },
-  { name: 'KEA', target: 'this', flags: 'KEA', subscriber: false },
-  { name: 'KEA + subscriber', target: 'this', flags: 'KEA', subscriber: true },
-  ...(v.baseline ? [{ name: 'baseline build (no notifications)', target: 'baseline' as const, flags: '', subscriber: false }] : []),
+  { name: ALL_OFF, target: 'this', config: cfg({ 'slowlog-log-slower-than': '-1', 'latency-tracking': 'no' }), subscriber: false },
+  { name: DEFAULT, target: 'this', config: cfg({}), subscriber: false },
+  { name: 'KEA', target: 'this', config: cfg({ 'notify-keyspace-events': 'KEA' }), subscriber: false },
+  { name: 'KEA + subscriber', target: 'this', config: cfg({ 'notify-keyspace-events': 'KEA' }), subscriber: true },
+  { name: 'slowlog-log-slower-than 0', target: 'this', config: cfg({ 'slowlog-log-slower-than': '0' }), subscriber: false },
+  { name: 'latency-monitor-threshold 1', target: 'this', config: cfg({ 'latency-monitor-threshold': '1' }), subscriber: false },
+  ...(v.baseline ? [{ name: v['baseline-label']!, target: 'baseline' as const, config: [], subscriber: false }] : []),
 ];
 
 interface Sample {
@@ -101,9 +125,10 @@ interface Sample {
 
 async function measure(t: RunningTarget, mode: Mode, cmd: 'set' | 'get'): Promise<Sample> {
   const port = t.ports.resp!;
-  if (mode.target === 'this') {
-    const ok = await command(port, ['CONFIG', 'SET', 'notify-keyspace-events', mode.flags]);
-    if (!ok.startsWith('+OK')) throw new Error(`CONFIG SET notify-keyspace-events ${mode.flags}: ${ok}`);
+  if (mode.config.length > 0) {
+    const args = ['CONFIG', 'SET', ...mode.config.flat()];
+    const ok = await command(port, args);
+    if (!ok.startsWith('+OK')) throw new Error(`${args.join(' ')}: ${ok}`);
   }
   const sub = mode.subscriber ? await Subscriber.open(port) : null;
   try {
@@ -143,6 +168,8 @@ const med = (xs: number[]): number => {
 };
 
 const MICRO_TASKS = ['dispatch resp SET (10k keys)', 'dispatch resp GET (10k keys)', 'session resp, 16 pipelined GETs'];
+/** bench-micro's arguments for a mode's CONFIG SET pairs (only those that differ from the defaults). */
+const microArgs = (m: Mode): string[] => m.config.filter(([k, val]) => DEFAULTS[k] !== val).flatMap(([k, val]) => ['--config', k, val]);
 
 /**
  * The in-process figure, less disturbed by a shared machine than a socket run:
@@ -153,19 +180,16 @@ const MICRO_TASKS = ['dispatch resp SET (10k keys)', 'dispatch resp GET (10k key
  */
 function micro(rounds: number): { mode: string; task: string; ns: number }[] {
   const here = join(dirname(fileURLToPath(import.meta.url)), 'bench-micro.js');
-  const modes: [string, string, string[]][] = [
-    ['off', here, []],
-    ['KEA', here, ['--notify', 'KEA']],
-    ['KEAn', here, ['--notify', 'KEAn']],
-  ];
+  const modes: [string, string, string[]][] = MODES.filter((m) => m.target === 'this' && !m.subscriber).map((m) => [m.name, here, microArgs(m)]);
+  modes.splice(3, 0, ['KEAn', here, ['--config', 'notify-keyspace-events', 'KEAn']]);
   if (v.baseline) {
     const theirs = join(dirname(v.baseline), 'bench-micro.js');
-    if (existsSync(theirs)) modes.push(['baseline build (no notifications)', theirs, []]);
+    if (existsSync(theirs)) modes.push([v['baseline-label']!, theirs, []]);
   }
   const best = new Map<string, number>();
   for (let r = 0; r < rounds; r++) {
     for (const [mode, script, args] of modes) {
-      const out = execFileSync(process.execPath, [script, ...args], { encoding: 'utf8' });
+      const out = execFileSync(process.execPath, [script, ...args, '--tasks', MICRO_TASKS.join('|')], { encoding: 'utf8' });
       for (const task of MICRO_TASKS) {
         const line = out.split('\n').find((l) => l.startsWith(task));
         if (line === undefined) continue;
@@ -185,6 +209,7 @@ function micro(rounds: number): { mode: string; task: string; ns: number }[] {
 async function main(): Promise<void> {
   // One server process per mode: a mode never runs on a heap another mode has grown (the
   // subscriber mode leaves large output buffers behind), and every process is warmed alike.
+  const loadBefore = os.loadavg().map((x) => x.toFixed(2)).join(', ');
   const servers = new Map<string, RunningTarget>();
   for (const mode of MODES) servers.set(mode.name, await startRedloop('poll', 1000, mode.target === 'baseline' ? v.baseline : undefined));
   const all = [...servers.values()];
@@ -213,21 +238,27 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   const json: Record<string, unknown>[] = [];
   for (const cmd of ['set', 'get'] as const) {
-    const off = med(samples.filter((s) => s.cmd === cmd && s.mode === 'off').map((s) => s.cpuUsPerReq));
+    const ref = (name: string): number => med(samples.filter((s) => s.cmd === cmd && s.mode === name).map((s) => s.cpuUsPerReq));
+    const off = ref(ALL_OFF);
+    const dflt = ref(DEFAULT);
+    const pct = (cpu: number, base: number, self: boolean): string => {
+      if (self) return '—';
+      const p = (cpu / base - 1) * 100;
+      return `${p >= 0 ? '+' : ''}${p.toFixed(1)}%`;
+    };
     for (const mode of MODES) {
       const mine = samples.filter((s) => s.cmd === cmd && s.mode === mode.name);
       const cpu = med(mine.map((s) => s.cpuUsPerReq));
       const rate = med(mine.map((s) => s.throughput));
       const p99 = med(mine.map((s) => s.p99));
-      const vsOff = ((cpu / off - 1) * 100).toFixed(1);
       const spread = `${Math.min(...mine.map((s) => s.cpuUsPerReq)).toFixed(3)}–${Math.max(...mine.map((s) => s.cpuUsPerReq)).toFixed(3)}`;
-      rows.push(`| ${cmd.toUpperCase()} | ${mode.name} | ${Math.round(rate)} | ${cpu.toFixed(3)} (${spread}) | ${mode.name === 'off' ? '—' : `${Number(vsOff) >= 0 ? '+' : ''}${vsOff}%`} | ${p99} |`);
+      rows.push(`| ${cmd.toUpperCase()} | ${mode.name} | ${Math.round(rate)} | ${cpu.toFixed(3)} (${spread}) | ${pct(cpu, off, mode.name === ALL_OFF)} | ${pct(cpu, dflt, mode.name === DEFAULT)} | ${p99} |`);
       json.push({ cmd, mode: mode.name, throughput: rate, serverCpuUsPerRequest: cpu, p99, samples: mine });
     }
   }
-  const cmdline = `npm run bench:notify --${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}`;
+  const cmdline = `npm run bench:notify --${process.argv.slice(2).length ? ' ' + process.argv.slice(2).map((a) => (/[\s'"]/.test(a) ? `'${a}'` : a)).join(' ') : ''}`;
   const md = [
-    '# Keyspace notifications: what they cost the loop',
+    '# Keyspace notifications, the slowlog and latency tracking: what they cost the loop',
     '',
     `Reproduce: \`npm run build && ${cmdline.replace(/ --$/, '')}\` (src/cli/bench-notify.ts).`,
     '',
@@ -235,15 +266,25 @@ async function main(): Promise<void> {
     `(median; the range of server CPU per request in brackets). Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, ${new Date().toISOString()}.`,
     'The load generator and the server share the CPUs: server CPU per request is the fair figure, throughput says who got the CPU.',
     '',
-    '| command | notify-keyspace-events | requests/s | server µs/request | vs off | p99 µs |',
-    '|---|---|---|---|---|---|',
+    `Load while it ran (uptime): ${loadBefore} before, ${os.loadavg().map((x) => x.toFixed(2)).join(', ')} after.`,
+    '',
+    '| command | mode | requests/s | server µs/request | vs all off | vs default | p99 µs |',
+    '|---|---|---|---|---|---|---|',
     ...rows,
     '',
-    '- **off** is the default. A write then pays one load and one branch per event it could publish',
-    '  (`notify()` in src/commands/notify.ts); the keyspace listener for new/expired/evicted is not installed.',
+    '- **all off**: notify-keyspace-events "", slowlog-log-slower-than -1, latency-tracking no (latency-monitor-threshold 0).',
+    '  No clock is read per command (`execute()` in src/commands/dispatch.ts tests the three settings once); a write',
+    '  pays one load and one branch per event it could publish (`notify()` in src/commands/notify.ts); the keyspace',
+    '  listener for new/expired/evicted is not installed.',
+    '- **default** (Redis 7.0\'s): notifications off, slowlog-log-slower-than 10000, latency-tracking yes: every command',
+    '  is timed (two performance.now()), its usec added to commandstats and recorded in its latency histogram; none is slow enough for the slowlog.',
+    '- **slowlog-log-slower-than 0** (slowlog-max-len 128): as default, and every command enters the slowlog (an entry built, the oldest dropped).',
+    '- **latency-monitor-threshold 1**: as default, and each command\'s duration compared with the threshold for the command/fast-command event.',
     '- **KEA** without a subscriber: each SET builds its two channel names and finds nobody to deliver to.',
     '- **KEA + subscriber**: each SET pushes two pmessages (keyspace and keyevent) into the subscriber\'s output; GET publishes nothing.',
-    v.baseline ? `- **baseline build**: \`${v.baseline}\` (a build of the commit before notifications: git worktree add DIR <commit>, then build; for the in-process table its src/cli/bench-micro.ts gets the same dispatch resp SET task), notifications absent.` : '- Run with `--baseline PATH/dist/cli/server.js` to add a build without notifications.',
+    v.baseline
+      ? `- **${v['baseline-label']}**: \`${v.baseline}\`, another build run with the same load (and its own bench-micro for the in-process table). For "off costs nothing", a build of this tree with bench/baseline-no-observability.patch applied: no clock read, no keymiss test, notify() returning at once.`
+      : '- Run with `--baseline PATH/dist/cli/server.js` (e.g. this tree with bench/baseline-no-observability.patch applied) to add a build without the observability.',
     ...(microRows.length === 0
       ? []
       : [
@@ -252,9 +293,9 @@ async function main(): Promise<void> {
           '',
           'The socket run above shares two cores with the load generator (and, on the reference machine, with other',
           "people's work): its per-request figures move by tens of percent between repetitions. bench:micro times",
-          'the same code paths without sockets (src/cli/bench-micro.ts; `--notify CLASSES` sets notify-keyspace-events,',
+          'the same code paths without sockets (src/cli/bench-micro.ts; `--config NAME VALUE` sets a parameter as the modes above do;',
           'nobody subscribed; KEA also installs the keyspace listener, for expired/evicted; KEAn makes the keyspace look a key up before storing it, for new), best batch of 1000 ops.',
-          'The baseline column is that build\'s own bench-micro (with the same SET task).',
+          ...(v.baseline ? ["The baseline column is that build's own bench-micro."] : []),
           '',
           `| task | ${[...new Set(microRows.map((r) => r.mode))].join(' | ')} |`,
           `|---|${[...new Set(microRows.map((r) => r.mode))].map(() => '---').join('|')}|`,

@@ -244,12 +244,21 @@ export class Aof implements AofControl {
     if (this.buf.length !== 0) {
       const bytes = Buffer.from(this.buf, 'latin1');
       let off = 0;
+      // LATENCY: the write's duration, read only while latency-monitor-threshold is on.
+      const latency = this.host.counters.latency;
+      const started = latency.enabled ? performance.now() : -1;
       try {
         while (off < bytes.length) off += writeSync(this.fd, bytes, off, bytes.length - off);
       } catch (e) {
         this.partialWrite(off);
         this.writeFailed(e as Error);
         return;
+      }
+      if (started >= 0) {
+        // As Redis's flushAppendOnlyFile: the write under its circumstance, and as aof-write.
+        const ms = Math.floor(performance.now() - started);
+        latency.addSampleIfNeeded(this.bg !== null && this.bg.busy ? 'aof-write-pending-fsync' : 'aof-write-alone', ms);
+        latency.addSampleIfNeeded('aof-write', ms);
       }
       this.buf = '';
       this.incrSize += bytes.length;
@@ -263,7 +272,12 @@ export class Aof implements AofControl {
     }
     if (!this.unsynced) return;
     const mode = this.settings.appendFsync;
-    if (mode === 'always') this.fsyncNow();
+    if (mode === 'always') {
+      const latency = this.host.counters.latency;
+      const started = latency.enabled ? performance.now() : -1;
+      this.fsyncNow();
+      if (started >= 0) latency.addSampleIfNeeded('aof-fsync-always', Math.floor(performance.now() - started));
+    }
     else if (mode === 'everysec') {
       if (this.host.timers().now() - this.lastFsyncMs >= 1000) this.fsyncEverysec();
       else this.armFsyncTimer();
@@ -289,6 +303,7 @@ export class Aof implements AofControl {
     }
     this.delayedFsync++;
     this.postponedSince = 0;
+    this.host.log('Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.');
     return false;
   }
 

@@ -5,6 +5,7 @@
 // of the 16 best candidates, as Redis's evict.c); when nothing can go, commands
 // flagged denyoom are refused with -OOM (dispatch asks oomRefuses).
 
+import type { LatencyMonitor } from '../commands/latency.js';
 import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import type { Keyspace } from '../store/keyspace.js';
@@ -37,6 +38,8 @@ export interface MemoryHost {
   /** CLIENT NO-EVICT ON: maxmemory-clients leaves it alone. */
   noEvict(c: ClientState): boolean;
   log(line: string): void;
+  /** LATENCY's monitor: eviction reports eviction-cycle and eviction-del to it (clock read only while it is on). */
+  readonly latency?: LatencyMonitor;
 }
 
 export class MemoryManager {
@@ -201,20 +204,28 @@ export class MemoryManager {
     const started = performance.now();
     const limitUs = evictionTimeLimitUs(s.maxmemoryEvictionTenacity);
     let evicted = 0;
+    // Redis's latency events: each key's deletion (eviction-del) and the whole run (eviction-cycle).
+    const monitor = this.host.latency !== undefined && this.host.latency.enabled ? this.host.latency : null;
     while (used > max) {
       const best = this.bestKey();
       if (best === undefined) break;
-      best[0].evict(best[1]);
+      if (monitor !== null) {
+        const t = performance.now();
+        best[0].evict(best[1]);
+        monitor.addSampleIfNeeded('eviction-del', performance.now() - t);
+      } else best[0].evict(best[1]);
       evicted++;
       used = this.used();
       // Redis checks the clock every 16 keys.
       if (evicted % 16 === 0 && used > max && (performance.now() - started) * 1000 > limitUs) {
         this.evictionMicros += (performance.now() - started) * 1000;
+        if (monitor !== null) monitor.addSampleIfNeeded('eviction-cycle', performance.now() - started);
         this.startEvictionTimer();
         return 'running';
       }
     }
     this.evictionMicros += (performance.now() - started) * 1000;
+    if (monitor !== null) monitor.addSampleIfNeeded('eviction-cycle', performance.now() - started);
     if (used <= max) return 'ok';
     // Nothing evictable left: still running only if a timer is at work (Redis: EVICT_RUNNING then).
     return this.evictionTimerRunning ? 'running' : 'fail';

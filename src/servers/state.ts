@@ -374,8 +374,11 @@ export class ServerState {
       timers: () => state.timers,
       noEvict: isNoEvict,
       log,
+      latency: counters.latency,
     });
     this.memory = memory;
+    // CONFIG RESETSTAT zeroes aof_delayed_fsync, as Redis's resetServerStats.
+    this.onResetStats.push(() => (this.aof.delayedFsync = 0));
     this.context = {
       startedAtMs: Date.now(),
       memory,
