@@ -502,6 +502,26 @@ describe('keyspace notifications', () => {
       ['SET', 'k', 'w'],
     ]));
 
+  test('eviction: maxmemory under the current use evicts the key, which publishes evicted (class e, in its database)', async () => {
+    const steps: Step[] = [
+      ['SELECT', '2'],
+      ['SET', 'ev', '1'],
+      ['CONFIG', 'SET', 'maxmemory', '1'],
+      ['CONFIG', 'SET', 'maxmemory', '0'],
+      ['EXISTS', 'ev'],
+      ['SELECT', '0'],
+    ];
+    try {
+      // redis-server does publish it: with Ee, exactly one message (the keyevent channel's evicted).
+      await s.redis.call(['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru']);
+      expect(await countOn(s, 'Ee', steps)).toBe(1);
+      await events(s, 'KEA', steps, [['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru']]);
+      await events(s, 'Ee', steps, [['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru']]);
+    } finally {
+      for (const c of [s.redis, s.ours]) await c.call(['CONFIG', 'SET', 'maxmemory-policy', 'noeviction']);
+    }
+  });
+
   test('only x: expired without the key events', () =>
     events(s, 'Ex', [['SET', 'k', 'v', 'PX', '20'], { until: 'expired' }, ['SET', 'k2', 'v']]));
 
