@@ -101,6 +101,8 @@ export class Persistence implements PersistenceControl {
   private cronTimer: unknown = null;
   private cronAt = Infinity;
   private shuttingDown = false;
+  /** Another snapshot runs (an AOF rewrite): a BGSAVE is refused or scheduled, save rules wait. */
+  otherBackgroundJob: () => boolean = () => false;
 
   constructor(
     private readonly settings: PersistSettings,
@@ -223,10 +225,21 @@ export class Persistence implements PersistenceControl {
       this.armCron();
       return 'scheduled';
     }
-    // SCHEDULE matters only while another background job (an AOF rewrite) runs: none can yet.
-    void schedule;
+    if (this.otherBackgroundJob()) {
+      // As Redis while its AOF rewrite child runs.
+      if (!schedule) return { error: "Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible." };
+      this.bgsaveScheduled = true;
+      this.armCron();
+      return 'scheduled';
+    }
     const why = this.startBgsave();
     return why === null ? 'started' : { error: why };
+  }
+
+  /** The background writer thread (made now if the loop exists), shared with the AOF rewrite. */
+  backgroundWriter(): BackgroundWriter | null {
+    if (this.wiring === null) return null;
+    return (this.writer ??= new BackgroundWriter(this.wiring.watcher));
   }
 
   /** Starts a background save; null, or why it could not start. */
@@ -290,6 +303,8 @@ export class Persistence implements PersistenceControl {
         bg.committing = true;
         this.hooks.beforeWrite = null;
         const dir = resolve(this.settings.dir);
+        // Without rdbchecksum the trailer is 8 zero bytes (the writer adds the CRC otherwise).
+        if (!this.settings.rdbChecksum) bg.job.write(new Uint8Array(8));
         bg.job.commit(join(dir, this.settings.dbFilename), dir);
         break;
       }
@@ -351,7 +366,7 @@ export class Persistence implements PersistenceControl {
     let alarm = Infinity;
     for (const [, changes] of this.rules) if (changes > this.dirty) alarm = Math.min(alarm, changes);
     this.dirtyAlarm = alarm;
-    if (this.bgsaveScheduled) at = now + CRON_MS;
+    if (this.bgsaveScheduled || this.otherBackgroundJob()) at = now + CRON_MS;
     else if (this.bg === null) {
       for (const [secs, changes] of this.rules) {
         if (this.dirty < changes) continue; // not enough changes yet: dirtied() re-arms
@@ -373,7 +388,7 @@ export class Persistence implements PersistenceControl {
   private cron(): void {
     this.cronTimer = null;
     this.cronAt = Infinity;
-    if (this.bg === null) {
+    if (this.bg === null && !this.otherBackgroundJob()) {
       const now = Date.now();
       const elapsed = Math.floor(now / 1000) - Math.floor(this.lastSaveMs / 1000);
       const retryOk = this.lastSaveOk || now - this.lastBgsaveTryMs > RETRY_DELAY_MS;

@@ -309,7 +309,9 @@ describe('AOF against redis-server 7.0', () => {
       try {
         await firstHalf(c, c2, true);
         expect(flat(await ok(c, ['BGREWRITEAOF']))).toBe('status:Background append only file rewriting started');
+        // The rewrite runs in the background while the second half's writes go on (into the new incr file).
         await secondHalf(c, true);
+        await ours.waitForStderr('Background AOF rewrite finished successfully', 30_000);
         before = await snapshot(c);
       } finally {
         c.close();
@@ -411,6 +413,7 @@ describe('AOF against redis-server 7.0', () => {
         await multiDb(c, async () => {
           expect(flat(await ok(c, ['BGREWRITEAOF']))).toBe('status:Background append only file rewriting started');
         });
+        await ours.waitForStderr('Background AOF rewrite finished successfully', 30_000);
         before = await snapshotDbs(c);
       } finally {
         c.close();
