@@ -240,11 +240,14 @@ export class Snapshot {
         done.add(key);
         this.write(this.db, w, key, map.get(key)!, ttlMap?.get(key));
         if (this.error !== null) return 'failed';
+        // The clock every 8 keys, and after any chunk handed over (big values: 8 of them can take far longer than the budget).
+        let check = (++n & 7) === 0;
         if (this.out.pending >= CHUNK) {
           this.hand();
           if (this.sink.backlog() > this.maxBacklog) return 'waiting';
+          check = true;
         }
-        if ((++n & 7) === 0 && performance.now() >= stopAt) {
+        if (check && performance.now() >= stopAt) {
           this.hand();
           return 'more';
         }

@@ -43,6 +43,7 @@ import { unixExpireOf } from '../commands/common.js';
 import type { AofControl, CommandContext, CommandSpec, TimerService } from '../commands/types.js';
 import type { CommandCounters } from '../commands/counters.js';
 import type { BackgroundFsync } from './aof_fsync.js';
+import { SLICE_BUDGET_MS, SLICE_PERIOD_MS } from './persistence.js';
 
 export type AppendFsync = 'always' | 'everysec' | 'no';
 
@@ -95,8 +96,6 @@ export interface AofHost {
   autoRewrite(): { percentage: number; minSize: number };
 }
 
-/** Time a rewrite slice may take on the loop (ms), as BGSAVE's. */
-const SLICE_BUDGET_MS = 0.5;
 /** How often a scheduled rewrite checks whether it may start (Redis's serverCron at hz 10). */
 const SCHEDULE_MS = 100;
 
@@ -686,19 +685,21 @@ export class Aof implements AofControl {
     }
   }
 
-  private armSlice(rw: Rewrite): void {
+  /** The next slice, at once or at `at` (monotonic ms): as BGSAVE's, at most one per SLICE_PERIOD_MS. */
+  private armSlice(rw: Rewrite, at?: number): void {
     const timers = this.host.timers();
     rw.armed = true;
-    timers.add(timers.now(), () => this.slice(rw), 'AOF rewrite slice');
+    timers.add(at ?? timers.now(), () => this.slice(rw), 'AOF rewrite slice');
   }
 
   /** One slice of the snapshot's walk; then the next, a wait for the writer, or the commit. */
   private slice(rw: Rewrite): void {
     rw.armed = false;
     if (this.rw !== rw) return;
+    const startedAt = this.host.timers().now();
     switch (rw.snap.step(SLICE_BUDGET_MS)) {
       case 'more':
-        this.armSlice(rw);
+        this.armSlice(rw, startedAt + SLICE_PERIOD_MS);
         break;
       case 'waiting':
         break; // the writer's next "written" arms the slice again
