@@ -1,7 +1,8 @@
 // BGREWRITEAOF in the background (src/servers/aof.ts over snapshot.ts and the
 // writer thread): Redis 7.0's replies while it runs (a second one, a BGSAVE,
 // BGSAVE SCHEDULE, a BGREWRITEAOF during a BGSAVE or inside EXEC is
-// scheduled), INFO's aof_rewrite_* fields, the files it leaves, automatic
+// scheduled), INFO's aof_rewrite_* fields, the files it leaves (with the AOF
+// off too), CONFIG SET appendonly no killing a running one, automatic
 // rewrites (auto-aof-rewrite-percentage), and kill -9 under appendfsync always
 // while and right after a rewrite runs under a pipelined write load that
 // overwrites the keys being snapshotted: every acknowledged write is there.
@@ -110,6 +111,29 @@ describe('BGREWRITEAOF in the background', () => {
     } finally {
       c2.close();
       await again.stop();
+    }
+  });
+
+  test('with appendonly no, BGREWRITEAOF writes a base and a manifest naming only it (as Redis 7.0); CONFIG SET appendonly no kills a running rewrite', async () => {
+    const dir = tempDir();
+    const srv = await startServer(['--dir', dir]);
+    const c = await RawClient.connect(srv.respPort);
+    try {
+      await populate(c);
+      expect(await text(c, ['BGREWRITEAOF'])).toBe('Background append only file rewriting started');
+      await srv.waitForStderr('Background AOF rewrite finished successfully', 30_000);
+      expect(readdirSync(join(dir, 'appendonlydir')).sort()).toEqual(['appendonly.aof.1.base.rdb', 'appendonly.aof.manifest']);
+      expect(readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1')).toBe('file appendonly.aof.1.base.rdb seq 1 type b\n');
+      expect(await text(c, ['CONFIG', 'SET', 'appendonly', 'yes'])).toBe('OK');
+      const r = await pipeline(c, [['BGREWRITEAOF'], ['CONFIG', 'SET', 'appendonly', 'no'], ['INFO', 'persistence']]);
+      expect(r[0]).toBe('Background append only file rewriting started');
+      expect(field(r[2], 'aof_rewrite_in_progress')).toBe('0');
+      expect(field(r[2], 'aof_enabled')).toBe('0');
+      await srv.waitForStderr('Killing running AOF rewrite');
+      expect(srv.stderr()).not.toMatch(/finished successfully[\s\S]*finished successfully/);
+    } finally {
+      c.close();
+      expect(await srv.stop()).toBe(0);
     }
   });
 
