@@ -474,9 +474,10 @@ export class Aof implements AofControl {
   }
 
   /**
-   * The base file's bytes from the keyspace now: an RDB with aof-base 1, or
-   * (aof-use-rdb-preamble no) commands. This is the seam where a background,
-   * point-in-time snapshot would plug in: today it runs on the loop.
+   * The base file's bytes from the keyspace now, synchronously (rewriteNow:
+   * CONFIG SET appendonly yes and the first files at start-up): an RDB with
+   * aof-base 1, or (aof-use-rdb-preamble no) commands. BGREWRITEAOF makes the
+   * same bytes from a background snapshot instead (startRewrite).
    */
   private writeBase(sink: (chunk: Uint8Array) => void): void {
     const { databases } = this.host;
