@@ -222,7 +222,8 @@ export class Persistence implements PersistenceControl {
   }
 
   /**
-   * BGSAVE [SCHEDULE]: 'started', 'scheduled' (inside EXEC, as Redis), or an
+   * BGSAVE [SCHEDULE]: 'started', 'scheduled' (inside EXEC, or with SCHEDULE
+   * while an AOF rewrite runs, as Redis), or an
    * error text (Redis's words).
    */
   bgsave(schedule: boolean, inExec: boolean): 'started' | 'scheduled' | { error: string } {
