@@ -96,6 +96,8 @@ export interface AofHost {
   autoRewrite(): { percentage: number; minSize: number };
 }
 
+/** Auto rewrite (auto-aof-rewrite-percentage) is checked each time this many more bytes are written. */
+const AUTO_CHECK_BYTES = 64 * 1024;
 /** How often a scheduled rewrite checks whether it may start (Redis's serverCron at hz 10). */
 const SCHEDULE_MS = 100;
 
@@ -578,7 +580,7 @@ export class Aof implements AofControl {
    * the percentage since the last rewrite (or load).
    */
   private autoCheck(): void {
-    this.autoCheckAt = this.currentSize + 64 * 1024;
+    this.autoCheckAt = this.currentSize + AUTO_CHECK_BYTES;
     // After this flush, not inside it (a rewrite's start flushes and switches files).
     const timers = this.host.timers();
     timers.add(timers.now(), () => this.checkAutoRewrite(), 'AOF auto rewrite check');
@@ -761,6 +763,7 @@ export class Aof implements AofControl {
         this.baseSize = size;
         this.currentSize = size + (this.enabled ? keep.reduce((n, e, i) => n + (i === keep.length - 1 ? this.incrSize : sizeOf(join(dir, e.name))), 0) : 0);
         this.rewriteBaseSize = this.currentSize;
+        this.autoCheckAt = this.currentSize + AUTO_CHECK_BYTES;
         this.lastRewriteOk = true;
         this.rewriteFailures = 0;
         this.lastRewriteSec = secs;
@@ -855,6 +858,7 @@ export class Aof implements AofControl {
       this.baseSize = size;
       this.currentSize = size;
       this.rewriteBaseSize = size;
+      this.autoCheckAt = size + AUTO_CHECK_BYTES;
       for (const e of old) if (e.name !== baseName && e.name !== newIncr) removeQuietly(join(dir, e.name));
       this.lastRewriteOk = true;
       this.lastRewriteSec = Math.round((performance.now() - started) / 1000);
@@ -1008,6 +1012,7 @@ export class Aof implements AofControl {
     this.selected = -1;
     this.incrSize = incrs.length === 0 ? 0 : lastIncrSize;
     this.rewriteBaseSize = this.currentSize;
+    this.autoCheckAt = this.currentSize + AUTO_CHECK_BYTES;
     this.enabled = true;
     this.lastFsyncMs = this.host.timers().now();
   }
