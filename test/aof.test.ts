@@ -306,6 +306,7 @@ describe('AOF at run time', () => {
       expect(await strings(c, ['CONFIG', 'GET', 'appendfsync'])).toEqual(['appendfsync', 'always']);
       expect(await text(c, ['CONFIG', 'SET', 'appenddirname', 'x'])).toContain("can't set immutable config");
       expect(await text(c, ['BGREWRITEAOF'])).toBe('Background append only file rewriting started');
+      await srv.waitForStderr('Background AOF rewrite finished successfully');
       expect(readdirSync(join(dir, 'appendonlydir')).sort()).toEqual(['appendonly.aof.2.base.rdb', 'appendonly.aof.2.incr.aof', 'appendonly.aof.manifest']);
       info = await text(c, ['INFO', 'persistence']);
       expect(info).toContain('aof_rewrites:2');

@@ -158,6 +158,29 @@ describe('BGSAVE', () => {
     120_000,
   );
 
+  test('with rdbchecksum no the file ends in 8 zero bytes (the trailer Redis writes without a checksum): redis-check-rdb and redis-server load it', async () => {
+    const d = freshDir('nochecksum');
+    const srv = await startServer(['--dir', d, '--save', '', '--rdbchecksum', 'no']);
+    const r = await connect(srv.respPort);
+    await r.set('a', '1');
+    await r.rpush('l', 'x', 'y');
+    expect(await r.bgsave()).toBe('Background saving started');
+    expect((await bgsaveDone(r)).rdb_last_bgsave_status).toBe('ok');
+    const bytes = readFileSync(join(d, 'dump.rdb'));
+    expect(bytes[bytes.length - 9]).toBe(0xff); // the EOF opcode, then the trailer
+    expect([...bytes.subarray(bytes.length - 8)]).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    const check = spawnSync('redis-check-rdb', [join(d, 'dump.rdb')], { encoding: 'utf8' });
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+    const redis = await startRedis(['--dir', d, '--dbfilename', 'dump.rdb']);
+    try {
+      const rc = await connect(redis.port);
+      expect(await rc.get('a')).toBe('1');
+      expect(await rc.lrange('l', 0, -1)).toEqual(['x', 'y']);
+    } finally {
+      await redis.stop();
+    }
+  });
+
   test('a save bigger than the writer ring (8 MiB): chunks wrap around it and wait for space; a value bigger than the ring goes on its own', async () => {
     const d = freshDir('ring');
     const srv = await startServer(['--dir', d, '--save', '']);

@@ -175,8 +175,9 @@ test("the epoll section's excerpt matches a real --loop epoll --trace run of `re
 });
 
 test("section 11 excerpts match a real --trace run of BGSAVE: the writer thread's pipe in the poll set", async () => {
-  const blocks = sectionExcerpts(11);
-  expect(blocks.length).toBe(2);
+  const all = sectionExcerpts(11);
+  expect(all.length).toBe(3);
+  const blocks = all.slice(0, 2);
   const srv = await startServer(['--trace', '--save', '']);
   try {
     const c = await RawClient.connect(srv.respPort);
@@ -186,6 +187,25 @@ test("section 11 excerpts match a real --trace run of BGSAVE: the writer thread'
     await c.waitFor(() => c.received.toString('latin1').endsWith('+Background saving started\r\n'), 'BGSAVE');
     // The client stays connected, as redis-cli's session does in the walkthrough.
     await srv.waitForStderr('Background saving terminated with success');
+    expectBlocksInTrace(srv, blocks);
+    c.sock.destroy();
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('section 11 BGREWRITEAOF excerpt matches a real --trace run: the rewrite on the same thread and pipe', async () => {
+  const blocks = sectionExcerpts(11).slice(2);
+  const srv = await startServer(['--trace', '--save', '', '--appendonly', 'yes']);
+  try {
+    const c = await RawClient.connect(srv.respPort);
+    c.sock.write('*3\r\n$3\r\nset\r\n$1\r\nk\r\n$1\r\nv\r\n');
+    await c.waitFor(() => c.received.toString('latin1') === '+OK\r\n', 'OK');
+    c.sock.write('*1\r\n$12\r\nbgrewriteaof\r\n');
+    await c.waitFor(() => c.received.toString('latin1').endsWith('+Background append only file rewriting started\r\n'), 'BGREWRITEAOF');
+    await srv.waitForStderr('Background AOF rewrite finished successfully');
+    // The trace of an iteration is printed as it ends, after the log lines written during it.
+    await srv.waitForStderr('writer thread: job 1 committed');
     expectBlocksInTrace(srv, blocks);
     c.sock.destroy();
   } finally {

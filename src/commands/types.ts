@@ -276,8 +276,12 @@ export interface ShutdownFlags {
 /** The append-only file as commands see it (BGREWRITEAOF, INFO, CONFIG SET appendonly). */
 export interface AofControl {
   readonly enabled: boolean;
-  /** Rewrites the AOF now (a new base from the keyspace, a new incr file): null, or why it failed (also logged). */
-  rewrite(): string | null;
+  /**
+   * BGREWRITEAOF: starts a background rewrite (a new incr file now, a new base
+   * from a point-in-time snapshot), schedules it (a BGSAVE runs, or inside
+   * EXEC), or says why not (Redis's error text).
+   */
+  bgrewrite(inExec: boolean): 'started' | 'scheduled' | { error: string };
   /** CONFIG SET appendonly yes: a base of the data now, then logging. Null, or why not. */
   start(): string | null;
   /** CONFIG SET appendonly no: flush, fsync and close. */

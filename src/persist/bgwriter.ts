@@ -15,7 +15,8 @@
 // ring is transferred. While the ring is full, requests wait in order in a
 // queue on the main thread. Thread → main: one line per completed step in the pipe:
 //   o <id>         opened            w <id> <bytes>  a chunk is written
-//   f <id>         fsynced           c <id>          committed (trailer, fsync, close, rename, dir fsync)
+//   f <id>         fsynced           t <id>          CRC trailer written
+//   c <id>          committed (trailer, fsync, close, rename, dir fsync)
 //   a <id>         aborted           x <id> <why>    failed: the file is closed and removed
 
 import { Worker } from 'node:worker_threads';
@@ -26,6 +27,7 @@ export type WriterRequest =
   | { op: 'write'; id: number; chunk: Uint8Array }
   | { op: 'ringwrite'; id: number; off: number; len: number }
   | { op: 'fsync'; id: number }
+  | { op: 'trailer'; id: number }
   | { op: 'commit'; id: number; renameTo: string | null; dir: string }
   | { op: 'abort'; id: number };
 
@@ -77,6 +79,11 @@ export class FileJob {
     if (!this.done) this.writer.send({ op: 'fsync', id: this.id });
   }
 
+  /** Writes the CRC-64 trailer (asked at open) now, after the bytes sent so far; what follows is not covered (an AOF base's command tail). */
+  trailer(): void {
+    if (!this.done) this.writer.send({ op: 'trailer', id: this.id });
+  }
+
   /** Finishes the file: trailer (if asked at open), fsync, close, rename to renameTo, fsync of dir. */
   commit(renameTo: string | null, dir: string): void {
     if (!this.done) this.writer.send({ op: 'commit', id: this.id, renameTo, dir });
@@ -94,7 +101,7 @@ export class FileJob {
 /** An event line in words, for the trace. */
 function describe(line: string): string {
   const [code, id, ...rest] = line.split(' ');
-  const what: Record<string, string> = { o: 'opened', w: `wrote ${rest[0]} bytes`, f: 'fsynced', c: 'committed (fsync, rename, directory fsync)', a: 'aborted', x: `failed: ${rest.join(' ')}` };
+  const what: Record<string, string> = { o: 'opened', w: `wrote ${rest[0]} bytes`, f: 'fsynced', t: 'wrote the CRC trailer', c: 'committed (fsync, rename, directory fsync)', a: 'aborted', x: `failed: ${rest.join(' ')}` };
   return `job ${id} ${what[code] ?? line}`;
 }
 

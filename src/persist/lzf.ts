@@ -37,9 +37,20 @@ const idx = (h: number): number => ((h >>> (3 * 8 - HLOG)) - Math.imul(h, 5)) & 
  * the caller stores the bytes as they are, as Redis does).
  */
 export function lzfCompress(input: Uint8Array, outLimit: number): Uint8Array | null {
-  const inEnd = input.length;
-  if (inEnd === 0 || outLimit <= 0) return null;
+  if (input.length === 0 || outLimit <= 0) return null;
   const out = new Uint8Array(outLimit + 4); // slack: the C code's last checks allow a few bytes' overrun of op before returning
+  const n = lzfCompressInto(input, input.length, outLimit, out);
+  return n === 0 ? null : out.subarray(0, n);
+}
+
+/**
+ * lzfCompress without allocating: compresses input[0, inEnd) into out (at
+ * least outLimit + 4 bytes long), returning the compressed length, or 0 when
+ * it does not fit in outLimit bytes. A save calls this for every string over
+ * 20 bytes, with scratch buffers of its own: no garbage per key.
+ */
+export function lzfCompressInto(input: Uint8Array, inEnd: number, outLimit: number, out: Uint8Array): number {
+  if (inEnd === 0 || outLimit <= 0) return 0;
   const outEnd = outLimit;
   if (nextStamp + inEnd + 1 > 0x7fffffff) {
     htab.fill(0);
@@ -69,7 +80,7 @@ export function lzfCompress(input: Uint8Array, outLimit: number): Uint8Array | n
       let len = 2;
       let maxlen = inEnd - ip - len;
       if (maxlen > MAX_REF) maxlen = MAX_REF;
-      if (op + 3 + 1 >= outEnd && op - (lit === 0 ? 1 : 0) + 3 + 1 >= outEnd) return null;
+      if (op + 3 + 1 >= outEnd && op - (lit === 0 ? 1 : 0) + 3 + 1 >= outEnd) return 0;
       out[op - lit - 1] = lit - 1; // stop run
       if (lit === 0) op--; // undo run if length is zero
       matching: {
@@ -105,7 +116,7 @@ export function lzfCompress(input: Uint8Array, outLimit: number): Uint8Array | n
       htab[idx(hval)] = ip + g;
       ip++;
     } else {
-      if (op >= outEnd) return null;
+      if (op >= outEnd) return 0;
       lit++;
       out[op++] = input[ip++];
       if (lit === MAX_LIT) {
@@ -115,7 +126,7 @@ export function lzfCompress(input: Uint8Array, outLimit: number): Uint8Array | n
       }
     }
   }
-  if (op + 3 > outEnd) return null; // at most 3 bytes can be missing here
+  if (op + 3 > outEnd) return 0; // at most 3 bytes can be missing here
   while (ip < inEnd) {
     lit++;
     out[op++] = input[ip++];
@@ -127,8 +138,8 @@ export function lzfCompress(input: Uint8Array, outLimit: number): Uint8Array | n
   }
   out[op - lit - 1] = lit - 1; // end run
   if (lit === 0) op--;
-  if (op > outEnd) return null;
-  return out.subarray(0, op);
+  if (op > outEnd) return 0;
+  return op;
 }
 
 /** Thrown by lzfDecompress on malformed input; `at` is the offset within the compressed bytes. */

@@ -29,7 +29,7 @@ import { Bytes } from '../store/bytes.js';
 import { Hash, Keyspace, List, RSet, Stream, ZSet, type Stored, type Value } from '../store/keyspace.js';
 import { IdMap, ZERO_ID, cmpId, type Consumer, type ConsumerGroup, type Nack, type StreamEntry, type StreamID, type StreamNode } from '../store/stream.js';
 import { Crc64 } from './crc64.js';
-import { lzfCompress, lzfDecompress, LzfError } from './lzf.js';
+import { lzfCompressInto, lzfDecompress, LzfError } from './lzf.js';
 import {
   CompactError,
   ListpackBuilder,
@@ -229,10 +229,19 @@ function writeString(out: Out, s: string, opts: WriteOptions): void {
     const v = canonicalInt(s);
     if (typeof v === 'number' && v >= -2147483648 && v <= 2147483647) return writeIntEncoded(out, v);
   }
-  if (opts.compression && n > 20 && writeLzf(out, Buffer.from(s, 'latin1'))) return;
+  if (opts.compression && n > 20) {
+    // The string's bytes into a reused scratch buffer (no Buffer per key: a save's garbage is its GC pauses).
+    if (lzfIn.length < n) lzfIn = Buffer.allocUnsafe(Math.max(n, lzfIn.length * 2));
+    lzfIn.latin1Write(s, 0, n);
+    if (writeLzf(out, lzfIn, n)) return;
+  }
   out.len(n);
   out.latin1(s);
 }
+
+/** Scratch buffers of writeLzf (grown to the largest string compressed, kept). */
+let lzfIn = Buffer.allocUnsafe(4096);
+let lzfOut = Buffer.allocUnsafe(4096);
 
 /** rdbSaveRawString for bytes (a listpack blob, a Bytes value). */
 function writeBlob(out: Out, b: Uint8Array, opts: WriteOptions): void {
@@ -242,19 +251,22 @@ function writeBlob(out: Out, b: Uint8Array, opts: WriteOptions): void {
     const v = canonicalInt(s);
     if (typeof v === 'number' && v >= -2147483648 && v <= 2147483647) return writeIntEncoded(out, v);
   }
-  if (opts.compression && n > 20 && writeLzf(out, b)) return;
+  if (opts.compression && n > 20 && writeLzf(out, b, n)) return;
   out.len(n);
   out.raw(b);
 }
 
 /** rdbSaveLzfStringObject: false when compression would not save at least 4 bytes. */
-function writeLzf(out: Out, b: Uint8Array): boolean {
-  const packed = lzfCompress(b, b.length - 4);
-  if (packed === null) return false;
+function writeLzf(out: Out, b: Uint8Array, n: number): boolean {
+  if (lzfOut.length < n + 4) lzfOut = Buffer.allocUnsafe(Math.max(n + 4, lzfOut.length * 2));
+  const packed = lzfCompressInto(b, n, n - 4, lzfOut);
+  if (packed === 0) return false;
   out.u8(0xc3);
-  out.len(packed.length);
-  out.len(b.length);
-  out.raw(packed);
+  out.len(packed);
+  out.len(n);
+  out.ensure(packed);
+  lzfOut.copy(out.buf, out.pos, 0, packed);
+  out.pos += packed;
   return true;
 }
 

@@ -14,8 +14,9 @@
 // walk detaches the old Maps from the keyspace without emptying them; the
 // snapshot holds them and the rest of the walk reads them, untouched.
 //
-// Used by BGSAVE (src/servers/persistence.ts) and meant for a fork-less AOF
-// rewrite too: `startSnapshot(dbs, opts, sink)` is all either needs.
+// Used by BGSAVE (src/servers/persistence.ts) and by the background AOF
+// rewrite (src/servers/aof.ts), which passes its own PieceWriter when the base
+// is commands rather than an RDB (aof-use-rdb-preamble no).
 
 import { performance } from 'node:perf_hooks';
 import { Keyspace, type KeyShardView, type Stored } from '../store/keyspace.js';
@@ -41,6 +42,20 @@ export interface SnapshotStats {
   peakBacklog: number;
   /** The longest step() (ms): the walk's longest stall of the loop. */
   longestStepMs: number;
+}
+
+/** What the walk serializes through: an RDB (RdbPieceWriter) or, for an AOF base of commands, the commands. */
+export interface PieceWriter {
+  /** Bytes serialized and not yet drained. */
+  readonly pending: number;
+  header(): void;
+  /** Database db's keys follow (size null: its sizes were given before). */
+  selectDb(db: number, size: number | null, expires: number): void;
+  /** One key; throws for a value it cannot write (nothing half-written stays). */
+  entry(key: string, v: Stored, deadlineUnixMs: number | undefined): void;
+  eof(): void;
+  /** Hands what is serialized to fn (valid only during the call) and starts over. */
+  drainTo(fn: (bytes: Uint8Array) => void): void;
 }
 
 export type StepResult = 'more' | 'waiting' | 'done' | 'failed';
@@ -73,7 +88,7 @@ export class Snapshot {
   /** Why the snapshot failed (a value it cannot serialize), or null. */
   error: string | null = null;
   private readonly walks: DbWalk[] = [];
-  private readonly out: RdbPieceWriter;
+  private readonly out: PieceWriter;
   private db = 0;
   /** The database the last SELECTDB in the stream named. */
   private streamDb = -1;
@@ -85,8 +100,9 @@ export class Snapshot {
     private readonly opts: SaveOptions,
     private readonly sink: SnapshotSink,
     private readonly maxBacklog = MAX_BACKLOG,
+    out?: PieceWriter,
   ) {
-    this.out = new RdbPieceWriter(opts);
+    this.out = out ?? new RdbPieceWriter(opts);
     this.out.header();
     dbs.forEach((ks, i) => {
       if (ks.beforeChange !== null) throw new Error('a snapshot of this keyspace is already running');
@@ -224,11 +240,14 @@ export class Snapshot {
         done.add(key);
         this.write(this.db, w, key, map.get(key)!, ttlMap?.get(key));
         if (this.error !== null) return 'failed';
+        // The clock every 8 keys, and after any chunk handed over (big values: 8 of them can take far longer than the budget).
+        let check = (++n & 7) === 0;
         if (this.out.pending >= CHUNK) {
           this.hand();
           if (this.sink.backlog() > this.maxBacklog) return 'waiting';
+          check = true;
         }
-        if ((++n & 7) === 0 && performance.now() >= stopAt) {
+        if (check && performance.now() >= stopAt) {
           this.hand();
           return 'more';
         }

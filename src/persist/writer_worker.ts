@@ -86,6 +86,17 @@ function handle(m: WriterRequest): void {
         fsyncSync(job!.fd);
         notify(`f ${m.id}`);
         break;
+      case 'trailer': {
+        const j = job!;
+        if (j.crc !== null) {
+          const trailer = new Uint8Array(8);
+          j.crc.writeLE(trailer, 0);
+          writeAll(j.fd, trailer);
+          j.crc = null;
+        }
+        notify(`t ${m.id}`);
+        break;
+      }
       case 'commit': {
         const j = job!;
         if (j.crc !== null) {

@@ -15,10 +15,18 @@
 // appendfsync always one fdatasync, so a reply leaves only once what it
 // acknowledges is on disk (group commit, as Redis's beforeSleep).
 //
-// Rewrite (BGREWRITEAOF, CONFIG SET appendonly yes) writes a new base from
-// the keyspace, opens a new incr file, swaps the manifest atomically and
-// removes the old files. It runs in the foreground for now: the base comes
-// from writeBase(), the one seam to switch to a background snapshot.
+// BGREWRITEAOF runs in the background, as Redis 7.0's multi-part rewrite
+// without its fork: at the start the logged commands are flushed to the old
+// incr file, a new incr file is opened for every later write and added to the
+// manifest (so a crash meanwhile loses nothing), and a point-in-time snapshot
+// of the keyspace (src/persist/snapshot.ts, BGSAVE's machinery) is serialized
+// in slices between loop iterations and written by the background writer
+// thread (temp file, fsync, rename, directory fsync). When the writer reports
+// the base committed, the manifest is switched atomically to the new base and
+// the incr files opened since, and the old base and incr files (history) are
+// deleted. Meanwhile a BGSAVE is refused (or scheduled), and a BGREWRITEAOF
+// during a BGSAVE is scheduled, as in Redis. CONFIG SET appendonly yes writes
+// its first base in the foreground (rewriteNow).
 
 import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -28,10 +36,14 @@ import { MAX_ID, Stream, ZERO_ID, idText, type ConsumerGroup } from '../store/st
 import { AofError, CommandReader, aofNames, encodeCommand, formatManifest, parseManifest, type ManifestEntry } from '../persist/aof.js';
 import { MONOTONIC_UNIX_OFFSET_MS, RdbError, dumpPayload, loadRdb, unixNowFine, writeRdb } from '../persist/rdb.js';
 import { REDIS_VERSION } from '../commands/resp/server.js';
+import type { BackgroundWriter, FileJob } from '../persist/bgwriter.js';
+import { Snapshot, type PieceWriter } from '../persist/snapshot.js';
+import type { Stored } from '../store/keyspace.js';
 import { unixExpireOf } from '../commands/common.js';
 import type { AofControl, CommandContext, CommandSpec, TimerService } from '../commands/types.js';
 import type { CommandCounters } from '../commands/counters.js';
 import type { BackgroundFsync } from './aof_fsync.js';
+import { SLICE_BUDGET_MS, SLICE_PERIOD_MS } from './persistence.js';
 
 export type AppendFsync = 'always' | 'everysec' | 'no';
 
@@ -74,6 +86,36 @@ export interface AofHost {
   functionLibraries(): string[];
   /** The AOF cannot be written (why), or can again (null): writes are refused meanwhile (-MISCONF). */
   writeStatus(why: string | null): void;
+  /** The background writer thread (the one BGSAVE uses), or null before the loop exists. */
+  writer(): BackgroundWriter | null;
+  /** A BGSAVE is running (its snapshot holds the keyspace's hooks): a rewrite waits for it. */
+  bgsaveInProgress(): boolean;
+  /** Dispatch's beforeWrite hook: the running snapshot's preservation of in-place changes, or null. */
+  setBeforeWrite(fn: ((store: Keyspace, args: readonly string[]) => void) | null): void;
+  /** auto-aof-rewrite-percentage and auto-aof-rewrite-min-size as set now. */
+  autoRewrite(): { percentage: number; minSize: number };
+}
+
+/** Auto rewrite (auto-aof-rewrite-percentage) is checked each time this many more bytes are written. */
+const AUTO_CHECK_BYTES = 64 * 1024;
+/** How often a scheduled rewrite checks whether it may start (Redis's serverCron at hz 10). */
+const SCHEDULE_MS = 100;
+
+/** A background rewrite in progress. */
+interface Rewrite {
+  snap: Snapshot;
+  job: FileJob;
+  startedMs: number;
+  baseName: string;
+  baseSeq: number;
+  /** The incr file the rewrite opened (every write since is in it or a later one); -1 with the AOF off. */
+  incrSeq: number;
+  /** FUNCTION LOAD of each library at the start, after the RDB (preamble bases). */
+  tail: string;
+  rdb: boolean;
+  /** The slice timer is armed (else the walk waits for the writer). */
+  armed: boolean;
+  committing: boolean;
 }
 
 export class Aof implements AofControl {
@@ -117,6 +159,17 @@ export class Aof implements AofControl {
   rewrites = 0;
   rewriteFailures = 0;
   delayedFsync = 0;
+  /** The running background rewrite, or null. */
+  private rw: Rewrite | null = null;
+  /** BGREWRITEAOF during a BGSAVE (or inside EXEC): starts once nothing else runs (aof_rewrite_scheduled). */
+  rewriteScheduled = false;
+  private scheduleTimer: unknown = null;
+  /** Bytes the last rewrite's snapshot serialized ahead of its walk because a write was about to change them (aof_last_cow_size). */
+  lastCowBytes = 0;
+  /** The next currentSize at which auto rewrite is checked again (cheap gate on the write path). */
+  private autoCheckAt = 0;
+  /** The AOF's size after the last rewrite or load (auto-aof-rewrite-percentage grows from it). */
+  private rewriteBaseSize = 0;
 
   constructor(
     private readonly settings: AofSettings,
@@ -264,6 +317,7 @@ export class Aof implements AofControl {
       this.incrSize += bytes.length;
       this.currentSize += bytes.length;
       this.unsynced = true;
+      if (this.currentSize >= this.autoCheckAt) this.autoCheck();
       if (!this.lastWriteOk) {
         this.host.log('AOF write error looks solved: writes are accepted again.');
         this.lastWriteOk = true;
@@ -438,9 +492,10 @@ export class Aof implements AofControl {
   }
 
   /**
-   * The base file's bytes from the keyspace now: an RDB with aof-base 1, or
-   * (aof-use-rdb-preamble no) commands. This is the seam where a background,
-   * point-in-time snapshot would plug in: today it runs on the loop.
+   * The base file's bytes from the keyspace now, synchronously (rewriteNow:
+   * CONFIG SET appendonly yes and the first files at start-up): an RDB with
+   * aof-base 1, or (aof-use-rdb-preamble no) commands. BGREWRITEAOF makes the
+   * same bytes from a background snapshot instead (startRewrite).
    */
   private writeBase(sink: (chunk: Uint8Array) => void): void {
     const { databases } = this.host;
@@ -486,12 +541,280 @@ export class Aof implements AofControl {
     return text;
   }
 
+  // ---- background rewrite (BGREWRITEAOF) -----------------------------------------------
+
+  get rewriteInProgress(): boolean {
+    return this.rw !== null;
+  }
+
   /**
-   * Writes a new base and a new (empty) incr file, points the manifest at
-   * them, and removes the files it no longer lists. On failure the old files
-   * and manifest stay as they were; returns why, or null.
+   * BGREWRITEAOF, as Redis 7.0's bgrewriteaofCommand: an error while one runs;
+   * scheduled while a BGSAVE runs or inside EXEC; else started in the background.
    */
-  rewrite(opening = false, counted = true): string | null {
+  bgrewrite(inExec: boolean): 'started' | 'scheduled' | { error: string } {
+    if (this.rw !== null) return { error: 'Background append only file rewriting already in progress' };
+    if (inExec || this.host.bgsaveInProgress()) {
+      this.schedule();
+      return 'scheduled';
+    }
+    const why = this.startRewrite();
+    return why === null ? 'started' : { error: "Can't execute an AOF background rewriting. Please check the server logs for more information." };
+  }
+
+  private schedule(): void {
+    this.rewriteScheduled = true;
+    this.armSchedule();
+  }
+
+  private armSchedule(): void {
+    if (this.scheduleTimer !== null) return;
+    const timers = this.host.timers();
+    this.scheduleTimer = timers.add(timers.now() + SCHEDULE_MS, () => this.scheduledCheck(), 'AOF rewrite scheduled');
+  }
+
+  private cancelSchedule(): void {
+    this.rewriteScheduled = false;
+    if (this.scheduleTimer !== null) this.host.timers().cancel(this.scheduleTimer);
+    this.scheduleTimer = null;
+  }
+
+  /** A scheduled rewrite starts once no BGSAVE runs (Redis's serverCron). */
+  private scheduledCheck(): void {
+    this.scheduleTimer = null;
+    if (!this.rewriteScheduled) return;
+    if (this.rw !== null || this.host.bgsaveInProgress()) {
+      this.armSchedule();
+      return;
+    }
+    this.rewriteScheduled = false;
+    this.startRewrite();
+  }
+
+  /**
+   * auto-aof-rewrite-percentage / -min-size (Redis's serverCron): after a
+   * flush, a rewrite starts when the AOF is at least min-size and has grown by
+   * the percentage since the last rewrite (or load).
+   */
+  private autoCheck(): void {
+    this.autoCheckAt = this.currentSize + AUTO_CHECK_BYTES;
+    // After this flush, not inside it (a rewrite's start flushes and switches files).
+    const timers = this.host.timers();
+    timers.add(timers.now(), () => this.checkAutoRewrite(), 'AOF auto rewrite check');
+  }
+
+  private checkAutoRewrite(): void {
+    if (this.rw !== null || this.rewriteScheduled || !this.enabled) return;
+    const { percentage, minSize } = this.host.autoRewrite();
+    if (percentage === 0 || this.currentSize <= minSize) return;
+    const base = this.rewriteBaseSize === 0 ? 1 : this.rewriteBaseSize;
+    const growth = Math.floor((this.currentSize * 100) / base) - 100;
+    if (growth < percentage) return;
+    this.host.log(`Starting automatic rewriting of AOF on ${growth}% growth`);
+    if (this.host.bgsaveInProgress()) this.schedule();
+    else this.startRewrite();
+  }
+
+  /**
+   * Starts a background rewrite: flushes what is logged to the current incr
+   * file, opens the next incr file and adds it to the manifest (with the AOF
+   * on), and starts the snapshot that becomes the new base. Null, or why not
+   * (logged; the files are as they were).
+   */
+  private startRewrite(): string | null {
+    const writer = this.host.writer();
+    if (writer === null) return 'background rewrites need the server loop';
+    const prefix = this.settings.appendFilename;
+    const dir = this.dirPath;
+    this.rewrites++;
+    let incrFd = -1;
+    let incrName = '';
+    try {
+      mkdirSync(dir, { recursive: true });
+      // Everything logged so far goes to the old incr file, durably under always.
+      if (this.enabled) {
+        this.settleBackground();
+        this.flush(true);
+        if (this.unsynced) this.fsyncNow();
+      }
+      const old = this.manifest.length > 0 ? this.manifest : (this.readManifest() ?? []);
+      const baseSeq = Math.max(0, ...old.filter((e) => e.type !== 'i').map((e) => e.seq)) + 1;
+      const incrSeq = Math.max(0, ...old.filter((e) => e.type === 'i').map((e) => e.seq)) + 1;
+      const rdb = this.settings.aofUseRdbPreamble;
+      if (this.enabled) {
+        // Redis's openNewIncrAofForAppend: later writes go to a new incr file the manifest already lists.
+        incrName = aofNames.incr(prefix, incrSeq);
+        incrFd = openSync(this.path(incrName), 'a', 0o644);
+        fsyncDir(dir);
+        this.writeManifest([...old, { name: incrName, seq: incrSeq, type: 'i' }]);
+        this.settleBackground();
+        closeSync(this.fd);
+        this.fd = incrFd;
+        incrFd = -1;
+        this.selected = -1;
+        this.lastTimestamp = 0;
+        this.unsynced = false;
+        this.incrSize = 0;
+      }
+      const tail = this.functionsText();
+      const opts = {
+        compression: this.settings.rdbCompression,
+        checksum: this.settings.rdbChecksum,
+        redisVersion: REDIS_VERSION,
+        unixNowMs: unixNowFine(),
+        unixOffsetMs: MONOTONIC_UNIX_OFFSET_MS,
+        usedMem: process.memoryUsage().heapUsed,
+        aofBase: true,
+      };
+      const tmp = join(dir, `temp-rewriteaof-bg-${process.pid}.aof`);
+      let rw: Rewrite | null = null;
+      const job = writer.open(tmp, { crcTrailer: rdb && this.settings.rdbChecksum }, {
+        written: () => {
+          if (rw !== null && !rw.armed && !rw.committing) this.armSlice(rw);
+        },
+        committed: () => {
+          if (rw !== null) this.finishRewrite(rw, null);
+        },
+        failed: (why) => {
+          if (rw !== null) this.finishRewrite(rw, why);
+        },
+      });
+      let snap: Snapshot;
+      try {
+        snap = new Snapshot(this.host.databases, opts, { chunk: (b) => job.write(b), backlog: () => job.inFlight }, undefined, rdb ? undefined : new CommandPieceWriter(tail, this.settings.rdbCompression));
+      } catch (e) {
+        job.abort();
+        throw e;
+      }
+      rw = { snap, job, startedMs: Date.now(), baseName: aofNames.base(prefix, baseSeq, rdb), baseSeq, incrSeq: this.enabled ? incrSeq : -1, tail: rdb ? tail : '', rdb, armed: false, committing: false };
+      this.rw = rw;
+      this.host.setBeforeWrite((store, args) => snap.preserveArgs(store, args));
+      this.host.log(`Background append only file rewriting started (fork-less snapshot, written by the writer thread to ${tmp}${incrName === '' ? '' : `; new writes go to ${incrName}`})`);
+      this.armSlice(rw);
+      return null;
+    } catch (e) {
+      if (incrFd >= 0) {
+        closeSync(incrFd);
+        removeQuietly(this.path(incrName));
+      }
+      this.lastRewriteOk = false;
+      this.rewriteFailures++;
+      const why = (e as Error).message;
+      this.host.log(`Can't rewrite append only file in background: ${why}`);
+      return why;
+    }
+  }
+
+  /** The next slice, at once or at `at` (monotonic ms): as BGSAVE's, at most one per SLICE_PERIOD_MS. */
+  private armSlice(rw: Rewrite, at?: number): void {
+    const timers = this.host.timers();
+    rw.armed = true;
+    timers.add(at ?? timers.now(), () => this.slice(rw), 'AOF rewrite slice');
+  }
+
+  /** One slice of the snapshot's walk; then the next, a wait for the writer, or the commit. */
+  private slice(rw: Rewrite): void {
+    rw.armed = false;
+    if (this.rw !== rw) return;
+    const startedAt = this.host.timers().now();
+    switch (rw.snap.step(SLICE_BUDGET_MS)) {
+      case 'more':
+        this.armSlice(rw, startedAt + SLICE_PERIOD_MS);
+        break;
+      case 'waiting':
+        break; // the writer's next "written" arms the slice again
+      case 'done': {
+        rw.committing = true;
+        this.host.setBeforeWrite(null);
+        if (rw.rdb) {
+          // The RDB's CRC trailer (8 zero bytes without rdbchecksum), then the libraries as commands.
+          if (this.settings.rdbChecksum) rw.job.trailer();
+          else rw.job.write(new Uint8Array(8));
+          if (rw.tail !== '') rw.job.write(Buffer.from(SELECT0 + rw.tail, 'latin1'));
+        }
+        rw.job.commit(join(this.dirPath, rw.baseName), this.dirPath);
+        break;
+      }
+      case 'failed':
+        rw.job.abort();
+        this.finishRewrite(rw, rw.snap.error ?? 'snapshot failed');
+        break;
+    }
+  }
+
+  /**
+   * The writer committed the new base (renamed into place, directory fsynced)
+   * or failed. On success the manifest switches to the new base and the incr
+   * files opened since the start, with the superseded files marked history;
+   * they are deleted and the manifest written once more without them (Redis's
+   * backgroundRewriteDoneHandler and aofDelHistoryFiles).
+   */
+  private finishRewrite(rw: Rewrite, error: string | null): void {
+    if (this.rw !== rw) return;
+    this.rw = null;
+    rw.snap.detach();
+    this.host.setBeforeWrite(null);
+    const secs = Math.floor((Date.now() - rw.startedMs) / 1000);
+    const st = rw.snap.stats;
+    this.lastCowBytes = st.preservedBytes;
+    if (error === null) {
+      const dir = this.dirPath;
+      const base: ManifestEntry = { name: rw.baseName, seq: rw.baseSeq, type: 'b' };
+      const keep = rw.incrSeq < 0 ? [] : this.manifest.filter((e) => e.type === 'i' && e.seq >= rw.incrSeq);
+      const history = this.manifest.filter((e) => e.type === 'h' || e.type === 'b' || (e.type === 'i' && !keep.includes(e))).filter((e) => e.name !== rw.baseName);
+      try {
+        this.writeManifest([base, ...history.map((e): ManifestEntry => ({ name: e.name, seq: e.seq, type: 'h' })), ...keep]);
+      } catch (e) {
+        removeQuietly(join(dir, rw.baseName));
+        error = `cannot switch the manifest to the new base: ${(e as Error).message}`;
+      }
+      if (error === null) {
+        for (const e of history) removeQuietly(join(dir, e.name));
+        try {
+          this.writeManifest([base, ...keep]);
+        } catch (e) {
+          // The history entries stay listed; the next start-up or rewrite deletes them.
+          this.host.log(`AOF history files deleted, but the manifest still lists them: ${(e as Error).message}`);
+        }
+        const size = rw.job.written;
+        this.baseSize = size;
+        this.currentSize = size + (this.enabled ? keep.reduce((n, e, i) => n + (i === keep.length - 1 ? this.incrSize : sizeOf(join(dir, e.name))), 0) : 0);
+        this.rewriteBaseSize = this.currentSize;
+        this.autoCheckAt = this.currentSize + AUTO_CHECK_BYTES;
+        this.lastRewriteOk = true;
+        this.rewriteFailures = 0;
+        this.lastRewriteSec = secs;
+        this.host.log(
+          `Background AOF rewrite terminated with success: base ${rw.baseName} (${st.keys} keys, ${size} bytes, ${Date.now() - rw.startedMs} ms; ` +
+            `${st.preservedKeys} keys / ${st.preservedBytes} bytes preserved before a write; longest slice ${st.longestStepMs.toFixed(1)} ms)`,
+        );
+        this.host.log('Background AOF rewrite finished successfully');
+        return;
+      }
+    }
+    this.lastRewriteOk = false;
+    this.rewriteFailures++;
+    this.lastRewriteSec = secs;
+    this.host.log(`Background AOF rewrite terminated with error: ${error}`);
+  }
+
+  /** Abandons a running rewrite (its temp file is removed); the manifest keeps the incr file it opened. */
+  private killRewrite(why: string): void {
+    const rw = this.rw;
+    if (rw === null) return;
+    this.host.log(why);
+    this.rw = null;
+    rw.snap.detach();
+    this.host.setBeforeWrite(null);
+    rw.job.abort();
+  }
+
+  /**
+   * In the foreground (CONFIG SET appendonly yes, and the first files at
+   * start-up): writes a new base and a new (empty) incr file, points the
+   * manifest at them, and removes the files it no longer lists. On failure
+   * the old files and manifest stay as they were; returns why, or null.
+   */
+  rewriteNow(opening = false, counted = true): string | null {
     const started = performance.now();
     if (counted) this.rewrites++; // the files made at start-up are no rewrite to INFO (as in Redis)
     const prefix = this.settings.appendFilename;
@@ -550,6 +873,8 @@ export class Aof implements AofControl {
       this.pending = [];
       this.baseSize = size;
       this.currentSize = size;
+      this.rewriteBaseSize = size;
+      this.autoCheckAt = size + AUTO_CHECK_BYTES;
       for (const e of old) if (e.name !== baseName && e.name !== newIncr) removeQuietly(join(dir, e.name));
       this.lastRewriteOk = true;
       this.lastRewriteSec = Math.round((performance.now() - started) / 1000);
@@ -572,7 +897,8 @@ export class Aof implements AofControl {
   /** CONFIG SET appendonly yes: write a base of the data now and start logging (Redis's startAppendOnly). */
   start(counted = true): string | null {
     if (this.enabled) return null;
-    const why = this.rewrite(true, counted);
+    this.killRewrite('Killing the running AOF rewrite: appendonly is turned on, its base is written now');
+    const why = this.rewriteNow(true, counted);
     if (why !== null) return why;
     this.enabled = true;
     this.lastFsyncMs = this.host.timers().now();
@@ -581,6 +907,8 @@ export class Aof implements AofControl {
 
   /** CONFIG SET appendonly no, and shutdown: write and fsync what is logged, close the file. */
   stop(): void {
+    this.killRewrite('Killing running AOF rewrite');
+    this.cancelSchedule();
     if (!this.enabled) return;
     this.settleBackground();
     this.flush(true);
@@ -608,7 +936,7 @@ export class Aof implements AofControl {
    * throws an Error naming the file and byte offset, and nothing is changed.
    */
   loadAtStartup(replay: (args: string[]) => string | null): void {
-    const manifest = this.readManifest();
+    let manifest = this.readManifest();
     if (manifest === null) {
       this.host.log(`no AOF in ${this.dirPath}: starting empty, creating its base and incr files`);
       const why = this.start(false);
@@ -616,6 +944,12 @@ export class Aof implements AofControl {
       return;
     }
     const started = performance.now();
+    // History files (a rewrite that ended before it could delete them) go now.
+    if (manifest.some((e) => e.type === 'h')) {
+      for (const e of manifest) if (e.type === 'h') removeQuietly(this.path(e.name));
+      manifest = manifest.filter((e) => e.type !== 'h');
+      this.writeManifest(manifest);
+    }
     const base = manifest.find((e) => e.type === 'b');
     const incrs = manifest.filter((e) => e.type === 'i');
     const files = base === undefined ? incrs : [base, ...incrs];
@@ -698,6 +1032,8 @@ export class Aof implements AofControl {
     }
     this.selected = -1;
     this.incrSize = incrs.length === 0 ? 0 : lastIncrSize;
+    this.rewriteBaseSize = this.currentSize;
+    this.autoCheckAt = this.currentSize + AUTO_CHECK_BYTES;
     this.enabled = true;
     this.lastFsyncMs = this.host.timers().now();
   }
@@ -706,15 +1042,15 @@ export class Aof implements AofControl {
   info(): [string, string | number][] {
     const fields: [string, string | number][] = [
       ['aof_enabled', this.enabled ? 1 : 0],
-      ['aof_rewrite_in_progress', 0],
-      ['aof_rewrite_scheduled', 0],
+      ['aof_rewrite_in_progress', this.rw !== null ? 1 : 0],
+      ['aof_rewrite_scheduled', this.rewriteScheduled ? 1 : 0],
       ['aof_last_rewrite_time_sec', this.lastRewriteSec],
-      ['aof_current_rewrite_time_sec', -1],
+      ['aof_current_rewrite_time_sec', this.rw === null ? -1 : Math.floor((Date.now() - this.rw.startedMs) / 1000)],
       ['aof_last_bgrewrite_status', this.lastRewriteOk ? 'ok' : 'err'],
       ['aof_rewrites', this.rewrites],
       ['aof_rewrites_consecutive_failures', this.lastRewriteOk ? 0 : this.rewriteFailures],
       ['aof_last_write_status', this.lastWriteOk ? 'ok' : 'err'],
-      ['aof_last_cow_size', 0],
+      ['aof_last_cow_size', this.lastCowBytes],
       ['module_fork_in_progress', 0],
       ['module_fork_last_cow_size', 0],
     ];
@@ -722,7 +1058,7 @@ export class Aof implements AofControl {
       fields.push(
         ['aof_current_size', this.currentSize],
         ['aof_base_size', this.baseSize],
-        ['aof_pending_rewrite', 0],
+        ['aof_pending_rewrite', this.rewriteScheduled ? 1 : 0],
         ['aof_buffer_length', this.buf.length],
         ['aof_pending_bio_fsync', this.bg !== null && this.bg.busy ? 1 : 0],
         ['aof_delayed_fsync', this.delayedFsync],
@@ -865,16 +1201,47 @@ function stringState(key: string, store: Keyspace): string[][] {
 }
 
 /**
- * A key's whole state as commands: SET for a string, RESTORE … REPLACE for
- * another type (its DUMP payload), with the deadline as an absolute TTL; DEL
- * if it is gone. Used by the commands base and for the few commands whose
- * effect is easiest said as the resulting value (stream group changes).
+ * The snapshot's serializer for a base of commands (aof-use-rdb-preamble no),
+ * as Redis's rewriteAppendOnlyFileRio: the function libraries, then each
+ * database's keys after its SELECT, each key as the commands that rebuild it.
  */
-export function keyState(key: string, store: Keyspace, compression: boolean): string[][] {
-  const v = store.getRaw(key);
-  if (v === undefined) return [['DEL', key]];
-  const s = store.get(key);
-  const at = unixExpireOf(store, key);
+class CommandPieceWriter implements PieceWriter {
+  private text = '';
+  constructor(
+    private readonly functions: string,
+    private readonly compression: boolean,
+  ) {}
+
+  get pending(): number {
+    return this.text.length;
+  }
+
+  header(): void {
+    this.text += SELECT0 + this.functions;
+  }
+
+  selectDb(db: number): void {
+    this.text += selectText(db);
+  }
+
+  entry(key: string, v: Stored, deadlineUnixMs: number | undefined): void {
+    let t = '';
+    for (const a of storedCommands(key, v, deadlineUnixMs === undefined ? -1 : deadlineUnixMs, this.compression)) t += encodeCommand(a);
+    this.text += t;
+  }
+
+  eof(): void {}
+
+  drainTo(fn: (bytes: Uint8Array) => void): void {
+    const t = this.text;
+    this.text = '';
+    fn(Buffer.from(t, 'latin1'));
+  }
+}
+
+/** A stored value as the commands that rebuild it (at: its deadline, unix ms, or -1). */
+function storedCommands(key: string, v: Stored, at: number, compression: boolean): string[][] {
+  const s = v instanceof Bytes ? v.toString() : v;
   if (typeof s === 'string') return [at < 0 ? ['SET', key, s] : ['SET', key, s, 'PXAT', String(at)]];
   if (v instanceof Stream) {
     const out = [['DEL', key], ...streamCommands(key, v)];
@@ -884,6 +1251,18 @@ export function keyState(key: string, store: Keyspace, compression: boolean): st
   const payload = dumpPayload(v, { compression });
   const text = Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('latin1');
   return [at < 0 ? ['RESTORE', key, '0', text, 'REPLACE'] : ['RESTORE', key, String(at), text, 'REPLACE', 'ABSTTL']];
+}
+
+/**
+ * A key's whole state as commands: SET for a string, RESTORE … REPLACE for
+ * another type (its DUMP payload), with the deadline as an absolute TTL; DEL
+ * if it is gone. Used by the commands base and for the few commands whose
+ * effect is easiest said as the resulting value (stream group changes).
+ */
+export function keyState(key: string, store: Keyspace, compression: boolean): string[][] {
+  const v = store.getRaw(key);
+  if (v === undefined) return [['DEL', key]];
+  return storedCommands(key, v, unixExpireOf(store, key), compression);
 }
 
 /**

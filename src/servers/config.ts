@@ -51,7 +51,7 @@ const NO_EFFECT = 'accepted, no effect here';
 const REPL = 'accepted, no effect here (no replication)';
 const CLUSTER = 'accepted, no effect here (no cluster mode)';
 const TLS = 'accepted, no effect here (no TLS)';
-const AOF_AUTO = 'accepted, no effect here (no automatic AOF rewrite: BGREWRITEAOF rewrites)';
+const AOF_AUTO = 'automatic AOF rewrite: starts once the AOF is past min-size and has grown by the percentage since the last rewrite';
 const ENCODING = 'accepted, no effect here (encodings are decided by the store, see README)';
 const ENCODING_APPLIED = 'the encoding OBJECT ENCODING reports (and HSCAN/SSCAN/ZSCAN\'s compact replies) for values that grow after the change; the in-memory structures are the same';
 const DEFRAG = 'accepted, no effect here (no allocator defragmentation: V8 owns the heap)';
@@ -160,7 +160,7 @@ bool('appendonly', 'no', 'mutable', applied('log every write to the AOF (CONFIG 
 str('appendfilename', 'appendonly.aof', 'immutable', applied('the AOF files\' name prefix in appenddirname'), A);
 str('appenddirname', 'appendonlydir', 'immutable', applied('the AOF directory, in dir'), A);
 enm('appendfsync', ['everysec', 'always', 'no'], 'everysec', 'mutable', applied('when the AOF is fsynced: before replies (always), once a second, or never'), A);
-bool('no-appendfsync-on-rewrite', 'no', 'mutable', 'accepted, no effect here (a rewrite runs in the foreground: no fsync overlaps it)');
+bool('no-appendfsync-on-rewrite', 'no', 'mutable', 'accepted, no effect here (the AOF keeps its fsync policy while a rewrite runs; the base is written by the writer thread)');
 int('auto-aof-rewrite-percentage', 0n, INT_MAX, 100, 'mutable', AOF_AUTO);
 mem('auto-aof-rewrite-min-size', 0n, LLONG_MAX, 67108864, 'mutable', AOF_AUTO);
 bool('aof-load-truncated', 'yes', 'mutable', applied('a truncated AOF tail is cut off and logged at start-up (no: refuse to start)'), A);

@@ -49,6 +49,13 @@ export const MISCONF =
 
 /** Time a BGSAVE slice may take on the loop (ms) before clients are served again. */
 export const SLICE_BUDGET_MS = 0.5;
+/**
+ * A slice starts at most this often (ms): between slices the loop polls with
+ * a timeout rather than running them back to back, so a request that arrives
+ * is served without queueing behind a run of slices, and the process yields
+ * the CPU it shares (at most half of the loop goes to the snapshot).
+ */
+export const SLICE_PERIOD_MS = 1;
 /** How often the save rules are checked once one could fire (Redis's serverCron runs at hz 10). */
 const CRON_MS = 100;
 /** After a failed background save, rules wait this long before trying again (CONFIG_BGSAVE_RETRY_DELAY). */
@@ -111,6 +118,8 @@ export class Persistence implements PersistenceControl {
   private cronTimer: unknown = null;
   private cronAt = Infinity;
   private shuttingDown = false;
+  /** Another snapshot runs (an AOF rewrite): a BGSAVE is refused or scheduled, save rules wait. */
+  otherBackgroundJob: () => boolean = () => false;
 
   constructor(
     private readonly settings: PersistSettings,
@@ -224,7 +233,8 @@ export class Persistence implements PersistenceControl {
   }
 
   /**
-   * BGSAVE [SCHEDULE]: 'started', 'scheduled' (inside EXEC, as Redis), or an
+   * BGSAVE [SCHEDULE]: 'started', 'scheduled' (inside EXEC, or with SCHEDULE
+   * while an AOF rewrite runs, as Redis), or an
    * error text (Redis's words).
    */
   bgsave(schedule: boolean, inExec: boolean): 'started' | 'scheduled' | { error: string } {
@@ -234,10 +244,21 @@ export class Persistence implements PersistenceControl {
       this.armCron();
       return 'scheduled';
     }
-    // SCHEDULE matters only while another background job (an AOF rewrite) runs: none can yet.
-    void schedule;
+    if (this.otherBackgroundJob()) {
+      // As Redis while its AOF rewrite child runs.
+      if (!schedule) return { error: "Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible." };
+      this.bgsaveScheduled = true;
+      this.armCron();
+      return 'scheduled';
+    }
     const why = this.startBgsave();
     return why === null ? 'started' : { error: why };
+  }
+
+  /** The background writer thread (made now if the loop exists), shared with the AOF rewrite. */
+  backgroundWriter(): BackgroundWriter | null {
+    if (this.wiring === null) return null;
+    return (this.writer ??= new BackgroundWriter(this.wiring.watcher));
   }
 
   /** Starts a background save; null, or why it could not start. */
@@ -279,21 +300,23 @@ export class Persistence implements PersistenceControl {
     return null;
   }
 
-  private armSlice(bg: Bgsave): void {
+  /** The next slice, at once or at `at` (monotonic ms). */
+  private armSlice(bg: Bgsave, at?: number): void {
     const timers = this.wiring!.timers;
     bg.armed = true;
-    timers.add(timers.now(), () => this.slice(bg), 'bgsave slice');
+    timers.add(at ?? timers.now(), () => this.slice(bg), 'bgsave slice');
   }
 
   /** One slice of the walk; then the next slice, a wait for the writer, or the commit. */
   private slice(bg: Bgsave): void {
     bg.armed = false;
     if (this.bg !== bg) return;
+    const startedAt = this.wiring!.timers.now();
     const r = bg.snap.step(SLICE_BUDGET_MS);
     if (bg.job.inFlight > bg.peakInFlight) bg.peakInFlight = bg.job.inFlight;
     switch (r) {
       case 'more':
-        this.armSlice(bg);
+        this.armSlice(bg, startedAt + SLICE_PERIOD_MS);
         break;
       case 'waiting':
         break; // the writer's next "written" arms the slice again
@@ -301,6 +324,8 @@ export class Persistence implements PersistenceControl {
         bg.committing = true;
         this.hooks.beforeWrite = null;
         const dir = resolve(this.settings.dir);
+        // Without rdbchecksum the trailer is 8 zero bytes (the writer adds the CRC otherwise).
+        if (!this.settings.rdbChecksum) bg.job.write(new Uint8Array(8));
         bg.job.commit(join(dir, this.settings.dbFilename), dir);
         break;
       }
@@ -362,7 +387,7 @@ export class Persistence implements PersistenceControl {
     let alarm = Infinity;
     for (const [, changes] of this.rules) if (changes > this.dirty) alarm = Math.min(alarm, changes);
     this.dirtyAlarm = alarm;
-    if (this.bgsaveScheduled) at = now + CRON_MS;
+    if (this.bgsaveScheduled || this.otherBackgroundJob()) at = now + CRON_MS;
     else if (this.bg === null) {
       for (const [secs, changes] of this.rules) {
         if (this.dirty < changes) continue; // not enough changes yet: dirtied() re-arms
@@ -384,7 +409,7 @@ export class Persistence implements PersistenceControl {
   private cron(): void {
     this.cronTimer = null;
     this.cronAt = Infinity;
-    if (this.bg === null) {
+    if (this.bg === null && !this.otherBackgroundJob()) {
       const now = Date.now();
       const elapsed = Math.floor(now / 1000) - Math.floor(this.lastSaveMs / 1000);
       const retryOk = this.lastSaveOk || now - this.lastBgsaveTryMs > RETRY_DELAY_MS;

@@ -366,6 +366,15 @@ export class ServerState {
         return engine === undefined ? [] : [...engine.libraries.values()].map((l) => l.code);
       },
       writeStatus: (why) => state.persistence.setAofWriteError(why),
+      writer: () => state.persistence.backgroundWriter(),
+      bgsaveInProgress: () => state.persistence.bgsaveInProgress,
+      setBeforeWrite: (fn) => {
+        hooks.beforeWrite = fn;
+      },
+      autoRewrite: () => ({
+        percentage: Number(configStore.values.get('auto-aof-rewrite-percentage') ?? 100),
+        minSize: Number(configStore.values.get('auto-aof-rewrite-min-size') ?? 67108864),
+      }),
     });
     const memory = new MemoryManager({
       databases,
@@ -379,6 +388,8 @@ export class ServerState {
     this.memory = memory;
     // CONFIG RESETSTAT zeroes aof_delayed_fsync, as Redis's resetServerStats.
     this.onResetStats.push(() => (this.aof.delayedFsync = 0));
+    // Only one snapshot may run: a BGSAVE waits for (or is refused during) an AOF rewrite.
+    this.persistence.otherBackgroundJob = () => state.aof.rewriteInProgress;
     this.context = {
       startedAtMs: Date.now(),
       memory,
@@ -478,7 +489,7 @@ export class ServerState {
         get enabled() {
           return state.aof.enabled;
         },
-        rewrite: () => state.aof.rewrite(),
+        bgrewrite: (inExec) => state.aof.bgrewrite(inExec),
         start: () => {
           const why = state.aof.start();
           if (why === null) state.aofHooks(true);

@@ -228,6 +228,29 @@ function checkAof(dir: string): string {
   return `${r.status} ${r.stdout}${r.stderr}`;
 }
 
+/** Sends every command in one write; each reply, errors thrown. */
+async function pipe(c: RawClient, cmds: Arg[][]): Promise<RespReply[]> {
+  const out: RespReply[] = [];
+  for (let from = 0; from < cmds.length; from += 5000) {
+    const part = cmds.slice(from, from + 5000);
+    c.write(Buffer.concat(part.map((a) => Buffer.from(`*${a.length}\r\n${a.map((x) => `$${Buffer.byteLength(x)}\r\n${String(x)}\r\n`).join('')}`))));
+    for (const b of await c.next(part.length, 30_000)) {
+      const r = reply(b);
+      if (r.type === 'error') throw new Error(r.value);
+      out.push(r);
+    }
+  }
+  return out;
+}
+
+/** The keys of the background-rewrite test, as one text: strings, lists with their deadline, hashes. */
+async function digest(c: RawClient, S: number, L: number): Promise<string> {
+  const cmds: Arg[][] = [['DBSIZE'], ['GET', 'after'], ['EXISTS', 'gone']];
+  for (let i = 0; i < S; i += 1000) cmds.push(['MGET', ...Array.from({ length: Math.min(1000, S - i) }, (_, j) => `k:${i + j}`)]);
+  for (let i = 0; i < L; i++) cmds.push(['LRANGE', `l:${i}`, '0', '-1'], ['PEXPIRETIME', `l:${i}`], ['HGET', `h:${i}`, 'f'], ['HGET', `h:${i}`, 'g']);
+  return (await pipe(c, cmds)).map(flat).join('\n');
+}
+
 /** Waits until redis-server's background rewrite is done (INFO says so). */
 async function rewriteDone(c: RawClient): Promise<void> {
   for (let i = 0; i < 500; i++) {
@@ -300,6 +323,53 @@ afterAll(() => {
 
 describe('AOF against redis-server 7.0', () => {
   for (const preamble of ['yes', 'no']) {
+    test(`a background BGREWRITEAOF while writes go on (aof-use-rdb-preamble ${preamble}): redis-check-aof accepts the files, redis-server loads every write`, async () => {
+      const dir = tempDir();
+      const ours = await startServer(['--dir', dir, '--appendonly', 'yes', '--aof-use-rdb-preamble', preamble, '--appendfsync', 'always']);
+      const c = await RawClient.connect(ours.respPort);
+      const S = 20_000;
+      const L = 500;
+      let before: string;
+      try {
+        const batch: Arg[][] = [];
+        for (let i = 0; i < S; i++) batch.push(['SET', `k:${i}`, `old${i}`]);
+        for (let i = 0; i < L; i++) batch.push(['RPUSH', `l:${i}`, 'a', 'b'], ['HSET', `h:${i}`, 'f', 'old'], ['PEXPIREAT', `l:${i}`, String(FAR)]);
+        await pipe(c, batch);
+        // The rewrite starts, and in the same iteration (so while its snapshot is being taken) and after it,
+        // the keys it holds are overwritten, grown in place, deleted and expired.
+        const during: Arg[][] = [['BGREWRITEAOF']];
+        for (let i = 0; i < S; i += 3) during.push(['SET', `k:${i}`, `new${i}`]);
+        for (let i = 0; i < L; i++) during.push(['RPUSH', `l:${i}`, 'c'], ['HSET', `h:${i}`, 'f', 'new', 'g', String(i)]);
+        for (let i = 1; i < S; i += 7) during.push(['DEL', `k:${i}`]);
+        during.push(['SET', 'gone', 'x', 'PX', '1']);
+        const r = await pipe(c, during);
+        expect(flat(r[0])).toBe('status:Background append only file rewriting started');
+        const more: Arg[][] = [];
+        for (let i = 0; i < S; i += 5) more.push(['APPEND', `k:${i}`, '+']);
+        await pipe(c, more);
+        await ours.waitForStderr('Background AOF rewrite finished successfully', 30_000);
+        await pipe(c, [['SET', 'after', 'rewrite'], ['LPUSH', 'l:0', 'z']]);
+        before = await digest(c, S, L);
+      } finally {
+        c.close();
+        expect(await ours.stop()).toBe(0);
+      }
+      expect(before!).toContain('new3');
+      const check = checkAof(dir);
+      expect(check).toMatch(/^0 /);
+      expect(check).toContain('All AOF files and manifest are valid');
+      const redis = await startRedis(['--dir', dir, '--appendonly', 'yes']);
+      const rc = await RawClient.connect(redis.port);
+      try {
+        expect(await digest(rc, S, L)).toBe(before!);
+      } finally {
+        rc.close();
+        await redis.stop();
+      }
+    });
+  }
+
+  for (const preamble of ['yes', 'no']) {
     test(`redis-server loads redloop's appendonlydir (aof-use-rdb-preamble ${preamble}); redis-check-aof accepts it`, async () => {
       const dir = tempDir();
       const ours = await startServer(['--dir', dir, '--appendonly', 'yes', '--aof-use-rdb-preamble', preamble, '--appendfsync', 'always']);
@@ -309,7 +379,9 @@ describe('AOF against redis-server 7.0', () => {
       try {
         await firstHalf(c, c2, true);
         expect(flat(await ok(c, ['BGREWRITEAOF']))).toBe('status:Background append only file rewriting started');
+        // The rewrite runs in the background while the second half's writes go on (into the new incr file).
         await secondHalf(c, true);
+        await ours.waitForStderr('Background AOF rewrite finished successfully', 30_000);
         before = await snapshot(c);
       } finally {
         c.close();
@@ -408,6 +480,7 @@ describe('AOF against redis-server 7.0', () => {
         await multiDb(c, async () => {
           expect(flat(await ok(c, ['BGREWRITEAOF']))).toBe('status:Background append only file rewriting started');
         });
+        await ours.waitForStderr('Background AOF rewrite finished successfully', 30_000);
         before = await snapshotDbs(c);
       } finally {
         c.close();

@@ -91,7 +91,12 @@ export async function startRedis(extra: string[] = []): Promise<{ port: number; 
   for (let i = 0; i < 100; i++) {
     try {
       const c = await RawClient.connect(port);
-      c.close();
+      // It accepts connections while it loads its files (-LOADING): ready once PING answers otherwise.
+      try {
+        while ((await c.call(['PING'])).toString('latin1').startsWith('-LOADING')) await new Promise((r) => setTimeout(r, 10));
+      } finally {
+        c.close();
+      }
       return { port, proc, stop: async () => (proc.kill('SIGTERM'), await exited) };
     } catch {
       if (proc.exitCode !== null) break;

@@ -1,5 +1,5 @@
-// Persistence commands: SAVE, BGSAVE [SCHEDULE], BGREWRITEAOF (foreground for
-// now), LASTSAVE, SHUTDOWN, DUMP and RESTORE, with Redis 7.0's arguments,
+// Persistence commands: SAVE, BGSAVE [SCHEDULE], BGREWRITEAOF (in the
+// background), LASTSAVE, SHUTDOWN, DUMP and RESTORE, with Redis 7.0's arguments,
 // replies and errors. The RDB codec is src/persist/rdb.ts and the file work is the
 // server's (ctx.server.persistence); commands see neither files nor sockets.
 
@@ -69,10 +69,11 @@ export const respPersistCommands: CommandSpec[] = [
     arity: 1,
     flags: ['admin', 'noscript', 'no_async_loading'],
     ...NO_KEYS,
-    run(_args, w, { server }) {
-      // Runs in the foreground for now (README: deviations); the reply is Redis's, sent once it is done.
-      if (server.aof.rewrite() === null) w.status('Background append only file rewriting started');
-      else err(w, "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.");
+    run(_args, w, { server, client }) {
+      const r = server.aof.bgrewrite(client.inExec);
+      if (r === 'started') w.status('Background append only file rewriting started');
+      else if (r === 'scheduled') w.status('Background append only file rewriting scheduled');
+      else err(w, `ERR ${r.error}`);
     },
   },
   {
