@@ -36,13 +36,13 @@ export interface TestServer {
  * Without a --dir in args it gets a fresh empty directory of its own (removed
  * when it exits), so no test reads or writes a dump.rdb in the working directory.
  */
-export function startServer(args: string[] = [], opts: { prefix?: string[]; configFile?: string } = {}): Promise<TestServer> {
+export function startServer(args: string[] = [], opts: { prefix?: string[]; configFile?: string; nodeArgs?: string[]; env?: Record<string, string> } = {}): Promise<TestServer> {
   const cmd = opts.prefix ?? [];
   const ownDir = args.includes('--dir') || opts.configFile !== undefined ? null : mkdtempSync(join(tmpdir(), 'redloop-test-'));
   const dirArgs = ownDir === null ? [] : ['--dir', ownDir];
   const file = opts.configFile === undefined ? [] : [opts.configFile]; // a config file comes first, as for redis-server
-  const full = [...cmd, process.execPath, SERVER, ...file, '--port', '0', '--resp-port', '0', ...dirArgs, ...args];
-  const proc = spawn(full[0], full.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+  const full = [...cmd, process.execPath, ...(opts.nodeArgs ?? []), SERVER, ...file, '--port', '0', '--resp-port', '0', ...dirArgs, ...args];
+  const proc = spawn(full[0], full.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env === undefined ? process.env : { ...process.env, ...opts.env } });
   let out = '';
   let err = '';
   const waiters: (() => void)[] = [];
