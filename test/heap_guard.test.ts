@@ -8,6 +8,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import v8 from 'node:v8';
+import net from 'node:net';
 import Redis from 'ioredis';
 import { startServer, type TestServer } from './helpers/server.js';
 
@@ -94,6 +95,33 @@ describe.each(['poll', 'epoll', 'libuv'])('heap guard, --max-old-space-size=%s M
     expect(await r.del('grow')).toBe(1);
     expect(await r.append('grow', chunk)).toBe(chunk.length);
     await r.flushall();
+  });
+
+  test('partial requests that never complete: all clients together are held under half the cap (clients closed)', async () => {
+    const cap = Number(await infoField(r, 'redloop_effective_maxmemory'));
+    const before = Number((await r.info('stats')).match(/evicted_clients:(\d+)/)![1]);
+    // Three clients each send 40% of the clients' limit (half the cap) of a bulk that never ends.
+    const part = Math.floor(cap * 0.2);
+    const socks = await Promise.all(
+      [0, 1, 2].map(
+        () =>
+          new Promise<net.Socket>((resolve) => {
+            const s = net.connect(srv.respPort, '127.0.0.1', () => resolve(s));
+            s.on('error', () => {});
+          }),
+      ),
+    );
+    const closed = socks.map((s) => new Promise<void>((resolve) => s.on('close', () => resolve())));
+    for (const s of socks) {
+      s.write(`*3\r\n$3\r\nSET\r\n$4\r\nhuge\r\n$${part * 4}\r\n`);
+      s.write(Buffer.alloc(part, 'p'));
+    }
+    await Promise.race(closed); // at least one is closed by the server
+    expect(Number((await r.info('stats')).match(/evicted_clients:(\d+)/)![1])).toBeGreaterThan(before);
+    expect(await r.ping()).toBe('PONG');
+    expect(await r.exists('huge')).toBe(0);
+    for (const s of socks) s.destroy();
+    await Promise.all(closed);
   });
 
   test('HSET into one growing hash until -OOM; HGET and DEL still work', async () => {

@@ -57,6 +57,8 @@ export class MemoryManager {
   /** The evictable clients' share of clientsCache (NO-EVICT clients left out, as Redis leaves them out of its buckets). */
   private evictableCache = 0;
   private clientsScannedAt = -Infinity;
+  /** Unparsed input seen by checkClientsOnRead since the last scan of the clients. */
+  private pendingSinceScan = 0;
   // The eviction pool: candidates in ascending order of "idle" (the best to evict last).
   private readonly poolKeys: string[] = [];
   private readonly poolIdle: number[] = [];
@@ -189,6 +191,7 @@ export class MemoryManager {
       }
       this.clientsCache = sum;
       this.evictableCache = evictable;
+      this.pendingSinceScan = 0;
       this.clientsScannedAt = now;
     }
     return this.clientsCache;
@@ -222,9 +225,14 @@ export class MemoryManager {
    * the clients' total is checked now rather than at the next command, so
    * partial requests that never complete cannot go past the clients' limit.
    */
-  checkClientsOnRead(): void {
-    this.clientsBytes();
-    if (this.evictableCache >= Math.max(this.clientsLimitNow(), MIN_CLIENTS_LIMIT)) this.evictClients(null);
+  checkClientsOnRead(pending: number): void {
+    // The scan is O(clients): it runs again once the pending inputs seen since the last one add up
+    // to 1/16 of the limit (an over-count: a buffer is counted on each read), so the total is never
+    // more than that out of date.
+    const limit = Math.max(this.clientsLimitNow(), MIN_CLIENTS_LIMIT);
+    this.pendingSinceScan += pending;
+    this.clientsBytes(this.pendingSinceScan >= limit / 16);
+    if (this.evictableCache >= limit) this.evictClients(null);
   }
 
   /**

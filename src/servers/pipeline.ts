@@ -100,7 +100,7 @@ export class Pipeline implements ConnHandler {
     // sent ahead): a client may not make the server hold more than this.
     const limit = this.state.settings.queryLimit;
     // A large request arriving: all clients' buffers together are checked now, not at the next command.
-    if (conn.incoming.length > LARGE_INPUT && !conn.wantClose) this.state.memory.checkClientsOnRead();
+    if (conn.incoming.length > LARGE_INPUT && !conn.wantClose) this.state.memory.checkClientsOnRead(conn.incoming.length);
     if (limit !== 0 && conn.incoming.length > limit && !conn.wantClose) {
       this.state.log(`closing fd ${conn.fd}: query buffer over the limit (${conn.incoming.length} > ${limit} bytes)`);
       this.abort(conn, 'query buffer limit');
