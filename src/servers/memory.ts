@@ -87,13 +87,18 @@ export class MemoryManager {
     this.heap = heapLimits();
     this.heapCap = this.heap.dataCap;
     this.syncPolicy();
+    setGrowthCheck((bytes) => this.growthAdmitted(bytes));
+  }
+
+  /** The start-up line (the servers log it once): the heap limit, where writes stop, and why. */
+  describeLimits(): string {
     const h = this.heap;
-    host.log(
+    const host = this.host;
+    return (
       `memory: V8 heap limit ${gib(h.limit)} (${heapOrigin()}); writes are refused with -OOM (or keys evicted by maxmemory-policy) ` +
         `when used_memory passes ${gib(this.effectiveMax())} (${host.settings.maxmemory > 0 && host.settings.maxmemory < h.dataCap ? 'maxmemory' : `70% of the old generation's ${gib(h.oldLimit)}${host.settings.maxmemory > 0 ? ', below maxmemory' : ', maxmemory is 0'}`}) ` +
-        `or V8's old generation passes ${gib(h.refuseAt)} (85%); clients' buffers together are limited to ${gib(this.clientsLimitNow())}`,
+        `or V8's old generation passes ${gib(h.refuseAt)} (85%); clients' buffers together are limited to ${gib(this.clientsLimitNow())}`
     );
-    setGrowthCheck((bytes) => this.growthAdmitted(bytes));
   }
 
   /**

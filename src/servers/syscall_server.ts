@@ -73,6 +73,7 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     };
   }
   const state = new ServerState(settings, log);
+  log(state.memory.describeLimits());
   // The RDB file, if there is one, before any client can connect; a bad file stops the start.
   state.persistence.loadAtStartup();
   const backend: Backend = settings.loop === 'epoll' ? new EpollBackend(tracer) : new PollBackend(tracer);
