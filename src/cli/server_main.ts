@@ -62,6 +62,10 @@ const HELP = `Usage: redloop-server [/path/to/redis.conf] [options] [--<redis pa
   --step                            trace, and wait for Enter before each poll()
   --quiet                           no log lines (the ready line is still printed)
   -h, --help                        show this help
+
+  Memory: the server runs itself again (same pid) with node --max-old-space-size set to 75% of
+  the machine's memory, unless node was given a heap size or REDLOOP_HEAP=keep is set; whatever
+  --maxmemory says, writes get -OOM before V8's heap fills (the start-up line gives the limits).
 `;
 
 function fail(msg: string): never {
