@@ -124,6 +124,16 @@ describe.each(['poll', 'epoll', 'libuv'])('heap guard, --max-old-space-size=%s M
     await Promise.all(closed);
   });
 
+  test('a script looping over SETs gets -OOM from redis.call before the heap fills', async () => {
+    const script = "local v = string.rep('x', 1048576) for i = 1, 100000 do redis.call('SET', 'lua:' .. i, v) end return 'done'";
+    await expect(r.eval(script, 0)).rejects.toThrow(/OOM command not allowed/);
+    expect(Number(await r.dbsize())).toBeGreaterThan(10); // it wrote until refused
+    expect(await r.strlen('lua:1')).toBe(1048576);
+    await r.flushall();
+    expect(await r.set('after', 'x')).toBe('OK');
+    await r.flushall();
+  });
+
   test('HSET into one growing hash until -OOM; HGET and DEL still work', async () => {
     const ok = await fillUntilOom(r, 200, (p, i) => p.hset('h', `field:${i}`, `value:${i}:${'x'.repeat(4000)}`));
     expect(ok).toBeGreaterThan(1000);

@@ -123,6 +123,19 @@ export class MemoryManager {
   }
 
   /**
+   * A denyoom command called from a script: Redis judges it by the state when
+   * the script began (oomBeforeCommand), which cannot stop a script that
+   * loops over writes; so the heap cap and V8's figures are checked here too
+   * (the same sampling as for clients' writes). True: refuse it.
+   */
+  scriptWriteRefused(): boolean {
+    if (this.host.store.datasetBytes() > this.heapCap) return true;
+    if (++this.writesSinceSample < SAMPLE_EVERY) return false;
+    this.writesSinceSample = 0;
+    return this.heapOver();
+  }
+
+  /**
    * Samples V8's old generation (every SAMPLE_EVERY writes). Past the refusal
    * threshold, a full GC tells live data from garbage (collect()); if it is
    * still past, this write is refused. True: refuse this write.
