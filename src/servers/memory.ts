@@ -57,6 +57,8 @@ export class MemoryManager {
   /** The evictable clients' share of clientsCache (NO-EVICT clients left out, as Redis leaves them out of its buckets). */
   private evictableCache = 0;
   private clientsScannedAt = -Infinity;
+  /** maxmemory-clients in bytes (0: not set), kept by syncPolicy: the per-command check reads it. */
+  private clientsLimitSet = 0;
   /** Unparsed input seen by checkClientsOnRead since the last scan of the clients. */
   private pendingSinceScan = 0;
   // The eviction pool: candidates in ascending order of "idle" (the best to evict last).
@@ -191,6 +193,7 @@ export class MemoryManager {
     a.lfuDecayTime = s.lfuDecayTime;
     if (this.poolKeys.length !== 0) this.poolKeys.length = this.poolIdle.length = 0;
     if (s.maxmemory === 0) this.oomBeforeCommand = false;
+    this.clientsLimitSet = this.clientsLimit();
     if (s.maxmemoryClients.endsWith('%') && s.maxmemory === 0 && s.maxmemoryClients !== '0%') {
       this.host.log('maxmemory-clients is a percentage of maxmemory, which is 0: no client eviction');
     }
@@ -301,11 +304,19 @@ export class MemoryManager {
    */
   oomRefuses(spec: CommandSpec, client: ClientState): string | null {
     // With maxmemory-clients set, every command (as Redis); the implicit limit every 64th.
-    if ((this.clientsLimit() > 0 || (++this.commandsSinceClientCheck & 63) === 0) && this.evictClients(client)) return CLIENT_EVICTED_ERROR;
+    if ((this.clientsLimitSet > 0 || (++this.commandsSinceClientCheck & 63) === 0) && this.evictClients(client)) return CLIENT_EVICTED_ERROR;
     const denyoom = spec.denyoom === true;
-    // Without maxmemory only writes can take memory toward the heap cap: reads pass at once.
-    if (this.host.settings.maxmemory === 0 && !denyoom && client.multi === null && !SCRIPT_COMMANDS.has(spec.name)) return null;
-    if (denyoom && ++this.writesSinceSample >= SAMPLE_EVERY) {
+    const sample = denyoom && ++this.writesSinceSample >= SAMPLE_EVERY;
+    if (this.host.settings.maxmemory === 0 && !sample) {
+      // Without maxmemory only writes can take memory toward the heap cap: reads pass at once.
+      if (!denyoom && client.multi === null && !SCRIPT_COMMANDS.has(spec.name)) return null;
+      // Under the heap cap by the figures at hand (the clients' sum is at most 100 ms old): no clock read.
+      if (this.host.store.datasetBytes() + this.clientsCache <= this.heapCap) {
+        if (client.multi === null || spec.name === 'exec') this.oomBeforeCommand = false;
+        return null;
+      }
+    }
+    if (sample) {
       this.writesSinceSample = 0;
       if (this.heapOver()) {
         if (client.multi === null || spec.name === 'exec') this.oomBeforeCommand = true;
