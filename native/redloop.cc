@@ -24,6 +24,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <string>
+#include <vector>
+
 namespace {
 
 inline int32_t ArgInt(const Napi::CallbackInfo& info, size_t i) {
@@ -319,6 +322,28 @@ Napi::Value SignalIgnore(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), 0);
 }
 
+// ---- process image ----------------------------------------------------------------
+
+// execve(path, argv[], env[]) -> -errno (returns only on failure). Used once at
+// start-up to run the server again under a V8 heap size chosen by policy in JS.
+Napi::Value Execve(const Napi::CallbackInfo& info) {
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  auto strings = [](Napi::Array a) {
+    std::vector<std::string> out;
+    for (uint32_t i = 0; i < a.Length(); i++) out.push_back(a.Get(i).As<Napi::String>().Utf8Value());
+    return out;
+  };
+  std::vector<std::string> args = strings(info[1].As<Napi::Array>());
+  std::vector<std::string> envs = strings(info[2].As<Napi::Array>());
+  std::vector<char*> argv, envp;
+  for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  for (auto& e : envs) envp.push_back(const_cast<char*>(e.c_str()));
+  argv.push_back(nullptr);
+  envp.push_back(nullptr);
+  execve(path.c_str(), argv.data(), envp.data());
+  return Napi::Number::New(info.Env(), -errno);
+}
+
 // ---- resource limits ----------------------------------------------------------------
 
 // getrlimit_nofile() -> { soft, hard } | -errno
@@ -387,6 +412,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("signalignore", Napi::Function::New(env, SignalIgnore, "signalignore"));
   exports.Set("getrlimit_nofile", Napi::Function::New(env, GetrlimitNofile, "getrlimit_nofile"));
   exports.Set("setrlimit_nofile", Napi::Function::New(env, SetrlimitNofile, "setrlimit_nofile"));
+  exports.Set("execve", Napi::Function::New(env, Execve, "execve"));
   exports.Set("constants", Constants(env));
   return exports;
 }

@@ -9,6 +9,8 @@ import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
 import type { Keyspace, Value } from '../store/keyspace.js';
 import { NOT_INTEGER, parseInt64, wrongType } from './args.js';
 import type { CommandContext } from './types.js';
+import { growthAdmitted } from '../servers/heap.js';
+import { OOM_ERROR } from '../servers/memory.js';
 
 /** The longest JS string (V8's limit): no value can be longer. */
 const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
@@ -134,6 +136,11 @@ export function checkStringLength(config: Map<string, string>, size: number, app
   // V8 strings end 24 bytes short of 512 MiB: past that a value cannot exist at all.
   if (size + append > maxBulkLen(config) || size + append > MAX_STRING_LENGTH) {
     err(w, 'ERR string exceeds maximum allowed size (proto-max-bulk-len)');
+    return false;
+  }
+  // The new string is built whole: it must fit below V8's heap limit (src/servers/heap.ts).
+  if (append > 0 && !growthAdmitted(size + append)) {
+    err(w, OOM_ERROR);
     return false;
   }
   return true;

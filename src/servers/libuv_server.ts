@@ -57,6 +57,7 @@ class SocketConn extends Conn {
 export function createLibuvServer(settings: ServerSettings, log: (line: string) => void): LibuvServer {
   settings = { ...settings, maxClients: clampMaxClients(settings.maxClients, log) };
   const state = new ServerState(settings, log);
+  log(state.memory.describeLimits());
   // INFO's total_net_input_bytes / total_net_output_bytes: bytes received, and handed to libuv to send.
   let bytesIn = 0;
   let bytesOut = 0;

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import type { Keyspace } from '../store/keyspace.js';
 import type { ServerSettings } from './state.js';
 import type { CommandSpec, ClientState, TimerService } from '../commands/types.js';
+import { FORCED_GC_INTERVAL_MS, SAMPLE_EVERY, fullGc, gib, heapLimits, heapOrigin, oldGenCommitted, setGrowthCheck, type HeapLimits } from './heap.js';
 
 export const POLICIES = ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'] as const;
 export type Policy = (typeof POLICIES)[number];
@@ -25,6 +26,9 @@ export const EVICTION_POOL_SIZE = 16;
 const MIN_CLIENTS_LIMIT = 128 * 1024;
 /** Clients' buffers are summed at most this often (ms): a scan is O(clients), the check runs per command. */
 const CLIENT_SCAN_INTERVAL_MS = 100;
+
+/** Commands that run scripts: they need oomBeforeCommand even while maxmemory is 0. */
+const SCRIPT_COMMANDS = new Set(['eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fcall', 'fcall_ro']);
 
 export type EvictResult = 'ok' | 'running' | 'fail';
 
@@ -57,6 +61,10 @@ export class MemoryManager {
   /** The evictable clients' share of clientsCache (NO-EVICT clients left out, as Redis leaves them out of its buckets). */
   private evictableCache = 0;
   private clientsScannedAt = -Infinity;
+  /** maxmemory-clients in bytes (0: not set), kept by syncPolicy: the per-command check reads it. */
+  private clientsLimitSet = 0;
+  /** Unparsed input seen by checkClientsOnRead since the last scan of the clients. */
+  private pendingSinceScan = 0;
   // The eviction pool: candidates in ascending order of "idle" (the best to evict last), with their databases.
   private readonly poolKeys: string[] = [];
   private readonly poolIdle: number[] = [];
@@ -65,9 +73,118 @@ export class MemoryManager {
   private nextDb = 0;
   private readonly sampleKeys: string[] = [];
   private readonly sampleMeta: number[] = [];
+  /** V8's heap limit and the thresholds derived from it (heap.ts). */
+  readonly heap: HeapLimits;
+  /**
+   * The cap on used_memory that keeps V8's heap from filling, whatever
+   * maxmemory says: DATA_SHARE_OF_HEAP of the heap limit, lowered when V8's
+   * real heap use shows that the estimate under-counts.
+   */
+  heapCap: number;
+  /** Write commands since V8's heap was last sampled. */
+  private writesSinceSample = 0;
+  private commandsSinceClientCheck = 0;
+  private lastForcedGc = -Infinity;
+  /** The dataset estimate at the last forced GC. */
+  private estimateAtGc = 0;
+  /** Full GCs forced to tell live data from garbage near the limit (INFO redloop_forced_gcs). */
+  forcedGcs = 0;
+  /** Writes refused because V8's heap was past HEAP_SHARE_REFUSE (INFO redloop_heap_refusals). */
+  heapRefusals = 0;
 
   constructor(private readonly host: MemoryHost) {
+    this.heap = heapLimits();
+    this.heapCap = this.heap.dataCap;
     this.syncPolicy();
+    setGrowthCheck((bytes) => this.growthAdmitted(bytes));
+  }
+
+  /** The start-up line (the servers log it once): the heap limit, where writes stop, and why. */
+  describeLimits(): string {
+    const h = this.heap;
+    const host = this.host;
+    return (
+      `memory: V8 heap limit ${gib(h.limit)} (${heapOrigin()}); writes are refused with -OOM (or keys evicted by maxmemory-policy) ` +
+        `when used_memory passes ${gib(this.effectiveMax())} (${host.settings.maxmemory > 0 && host.settings.maxmemory < h.dataCap ? 'maxmemory' : `70% of the old generation's ${gib(h.oldLimit)}${host.settings.maxmemory > 0 ? ', below maxmemory' : ', maxmemory is 0'}`}) ` +
+        `or V8's old generation passes ${gib(h.refuseAt)} (85%); clients' buffers together are limited to ${gib(this.clientsLimitNow())}`
+    );
+  }
+
+  /**
+   * The limit used_memory is held under: maxmemory, or the heap cap if lower
+   * (or if maxmemory is 0). Never 0: the heap is always finite.
+   */
+  effectiveMax(): number {
+    const max = this.host.settings.maxmemory;
+    return max > 0 && max < this.heapCap ? max : this.heapCap;
+  }
+
+  /**
+   * Whether a command may build a value of `bytes` now (SETRANGE, APPEND,
+   * SETBIT… ask before allocating): it must fit under the heap cap and in V8's
+   * old generation below the refusal threshold (after a full GC if that could help).
+   */
+  growthAdmitted(bytes: number): boolean {
+    if (this.datasetBytes() + bytes > this.heapCap) return false;
+    const h = this.heap;
+    if (oldGenCommitted(h.refuseAt - bytes) + bytes < h.refuseAt) return true;
+    return this.collect() && oldGenCommitted(0) + bytes < h.refuseAt;
+  }
+
+  /**
+   * A denyoom command called from a script: Redis judges it by the state when
+   * the script began (oomBeforeCommand), which cannot stop a script that
+   * loops over writes; so the heap cap and V8's figures are checked here too
+   * (the same sampling as for clients' writes). True: refuse it.
+   */
+  scriptWriteRefused(): boolean {
+    if (this.datasetBytes() > this.heapCap) return true;
+    if (++this.writesSinceSample < SAMPLE_EVERY) return false;
+    this.writesSinceSample = 0;
+    return this.heapOver();
+  }
+
+  /**
+   * Samples V8's old generation (every SAMPLE_EVERY writes). Past the refusal
+   * threshold, a full GC tells live data from garbage (collect()); if it is
+   * still past, this write is refused. True: refuse this write.
+   */
+  private heapOver(): boolean {
+    const h = this.heap;
+    if (oldGenCommitted(h.refuseAt) < h.refuseAt) return false;
+    if (this.collect() && oldGenCommitted(h.refuseAt) < h.refuseAt) return false;
+    this.heapRefusals++;
+    return true;
+  }
+
+  /**
+   * A full GC, when it can help: at most one a second, unless keys worth 5% of
+   * the threshold were freed since the last. Afterwards the heap cap is set
+   * from what V8 holds against what used_memory says (an estimate that
+   * under-counts — fragmentation of V8's pages, per-object overheads — gets
+   * a lower cap, so the maxmemory path refuses or evicts before the heap
+   * fills). False: no GC was run.
+   */
+  private collect(): boolean {
+    const now = performance.now();
+    const est = this.datasetBytes();
+    const h = this.heap;
+    if (now - this.lastForcedGc < FORCED_GC_INTERVAL_MS && this.estimateAtGc - est < h.refuseAt * 0.05) return false;
+    if (!fullGc()) return false;
+    this.lastForcedGc = now;
+    this.estimateAtGc = est;
+    this.forcedGcs++;
+    if (est < h.refuseAt * 0.2) return true; // too little data to judge the estimate by
+    const live = oldGenCommitted(0);
+    const cap = Math.min(h.dataCap, Math.floor((est * h.refuseAt * 0.9) / live));
+    if (Math.abs(cap - this.heapCap) > h.dataCap * 0.02) {
+      this.host.log(
+        `memory: after a full GC V8's old generation holds ${gib(live)} for ${gib(est)} of used_memory: ` +
+          `the cap on used_memory is now ${gib(cap)} (refusing writes past ${gib(h.refuseAt)} of old generation)`,
+      );
+    }
+    this.heapCap = cap;
+    return true;
   }
 
   get policy(): Policy {
@@ -84,6 +201,7 @@ export class MemoryManager {
     a.lfuDecayTime = s.lfuDecayTime;
     if (this.poolKeys.length !== 0) this.poolKeys.length = this.poolIdle.length = this.poolDb.length = 0;
     if (s.maxmemory === 0) this.oomBeforeCommand = false;
+    this.clientsLimitSet = this.clientsLimit();
     if (s.maxmemoryClients.endsWith('%') && s.maxmemory === 0 && s.maxmemoryClients !== '0%') {
       this.host.log('maxmemory-clients is a percentage of maxmemory, which is 0: no client eviction');
     }
@@ -102,9 +220,20 @@ export class MemoryManager {
       }
       this.clientsCache = sum;
       this.evictableCache = evictable;
+      this.pendingSinceScan = 0;
       this.clientsScannedAt = now;
     }
     return this.clientsCache;
+  }
+
+  /**
+   * The limit on all clients' buffers together: maxmemory-clients, or when it
+   * is 0 half the heap cap (not of maxmemory: Redis evicts no client then), so that clients (partial requests,
+   * unread replies) cannot take the server past its memory either.
+   */
+  clientsLimitNow(): number {
+    const set = this.clientsLimit();
+    return set > 0 ? set : Math.floor(this.heapCap / 2);
   }
 
   /** maxmemory-clients in bytes (a percentage is of maxmemory); 0 = no limit. */
@@ -115,9 +244,24 @@ export class MemoryManager {
     return Number(v);
   }
 
-  /** Whether the per-command check is needed: maxmemory or maxmemory-clients is set. */
+  /** Whether the per-command check is needed: always, since the heap is finite (it was: maxmemory or maxmemory-clients is set). */
   active(): boolean {
-    return this.host.settings.maxmemory > 0 || this.clientsLimit() > 0;
+    return true;
+  }
+
+  /**
+   * A connection's unparsed input passed 1 MiB (a large request arriving):
+   * the clients' total is checked now rather than at the next command, so
+   * partial requests that never complete cannot go past the clients' limit.
+   */
+  checkClientsOnRead(pending: number): void {
+    // The scan is O(clients): it runs again once the pending inputs seen since the last one add up
+    // to 1/16 of the limit (an over-count: a buffer is counted on each read), so the total is never
+    // more than that out of date.
+    const limit = Math.max(this.clientsLimitNow(), MIN_CLIENTS_LIMIT);
+    this.pendingSinceScan += pending;
+    this.clientsBytes(this.pendingSinceScan >= limit / 16);
+    if (this.evictableCache >= limit) this.evictClients(null);
   }
 
   /**
@@ -127,8 +271,7 @@ export class MemoryManager {
    * itself was evicted.
    */
   evictClients(current: ClientState | null): boolean {
-    const set = this.clientsLimit();
-    if (set === 0) return false;
+    const set = this.clientsLimitNow();
     // As Redis: never under 128 KiB, so that a bad setting cannot cut every client off.
     const limit = Math.max(set, MIN_CLIENTS_LIMIT);
     this.clientsBytes();
@@ -175,8 +318,26 @@ export class MemoryManager {
    * inside MULTI (but EXEC, DISCARD, QUIT, RESET), when nothing more can go.
    */
   oomRefuses(spec: CommandSpec, client: ClientState): string | null {
-    if (this.evictClients(client)) return CLIENT_EVICTED_ERROR;
-    if (this.host.settings.maxmemory === 0) return null;
+    // With maxmemory-clients set, every command (as Redis); the implicit limit every 64th.
+    if ((this.clientsLimitSet > 0 || (++this.commandsSinceClientCheck & 63) === 0) && this.evictClients(client)) return CLIENT_EVICTED_ERROR;
+    const denyoom = spec.denyoom === true;
+    const sample = denyoom && ++this.writesSinceSample >= SAMPLE_EVERY;
+    if (this.host.settings.maxmemory === 0 && !sample) {
+      // Without maxmemory only writes can take memory toward the heap cap: reads pass at once.
+      if (!denyoom && client.multi === null && !SCRIPT_COMMANDS.has(spec.name)) return null;
+      // Under the heap cap by the figures at hand (the clients' sum is at most 100 ms old): no clock read.
+      if (this.datasetBytes() + this.clientsCache <= this.heapCap) {
+        if (client.multi === null || spec.name === 'exec') this.oomBeforeCommand = false;
+        return null;
+      }
+    }
+    if (sample) {
+      this.writesSinceSample = 0;
+      if (this.heapOver()) {
+        if (client.multi === null || spec.name === 'exec') this.oomBeforeCommand = true;
+        return OOM_ERROR;
+      }
+    }
     const out = this.performEvictions() === 'fail';
     // Scripts' denyoom commands are refused in that state (Redis's server.pre_command_oom_state).
     if (client.multi === null || spec.name === 'exec') this.oomBeforeCommand = out;
@@ -196,8 +357,7 @@ export class MemoryManager {
    */
   performEvictions(): EvictResult {
     const s = this.host.settings;
-    const max = s.maxmemory;
-    if (max === 0) return 'ok';
+    const max = this.effectiveMax();
     let used = this.used();
     if (used <= max) return 'ok';
     if (this.policy === 'noeviction') return 'fail';

@@ -20,6 +20,9 @@ import type { Conn, ConnHandler, ConnHost, Session } from '../loop/conn.js';
 import type { Client, ServerState } from './state.js';
 import { isLoopback, PROTECTED_MODE_REPLY, protectedModeActive } from './protected.js';
 
+/** Unparsed input past this (one large request arriving) has the clients' total checked on each read. */
+const LARGE_INPUT = 1024 * 1024;
+
 /** A listening endpoint: the protocol its connections speak. */
 export interface Endpoint {
   readonly protocol: 'book' | 'resp';
@@ -102,6 +105,8 @@ export class Pipeline implements ConnHandler {
     // What is left is one request still arriving (or requests a waiting client
     // sent ahead): a client may not make the server hold more than this.
     const limit = this.state.settings.queryLimit;
+    // A large request arriving: all clients' buffers together are checked now, not at the next command.
+    if (conn.incoming.length > LARGE_INPUT && !conn.wantClose) this.state.memory.checkClientsOnRead(conn.incoming.length);
     if (limit !== 0 && conn.incoming.length > limit && !conn.wantClose) {
       this.state.log(`closing fd ${conn.fd}: query buffer over the limit (${conn.incoming.length} > ${limit} bytes)`);
       this.abort(conn, 'query buffer limit');

@@ -76,6 +76,7 @@ export function createSyscallServer(settings: ServerSettings, log: (line: string
     };
   }
   const state = new ServerState(settings, log);
+  log(state.memory.describeLimits());
   const backend: Backend = settings.loop === 'epoll' ? new EpollBackend(tracer) : new PollBackend(tracer);
   const loop = new EventLoop(backend, {
     idleTimeoutMs: settings.idleTimeoutMs,

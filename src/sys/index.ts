@@ -31,6 +31,8 @@ interface Addon {
   signalignore(signals: number[]): number;
   getrlimit_nofile(): { soft: number; hard: number } | number;
   setrlimit_nofile(soft: number, hard: number): number;
+  /** Absent from an addon built before it was added (then the caller carries on without it). */
+  execve?: (path: string, argv: string[], env: string[]) => number;
   constants: Record<string, number>;
 }
 
@@ -182,6 +184,23 @@ export function getNofileLimit(): { soft: number; hard: number } {
 
 export function setNofileLimit(soft: number, hard: number): void {
   check('setrlimit', addon.setrlimit_nofile(soft, hard));
+}
+
+/** Whether the addon has execve (an addon built before it was added has not). */
+export function canExecve(): boolean {
+  return typeof addon.execve === 'function';
+}
+
+/** Replaces the process image (same pid, same fds); returns only by throwing. */
+export function execve(path: string, argv: string[], env: Record<string, string | undefined>): never {
+  // stdin, stdout and stderr go to the new image: Node may have marked them close-on-exec.
+  for (const fd of [0, 1, 2]) {
+    const flags = addon.fcntl(fd, C.F_GETFD, 0);
+    if (flags >= 0 && (flags & C.FD_CLOEXEC) !== 0) addon.fcntl(fd, C.F_SETFD, flags & ~C.FD_CLOEXEC);
+  }
+  const pairs = Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+  const r = addon.execve!(path, argv, pairs);
+  throw new SysError('execve', r);
 }
 
 // ---- hot-path calls: return -errno -------------------------------------------

@@ -37,7 +37,7 @@ export interface TestServer {
  * when it exits), so no test reads or writes a dump.rdb in the working directory.
  * Without --save in args (or a config file) it runs with `--save ""`.
  */
-export function startServer(args: string[] = [], opts: { prefix?: string[]; configFile?: string } = {}): Promise<TestServer> {
+export function startServer(args: string[] = [], opts: { prefix?: string[]; configFile?: string; nodeArgs?: string[]; env?: Record<string, string> } = {}): Promise<TestServer> {
   const cmd = opts.prefix ?? [];
   const ownDir = args.includes('--dir') || opts.configFile !== undefined ? null : mkdtempSync(join(tmpdir(), 'redloop-test-'));
   const dirArgs = ownDir === null ? [] : ['--dir', ownDir];
@@ -46,8 +46,8 @@ export function startServer(args: string[] = [], opts: { prefix?: string[]; conf
   // and one holding a stream (which redloop cannot save) would refuse to stop.
   if (!args.includes('--save') && opts.configFile === undefined) dirArgs.push('--save', '');
   const file = opts.configFile === undefined ? [] : [opts.configFile]; // a config file comes first, as for redis-server
-  const full = [...cmd, process.execPath, SERVER, ...file, '--port', '0', '--resp-port', '0', ...dirArgs, ...args];
-  const proc = spawn(full[0], full.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+  const full = [...cmd, process.execPath, ...(opts.nodeArgs ?? []), SERVER, ...file, '--port', '0', '--resp-port', '0', ...dirArgs, ...args];
+  const proc = spawn(full[0], full.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env === undefined ? process.env : { ...process.env, ...opts.env } });
   let out = '';
   let err = '';
   const waiters: (() => void)[] = [];

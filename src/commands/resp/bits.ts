@@ -15,6 +15,8 @@ import { NOT_INTEGER, SYNTAX, parseInt64, wrongType } from '../args.js';
 import { KEY1, WRONG, err, isOpt, maxBulkLen } from '../common.js';
 import type { CommandContext, CommandSpec } from '../types.js';
 import { notify, NOTIFY_GENERIC, NOTIFY_STRING } from '../notify.js';
+import { growthAdmitted } from '../../servers/heap.js';
+import { OOM_ERROR } from '../../servers/memory.js';
 
 const BAD_OFFSET = 'ERR bit offset is not an integer or out of range';
 const BAD_BIT = 'ERR bit is not an integer or out of range';
@@ -96,6 +98,11 @@ function bytesForWrite(store: Keyspace, key: string, length: number, w: ReplyWri
   }
   if (length > MAX_BYTES_LENGTH) {
     err(w, TOO_BIG);
+    return null;
+  }
+  // Growing the string must keep the server below its memory limit (src/servers/heap.ts).
+  if (length > (v === undefined ? 0 : v.length) && !growthAdmitted(length)) {
+    err(w, OOM_ERROR);
     return null;
   }
   if (v instanceof Bytes) {

@@ -191,6 +191,10 @@ export function infoMemory(ctx: CommandContext): [string, string | number][] {
     ['redloop_heap_used', heap.heapUsed],
     ['redloop_heap_total', heap.heapTotal],
     ['redloop_heap_limit', v8.getHeapStatistics().heap_size_limit],
+    ['redloop_effective_maxmemory', s.effectiveMax()],
+    ['redloop_heap_refuse_at', s.heap.refuseAt],
+    ['redloop_heap_refusals', s.heapRefusals],
+    ['redloop_forced_gcs', s.forcedGcs],
     ['redloop_external', heap.external],
     ['redloop_array_buffers', heap.arrayBuffers],
   ];

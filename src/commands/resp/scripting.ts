@@ -525,7 +525,8 @@ function scriptCall(args: string[], w: ReplyWriter, ctx: CommandContext, readOnl
   if (spec.subcommand !== undefined && !spec.subcommand(args, w, ctx)) return;
   if (readOnly && spec.write === true) return err(w, 'ERR Write commands are not allowed from read-only scripts.');
   // As Redis's scriptVerifyOOM: a denyoom command is refused if memory was over maxmemory when the script began.
-  if (spec.denyoom === true && ctx.server.memory.oomBeforeCommand) return err(w, OOM_ERROR);
+  // Beyond Redis: a script looping over writes must not fill V8's heap either (src/servers/heap.ts).
+  if (spec.denyoom === true && (ctx.server.memory.oomBeforeCommand || ctx.server.memory.scriptWriteRefused())) return err(w, OOM_ERROR);
   ctx.client.lastCommand = spec.name;
   if (spec.write === true) running.dirty = true;
   execute(spec, args, w, ctx);
