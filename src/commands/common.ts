@@ -6,7 +6,7 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
-import type { Keyspace, Value } from '../store/keyspace.js';
+import { monotonicNow, type Keyspace, type Value } from '../store/keyspace.js';
 import { NOT_INTEGER, parseInt64, wrongType } from './args.js';
 import type { CommandContext } from './types.js';
 import { growthAdmitted } from '../servers/heap.js';
@@ -116,6 +116,9 @@ const unixNowFine = (): number => performance.timeOrigin + performance.now();
 
 /** A unix-time deadline (ms) as the keyspace's monotonic deadline. */
 export function deadlineFromUnixMs(store: Keyspace, unixMs: number): number {
+  // The server's keyspaces run on performance.now(): one fixed offset, no second clock read
+  // (two reads apart by a pause on a loaded machine would shift the deadline by that pause).
+  if (store.now === monotonicNow) return unixMs - performance.timeOrigin;
   return store.now() + (unixMs - unixNowFine());
 }
 
@@ -123,6 +126,7 @@ export function deadlineFromUnixMs(store: Keyspace, unixMs: number): number {
 export function unixExpireOf(store: Keyspace, key: string): number {
   const d = store.deadline(key);
   if (d === undefined) return -1;
+  if (store.now === monotonicNow) return Math.round(performance.timeOrigin + d);
   return Math.round(unixNowFine() + (d - store.now()));
 }
 
