@@ -60,6 +60,7 @@ const sink: ReplyWriter = {
     throw new Error(`bench command failed: ${msg}`);
   },
   str() {},
+  bytes() {},
   status() {},
   int() {},
   dbl() {},

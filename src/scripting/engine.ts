@@ -180,6 +180,7 @@ class Collector implements ReplyWriter {
   nilArr(): void { this.add({ t: 'nilArr' }); }
   err(_code: ErrCode, msg: string): void { this.add({ t: 'err', s: msg }); }
   str(s: string): void { this.add({ t: 'str', s }); }
+  bytes(b: Uint8Array, n: number): void { this.add({ t: 'str', s: Buffer.from(b.buffer, b.byteOffset, n).latin1Slice(0, n) }); }
   status(s: string): void { this.add({ t: 'status', s }); }
   int(n: number | bigint): void { this.add({ t: 'int', n }); }
   dbl(d: number): void { this.add({ t: 'dbl', n: d }); }

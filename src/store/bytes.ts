@@ -16,11 +16,32 @@
 // run of SETBITs converts the bytes to a string (GET is O(n) anyway), and the
 // first SETBIT on a key holding a JS string copies it into a Bytes. A SET,
 // APPEND or SETRANGE stores a plain string again.
+//
+// Large values are held as Bytes too, whatever wrote them: the keyspace turns
+// every string of BIG_VALUE bytes or more into a Bytes when it is stored
+// (Keyspace.store). Their bytes live outside V8's heap (a Buffer's backing
+// store: one malloc, never scanned or moved by the GC), where a JS string of
+// 64 KiB is copied by the scavenger when it survives and again when it is
+// promoted, and its death costs an old-space collection. GET writes such a
+// value from its bytes into the reply (ReplyWriter.bytes), with no string in
+// between; STRLEN, GETRANGE, APPEND and SETRANGE work on the bytes. A Bytes of
+// BIG_VALUE bytes or more never caches its string (that would hold the value
+// twice, the copy uncounted): the rare command that needs it as a string
+// (LCS, INCR on a non-number...) pays one O(n) conversion per call.
 
 import { constants as bufferConstants } from 'node:buffer';
 
 /** The longest JS string: a Bytes never grows past it, so toString() always succeeds. */
 export const MAX_BYTES_LENGTH = bufferConstants.MAX_STRING_LENGTH;
+
+/**
+ * Strings at least this long are stored as Bytes (see above). Measured
+ * (bench/results/bigval.md, server CPU per SET/GET): at 4, 16 and 32 KiB a
+ * JS string costs less than the extra copy and the Buffer's allocation; at
+ * 48 KiB they cost the same and at 64 KiB the Buffer costs 15–25% less. At
+ * equal cost the bytes are better off V8's heap (no GC scanning or moving).
+ */
+export const BIG_VALUE = 48 * 1024;
 
 /** Growth beyond this is linear (Redis's SDS_MAX_PREALLOC). */
 const MAX_PREALLOC = 1024 * 1024;
@@ -53,15 +74,45 @@ export class Bytes {
   static fromString(s: string): Bytes {
     const buf = new Uint8Array(s.length);
     Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).write(s, 0, 'latin1');
-    return new Bytes(buf, s.length, s);
+    return new Bytes(buf, s.length, s.length < BIG_VALUE ? s : null);
   }
 
-  /** The bytes as a binary string; O(n) the first time after a change, then cached. */
+  /**
+   * A large string value's bytes (Keyspace.store): one copy into a Buffer of
+   * exactly its length, off V8's heap (allocUnsafeSlow: not pooled, not
+   * zeroed, since every byte is written), the string not kept.
+   */
+  static ofValue(s: string): Bytes {
+    const buf = Buffer.allocUnsafeSlow(s.length);
+    buf.latin1Write(s, 0, s.length);
+    return new Bytes(buf, s.length, null);
+  }
+
+  /** The bytes as a binary string; O(n), cached until the next change below BIG_VALUE bytes. */
   toString(): string {
-    if (this.text === null) {
-      this.text = Buffer.from(this.buf.buffer, this.buf.byteOffset, this.length).toString('latin1');
-    }
-    return this.text;
+    if (this.text !== null) return this.text;
+    const s = this.slice(0, this.length);
+    if (this.length < BIG_VALUE) this.text = s;
+    return s;
+  }
+
+  /** Bytes [start, end) as a binary string (0 ≤ start ≤ end ≤ length); O(end − start). */
+  slice(start: number, end: number): string {
+    if (this.text !== null) return this.text.slice(start, end);
+    const b = this.buf;
+    return Buffer.from(b.buffer, b.byteOffset, this.length).latin1Slice(start, end);
+  }
+
+  /**
+   * Writes a binary string's bytes at offset, growing (zero-padded) as needed:
+   * APPEND and SETRANGE on a large value, in place, amortised O(s.length).
+   * The caller has checked the length against proto-max-bulk-len.
+   */
+  write(offset: number, s: string): void {
+    this.growTo(offset + s.length);
+    const b = this.buf;
+    Buffer.from(b.buffer, b.byteOffset, b.byteLength).latin1Write(s, offset, s.length);
+    this.text = null;
   }
 
   /** The byte at i, 0 past the end (the zero padding every bit command assumes). */

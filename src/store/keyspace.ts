@@ -3,11 +3,12 @@
 // key deletes it first) and actively (expireSome, called from the loop's timer
 // step with a cap per call). The clock is monotonic and injectable for tests.
 // Both tables are sharded Maps, so that no single set or delete stalls the loop for long.
-// A string written by a bit command is held as a Bytes (mutable bytes, see
-// bytes.ts); get() hands it out as a string, getRaw() as it is.
+// A string written by a bit command, and any string of BIG_VALUE bytes or more,
+// is held as a Bytes (bytes off V8's heap, see bytes.ts); get() hands it out
+// as a string, getRaw() as it is.
 
 import { performance } from 'node:perf_hooks';
-import { Bytes } from './bytes.js';
+import { BIG_VALUE, Bytes } from './bytes.js';
 import { List } from './list.js';
 import { Stream } from './stream.js';
 import { TtlHeap, type TtlEntry } from './ttl.js';
@@ -682,6 +683,8 @@ export class Keyspace {
 
   /** Stores v under key in shard s, accounting for its bytes. */
   private store(key: string, v: Stored, s: number): void {
+    // A large string goes off V8's heap as Bytes (bytes.ts: why, and BIG_VALUE's choice).
+    if (typeof v === 'string' && v.length >= BIG_VALUE) v = Bytes.ofValue(v);
     const t = this.data.shard(s);
     const slot = t.index.get(key);
     let add = 0;

@@ -2,6 +2,7 @@
 // del (one key), keys (no pattern), pexpire (ms < 0 removes the TTL), pttl.
 
 import { ErrCode } from '../../protocol/reply.js';
+import { Bytes } from '../../store/bytes.js';
 import { parseInt64, wrongType } from '../args.js';
 import type { CommandSpec } from '../types.js';
 
@@ -10,9 +11,10 @@ export const bookStringCommands: CommandSpec[] = [
     name: 'get',
     arity: 2,
     run(args, w, { store }) {
-      const v = store.get(args[1]);
+      const v = store.getRaw(args[1]);
       if (v === undefined) w.nil();
       else if (typeof v === 'string') w.str(v);
+      else if (v instanceof Bytes) w.bytes(v.buf, v.length);
       else wrongType(w);
     },
   },
@@ -21,8 +23,8 @@ export const bookStringCommands: CommandSpec[] = [
     arity: 3,
     flags: ['write', 'denyoom'],
     run(args, w, { store }) {
-      const v = store.get(args[1]);
-      if (v !== undefined && typeof v !== 'string') return wrongType(w);
+      const v = store.getRaw(args[1]);
+      if (v !== undefined && typeof v !== 'string' && !(v instanceof Bytes)) return wrongType(w);
       store.put(args[1], args[2]); // the book updates the value in place: a TTL stays
       w.nil();
     },
