@@ -10,7 +10,7 @@ import type { CommandContext } from '../src/commands/types.js';
 import { ByteBuffer } from '../src/loop/buffer.js';
 import { RespWriter } from '../src/protocol/resp.js';
 import { BookWriter } from '../src/protocol/book.js';
-import { BIG_VALUE, Bytes } from '../src/store/bytes.js';
+import { BIG_VALUE, Bytes, retiredBytes } from '../src/store/bytes.js';
 import { Keyspace } from '../src/store/keyspace.js';
 import { valueBytes } from '../src/store/memsize.js';
 import { Recorder, type Reply } from './helpers/recorder.js';
@@ -84,6 +84,29 @@ describe('large string values', () => {
     expect(cmd('GETRANGE', 'k', String(big.length), '-1')).toBe('xyz' + '\0'.repeat(7) + 'end');
     cmd('SET', 'k', 'small');
     expect(store.getRaw('k')).toBe('small');
+  });
+
+  it("an overwritten value's buffer serves the next value of its length; others are not taken", () => {
+    const { store, cmd } = fresh();
+    const other = big.replace(/a/g, 'b');
+    cmd('SET', 'k', big);
+    const first = (store.getRaw('k') as Bytes).buf;
+    const held = retiredBytes();
+    cmd('SET', 'k', other);
+    expect(retiredBytes()).toBe(held + big.length);
+    expect(cmd('GET', 'k')).toBe(other);
+    cmd('SET', 'j', big);
+    expect(retiredBytes()).toBe(held);
+    expect((store.getRaw('j') as Bytes).buf).toBe(first);
+    expect(cmd('GET', 'j')).toBe(big);
+    expect(cmd('GET', 'k')).toBe(other);
+    // The same value stored again is not retired; a grown (appended) value's buffer is not taken.
+    const b = store.getRaw('j');
+    store.put('j', b!);
+    expect(retiredBytes()).toBe(held);
+    cmd('APPEND', 'j', 'x');
+    cmd('SET', 'j', 'small');
+    expect(retiredBytes()).toBe(held);
   });
 
   it('INCR on a large value fails without converting it', () => {

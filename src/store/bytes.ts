@@ -83,9 +83,23 @@ export class Bytes {
    * zeroed, since every byte is written), the string not kept.
    */
   static ofValue(s: string): Bytes {
-    const buf = Buffer.allocUnsafeSlow(s.length);
+    const buf = takeBuffer(s.length);
     buf.latin1Write(s, 0, s.length);
     return new Bytes(buf, s.length, null);
+  }
+
+  /**
+   * Called by the keyspace when this value has just been overwritten by
+   * another: its buffer may serve the next large value of the same length.
+   * Only a buffer ofValue made (exactly the value's length, its own
+   * ArrayBuffer) is taken, so a reused buffer has no bytes past its length.
+   * Safe because a stored Bytes belongs to its key alone, and nothing keeps a
+   * reference past the command that read it (replies copy the bytes at once;
+   * the same rule that lets APPEND and SETRANGE change a value in place).
+   */
+  retire(): void {
+    const b = this.buf;
+    if (b.byteLength === this.length && b.buffer.byteLength === this.length && b instanceof Buffer) giveBuffer(b);
   }
 
   /** The bytes as a binary string; O(n), cached until the next change below BIG_VALUE bytes. */
@@ -156,4 +170,50 @@ export class Bytes {
   changed(): void {
     this.text = null;
   }
+}
+
+// ---- reuse of large values' buffers -------------------------------------------
+//
+// Measured (bench/results/bigval.md): with a new Buffer per SET of 64 KiB, V8
+// counts each as external memory and starts a major GC every ~50 MB of them
+// (the replaced ones stay allocated until their owners are collected); those
+// GCs cost more than the copies. An overwritten value's buffer is kept here
+// instead, by exact length, and the next value of that length is copied into
+// it: a steady overwrite load allocates nothing. Bounded: at most POOL_MAX
+// bytes are held (not counted in used_memory); when retired buffers would
+// pass it, the pool is emptied first, so lengths nobody asks for any more do
+// not keep it full.
+
+const POOL_MAX = 8 * 1024 * 1024;
+const pool = new Map<number, Buffer[]>();
+let pooledBytes = 0;
+
+/** A buffer of exactly n bytes, uninitialised: a retired one of that length, or a new one. */
+function takeBuffer(n: number): Buffer {
+  const list = pool.get(n);
+  if (list !== undefined) {
+    const b = list.pop()!;
+    if (list.length === 0) pool.delete(n);
+    pooledBytes -= n;
+    return b;
+  }
+  return Buffer.allocUnsafeSlow(n);
+}
+
+function giveBuffer(b: Buffer): void {
+  if (b.length > POOL_MAX) return;
+  if (pooledBytes + b.length > POOL_MAX) {
+    // Full, of lengths no value has taken lately (the workload moved on): start afresh.
+    pool.clear();
+    pooledBytes = 0;
+  }
+  const list = pool.get(b.length);
+  if (list === undefined) pool.set(b.length, [b]);
+  else list.push(b);
+  pooledBytes += b.length;
+}
+
+/** Bytes held for reuse (tests; MEMORY STATS could report it). */
+export function retiredBytes(): number {
+  return pooledBytes;
 }

@@ -694,7 +694,10 @@ export class Keyspace {
       this.data.size++;
     } else {
       // The old value's bytes go first: the new value's measurement takes its place under the key.
-      add -= this.forget(key, t.vals[slot]!);
+      const prev = t.vals[slot]!;
+      add -= this.forget(key, prev);
+      // An overwritten large value's buffer can take the next one (bytes.ts).
+      if (prev instanceof Bytes && prev !== v) prev.retire();
       t.vals[slot] = v;
       // Redis's dbSetValue: an overwritten key keeps its LFU counter; under LRU it is fresh.
       if (!this.access.lfu) t.meta[slot] = this.lruClock;

@@ -130,6 +130,35 @@ describe('large string values', () => {
       ['EXISTS', 'k'],
     ]));
 
+  test("an overwritten value's buffer is reused for the next value of its length, never seen again", () => {
+    const v = [1, 2, 3, 4, 5, 6].map((seed) => bytes(BIG, 10 + seed));
+    return s.same([
+      ['SET', 'a', v[0]],
+      ['SET', 'b', v[1]],
+      ['SET', 'a', v[2]],
+      ['SET', 'c', v[3]],
+      ['GET', 'a'],
+      ['GET', 'b'],
+      ['GET', 'c'],
+      ['GETSET', 'b', v[4]],
+      ['SET', 'c', v[5], 'GET'],
+      ['SET', 'd', v[0]],
+      ['SET', 'e', v[1]],
+      ['MGET', 'a', 'b', 'c', 'd', 'e'],
+      ['SETRANGE', 'd', '0', 'x'],
+      ['SET', 'f', v[2]],
+      ['MGET', 'a', 'b', 'c', 'd', 'e', 'f'],
+      ['SET', 'a', 'small'],
+      ['SET', 'g', v[3]],
+      ['MGET', 'a', 'b', 'c', 'd', 'e', 'f', 'g'],
+      ['SET', 'g', v[3]],
+      ['GET', 'g'],
+      ['RENAME', 'g', 'b'],
+      ['SET', 'h', v[4]],
+      ['MGET', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'],
+    ]);
+  });
+
   test('DUMP and RESTORE round-trip a large value', () =>
     s.same([
       ['SET', 'k', big],
