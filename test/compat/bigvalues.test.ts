@@ -159,6 +159,22 @@ describe('large string values', () => {
     ]);
   });
 
+  test('a change in place is a change: WATCH sees APPEND and SETRANGE on a large value', () =>
+    s.script(2, [
+      [0, ['SET', 'k', big]],
+      [0, ['WATCH', 'k']],
+      [1, ['APPEND', 'k', 'x']],
+      [0, ['MULTI']],
+      [0, ['GET', 'k']],
+      [0, ['EXEC']],
+      [0, ['WATCH', 'k']],
+      [1, ['SETRANGE', 'k', '3', 'yy']],
+      [0, ['MULTI']],
+      [0, ['STRLEN', 'k']],
+      [0, ['EXEC']],
+      [0, ['GETRANGE', 'k', '0', '9']],
+    ]));
+
   test('DUMP and RESTORE round-trip a large value', () =>
     s.same([
       ['SET', 'k', big],
