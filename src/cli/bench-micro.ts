@@ -57,7 +57,7 @@ const GETArgs = ['GET', keyName(1234)];
 const SETArgs = ['SET', keyName(1234), value];
 /** A writer that drops everything, to time dispatch and the command alone. */
 const nullWriter: ReplyWriter = {
-  nil() {}, err() {}, str() {}, status() {}, int() {}, dbl() {}, arr() {}, nilArr() {},
+  nil() {}, err() {}, str() {}, bytes() {}, status() {}, int() {}, dbl() {}, arr() {}, nilArr() {},
   map() {}, set() {}, bool() {}, verbatim() {}, bigNumber() {}, dblText() {}, push() {}, pairs() {}, pair() {},
 };
 

@@ -63,6 +63,7 @@ const sink: ReplyWriter = {
     throw new Error(`bench command failed: ${msg}`);
   },
   str() {},
+  bytes() {},
   status() {},
   int() {},
   dbl() {},

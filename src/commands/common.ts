@@ -6,6 +6,7 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import { ErrCode, type ReplyWriter } from '../protocol/reply.js';
+import { Bytes } from '../store/bytes.js';
 import { monotonicNow, type Keyspace, type Value } from '../store/keyspace.js';
 import { NOT_INTEGER, parseInt64, wrongType } from './args.js';
 import type { CommandContext } from './types.js';
@@ -87,6 +88,24 @@ export function readString(store: Keyspace, key: string, w: ReplyWriter): string
   if (v === undefined || typeof v === 'string') return v;
   wrongType(w);
   return WRONG;
+}
+
+/**
+ * As readString, but a string held as bytes (a large value, a bitmap) comes as
+ * its Bytes, not converted: for the commands that reply with the value or a
+ * part of it, or change it in place (GET, GETRANGE, STRLEN, APPEND, SETRANGE...).
+ */
+export function readStringRaw(store: Keyspace, key: string, w: ReplyWriter): string | Bytes | undefined | typeof WRONG {
+  const v = store.getRaw(key);
+  if (v === undefined || typeof v === 'string' || v instanceof Bytes) return v;
+  wrongType(w);
+  return WRONG;
+}
+
+/** Replies with a string value in either form: a Bytes from its bytes, never made a string. */
+export function replyString(w: ReplyWriter, v: string | Bytes): void {
+  if (typeof v === 'string') w.str(v);
+  else w.bytes(v.buf, v.length);
 }
 
 /** The value under key if it is of the class wanted; undefined if missing; WRONG (after WRONGTYPE) otherwise. */

@@ -164,6 +164,17 @@ export class BookWriter implements ReplyWriter {
     out.end = p + 5 + n;
   }
 
+  bytes(src: Uint8Array, n: number): void {
+    const out = this.out;
+    out.reserve(5 + n);
+    const b = out.buf;
+    const p = out.end;
+    b[p] = TAG_STR;
+    b.writeUInt32LE(n, p + 1);
+    b.set(n === src.length ? src : src.subarray(0, n), p + 5);
+    out.end = p + 5 + n;
+  }
+
   status(s: string): void {
     this.str(s);
   }

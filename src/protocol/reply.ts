@@ -25,6 +25,11 @@ export interface ReplyWriter {
   errorSink?: ((msg: string) => void) | null;
   /** A (binary) string: book tag 2, RESP bulk string. */
   str(s: string): void;
+  /**
+   * The same reply as str() of the binary string held in b[0, n) — a large
+   * value held as bytes (store/bytes.ts) — copied from b, never made a string.
+   */
+  bytes(b: Uint8Array, n: number): void;
   /** A status reply such as OK or PONG: RESP `+OK`; the book protocol sends a str. */
   status(s: string): void;
   /** A 64-bit signed integer: book tag 3, RESP `:n`. */

@@ -520,6 +520,18 @@ export class RespWriter implements WireWriter {
     out.end = p + 2;
   }
 
+  bytes(src: Uint8Array, n: number): void {
+    const out = this.out;
+    out.reserve(n + 24);
+    putHeader(out, DOLLAR, n);
+    const b = out.buf;
+    const p = out.end;
+    b.set(n === src.length ? src : src.subarray(0, n), p);
+    b[p + n] = CR;
+    b[p + n + 1] = LF;
+    out.end = p + n + 2;
+  }
+
   status(s: string): void {
     this.line(43, s); // '+'
   }

@@ -215,6 +215,7 @@ class Collector implements ReplyWriter {
   nilArr(): void { this.add({ t: 'nilArr' }); }
   err(_code: ErrCode, msg: string): void { this.add({ t: 'err', s: msg }); }
   str(s: string): void { this.add({ t: 'str', s }); }
+  bytes(b: Uint8Array, n: number): void { this.add({ t: 'str', s: Buffer.from(b.buffer, b.byteOffset, n).latin1Slice(0, n) }); }
   status(s: string): void { this.add({ t: 'status', s }); }
   int(n: number | bigint): void { this.add({ t: 'int', n }); }
   dbl(d: number): void { this.add({ t: 'dbl', n: d }); }
@@ -301,6 +302,10 @@ class LuaReplyWriter implements ReplyWriter {
   str(s: string): void {
     if (this.scalar()) pushString(this.L, s);
     else this.c.str(s);
+  }
+  /** A value held as bytes (store/bytes.ts): the Lua string of the same bytes. */
+  bytes(b: Uint8Array, n: number): void {
+    this.str(Buffer.from(b.buffer, b.byteOffset, n).latin1Slice(0, n));
   }
   int(n: number | bigint): void {
     if (this.scalar()) lua.lua_pushnumber(this.L, Number(n));

@@ -20,6 +20,7 @@ const nowhere: ReplyWriter = {
     if (errors++ === 0) firstError = msg;
   },
   str: discard,
+  bytes: discard,
   status: discard,
   int: discard,
   dbl: discard,

@@ -5,11 +5,12 @@
 // Both tables are sharded, so that no single set or delete stalls the loop for
 // long: keys and values in a KeyTable (slots, for sampling and per-key access
 // metadata), TTLs in a ShardedMap.
-// A string written by a bit command is held as a Bytes (mutable bytes, see
+// A string written by a bit command, APPEND or SETRANGE, and any string of
+// BIG_VALUE bytes or more, is held as a Bytes (mutable bytes off V8's heap, see
 // bytes.ts); get() hands it out as a string, getRaw() as it is.
 
 import { performance } from 'node:perf_hooks';
-import { Bytes } from './bytes.js';
+import { BIG_VALUE, Bytes } from './bytes.js';
 import { List } from './list.js';
 import { Stream } from './stream.js';
 import { TtlHeap, type TtlEntry } from './ttl.js';
@@ -903,6 +904,8 @@ export class Keyspace {
 
   /** Stores v under key in shard s, accounting for its bytes. */
   private store(key: string, v: Stored, s: number): void {
+    // A large string goes off V8's heap as Bytes (bytes.ts: why, and BIG_VALUE's choice).
+    if (typeof v === 'string' && v.length >= BIG_VALUE) v = Bytes.ofValue(v);
     const t = this.data.shard(s);
     const slot = t.index.get(key);
     const a = this.access;
@@ -913,7 +916,10 @@ export class Keyspace {
       this.data.added(key);
     } else {
       // The old value's bytes go first: the new value's measurement takes its place under the key.
-      add -= this.forget(key, t.vals[slot]!);
+      const prev = t.vals[slot]!;
+      add -= this.forget(key, prev);
+      // An overwritten large value's buffer can take the next one (bytes.ts).
+      if (prev instanceof Bytes && prev !== v) prev.retire();
       t.vals[slot] = v;
       // Redis's dbSetValue: an overwritten key keeps its LFU counter; under LRU it is fresh.
       if (!a.lfu) t.meta[slot] = a.lruClock;

@@ -35,13 +35,19 @@ const LIST_ENTRY = 12;
 const ZSET_ENTRY = 112;
 /** Per stream entry: the entry object, its ID object with two BigInts, the fields array. */
 const STREAM_ENTRY = 160;
+/**
+ * A string held as Bytes beside its buffer's capacity: the Bytes object, the
+ * Uint8Array and its ArrayBuffer on V8's heap, the backing store's record and
+ * malloc's header outside it.
+ */
+const BYTES_OVERHEAD = 256;
 /** A collection object itself (its header, backing store at minimum size). */
 const COLLECTION_BASE = 96;
 
 /** Bytes held by one key's value. Collections sample up to `samples` elements (0 = all). */
 export function valueBytes(v: Stored, samples = 5): number {
   if (typeof v === 'string') return stringBytes(v);
-  if (v instanceof Bytes) return 48 + v.buf.byteLength;
+  if (v instanceof Bytes) return BYTES_OVERHEAD + v.buf.byteLength;
   if (v instanceof Map) {
     const n = v.size;
     if (n === 0) return COLLECTION_BASE;

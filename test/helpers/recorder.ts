@@ -32,6 +32,8 @@ export class Recorder implements ReplyWriter {
   nil(): void { this.calls.push(['nil']); }
   err(code: ErrCode, msg: string): void { this.calls.push(['err', code, msg]); }
   str(s: string): void { this.calls.push(['str', s]); }
+  /** The same reply as str() of those bytes: recorded as one. */
+  bytes(b: Uint8Array, n: number): void { this.calls.push(['str', Buffer.from(b.buffer, b.byteOffset, n).toString('latin1')]); }
   status(s: string): void { this.calls.push(['status', s]); }
   int(n: number | bigint): void { this.calls.push(['int', n]); }
   dbl(d: number): void { this.calls.push(['dbl', d]); }

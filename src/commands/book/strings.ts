@@ -2,6 +2,7 @@
 // del (one key), keys (no pattern), pexpire (ms < 0 removes the TTL), pttl.
 
 import { ErrCode } from '../../protocol/reply.js';
+import { Bytes } from '../../store/bytes.js';
 import { parseInt64, wrongType } from '../args.js';
 import type { CommandSpec } from '../types.js';
 import { notify, NOTIFY_GENERIC, NOTIFY_STRING } from '../notify.js';
@@ -11,9 +12,10 @@ export const bookStringCommands: CommandSpec[] = [
     name: 'get',
     arity: 2,
     run(args, w, { store }) {
-      const v = store.get(args[1]);
+      const v = store.getRaw(args[1]);
       if (v === undefined) w.nil();
       else if (typeof v === 'string') w.str(v);
+      else if (v instanceof Bytes) w.bytes(v.buf, v.length);
       else wrongType(w);
     },
   },
@@ -23,8 +25,8 @@ export const bookStringCommands: CommandSpec[] = [
     flags: ['write', 'denyoom'],
     run(args, w, ctx) {
       const { store } = ctx;
-      const v = store.get(args[1]);
-      if (v !== undefined && typeof v !== 'string') return wrongType(w);
+      const v = store.getRaw(args[1]);
+      if (v !== undefined && typeof v !== 'string' && !(v instanceof Bytes)) return wrongType(w);
       store.put(args[1], args[2]); // the book updates the value in place: a TTL stays
       notify(ctx, NOTIFY_STRING, 'set', args[1]);
       w.nil();

@@ -3,8 +3,9 @@
 // overflow errors) and INCRBYFLOAT. Strings are binary JS strings (one char per byte).
 
 import type { ReplyWriter } from '../../protocol/reply.js';
-import { Bytes, type Keyspace } from '../../store/keyspace.js';
-import { NOT_FLOAT, NOT_INTEGER, SYNTAX, parseInt64, wrongType } from '../args.js';
+import { Bytes } from '../../store/bytes.js';
+import type { Keyspace } from '../../store/keyspace.js';
+import { NOT_FLOAT, NOT_INTEGER, SYNTAX, parseInt64 } from '../args.js';
 import { bookStringCommands } from '../book/strings.js';
 import type { CommandContext, CommandSpec } from '../types.js';
 import {
@@ -17,6 +18,8 @@ import {
   isOpt,
   maxBulkLen,
   readString,
+  readStringRaw,
+  replyString,
   unixNowMs,
 } from '../common.js';
 import { incrByFloatText } from '../longdouble.js';
@@ -125,10 +128,10 @@ function setGeneric(
   const withGet = (opts.flags & GET) !== 0;
   let found: boolean;
   if (withGet) {
-    const old = readString(store, key, w);
+    const old = readStringRaw(store, key, w);
     if (old === WRONG) return;
     if (old === undefined) w.nil();
-    else w.str(old);
+    else replyString(w, old);
     found = old !== undefined;
   } else {
     found = store.has(key);
@@ -143,6 +146,21 @@ function setGeneric(
   if (!withGet) w.status('OK');
 }
 
+/**
+ * The value under key as text for INCR and friends: a string held as bytes is
+ * converted only when it could be a number (a large value never is), so INCR
+ * on a 100 MB value fails at once instead of copying it into a string.
+ */
+function readNumeric(store: Keyspace, key: string, w: ReplyWriter): string | undefined | typeof WRONG {
+  const v = readStringRaw(store, key, w);
+  if (!(v instanceof Bytes)) return v;
+  return v.length <= NUMERIC_MAX ? v.toString() : NOT_NUMERIC;
+}
+/** Longer than any integer or float INCR* accepts (Redis's MAX_LONG_DOUBLE_CHARS is 5k). */
+const NUMERIC_MAX = 5 * 1024;
+/** Stands for a value too long to be a number: every parser rejects it. */
+const NOT_NUMERIC = 'x';
+
 /** A 64-bit integer reply: a number when exact, else the bigint. */
 function int64(v: bigint): number | bigint {
   return v >= -(2n ** 53n) && v <= 2n ** 53n ? Number(v) : v;
@@ -151,7 +169,7 @@ function int64(v: bigint): number | bigint {
 /** INCR/DECR/INCRBY/DECRBY: the stored value must be an int64; the TTL stays. */
 function incrBy(ctx: CommandContext, key: string, by: bigint, w: ReplyWriter): void {
   const { store } = ctx;
-  const old = readString(store, key, w);
+  const old = readNumeric(store, key, w);
   if (old === WRONG) return;
   let cur: bigint;
   if (old === undefined) cur = 0n;
@@ -192,7 +210,7 @@ function shortDecimal(s: string): number | null {
 /** The fast path of INCR/DECR: small values stay JS numbers (no bigint per request). */
 function incrSmall(ctx: CommandContext, key: string, by: 1 | -1, w: ReplyWriter): void {
   const { store } = ctx;
-  const old = readString(store, key, w);
+  const old = readNumeric(store, key, w);
   if (old === WRONG) return;
   const cur = old === undefined ? 0 : (shortDecimal(old) ?? parseInt64(old));
   if (typeof cur !== 'number' || !Number.isSafeInteger(cur + by)) return incrBy(ctx, key, BigInt(by), w);
@@ -209,7 +227,7 @@ function getrange(args: string[], w: ReplyWriter, { store }: CommandContext): vo
   const s0 = parseInt64(args[2]);
   const e0 = parseInt64(args[3]);
   if (s0 === null || e0 === null) return err(w, NOT_INTEGER);
-  const v = readString(store, args[1], w);
+  const v = readStringRaw(store, args[1], w);
   if (v === WRONG) return;
   if (v === undefined) return w.str('');
   let start = Number(s0);
@@ -222,7 +240,8 @@ function getrange(args: string[], w: ReplyWriter, { store }: CommandContext): vo
   if (end < 0) end = 0;
   if (end >= len) end = len - 1;
   if (start > end || len === 0) return w.str('');
-  w.str(v.slice(start, end + 1));
+  if (typeof v === 'string') return w.str(v.slice(start, end + 1));
+  w.bytes(v.buf.subarray(start, end + 1), end + 1 - start);
 }
 
 /**
@@ -392,10 +411,10 @@ export const respStringCommands: CommandSpec[] = [
     ...KEY1,
     run(args, w, ctx) {
       const { store } = ctx;
-      const old = readString(store, args[1], w);
+      const old = readStringRaw(store, args[1], w);
       if (old === WRONG) return;
       if (old === undefined) w.nil();
-      else w.str(old);
+      else replyString(w, old);
       store.replace(args[1], args[2]);
       notify(ctx, NOTIFY_STRING, 'set', args[1]);
     },
@@ -407,10 +426,10 @@ export const respStringCommands: CommandSpec[] = [
     ...KEY1,
     run(args, w, ctx) {
       const { store } = ctx;
-      const old = readString(store, args[1], w);
+      const old = readStringRaw(store, args[1], w);
       if (old === WRONG) return;
       if (old === undefined) return w.nil();
-      w.str(old);
+      replyString(w, old);
       store.delete(args[1]);
       notify(ctx, NOTIFY_GENERIC, 'del', args[1]);
     },
@@ -424,7 +443,7 @@ export const respStringCommands: CommandSpec[] = [
       const { store } = ctx;
       const opts = parseStringOptions(args, 2, false, w);
       if (opts === null) return;
-      const v = readString(store, args[1], w);
+      const v = readStringRaw(store, args[1], w);
       if (v === WRONG) return;
       if (v === undefined) return w.nil();
       let deadline: number | null = null;
@@ -432,7 +451,7 @@ export const respStringCommands: CommandSpec[] = [
         deadline = expireUnixMs(opts.expire, opts.flags, 'getex', w);
         if (deadline === null) return;
       }
-      w.str(v);
+      replyString(w, v);
       if (deadline !== null && opts.flags & (EXAT | PXAT) && deadline <= unixNowMs()) {
         store.delete(args[1]);
         notify(ctx, NOTIFY_GENERIC, 'del', args[1]);
@@ -452,8 +471,9 @@ export const respStringCommands: CommandSpec[] = [
     run(args, w, { store }) {
       w.arr(args.length - 1);
       for (let i = 1; i < args.length; i++) {
-        const v = store.get(args[i]);
+        const v = store.getRaw(args[i]);
         if (typeof v === 'string') w.str(v);
+        else if (v instanceof Bytes) w.bytes(v.buf, v.length);
         else w.nil();
       }
     },
@@ -500,22 +520,22 @@ export const respStringCommands: CommandSpec[] = [
     ...KEY1,
     run(args, w, ctx) {
       const { store, server } = ctx;
-      const raw = store.getRaw(args[1]);
+      const raw = readStringRaw(store, args[1], w);
+      if (raw === WRONG) return;
       if (raw === undefined) {
         store.put(args[1], args[2]);
         notify(ctx, NOTIFY_STRING, 'append', args[1]);
         return w.int(args[2].length);
       }
-      if (typeof raw !== 'string' && !(raw instanceof Bytes)) return wrongType(w);
       if (!checkStringLength(server.config, raw.length, args[2].length, w)) return;
       // As Redis appends in place to a raw string (OBJECT ENCODING then says raw): the value
-      // becomes mutable bytes, and further appends cost what they add (amortized).
+      // becomes mutable bytes, and further appends cost what they add (amortized, sds-like
+      // growth). A value already held as Bytes (a large one, a bitmap, an earlier APPEND or
+      // SETRANGE) is changed in place: dispatch's beforeWrite has already let a running
+      // snapshot serialize the old bytes (persist/snapshot.ts).
       const b = raw instanceof Bytes ? raw : Bytes.fromString(raw);
-      const at = b.length;
-      b.growTo(at + args[2].length);
-      Buffer.from(b.buf.buffer, b.buf.byteOffset, b.buf.byteLength).write(args[2], at, 'latin1');
-      b.changed();
-      store.put(args[1], b);
+      b.write(b.length, args[2]);
+      store.put(args[1], b); // re-measured, and the keyspace's listeners told
       notify(ctx, NOTIFY_STRING, 'append', args[1]);
       w.int(b.length);
     },
@@ -526,7 +546,7 @@ export const respStringCommands: CommandSpec[] = [
     flags: ['readonly', 'fast'],
     ...KEY1,
     run(args, w, { store }) {
-      const v = readString(store, args[1], w);
+      const v = readStringRaw(store, args[1], w);
       if (v !== WRONG) w.int(v === undefined ? 0 : v.length);
     },
   },
@@ -555,12 +575,21 @@ export const respStringCommands: CommandSpec[] = [
       if (off === null) return err(w, NOT_INTEGER);
       if (off < 0) return err(w, 'ERR offset is out of range');
       const value = args[3];
-      const old = readString(store, args[1], w);
+      const old = readStringRaw(store, args[1], w);
       if (old === WRONG) return;
-      const cur = old ?? '';
-      if (value.length === 0) return w.int(cur.length);
+      if (value.length === 0) return w.int(old === undefined ? 0 : old.length);
       const offset = Number(off);
       if (!checkStringLength(server.config, offset, value.length, w)) return;
+      if (old instanceof Bytes) {
+        // Held as bytes (a large value, a bitmap, an earlier APPEND or SETRANGE): changed in
+        // place, O(value) as in Redis, after dispatch's beforeWrite let a running snapshot
+        // serialize the old bytes.
+        old.write(offset, value);
+        store.put(args[1], old); // re-measured, and the keyspace's listeners told
+        notify(ctx, NOTIFY_STRING, 'setrange', args[1]);
+        return w.int(old.length);
+      }
+      const cur = old ?? '';
       // Bytes between the old end and the offset are zeros, as Redis pads them.
       const head = offset <= cur.length ? cur.slice(0, offset) : cur + '\0'.repeat(offset - cur.length);
       const next = head + value + cur.slice(offset + value.length);
@@ -618,7 +647,7 @@ export const respStringCommands: CommandSpec[] = [
     ...KEY1,
     run(args, w, ctx) {
       const { store } = ctx;
-      const old = readString(store, args[1], w);
+      const old = readNumeric(store, args[1], w);
       if (old === WRONG) return;
       const text = incrByFloatText(old ?? '0', args[2]);
       if (text === 'not-float') return err(w, NOT_FLOAT);
