@@ -487,11 +487,11 @@ export class ServerState {
       persistence: this.persistence,
       aof: {
         get enabled() {
-          return state.aof.enabled;
+          return state.aof.enabled || state.aof.waiting;
         },
         bgrewrite: (inExec) => state.aof.bgrewrite(inExec),
-        start: () => {
-          const why = state.aof.start();
+        start: (inExec) => {
+          const why = state.aof.start(inExec);
           if (why === null) state.aofHooks(true);
           return why;
         },
