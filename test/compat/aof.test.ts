@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { parseReply, type RespReply } from '../../src/protocol/resp.js';
 import { startServer } from '../helpers/server.js';
-import { RawClient, startRedis } from './harness.js';
+import { RawClient, connectResp, startRedis } from './harness.js';
 
 type Arg = string | Buffer;
 
@@ -568,6 +568,88 @@ describe('AOF against redis-server 7.0', () => {
       expect(flat(await ok(rc, ['LRANGE', 'l', '0', '-1']))).toBe('["x","y"]');
       rc.close();
       await stop();
+    }
+  });
+});
+
+describe('CONFIG SET appendonly yes against redis-server 7.0 (startAppendOnly: the first base in the background)', () => {
+  const resp: 2 | 3 = process.env.COMPAT_RESP === '3' ? 3 : 2;
+  const WAIT_FIELDS = ['aof_enabled', 'aof_rewrite_in_progress', 'aof_rewrite_scheduled', 'aof_pending_rewrite'];
+  const encode = (a: Arg[]): string => `*${a.length}\r\n${a.map((x) => `$${Buffer.byteLength(x)}\r\n${String(x)}\r\n`).join('')}`;
+  const fieldsOf = (info: Buffer): string =>
+    WAIT_FIELDS.map((f) => `${f}:${new RegExp(`\\b${f}:([^\\r\\n]*)`).exec(info.toString('latin1'))?.[1] ?? '(absent)'}`).join(' ');
+  /** One write of every command, so each server runs them back to back (no timer, no child reaped in between); INFO as its wait fields. */
+  async function batch(c: RawClient, cmds: Arg[][]): Promise<string[]> {
+    c.write(cmds.map(encode).join(''));
+    const replies = await c.next(cmds.length);
+    return replies.map((b, i) => (String(cmds[i][0]).toUpperCase() === 'INFO' ? fieldsOf(b) : b.toString('latin1')));
+  }
+  /** Until the rewrite (started or scheduled) has ended: INFO polled, no fixed sleep. */
+  async function settled(c: RawClient): Promise<string> {
+    for (let i = 0; i < 2000; i++) {
+      const f = fieldsOf(await c.call(['INFO', 'persistence']));
+      if (f.includes('aof_rewrite_in_progress:0 aof_rewrite_scheduled:0')) return f;
+      await new Promise((r) => setImmediate(r));
+    }
+    throw new Error('the AOF rewrite never ended');
+  }
+  const manifestOf = (dir: string): string => readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1');
+
+  test('the replies and INFO while it waits (scheduled during BGSAVE and in EXEC, running, abandoned), then the same manifest; redis-check-aof accepts ours', async () => {
+    const redisDir = tempDir();
+    const ourDir = tempDir();
+    const redis = await startRedis(['--dir', redisDir]);
+    const ours = await startServer(['--dir', ourDir]);
+    const rc = await connectResp(redis.port, resp);
+    const oc = await connectResp(ours.respPort, resp);
+    const both = async (cmds: Arg[][]): Promise<void> => {
+      const [a, b] = await Promise.all([batch(rc, cmds), batch(oc, cmds)]);
+      expect(b).toEqual(a);
+    };
+    try {
+      await both([['SET', 'a', '1'], ['RPUSH', 'l', 'x', 'y']]);
+      // During a BGSAVE: scheduled; writes meanwhile are in the base it will take.
+      await both([['BGSAVE'], ['CONFIG', 'SET', 'appendonly', 'yes'], ['INFO', 'persistence'], ['CONFIG', 'GET', 'appendonly'], ['BGREWRITEAOF'], ['SET', 'b', '2']]);
+      const [sa, sb] = await Promise.all([settled(rc), settled(oc)]);
+      expect(sb).toBe(sa);
+      expect(sb).toContain('aof_enabled:1');
+      expect(manifestOf(ourDir)).toBe(manifestOf(redisDir));
+      await both([['SET', 'c', '3']]);
+      // Running, then abandoned by appendonly no (BGREWRITEAOF meanwhile: already in progress).
+      await both([
+        ['CONFIG', 'SET', 'appendonly', 'no'],
+        ['CONFIG', 'SET', 'appendonly', 'yes'],
+        ['INFO', 'persistence'],
+        ['BGREWRITEAOF'],
+        ['SET', 'd', '4'],
+        ['CONFIG', 'SET', 'appendonly', 'no'],
+        ['INFO', 'persistence'],
+        ['CONFIG', 'GET', 'appendonly'],
+      ]);
+      expect(manifestOf(ourDir)).toBe(manifestOf(redisDir));
+      // Inside EXEC: scheduled until the transaction is over.
+      await both([['MULTI'], ['CONFIG', 'SET', 'appendonly', 'yes'], ['SET', 'e', '5'], ['EXEC'], ['INFO', 'persistence'], ['SET', 'f', '6']]);
+      const [ea, eb] = await Promise.all([settled(rc), settled(oc)]);
+      expect(eb).toBe(ea);
+      await both([['SET', 'g', '7'], ['INFO', 'persistence']]);
+      expect(manifestOf(ourDir)).toBe(manifestOf(redisDir));
+    } finally {
+      rc.close();
+      oc.close();
+      await redis.stop();
+      expect(await ours.stop()).toBe(0);
+    }
+    const check = checkAof(ourDir);
+    expect(check).toMatch(/^0 /);
+    // redis-server loads ours: every write is there (d was written while the AOF was off, and is in the later base).
+    const again = await startRedis(['--dir', ourDir, '--appendonly', 'yes']);
+    const c = await RawClient.connect(again.port);
+    try {
+      expect(flat(reply(await c.call(['MGET', 'a', 'b', 'c', 'd', 'e', 'f', 'g'])))).toBe('["1","2","3","4","5","6","7"]');
+      expect(flat(reply(await c.call(['LRANGE', 'l', '0', '-1'])))).toBe('["x","y"]');
+    } finally {
+      c.close();
+      await again.stop();
     }
   });
 });
