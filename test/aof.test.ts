@@ -2,7 +2,7 @@
 // appendfsync always loses no acknowledged write (everysec: the loss is
 // reported); a tail cut anywhere loads as a logged truncation to the last
 // whole command, a corrupt byte in the middle stops the start naming the file
-// and offset; CONFIG SET appendonly yes writes a base of the data at once;
+// and offset; CONFIG SET appendonly yes writes its base in the background;
 // INFO persistence's aof_* fields follow the files.
 
 import { spawn } from 'node:child_process';

@@ -226,7 +226,7 @@ describe('CONFIG SET appendonly yes in the background (Redis 7.0 startAppendOnly
     }
   });
 
-  test('during a BGSAVE the first rewrite is scheduled; appendonly no while it waits abandons it (no temp incr file, manifest as it was)', async () => {
+  test('during a BGSAVE the first rewrite is scheduled; SHUTDOWN is refused while it runs; appendonly no while it waits abandons it (no temp incr file, manifest as it was)', async () => {
     const dir = tempDir();
     const srv = await startServer(['--dir', dir]);
     const c = await RawClient.connect(srv.respPort);
@@ -249,10 +249,12 @@ describe('CONFIG SET appendonly yes in the background (Redis 7.0 startAppendOnly
 
       // Off, then on and off again in one batch: the second rewrite is abandoned.
       expect(await text(c, ['CONFIG', 'SET', 'appendonly', 'no'])).toBe('OK');
-      r = await pipeline(c, [['CONFIG', 'SET', 'appendonly', 'yes'], ['INFO', 'persistence'], ['CONFIG', 'SET', 'appendonly', 'no'], ['INFO', 'persistence']]);
-      expect([r[0], r[2]]).toEqual(['OK', 'OK']);
+      // SHUTDOWN while the first base is being written is refused (the data would be lost), as Redis.
+      r = await pipeline(c, [['CONFIG', 'SET', 'appendonly', 'yes'], ['INFO', 'persistence'], ['SHUTDOWN'], ['CONFIG', 'SET', 'appendonly', 'no'], ['INFO', 'persistence']]);
+      expect([r[0], r[2], r[3]]).toEqual(['OK', '-ERR Errors trying to SHUTDOWN. Check logs.', 'OK']);
       expect([field(r[1], 'aof_enabled'), field(r[1], 'aof_rewrite_in_progress')]).toEqual(['1', '1']);
-      expect([field(r[3], 'aof_enabled'), field(r[3], 'aof_rewrite_in_progress'), field(r[3], 'aof_rewrite_scheduled')]).toEqual(['0', '0', '0']);
+      expect([field(r[4], 'aof_enabled'), field(r[4], 'aof_rewrite_in_progress'), field(r[4], 'aof_rewrite_scheduled')]).toEqual(['0', '0', '0']);
+      await srv.waitForStderr("Writing initial AOF, can't exit.");
       await srv.waitForStderr('Killing running AOF rewrite');
       // The writer thread removes the abandoned base's temp file on its own time (gone by the next commit, checked below).
       expect(readdirSync(aofDir).filter((f) => !f.startsWith('temp-rewriteaof-bg-')).sort()).toEqual(['appendonly.aof.1.base.rdb', 'appendonly.aof.1.incr.aof', 'appendonly.aof.manifest']);
@@ -266,10 +268,14 @@ describe('CONFIG SET appendonly yes in the background (Redis 7.0 startAppendOnly
       expect(readdirSync(aofDir).sort()).toEqual(['appendonly.aof.2.base.rdb', 'appendonly.aof.2.incr.aof', 'appendonly.aof.manifest']);
       info = await text(c, ['INFO', 'persistence']);
       expect(field(info, 'aof_enabled')).toBe('1');
+    } catch (e) {
+      process.kill(srv.pid, 'SIGKILL'); // it may be writing its first base, when it refuses SIGTERM
+      throw e;
     } finally {
       c.close();
-      expect(await srv.stop()).toBe(0);
+      await srv.stop();
     }
+    expect(srv.proc.exitCode).toBe(0);
     const again = await startServer(['--dir', dir, '--appendonly', 'yes']);
     const c2 = await RawClient.connect(again.respPort);
     try {

@@ -390,6 +390,7 @@ export class ServerState {
     this.onResetStats.push(() => (this.aof.delayedFsync = 0));
     // Only one snapshot may run: a BGSAVE waits for (or is refused during) an AOF rewrite.
     this.persistence.otherBackgroundJob = () => state.aof.rewriteInProgress;
+    this.persistence.writingInitialAof = () => state.aof.waiting && state.aof.rewriteInProgress;
     this.context = {
       startedAtMs: Date.now(),
       memory,
