@@ -6,6 +6,10 @@
 // rewrites (auto-aof-rewrite-percentage), and kill -9 under appendfsync always
 // while and right after a rewrite runs under a pipelined write load that
 // overwrites the keys being snapshotted: every acknowledged write is there.
+// CONFIG SET appendonly yes (Redis 7.0's startAppendOnly): OK at once, INFO
+// while its first rewrite runs or is scheduled, SHUTDOWN refused meanwhile,
+// appendonly no abandoning it, and kill -9 under appendfsync always after it
+// was turned on under a pipelined write load: every acknowledged write is there.
 
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';

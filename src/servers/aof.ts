@@ -519,7 +519,7 @@ export class Aof implements AofControl {
 
   /**
    * The base file's bytes from the keyspace now, synchronously (rewriteNow:
-   * CONFIG SET appendonly yes and the first files at start-up): an RDB with
+   * the first files at start-up): an RDB with
    * aof-base 1, or (aof-use-rdb-preamble no) commands. BGREWRITEAOF makes the
    * same bytes from a background snapshot instead (startRewrite).
    */
@@ -751,6 +751,7 @@ export class Aof implements AofControl {
       }
       rw = { snap, job, startedMs: Date.now(), baseName: aofNames.base(prefix, baseSeq, rdb), baseSeq, incrSeq: this.enabled ? incrSeq : -1, initial: this.waiting, tail: rdb ? tail : '', rdb, armed: false, committing: false };
       this.rw = rw;
+      this.rewriteScheduled = false; // a scheduled one is this one now (Redis clears aof_rewrite_scheduled on a start)
       this.host.setBeforeWrite((store, args) => snap.preserveArgs(store, args));
       this.host.log(`Background append only file rewriting started (fork-less snapshot, written by the writer thread to ${tmp}${incrName === '' ? '' : `; new writes go to ${incrName}`})`);
       this.armSlice(rw);
@@ -915,8 +916,8 @@ export class Aof implements AofControl {
   }
 
   /**
-   * In the foreground (CONFIG SET appendonly yes, and the first files at
-   * start-up): writes a new base and a new (empty) incr file, points the
+   * In the foreground (the first files at start-up, when the keyspace is
+   * empty): writes a new base and a new (empty) incr file, points the
    * manifest at them, and removes the files it no longer lists. On failure
    * the old files and manifest stay as they were; returns why, or null.
    */
