@@ -673,7 +673,6 @@ export class Aof implements AofControl {
     if (writer === null) return 'background rewrites need the server loop';
     const prefix = this.settings.appendFilename;
     const dir = this.dirPath;
-    this.rewrites++;
     let incrFd = -1;
     let incrName = '';
     try {
@@ -719,6 +718,7 @@ export class Aof implements AofControl {
         this.unsynced = false;
         this.incrSize = 0;
       }
+      this.rewrites++; // as Redis's stat_aof_rewrites: counted once the directory and incr file are in place
       const tail = this.functionsText();
       const opts = {
         compression: this.settings.rdbCompression,

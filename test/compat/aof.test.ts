@@ -9,7 +9,7 @@
 //   for stream groups' entries-read, which Redis 7.0's AOF does not keep).
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -574,7 +574,7 @@ describe('AOF against redis-server 7.0', () => {
 
 describe('CONFIG SET appendonly yes against redis-server 7.0 (startAppendOnly: the first base in the background)', () => {
   const resp: 2 | 3 = process.env.COMPAT_RESP === '3' ? 3 : 2;
-  const WAIT_FIELDS = ['aof_enabled', 'aof_rewrite_in_progress', 'aof_rewrite_scheduled', 'aof_pending_rewrite'];
+  const WAIT_FIELDS = ['aof_enabled', 'aof_rewrite_in_progress', 'aof_rewrite_scheduled', 'aof_pending_rewrite', 'aof_rewrites', 'aof_last_bgrewrite_status'];
   const encode = (a: Arg[]): string => `*${a.length}\r\n${a.map((x) => `$${Buffer.byteLength(x)}\r\n${String(x)}\r\n`).join('')}`;
   const fieldsOf = (info: Buffer): string =>
     WAIT_FIELDS.map((f) => `${f}:${new RegExp(`\\b${f}:([^\\r\\n]*)`).exec(info.toString('latin1'))?.[1] ?? '(absent)'}`).join(' ');
@@ -659,6 +659,30 @@ describe('CONFIG SET appendonly yes against redis-server 7.0 (startAppendOnly: t
     } finally {
       c.close();
       await again.stop();
+    }
+  });
+
+  test('a rewrite that cannot start (appenddirname is a file): CONFIG SET fails, the AOF stays off', async () => {
+    const redisDir = tempDir();
+    const ourDir = tempDir();
+    writeFileSync(join(redisDir, 'appendonlydir'), 'not a directory');
+    writeFileSync(join(ourDir, 'appendonlydir'), 'not a directory');
+    const redis = await startRedis(['--dir', redisDir]);
+    const ours = await startServer(['--dir', ourDir]);
+    const rc = await connectResp(redis.port, resp);
+    const oc = await connectResp(ours.respPort, resp);
+    try {
+      const cmds: Arg[][] = [['SET', 'a', '1'], ['CONFIG', 'SET', 'appendonly', 'yes'], ['CONFIG', 'GET', 'appendonly'], ['INFO', 'persistence'], ['SET', 'b', '2']];
+      const [a, b] = await Promise.all([batch(rc, cmds), batch(oc, cmds)]);
+      expect(b).toEqual(a);
+      expect(b[1]).toContain('Unable to turn on AOF');
+      expect(b[3]).toContain('aof_enabled:0');
+      await ours.waitForStderr("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation");
+    } finally {
+      rc.close();
+      oc.close();
+      await redis.stop();
+      await ours.stop();
     }
   });
 });
