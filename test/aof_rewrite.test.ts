@@ -6,6 +6,10 @@
 // rewrites (auto-aof-rewrite-percentage), and kill -9 under appendfsync always
 // while and right after a rewrite runs under a pipelined write load that
 // overwrites the keys being snapshotted: every acknowledged write is there.
+// CONFIG SET appendonly yes (Redis 7.0's startAppendOnly): OK at once, INFO
+// while its first rewrite runs or is scheduled, SHUTDOWN refused meanwhile,
+// appendonly no abandoning it, and kill -9 under appendfsync always after it
+// was turned on under a pipelined write load: every acknowledged write is there.
 
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -125,12 +129,13 @@ describe('BGREWRITEAOF in the background', () => {
       expect(readdirSync(join(dir, 'appendonlydir')).sort()).toEqual(['appendonly.aof.1.base.rdb', 'appendonly.aof.manifest']);
       expect(readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1')).toBe('file appendonly.aof.1.base.rdb seq 1 type b\n');
       expect(await text(c, ['CONFIG', 'SET', 'appendonly', 'yes'])).toBe('OK');
+      await srv.waitForStderr(/finished successfully[\s\S]*finished successfully/, 30_000);
       const r = await pipeline(c, [['BGREWRITEAOF'], ['CONFIG', 'SET', 'appendonly', 'no'], ['INFO', 'persistence']]);
       expect(r[0]).toBe('Background append only file rewriting started');
       expect(field(r[2], 'aof_rewrite_in_progress')).toBe('0');
       expect(field(r[2], 'aof_enabled')).toBe('0');
       await srv.waitForStderr('Killing running AOF rewrite');
-      expect(srv.stderr()).not.toMatch(/finished successfully[\s\S]*finished successfully/);
+      expect(srv.stderr()).not.toMatch(/finished successfully[\s\S]*finished successfully[\s\S]*finished successfully/);
     } finally {
       c.close();
       expect(await srv.stop()).toBe(0);
@@ -185,13 +190,115 @@ describe('BGREWRITEAOF in the background', () => {
   }
 });
 
+describe('CONFIG SET appendonly yes in the background (Redis 7.0 startAppendOnly)', () => {
+  test('turned on under a pipelined write load, appendfsync always: OK at once, INFO shows the wait, and after kill -9 every acknowledged write is there', async () => {
+    const dir = tempDir();
+    const srv = await startServer(['--dir', dir, '--appendfsync', 'always']);
+    const c = await RawClient.connect(srv.respPort);
+    await populate(c);
+    let during: string[] = [];
+    const acked = await overwriteUntilKill(srv, c, async () => {
+      // One batch: writes before and after the switch, and INFO while the first rewrite runs.
+      during = await pipeline(c, [['SET', 'x', '1'], ['CONFIG', 'SET', 'appendonly', 'yes'], ['SET', 'y', '2'], ['INFO', 'persistence'], ['SET', 'z', '3']]);
+    });
+    c.close();
+    await srv.exited();
+    expect(during.slice(0, 3)).toEqual(['OK', 'OK', 'OK']);
+    expect(during[4]).toBe('OK');
+    expect(field(during[3], 'aof_enabled')).toBe('1');
+    expect(field(during[3], 'aof_rewrite_in_progress')).toBe('1');
+    expect(field(during[3], 'aof_rewrite_scheduled')).toBe('0');
+    expect(srv.stderr()).toContain('Background append only file rewriting started');
+    const again = await startServer(['--dir', dir, '--appendonly', 'yes']);
+    const c2 = await RawClient.connect(again.respPort);
+    try {
+      expect(await text(c2, ['MGET', 'x', 'y', 'z'])).toBe('["1","2","3"]');
+      let wrong = 0;
+      for (let from = 0; from < acked; from += 1000) {
+        const keys = Array.from({ length: Math.min(1000, acked - from) }, (_, i) => `k:${from + i}`);
+        const got = JSON.parse(await text(c2, ['MGET', ...keys])) as string[];
+        got.forEach((v, i) => {
+          if (v !== String(from + i)) wrong++;
+        });
+      }
+      expect(wrong).toBe(0);
+      expect(Number(await text(c2, ['DBSIZE']))).toBe(N + 3 + Math.max(0, acked - N));
+      console.log(`CONFIG SET appendonly yes under load: ${acked} overwrites acknowledged before kill -9, all there after restart`);
+    } finally {
+      c2.close();
+      await again.stop();
+    }
+  });
+
+  test('during a BGSAVE the first rewrite is scheduled; SHUTDOWN is refused while it runs; appendonly no while it waits abandons it (no temp incr file, manifest as it was)', async () => {
+    const dir = tempDir();
+    const srv = await startServer(['--dir', dir]);
+    const c = await RawClient.connect(srv.respPort);
+    const aofDir = join(dir, 'appendonlydir');
+    try {
+      await populate(c);
+      let r = await pipeline(c, [['BGSAVE'], ['CONFIG', 'SET', 'appendonly', 'yes'], ['CONFIG', 'GET', 'appendonly'], ['INFO', 'persistence'], ['SET', 'during', '1']]);
+      expect(r.slice(0, 3)).toEqual(['Background saving started', 'OK', '["appendonly","yes"]']);
+      expect(field(r[3], 'aof_enabled')).toBe('1');
+      expect(field(r[3], 'aof_rewrite_in_progress')).toBe('0');
+      expect(field(r[3], 'aof_rewrite_scheduled')).toBe('1');
+      expect(field(r[3], 'aof_pending_rewrite')).toBe('1');
+      await srv.waitForStderr('AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.');
+      await srv.waitForStderr('Background AOF rewrite finished successfully', 30_000);
+      let info = await text(c, ['INFO', 'persistence']);
+      expect([field(info, 'aof_enabled'), field(info, 'aof_rewrite_in_progress'), field(info, 'aof_rewrite_scheduled')]).toEqual(['1', '0', '0']);
+      expect(readdirSync(aofDir).sort()).toEqual(['appendonly.aof.1.base.rdb', 'appendonly.aof.1.incr.aof', 'appendonly.aof.manifest']);
+      const manifest = readFileSync(join(aofDir, 'appendonly.aof.manifest'), 'latin1');
+      expect(manifest).toBe('file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
+
+      // Off, then on and off again in one batch: the second rewrite is abandoned.
+      expect(await text(c, ['CONFIG', 'SET', 'appendonly', 'no'])).toBe('OK');
+      // SHUTDOWN while the first base is being written is refused (the data would be lost), as Redis.
+      r = await pipeline(c, [['CONFIG', 'SET', 'appendonly', 'yes'], ['INFO', 'persistence'], ['SHUTDOWN'], ['CONFIG', 'SET', 'appendonly', 'no'], ['INFO', 'persistence']]);
+      expect([r[0], r[2], r[3]]).toEqual(['OK', '-ERR Errors trying to SHUTDOWN. Check logs.', 'OK']);
+      expect([field(r[1], 'aof_enabled'), field(r[1], 'aof_rewrite_in_progress')]).toEqual(['1', '1']);
+      expect([field(r[4], 'aof_enabled'), field(r[4], 'aof_rewrite_in_progress'), field(r[4], 'aof_rewrite_scheduled')]).toEqual(['0', '0', '0']);
+      await srv.waitForStderr("Writing initial AOF, can't exit.");
+      await srv.waitForStderr('Killing running AOF rewrite');
+      // The writer thread removes the abandoned base's temp file on its own time (gone by the next commit, checked below).
+      expect(readdirSync(aofDir).filter((f) => !f.startsWith('temp-rewriteaof-bg-')).sort()).toEqual(['appendonly.aof.1.base.rdb', 'appendonly.aof.1.incr.aof', 'appendonly.aof.manifest']);
+      expect(readFileSync(join(aofDir, 'appendonly.aof.manifest'), 'latin1')).toBe(manifest);
+
+      // On again: the new base, and the writes since in the next incr file; the old incr file is history.
+      expect(await text(c, ['CONFIG', 'SET', 'appendonly', 'yes'])).toBe('OK');
+      await text(c, ['SET', 'later', '2']);
+      await srv.waitForStderr(/finished successfully[\s\S]*finished successfully/, 30_000);
+      await text(c, ['SET', 'last', '3']);
+      expect(readdirSync(aofDir).sort()).toEqual(['appendonly.aof.2.base.rdb', 'appendonly.aof.2.incr.aof', 'appendonly.aof.manifest']);
+      info = await text(c, ['INFO', 'persistence']);
+      expect(field(info, 'aof_enabled')).toBe('1');
+    } catch (e) {
+      process.kill(srv.pid, 'SIGKILL'); // it may be writing its first base, when it refuses SIGTERM
+      throw e;
+    } finally {
+      c.close();
+      await srv.stop();
+    }
+    expect(srv.proc.exitCode).toBe(0);
+    const again = await startServer(['--dir', dir, '--appendonly', 'yes']);
+    const c2 = await RawClient.connect(again.respPort);
+    try {
+      expect(await text(c2, ['MGET', 'during', 'later', 'last'])).toBe('["1","2","3"]');
+      expect(await text(c2, ['DBSIZE'])).toBe(String(N + 3));
+    } finally {
+      c2.close();
+      await again.stop();
+    }
+  });
+});
+
 /**
  * Pipelines SET k:0 0, SET k:1 1, … (keys the rewrite's snapshot holds as
  * "old"); once 2000 are acknowledged, BGREWRITEAOF from `ctl`; once the server
  * logs the rewrite finished and 1000 more are acknowledged, kill -9 in the same
  * tick. Resolves with the number acknowledged before the kill.
  */
-function overwriteUntilKill(srv: TestServer, ctl: RawClient): Promise<number> {
+function overwriteUntilKill(srv: TestServer, ctl: RawClient, trigger?: () => Promise<void>): Promise<number> {
   return new Promise((resolve, reject) => {
     const sock = connect(srv.respPort, '127.0.0.1');
     let sent = 0;
@@ -214,9 +321,11 @@ function overwriteUntilKill(srv: TestServer, ctl: RawClient): Promise<number> {
       partial %= 5;
       if (!rewriteAsked && acked >= 2000) {
         rewriteAsked = true;
-        void ctl.call(['BGREWRITEAOF']).then((b) => {
-          if (!b.toString().startsWith('+Background append only file rewriting started')) reject(new Error(b.toString()));
-        });
+        if (trigger !== undefined) trigger().catch(reject);
+        else
+          void ctl.call(['BGREWRITEAOF']).then((b) => {
+            if (!b.toString().startsWith('+Background append only file rewriting started')) reject(new Error(b.toString()));
+          });
         void srv.waitForStderr('Background AOF rewrite finished successfully', 60_000).then(() => (finishedAt = acked), reject);
       }
       if ((finishedAt >= 0 && acked >= finishedAt + 1000) || acked >= N * 3) {

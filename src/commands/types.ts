@@ -275,6 +275,7 @@ export interface ShutdownFlags {
 
 /** The append-only file as commands see it (BGREWRITEAOF, INFO, CONFIG SET appendonly). */
 export interface AofControl {
+  /** appendonly is on, or waits for its first background rewrite (Redis's aof_state != AOF_OFF). */
   readonly enabled: boolean;
   /**
    * BGREWRITEAOF: starts a background rewrite (a new incr file now, a new base
@@ -282,8 +283,13 @@ export interface AofControl {
    * EXEC), or says why not (Redis's error text).
    */
   bgrewrite(inExec: boolean): 'started' | 'scheduled' | { error: string };
-  /** CONFIG SET appendonly yes: a base of the data now, then logging. Null, or why not. */
-  start(): string | null;
+  /**
+   * CONFIG SET appendonly yes (Redis's startAppendOnly): logging starts and
+   * a background rewrite writes the first base (scheduled during a BGSAVE or
+   * inside EXEC); the AOF is on when it is committed. Null, or why the
+   * rewrite cannot start.
+   */
+  start(inExec: boolean): string | null;
   /** CONFIG SET appendonly no: flush, fsync and close. */
   stop(): void;
   /** INFO persistence's aof_* fields. */

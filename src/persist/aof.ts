@@ -43,6 +43,8 @@ export const aofNames = {
   manifest: (prefix: string): string => `${prefix}.manifest`,
   /** The temp file a manifest is written to before its rename (Redis's temp-<name>). */
   tempManifest: (prefix: string): string => `temp-${prefix}.manifest`,
+  /** Where writes go while CONFIG SET appendonly yes waits for its first rewrite (Redis's getTempIncrAofName). */
+  tempIncr: (prefix: string): string => `temp-${prefix}.incr`,
 };
 
 /** A name as the manifest writes it: bare when it has no space, quote or control byte, else quoted as Redis's sdscatrepr. */

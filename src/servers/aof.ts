@@ -25,8 +25,12 @@
 // the base committed, the manifest is switched atomically to the new base and
 // the incr files opened since, and the old base and incr files (history) are
 // deleted. Meanwhile a BGSAVE is refused (or scheduled), and a BGREWRITEAOF
-// during a BGSAVE is scheduled, as in Redis. CONFIG SET appendonly yes writes
-// its first base in the foreground (rewriteNow).
+// during a BGSAVE is scheduled, as in Redis. CONFIG SET appendonly yes is
+// Redis 7.0's startAppendOnly: the AOF waits for a background rewrite
+// (`waiting`, Redis's AOF_WAIT_REWRITE) whose writes go to a temp incr file
+// outside the manifest; when the base is committed that file is renamed to the
+// next incr file, the manifest lists both, and the AOF is on. Only the first
+// files at start-up are written in the foreground (rewriteNow).
 
 import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -108,8 +112,10 @@ interface Rewrite {
   startedMs: number;
   baseName: string;
   baseSeq: number;
-  /** The incr file the rewrite opened (every write since is in it or a later one); -1 with the AOF off. */
+  /** The incr file the rewrite opened (every write since is in it or a later one); -1 with the AOF off or waiting. */
   incrSeq: number;
+  /** Started by CONFIG SET appendonly yes: writes since the start are in the temp incr file (tempIncrName). */
+  initial: boolean;
   /** FUNCTION LOAD of each library at the start, after the RDB (preamble bases). */
   tail: string;
   rdb: boolean;
@@ -119,8 +125,18 @@ interface Rewrite {
 }
 
 export class Aof implements AofControl {
-  /** appendonly as it is running (settings.appendOnly is what was asked). */
+  /** appendonly as it is running (settings.appendOnly is what was asked): AOF_ON. */
   enabled = false;
+  /**
+   * CONFIG SET appendonly yes is waiting for its first background rewrite
+   * (Redis's AOF_WAIT_REWRITE): writes are logged to the temp incr file while
+   * that rewrite runs, dropped while it is only scheduled (its snapshot will
+   * hold them).
+   */
+  waiting = false;
+  /** Unix seconds before which a rewrite that keeps failing is not retried (Redis's aofRewriteLimited). */
+  private retryNotBefore = 0;
+  private retryDelayMin = 0;
   /** The open incr file, or -1. */
   private fd = -1;
   private manifest: ManifestEntry[] = [];
@@ -257,6 +273,11 @@ export class Aof implements AofControl {
   private commit(): void {
     const p = this.pending;
     if (p.length === 0) return;
+    if (this.waiting && this.rw === null) {
+      // Waiting for a rewrite that has not started: its snapshot will hold these (as Redis's feedAppendOnlyFile).
+      this.pending = [];
+      return;
+    }
     if (this.settings.aofTimestampEnabled) {
       // Redis's genAofTimestampAnnotationIfNeeded: one annotation per second that has writes.
       const sec = Math.floor(Date.now() / 1000);
@@ -292,7 +313,7 @@ export class Aof implements AofControl {
    * durable before any reply acknowledges it.
    */
   flush(force = false): void {
-    if (!this.enabled) return;
+    if (!this.logging) return;
     if (this.buf.length !== 0 && !force && this.postponeWrite()) return;
     if (this.buf.length !== 0) {
       const bytes = Buffer.from(this.buf, 'latin1');
@@ -421,7 +442,7 @@ export class Aof implements AofControl {
       timers.now() + ms,
       () => {
         this.retryTimer = null;
-        if (!this.enabled) return;
+        if (!this.logging) return;
         this.flush();
         if (this.unsynced && !this.lastWriteOk) this.fsyncNow();
       },
@@ -451,10 +472,15 @@ export class Aof implements AofControl {
       this.lastFsyncMs + 1000,
       () => {
         this.fsyncTimer = null;
-        if (this.enabled && this.unsynced && this.settings.appendFsync === 'everysec') this.fsyncEverysec();
+        if (this.logging && this.unsynced && this.settings.appendFsync === 'everysec') this.fsyncEverysec();
       },
       'AOF everysec fsync',
     );
+  }
+
+  /** Commands are being written to an incr file: the AOF is on, or waits for a rewrite that runs. */
+  private get logging(): boolean {
+    return this.fd >= 0 && (this.enabled || this.waiting);
   }
 
   // ---- files ------------------------------------------------------------------------
@@ -493,7 +519,7 @@ export class Aof implements AofControl {
 
   /**
    * The base file's bytes from the keyspace now, synchronously (rewriteNow:
-   * CONFIG SET appendonly yes and the first files at start-up): an RDB with
+   * the first files at start-up): an RDB with
    * aof-base 1, or (aof-use-rdb-preamble no) commands. BGREWRITEAOF makes the
    * same bytes from a background snapshot instead (startRewrite).
    */
@@ -582,12 +608,34 @@ export class Aof implements AofControl {
   private scheduledCheck(): void {
     this.scheduleTimer = null;
     if (!this.rewriteScheduled) return;
-    if (this.rw !== null || this.host.bgsaveInProgress()) {
+    if (this.rw !== null || this.host.bgsaveInProgress() || this.rewriteLimited()) {
       this.armSchedule();
       return;
     }
     this.rewriteScheduled = false;
-    this.startRewrite();
+    if (this.startRewrite() !== null && this.waiting) this.schedule(); // AOF_WAIT_REWRITE keeps trying
+  }
+
+  /**
+   * Redis's aofRewriteLimited: after 3 consecutive failures a scheduled
+   * rewrite waits 1 minute, then 2, 4, … up to an hour, before it is retried.
+   */
+  private rewriteLimited(): boolean {
+    if (this.rewriteFailures < 3 || this.lastRewriteOk) {
+      this.retryNotBefore = 0;
+      this.retryDelayMin = 0;
+      return false;
+    }
+    const now = Math.floor(Date.now() / 1000);
+    if (this.retryNotBefore !== 0) {
+      if (now < this.retryNotBefore) return true;
+      this.retryNotBefore = 0;
+      return false;
+    }
+    this.retryDelayMin = this.retryDelayMin === 0 ? 1 : Math.min(60, this.retryDelayMin * 2);
+    this.retryNotBefore = now + this.retryDelayMin * 60;
+    this.host.log(`Background AOF rewrite has repeatedly failed and triggered the limit, will retry in ${this.retryDelayMin} minutes`);
+    return true;
   }
 
   /**
@@ -625,7 +673,6 @@ export class Aof implements AofControl {
     if (writer === null) return 'background rewrites need the server loop';
     const prefix = this.settings.appendFilename;
     const dir = this.dirPath;
-    this.rewrites++;
     let incrFd = -1;
     let incrName = '';
     try {
@@ -640,7 +687,23 @@ export class Aof implements AofControl {
       const baseSeq = Math.max(0, ...old.filter((e) => e.type !== 'i').map((e) => e.seq)) + 1;
       const incrSeq = Math.max(0, ...old.filter((e) => e.type === 'i').map((e) => e.seq)) + 1;
       const rdb = this.settings.aofUseRdbPreamble;
-      if (this.enabled) {
+      if (this.waiting) {
+        // AOF_WAIT_REWRITE: later writes go to a temp incr file the manifest does not list yet
+        // (renamed to the next incr file when the base is committed).
+        this.manifest = old;
+        incrName = aofNames.tempIncr(prefix);
+        incrFd = openSync(this.path(incrName), 'w', 0o644);
+        this.settleBackground();
+        if (this.fd >= 0) closeSync(this.fd);
+        this.fd = incrFd;
+        incrFd = -1;
+        this.buf = '';
+        this.selected = -1;
+        this.lastTimestamp = 0;
+        this.unsynced = false;
+        this.incrSize = 0;
+        this.currentSize = 0;
+      } else if (this.enabled) {
         // Redis's openNewIncrAofForAppend: later writes go to a new incr file the manifest already lists.
         incrName = aofNames.incr(prefix, incrSeq);
         incrFd = openSync(this.path(incrName), 'a', 0o644);
@@ -655,6 +718,7 @@ export class Aof implements AofControl {
         this.unsynced = false;
         this.incrSize = 0;
       }
+      this.rewrites++; // as Redis's stat_aof_rewrites: counted once the directory and incr file are in place
       const tail = this.functionsText();
       const opts = {
         compression: this.settings.rdbCompression,
@@ -685,8 +749,9 @@ export class Aof implements AofControl {
         job.abort();
         throw e;
       }
-      rw = { snap, job, startedMs: Date.now(), baseName: aofNames.base(prefix, baseSeq, rdb), baseSeq, incrSeq: this.enabled ? incrSeq : -1, tail: rdb ? tail : '', rdb, armed: false, committing: false };
+      rw = { snap, job, startedMs: Date.now(), baseName: aofNames.base(prefix, baseSeq, rdb), baseSeq, incrSeq: this.enabled ? incrSeq : -1, initial: this.waiting, tail: rdb ? tail : '', rdb, armed: false, committing: false };
       this.rw = rw;
+      this.rewriteScheduled = false; // a scheduled one is this one now (Redis clears aof_rewrite_scheduled on a start)
       this.host.setBeforeWrite((store, args) => snap.preserveArgs(store, args));
       this.host.log(`Background append only file rewriting started (fork-less snapshot, written by the writer thread to ${tmp}${incrName === '' ? '' : `; new writes go to ${incrName}`})`);
       this.armSlice(rw);
@@ -696,12 +761,24 @@ export class Aof implements AofControl {
         closeSync(incrFd);
         removeQuietly(this.path(incrName));
       }
+      if (this.waiting) this.dropTempIncr();
       this.lastRewriteOk = false;
       this.rewriteFailures++;
       const why = (e as Error).message;
       this.host.log(`Can't rewrite append only file in background: ${why}`);
       return why;
     }
+  }
+
+  /** AOF_WAIT_REWRITE's rewrite failed or was abandoned: its temp incr file and the unwritten buffer go (Redis's aofDelTempIncrAofFile). */
+  private dropTempIncr(): void {
+    this.settleBackground();
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    this.buf = '';
+    this.pending = [];
+    this.unsynced = false;
+    removeQuietly(this.path(aofNames.tempIncr(this.settings.appendFilename)));
   }
 
   /** The next slice, at once or at `at` (monotonic ms): as BGSAVE's, at most one per SLICE_PERIOD_MS. */
@@ -761,11 +838,28 @@ export class Aof implements AofControl {
       const base: ManifestEntry = { name: rw.baseName, seq: rw.baseSeq, type: 'b' };
       const keep = rw.incrSeq < 0 ? [] : this.manifest.filter((e) => e.type === 'i' && e.seq >= rw.incrSeq);
       const history = this.manifest.filter((e) => e.type === 'h' || e.type === 'b' || (e.type === 'i' && !keep.includes(e))).filter((e) => e.name !== rw.baseName);
-      try {
-        this.writeManifest([base, ...history.map((e): ManifestEntry => ({ name: e.name, seq: e.seq, type: 'h' })), ...keep]);
-      } catch (e) {
-        removeQuietly(join(dir, rw.baseName));
-        error = `cannot switch the manifest to the new base: ${(e as Error).message}`;
+      let renamed = '';
+      if (rw.initial) {
+        // AOF_WAIT_REWRITE: the temp incr file (every write since the start) becomes the next incr file.
+        const seq = Math.max(0, ...this.manifest.filter((e) => e.type === 'i').map((e) => e.seq)) + 1;
+        const name = aofNames.incr(this.settings.appendFilename, seq);
+        try {
+          renameSync(this.path(aofNames.tempIncr(this.settings.appendFilename)), join(dir, name));
+          keep.push({ name, seq, type: 'i' });
+          renamed = name;
+        } catch (e) {
+          removeQuietly(join(dir, rw.baseName));
+          error = `cannot rename the temp incr file: ${(e as Error).message}`;
+        }
+      }
+      if (error === null) {
+        try {
+          this.writeManifest([base, ...history.map((e): ManifestEntry => ({ name: e.name, seq: e.seq, type: 'h' })), ...keep]);
+        } catch (e) {
+          removeQuietly(join(dir, rw.baseName));
+          if (renamed !== '') removeQuietly(join(dir, renamed));
+          error = `cannot switch the manifest to the new base: ${(e as Error).message}`;
+        }
       }
       if (error === null) {
         for (const e of history) removeQuietly(join(dir, e.name));
@@ -775,8 +869,16 @@ export class Aof implements AofControl {
           // The history entries stay listed; the next start-up or rewrite deletes them.
           this.host.log(`AOF history files deleted, but the manifest still lists them: ${(e as Error).message}`);
         }
-        const size = rw.job.written;
+        // The file's size: the job's bytes plus the CRC trailer the thread wrote (Redis stats the base too).
+        const size = sizeOf(join(dir, rw.baseName)) || rw.job.written;
         this.baseSize = size;
+        if (rw.initial) {
+          // Redis's "Change state from WAIT_REWRITE to ON".
+          this.waiting = false;
+          this.enabled = true;
+          this.selected = -1;
+          this.lastFsyncMs = this.host.timers().now();
+        }
         this.currentSize = size + (this.enabled ? keep.reduce((n, e, i) => n + (i === keep.length - 1 ? this.incrSize : sizeOf(join(dir, e.name))), 0) : 0);
         this.rewriteBaseSize = this.currentSize;
         this.autoCheckAt = this.currentSize + AUTO_CHECK_BYTES;
@@ -795,6 +897,11 @@ export class Aof implements AofControl {
     this.rewriteFailures++;
     this.lastRewriteSec = secs;
     this.host.log(`Background AOF rewrite terminated with error: ${error}`);
+    if (rw.initial && this.waiting) {
+      // Still waiting to turn the AOF on: drop what the temp incr file holds and try again (as Redis).
+      this.dropTempIncr();
+      this.schedule();
+    }
   }
 
   /** Abandons a running rewrite (its temp file is removed); the manifest keeps the incr file it opened. */
@@ -809,8 +916,8 @@ export class Aof implements AofControl {
   }
 
   /**
-   * In the foreground (CONFIG SET appendonly yes, and the first files at
-   * start-up): writes a new base and a new (empty) incr file, points the
+   * In the foreground (the first files at start-up, when the keyspace is
+   * empty): writes a new base and a new (empty) incr file, points the
    * manifest at them, and removes the files it no longer lists. On failure
    * the old files and manifest stay as they were; returns why, or null.
    */
@@ -894,11 +1001,38 @@ export class Aof implements AofControl {
     }
   }
 
-  /** CONFIG SET appendonly yes: write a base of the data now and start logging (Redis's startAppendOnly). */
-  start(counted = true): string | null {
-    if (this.enabled) return null;
-    this.killRewrite('Killing the running AOF rewrite: appendonly is turned on, its base is written now');
-    const why = this.rewriteNow(true, counted);
+  /**
+   * CONFIG SET appendonly yes, as Redis 7.0's startAppendOnly: the AOF waits
+   * for a background rewrite (started now, or scheduled while a BGSAVE runs
+   * or inside EXEC) and is on once that rewrite's base is committed. Null, or
+   * why the rewrite cannot start (the AOF stays off).
+   */
+  start(inExec = false): string | null {
+    if (this.enabled || this.waiting) return null;
+    this.waiting = true;
+    if (this.host.bgsaveInProgress()) {
+      this.host.log('AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.');
+      this.schedule();
+    } else if (inExec) {
+      this.host.log('AOF was enabled during a transaction. An AOF background was scheduled to start when possible.');
+      this.schedule();
+    } else {
+      // A running rewrite does not log the writes since its start: a new one replaces it.
+      this.killRewrite('AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.');
+      const why = this.startRewrite();
+      if (why !== null) {
+        this.waiting = false;
+        this.host.log("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
+        return why;
+      }
+    }
+    this.lastFsyncMs = this.host.timers().now();
+    return null;
+  }
+
+  /** Start-up with appendonly yes and no AOF yet: the first base and incr files, written now. */
+  private startNow(): string | null {
+    const why = this.rewriteNow(true, false);
     if (why !== null) return why;
     this.enabled = true;
     this.lastFsyncMs = this.host.timers().now();
@@ -909,6 +1043,12 @@ export class Aof implements AofControl {
   stop(): void {
     this.killRewrite('Killing running AOF rewrite');
     this.cancelSchedule();
+    if (this.waiting) {
+      // The AOF never turned on: its temp incr file goes, the manifest stays as it was.
+      this.waiting = false;
+      this.dropTempIncr();
+      return;
+    }
     if (!this.enabled) return;
     this.settleBackground();
     this.flush(true);
@@ -939,7 +1079,7 @@ export class Aof implements AofControl {
     let manifest = this.readManifest();
     if (manifest === null) {
       this.host.log(`no AOF in ${this.dirPath}: starting empty, creating its base and incr files`);
-      const why = this.start(false);
+      const why = this.startNow();
       if (why !== null) throw new Error(`cannot create the AOF in ${this.dirPath}: ${why}`);
       return;
     }
@@ -1041,7 +1181,7 @@ export class Aof implements AofControl {
   /** INFO persistence's aof_* fields, as Redis 7.0 prints them. */
   info(): [string, string | number][] {
     const fields: [string, string | number][] = [
-      ['aof_enabled', this.enabled ? 1 : 0],
+      ['aof_enabled', this.enabled || this.waiting ? 1 : 0],
       ['aof_rewrite_in_progress', this.rw !== null ? 1 : 0],
       ['aof_rewrite_scheduled', this.rewriteScheduled ? 1 : 0],
       ['aof_last_rewrite_time_sec', this.lastRewriteSec],
@@ -1054,7 +1194,7 @@ export class Aof implements AofControl {
       ['module_fork_in_progress', 0],
       ['module_fork_last_cow_size', 0],
     ];
-    if (this.enabled) {
+    if (this.enabled || this.waiting) {
       fields.push(
         ['aof_current_size', this.currentSize],
         ['aof_base_size', this.baseSize],

@@ -120,6 +120,8 @@ export class Persistence implements PersistenceControl {
   private shuttingDown = false;
   /** Another snapshot runs (an AOF rewrite): a BGSAVE is refused or scheduled, save rules wait. */
   otherBackgroundJob: () => boolean = () => false;
+  /** CONFIG SET appendonly yes is writing the AOF's first base (Redis's AOF_WAIT_REWRITE with its child running): shutdown waits for it. */
+  writingInitialAof: () => boolean = () => false;
 
   constructor(
     private readonly settings: PersistSettings,
@@ -436,6 +438,15 @@ export class Persistence implements PersistenceControl {
    */
   shutdown(flags: ShutdownFlags): string | null {
     this.killBgsave('There is a child saving an .rdb. Killing it!');
+    // Exiting now would lose the data set: the AOF being turned on has no base yet (Redis's prepareForShutdown).
+    if (this.writingInitialAof()) {
+      if (!flags.force) {
+        this.log("Writing initial AOF, can't exit.");
+        this.log('Errors trying to shut down the server. Check the logs for more information.');
+        return 'Errors trying to SHUTDOWN. Check logs.';
+      }
+      this.log('Writing initial AOF. Exit anyway.');
+    }
     if ((this.rules.length > 0 && !flags.nosave) || flags.save) {
       this.log('Saving the final RDB snapshot before exiting.');
       if (this.save() !== null) {

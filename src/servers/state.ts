@@ -390,6 +390,7 @@ export class ServerState {
     this.onResetStats.push(() => (this.aof.delayedFsync = 0));
     // Only one snapshot may run: a BGSAVE waits for (or is refused during) an AOF rewrite.
     this.persistence.otherBackgroundJob = () => state.aof.rewriteInProgress;
+    this.persistence.writingInitialAof = () => state.aof.waiting && state.aof.rewriteInProgress;
     this.context = {
       startedAtMs: Date.now(),
       memory,
@@ -487,11 +488,11 @@ export class ServerState {
       persistence: this.persistence,
       aof: {
         get enabled() {
-          return state.aof.enabled;
+          return state.aof.enabled || state.aof.waiting;
         },
         bgrewrite: (inExec) => state.aof.bgrewrite(inExec),
-        start: () => {
-          const why = state.aof.start();
+        start: (inExec) => {
+          const why = state.aof.start(inExec);
           if (why === null) state.aofHooks(true);
           return why;
         },

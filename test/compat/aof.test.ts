@@ -9,13 +9,13 @@
 //   for stream groups' entries-read, which Redis 7.0's AOF does not keep).
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { parseReply, type RespReply } from '../../src/protocol/resp.js';
 import { startServer } from '../helpers/server.js';
-import { RawClient, startRedis } from './harness.js';
+import { RawClient, connectResp, startRedis } from './harness.js';
 
 type Arg = string | Buffer;
 
@@ -568,6 +568,121 @@ describe('AOF against redis-server 7.0', () => {
       expect(flat(await ok(rc, ['LRANGE', 'l', '0', '-1']))).toBe('["x","y"]');
       rc.close();
       await stop();
+    }
+  });
+});
+
+describe('CONFIG SET appendonly yes against redis-server 7.0 (startAppendOnly: the first base in the background)', () => {
+  const resp: 2 | 3 = process.env.COMPAT_RESP === '3' ? 3 : 2;
+  const WAIT_FIELDS = ['aof_enabled', 'aof_rewrite_in_progress', 'aof_rewrite_scheduled', 'aof_pending_rewrite', 'aof_rewrites', 'aof_last_bgrewrite_status'];
+  const encode = (a: Arg[]): string => `*${a.length}\r\n${a.map((x) => `$${Buffer.byteLength(x)}\r\n${String(x)}\r\n`).join('')}`;
+  const fieldsOf = (info: Buffer): string =>
+    WAIT_FIELDS.map((f) => `${f}:${new RegExp(`\\b${f}:([^\\r\\n]*)`).exec(info.toString('latin1'))?.[1] ?? '(absent)'}`).join(' ');
+  /** One write of every command, so each server runs them back to back (no timer, no child reaped in between); INFO as its wait fields. */
+  async function batch(c: RawClient, cmds: Arg[][]): Promise<string[]> {
+    c.write(cmds.map(encode).join(''));
+    const replies = await c.next(cmds.length);
+    return replies.map((b, i) => (String(cmds[i][0]).toUpperCase() === 'INFO' ? fieldsOf(b) : b.toString('latin1')));
+  }
+  /** Until the rewrite (started or scheduled) has ended: INFO polled, no fixed sleep. */
+  async function settled(c: RawClient, who: string): Promise<string> {
+    const deadline = Date.now() + 20_000;
+    let f = '';
+    while (Date.now() < deadline) {
+      f = fieldsOf(await c.call(['INFO', 'persistence']));
+      if (f.includes('aof_rewrite_in_progress:0 aof_rewrite_scheduled:0')) return f;
+      await new Promise((r) => setImmediate(r));
+    }
+    throw new Error(`${who}: the AOF rewrite never ended (${f})`);
+  }
+  const manifestOf = (dir: string): string => readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1');
+
+  test('the replies and INFO while it waits (scheduled during BGSAVE and in EXEC, running with SHUTDOWN refused, abandoned), then the same manifest; redis-check-aof accepts ours', async () => {
+    const redisDir = tempDir();
+    const ourDir = tempDir();
+    const redis = await startRedis(['--dir', redisDir]);
+    const ours = await startServer(['--dir', ourDir]);
+    const rc = await connectResp(redis.port, resp);
+    const oc = await connectResp(ours.respPort, resp);
+    const both = async (cmds: Arg[][]): Promise<void> => {
+      const [a, b] = await Promise.all([batch(rc, cmds), batch(oc, cmds)]);
+      expect(b).toEqual(a);
+    };
+    try {
+      await both([['SET', 'a', '1'], ['RPUSH', 'l', 'x', 'y']]);
+      // During a BGSAVE: scheduled; writes meanwhile are in the base it will take.
+      await both([['BGSAVE'], ['CONFIG', 'SET', 'appendonly', 'yes'], ['INFO', 'persistence'], ['CONFIG', 'GET', 'appendonly'], ['BGREWRITEAOF'], ['SET', 'b', '2']]);
+      const [sa, sb] = await Promise.all([settled(rc, 'redis-server'), settled(oc, 'redloop')]);
+      expect(sb).toBe(sa);
+      expect(sb).toContain('aof_enabled:1');
+      expect(manifestOf(ourDir)).toBe(manifestOf(redisDir));
+      await both([['SET', 'c', '3']]);
+      // Running, then abandoned by appendonly no (BGREWRITEAOF meanwhile: already in progress).
+      await both([
+        ['CONFIG', 'SET', 'appendonly', 'no'],
+        ['CONFIG', 'SET', 'appendonly', 'yes'],
+        ['INFO', 'persistence'],
+        ['BGREWRITEAOF'],
+        // Exiting before the first base is written would lose the data: refused (FORCE would exit anyway).
+        ['SHUTDOWN'],
+        ['SET', 'd', '4'],
+        ['CONFIG', 'SET', 'appendonly', 'no'],
+        ['INFO', 'persistence'],
+        ['CONFIG', 'GET', 'appendonly'],
+      ]);
+      expect(manifestOf(ourDir)).toBe(manifestOf(redisDir));
+      // Inside EXEC: scheduled until the transaction is over.
+      await both([['MULTI'], ['CONFIG', 'SET', 'appendonly', 'yes'], ['SET', 'e', '5'], ['EXEC'], ['INFO', 'persistence'], ['SET', 'f', '6']]);
+      const [ea, eb] = await Promise.all([settled(rc, 'redis-server'), settled(oc, 'redloop')]);
+      expect(eb).toBe(ea);
+      await both([['SET', 'g', '7'], ['INFO', 'persistence']]);
+      expect(manifestOf(ourDir)).toBe(manifestOf(redisDir));
+    } catch (e) {
+      // A server stopped half way may be writing its first base, when both refuse SIGTERM: end them here.
+      redis.proc.kill('SIGKILL');
+      ours.proc.kill('SIGKILL');
+      throw e;
+    } finally {
+      rc.close();
+      oc.close();
+      await redis.stop();
+      await ours.stop();
+    }
+    const check = checkAof(ourDir);
+    expect(check).toMatch(/^0 /);
+    // redis-server loads ours: every write is there (d was written while the AOF was off, and is in the later base).
+    const again = await startRedis(['--dir', ourDir, '--appendonly', 'yes']);
+    const c = await RawClient.connect(again.port);
+    try {
+      expect(flat(reply(await c.call(['MGET', 'a', 'b', 'c', 'd', 'e', 'f', 'g'])))).toBe('["1","2","3","4","5","6","7"]');
+      expect(flat(reply(await c.call(['LRANGE', 'l', '0', '-1'])))).toBe('["x","y"]');
+    } finally {
+      c.close();
+      await again.stop();
+    }
+  });
+
+  test('a rewrite that cannot start (appenddirname is a file): CONFIG SET fails, the AOF stays off', async () => {
+    const redisDir = tempDir();
+    const ourDir = tempDir();
+    writeFileSync(join(redisDir, 'appendonlydir'), 'not a directory');
+    writeFileSync(join(ourDir, 'appendonlydir'), 'not a directory');
+    const redis = await startRedis(['--dir', redisDir]);
+    const ours = await startServer(['--dir', ourDir]);
+    const rc = await connectResp(redis.port, resp);
+    const oc = await connectResp(ours.respPort, resp);
+    try {
+      const cmds: Arg[][] = [['SET', 'a', '1'], ['CONFIG', 'SET', 'appendonly', 'yes'], ['CONFIG', 'GET', 'appendonly'], ['INFO', 'persistence'], ['SET', 'b', '2']];
+      const [a, b] = await Promise.all([batch(rc, cmds), batch(oc, cmds)]);
+      expect(b).toEqual(a);
+      expect(b[1]).toContain('Unable to turn on AOF');
+      expect(b[3]).toContain('aof_enabled:0');
+      await ours.waitForStderr("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation");
+    } finally {
+      rc.close();
+      oc.close();
+      await redis.stop();
+      await ours.stop();
     }
   });
 });

@@ -374,10 +374,10 @@ export function respServerCommands(table: () => Map<string, CommandSpec>): Comma
           const problem = ctx.server.configStore.set(pairs, (d, value) => {
             if (d.name === 'port' && value !== config.get('port')) return 'Unable to listen on this port';
             if (d.name === 'bind' && value !== config.get('bind')) return 'Failed to bind to specified addresses.';
-            // appendonly yes writes a base of the data now (Redis's startAppendOnly); no flushes and closes.
+            // appendonly yes starts a background rewrite for the first base (Redis's startAppendOnly); no flushes and closes.
             if (d.name === 'appendonly' && (value === 'yes') !== ctx.server.aof.enabled) {
               if (value === 'no') ctx.server.aof.stop();
-              else if (ctx.server.aof.start() !== null) return 'Unable to turn on AOF. Check server logs.';
+              else if (ctx.server.aof.start(ctx.client.inExec) !== null) return 'Unable to turn on AOF. Check server logs.';
             }
             return null;
           });
