@@ -20,8 +20,8 @@
 
 import { parseArgs } from 'node:util';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, writeFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import net from 'node:net';
@@ -73,7 +73,9 @@ function stopper(proc: ChildProcess): () => Promise<void> {
 }
 
 function startRedloop(label: string, nodeArgs: string[], args: string[]): Promise<Server> {
-  const proc = spawn(process.execPath, [...nodeArgs, SERVER, '--port', '0', '--resp-port', '0', '--loop', 'epoll', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own empty directory and no save rules: nothing loaded at start, nothing saved during the run.
+  const dir = mkdtempSync(join(os.tmpdir(), 'redloop-bench-memory-'));
+  const proc = spawn(process.execPath, [...nodeArgs, SERVER, '--port', '0', '--resp-port', '0', '--loop', 'epoll', '--dir', dir, '--save', '', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: { t: number; line: string }[] = [];
   let err = '';
   let rest = '';
@@ -110,7 +112,9 @@ async function freePort(): Promise<number> {
 
 async function startRedis(args: string[] = []): Promise<Server> {
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning', ...args], {
+  // Its own empty directory: a dump.rdb left in the current one (by another benchmark) would be loaded.
+  const dir = mkdtempSync(join(os.tmpdir(), 'redloop-bench-memory-'));
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--loglevel', 'warning', ...args], {
     stdio: ['ignore', 'ignore', 'ignore'],
   });
   for (let i = 0; i < 200; i++) {
