@@ -111,6 +111,17 @@ function failToStart(args: string[]): Promise<{ code: number | null; stderr: str
   });
 }
 
+
+/** A server run under strace: SIGKILL to both the server (its pid) and strace (the child), unless it has exited. */
+function killStraced(srv: Awaited<ReturnType<typeof startServer>>): void {
+  if (srv.proc.exitCode !== null || srv.proc.signalCode !== null) return;
+  try {
+    process.kill(srv.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  srv.proc.kill('SIGKILL');
+}
 describe('AOF crash safety', () => {
   for (const loop of ['poll', 'epoll', 'libuv']) {
     test(`kill -9 under pipelined writes with appendfsync always (--loop ${loop}): every acknowledged write is there after a restart`, async () => {
@@ -493,14 +504,7 @@ describe('AOF at run time', () => {
       process.kill(srv.pid, 'SIGTERM');
       if (srv.proc.exitCode === null) await once(srv.proc, 'exit');
     } finally {
-      if (srv.proc.exitCode === null && srv.proc.signalCode === null) {
-        try {
-          process.kill(srv.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-        srv.proc.kill('SIGKILL');
-      }
+      killStraced(srv);
     }
   });
 
@@ -527,14 +531,7 @@ describe('AOF at run time', () => {
       process.kill(srv.pid, 'SIGKILL'); // a SIGTERM would wait for the held fdatasync
       if (srv.proc.exitCode === null) await once(srv.proc, 'exit');
     } finally {
-      if (srv.proc.exitCode === null && srv.proc.signalCode === null) {
-        try {
-          process.kill(srv.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-        srv.proc.kill('SIGKILL');
-      }
+      killStraced(srv);
     }
   });
 
@@ -566,14 +563,7 @@ describe('AOF at run time', () => {
       if (srv.proc.exitCode === null) await once(srv.proc, 'exit');
     } finally {
       // Never leave the server (or strace) behind, whatever failed above.
-      if (srv.proc.exitCode === null && srv.proc.signalCode === null) {
-        try {
-          process.kill(srv.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-        srv.proc.kill('SIGKILL');
-      }
+      killStraced(srv);
     }
     const lines = readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith(`${srv.pid} `));
     const firstReply = lines.findIndex((l) => /write\(\d+, "\+OK\\r\\n\+OK/.test(l));
