@@ -3,7 +3,9 @@
 // (The seeded PRNG they share is src/util/prng.ts.)
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { decodeResponse, encodeRequest, type BookValue } from '../protocol/book.js';
@@ -24,7 +26,10 @@ export interface LiveServer {
 /** Starts dist/cli/server.js with --port 0 --resp-port 0 plus `args`. */
 export function spawnServer(args: string[], prefix: string[] = []): Promise<LiveServer> {
   const script = fileURLToPath(new URL('./server.js', import.meta.url));
-  const cmd = [...prefix, process.execPath, script, '--port', '0', '--resp-port', '0', ...args];
+  // Its own directory: the save rules (on by default) write dump.rdb there, not into the current
+  // directory, where the next run would load it.
+  const dir = mkdtempSync(join(tmpdir(), 'redloop-live-'));
+  const cmd = [...prefix, process.execPath, script, '--port', '0', '--resp-port', '0', '--dir', dir, ...args];
   const proc = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
