@@ -101,9 +101,7 @@ export function notifyFlagsToString(flags: number): string {
  * (and K or E is). The one check notifications cost while off.
  */
 export function notify(ctx: CommandContext, type: number, event: string, key: string): void {
-  const flags = ctx.counters.settings.notifyKeyspaceEvents;
-  if ((flags & type) === 0) return;
-  emit(ctx.server, flags, event, key, ctx.store.id);
+  notifyIn(ctx, ctx.store, type, event, key);
 }
 
 /** notify() for an event in another database than the client's (COPY … DB n). */

@@ -229,6 +229,30 @@ export class EventLoop implements LoopView, ConnHost {
     // EINTR: a signal arrived; its byte is in the signal pipe for the next poll.
 
     // 3 and 4. Listening sockets first, then each ready connection.
+    this.serveReady(n, null);
+
+    // What the pipeline asked to run again: requests a cap left over, clients
+    // served or written to by another client's command.
+    if (this.scheduled.length !== 0) this.runScheduled();
+
+    // 5. Timers: close idle connections, wake blocked clients, expire keys.
+    this.runTimers();
+
+    // 6. Before sleeping: the hook, then the replies that waited for it.
+    if (this.beforeReplies !== null) {
+      this.beforeReplies();
+      this.writeHeld();
+    } else if (this.held.size !== 0) this.writeHeld(); // the hook was removed meanwhile
+  }
+
+  /**
+   * Steps 3 and 4 for the backend's n ready entries: accept on listening
+   * sockets, call watched fds back, read or write each ready connection, then
+   * settle it (step 5: close it, or tell the backend what it wants next). In a
+   * nested iteration `frozen` is left alone and replies are written at once
+   * (no beforeReplies hook runs there to release held ones).
+   */
+  private serveReady(n: number, frozen: Conn | null, nested = false): void {
     const { readyFds, readyMasks } = this.backend;
     // One clock read per iteration, as Redis caches its time per event loop cycle.
     const now = n > 0 ? this.now() : 0;
@@ -246,28 +270,17 @@ export class EventLoop implements LoopView, ConnHost {
         this.watches.get(fd)?.();
         continue;
       }
+      if (conn === frozen) continue;
       this.touch(conn, now);
       // Hang-up or error with data still unread: read it first (EOF or the
       // error code then closes the connection in the read path).
       if (conn.wantRead && mask & (READABLE | HANGUP | ERROR)) this.handleRead(conn);
-      else if (conn.wantWrite && mask & (WRITABLE | HANGUP | ERROR)) this.writeOrHold(conn);
-      else if (mask & ERROR) this.fail(conn, 'POLLERR');
-      // 5. Close what wants closing; otherwise tell the backend what it wants next.
+      else if (conn.wantWrite && mask & (WRITABLE | HANGUP | ERROR)) {
+        if (nested) this.handleWrite(conn);
+        else this.writeOrHold(conn);
+      } else if (mask & ERROR) this.fail(conn, 'POLLERR');
       this.settle(conn);
     }
-
-    // What the pipeline asked to run again: requests a cap left over, clients
-    // served or written to by another client's command.
-    if (this.scheduled.length !== 0) this.runScheduled();
-
-    // 5. Timers: close idle connections, wake blocked clients, expire keys.
-    this.runTimers();
-
-    // 6. Before sleeping: the hook, then the replies that waited for it.
-    if (this.beforeReplies !== null) {
-      this.beforeReplies();
-      this.writeHeld();
-    } else if (this.held.size !== 0) this.writeHeld(); // the hook was removed meanwhile
   }
 
   /**
@@ -293,28 +306,7 @@ export class EventLoop implements LoopView, ConnHost {
       if (tr !== null) tr.timeout(0, 'nested iteration: poll without waiting');
       const n = this.backend.wait(this, 0);
       if (n < 0 && n !== -C.EINTR) throw new sys.SysError(this.backend.name, n);
-      const { readyFds, readyMasks } = this.backend;
-      const now = n > 0 ? this.now() : 0;
-      for (let i = 0; i < n; i++) {
-        const fd = readyFds[i];
-        const mask = readyMasks[i];
-        const listener = this.listeners.get(fd);
-        if (listener !== undefined) {
-          this.handleAccept(listener);
-          continue;
-        }
-        const conn = fd < this.fd2conn.length ? this.fd2conn[fd] : null;
-        if (conn === null) {
-          this.watches.get(fd)?.();
-          continue;
-        }
-        if (conn === frozen) continue;
-        this.touch(conn, now);
-        if (conn.wantRead && mask & (READABLE | HANGUP | ERROR)) this.handleRead(conn);
-        else if (conn.wantWrite && mask & (WRITABLE | HANGUP | ERROR)) this.handleWrite(conn);
-        else if (mask & ERROR) this.fail(conn, 'POLLERR');
-        this.settle(conn);
-      }
+      this.serveReady(n, frozen, true);
       if (this.scheduled.length !== 0) this.runScheduled(frozen);
     } finally {
       fds.set(savedFds);

@@ -489,12 +489,8 @@ function writeStream(out: Out, s: Stream, opts: WriteOptions): void {
   }
 }
 
-/** DUMP's payload: type, value, RDB version (2 bytes LE), CRC-64 of all that (8 bytes LE). */
-export function dumpPayload(v: Stored, opts: WriteOptions): Uint8Array {
-  const out = new Out();
-  const type = rdbTypeOf(v);
-  out.u8(type);
-  writeValue(out, v, type, opts);
+/** DUMP's footer after out's bytes (the RDB version, 2 bytes LE, then the CRC-64 of all that, 8 bytes LE); the payload. */
+function withDumpFooter(out: Out): Uint8Array {
   out.u8(RDB_VERSION & 0xff);
   out.u8(RDB_VERSION >> 8);
   out.crc.update(out.buf, 0, out.pos);
@@ -502,6 +498,15 @@ export function dumpPayload(v: Stored, opts: WriteOptions): Uint8Array {
   out.crc.writeLE(out.buf, out.pos);
   out.pos += 8;
   return out.buf.slice(0, out.pos);
+}
+
+/** DUMP's payload: type, value, RDB version (2 bytes LE), CRC-64 of all that (8 bytes LE). */
+export function dumpPayload(v: Stored, opts: WriteOptions): Uint8Array {
+  const out = new Out();
+  const type = rdbTypeOf(v);
+  out.u8(type);
+  writeValue(out, v, type, opts);
+  return withDumpFooter(out);
 }
 
 /**
@@ -515,13 +520,7 @@ export function functionsPayload(codes: readonly string[], opts: WriteOptions): 
     out.u8(OP.FUNCTION2);
     writeString(out, code, opts);
   }
-  out.u8(RDB_VERSION & 0xff);
-  out.u8(RDB_VERSION >> 8);
-  out.crc.update(out.buf, 0, out.pos);
-  out.ensure(8);
-  out.crc.writeLE(out.buf, out.pos);
-  out.pos += 8;
-  return out.buf.slice(0, out.pos);
+  return withDumpFooter(out);
 }
 
 /** FUNCTION RESTORE's payload: the libraries' code, in order. Throws DumpError with Redis's message. */

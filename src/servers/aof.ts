@@ -663,6 +663,34 @@ export class Aof implements AofControl {
   }
 
   /**
+   * Before a rewrite: what is logged so far goes to the current incr file
+   * (durably under always); the manifest as it stands, and the sequence
+   * numbers the new base and incr files take.
+   */
+  private closeOutForRewrite(): { old: ManifestEntry[]; baseSeq: number; incrSeq: number } {
+    if (this.enabled) {
+      this.settleBackground();
+      this.flush(true);
+      if (this.unsynced) this.fsyncNow();
+    }
+    const old = this.manifest.length > 0 ? this.manifest : (this.readManifest() ?? []);
+    const baseSeq = Math.max(0, ...old.filter((e) => e.type !== 'i').map((e) => e.seq)) + 1;
+    const incrSeq = Math.max(0, ...old.filter((e) => e.type === 'i').map((e) => e.seq)) + 1;
+    return { old, baseSeq, incrSeq };
+  }
+
+  /** Commands go to fd from now on (-1: none): the old incr file is closed, the next write starts with a SELECT. */
+  private switchIncrFile(fd: number): void {
+    this.settleBackground();
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = fd;
+    this.selected = -1;
+    this.lastTimestamp = 0;
+    this.unsynced = false;
+    this.incrSize = 0;
+  }
+
+  /**
    * Starts a background rewrite: flushes what is logged to the current incr
    * file, opens the next incr file and adds it to the manifest (with the AOF
    * on), and starts the snapshot that becomes the new base. Null, or why not
@@ -677,15 +705,7 @@ export class Aof implements AofControl {
     let incrName = '';
     try {
       mkdirSync(dir, { recursive: true });
-      // Everything logged so far goes to the old incr file, durably under always.
-      if (this.enabled) {
-        this.settleBackground();
-        this.flush(true);
-        if (this.unsynced) this.fsyncNow();
-      }
-      const old = this.manifest.length > 0 ? this.manifest : (this.readManifest() ?? []);
-      const baseSeq = Math.max(0, ...old.filter((e) => e.type !== 'i').map((e) => e.seq)) + 1;
-      const incrSeq = Math.max(0, ...old.filter((e) => e.type === 'i').map((e) => e.seq)) + 1;
+      const { old, baseSeq, incrSeq } = this.closeOutForRewrite();
       const rdb = this.settings.aofUseRdbPreamble;
       if (this.waiting) {
         // AOF_WAIT_REWRITE: later writes go to a temp incr file the manifest does not list yet
@@ -693,15 +713,9 @@ export class Aof implements AofControl {
         this.manifest = old;
         incrName = aofNames.tempIncr(prefix);
         incrFd = openSync(this.path(incrName), 'w', 0o644);
-        this.settleBackground();
-        if (this.fd >= 0) closeSync(this.fd);
-        this.fd = incrFd;
+        this.switchIncrFile(incrFd);
         incrFd = -1;
         this.buf = '';
-        this.selected = -1;
-        this.lastTimestamp = 0;
-        this.unsynced = false;
-        this.incrSize = 0;
         this.currentSize = 0;
       } else if (this.enabled) {
         // Redis's openNewIncrAofForAppend: later writes go to a new incr file the manifest already lists.
@@ -709,14 +723,8 @@ export class Aof implements AofControl {
         incrFd = openSync(this.path(incrName), 'a', 0o644);
         fsyncDir(dir);
         this.writeManifest([...old, { name: incrName, seq: incrSeq, type: 'i' }]);
-        this.settleBackground();
-        closeSync(this.fd);
-        this.fd = incrFd;
+        this.switchIncrFile(incrFd);
         incrFd = -1;
-        this.selected = -1;
-        this.lastTimestamp = 0;
-        this.unsynced = false;
-        this.incrSize = 0;
       }
       this.rewrites++; // as Redis's stat_aof_rewrites: counted once the directory and incr file are in place
       const tail = this.functionsText();
@@ -931,15 +939,7 @@ export class Aof implements AofControl {
     let incrFd = -1;
     try {
       mkdirSync(dir, { recursive: true });
-      // Everything logged so far goes to the old incr file first.
-      if (this.enabled) {
-        this.settleBackground();
-        this.flush(true);
-        if (this.unsynced) this.fsyncNow();
-      }
-      const old = this.manifest.length > 0 ? this.manifest : (this.readManifest() ?? []);
-      const baseSeq = Math.max(0, ...old.filter((e) => e.type !== 'i').map((e) => e.seq)) + 1;
-      const incrSeq = Math.max(0, ...old.filter((e) => e.type === 'i').map((e) => e.seq)) + 1;
+      const { old, baseSeq, incrSeq } = this.closeOutForRewrite();
       const rdb = this.settings.aofUseRdbPreamble;
       const baseName = aofNames.base(prefix, baseSeq, rdb);
       tmpBase = join(dir, `temp-rewriteaof-${process.pid}.aof`);
@@ -964,18 +964,12 @@ export class Aof implements AofControl {
         { name: baseName, seq: baseSeq, type: 'b' },
         { name: newIncr, seq: incrSeq, type: 'i' },
       ]);
-      // Switch: from here on commands go to the new incr file.
-      this.settleBackground();
-      if (this.fd >= 0) closeSync(this.fd);
-      this.fd = -1;
-      // With the AOF off the files are written (as Redis's BGREWRITEAOF does) but nothing is kept open.
-      if (this.enabled || opening) this.fd = incrFd;
-      else closeSync(incrFd);
+      // Switch: from here on commands go to the new incr file. With the AOF off the files are
+      // written (as Redis's BGREWRITEAOF does) but nothing is kept open.
+      const keep = this.enabled || opening;
+      this.switchIncrFile(keep ? incrFd : -1);
+      if (!keep) closeSync(incrFd);
       incrFd = -1;
-      this.selected = -1;
-      this.lastTimestamp = 0;
-      this.unsynced = false;
-      this.incrSize = 0;
       // Writes of a running transaction before this BGREWRITEAOF are in the new base already.
       this.pending = [];
       this.baseSize = size;
